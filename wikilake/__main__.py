@@ -1,0 +1,5 @@
+import sys
+
+from wikilake.cli import main
+
+sys.exit(main())

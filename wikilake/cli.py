@@ -1,0 +1,39 @@
+"""The `wikilake` command line: parses arguments and dispatches to one module per verb."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from wikilake.errors import WikilakeError
+
+# Each module exposes ``register(subparsers)`` and sets ``func`` on its parser(s). Modules keep
+# heavy imports (pyspark, boto3, duckdb) inside their handlers so `wikilake --help` stays fast.
+COMMAND_MODULES = ("local", "query", "ingest", "run", "status", "ssh", "demo", "bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wikilake",
+        description="Wikipedia dumps -> data lake -> PySpark -> Athena; locally or on AWS.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"wikilake.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WikilakeError as err:
+        print(f"wikilake: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("wikilake: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""`wikilake bench` (placeholder until its issue lands)."""
+from wikilake.errors import WikilakeError
+
+
+def _not_yet(args):
+    raise WikilakeError("'bench' is not implemented yet")
+
+
+def register(subparsers):
+    subparsers.add_parser("bench", help="(not implemented yet)").set_defaults(func=_not_yet)

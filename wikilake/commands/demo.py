@@ -1,0 +1,10 @@
+"""`wikilake demo` (placeholder until its issue lands)."""
+from wikilake.errors import WikilakeError
+
+
+def _not_yet(args):
+    raise WikilakeError("'demo' is not implemented yet")
+
+
+def register(subparsers):
+    subparsers.add_parser("demo", help="(not implemented yet)").set_defaults(func=_not_yet)

@@ -1,0 +1,10 @@
+"""`wikilake ssh` (placeholder until its issue lands)."""
+from wikilake.errors import WikilakeError
+
+
+def _not_yet(args):
+    raise WikilakeError("'ssh' is not implemented yet")
+
+
+def register(subparsers):
+    subparsers.add_parser("ssh", help="(not implemented yet)").set_defaults(func=_not_yet)

@@ -1,0 +1,44 @@
+"""Names shared by the CDK stacks and the CLI: stack ids, CloudFormation output keys, tags.
+
+Kept free of aws_cdk imports so the CLI starts fast (importing aws_cdk starts a Node process).
+"""
+from __future__ import annotations
+
+APP_NAME = "wikilake"
+DEFAULT_STACK_PREFIX = "Wikilake"
+
+
+def stack_names(prefix: str = DEFAULT_STACK_PREFIX, stage: str = "dev") -> dict[str, str]:
+    """CloudFormation stack names, by role."""
+    base = f"{prefix}-{stage}"
+    return {
+        "storage": f"{base}-Storage",
+        "catalog": f"{base}-Catalog",
+        "processing": f"{base}-Processing",
+    }
+
+
+class Outputs:
+    """CfnOutput keys (logical ids) the CLI reads back with DescribeStacks."""
+
+    BUCKET = "DataBucketName"
+    JOBS_PACKAGE_URL = "SparkJobsPackageUrl"
+    JOB_ENTRYPOINT_URL_PREFIX = "SparkJobEntrypointUrl"  # + dataset title, e.g. ...Edits
+    DDL_URL = "AthenaDdlUrl"
+    DATABASE = "GlueDatabaseName"
+    WORKGROUP = "AthenaWorkgroupName"
+    CLUSTER_ID = "EmrClusterId"
+    PRIMARY_DNS = "EmrPrimaryDns"
+    KEY_PAIR_NAME = "KeyPairName"
+    KEY_PAIR_SSM_PARAMETER = "KeyPairPrivateKeySsmParameter"
+    SSH_COMMAND = "SshCommand"
+    LOG_URI = "EmrLogUri"
+
+
+def job_entrypoint_output(dataset: str) -> str:
+    return Outputs.JOB_ENTRYPOINT_URL_PREFIX + dataset.title()
+
+
+TAG_PROJECT = "Project"
+TAG_STAGE = "Stage"
+TAG_COST_CENTER = "CostCenter"

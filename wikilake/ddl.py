@@ -1,0 +1,135 @@
+"""Reads `athena_ddl/`: table definitions from tables/*.sql and named queries from queries/*.sql.
+
+One parser, two consumers: the CatalogStack builds Glue tables from these definitions and the
+local engine builds DuckDB views from them, so the DDL files are the single source of truth.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from wikilake import DDL_DIR
+from wikilake.errors import WikilakeError
+
+BUCKET_PLACEHOLDER = "${bucket}"
+_PARAM_LINE = re.compile(r"^--\s*@param\s+(\w+)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Hive/Glue type name, lower case: string, bigint, int, timestamp, boolean, ...
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    columns: tuple[Column, ...]
+    partition_keys: tuple[Column, ...]
+    location_template: str  # e.g. s3://${bucket}/processed/edits/
+    stored_as: str  # e.g. parquet
+    properties: tuple[tuple[str, str], ...]
+    description: str
+
+    @property
+    def prefix(self) -> str:
+        """The location relative to the bucket, e.g. ``processed/edits/``."""
+        return self.location_template.split(BUCKET_PLACEHOLDER + "/", 1)[1]
+
+    def location(self, bucket: str) -> str:
+        return self.location_template.replace(BUCKET_PLACEHOLDER, bucket)
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    description: str
+    parameters: tuple[QueryParam, ...]  # in the order of the `?` placeholders
+    sql: str  # the file as written (Athena/Trino dialect), comments included
+
+
+def _header_comments(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line)
+    return lines
+
+
+def _description(header: list[str]) -> str:
+    """The header prose up to the first blank comment line or parameter."""
+    prose = []
+    for line in header:
+        text = line[2:].strip()
+        if not text or _PARAM_LINE.match(line):
+            break
+        prose.append(text)
+    return " ".join(prose)
+
+
+def _column(column_def: exp.ColumnDef) -> Column:
+    return Column(column_def.name.lower(), column_def.args["kind"].sql(dialect="hive").lower())
+
+
+def parse_table(text: str, source: str = "<sql>") -> TableDef:
+    try:
+        create = sqlglot.parse_one(text, read="athena")
+    except sqlglot.errors.ParseError as err:
+        raise WikilakeError(f"{source}: cannot parse DDL: {str(err).splitlines()[0]}") from err
+    if not isinstance(create, exp.Create) or create.kind != "TABLE":
+        raise WikilakeError(f"{source}: expected one CREATE EXTERNAL TABLE statement")
+    props = create.args["properties"].expressions
+    partitioned = next((p for p in props if isinstance(p, exp.PartitionedByProperty)), None)
+    location = next((p for p in props if isinstance(p, exp.LocationProperty)), None)
+    file_format = next((p for p in props if isinstance(p, exp.FileFormatProperty)), None)
+    if location is None or file_format is None:
+        raise WikilakeError(f"{source}: DDL needs LOCATION and STORED AS")
+    return TableDef(
+        name=create.this.this.name.lower(),
+        columns=tuple(_column(c) for c in create.this.expressions),
+        partition_keys=tuple(_column(c) for c in partitioned.this.expressions) if partitioned else (),
+        location_template=location.this.name,
+        stored_as=file_format.this.name.lower(),
+        properties=tuple(
+            (p.this.name, p.args["value"].name) for p in props if type(p) is exp.Property
+        ),
+        description=_description(_header_comments(text)),
+    )
+
+
+def load_tables(ddl_dir: Path = DDL_DIR) -> dict[str, TableDef]:
+    """Every table of ``ddl_dir/tables``, by name, in file-name order."""
+    tables = {}
+    for path in sorted((ddl_dir / "tables").glob("*.sql")):
+        table = parse_table(path.read_text(), source=str(path))
+        if table.name != path.stem:
+            raise WikilakeError(f"{path}: defines table {table.name!r}; name the file {table.name}.sql")
+        tables[table.name] = table
+    return tables
+
+
+def parse_query(name: str, text: str) -> NamedQuery:
+    header = _header_comments(text)
+    params = tuple(
+        QueryParam(m.group(1), m.group(2).strip()) for m in map(_PARAM_LINE.match, header) if m
+    )
+    return NamedQuery(name=name, description=_description(header), parameters=params, sql=text)
+
+
+def load_queries(ddl_dir: Path = DDL_DIR) -> dict[str, NamedQuery]:
+    """Every named query of ``ddl_dir/queries``, by name (the file stem)."""
+    return {
+        path.stem: parse_query(path.stem, path.read_text())
+        for path in sorted((ddl_dir / "queries").glob("*.sql"))
+    }
