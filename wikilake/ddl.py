@@ -16,7 +16,14 @@ from wikilake import DDL_DIR
 from wikilake.errors import WikilakeError
 
 BUCKET_PLACEHOLDER = "${bucket}"
-_PARAM_LINE = re.compile(r"^--\s*@param\s+(\w+)\s*:\s*(.*)$")
+# `-- @param <name> [<type>] [= <default>]: <description>`; the type defaults to varchar.
+_PARAM_LINE = re.compile(
+    r"^--\s*@param\s+(?P<name>\w+)(?:\s+(?P<type>\w+))?(?:\s*=\s*(?P<default>[^:]*?))?"
+    r"\s*:\s*(?P<description>.*)$"
+)
+# Types a named query may declare for its `?` parameters; wikilake.query_params renders each as
+# an Athena/Trino literal (Athena execution parameters are literal SQL text).
+PARAM_TYPES = ("varchar", "date", "bigint", "double", "boolean")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,12 @@ class TableDef:
 class QueryParam:
     name: str
     description: str
+    type: str = "varchar"  # one of PARAM_TYPES
+    default: str | None = None  # the value as a user would type it; None = required
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -119,11 +132,20 @@ def load_tables(ddl_dir: Path = DDL_DIR) -> dict[str, TableDef]:
     return tables
 
 
+def _param(match: re.Match, source: str) -> QueryParam:
+    param_type = (match["type"] or "varchar").lower()
+    if param_type not in PARAM_TYPES:
+        raise WikilakeError(
+            f"{source}: parameter {match['name']!r} has type {param_type!r}; "
+            f"use one of {', '.join(PARAM_TYPES)}"
+        )
+    default = match["default"].strip() if match["default"] is not None else None
+    return QueryParam(match["name"], match["description"].strip(), param_type, default)
+
+
 def parse_query(name: str, text: str) -> NamedQuery:
     header = _header_comments(text)
-    params = tuple(
-        QueryParam(m.group(1), m.group(2).strip()) for m in map(_PARAM_LINE.match, header) if m
-    )
+    params = tuple(_param(m, name) for m in map(_PARAM_LINE.match, header) if m)
     return NamedQuery(name=name, description=_description(header), parameters=params, sql=text)
 
 
