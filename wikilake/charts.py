@@ -1,0 +1,135 @@
+"""Draws a QueryResult as a PNG: a line chart for time series, a horizontal bar chart for rankings.
+
+The chart is chosen from the result's shape, so ad-hoc SQL gets charts too: a time column (hour,
+dt, ...) gives a line per numeric column; otherwise the text columns label bars whose length is
+the first numeric column (`rank` is never plotted). Drawn with the Agg backend, no pyplot state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+from wikilake.errors import WikilakeError
+from wikilake.output import is_number
+from wikilake.query_result import QueryResult
+
+TIME_COLUMNS = ("hour", "minute", "day", "dt", "event_time", "time")
+ORDINAL_COLUMNS = ("rank",)
+MAX_BARS = 25
+MAX_LABEL = 42
+# Titles come in every script; fall back to whatever installed font has the glyph (CJK fonts if
+# present, else the placeholder glyphs of Last Resort) instead of warning once per character.
+_FONT_FALLBACKS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Droid Sans Fallback",
+                   "Last Resort High-Efficiency")
+_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+          "grid.alpha": 0.3, "axes.titlelocation": "left", "axes.titlesize": "large"}
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    kind: str  # "line" or "bar"
+    x: tuple[str, ...]  # line: the time column; bar: the label column(s)
+    y: tuple[str, ...]  # line: one series each; bar: the bar length
+
+
+def _numeric_columns(result: QueryResult) -> list[str]:
+    return [
+        column for i, column in enumerate(result.columns)
+        if any(is_number(row[i]) for row in result.rows)
+        and all(row[i] is None or is_number(row[i]) for row in result.rows)
+    ]
+
+
+def infer_chart(result: QueryResult) -> ChartSpec:
+    """The chart that suits ``result``, or a one-line error when nothing can be drawn."""
+    if not result.rows:
+        raise WikilakeError("nothing to chart: the query returned no rows")
+    numeric = [c for c in _numeric_columns(result) if c not in ORDINAL_COLUMNS]
+    time_column = next((c for c in result.columns if c.lower() in TIME_COLUMNS), None)
+    if time_column is not None:
+        series = [c for c in numeric if c != time_column]
+        if series:
+            return ChartSpec("line", (time_column,), tuple(series))
+    labels = [c for c in result.columns if c not in numeric and c not in ORDINAL_COLUMNS]
+    if not numeric or not labels:
+        raise WikilakeError(
+            "nothing to chart: needs a label column and a numeric column "
+            f"(columns: {', '.join(result.columns)})"
+        )
+    return ChartSpec("bar", tuple(labels), (numeric[0],))
+
+
+def _label(row: dict, columns: tuple[str, ...]) -> str:
+    text = " · ".join("NULL" if row[c] is None else str(row[c]) for c in columns)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def _value_format(column: str, values: list) -> str:
+    if column.endswith("_pct"):
+        return "{:,.1f}%"
+    return "{:,.0f}" if all(isinstance(v, int) for v in values) else "{:,.2f}"
+
+
+def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> None:
+    rows = rows[:MAX_BARS]
+    column = spec.y[0]
+    values = [row[column] or 0 for row in rows]
+    figure.set_size_inches(9, 1.6 + 0.38 * len(rows))
+    axes = figure.subplots()
+    bars = axes.barh(range(len(rows)), values, color="#3572b0")
+    axes.set_yticks(range(len(rows)), [_label(row, spec.x) for row in rows])
+    axes.invert_yaxis()  # first row (rank 1) on top
+    axes.bar_label(bars, labels=[_value_format(column, values).format(v) for v in values],
+                   padding=3, fontsize=8)
+    axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.set_xlabel(column)
+    axes.grid(axis="y", visible=False)
+    axes.margins(x=0.12)
+    axes.set_title(title)
+
+
+def _draw_line(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> None:
+    figure.set_size_inches(9, 4.5)
+    axes = figure.subplots()
+    x = [row[spec.x[0]] for row in rows]
+    for column in spec.y:
+        axes.plot(x, [row[column] for row in rows], marker="o", markersize=3, label=column)
+    axes.set_xlabel(spec.x[0])
+    if spec.x[0] == "hour":
+        axes.set_xlim(-0.5, 23.5)
+        axes.set_xticks(range(0, 24, 2))
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.set_ylim(bottom=0)
+    if len(spec.y) > 1:
+        axes.legend(frameon=False)
+    axes.set_title(title)
+
+
+def _font_family() -> list[str]:
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in _FONT_FALLBACKS if name in installed]
+
+
+def write_chart(result: QueryResult, path: str | Path, title: str, spec: ChartSpec | None = None) -> Path:
+    """Draws ``result`` into the PNG ``path`` (folders created); returns the path."""
+    spec = spec or infer_chart(result)
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise WikilakeError(f"--chart {path}: charts are PNG files; name it *.png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [dict(zip(result.columns, row)) for row in result.rows]
+    with matplotlib.rc_context({**_STYLE, "font.family": _font_family()}):
+        figure = Figure(dpi=110, layout="constrained")
+        FigureCanvasAgg(figure)
+        (_draw_line if spec.kind == "line" else _draw_bar)(figure, spec, rows, title)
+        # No timestamp or version in the file: the same result gives the same bytes.
+        figure.savefig(path, format="png", metadata={"Software": None})
+    return path
