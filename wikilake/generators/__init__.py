@@ -1,0 +1,1 @@
+"""Deterministic synthetic dumps for tests, the demo and the benchmark."""
