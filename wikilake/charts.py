@@ -118,12 +118,17 @@ def _font_family() -> list[str]:
     return [name for name in _FONT_FALLBACKS if name in installed]
 
 
-def write_chart(result: QueryResult, path: str | Path, title: str, spec: ChartSpec | None = None) -> Path:
-    """Draws ``result`` into the PNG ``path`` (folders created); returns the path."""
-    spec = spec or infer_chart(result)
+def check_chart_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise WikilakeError(f"--chart {path}: charts are PNG files; name it *.png")
+    return path
+
+
+def write_chart(result: QueryResult, path: str | Path, title: str, spec: ChartSpec | None = None) -> Path:
+    """Draws ``result`` into the PNG ``path`` (folders created); returns the path."""
+    spec = spec or infer_chart(result)
+    path = check_chart_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [dict(zip(result.columns, row)) for row in result.rows]
     with matplotlib.rc_context({**_STYLE, "font.family": _font_family()}):

@@ -20,7 +20,7 @@ from sqlglot.optimizer.qualify import qualify
 from spark_jobs import lake_layout
 from wikilake.ddl import Column, NamedQuery, TableDef, load_tables
 from wikilake.errors import WikilakeError
-from wikilake.query_params import substitute
+from wikilake.query_params import literal_value, substitute
 from wikilake.query_result import QueryResult
 
 SOURCE_DIALECT = "athena"
@@ -180,5 +180,5 @@ class LocalEngine:
         sql = substitute(query.sql, list(literals.values()))
         dt_literal = literals.get(lake_layout.PARTITION_KEY)
         if dt_literal is not None:
-            self.require_partition(sql, sqlglot.parse_one(dt_literal, read=SOURCE_DIALECT).name)
+            self.require_partition(sql, literal_value(dt_literal))
         return self.execute(sql)

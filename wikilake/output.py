@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TextIO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -76,7 +77,8 @@ def stats_line(result: QueryResult) -> str:
 
 def rich_table(result: QueryResult, title: str | None = None) -> Table:
     """Numbers right-aligned with thousands separators; the engine's facts as the caption."""
-    table = Table(title=title, caption=stats_line(result), title_justify="left", caption_justify="left")
+    table = Table(title=title, caption=stats_line(result), title_justify="left", caption_justify="left",
+                  box=box.SIMPLE_HEAD)
     numeric = [any(is_number(row[i]) for row in result.rows) for i in range(len(result.columns))]
     for column, right in zip(result.columns, numeric):
         table.add_column(column, justify="right" if right else "left", overflow="fold")
@@ -88,7 +90,12 @@ def rich_table(result: QueryResult, title: str | None = None) -> Table:
 def render(result: QueryResult, fmt: str, out: TextIO, title: str | None = None) -> None:
     """Writes ``result`` to ``out`` in one of FORMATS."""
     if fmt == "table":
-        Console(file=out, soft_wrap=False).print(rich_table(result, title))
+        console = Console(file=out)
+        table = rich_table(result, title)
+        if not console.is_terminal:  # a file or pipe has no width: never squeeze the table
+            natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+            console.width = max(console.width, natural)
+        console.print(table)
     elif fmt == "csv":
         out.write(to_csv(result))
     elif fmt == "json":

@@ -168,3 +168,15 @@ def resolve(name_or_sql: str, queries: dict[str, NamedQuery]) -> NamedQuery:
         return load_named(text, queries)
     return ad_hoc_query(text)
 
+
+
+def describe(literals: dict[str, str]) -> str:
+    """Bound parameters as a user would type them, e.g. `dt=2015-09-12 top_n=10`."""
+    return " ".join(f"{name}={literal_value(text)}" for name, text in literals.items())
+
+
+def literal_value(literal_text: str) -> str:
+    """The value a literal stands for, as text ("'2015-09-12'" -> "2015-09-12")."""
+    if literal_text.startswith("'"):
+        return sqlglot.parse_one(literal_text, read="athena").name
+    return literal_text
