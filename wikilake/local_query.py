@@ -163,9 +163,13 @@ class LocalEngine:
                    "seconds": round(time.perf_counter() - started, 3)},
         )
 
+    def tables_of(self, sql: str) -> set[str]:
+        """The DDL tables an Athena query reads."""
+        return referenced_tables(self.parse(sql))
+
     def require_partition(self, sql: str, dt: str) -> None:
         """A clear error if a table the query reads has no data for ``dt``."""
-        for table in sorted(referenced_tables(self.parse(sql))):
+        for table in sorted(self.tables_of(sql)):
             present = self.partitions(table)
             if dt not in present:
                 dataset = next(d for d, ts in lake_layout.DATASET_TABLES.items() if table in ts)

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from conftest import EXPECTED_DUCKDB_TYPES, write_partition
+from local_helpers import EXPECTED_DUCKDB_TYPES, write_partition
 from wikilake.ddl import load_queries, load_tables
 from wikilake.errors import WikilakeError
 from wikilake.local_query import LocalEngine, duckdb_type

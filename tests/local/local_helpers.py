@@ -1,0 +1,53 @@
+"""Helpers for the local engine's tests: tiny Parquet partitions and PNG inspection."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import duckdb
+
+from wikilake.ddl import load_tables
+
+# The DuckDB type each Hive type of the DDL must become, written out independently of the code.
+EXPECTED_DUCKDB_TYPES = {
+    "string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN", "double": "DOUBLE",
+}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def write_partition(lake: Path, table: str, dt: str, rows: list[dict], types: dict | None = None) -> Path:
+    """Writes ``rows`` as Parquet at <lake>/processed/<table>/dt=<dt>/ with the DDL's columns
+    (``types`` overrides the Parquet type of some columns)."""
+    columns = load_tables()[table].columns
+    folder = lake / "processed" / table / f"dt={dt}"
+    folder.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect()
+    types = {c.name: EXPECTED_DUCKDB_TYPES[c.type] for c in columns} | (types or {})
+    definition = ", ".join(f'"{c.name}" {types[c.name]}' for c in columns)
+    connection.execute(f"CREATE TABLE t ({definition})")
+    if rows:
+        placeholders = ", ".join("?" for _ in columns)
+        connection.executemany(
+            f"INSERT INTO t VALUES ({placeholders})", [[row.get(c.name) for c in columns] for row in rows]
+        )
+    path = folder / "part-00000.parquet"
+    connection.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    connection.close()
+    return path
+
+
+def channel_row(channel: str, edits: int, robot_edits: int, **more) -> dict:
+    row = dict(channel=channel, edits=edits, robot_edits=robot_edits, anonymous_edits=0,
+               minor_edits=0, new_pages=0, added=10 * edits, deleted=edits, delta=9 * edits,
+               distinct_users=edits, distinct_pages=edits)
+    return {**row, **more}
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk; fails unless the file really is a PNG."""
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    length, chunk = struct.unpack(">I4s", data[8:16])
+    assert chunk == b"IHDR" and length == 13, f"{path}: first chunk is not IHDR"
+    return struct.unpack(">II", data[16:24])
