@@ -1,10 +1,165 @@
-"""`wikilake ingest` (placeholder until its issue lands)."""
+"""`wikilake ingest`: copy a day of dumps into the lake's raw/ partition (S3 or a local folder)."""
+from __future__ import annotations
+
+import argparse
+import re
+
+from wikilake.commands.common import add_aws_options
 from wikilake.errors import WikilakeError
 
+DESCRIPTION = """\
+Copy one day of a dataset's dumps into raw/<dataset>/dt=<date>/ of the lake: the deployed
+stack's bucket (default), another s3://bucket[/prefix], or a local lake folder.
 
-def _not_yet(args):
-    raise WikilakeError("'ingest' is not implemented yet")
+pageviews: the hourly files pageviews-YYYYMMDD-HH0000.gz of that date from the dumps site
+(month folder YYYY/YYYY-MM/), each verified against the month's md5sums.txt. Files stream
+straight to S3 (multipart upload, one part in memory, nothing on disk) and appear under raw/
+only once complete and verified; the MD5 is kept in the object's metadata (x-amz-meta-md5),
+so a rerun skips what is already there. At most 3 downloads run at once (the dumps site's
+limit); 5xx/429 responses, timeouts and cut-off bodies are retried with exponential backoff
+(cut-off bodies resume with a Range request). A file that still fails is reported and leaves
+nothing behind.
+
+edits: one file of edit events (JSON lines) from a URL or a local file. Without --source,
+the sample shipped in data/samples/ is used for its date, 2015-09-12.
+"""
+
+EPILOG = """\
+examples:
+  wikilake ingest pageviews --date 2024-03-15                      # whole day -> stack bucket
+  wikilake ingest pageviews --date 2024-03-15 --hours 0-5,12
+  wikilake ingest pageviews --date 2024-03-15 --to ./lake          # local lake folder
+  wikilake ingest pageviews --date 2024-03-15 --mirror https://mirror.example.org/pageviews
+  wikilake ingest edits --date 2015-09-12                          # the shipped sample
+  wikilake ingest edits --date 2024-03-15 --source https://example.org/edits.json.gz --md5 <hex>
+
+exit status: 0 when every file is in place (uploaded or already verified), 1 otherwise.
+"""
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|kib|mib|gib)?\s*$", re.IGNORECASE)
+_UNITS = {None: 1, "b": 1, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
 
 
-def register(subparsers):
-    subparsers.add_parser("ingest", help="(not implemented yet)").set_defaults(func=_not_yet)
+def _size(text: str) -> int:
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: e.g. 8MiB, 512KiB or 8388608")
+    return int(match.group(1)) * _UNITS[(match.group(2) or "b").lower()]
+
+
+def _hours(text: str) -> tuple[int, ...]:
+    from wikilake.generators.pageviews import parse_hours
+    try:
+        return parse_hours(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ingest", help="copy a day of dumps into the lake's raw/ partition (S3 or local)",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dataset", help="pageviews or edits")
+    parser.add_argument("--date", required=True, help="the dump's date, YYYY-MM-DD (-> dt=)")
+    parser.add_argument("--to", metavar="s3://BUCKET[/PREFIX]|DIR",
+                        help="lake root to write to (default: the deployed stack's data bucket)")
+    pageviews = parser.add_argument_group("pageviews")
+    pageviews.add_argument("--hours", type=_hours, default=tuple(range(24)), metavar="SPEC",
+                           help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23")
+    pageviews.add_argument("--mirror", default=None, metavar="URL",
+                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews)")
+    edits = parser.add_argument_group("edits")
+    edits.add_argument("--source", metavar="URL|FILE",
+                       help="where the edits file is (default: the shipped sample, for 2015-09-12)")
+    edits.add_argument("--md5", help="the file's expected MD5 (verified; lets reruns skip it)")
+    transfer = parser.add_argument_group("transfer")
+    transfer.add_argument("--parallel", type=int, choices=(1, 2, 3), default=3,
+                          help="concurrent downloads (default 3, the dumps site's limit)")
+    transfer.add_argument("--retries", type=int, default=5,
+                          help="retries per file for 5xx, timeouts, cut-off bodies, bad checksums "
+                               "(default 5)")
+    transfer.add_argument("--backoff", type=float, default=2.0, metavar="SECONDS",
+                          help="backoff factor: waits grow as SECONDS x 2^n, up to 2 min (default 2)")
+    transfer.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                          help="read timeout per request (default 60)")
+    transfer.add_argument("--part-size", type=_size, default="8MiB", metavar="SIZE",
+                          help="S3 multipart part size (default 8MiB; S3's minimum is 5MiB)")
+    add_aws_options(parser)
+    parser.set_defaults(func=_ingest)
+
+
+def _sink(args, dataset: str, dt: str):
+    from spark_jobs import lake_layout
+    from wikilake.aws.sinks import LocalSink, S3Sink
+
+    if args.to and not args.to.startswith("s3://"):
+        return LocalSink(lake_layout.raw_dir(args.to, dataset, dt))
+    from wikilake.aws.session import AwsContext
+    from wikilake.contract import Outputs
+
+    aws = AwsContext.from_args(args)
+    root = args.to.rstrip("/") if args.to else f"s3://{aws.outputs.require(Outputs.BUCKET)}"
+    bucket, _, prefix = root[len("s3://"):].partition("/")
+    if not bucket:
+        raise WikilakeError(f"bad destination {args.to!r}: write s3://bucket[/prefix] or a folder")
+    key_prefix = lake_layout.raw_dir(prefix, dataset, dt).lstrip("/")
+    return S3Sink(aws.client("s3"), bucket, key_prefix, part_bytes=args.part_size)
+
+
+def _ingest(args) -> int:
+    import time
+
+    from rich.console import Console
+
+    from wikilake.aws import ingest
+    from wikilake.aws.session import aws_errors
+    from wikilake.aws.sources import HttpClient, RetryPolicy
+    from wikilake.steps import check_dataset, parse_date
+
+    dataset, dt = check_dataset(args.dataset), parse_date(args.date)
+    policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
+    client = HttpClient(policy, max_connections=args.parallel)
+    with aws_errors():
+        # Cheap checks first: the source file, then the destination, then the mirror.
+        items = [ingest.edits_item(client, args.source, dt, args.md5)] if dataset == "edits" else []
+        sink = _sink(args, dataset, dt)
+        if dataset == "pageviews":
+            items = ingest.pageviews_items(client, args.mirror or ingest.DEFAULT_PAGEVIEWS_MIRROR,
+                                           dt, args.hours)
+        started = time.monotonic()
+        outcomes = ingest.ingest(items, sink, parallel=args.parallel, console=Console(stderr=True))
+    _print_summary(outcomes, sink.location, time.monotonic() - started)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise WikilakeError(f"{len(failed)} of {len(outcomes)} files failed, nothing partial was kept; "
+                     f"first: {failed[0].error}")
+    return 0
+
+
+def _print_summary(outcomes, location: str, seconds: float) -> None:
+    from rich.console import Console
+    from rich.filesize import decimal
+    from rich.table import Table
+
+    table = Table(title=f"ingest -> {location}", title_justify="left")
+    table.add_column("file", no_wrap=True)
+    for column, justify in (("size", "right"), ("md5", "left"), ("result", "left"),
+                            ("tries", "right"), ("time", "right")):
+        table.add_column(column, justify=justify)
+    results = {"uploaded": "[green]ingested", "skipped": "already there", "failed": "[red]FAILED"}
+    for o in outcomes:
+        table.add_row(o.name, decimal(o.size) if o.size is not None else "",
+                      (o.md5 or "")[:8], results[o.status], str(o.attempts or ""),
+                      f"{o.seconds:.1f}s" if o.status != "skipped" else "")
+    console = Console()
+    console.print(table)
+    for o in outcomes:
+        if o.error:
+            console.print(f"[red]x[/red] {o.error}", highlight=False, soft_wrap=True)
+    uploaded = [o for o in outcomes if o.status == "uploaded"]
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    size = sum(o.size for o in uploaded)
+    console.print(f"{len(uploaded)} ingested ({decimal(size)} in {seconds:.1f}s, "
+                  f"{decimal(int(size / max(seconds, 1e-3)))}/s), {skipped} already there and "
+                  f"verified, {len(outcomes) - len(uploaded) - skipped} failed",
+                  highlight=False, soft_wrap=True)

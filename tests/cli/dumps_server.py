@@ -1,0 +1,129 @@
+"""A loopback stand-in for dumps.wikimedia.org: static files, md5sums.txt, Range, and injected faults.
+
+Faults are queued per path and consumed one per request:
+  "503"      answer 503 Service Unavailable (with Retry-After: 0)
+  "truncate" send the headers with the full Content-Length, then only half the body, then hang up
+  "corrupt"  send a body with one byte flipped (the checksum will not match)
+The server records every request and the highest number of requests in flight at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class DumpsServer:
+    def __init__(self, *, delay: float = 0.0, support_range: bool = True):
+        self.files: dict[str, bytes] = {}
+        self.folders: set[str] = set()
+        self.md5_overrides: dict[str, str] = {}
+        self.faults: dict[str, deque] = defaultdict(deque)
+        self.delay = delay
+        self.support_range = support_range
+        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_month(self, folder: str, files: dict[str, bytes]) -> None:
+        """Serve ``files`` under ``/<folder>/`` with an md5sums.txt listing them."""
+        for name, body in files.items():
+            self.files[f"/{folder}/{name}"] = body
+        self.folders.add(folder)
+
+    def md5sums(self, folder: str) -> bytes:
+        lines = []
+        for path, body in sorted(self.files.items()):
+            if path.startswith(f"/{folder}/"):
+                name = path.rsplit("/", 1)[1]
+                md5 = self.md5_overrides.get(name, hashlib.md5(body).hexdigest())
+                lines.append(f"{md5}  {name}\n")
+        return "".join(lines).encode()
+
+    def gets(self, suffix: str = ".gz") -> list[tuple[str, str | None]]:
+        return [r for r in self.requests if r[0].endswith(suffix)]
+
+    def start(self) -> DumpsServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with server._lock:
+                    server.requests.append((self.path, self.headers.get("Range")))
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self):
+                if server.delay:
+                    time.sleep(server.delay)
+                body = self._body()
+                if body is None:
+                    return self._send(404, b"not found")
+                fault = server.faults[self.path].popleft() if server.faults[self.path] else None
+                if fault == "503":
+                    return self._send(503, b"busy", {"Retry-After": "0"})
+                if fault == "corrupt":
+                    body = bytes([body[0] ^ 0xFF]) + body[1:]
+                status, headers, start = 200, {}, 0
+                range_header = self.headers.get("Range")
+                if range_header and server.support_range:
+                    start = int(range_header.removeprefix("bytes=").split("-")[0])
+                    status = 206
+                    headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                payload = body[start:]
+                if fault == "truncate":
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self._send(status, payload, headers)
+
+            def _body(self) -> bytes | None:
+                if self.path.endswith("/md5sums.txt"):
+                    folder = self.path[1:].rsplit("/", 1)[0]
+                    return server.md5sums(folder) if folder in server.folders else None
+                return server.files.get(self.path)
+
+            def _send(self, status: int, body: bytes, headers: dict | None = None):
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler

@@ -1,0 +1,288 @@
+"""`wikilake ingest` end to end: the real CLI, a loopback dumps server, S3 in moto."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+from datetime import date
+
+import pytest
+
+from wikilake.generators import pageviews as generator
+
+DAY = date(2024, 3, 15)
+DT = DAY.isoformat()
+MONTH = "2024/2024-03"
+PREFIX = f"raw/pageviews/dt={DT}/"
+SMALL_PARTS = ["--part-size", "16KiB"]  # several parts per file (moto's minimum lowered below)
+
+
+@pytest.fixture(autouse=True)
+def small_s3_parts(monkeypatch):
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 1024)
+
+
+@pytest.fixture(scope="module")
+def day_files() -> dict[str, bytes]:
+    """Six hourly files (~35 KB each) from the project's pageviews generator."""
+    universe = generator.build_universe(6000, seed=7)
+    return {generator.file_name(DAY, hour): gzip.compress(
+        generator.hour_lines(universe, DAY, hour, 2000, seed=7).encode(), mtime=0)
+        for hour in range(6)}
+
+
+@pytest.fixture
+def mirror(dumps, day_files):
+    dumps.add_month(MONTH, day_files)
+    return dumps
+
+
+def ingest_args(mirror, *extra):
+    return ("ingest", "pageviews", "--date", DT, "--hours", "0-5", "--mirror", mirror.url,
+            "--backoff", "0.01", *SMALL_PARTS, *extra)
+
+
+def lake_objects(s3, bucket, prefix=PREFIX) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {o["Key"].removeprefix(prefix): s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            for o in listed}
+
+
+def pending_uploads(s3, bucket) -> list:
+    return s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+
+def test_a_day_lands_verified_in_the_stack_bucket(wikilake, mirror, deployed, clients, aws_options,
+                                                   day_files):
+    code, out, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    s3 = clients.s3
+    assert lake_objects(s3, deployed.bucket) == day_files
+    for name, body in day_files.items():
+        head = s3.head_object(Bucket=deployed.bucket, Key=PREFIX + name)
+        assert head["Metadata"]["md5"] == hashlib.md5(body).hexdigest()
+        assert head["ContentType"] == "application/gzip"
+        parts = math.ceil(len(body) / (16 * 1024))
+        assert parts > 1 and head["ETag"].endswith(f'-{parts}"')  # streamed in 16 KiB parts
+    assert pending_uploads(s3, deployed.bucket) == []
+    assert "6 ingested" in out and "0 failed" in out
+    assert f"s3://{deployed.bucket}/{PREFIX}" in out
+
+
+def test_never_more_than_three_downloads_at_once(wikilake, mirror, deployed, aws_options):
+    mirror.delay = 0.3  # every response takes a while, so the workers overlap
+
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert mirror.max_in_flight == 3
+
+
+def test_parallel_option_lowers_the_cap(wikilake, mirror, deployed, aws_options):
+    mirror.delay = 0.1
+
+    assert wikilake(*ingest_args(mirror, "--parallel", "1", *aws_options))[0] == 0
+    assert mirror.max_in_flight == 1
+
+
+def test_a_503_is_retried(wikilake, mirror, deployed, clients, aws_options, day_files):
+    name = generator.file_name(DAY, 2)
+    mirror.faults[f"/{MONTH}/{name}"].extend(["503", "503"])
+
+    code, out, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+    assert [r for r in mirror.gets() if r[0].endswith(name)] == [(f"/{MONTH}/{name}", None)] * 3
+
+
+def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed, clients,
+                                                      aws_options, day_files):
+    name = generator.file_name(DAY, 4)
+    mirror.faults[f"/{MONTH}/{name}"].append("truncate")
+
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+    requests = [r for r in mirror.gets() if r[0].endswith(name)]
+    assert len(requests) == 2 and requests[0][1] is None
+    resumed_at = int(requests[1][1].removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= len(day_files[name]) // 2
+
+
+def test_a_cut_off_body_restarts_when_the_server_ignores_range(wikilake, mirror, deployed, clients,
+                                                                aws_options, day_files):
+    mirror.support_range = False
+    name = generator.file_name(DAY, 1)
+    mirror.faults[f"/{MONTH}/{name}"].append("truncate")
+
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+
+
+def test_a_corrupt_download_is_fetched_again(wikilake, mirror, deployed, clients, aws_options,
+                                             day_files):
+    name = generator.file_name(DAY, 3)
+    mirror.faults[f"/{MONTH}/{name}"].append("corrupt")
+
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+    assert pending_uploads(clients.s3, deployed.bucket) == []
+
+
+def test_a_persistent_checksum_mismatch_fails_and_leaves_nothing(wikilake, mirror, deployed, clients,
+                                                                 aws_options, day_files):
+    name = generator.file_name(DAY, 5)
+    mirror.md5_overrides[name] = "0" * 32
+
+    code, out, err = wikilake(*ingest_args(mirror, "--retries", "2", *aws_options))
+
+    assert code == 1
+    message = err.strip().splitlines()[-1]
+    assert message.startswith("wikilake: error: 1 of 6 files failed")
+    assert name in message and "checksum mismatch" in message and "after 3 attempts" in message
+    landed = lake_objects(clients.s3, deployed.bucket)
+    assert name not in landed and len(landed) == 5
+    assert pending_uploads(clients.s3, deployed.bucket) == []
+    assert len([r for r in mirror.gets() if r[0].endswith(name)]) == 3
+
+
+def test_a_rerun_uploads_nothing(wikilake, mirror, deployed, clients, aws_options):
+    assert wikilake(*ingest_args(mirror, *aws_options))[0] == 0
+    before = {o["Key"]: o["LastModified"] for o in
+              clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
+    downloads = len(mirror.gets())
+
+    code, out, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 0, err
+    assert len(mirror.gets()) == downloads  # only md5sums.txt was fetched again
+    after = {o["Key"]: o["LastModified"] for o in
+             clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
+    assert after == before
+    assert "0 ingested" in out and "6 already there" in out
+
+
+def test_a_changed_object_is_replaced_on_rerun(wikilake, mirror, deployed, clients, aws_options,
+                                               day_files):
+    name = generator.file_name(DAY, 0)
+    clients.s3.put_object(Bucket=deployed.bucket, Key=PREFIX + name, Body=b"stale",
+                          Metadata={"md5": hashlib.md5(b"stale").hexdigest()})
+
+    assert wikilake(*ingest_args(mirror, *aws_options))[0] == 0
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+
+
+def test_to_a_local_lake_folder_needs_no_aws(wikilake, mirror, tmp_path, day_files, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    lake = tmp_path / "lake"
+
+    code, out, err = wikilake(*ingest_args(mirror, "--to", str(lake)))
+
+    assert code == 0, err
+    partition = lake / "raw" / "pageviews" / f"dt={DT}"
+    assert {p.name: p.read_bytes() for p in partition.iterdir()} == day_files  # no temp files left
+    downloads = len(mirror.gets())
+    assert wikilake(*ingest_args(mirror, "--to", str(lake)))[0] == 0
+    assert len(mirror.gets()) == downloads
+
+
+def test_local_checksum_failure_leaves_no_file(wikilake, mirror, tmp_path):
+    name = generator.file_name(DAY, 5)
+    mirror.md5_overrides[name] = "0" * 32
+
+    code, _, err = wikilake(*ingest_args(mirror, "--retries", "0", "--to", str(tmp_path)))
+
+    assert code == 1 and "checksum mismatch" in err
+    partition = tmp_path / "raw" / "pageviews" / f"dt={DT}"
+    assert sorted(p.name for p in partition.iterdir()) == sorted(
+        generator.file_name(DAY, h) for h in range(5))
+
+
+def test_to_another_bucket_and_prefix(wikilake, mirror, clients, aws_options, day_files):
+    clients.s3.create_bucket(Bucket="other-lake")
+
+    code, _, err = wikilake(*ingest_args(mirror, "--to", "s3://other-lake/team-a", *aws_options))
+
+    assert code == 0, err  # no stack needed when the destination is given
+    assert lake_objects(clients.s3, "other-lake", f"team-a/{PREFIX}") == day_files
+
+
+def test_hours_missing_from_md5sums_are_refused_before_downloading(wikilake, mirror, deployed,
+                                                                   aws_options):
+    code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--hours", "4-9",
+                            "--mirror", mirror.url, *aws_options)
+
+    assert code == 1
+    assert "4 of 6 files are not listed in" in err and "md5sums.txt" in err
+    assert mirror.gets() == []
+
+
+def test_edits_sample_goes_to_the_stack_bucket(wikilake, deployed, clients, aws_options):
+    from wikilake.aws.ingest import EDITS_SAMPLE
+
+    code, out, err = wikilake("ingest", "edits", "--date", "2015-09-12", *aws_options)
+
+    assert code == 0, err
+    key = f"raw/edits/dt=2015-09-12/{EDITS_SAMPLE.name}"
+    body = EDITS_SAMPLE.read_bytes()
+    obj = clients.s3.get_object(Bucket=deployed.bucket, Key=key)
+    assert obj["Body"].read() == body
+    assert obj["Metadata"]["md5"] == hashlib.md5(body).hexdigest()
+    assert "1 ingested" in out
+    code, out, _ = wikilake("ingest", "edits", "--date", "2015-09-12", *aws_options)
+    assert code == 0 and "0 ingested" in out and "1 already there" in out
+
+
+def test_edits_from_a_url_with_md5(wikilake, dumps, deployed, clients, aws_options):
+    body = gzip.compress(b'{"page": "Main_Page"}\n')
+    dumps.files["/feeds/edits-2024-03-15.json.gz"] = body
+    url = f"{dumps.url}/feeds/edits-2024-03-15.json.gz"
+
+    code, _, err = wikilake("ingest", "edits", "--date", DT, "--source", url, "--md5", "f" * 32,
+                            "--retries", "0", *aws_options)
+    assert code == 1 and "checksum mismatch" in err
+
+    code, _, err = wikilake("ingest", "edits", "--date", DT, "--source", url,
+                            "--md5", hashlib.md5(body).hexdigest(), *aws_options)
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket, f"raw/edits/dt={DT}/") == {
+        "edits-2024-03-15.json.gz": body}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("ingest", "clicks", "--date", DT), "unknown dataset 'clicks'"),
+    (("ingest", "pageviews", "--date", "2024-02-30"), "bad date '2024-02-30'"),
+    (("ingest", "edits", "--date", DT), "need --source"),
+])
+def test_bad_input_is_refused_in_one_line(wikilake, argv, message):
+    code, out, err = wikilake(*argv)
+    assert code == 1
+    assert err.count("\n") == 1 and message in err
+
+
+def test_without_credentials(wikilake, mirror, monkeypatch, aws_options):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 1
+    assert err.startswith("wikilake: error: no AWS credentials found") and err.count("\n") == 1
+    assert mirror.requests == []
+
+
+def test_without_a_deployed_stack(wikilake, mirror, aws_options):
+    code, _, err = wikilake(*ingest_args(mirror, *aws_options))
+
+    assert code == 1
+    assert "stack output DataBucketName not found" in err
+    assert ("Wikilake-dev-Storage, Wikilake-dev-Catalog, Wikilake-dev-Processing are not deployed "
+            "in us-east-1") in err
+    assert mirror.requests == []

@@ -1,0 +1,121 @@
+"""AWS access for the CLI: one boto3 session, its clients and the deployed stacks' outputs.
+
+Every AWS verb builds an ``AwsContext`` from the common options (``--region --profile
+--endpoint-url --stack-prefix --stage``) and wraps its work in ``aws_errors()`` so botocore's
+exceptions reach the user as one-line ``WikilakeError`` messages.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from functools import cached_property
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from wikilake import contract
+from wikilake.aws.stack import StackOutputs, read_stack_outputs
+from wikilake.errors import WikilakeError
+
+# Standard retry mode backs off on throttling and transient errors for every call we make.
+CLIENT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    user_agent_appid="wikilake",
+)
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, "
+    "or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+)
+NO_REGION = "no AWS region: pass --region or set AWS_REGION (or a region in your profile)"
+
+
+class AwsContext:
+    """A boto3 session bound to one deployment (stack prefix + stage), with cached clients."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        endpoint_url: str | None = None,
+        stack_prefix: str = contract.DEFAULT_STACK_PREFIX,
+        stage: str = "dev",
+    ):
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self.stack_prefix = stack_prefix
+        self.stage = stage
+        self.stack_names = contract.stack_names(stack_prefix, stage)
+        self._clients: dict[str, object] = {}
+
+    @classmethod
+    def from_args(cls, args) -> AwsContext:
+        """Build from parsed ``add_aws_options`` arguments; fails early without credentials/region."""
+        try:
+            session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        except botocore.exceptions.ProfileNotFound as err:
+            raise WikilakeError(f"{err}: check --profile or AWS_PROFILE") from None
+        if session.region_name is None:
+            raise WikilakeError(NO_REGION)
+        if session.get_credentials() is None:
+            raise WikilakeError(NO_CREDENTIALS)
+        return cls(session, endpoint_url=args.endpoint_url,
+                   stack_prefix=args.stack_prefix, stage=args.stage)
+
+    @property
+    def region(self) -> str:
+        return self.session.region_name
+
+    @property
+    def profile(self) -> str | None:
+        # boto3 reports "default" when no profile was chosen; only a chosen one is worth echoing.
+        profile = self.session.profile_name
+        return None if profile == "default" else profile
+
+    @property
+    def deployment(self) -> str:
+        """Short name of this deployment, e.g. ``Wikilake-dev``."""
+        return f"{self.stack_prefix}-{self.stage}"
+
+    def client(self, service: str):
+        """A cached client (boto3 clients are thread-safe; sessions are not)."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self._clients[service]
+
+    @cached_property
+    def outputs(self) -> StackOutputs:
+        """The merged CfnOutputs of the deployment's stacks (read once)."""
+        return read_stack_outputs(self.client("cloudformation"), self.stack_names, self.region)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def describe_client_error(err: botocore.exceptions.ClientError) -> str:
+    error = err.response.get("Error", {})
+    code = error.get("Code", "Error")
+    message = error.get("Message") or str(err)
+    return _one_line(f"AWS {err.operation_name} failed: {code}: {message}")
+
+
+@contextlib.contextmanager
+def aws_errors():
+    """Turn botocore's exceptions raised inside the block into one-line WikilakeErrors."""
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError:
+        raise WikilakeError(NO_CREDENTIALS) from None
+    except botocore.exceptions.NoRegionError:
+        raise WikilakeError(NO_REGION) from None
+    except botocore.exceptions.ClientError as err:
+        raise WikilakeError(describe_client_error(err)) from None
+    except botocore.exceptions.EndpointConnectionError as err:
+        raise WikilakeError(_one_line(
+            f"cannot reach {err.kwargs.get('endpoint_url')}: check --region/--endpoint-url "
+            "and your network")) from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise WikilakeError(_one_line(f"AWS: {err}")) from None
