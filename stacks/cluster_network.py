@@ -1,0 +1,87 @@
+"""Where the cluster runs: a VPC (new, or an existing one by id), its subnet and security groups.
+
+The new VPC has one public subnet (no NAT gateway to pay for), an S3 gateway endpoint so lake
+traffic stays off the internet, and flow logs. SSH reaches the primary node only from
+`ssh_cidrs`, through a security group EMR never edits.
+"""
+from __future__ import annotations
+
+from aws_cdk import Fn, RemovalPolicy, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import WikilakeConfig
+
+# AmazonEMRServicePolicy_v2 acts only on subnets and security groups carrying this tag.
+EMR_MANAGED_POLICY_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
+VPC_CIDR = "10.80.0.0/16"
+SSH_PORT = 22
+INTRA_CLUSTER_PORTS = (ec2.Port.all_tcp(), ec2.Port.all_udp(), ec2.Port.all_icmp())
+
+
+def tag_for_emr(construct: Construct) -> None:
+    Tags.of(construct).add(*EMR_MANAGED_POLICY_TAG)
+
+
+class ClusterNetwork(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig,
+                 removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        if config.vpc_id:
+            # No lookup (synth needs no AWS credentials); the subnet comes from config too.
+            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id, availability_zones=Fn.get_azs())
+            self.subnet_id = config.subnet_id
+        else:
+            self.vpc = self._new_vpc(removal_policy)
+            self.subnet_id = self.vpc.public_subnets[0].subnet_id
+            for subnet in self.vpc.public_subnets:
+                tag_for_emr(subnet)
+        self.primary_security_group = self._managed_security_group("PrimarySecurityGroup", "primary node")
+        self.core_security_group = self._managed_security_group("CoreSecurityGroup", "core and task nodes")
+        self._declare_intra_cluster_rules()
+        self.ssh_security_group = self._ssh_security_group(config.ssh_cidrs) if config.ssh_cidrs else None
+
+    def _new_vpc(self, removal_policy: RemovalPolicy) -> ec2.Vpc:
+        flow_log_group = logs.LogGroup(self, "FlowLogGroup", retention=logs.RetentionDays.ONE_MONTH,
+                                       removal_policy=removal_policy)
+        return ec2.Vpc(
+            self, "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),
+            max_azs=1,
+            nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC,
+                                                          cidr_mask=24)],
+            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
+            flow_logs={"AllTraffic": ec2.FlowLogOptions(
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
+                traffic_type=ec2.FlowLogTrafficType.ALL,
+            )},
+        )
+
+    def _managed_security_group(self, construct_id: str, nodes: str) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(self, construct_id, vpc=self.vpc, allow_all_outbound=True,
+                                  description=f"EMR-managed security group of the {nodes}")
+        tag_for_emr(group)
+        return group
+
+    def _declare_intra_cluster_rules(self) -> None:
+        """The rules EMR would add between its managed groups, declared here instead.
+
+        EMR adds missing rules at cluster start; rules it adds that reference the other group are
+        unknown to CloudFormation and block deleting both groups on destroy.
+        """
+        groups = (self.primary_security_group, self.core_security_group)
+        for group in groups:
+            for peer in groups:
+                for port in INTRA_CLUSTER_PORTS:
+                    group.add_ingress_rule(peer, port, "intra-cluster traffic")
+
+    def _ssh_security_group(self, cidrs: tuple[str, ...]) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(self, "SshSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+                                  description="SSH to the primary node from the configured CIDRs only")
+        for cidr in cidrs:
+            peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
+            group.add_ingress_rule(peer, ec2.Port.tcp(SSH_PORT), f"SSH from {cidr}")
+        tag_for_emr(group)
+        return group

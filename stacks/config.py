@@ -1,0 +1,324 @@
+"""The app's configuration: CDK context parsed and validated once into a frozen dataclass.
+
+Defaults live in cdk.json (one place, documented in the README); `-c key=value` overrides them.
+Values from `-c` arrive as strings, values from cdk.json may be typed: both are accepted. Every
+problem raises ConfigError with one line naming the key and the fix, before any construct exists.
+Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
+"""
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from stacks.release_labels import RELEASES, EmrRelease, supported_labels
+from wikilake import contract
+from wikilake.errors import WikilakeError
+from wikilake.steps import parse_date, parse_step_spec
+
+STAGES = ("dev", "prod")
+
+KEYS = (
+    "stage", "stack_prefix", "cost_center", "bucket_name", "kms", "ssh_cidrs", "key_pair_name",
+    "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
+    "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
+    "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
+    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+)
+
+# The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
+MIN_SSH_PREFIX = {4: 8, 6: 32}
+# EMR auto-termination accepts 60 s .. 7 days of idleness.
+IDLE_MINUTES_RANGE = (1, 7 * 24 * 60)
+# Athena refuses a per-query cutoff below 10 MB.
+MIN_CUTOFF_GB = 0.01
+BYTES_PER_GB = 1_000_000_000
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"),
+                            ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
+# Short enough for the generated bucket name <prefix>-<stage>-<account>-<region> to fit 63 chars.
+_STACK_PREFIX = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,19}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
+_KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
+_COST_CENTER = re.compile(r"^[\w .:/=+@-]{1,256}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_S3_ZIP_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.zip)$")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+class ConfigError(WikilakeError):
+    """A bad context value; the message is one line: key, problem, fix."""
+
+    def __init__(self, key: str, value: Any, problem: str, fix: str):
+        shown = "" if value is None else f"={value!r}"
+        super().__init__(f"context {key}{shown}: {problem}; fix: {fix}")
+
+
+@dataclass(frozen=True)
+class WikilakeConfig:
+    stage: str
+    stack_prefix: str
+    cost_center: str
+    bucket_name: str | None
+    kms: bool
+    ssh_cidrs: tuple[str, ...]
+    key_pair_name: str | None
+    vpc_id: str | None
+    subnet_id: str | None
+    release: EmrRelease
+    primary_instance_type: str
+    core_instance_type: str
+    core_instance_count: int
+    task_instance_count: int
+    task_spot: bool
+    idle_timeout_minutes: int
+    managed_scaling_max: int
+    tls_certificates_s3_uri: str | None
+    athena_bytes_scanned_cutoff_gb: float
+    projection_start_date: str
+    steps: tuple[tuple[str, str], ...]
+    budget_monthly_usd: float | None
+    budget_email: str | None
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
+        """Parse the app's whole context (cdk.json + `-c`); raises ConfigError on the first problem."""
+        _refuse_unknown_keys(context)
+        read = _Reader(context)
+        stage = read.choice("stage", STAGES)
+        vpc_id = read.optional("vpc_id", _VPC_ID, "a VPC id like vpc-0abc1234def567890")
+        subnet_id = read.optional("subnet_id", _SUBNET_ID, "a subnet id like subnet-0abc1234def567890")
+        if bool(vpc_id) != bool(subnet_id):
+            raise ConfigError("subnet_id", subnet_id, "vpc_id and subnet_id go together",
+                              "set both (a subnet of that VPC with a route to S3) or neither")
+        core_count = read.integer("core_instance_count", minimum=1)
+        task_count = read.integer("task_instance_count", minimum=0)
+        budget_usd = read.optional_number("budget_monthly_usd", minimum=1)
+        budget_email = read.optional("budget_email", _EMAIL, "an address like team@example.com")
+        if bool(budget_usd) != bool(budget_email):
+            raise ConfigError("budget_email", budget_email, "budget_monthly_usd and budget_email go together",
+                              "set both to get budget alerts, or neither")
+        tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
+        if stage == "prod" and not tls_uri:
+            raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
+                              "upload a PEM certificate zip (see README, security) and pass "
+                              "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
+        return cls(
+            stage=stage,
+            stack_prefix=read.matching("stack_prefix", _STACK_PREFIX,
+                                       "letters, digits and single hyphens, starting with a letter, at most 20"),
+            cost_center=read.matching("cost_center", _COST_CENTER, "a tag value: letters, digits, spaces, _.:/=+-@"),
+            bucket_name=_bucket_name(read.text("bucket_name")),
+            kms=read.boolean("kms"),
+            ssh_cidrs=_ssh_cidrs(read.items("ssh_cidrs")),
+            key_pair_name=read.optional("key_pair_name", _KEY_PAIR_NAME, "the name of an existing EC2 key pair"),
+            vpc_id=vpc_id,
+            subnet_id=subnet_id,
+            release=_release(read.text("release_label")),
+            primary_instance_type=read.matching("primary_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
+            core_instance_type=read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
+            core_instance_count=core_count,
+            task_instance_count=task_count,
+            task_spot=read.boolean("task_spot"),
+            idle_timeout_minutes=read.integer("idle_timeout_minutes", *IDLE_MINUTES_RANGE),
+            managed_scaling_max=_scaling_max(read.integer("managed_scaling_max", minimum=0), core_count + task_count),
+            tls_certificates_s3_uri=tls_uri,
+            athena_bytes_scanned_cutoff_gb=read.number("athena_bytes_scanned_cutoff_gb", minimum=MIN_CUTOFF_GB),
+            projection_start_date=_past_date("projection_start_date", read.text("projection_start_date")),
+            steps=_steps(read.items("steps")),
+            budget_monthly_usd=budget_usd,
+            budget_email=budget_email,
+        )
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def stack_names(self) -> dict[str, str]:
+        return contract.stack_names(self.stack_prefix, self.stage)
+
+    @property
+    def name(self) -> str:
+        """Base name of named resources (cluster, workgroup, key pair): e.g. Wikilake-dev."""
+        return f"{self.stack_prefix}-{self.stage}"
+
+    @property
+    def database_name(self) -> str:
+        """Glue database name: Glue wants lower case and underscores."""
+        return self.name.lower().replace("-", "_")
+
+    @property
+    def athena_bytes_scanned_cutoff(self) -> int:
+        return int(self.athena_bytes_scanned_cutoff_gb * BYTES_PER_GB)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            contract.TAG_PROJECT: contract.APP_NAME,
+            contract.TAG_STAGE: self.stage,
+            contract.TAG_COST_CENTER: self.cost_center,
+        }
+
+
+class _Reader:
+    """Typed access to context values, each failure a ConfigError naming the key."""
+
+    def __init__(self, context: Mapping[str, Any]):
+        self._context = context
+
+    def raw(self, key: str) -> Any:
+        if key not in self._context:
+            raise ConfigError(key, None, "not set", f"restore the {key} default in cdk.json (git checkout cdk.json)")
+        return self._context[key]
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        return "" if value is None else str(value).strip()
+
+    def matching(self, key: str, pattern: re.Pattern, what: str) -> str:
+        value = self.text(key)
+        if not pattern.match(value):
+            raise ConfigError(key, value, "invalid", f"use {what}")
+        return value
+
+    def optional(self, key: str, pattern: re.Pattern, what: str) -> str | None:
+        return self.matching(key, pattern, what) if self.text(key) else None
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in choices:
+            raise ConfigError(key, value, "unknown value", f"use one of {', '.join(choices)}")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self.raw(key)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ConfigError(key, value, "not a boolean", f"use true or false, e.g. -c {key}=true")
+
+    def integer(self, key: str, minimum: int, maximum: int | None = None) -> int:
+        value = self.raw(key)
+        text = str(value).strip()
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", text):
+            raise ConfigError(key, value, "not a whole number", f"use a whole number {bounds}")
+        number = int(text)
+        if number < minimum or (maximum is not None and number > maximum):
+            raise ConfigError(key, value, "out of range", f"use a whole number {bounds}")
+        return number
+
+    def number(self, key: str, minimum: float) -> float:
+        value = self.raw(key)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(str(value).strip())
+        except ValueError:
+            raise ConfigError(key, value, "not a number", f"use a number >= {minimum:g}, e.g. -c {key}=25") from None
+        if not number >= minimum or number == float("inf"):
+            raise ConfigError(key, value, "out of range", f"use a number >= {minimum:g}")
+        return number
+
+    def optional_number(self, key: str, minimum: float) -> float | None:
+        return self.number(key, minimum) if self.text(key) else None
+
+    def items(self, key: str) -> tuple[str, ...]:
+        """A list from cdk.json or a comma-separated string from `-c`; blanks dropped."""
+        value = self.raw(key)
+        parts = value if isinstance(value, list) else str(value or "").split(",")
+        return tuple(p for p in (str(part).strip() for part in parts) if p)
+
+
+def _refuse_unknown_keys(context: Mapping[str, Any]) -> None:
+    """A typo such as `-c ssh_cidr=...` would otherwise be ignored silently.
+
+    Only plain snake_case keys are ours: CDK's own keys contain ':' or '/'.
+    """
+    for key in context:
+        if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            fix = f"did you mean {close[0]}?" if close else "see README, configuration, for the keys"
+            raise ConfigError(key, None, "unknown context key", fix)
+
+
+def _bucket_name(name: str) -> str | None:
+    if not name:
+        return None
+    starts, ends = _RESERVED_BUCKET_AFFIXES
+    if "." in name:
+        raise ConfigError("bucket_name", name, "dots break TLS for virtual-hosted-style requests",
+                          "use lower-case letters, digits and hyphens")
+    if not _BUCKET_NAME.match(name) or name.startswith(starts) or name.endswith(ends):
+        raise ConfigError("bucket_name", name, "not a valid S3 bucket name",
+                          "use 3-63 lower-case letters, digits and hyphens, starting and ending with a "
+                          "letter or digit (or leave it empty for a generated name)")
+    return name
+
+
+def _ssh_cidrs(items: tuple[str, ...]) -> tuple[str, ...]:
+    cidrs = []
+    for item in items:
+        try:
+            network = ipaddress.ip_network(item, strict=True)
+        except ValueError as err:
+            fix = (f"use the network address {ipaddress.ip_network(item, strict=False)}"
+                   if "host bits set" in str(err) else "use CIDRs like 203.0.113.7/32, comma-separated")
+            raise ConfigError("ssh_cidrs", item, "not a valid CIDR", fix) from None
+        if network.prefixlen < MIN_SSH_PREFIX[network.version]:
+            raise ConfigError("ssh_cidrs", item, "SSH open to the internet (or close to it) is refused",
+                              f"allow only your own networks (IPv{network.version} prefix >= "
+                              f"/{MIN_SSH_PREFIX[network.version]}), e.g. -c ssh_cidrs=203.0.113.7/32")
+        if str(network) not in cidrs:
+            cidrs.append(str(network))
+    return tuple(cidrs)
+
+
+def _release(label: str) -> EmrRelease:
+    if label not in RELEASES:
+        raise ConfigError("release_label", label, "not a supported EMR release",
+                          f"use one of {supported_labels()} (stacks/release_labels.py)")
+    return RELEASES[label]
+
+
+def _scaling_max(maximum: int, fixed_nodes: int) -> int:
+    if 0 < maximum < fixed_nodes:
+        raise ConfigError("managed_scaling_max", maximum,
+                          f"below the {fixed_nodes} core + task nodes the cluster starts with",
+                          f"use 0 (off) or at least {fixed_nodes}")
+    return maximum
+
+
+def _past_date(key: str, text: str) -> str:
+    try:
+        day = parse_date(text)
+    except WikilakeError:
+        raise ConfigError(key, text, "not a date", "use YYYY-MM-DD, e.g. 2015-05-01") from None
+    if date.fromisoformat(day) > date.today():
+        raise ConfigError(key, text, "in the future: Athena would project no partitions",
+                          "use the first date you have data for")
+    return day
+
+
+def _steps(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    steps = []
+    for item in items:
+        try:
+            steps.append(parse_step_spec(item))
+        except WikilakeError as err:
+            raise ConfigError("steps", item, str(err),
+                              "write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12") from None
+    if len(set(steps)) != len(steps):
+        raise ConfigError("steps", ",".join(items), "the same step twice", "list each dataset@date once")
+    return tuple(steps)
