@@ -12,8 +12,8 @@ from wikilake.contract import Outputs, job_entrypoint_output
 from wikilake.errors import WikilakeError
 from wikilake.steps import JobScripts, spark_step
 
-# States in which a cluster accepts steps (AddJobFlowSteps).
-ACCEPTS_STEPS = frozenset({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"})
+# States of a live cluster: it accepts steps (AddJobFlowSteps) and has a primary node.
+ACTIVE = frozenset({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"})
 STEP_DONE = frozenset({"COMPLETED", "FAILED", "CANCELLED", "INTERRUPTED"})
 
 
@@ -26,13 +26,16 @@ def state_reason(status: dict) -> str:
     return reason.get("Message") or reason.get("Code") or ""
 
 
-def require_accepting_steps(cluster: dict) -> None:
+def require_active(cluster: dict, consequence: str) -> None:
+    """A one-line error saying the cluster is gone (and why), then ``consequence``."""
     status = cluster["Status"]
-    if status["State"] not in ACCEPTS_STEPS:
+    if status["State"] not in ACTIVE:
         reason = state_reason(status)
-        raise WikilakeError(
-            f"cluster {cluster['Id']} is {status['State']}{f' ({reason})' if reason else ''} and "
-            "cannot run steps: recreate it by redeploying the processing stack (README: Operating on AWS)")
+        raise WikilakeError(f"cluster {cluster['Id']} is {status['State']}"
+                            f"{f' ({reason})' if reason else ''}: {consequence}")
+
+
+RECREATE_HINT = "recreate it by redeploying the processing stack (README: Operating on AWS)"
 
 
 def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[str, ...] = ()) -> dict:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from wikilake.contract import DEFAULT_STACK_PREFIX
+from wikilake.errors import WikilakeError
 
 DEFAULT_LAKE = "lake"
 
@@ -22,3 +24,11 @@ def add_aws_options(parser: argparse.ArgumentParser) -> None:
                        help=f"prefix of the deployed stacks (default: {DEFAULT_STACK_PREFIX})")
     group.add_argument("--stage", default="dev", choices=("dev", "prod"),
                        help="stage of the deployed stacks (default: dev)")
+
+
+def shell_words(text: str, option: str) -> tuple[str, ...]:
+    """Split an option's shell-quoted value (e.g. --job-args='--country "United States"')."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as err:
+        raise WikilakeError(f"bad {option} {text!r}: {err}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from wikilake.commands.common import add_aws_options
+from wikilake.commands.common import add_aws_options, shell_words
 from wikilake.errors import WikilakeError
 
 DESCRIPTION = """\
@@ -54,14 +54,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_run)
 
 
-def _job_options(text: str) -> tuple[str, ...]:
-    import shlex
-    try:
-        return tuple(shlex.split(text))
-    except ValueError as err:
-        raise WikilakeError(f"bad --job-args {text!r}: {err}") from None
-
-
 def _elapsed(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s"
@@ -92,7 +84,7 @@ def _run(args) -> int:
     from wikilake.steps import check_dataset, parse_date
 
     dataset, dt = check_dataset(args.dataset), parse_date(args.date)
-    job_options = _job_options(args.job_args)
+    job_options = shell_words(args.job_args, "--job-args")
     out, err = Console(), Console(stderr=True)
     with aws_errors():
         aws = AwsContext.from_args(args)
@@ -100,7 +92,7 @@ def _run(args) -> int:
         cluster_id = aws.outputs.require(Outputs.CLUSTER_ID)
         client = aws.client("emr")
         cluster = emr.describe_cluster(client, cluster_id)
-        emr.require_accepting_steps(cluster)
+        emr.require_active(cluster, f"it cannot run steps; {emr.RECREATE_HINT}")
         step_id = emr.submit_step(client, cluster_id, step)
         if not args.wait:
             print(step_id)

@@ -1,10 +1,78 @@
-"""`wikilake ssh` (placeholder until its issue lands)."""
+"""`wikilake ssh`: open (or print) an SSH session to the EMR primary node."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wikilake.commands.common import add_aws_options, shell_words
 from wikilake.errors import WikilakeError
 
+DESCRIPTION = """\
+Connect to the EMR cluster's primary node as `hadoop`.
 
-def _not_yet(args):
-    raise WikilakeError("'ssh' is not implemented yet")
+The key pair's private key is read from SSM Parameter Store (the parameter the processing
+stack outputs, decrypted) into ~/.ssh/wikilake-<prefix>-<stage>.pem, created with mode 0600
+so it is never readable by others, not even for a moment; it is never printed. Then ssh runs
+in place of this command (or --print shows the command instead). SSH is allowed only from the
+CIDRs configured at deploy time.
+
+--ssm prints the AWS Systems Manager Session Manager alternative instead: no key, no open port
+22, access governed by IAM (needs the session-manager-plugin for the AWS CLI).
+"""
+
+EPILOG = """\
+examples:
+  wikilake ssh
+  wikilake ssh --print                                    # just show the ssh command
+  wikilake ssh --ssh-args='-L 18080:localhost:18080'      # Spark history server on localhost:18080
+  wikilake ssh --ssm                                      # Session Manager command instead
+"""
 
 
-def register(subparsers):
-    subparsers.add_parser("ssh", help="(not implemented yet)").set_defaults(func=_not_yet)
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ssh", help="SSH to the EMR primary node (key from SSM, mode 0600), or print how",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--print", dest="print_only", action="store_true",
+                      help="print the ssh command instead of running it")
+    mode.add_argument("--ssm", action="store_true",
+                      help="print the `aws ssm start-session` command for the primary node")
+    parser.add_argument("--key-dir", type=Path, default=Path("~/.ssh"), metavar="DIR",
+                        help="where to keep the private key (default: ~/.ssh)")
+    parser.add_argument("--ssh-args", default="", metavar="'ARGS'",
+                        help="extra ssh options, shell-quoted: --ssh-args='-L 8088:localhost:8088'")
+    add_aws_options(parser)
+    parser.set_defaults(func=_ssh)
+
+
+def _ssh(args) -> int:
+    import os
+    import shlex
+    import shutil
+
+    from wikilake.aws import ssh
+    from wikilake.aws.session import AwsContext, aws_errors
+    from wikilake.contract import Outputs
+
+    extra = shell_words(args.ssh_args, "--ssh-args")
+    with aws_errors():
+        aws = AwsContext.from_args(args)
+        emr = aws.client("emr")
+        cluster = ssh.reachable_cluster(emr, aws.outputs.require(Outputs.CLUSTER_ID))
+        if args.ssm:
+            instance = ssh.primary_instance(emr, cluster["Id"])
+            print(shlex.join(ssh.ssm_command(instance["Ec2InstanceId"], aws.region, aws.profile)))
+            return 0
+        host = ssh.primary_host(emr, cluster)
+        pem = ssh.fetch_private_key(aws.client("ssm"), aws.outputs.require(Outputs.KEY_PAIR_SSM_PARAMETER))
+    key = ssh.key_path(args.key_dir.expanduser(), aws.deployment)
+    ssh.write_private_key(key, pem)
+    command = ssh.ssh_command(key, host, extra)
+    if args.print_only:
+        print(shlex.join(command))
+        return 0
+    if shutil.which("ssh") is None:
+        raise WikilakeError("ssh is not installed: install OpenSSH, or use `wikilake ssh --ssm`")
+    os.execvp("ssh", command)
+    return 0  # not reached: ssh replaced this process
