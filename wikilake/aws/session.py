@@ -58,7 +58,11 @@ class AwsContext:
             raise WikilakeError(f"{err}: check --profile or AWS_PROFILE") from None
         if session.region_name is None:
             raise WikilakeError(NO_REGION)
-        if session.get_credentials() is None:
+        try:
+            credentials = session.get_credentials()
+        except botocore.exceptions.BotoCoreError as err:  # partial env vars, expired SSO token, ...
+            raise WikilakeError(_one_line(f"cannot load AWS credentials: {err}")) from None
+        if credentials is None:
             raise WikilakeError(NO_CREDENTIALS)
         return cls(session, endpoint_url=args.endpoint_url,
                    stack_prefix=args.stack_prefix, stage=args.stage)

@@ -1,10 +1,123 @@
-"""`wikilake status` (placeholder until its issue lands)."""
-from wikilake.errors import WikilakeError
+"""`wikilake status`: the deployment at a glance (stacks, outputs, cluster, steps, lake partitions)."""
+from __future__ import annotations
+
+import argparse
+
+from wikilake.commands.common import add_aws_options
+
+DESCRIPTION = """\
+Show the deployed wikilake: each stack's CloudFormation status and outputs, the EMR cluster's
+state and its latest steps, and which dt= partitions are present under raw/ and processed/
+in the data bucket. A stack that is not deployed is shown as such; the rest is still listed.
+"""
+
+EPILOG = """\
+examples:
+  wikilake status
+  wikilake status --steps 25
+  wikilake status --stage prod --region eu-west-1
+"""
 
 
-def _not_yet(args):
-    raise WikilakeError("'status' is not implemented yet")
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "status", help="stacks, outputs, cluster state, latest steps and lake partitions",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=10, metavar="N",
+                        help="how many of the latest steps to list (default 10)")
+    add_aws_options(parser)
+    parser.set_defaults(func=_status)
 
 
-def register(subparsers):
-    subparsers.add_parser("status", help="(not implemented yet)").set_defaults(func=_not_yet)
+def _status(args) -> int:
+    from rich.console import Console
+
+    from wikilake.aws import emr, status
+    from wikilake.aws.session import AwsContext, aws_errors
+    from wikilake.contract import Outputs
+
+    console = Console()
+    with aws_errors():
+        aws = AwsContext.from_args(args)
+        outputs = aws.outputs
+        console.print(_stacks_table(aws, outputs))
+        values = outputs.values
+        if values:
+            console.print(_outputs_table(values))
+        cluster_id = values.get(Outputs.CLUSTER_ID)
+        if cluster_id:
+            client = aws.client("emr")
+            console.print(_cluster_table(emr.describe_cluster(client, cluster_id)))
+            console.print(_steps_table(status.recent_steps(client, cluster_id, args.steps), args.steps))
+        bucket = values.get(Outputs.BUCKET)
+        if bucket:
+            console.print(_lake_table(bucket, status.lake_partitions(aws.client("s3"), bucket)))
+    return 0
+
+
+def _table(title: str, *columns: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _stacks_table(aws, outputs):
+    table = _table(f"{aws.deployment} in {aws.region}", "stack", "status")
+    for stack in outputs.stacks:
+        style = "green" if stack.usable else "red"
+        table.add_row(stack.name, f"[{style}]{stack.status}")
+    return table
+
+
+def _outputs_table(values: dict):
+    table = _table("outputs", "output", "value")
+    for key in sorted(values):
+        table.add_row(key, values[key])
+    return table
+
+
+def _when(stamp) -> str:
+    return stamp.strftime("%Y-%m-%d %H:%M:%S") if stamp else ""
+
+
+def _duration(timeline: dict) -> str:
+    start, end = timeline.get("StartDateTime"), timeline.get("EndDateTime")
+    if not (start and end):
+        return ""
+    minutes, seconds = divmod(int((end - start).total_seconds()), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+def _cluster_table(cluster: dict):
+    from wikilake.aws.emr import state_reason
+
+    status = cluster["Status"]
+    table = _table("EMR cluster", "cluster", "state", "release", "primary node", "created")
+    reason = state_reason(status)
+    table.add_row(f"{cluster['Id']} ({cluster.get('Name', '')})",
+                  status["State"] + (f" ({reason})" if reason else ""),
+                  cluster.get("ReleaseLabel", ""), cluster.get("MasterPublicDnsName", ""),
+                  _when(status.get("Timeline", {}).get("CreationDateTime")))
+    return table
+
+
+def _steps_table(steps: list[dict], limit: int):
+    table = _table(f"latest steps (up to {limit})", "step", "name", "state", "started", "took")
+    for step in steps:
+        timeline = step["Status"].get("Timeline", {})
+        table.add_row(step["Id"], step["Name"], step["Status"]["State"],
+                      _when(timeline.get("StartDateTime")), _duration(timeline))
+    if not steps:
+        table.add_row("", "(no steps yet: `wikilake run <dataset> --date D`)", "", "", "")
+    return table
+
+
+def _lake_table(bucket: str, partitions: dict[str, list[str]]):
+    table = _table(f"lake partitions in s3://{bucket}/", "prefix", "dt partitions", "dates")
+    for prefix, dates in partitions.items():
+        shown = ", ".join(dates) if len(dates) <= 4 else f"{dates[0]} ... {dates[-1]}"
+        table.add_row(f"{prefix}/", str(len(dates)), shown)
+    return table

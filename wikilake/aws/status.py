@@ -1,0 +1,32 @@
+"""What `wikilake status` reports: the cluster's last steps and the lake partitions present in S3."""
+from __future__ import annotations
+
+from itertools import islice
+
+from spark_jobs import lake_layout
+
+
+def recent_steps(emr, cluster_id: str, limit: int) -> list[dict]:
+    """The cluster's newest ``limit`` steps (ListSteps returns newest first)."""
+    steps = (step for page in emr.get_paginator("list_steps").paginate(ClusterId=cluster_id)
+             for step in page["Steps"])
+    return list(islice(steps, limit))
+
+
+def _partitions(s3, bucket: str, prefix: str) -> list[str]:
+    """The dt values under ``prefix`` (one ``dt=`` "folder" each: a delimited listing)."""
+    marker = f"{lake_layout.PARTITION_KEY}="
+    dates = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            folder = common["Prefix"][len(prefix):].rstrip("/")
+            if folder.startswith(marker):
+                dates.append(folder[len(marker):])
+    return sorted(dates)
+
+
+def lake_partitions(s3, bucket: str) -> dict[str, list[str]]:
+    """{"raw/<dataset>" | "processed/<table>": [dt, ...]} for every dataset and table."""
+    areas = ((lake_layout.RAW, lake_layout.DATASETS), (lake_layout.PROCESSED, lake_layout.TABLES))
+    return {f"{area}/{name}": _partitions(s3, bucket, f"{area}/{name}/")
+            for area, names in areas for name in names}
