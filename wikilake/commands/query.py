@@ -110,17 +110,16 @@ def _run_local(args, query, literals, errors):
 
 
 def _run_on_athena(args, query, literals, errors):
-    from wikilake.aws.athena import run_athena_query
+    from wikilake.aws.athena import athena_target, run_athena_query
     from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake.contract import Outputs
 
     aws = AwsContext.from_args(args)
     if args.show_sql:
         errors.print(f"-- Athena SQL\n{query.sql}\n-- execution parameters: "
                      f"{list(literals.values())}", highlight=False, soft_wrap=True)
-    with aws_errors():
+    with aws_errors(), errors.status("Athena: submitting the query") as status:
+        workgroup, database = athena_target(aws)
         return run_athena_query(
-            aws, query.sql, list(literals.values()),
-            workgroup=aws.outputs.require(Outputs.WORKGROUP),
-            database=aws.outputs.require(Outputs.DATABASE),
+            aws, query.sql, list(literals.values()), workgroup=workgroup, database=database,
+            progress=lambda state, seconds: status.update(f"Athena: {state.lower()} ({seconds:.0f} s)"),
         )
