@@ -7,7 +7,7 @@ from local_helpers import EXPECTED_DUCKDB_TYPES, write_partition
 from wikilake.ddl import load_queries, load_tables
 from wikilake.errors import WikilakeError
 from wikilake.local_query import LocalEngine, duckdb_type
-from wikilake.query_params import bind
+from wikilake.query_params import bind, placeholders, substitute
 
 TABLES = load_tables()
 QUERIES = load_queries()
@@ -172,3 +172,19 @@ def test_mobile_share_leaves_out_unknown_codes(tiny_lake):
         (1, "de.wikipedia", 0.0, 100.0, 900, 0, 900),
         (2, "en.wikipedia", 65.2, 34.8, 115, 75, 40),
     )
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_named_query_translates_and_the_duckdb_sql_runs(tiny_lake, name):
+    query = QUERIES[name]
+    sql = substitute(query.sql, list(bind(query, demo_values(query)).values()))
+    with LocalEngine(tiny_lake) as engine:
+        duckdb_sql = engine.translate(sql)
+        assert placeholders(duckdb_sql) == [] and "REGEXP_LIKE" not in duckdb_sql.upper()
+        rows = engine.connection.execute(duckdb_sql).fetchall()
+    assert rows, f"{name} found nothing in the tiny lake"
+
+
+def demo_values(query):
+    values = {"dt": "2015-09-12", "project": "en.wikipedia"}
+    return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]
