@@ -39,6 +39,9 @@ def job_entrypoint_output(dataset: str) -> str:
     return Outputs.JOB_ENTRYPOINT_URL_PREFIX + dataset.title()
 
 
+# EMR's login user on the primary node (the SSH command the stack outputs and `wikilake ssh`).
+SSH_USER = "hadoop"
+
 TAG_PROJECT = "Project"
 TAG_STAGE = "Stage"
 TAG_COST_CENTER = "CostCenter"

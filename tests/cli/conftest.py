@@ -110,6 +110,15 @@ def deploy_stack(cloudformation, name: str, outputs: dict[str, str]) -> None:
     cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
+def redeploy(cloudformation, deployment: "Deployment", role: str, drop=(), **values) -> None:
+    """Replace one of the deployment's stacks by one whose outputs lack ``drop`` and carry ``values``."""
+    name = deployment.stacks[role]
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
+    cloudformation.delete_stack(StackName=name)
+    deploy_stack(cloudformation, name, {k: v for k, v in {**outputs, **values}.items() if k not in drop})
+
+
 def start_cluster(emr, bucket: str) -> str:
     return emr.run_job_flow(
         Name="wikilake-dev", ReleaseLabel="emr-7.13.0", LogUri=f"s3://{bucket}/logs/emr/",

@@ -162,11 +162,9 @@ def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
 
 
 def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws_options):
-    from conftest import deploy_stack
+    from conftest import redeploy
 
-    storage = deployed.stacks["storage"]
-    clients.cloudformation.delete_stack(StackName=storage)
-    deploy_stack(clients.cloudformation, storage, {Outputs.BUCKET: deployed.bucket})
+    redeploy(clients.cloudformation, deployed, "storage", drop=[Outputs.JOBS_PACKAGE_URL])
 
     code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
 

@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from conftest import FAKE_PRIVATE_KEY
+from conftest import FAKE_PRIVATE_KEY, redeploy
+from wikilake.contract import Outputs
 
 KEY_NAME = "wikilake-Wikilake-dev.pem"
 
@@ -112,6 +113,33 @@ def test_a_missing_key_parameter(wikilake, deployed, clients, aws_options, tmp_p
     code, _, err = wikilake("ssh", "--print", "--key-dir", str(tmp_path), *aws_options)
 
     assert code == 1 and "private key is not in SSM parameter /ec2/keypair/" in err
+
+
+def test_with_your_own_key_pair_the_key_comes_from_your_key_folder(wikilake, deployed, clients,
+                                                                    aws_options, tmp_path):
+    redeploy(clients.cloudformation, deployed, "processing", drop=[Outputs.KEY_PAIR_SSM_PARAMETER],
+             **{Outputs.KEY_PAIR_NAME: "team-key"})
+
+    code, _, err = wikilake("ssh", "--print", "--key-dir", str(tmp_path), *aws_options)
+    assert code == 1 and "your own EC2 key pair 'team-key'" in err and "--key-file" in err
+
+    (tmp_path / "team-key.pem").write_text("mine")
+    code, out, err = wikilake("ssh", "--print", "--key-dir", str(tmp_path), *aws_options)
+    assert code == 0 and f"-i {tmp_path / 'team-key.pem'} " in out
+
+    code, out, err = wikilake("ssh", "--print", "--key-file", str(tmp_path / "team-key.pem"), *aws_options)
+    assert code == 0 and f"-i {tmp_path / 'team-key.pem'} " in out
+
+
+def test_ssh_disabled_by_the_stack_points_to_session_manager(wikilake, deployed, clients, aws_options,
+                                                             tmp_path):
+    disabled = "SSH is disabled: redeploy with -c ssh_cidrs=<your-ip>/32 (or use SSM Session Manager)"
+    redeploy(clients.cloudformation, deployed, "processing", **{Outputs.SSH_COMMAND: disabled})
+
+    code, _, err = wikilake("ssh", "--print", "--key-dir", str(tmp_path), *aws_options)
+
+    assert code == 1 and err == f"wikilake: error: {disabled}; or use `wikilake ssh --ssm`\n"
+    assert wikilake("ssh", "--ssm", *aws_options)[0] == 0
 
 
 @pytest.mark.parametrize("flags", [("--print", "--ssm")])

@@ -8,9 +8,8 @@ from pathlib import Path
 import botocore.exceptions
 
 from wikilake.aws.emr import RECREATE_HINT, describe_cluster, require_active
+from wikilake.contract import SSH_USER
 from wikilake.errors import WikilakeError
-
-SSH_USER = "hadoop"  # EMR's login user on the primary node
 
 
 def key_path(key_dir: Path, deployment: str) -> Path:

@@ -40,6 +40,9 @@ def register(subparsers) -> None:
                       help="print the `aws ssm start-session` command for the primary node")
     parser.add_argument("--key-dir", type=Path, default=Path("~/.ssh"), metavar="DIR",
                         help="where to keep the private key (default: ~/.ssh)")
+    parser.add_argument("--key-file", type=Path, metavar="PEM",
+                        help="use this private key instead (needed when the stack was deployed with "
+                             "your own key pair, -c key_pair_name=...)")
     parser.add_argument("--ssh-args", default="", metavar="'ARGS'",
                         help="extra ssh options, shell-quoted: --ssh-args='-L 8088:localhost:8088'")
     add_aws_options(parser)
@@ -64,10 +67,9 @@ def _ssh(args) -> int:
             instance = ssh.primary_instance(emr, cluster["Id"])
             print(shlex.join(ssh.ssm_command(instance["Ec2InstanceId"], aws.region, aws.profile)))
             return 0
+        _require_ssh_enabled(aws.outputs.get(Outputs.SSH_COMMAND))
         host = ssh.primary_host(emr, cluster)
-        pem = ssh.fetch_private_key(aws.client("ssm"), aws.outputs.require(Outputs.KEY_PAIR_SSM_PARAMETER))
-    key = ssh.key_path(args.key_dir.expanduser(), aws.deployment)
-    ssh.write_private_key(key, pem)
+        key = _private_key(aws, args.key_file, args.key_dir.expanduser())
     command = ssh.ssh_command(key, host, extra)
     if args.print_only:
         print(shlex.join(command))
@@ -76,3 +78,32 @@ def _ssh(args) -> int:
         raise WikilakeError("ssh is not installed: install OpenSSH, or use `wikilake ssh --ssm`")
     os.execvp("ssh", command)
     return 0  # not reached: ssh replaced this process
+
+
+def _require_ssh_enabled(stack_ssh_command: str | None) -> None:
+    """The stack outputs how to SSH, or why SSH is off (no CIDR allowed in)."""
+    if stack_ssh_command and not stack_ssh_command.startswith("ssh "):
+        raise WikilakeError(f"{stack_ssh_command}; or use `wikilake ssh --ssm`")
+
+
+def _private_key(aws, key_file: Path | None, key_dir: Path) -> Path:
+    """--key-file, else the key pair's private key from SSM (stack-created key pair), else
+    <key pair name>.pem in the key folder (your own key pair)."""
+    from wikilake.aws import ssh
+    from wikilake.contract import Outputs
+
+    if key_file is not None:
+        if not key_file.expanduser().is_file():
+            raise WikilakeError(f"no such key file: {key_file}")
+        return key_file.expanduser()
+    parameter = aws.outputs.get(Outputs.KEY_PAIR_SSM_PARAMETER)
+    if parameter:
+        key = ssh.key_path(key_dir, aws.deployment)
+        ssh.write_private_key(key, ssh.fetch_private_key(aws.client("ssm"), parameter))
+        return key
+    name = aws.outputs.require(Outputs.KEY_PAIR_NAME)
+    key = key_dir / f"{name}.pem"
+    if not key.is_file():
+        raise WikilakeError(f"the cluster uses your own EC2 key pair {name!r} and {key} does not exist: "
+                            "pass --key-file PATH")
+    return key
