@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 import urllib3
 from moto.server import ThreadedMotoServer
@@ -43,6 +45,24 @@ def fake_aws_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # A test that forgets --endpoint-url hits a closed local port, never AWS.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_loader():
+    """Each CLI run builds a fresh boto3 session, which re-reads the service models and endpoint
+    rules from disk (~0.3 s); in one test process they can be read once. Data only: behaviour
+    is unchanged."""
+    loaders: dict = {}
+
+    def cached_loader(search_paths_string=None):
+        if search_paths_string not in loaders:
+            loaders[search_paths_string] = botocore.loaders.create_loader(search_paths_string)
+        return loaders[search_paths_string]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session, "create_loader", cached_loader)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
