@@ -97,6 +97,27 @@ def test_a_503_is_retried(wikilake, mirror, deployed, clients, aws_options, day_
     assert [r for r in mirror.gets() if r[0].endswith(name)] == [(f"/{MONTH}/{name}", None)] * 3
 
 
+def test_a_file_that_keeps_answering_503_fails_alone(wikilake, mirror, deployed, clients, aws_options):
+    name = generator.file_name(DAY, 2)
+    mirror.faults[f"/{MONTH}/{name}"].extend(["503"] * 10)
+
+    code, _, err = wikilake(*ingest_args(mirror, "--retries", "3", *aws_options))
+
+    assert code == 1
+    assert f"{name}: gave up after 3 retries: too many 503 error responses" in err
+    assert len([r for r in mirror.gets() if r[0].endswith(name)]) == 4
+    assert sorted(lake_objects(clients.s3, deployed.bucket)) == [
+        generator.file_name(DAY, h) for h in range(6) if h != 2]
+    assert pending_uploads(clients.s3, deployed.bucket) == []
+
+
+def test_a_wrong_mirror_is_reported(wikilake, mirror, tmp_path):
+    code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--mirror", mirror.url + "/elsewhere",
+                            "--to", str(tmp_path))
+    assert code == 1
+    assert f"{mirror.url}/elsewhere/{MONTH}/md5sums.txt not found (HTTP 404)" in err
+
+
 def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed, clients,
                                                       aws_options, day_files):
     name = generator.file_name(DAY, 4)

@@ -112,6 +112,8 @@ class HttpClient:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
             raise FetchError(f"{url}: {err}") from None
+        if response.status == 404:
+            raise FetchError(f"{url} not found (HTTP 404): is that month published, is --mirror right?")
         if response.status != 200:
             raise FetchError(f"{url}: HTTP {response.status}")
         return response.data.decode("utf-8")
@@ -174,7 +176,8 @@ class HttpSource:
                     transfer.restart()
                 transfer.retry.sleep()
             except MaxRetryError as err:
-                raise FetchError(f"{self.name}: gave up after retries: {_reason(err.reason)}") from None
+                raise FetchError(f"{self.name}: gave up after {self.client.policy.retries} retries: "
+                                 f"{_reason(err.reason)}") from None
 
     def _stream(self, transfer: _Transfer) -> None:
         """Read the body from byte ``transfer.received`` on (a Range request when resuming)."""
