@@ -4,6 +4,7 @@ Faults are queued per path and consumed one per request:
   "503"      answer 503 Service Unavailable (with Retry-After: 0)
   "truncate" send the headers with the full Content-Length, then only half the body, then hang up
   "corrupt"  send a body with one byte flipped (the checksum will not match)
+  "stall"    send half the body, then go silent for ``stall_seconds`` before hanging up
 The server records every request and the highest number of requests in flight at once.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ class DumpsServer:
         self.md5_overrides: dict[str, str] = {}
         self.faults: dict[str, deque] = defaultdict(deque)
         self.delay = delay
+        self.stall_seconds = 1.0
         self.support_range = support_range
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         self.in_flight = 0
@@ -100,7 +102,7 @@ class DumpsServer:
                     status = 206
                     headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
                 payload = body[start:]
-                if fault == "truncate":
+                if fault in ("truncate", "stall"):
                     self.send_response(status)
                     for key, value in headers.items():
                         self.send_header(key, value)
@@ -108,6 +110,8 @@ class DumpsServer:
                     self.end_headers()
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()
+                    if fault == "stall":
+                        time.sleep(server.stall_seconds)
                     self.close_connection = True
                     return
                 self._send(status, payload, headers)

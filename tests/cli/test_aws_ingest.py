@@ -133,6 +133,19 @@ def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed,
     assert 0 < resumed_at <= len(day_files[name]) // 2
 
 
+def test_a_stalled_body_times_out_and_resumes(wikilake, mirror, deployed, clients, aws_options,
+                                              day_files):
+    name = generator.file_name(DAY, 3)
+    mirror.faults[f"/{MONTH}/{name}"].append("stall")
+
+    code, _, err = wikilake(*ingest_args(mirror, "--timeout", "0.3", *aws_options))
+
+    assert code == 0, err
+    assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
+    requests = [r for r in mirror.gets() if r[0].endswith(name)]
+    assert len(requests) == 2 and requests[1][1].startswith("bytes=")
+
+
 def test_a_cut_off_body_restarts_when_the_server_ignores_range(wikilake, mirror, deployed, clients,
                                                                 aws_options, day_files):
     mirror.support_range = False
