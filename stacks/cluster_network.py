@@ -6,7 +6,7 @@ traffic stays off the internet, and flow logs. SSH reaches the primary node only
 """
 from __future__ import annotations
 
-from aws_cdk import Fn, RemovalPolicy, Tags
+from aws_cdk import Annotations, Fn, RemovalPolicy, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -29,8 +29,12 @@ class ClusterNetwork(Construct):
                  removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
         if config.vpc_id:
-            # No lookup (synth needs no AWS credentials); the subnet comes from config too.
-            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id, availability_zones=Fn.get_azs())
+            # Only the id is needed (security groups): no lookup, so synth needs no AWS credentials.
+            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id,
+                                                   availability_zones=Fn.get_azs())
+            Annotations.of(self.vpc).acknowledge_warning(
+                "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
+                "Only the VPC id is used (for the security groups); no construct selects its subnets.")
             self.subnet_id = config.subnet_id
         else:
             self.vpc = self._new_vpc(removal_policy)

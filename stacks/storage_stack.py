@@ -7,7 +7,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from spark_jobs import lake_layout
-from stacks import nag
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_name_in_stack
@@ -67,12 +66,10 @@ class StorageStack(Stack):
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS)),
                              _housekeeping_rule()],
         )
-        nag.acknowledge(self.access_log_bucket, "AwsSolutions-S1",
-                        "This is the server-access-log destination; logging it into itself would loop.")
         self.bucket = self._bucket(
             "DataBucket", config, bucket_name=lake_bucket_name_in_stack(config, self),
             encryption=s3.BucketEncryption.KMS if self.data_key else s3.BucketEncryption.S3_MANAGED,
-            encryption_key=self.data_key, bucket_key_enabled=bool(self.data_key),
+            encryption_key=self.data_key, bucket_key_enabled=True if self.data_key else None,
             server_access_logs_bucket=self.access_log_bucket, server_access_logs_prefix=ACCESS_LOG_PREFIX,
             lifecycle_rules=data_lifecycle_rules(),
         )

@@ -1,0 +1,109 @@
+"""Synthesis fixtures for the infra tests: each app is synthesized once per test session.
+
+jsii makes every synth cost seconds, so the three configurations under test live side by side
+(different stack prefixes) in one app: `default` (cdk.json as is), `full` (prod with every option
+on) and `byo` (existing VPC and key pair, the other release label).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wikilake import PROJECT_ROOT
+
+# jsii runs `node` from PATH: use the venv's Node 24, not the machine's end-of-life Node 20.
+VENV_BIN = str(Path(sys.executable).parent)
+os.environ["PATH"] = os.pathsep.join([VENV_BIN, str(PROJECT_ROOT / "node_modules" / ".bin"), os.environ["PATH"]])
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+CDK_JSON = PROJECT_ROOT / "cdk.json"
+ROLES = ("storage", "catalog", "processing")
+VARIANTS: dict[str, dict] = {
+    "default": {},
+    "full": {
+        "stage": "prod", "stack_prefix": "Full", "cost_center": "data-platform", "kms": True,
+        "bucket_name": "wikilake-full-test", "ssh_cidrs": "203.0.113.7/32, 2001:db8::/48",
+        "core_instance_count": 2, "task_instance_count": 2, "task_spot": True, "managed_scaling_max": 6,
+        "idle_timeout_minutes": 30, "athena_bytes_scanned_cutoff_gb": 1,
+        "steps": "edits@2015-09-12,pageviews@2015-09-12",
+        "budget_monthly_usd": 50, "budget_email": "team@example.com",
+        "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
+    },
+    "byo": {
+        "stack_prefix": "Byo", "vpc_id": "vpc-0abc1234def567890", "subnet_id": "subnet-0abc1234def56789a",
+        "key_pair_name": "ops-key", "task_instance_count": 1, "task_spot": "false",
+        "release_label": "emr-spark-8.0.0",
+    },
+}
+
+
+def cdk_context() -> dict:
+    return json.loads(CDK_JSON.read_text())["context"]
+
+
+def variant_config(variant: str):
+    from stacks.config import WikilakeConfig
+
+    return WikilakeConfig.from_context({**cdk_context(), **VARIANTS[variant]})
+
+
+def build_app(outdir: Path, with_nag: bool):
+    """An app with every variant's stacks, as app.py builds them (plus nag when asked)."""
+    import aws_cdk as cdk
+
+    from stacks import nag
+    from stacks.wikilake_app import add_wikilake
+
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    stacks = {variant: add_wikilake(app, variant_config(variant)) for variant in VARIANTS}
+    if with_nag:
+        nag.register_checks(app)
+    return app, stacks
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    outdir: Path
+    stack_names: dict[tuple[str, str], str]  # (variant, role) -> stack name
+
+    def template_path(self, variant: str, role: str) -> Path:
+        return self.outdir / f"{self.stack_names[variant, role]}.template.json"
+
+    def template_json(self, variant: str, role: str) -> dict:
+        return json.loads(self.template_path(variant, role).read_text())
+
+    def template(self, variant: str, role: str):
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.template_json(variant, role))
+
+    def all_templates(self) -> dict[tuple[str, str], dict]:
+        return {key: self.template_json(*key) for key in self.stack_names}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> Synthesized:
+    """Every variant, synthesized once without cdk-nag (Template assertions need that)."""
+    outdir = tmp_path_factory.mktemp("cdk-out")
+    app, stacks = build_app(outdir, with_nag=False)
+    app.synth()
+    return Synthesized(outdir, {(variant, role): getattr(group, role).stack_name
+                                for variant, group in stacks.items() for role in ROLES})
+
+
+@pytest.fixture(scope="session")
+def templates(synthesized):
+    """Lazily built aws_cdk.assertions.Template per (variant, role), shared by all tests."""
+    cache = {}
+
+    def template(variant: str, role: str):
+        if (variant, role) not in cache:
+            cache[variant, role] = synthesized.template(variant, role)
+        return cache[variant, role]
+
+    return template

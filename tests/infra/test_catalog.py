@@ -1,0 +1,116 @@
+"""CatalogStack: Glue tables exactly as the DDL files say, partition projection, workgroup, queries."""
+import re
+
+import pytest
+
+from wikilake import DDL_DIR
+
+TABLE_FILES = sorted((DDL_DIR / "tables").glob("*.sql"))
+QUERY_FILES = sorted((DDL_DIR / "queries").glob("*.sql"))
+BUCKET = {"Fn::Join": ["", ["s3://wikilake-dev-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]}
+
+
+def ddl_reference(path):
+    """What the DDL file declares, read with plain regexes (independent of wikilake.ddl/sqlglot)."""
+    text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
+    body = re.search(r"\((.*?)\)\s*PARTITIONED BY\s*\((.*?)\)", text, re.S)
+    pairs = lambda block: [tuple(col.split()) for col in (c.strip() for c in block.split(",")) if col]
+    return {
+        "columns": pairs(body.group(1)),
+        "partition_keys": pairs(body.group(2)),
+        "location": re.search(r"LOCATION\s+'([^']+)'", text).group(1),
+        "properties": dict(re.findall(r"'([^']+)'\s*=\s*'([^']+)'", text.split("TBLPROPERTIES", 1)[1])),
+    }
+
+
+def glue_tables(templates, variant="default"):
+    return {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
+            for t in templates(variant, "catalog").find_resources("AWS::Glue::Table").values()}
+
+
+def test_one_glue_table_per_ddl_file(templates):
+    assert sorted(glue_tables(templates)) == [p.stem for p in TABLE_FILES]
+
+
+@pytest.mark.parametrize("path", TABLE_FILES, ids=lambda p: p.stem)
+def test_glue_table_columns_partitions_and_properties_come_from_the_ddl(templates, path):
+    reference = ddl_reference(path)
+    table = glue_tables(templates)[path.stem]
+    storage = table["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == reference["columns"]
+    assert [(c["Name"], c["Type"]) for c in table["PartitionKeys"]] == reference["partition_keys"]
+    prefix = reference["location"].replace("s3://${bucket}", "")
+    assert storage["Location"] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix]]}
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    for key, value in reference["properties"].items():
+        assert table["Parameters"][key] == value
+
+
+@pytest.mark.parametrize("path", TABLE_FILES, ids=lambda p: p.stem)
+def test_dt_is_projected_daily_from_the_configured_start_to_now(templates, path):
+    parameters = glue_tables(templates)[path.stem]["Parameters"]
+    prefix = ddl_reference(path)["location"].replace("s3://${bucket}", "")
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    assert parameters["projection.dt.range"] == "2015-05-01,NOW"
+    assert parameters["projection.dt.interval"] == "1"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+    assert parameters["storage.location.template"] == {
+        "Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix + "dt=${dt}/"]]}
+
+
+def test_explicit_bucket_name_reaches_the_table_locations(templates):
+    edits = glue_tables(templates, "full")["edits"]
+    assert edits["StorageDescriptor"]["Location"] == "s3://wikilake-full-test/processed/edits/"
+    assert edits["Parameters"]["storage.location.template"] == "s3://wikilake-full-test/processed/edits/dt=${dt}/"
+
+
+def test_database_name_is_derived_from_prefix_and_stage(templates):
+    templates("default", "catalog").has_resource_properties("AWS::Glue::Database", {
+        "DatabaseInput": {"Name": "wikilake_dev"}})
+    templates("full", "catalog").has_resource_properties("AWS::Glue::Database", {
+        "DatabaseInput": {"Name": "full_prod"}})
+
+
+def workgroup(templates, variant):
+    (found,) = templates(variant, "catalog").find_resources("AWS::Athena::WorkGroup").values()
+    return found["Properties"]
+
+
+def test_workgroup_enforces_engine_v3_encrypted_results_cutoff_and_metrics(templates):
+    props = workgroup(templates, "default")
+    config = props["WorkGroupConfiguration"]
+    assert props["RecursiveDeleteOption"] is True
+    assert config["EnforceWorkGroupConfiguration"] is True
+    assert config["PublishCloudWatchMetricsEnabled"] is True
+    assert config["EngineVersion"] == {"SelectedEngineVersion": "Athena engine version 3"}
+    assert config["BytesScannedCutoffPerQuery"] == 10 * 10**9
+    result = config["ResultConfiguration"]
+    assert result["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    assert result["OutputLocation"] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], "/athena-results/"]]}
+
+
+def test_kms_workgroup_encrypts_results_with_the_data_key(templates):
+    config = workgroup(templates, "full")["WorkGroupConfiguration"]
+    assert config["BytesScannedCutoffPerQuery"] == 10**9
+    encryption = config["ResultConfiguration"]["EncryptionConfiguration"]
+    assert encryption["EncryptionOption"] == "SSE_KMS"
+    assert "Fn::GetStackOutput" in encryption["KmsKey"] or "Fn::ImportValue" in encryption["KmsKey"]
+
+
+def test_one_named_query_per_query_file(templates):
+    queries = templates("default", "catalog").find_resources("AWS::Athena::NamedQuery")
+    by_name = {q["Properties"]["Name"]: q["Properties"] for q in queries.values()}
+    assert sorted(by_name) == [p.stem for p in QUERY_FILES]
+    for path in QUERY_FILES:
+        query = by_name[path.stem]
+        assert query["QueryString"] == path.read_text()
+        assert query["Database"] == "wikilake_dev"
+        assert query["WorkGroup"] == {"Ref": "Workgroup"}
+
+
+def test_catalog_outputs(templates):
+    outputs = templates("default", "catalog").to_json()["Outputs"]
+    assert outputs["GlueDatabaseName"]["Value"] == "wikilake_dev"
+    assert outputs["AthenaWorkgroupName"]["Value"] == "Wikilake-dev"

@@ -1,0 +1,21 @@
+"""The release-label table, the pinned pyspark and the cdk.json default agree."""
+import re
+
+from stacks.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
+from wikilake import PROJECT_ROOT
+
+from .conftest import cdk_context
+
+
+def test_pinned_pyspark_is_the_default_releases_spark():
+    pinned = re.search(r"^pyspark==(\S+)", (PROJECT_ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert pinned == RELEASES[DEFAULT_RELEASE_LABEL].spark_version == "3.5.6"
+
+
+def test_cdk_json_defaults_to_the_default_release():
+    assert cdk_context()["release_label"] == DEFAULT_RELEASE_LABEL == "emr-7.13.0"
+
+
+def test_every_release_names_its_python():
+    for release in RELEASES.values():
+        assert re.fullmatch(r"/usr/bin/python3\.\d+", release.python)

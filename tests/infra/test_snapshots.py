@@ -1,0 +1,27 @@
+"""One JSON snapshot per stack of the default configuration (`pytest --snapshot-update` after review).
+
+Asset hashes are masked, so editing a job or a query file changes no snapshot; only changes to
+the infrastructure do.
+"""
+import re
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from .conftest import ROLES
+
+ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def mask_asset_hashes(*, data, path):
+    return ASSET_HASH.sub("<asset-hash>", data) if isinstance(data, str) else data
+
+
+@pytest.fixture
+def json_snapshot(snapshot):
+    return snapshot.with_defaults(extension_class=JSONSnapshotExtension, matcher=mask_asset_hashes)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_stack_template_snapshot(synthesized, json_snapshot, role):
+    assert synthesized.template_json("default", role) == json_snapshot

@@ -1,0 +1,126 @@
+"""stacks.config: context parsing and one clear error per bad value (no jsii, so fast)."""
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from stacks.config import KEYS, ConfigError, WikilakeConfig
+from wikilake import PROJECT_ROOT
+
+CDK_CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+
+
+def parse(**overrides) -> WikilakeConfig:
+    return WikilakeConfig.from_context({**CDK_CONTEXT, **overrides})
+
+
+def test_cdk_json_sets_every_key_and_its_defaults_parse():
+    assert set(KEYS) <= set(CDK_CONTEXT)
+    config = parse()
+    assert (config.stage, config.stack_prefix, config.release.label) == ("dev", "Wikilake", "emr-7.13.0")
+    assert (config.ssh_cidrs, config.steps, config.kms, config.bucket_name) == ((), (), False, None)
+    assert (config.idle_timeout_minutes, config.athena_bytes_scanned_cutoff) == (60, 10_000_000_000)
+    assert config.stack_names == {"storage": "Wikilake-dev-Storage", "catalog": "Wikilake-dev-Catalog",
+                                  "processing": "Wikilake-dev-Processing"}
+    assert config.database_name == "wikilake_dev"
+
+
+def test_readme_documents_every_key():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("<!-- section: configuration -->")[1].split("<!-- /section: configuration -->")[0]
+    assert [key for key in KEYS if f"`{key}`" not in section] == []
+
+
+def test_cli_strings_and_cdk_json_types_parse_alike():
+    from_cli = parse(kms="true", task_spot="no", core_instance_count="3", athena_bytes_scanned_cutoff_gb="2.5",
+                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12")
+    typed = parse(kms=True, task_spot=False, core_instance_count=3, athena_bytes_scanned_cutoff_gb=2.5,
+                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"])
+    assert from_cli == typed
+    assert from_cli.steps == (("edits", "2015-09-12"),)
+    assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
+
+
+def test_ssh_cidrs_are_normalized_and_deduplicated():
+    assert parse(ssh_cidrs="203.0.113.7,203.0.113.7/32,2001:db8::/48").ssh_cidrs == (
+        "203.0.113.7/32", "2001:db8::/48")
+
+
+def test_prod_with_certificates_and_everything_else_set():
+    config = parse(stage="prod", tls_certificates_s3_uri="s3://certs-bucket/emr/certs.zip", vpc_id="vpc-0123abcd",
+                   subnet_id="subnet-0123abcd", budget_monthly_usd="25", budget_email="ops@example.com",
+                   managed_scaling_max=4, task_instance_count=1, bucket_name="my-lake-bucket")
+    assert config.is_prod and config.budget_monthly_usd == 25.0 and config.managed_scaling_max == 4
+
+
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+BAD_VALUES = [
+    # (overrides, what the one-line message must say)
+    ({"stage": "qa"}, "context stage='qa': unknown value; fix: use one of dev, prod"),
+    ({"stack_prefix": "1lake"}, "context stack_prefix='1lake': invalid"),
+    ({"stack_prefix": "a-very-long-stack-prefix-name"}, "at most 20"),
+    ({"cost_center": "a,b"}, "context cost_center='a,b': invalid"),
+    ({"bucket_name": "My_Bucket"}, "context bucket_name='My_Bucket': not a valid S3 bucket name"),
+    ({"bucket_name": "ab"}, "not a valid S3 bucket name"),
+    ({"bucket_name": "xn--lake"}, "not a valid S3 bucket name"),
+    ({"bucket_name": "my.lake"}, "dots break TLS"),
+    ({"kms": "maybe"}, "context kms='maybe': not a boolean; fix: use true or false"),
+    ({"ssh_cidrs": "0.0.0.0/0"}, "context ssh_cidrs='0.0.0.0/0': SSH open to the internet"),
+    ({"ssh_cidrs": "::/0"}, "context ssh_cidrs='::/0': SSH open to the internet"),
+    ({"ssh_cidrs": "128.0.0.0/2"}, "SSH open to the internet"),
+    ({"ssh_cidrs": "203.0.113.7/33"}, "context ssh_cidrs='203.0.113.7/33': not a valid CIDR"),
+    ({"ssh_cidrs": "10.1.2.3/16"}, "fix: use the network address 10.1.0.0/16"),
+    ({"ssh_cidrs": "my-laptop"}, "not a valid CIDR"),
+    ({"key_pair_name": "é"}, "context key_pair_name='é': invalid"),
+    ({"vpc_id": "vpc-xyz", "subnet_id": "subnet-0123abcd"}, "context vpc_id='vpc-xyz': invalid"),
+    ({"vpc_id": "vpc-0123abcd"}, "vpc_id and subnet_id go together"),
+    ({"subnet_id": "subnet-0123abcd"}, "vpc_id and subnet_id go together"),
+    ({"release_label": "emr-1.0.0"}, "context release_label='emr-1.0.0': not a supported EMR release; fix: use one of"),
+    ({"primary_instance_type": "large"}, "context primary_instance_type='large': invalid"),
+    ({"core_instance_type": ""}, "context core_instance_type='': invalid"),
+    ({"core_instance_count": 0}, "context core_instance_count=0: out of range; fix: use a whole number >= 1"),
+    ({"core_instance_count": "two"}, "context core_instance_count='two': not a whole number"),
+    ({"task_instance_count": -1}, "context task_instance_count=-1: out of range; fix: use a whole number >= 0"),
+    ({"task_instance_count": "1.5"}, "not a whole number"),
+    ({"task_spot": "sometimes"}, "not a boolean"),
+    ({"idle_timeout_minutes": 0}, "context idle_timeout_minutes=0: out of range; fix: use a whole number from 1 to 10080"),
+    ({"idle_timeout_minutes": 10081}, "out of range"),
+    ({"managed_scaling_max": 1, "core_instance_count": 2}, "below the 2 core + task nodes"),
+    ({"managed_scaling_max": -1}, "out of range"),
+    ({"tls_certificates_s3_uri": "https://example.com/certs.zip"}, "context tls_certificates_s3_uri="),
+    ({"tls_certificates_s3_uri": "s3://bucket/certs.tar"}, "s3://<bucket>/<key>.zip"),
+    ({"stage": "prod"}, "context tls_certificates_s3_uri: stage=prod requires in-transit encryption"),
+    ({"athena_bytes_scanned_cutoff_gb": "lots"}, "context athena_bytes_scanned_cutoff_gb='lots': not a number"),
+    ({"athena_bytes_scanned_cutoff_gb": 0.001}, "out of range; fix: use a number >= 0.01"),
+    ({"projection_start_date": "2015-13-01"}, "context projection_start_date='2015-13-01': not a date"),
+    ({"projection_start_date": TOMORROW}, "in the future"),
+    ({"steps": "edits"}, "context steps='edits': bad step"),
+    ({"steps": "clicks@2015-09-12"}, "unknown dataset 'clicks'"),
+    ({"steps": "edits@2015-02-30"}, "bad date"),
+    ({"steps": "edits@2015-09-12,edits@2015-09-12"}, "the same step twice"),
+    ({"budget_monthly_usd": "ten", "budget_email": "a@example.com"}, "context budget_monthly_usd='ten': not a number"),
+    ({"budget_monthly_usd": 0, "budget_email": "a@example.com"}, "out of range"),
+    ({"budget_monthly_usd": 10}, "budget_monthly_usd and budget_email go together"),
+    ({"budget_monthly_usd": 10, "budget_email": "not-an-email"}, "context budget_email='not-an-email': invalid"),
+    ({"ssh_cidr": "203.0.113.7/32"}, "context ssh_cidr: unknown context key; fix: did you mean ssh_cidrs?"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", BAD_VALUES, ids=[str(o) for o, _ in BAD_VALUES])
+def test_bad_value_is_refused_in_one_line_naming_key_and_fix(overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        parse(**overrides)
+    text = str(caught.value)
+    assert message in text
+    assert "\n" not in text and "; fix: " in text
+
+
+def test_missing_key_says_how_to_restore_it():
+    context = dict(CDK_CONTEXT)
+    del context["stage"]
+    with pytest.raises(ConfigError, match="context stage: not set; fix: restore the stage default in cdk.json"):
+        WikilakeConfig.from_context(context)
+
+
+def test_cdk_keys_are_not_mistaken_for_typos():
+    assert parse(**{"aws:cdk:enable-asset-metadata": True, "@aws-cdk/core:newStyleStackSynthesis": True})
