@@ -22,7 +22,8 @@ RELEASES: dict[str, EmrRelease] = {
     for release in (
         # Amazon Linux 2023, Spark 3.5.6; standard support until 2028-04.
         EmrRelease("emr-7.13.0", spark_version="3.5.6", python="/usr/bin/python3.11"),
-        # Spark 4.0.2 (Scala 2.13), Python 3.11-3.13; standard support until 2027-05.
+        # Spark 4.0.2 (Scala 2.13), Python 3.11-3.13; standard support until 2027-05. Its Glue
+        # metastore settings are assumed to match 7.x (not yet confirmed on a running cluster).
         EmrRelease("emr-spark-8.0.0", spark_version="4.0.2", python="/usr/bin/python3.11"),
     )
 }
