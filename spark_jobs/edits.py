@@ -1,0 +1,239 @@
+"""The edits job: one day of Wikipedia edit events (JSON lines) -> edits, edits_filtered,
+edits_by_channel, with every unusable line kept in rejected/ under a reason.
+
+    spark-submit spark_jobs/edits.py --date 2015-09-12 --input PATH|GLOB --output-root ROOT \
+        [--country "United States"]
+
+A line is rejected, with the first reason that applies, when:
+  invalid JSON                 it does not parse as JSON (truncated, garbage, text after the value)
+  not a JSON object            it is valid JSON but an array, string, number, ...
+  wrong JSON type: <field>     a known field has another JSON type than its own (a string for an
+                               integer or boolean, a number or boolean for a string, a non-integer
+                               number for an integer, an object or array anywhere)
+  missing or empty: <field>    time, channel or page is absent, null or blank
+  unparsable time              time is not ISO-8601 (yyyy-MM-ddTHH:mm:ss[.fraction]<offset|Z>)
+Blank lines are ignored. Unknown extra fields are allowed. JSON null counts as absent.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import reduce
+from typing import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_jobs import lake_layout, manifest, outputs, storage
+from spark_jobs.arguments import parse_job_args
+from spark_jobs.runtime import apply_job_settings, job_main
+
+DATASET = "edits"
+DEFAULT_COUNTRY = "United States"
+TABLE_EDITS, TABLE_FILTERED, TABLE_BY_CHANNEL = lake_layout.DATASET_TABLES[DATASET]
+BYTES_PER_OUTPUT_FILE = 256 * 1024 * 1024
+INVALID_JSON = "invalid JSON"
+NOT_AN_OBJECT = "not a JSON object"
+WRONG_TYPE = "wrong JSON type: "
+MISSING = "missing or empty: "
+UNPARSABLE_TIME = "unparsable time"
+REQUIRED_FIELDS = ("time", "channel", "page")
+# ISO-8601 as the feed writes it (2015-09-12T00:46:58.771Z), any fraction length, Z or an offset.
+TIME_PATTERN = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS]XXX"
+
+# (JSON field, output column, JSON type) in the order of the edits table's columns.
+FIELDS: tuple[tuple[str, str, T.DataType], ...] = (
+    ("time", "event_time", T.StringType()),  # parsed into a timestamp below
+    ("channel", "channel", T.StringType()),
+    ("page", "page", T.StringType()),
+    ("namespace", "namespace", T.StringType()),
+    ("user", "user_name", T.StringType()),
+    ("comment", "comment", T.StringType()),
+    ("isAnonymous", "is_anonymous", T.BooleanType()),
+    ("isMinor", "is_minor", T.BooleanType()),
+    ("isNew", "is_new", T.BooleanType()),
+    ("isRobot", "is_robot", T.BooleanType()),
+    ("isUnpatrolled", "is_unpatrolled", T.BooleanType()),
+    ("cityName", "city_name", T.StringType()),
+    ("countryIsoCode", "country_iso_code", T.StringType()),
+    ("countryName", "country_name", T.StringType()),
+    ("regionIsoCode", "region_iso_code", T.StringType()),
+    ("regionName", "region_name", T.StringType()),
+    ("metroCode", "metro_code", T.LongType()),
+    ("delta", "delta", T.LongType()),
+    ("added", "added", T.LongType()),
+    ("deleted", "deleted", T.LongType()),
+)
+EDITS_COLUMNS = tuple(column for _, column, _ in FIELDS)
+STRING_FIELDS = tuple(name for name, _, kind in FIELDS if isinstance(kind, T.StringType))
+TYPED_FIELDS = tuple(name for name, _, kind in FIELDS if not isinstance(kind, T.StringType))
+
+_TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIELDS])
+# Parsed as {"v": <line>}: the wrapper parses only if the whole line is one JSON value, so text
+# after the object (or a truncated object) is caught; v is a map only if that value is an object.
+_TEXT_SCHEMA = T.StructType([T.StructField("v", T.MapType(T.StringType(), T.StringType()))])
+
+
+def _string_token(name: str) -> str:
+    """Matches where field ``name``'s value is a JSON string: ``"name"`` then ``:`` then ``"``.
+
+    Spark's JSON reader turns any token into text for a StringType field (12 -> "12"), so the
+    token's type is read from the raw line. Inside a JSON string every quote is escaped, so the
+    pattern cannot match within another value; a key spelled with \\u escapes is not recognised.
+    """
+    return rf'"{name}"\s*:\s*"'
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--country", default=DEFAULT_COUNTRY,
+                        help=f"country_name kept in edits_filtered (default: {DEFAULT_COUNTRY})")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return parse_job_args(DATASET, argv, add_options)
+
+
+# ---- transform (pure functions of DataFrames) -------------------------------------------------
+
+def _first_reason(checks: list[tuple[Column, str | Column]]) -> Column:
+    """The reason of the first check that holds, else null (a valid record)."""
+    return reduce(lambda acc, check: acc.when(check[0], check[1]),
+                  checks[1:], F.when(checks[0][0], checks[0][1]))
+
+
+def _wrapped(line: Column) -> Column:
+    return F.concat(F.lit('{"v":'), line, F.lit("}"))
+
+
+def _is_json_value(line: Column) -> Column:
+    """Whether the line is one valid JSON value of any kind (only evaluated for non-objects)."""
+    return F.from_json(_wrapped(line), "v STRING").v.isNotNull() | (F.trim(line) == "null")
+
+
+def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
+    """Raw lines (``value``) -> one row per non-blank line: the typed event columns and ``reason``
+    (null for a valid event). ``line`` and ``source_file`` are kept for rejected rows only.
+
+    Each parse is its own column, computed once per line (Spark keeps a costly expression that is
+    used several times in its own projection rather than inlining it). A typed field of the wrong
+    JSON type is null in ``_typed`` but present in ``_text``; a string field's type is checked on
+    the raw line.
+    """
+    line = F.col("value")
+    text, typed = F.col("_text"), F.col("_typed")
+    wrong_type = [(text[name].isNotNull() & (~line.rlike(_string_token(name)) if name in STRING_FIELDS
+                                             else typed[name].isNull()), WRONG_TYPE + name)
+                  for name, _, _ in FIELDS]
+    missing = [(F.coalesce(F.trim(text[name]), F.lit("")) == "", MISSING + name)
+               for name in REQUIRED_FIELDS]
+    reason = _first_reason([
+        (text.isNull() & ~_is_json_value(line), F.lit(INVALID_JSON)),
+        (text.isNull(), F.lit(NOT_AN_OBJECT)),
+        *wrong_type,
+        *missing,
+        (F.col("_event_time").isNull(), F.lit(UNPARSABLE_TIME)),
+    ])
+    rejected = F.col("reason").isNotNull()
+    return (
+        lines.where(F.trim(line) != "")
+        .withColumn("_text", F.from_json(_wrapped(line), _TEXT_SCHEMA).v)
+        .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
+        .withColumn("_event_time", F.try_to_timestamp(typed["time"], F.lit(TIME_PATTERN)))
+        .withColumn("reason", reason)
+        .select(
+            F.when(~rejected, F.col("_event_time")).alias("event_time"),
+            *[typed[name].alias(column) for name, column, _ in FIELDS[1:]],
+            "reason",
+            F.when(rejected, F.col(source_file)).alias("source_file"),
+            F.when(rejected, line).alias("line"),
+        )
+    )
+
+
+def edits_table(classified: DataFrame) -> DataFrame:
+    return classified.where(F.col("reason").isNull()).select(*EDITS_COLUMNS)
+
+
+def filtered_table(edits: DataFrame, country: str) -> DataFrame:
+    """Human edits (is_robot false, not null) from ``country``, as the original tutorial kept."""
+    return edits.where((F.col("is_robot") == F.lit(False)) & (F.col("country_name") == country))
+
+
+def by_channel_table(edits: DataFrame) -> DataFrame:
+    def count_if(column: str) -> Column:
+        return F.count(F.when(F.col(column), 1))
+
+    return edits.groupBy("channel").agg(
+        F.count(F.lit(1)).alias("edits"),
+        count_if("is_robot").alias("robot_edits"),
+        count_if("is_anonymous").alias("anonymous_edits"),
+        count_if("is_minor").alias("minor_edits"),
+        count_if("is_new").alias("new_pages"),
+        F.sum("added").alias("added"),
+        F.sum("deleted").alias("deleted"),
+        F.sum("delta").alias("delta"),
+        F.countDistinct("user_name").alias("distinct_users"),
+        F.countDistinct("page").alias("distinct_pages"),
+    )
+
+
+def rejected_rows(classified: DataFrame) -> DataFrame:
+    return classified.where(F.col("reason").isNotNull()).select(*outputs.REJECTED_COLUMNS)
+
+
+# ---- extract / load ---------------------------------------------------------------------------
+
+def run(spark: SparkSession, args: argparse.Namespace,
+        progress: Callable[[str], None] = lambda step: None) -> dict:
+    """Read the input once, write the three tables and rejected/, then the manifest (returned)."""
+    clock = manifest.RunClock()
+    apply_job_settings(spark)
+    root, dt = args.output_root, args.date
+    progress("listing input")
+    inputs = storage.resolve_inputs(spark, args.input)
+    manifest.clear_manifest(spark, root, DATASET, dt)
+
+    progress("parsing events")
+    lines = spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
+    # Counts, three tables and rejected/ all come from this frame: parse once, keep it.
+    classified = classify(lines).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+        events = edits_table(classified)
+        outside_dt = events.where(F.to_date("event_time") != F.lit(dt)).count()
+        files = outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE)
+        tables = {
+            TABLE_EDITS: (events, files),
+            TABLE_FILTERED: (filtered_table(events, args.country), 1),
+            TABLE_BY_CHANNEL: (by_channel_table(events), 1),
+        }
+        rows_written = {}
+        for table, (df, table_files) in tables.items():
+            progress(f"writing {table}")
+            path = lake_layout.table_partition_dir(root, table, dt)
+            sort_by = ("channel",) if table == TABLE_BY_CHANNEL else ("channel", "event_time")
+            outputs.write_partition(df, path, files=table_files, sort_by=sort_by)
+            rows_written[table] = outputs.rows_in(spark, path)
+        progress("writing rejected")
+        outputs.write_rejected(rejected_rows(classified), lake_layout.rejected_dir(root, DATASET, dt))
+    finally:
+        classified.unpersist()
+
+    progress("writing manifest")
+    result = manifest.build_manifest(
+        dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
+        counts_by_reason=counts, rows_written=rows_written, output_root=root, spark=spark,
+        clock=clock, details={"events_outside_dt": outside_dt, "country": args.country},
+    )
+    manifest.write_manifest(spark, root, result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(DATASET, run, parse_args, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The manifest of a run: what it read, kept, rejected and wrote. Written last, after all tables,
+so its presence says the dt is complete; a rerun deletes it first.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Sequence
+
+from pyspark.sql import SparkSession
+
+from spark_jobs import lake_layout, storage
+from spark_jobs.storage import InputFile
+
+
+class RunClock:
+    """Wall-clock start/end of a run, as UTC ISO-8601 strings and elapsed seconds."""
+
+    def __init__(self) -> None:
+        self.started_at = datetime.now(timezone.utc)
+        self._start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._start
+
+
+def build_manifest(
+    *,
+    dataset: str,
+    dt: str,
+    job_args: dict,
+    input_files: Sequence[InputFile],
+    counts_by_reason: dict[str | None, int],
+    rows_written: dict[str, int],
+    output_root: str,
+    spark: SparkSession,
+    clock: RunClock,
+    details: dict,
+) -> dict:
+    """``counts_by_reason``: records per rejection reason, valid records under None."""
+    valid = counts_by_reason.get(None, 0)
+    rejected_by_reason = {r: n for r, n in sorted(counts_by_reason.items(), key=lambda kv: -kv[1])
+                          if r is not None}
+    rejected = sum(rejected_by_reason.values())
+    seconds = clock.elapsed()
+    return {
+        "dataset": dataset,
+        "dt": dt,
+        "input_files": [{"path": f.path, "bytes": f.size} for f in input_files],
+        "input_bytes": sum(f.size for f in input_files),
+        "input_records": valid + rejected,
+        "valid_records": valid,
+        "rejected_records": rejected,
+        "rejected_by_reason": rejected_by_reason,
+        "rows_written": rows_written,
+        "outputs": {table: lake_layout.table_partition_dir(output_root, table, dt)
+                    for table in rows_written},
+        "rejected_path": lake_layout.rejected_dir(output_root, dataset, dt),
+        **details,
+        "job_args": job_args,
+        "spark_version": spark.version,
+        "started_at": clock.started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "duration_seconds": round(seconds, 3),
+        "records_per_second": round((valid + rejected) / seconds) if seconds else None,
+    }
+
+
+def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str:
+    path = lake_layout.manifest_path(output_root, manifest["dataset"], manifest["dt"])
+    storage.write_text(spark, path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def clear_manifest(spark: SparkSession, output_root: str, dataset: str, dt: str) -> None:
+    """Remove the previous run's manifest before rewriting a dt, so a failed rerun is visible."""
+    storage.delete(spark, lake_layout.manifest_path(output_root, dataset, dt))

@@ -1,0 +1,199 @@
+"""The pageviews job: one day of Wikimedia hourly pageview dumps -> pageviews_daily and
+projectviews_hourly, with every malformed line kept in rejected/ under a reason.
+
+    spark-submit spark_jobs/pageviews.py --date 2024-03-15 --input PATH|GLOB --output-root ROOT
+
+Input files must be named ``pageviews-YYYYMMDD-HH0000[.gz]`` with YYYYMMDD = --date; any other file
+stops the job before it writes anything. ``hour`` is the HH of the file name: Wikimedia names each
+file by the END of the hour it covers, so hour h holds the views of h-1:00 to h:00 UTC (hour 0 of
+dt D covers 23:00-24:00 of the day before). A dt is exactly the 24 files dated D.
+
+A line is rejected, with the first reason that applies, when:
+  wrong field count          it is not exactly 4 fields separated by single spaces
+  empty domain code          the first field is empty
+  bad count_views            the third field is not a non-negative integer (at most 18 digits)
+Blank lines are ignored. Domain codes the rules do not cover are kept with project ``unknown``.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import datetime
+from typing import Callable, Sequence
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs import lake_layout, manifest, outputs, storage
+from spark_jobs.arguments import parse_job_args
+from spark_jobs.domain_codes import UNKNOWN, with_project_and_access
+from spark_jobs.errors import JobError
+from spark_jobs.runtime import apply_job_settings, job_main
+from spark_jobs.storage import InputFile
+
+DATASET = "pageviews"
+TABLE_DAILY, TABLE_HOURLY = lake_layout.DATASET_TABLES[DATASET]
+FILE_NAME = re.compile(r"^pageviews-(\d{8})-(\d{2})0000(\.gz)?$")
+HOUR_IN_PATH = r"pageviews-\d{8}-(\d{2})0000(\.gz)?$"
+# pageviews_daily Parquet is roughly half the size of the gzipped dumps: ~128 MB files.
+BYTES_PER_OUTPUT_FILE = 256 * 1024 * 1024
+WRONG_FIELD_COUNT = "wrong field count"
+EMPTY_DOMAIN_CODE = "empty domain code"
+BAD_COUNT_VIEWS = "bad count_views"
+DAILY_COLUMNS = ("domain_code", "project", "access_site", "page_title", "views", "hours_seen")
+HOURLY_COLUMNS = ("hour", "project", "access_site", "views", "pages")
+UNKNOWN_CODES_LISTED = 20
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return parse_job_args(DATASET, argv)
+
+
+def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
+    """The hours of ``files``; JobError if a file is not an hourly dump of ``dt``."""
+    ymd = datetime.strptime(dt, lake_layout.DATE_FORMAT).strftime("%Y%m%d")
+    hours, problems = [], []
+    for f in files:
+        match = FILE_NAME.match(f.name)
+        if not match or int(match.group(2)) > 23:
+            problems.append(f"{f.name} is not an hourly dump (pageviews-YYYYMMDD-HH0000.gz)")
+        elif match.group(1) != ymd:
+            problems.append(f"{f.name} is for {match.group(1)}, not --date {dt}")
+        else:
+            hours.append(int(match.group(2)))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise JobError(f"{problems[0]}{more}; nothing was written")
+    return sorted(set(hours))
+
+
+# ---- transform (pure functions of DataFrames) -------------------------------------------------
+
+def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
+    """Raw lines (``value``) of hourly files -> hour, domain_code, page_title, views, reason (null
+    when valid); ``line`` and ``source_file`` kept for rejected rows only."""
+    line = F.col("value")
+    fields = F.split(line, " ", -1)
+    views_text = fields.getItem(2)
+    reason = (F.when(F.size(fields) != 4, F.lit(WRONG_FIELD_COUNT))
+              .when(fields.getItem(0) == "", F.lit(EMPTY_DOMAIN_CODE))
+              .when(~views_text.rlike(r"^[0-9]{1,18}$"), F.lit(BAD_COUNT_VIEWS)))
+    valid = reason.isNull()
+    return (
+        lines.where(F.trim(line) != "")
+        .withColumn("_fields", fields)
+        .withColumn("reason", reason)
+        .select(
+            F.regexp_extract(F.col(source_file), HOUR_IN_PATH, 1).cast("int").alias("hour"),
+            F.when(valid, F.col("_fields").getItem(0)).alias("domain_code"),
+            F.when(valid, F.col("_fields").getItem(1)).alias("page_title"),
+            F.when(valid, F.col("_fields").getItem(2).cast("bigint")).alias("views"),
+            "reason",
+            F.when(~valid, F.col(source_file)).alias("source_file"),
+            F.when(~valid, line).alias("line"),
+        )
+    )
+
+
+def daily_table(valid: DataFrame) -> DataFrame:
+    """Views per (domain_code, page_title) over the day; hours_seen = distinct hours it appears in
+    (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour)."""
+    daily = valid.groupBy("domain_code", "page_title").agg(
+        F.sum("views").alias("views"),
+        # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
+        F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
+    )
+    return with_project_and_access(daily).select(*DAILY_COLUMNS)
+
+
+def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
+    """Views and lines per (hour, domain_code): a small frame both hourly outputs start from."""
+    return valid.groupBy("hour", "domain_code").agg(
+        F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
+
+
+def hourly_table(by_code: DataFrame) -> DataFrame:
+    """Views and pages per (hour, project, access_site); pages = (domain_code, page_title) lines,
+    one per page and hour in the dumps."""
+    return (with_project_and_access(by_code)
+            .groupBy("hour", "project", "access_site")
+            .agg(F.sum("views").alias("views"), F.sum("pages").alias("pages"))
+            .select(*HOURLY_COLUMNS))
+
+
+def unknown_codes(by_code: DataFrame) -> DataFrame:
+    """Domain codes mapped to project unknown, with their valid lines, most frequent first."""
+    return (with_project_and_access(by_code).where(F.col("project") == UNKNOWN)
+            .groupBy("domain_code").agg(F.sum("pages").alias("lines"))
+            .orderBy(F.desc("lines"), "domain_code"))
+
+
+def rejected_rows(classified: DataFrame) -> DataFrame:
+    return classified.where(F.col("reason").isNotNull()).select(*outputs.REJECTED_COLUMNS)
+
+
+# ---- extract / load ---------------------------------------------------------------------------
+
+def run(spark: SparkSession, args: argparse.Namespace,
+        progress: Callable[[str], None] = lambda step: None) -> dict:
+    """Read the hourly files once, write both tables and rejected/, then the manifest (returned)."""
+    clock = manifest.RunClock()
+    apply_job_settings(spark)
+    root, dt = args.output_root, args.date
+    progress("listing input")
+    inputs = storage.resolve_inputs(spark, args.input)
+    hours = check_file_names(inputs, dt)
+    manifest.clear_manifest(spark, root, DATASET, dt)
+
+    progress("parsing lines")
+    lines = spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
+    # Counts, both tables and rejected/ come from this frame: each input is read and split once.
+    classified = classify(lines).persist(StorageLevel.MEMORY_AND_DISK)
+    valid = classified.where(F.col("reason").isNull())
+    by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+        unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code).collect()]
+
+        progress(f"writing {TABLE_DAILY}")
+        daily_path = lake_layout.table_partition_dir(root, TABLE_DAILY, dt)
+        outputs.write_partition(
+            daily_table(valid), daily_path,
+            files=outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE),
+            range_by=("project", "access_site", "domain_code"),
+            sort_by=("project", "access_site", F.desc("views"), "domain_code", "page_title"))
+        progress(f"writing {TABLE_HOURLY}")
+        hourly_path = lake_layout.table_partition_dir(root, TABLE_HOURLY, dt)
+        outputs.write_partition(hourly_table(by_code), hourly_path, files=1,
+                                sort_by=("project", "access_site", "hour"))
+        progress("writing rejected")
+        outputs.write_rejected(rejected_rows(classified), lake_layout.rejected_dir(root, DATASET, dt))
+        rows_written = {TABLE_DAILY: outputs.rows_in(spark, daily_path),
+                        TABLE_HOURLY: outputs.rows_in(spark, hourly_path)}
+    finally:
+        by_code.unpersist()
+        classified.unpersist()
+
+    progress("writing manifest")
+    result = manifest.build_manifest(
+        dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
+        counts_by_reason=counts, rows_written=rows_written, output_root=root, spark=spark,
+        clock=clock, details={
+            "hours": hours,
+            "hours_missing": sorted(set(range(24)) - set(hours)),
+            "unknown_domain_code_lines": sum(n for _, n in unknown),
+            "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
+        },
+    )
+    manifest.write_manifest(spark, root, result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(DATASET, run, parse_args, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""How a job runs: the session settings it needs and the spark-submit entry point (exit codes)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from pyspark.sql import SparkSession
+
+from spark_jobs.errors import JobError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+# SQL settings the jobs' results depend on; set on whatever session runs them (EMR, local, tests).
+JOB_SQL_SETTINGS = {
+    # Event times are UTC; day boundaries and printed timestamps must not follow the host's zone.
+    "spark.sql.session.timeZone": "UTC",
+    # A field of the wrong JSON type nulls only that field (edits' per-field type checks rely on it).
+    "spark.sql.json.enablePartialResults": "true",
+    # INT96 is the timestamp encoding every Athena/Hive/Glue reader understands.
+    "spark.sql.parquet.outputTimestampType": "INT96",
+    "spark.sql.parquet.compression.codec": "snappy",
+}
+
+
+def apply_job_settings(spark: SparkSession) -> None:
+    for key, value in JOB_SQL_SETTINGS.items():
+        spark.conf.set(key, value)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def job_main(
+    dataset: str,
+    run: Callable[[SparkSession, argparse.Namespace], dict],
+    parse_args: Callable[[list[str] | None], argparse.Namespace],
+    argv: list[str] | None,
+) -> int:
+    """Parse, run, print the manifest's counts; one line on stderr and a non-zero status on error."""
+    try:
+        args = parse_args(argv)
+    except JobError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    spark = SparkSession.builder.appName(f"wikilake {dataset} dt={args.date}").getOrCreate()
+    try:
+        manifest = run(spark, args)
+    except JobError as err:
+        print(f"error: {dataset} dt={args.date}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:  # Spark/Java failures: unreadable input, lost executors, ...
+        print(f"error: {dataset} dt={args.date} failed: {type(err).__name__}: {_one_line(err)}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        spark.stop()
+    summary = {k: manifest[k] for k in ("dataset", "dt", "input_records", "valid_records",
+                                        "rejected_records", "rows_written", "duration_seconds")}
+    print(json.dumps(summary))
+    return EXIT_OK
