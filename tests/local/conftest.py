@@ -62,3 +62,15 @@ def tiny_lake(tiny_lake_template, tmp_path) -> Path:
 @pytest.fixture
 def png_dimensions():
     return png_size
+
+
+@pytest.fixture(scope="session")
+def sample_lake(spark, tmp_path_factory) -> Path:
+    """The shipped samples through both PySpark jobs (run_local), once per test session."""
+    from wikilake.demo import sample_days
+    from wikilake.local_runner import run_local
+
+    lake = tmp_path_factory.mktemp("samples") / "lake"
+    for day in sample_days():
+        run_local(day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=spark)
+    return lake

@@ -1,0 +1,148 @@
+"""Plain-Python answers to the named queries, computed from the RAW sample files.
+
+Independent of the jobs and of SQL: JSON lines and pageview lines are parsed here with the rules
+of /work/shared/specs/datasets.md (restated in the comments), then grouped with dicts.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+# Project suffixes of domain codes (datasets.md, "domain_code rules").
+SUFFIXES = {"b": "wikibooks", "d": "wiktionary", "n": "wikinews", "q": "wikiquote",
+            "s": "wikisource", "v": "wikiversity", "voy": "wikivoyage", "f": "wikimediafoundation",
+            "w": "mediawiki", "wd": "wikidata", "m": "wikimedia"}
+# Sites whose trailing `.m` is the wikimedia project suffix, not the mobile marker.
+WIKIMEDIA_SITES = {"commons", "meta", "species", "incubator", "outreach", "wikimania"}
+# top_pages' articles_only rule, restated from its header.
+NON_ARTICLE = re.compile(
+    r"^(main_page|-)$|^(special|media|talk|user|wikipedia|project|file|image|mediawiki|template|"
+    r"help|category|portal|draft|module|timedtext)(_talk)?:", re.IGNORECASE)
+
+
+# --- edits ----------------------------------------------------------------------------------
+
+def edit_events(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _ranked(groups: dict, order) -> list[tuple]:
+    return [(rank, *row) for rank, row in enumerate(sorted(groups.values(), key=order), 1)]
+
+
+def top_channels(events: list[dict], top_n: int = 10) -> list[tuple]:
+    """rank, channel, edits, human_edits, robot_edits, robot_pct, anonymous_edits, bytes_added,
+    bytes_removed, editors, pages."""
+    by_channel = defaultdict(list)
+    for event in events:
+        by_channel[event["channel"]].append(event)
+    groups = {}
+    for channel, items in by_channel.items():
+        robots = sum(e["isRobot"] for e in items)
+        groups[channel] = (
+            channel, len(items), len(items) - robots, robots, 100 * robots / len(items),
+            sum(e["isAnonymous"] for e in items), sum(e["added"] for e in items),
+            sum(e["deleted"] for e in items), len({e["user"] for e in items}),
+            len({e["page"] for e in items}))
+    return _ranked(groups, lambda r: (-r[1], r[0]))[:top_n]
+
+
+def us_human_edits_top_pages(events: list[dict], top_n: int = 10) -> list[tuple]:
+    """rank, page, channel, edits, editors, bytes_added, bytes_removed."""
+    by_page = defaultdict(list)
+    for event in events:
+        if not event["isRobot"] and event["countryName"] == "United States":
+            by_page[(event["channel"], event["page"])].append(event)
+    groups = {
+        key: (key[1], key[0], len(items), len({e["user"] for e in items}),
+              sum(e["added"] for e in items), sum(e["deleted"] for e in items))
+        for key, items in by_page.items()
+    }
+    return _ranked(groups, lambda r: (-r[2], r[1], r[0]))[:top_n]
+
+
+# --- pageviews ------------------------------------------------------------------------------
+
+def classify(domain_code: str) -> tuple[str, str] | None:
+    """(project, access_site) of a domain code, or None when the rules do not cover it."""
+    site, *rest = domain_code.split(".")
+    if not site:
+        return None
+    if site in ("www", "m") and rest in (["wd"], ["w"]):
+        return f"www.{SUFFIXES[rest[0]]}", "desktop" if site == "www" else "mobile"
+    if not rest:
+        return f"{site}.wikipedia", "desktop"
+    if rest == ["m"] and site in WIKIMEDIA_SITES:
+        return f"{site}.wikimedia", "desktop"
+    if len(rest) == 1 and rest[0] in ("m", "zero"):
+        return f"{site}.wikipedia", "mobile" if rest[0] == "m" else "zero"
+    if len(rest) == 1 and rest[0] in SUFFIXES:
+        return f"{site}.{SUFFIXES[rest[0]]}", "desktop"
+    if len(rest) == 2 and rest[0] in ("m", "zero") and rest[1] in SUFFIXES:
+        return f"{site}.{SUFFIXES[rest[1]]}", "mobile" if rest[0] == "m" else "zero"
+    return None
+
+
+def pageview_lines(files: list[Path]):
+    """(hour, domain_code, page_title, views) of every well-formed line; hour = HH of the file name.
+
+    A line is `domain_code page_title count_views total_response_size`: four non-empty fields
+    separated by single spaces, the last two whole numbers."""
+    for path in files:
+        hour = int(re.search(r"-(\d{2})0000\.gz$", path.name).group(1))
+        with gzip.open(path, "rt", encoding="utf-8", errors="strict") as lines:
+            for line in lines:
+                fields = line.rstrip("\n").split(" ")
+                if len(fields) == 4 and all(fields) and _whole(fields[2]) and _whole(fields[3]):
+                    yield hour, fields[0], fields[1], int(fields[2])
+
+
+def _views(project_site_views: list[tuple[str, int]]) -> tuple[int, int, int]:
+    total = sum(v for _, v in project_site_views)
+    desktop = sum(v for site, v in project_site_views if site == "desktop")
+    return total, desktop, total - desktop  # mobile = mobile + zero
+
+
+def top_pages(lines, project: str, access_site: str = "all", articles_only: bool = True,
+              top_n: int = 10) -> list[tuple]:
+    """rank, page_title, views, desktop_views, mobile_views."""
+    by_title = defaultdict(list)
+    for _, code, title, views in lines:
+        kind = classify(code)
+        if kind and kind[0] == project and access_site in ("all", kind[1]):
+            if not (articles_only and NON_ARTICLE.search(title)):
+                by_title[title].append((kind[1], views))
+    groups = {title: (title, *_views(items)) for title, items in by_title.items()}
+    return _ranked(groups, lambda r: (-r[1], r[0]))[:top_n]
+
+
+def project_traffic_by_hour(lines, project: str) -> list[tuple]:
+    """hour, views, desktop_views, mobile_views."""
+    by_hour = defaultdict(list)
+    for hour, code, _, views in lines:
+        kind = classify(code)
+        if kind and kind[0] == project:
+            by_hour[hour].append((kind[1], views))
+    return [(hour, *_views(items)) for hour, items in sorted(by_hour.items())]
+
+
+def mobile_share(lines, top_n: int = 15) -> list[tuple]:
+    """rank, project, mobile_pct, desktop_pct, views, mobile_views, desktop_views."""
+    by_project = defaultdict(list)
+    for _, code, _, views in lines:
+        kind = classify(code)
+        if kind:
+            by_project[kind[0]].append((kind[1], views))
+    groups = {}
+    for project, items in by_project.items():
+        total, desktop, mobile = _views(items)
+        groups[project] = (project, 100 * mobile / total, 100 * desktop / total, total, mobile, desktop)
+    return _ranked(groups, lambda r: (-r[3], r[0]))[:top_n]
+
+
+def _whole(text: str) -> bool:
+    return text.isascii() and text.isdigit()

@@ -1,0 +1,245 @@
+"""The whole pipeline on one machine: the shipped samples through the PySpark jobs into a local
+lake, every named query on DuckDB, an HTML report with charts, and `cdk synth` of the AWS app."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from spark_jobs import lake_layout
+from wikilake import PROJECT_ROOT, SAMPLES_DIR, contract
+from wikilake.ddl import NamedQuery, load_queries
+from wikilake.errors import WikilakeError
+from wikilake.query_result import QueryResult
+
+EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
+PAGEVIEWS_SAMPLES = SAMPLES_DIR / "pageviews"
+# Values for the named queries' parameters that have no default; dt comes from the sample days.
+DEMO_VALUES = {"project": "en.wikipedia"}
+REPORT_DIR = "report"
+SYNTH_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class SampleDay:
+    dataset: str
+    dt: str
+    inputs: tuple[Path, ...]
+    synthetic: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    query: NamedQuery
+    params: str  # as typed, e.g. "dt=2015-09-12 top_n=10"
+    result: QueryResult
+
+
+def sample_days(samples_dir: Path = SAMPLES_DIR) -> tuple[SampleDay, ...]:
+    """The shipped sample of each dataset: the real edits day and the synthetic pageviews day."""
+    edits = samples_dir / EDITS_SAMPLE.name
+    match = re.search(r"\d{4}-\d{2}-\d{2}", edits.name)
+    if not edits.is_file() or not match:
+        raise WikilakeError(f"the edits sample {edits} is missing; restore it with git")
+    partitions = sorted((samples_dir / PAGEVIEWS_SAMPLES.name).glob(f"{lake_layout.PARTITION_KEY}=*"))
+    files = tuple(sorted(partitions[-1].glob("pageviews-*.gz"))) if partitions else ()
+    if not files:
+        raise WikilakeError(f"no pageviews sample day under {samples_dir / PAGEVIEWS_SAMPLES.name}/; "
+                            "restore data/samples/ with git")
+    return (
+        SampleDay("edits", match.group(0), (edits,), synthetic=False),
+        SampleDay("pageviews", partitions[-1].name.split("=", 1)[1], files, synthetic=True),
+    )
+
+
+def query_dataset(query: NamedQuery, engine) -> str:
+    """The dataset whose tables the query reads (named queries read one dataset each)."""
+    tables = engine.tables_of(query.sql)
+    datasets = {d for d, names in lake_layout.DATASET_TABLES.items() if tables & set(names)}
+    if len(datasets) != 1:
+        raise WikilakeError(f"{query.name}: reads tables of {sorted(datasets) or 'no'} datasets; "
+                            "the demo needs exactly one to pick its dt")
+    return datasets.pop()
+
+
+def demo_params(query: NamedQuery, dt: str) -> list[str]:
+    """`name=value` for the demo: dt of the sample day, DEMO_VALUES, else the header default."""
+    values = {lake_layout.PARTITION_KEY: dt, **DEMO_VALUES}
+    return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]
+
+
+class _Steps:
+    """Each step shows a spinner with elapsed time while it runs, then a ✓ line with its duration."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    @contextlib.contextmanager
+    def step(self, text: str):
+        started = time.perf_counter()
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=self.console, transient=True) as progress:
+            progress.add_task(text, total=None)
+            yield
+        self.console.print(f"[green]✓[/] {text} [dim]({time.perf_counter() - started:.1f} s)[/]")
+
+
+def run_jobs(days, lake: Path, steps: _Steps, spark=None) -> list[dict]:
+    """Runs each dataset's PySpark job on its sample day; returns the manifests."""
+    from wikilake.local_runner import run_local
+
+    manifests = []
+    for day in days:
+        label = " (synthetic)" if day.synthetic else ""
+        with steps.step(f"{day.dataset} job: {len(day.inputs)} file(s){label} -> {lake}/ dt={day.dt}"):
+            manifests.append(run_local(day.dataset, day.dt, [str(p) for p in day.inputs],
+                                       lake=str(lake), spark=spark))
+    return manifests
+
+
+def run_queries(days, lake: Path, steps: _Steps) -> list[Answer]:
+    """Every named query on the local lake with the demo's parameters."""
+    from wikilake.local_query import LocalEngine
+    from wikilake.query_params import bind, describe
+
+    dt_of = {day.dataset: day.dt for day in days}
+    answers = []
+    with LocalEngine(lake) as engine:
+        for query in load_queries().values():
+            with steps.step(f"query {query.name}"):
+                literals = bind(query, demo_params(query, dt_of[query_dataset(query, engine)]))
+                answers.append(Answer(query, describe(literals), engine.run(query, literals)))
+    return answers
+
+
+def print_answers(answers: list[Answer], console: Console) -> None:
+    from wikilake.output import rich_table
+
+    for answer in answers:
+        console.print()
+        console.print(f"[bold]{answer.query.name}[/]: {answer.query.description}", highlight=False)
+        console.print(rich_table(answer.result, title=answer.params))
+
+
+def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: Path) -> Path:
+    from wikilake.report import Report, Section, write_report
+
+    synthetic = ", ".join(f"{d.dataset} (dt={d.dt})" for d in days if d.synthetic)
+    notes = (
+        "Produced by `wikilake demo`: the PySpark jobs ran locally on the samples in data/samples/, "
+        "and every named query of athena_ddl/queries/ ran on DuckDB over the resulting Parquet "
+        "lake — the same jobs, DDL and SQL that run on EMR and Athena.",
+        f"Synthetic data: {synthetic} was generated by wikilake/generators/pageviews.py; it is not "
+        "real traffic. The edits are real (Wikipedia recent changes of 2015-09-12, CC BY-SA).",
+    )
+    report = Report(
+        title="wikilake demo report",
+        notes=notes,
+        facts=(Section("runs", "Job runs", "", jobs_table(manifests), chart=False),),
+        sections=tuple(
+            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql)
+            for a in answers
+        ),
+    )
+    return write_report(report, lake / REPORT_DIR)
+
+
+def jobs_table(manifests: list[dict]) -> QueryResult:
+    """One row per job run, from the scalar facts of its manifest."""
+    columns: list[str] = []
+    for manifest in manifests:
+        columns += [k for k, v in manifest.items() if _scalar(v) and k not in columns]
+    rows = tuple(tuple(m.get(c) for c in columns) for m in manifests)
+    return QueryResult(tuple(columns), rows)
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def synth_environment() -> dict[str, str]:
+    """The environment `make` gives cdk: the venv's Python and Node first on PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    node_bin = str(PROJECT_ROOT / "node_modules" / ".bin")
+    return {**os.environ, "PATH": os.pathsep.join([venv_bin, node_bin, os.environ.get("PATH", "")]),
+            "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1"}
+
+
+def synth(log_path: Path, steps: _Steps) -> list[str]:
+    """`npx cdk synth` of the CDK app into cdk.out/; returns the synthesized stack names."""
+    env = synth_environment()
+    npx = shutil.which("npx", path=env["PATH"])
+    if npx is None:
+        raise WikilakeError("npx not found: run `make setup` (it installs Node into .venv)")
+    if not (PROJECT_ROOT / "cdk.json").is_file():
+        raise WikilakeError(f"no CDK app: {PROJECT_ROOT / 'cdk.json'} is missing")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with steps.step("cdk synth (CloudFormation templates -> cdk.out/)"), log_path.open("w") as log:
+        try:
+            done = subprocess.run([npx, "--no-install", "cdk", "synth", "--quiet"], cwd=PROJECT_ROOT,
+                                  env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  timeout=SYNTH_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            raise WikilakeError(f"cdk synth took over {SYNTH_TIMEOUT_SECONDS} s; see {log_path}") from None
+    if done.returncode != 0:
+        lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else "no output"
+        raise WikilakeError(f"cdk synth failed (exit {done.returncode}): {last} — full log: {log_path}")
+    return sorted(p.name.removesuffix(".template.json") for p in (PROJECT_ROOT / "cdk.out").glob("*.template.json"))
+
+
+def next_steps(report: Path, days, stacks: list[str] | None) -> Panel:
+    pageviews_dt = next(d.dt for d in days if d.dataset == "pageviews")
+    names = " ".join(contract.stack_names().values())
+    synthesized = (f"Synthesized {len(stacks)} stack(s) into cdk.out/: {', '.join(stacks)}\n\n"
+                   if stacks else "")
+    text = (
+        f"Report: [bold]{report}[/] (open it in a browser)\n{synthesized}"
+        "Next steps\n"
+        f"  query the local lake   wikilake query --list\n"
+        f"                         wikilake query top_pages --local -p dt={pageviews_dt} -p project=de.wikipedia\n"
+        "  deploy to AWS          make deploy        (= npx cdk deploy --all; first time per account/region: npx cdk bootstrap)\n"
+        f"                         npx cdk deploy {names}\n"
+        "  ingest a real day      wikilake ingest pageviews --date 2024-03-15\n"
+        "  process it on EMR      wikilake run pageviews --date 2024-03-15\n"
+        "  ask Athena             wikilake query top_pages -p dt=2024-03-15 -p project=en.wikipedia --chart top.png\n"
+        "  tear down              make destroy"
+    )
+    return Panel(text, title="wikilake demo: done", expand=False, highlight=False)
+
+
+def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Console | None = None,
+             spark=None) -> list[Answer]:
+    """Runs the demo end to end; returns the answers it printed."""
+    console = console or Console()
+    lake = Path(lake)
+    steps = _Steps(console)
+    started = time.perf_counter()
+    days = sample_days()
+    console.rule("[bold]1/4 PySpark jobs on the shipped samples")
+    manifests = run_jobs(days, lake, steps, spark=spark)
+    console.rule("[bold]2/4 Named queries (Athena SQL on DuckDB)")
+    answers = run_queries(days, lake, steps)
+    print_answers(answers, console)
+    console.rule("[bold]3/4 Report")
+    with steps.step(f"report with {len(answers)} charts -> {lake / REPORT_DIR}/index.html"):
+        report = write_demo_report(answers, manifests, days, lake)
+    console.rule("[bold]4/4 CDK app")
+    stacks = None
+    if skip_synth:
+        console.print("cdk synth skipped (--skip-synth)")
+    else:
+        stacks = synth(lake / REPORT_DIR / "cdk-synth.log", steps)
+    console.print(next_steps(report, days, stacks))
+    console.print(f"[dim]demo finished in {time.perf_counter() - started:.0f} s[/]")
+    return answers
