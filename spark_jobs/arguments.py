@@ -32,8 +32,8 @@ def parse_job_args(
                      description=f"The {dataset} job: raw dumps of one day -> Parquet tables.")
     parser.add_argument("--date", required=True, type=_date,
                         help="the batch's logical date dt, YYYY-MM-DD")
-    parser.add_argument("--input", required=True, metavar="PATH|GLOB",
-                        help="input file, folder or glob (local path or s3://...)")
+    parser.add_argument("--input", required=True, nargs="+", metavar="PATH|GLOB",
+                        help="input files, folders or globs (local paths or s3://...)")
     parser.add_argument("--output-root", required=True, metavar="ROOT",
                         help="lake root: s3://bucket or a local folder")
     add_options(parser)

@@ -137,7 +137,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     ])
     rejected = F.col("reason").isNotNull()
     return (
-        lines.where(F.trim(line) != "")
+        lines.where(line.rlike(r"\S"))  # blank (whitespace-only) lines are ignored
         .withColumn("_text", F.from_json(_wrapped(line), _TEXT_SCHEMA).v)
         .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
         .withColumn("_event_time", F.try_to_timestamp(typed["time"], F.lit(TIME_PATTERN)))

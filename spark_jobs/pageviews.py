@@ -82,7 +82,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
               .when(~views_text.rlike(r"^[0-9]{1,18}$"), F.lit(BAD_COUNT_VIEWS)))
     valid = reason.isNull()
     return (
-        lines.where(F.trim(line) != "")
+        lines.where(line.rlike(r"\S"))  # blank (whitespace-only) lines are ignored
         .withColumn("_fields", fields)
         .withColumn("reason", reason)
         .select(

@@ -28,21 +28,28 @@ def _is_data_file(name: str) -> bool:
     return not name.startswith(("_", "."))
 
 
-def resolve_inputs(spark: SparkSession, pattern: str) -> list[InputFile]:
-    """The data files that ``pattern`` (a file, a folder or a glob) names, sorted by path.
-
-    Raises JobError when nothing matches, so a job never runs on an empty input by mistake.
-    """
+def _matching_files(spark: SparkSession, pattern: str) -> list:
     fs, path = _filesystem(spark, pattern)
-    statuses = fs.globStatus(path) or []
     files = []
-    for status in statuses:
+    for status in fs.globStatus(path) or []:
         children = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
         files.extend(s for s in children if s.isFile() and _is_data_file(s.getPath().getName()))
-    if not files:
-        raise JobError(f"no input files match {pattern}")
-    return sorted((InputFile(str(s.getPath()), s.getPath().getName(), s.getLen()) for s in files),
-                  key=lambda f: f.path)
+    return files
+
+
+def resolve_inputs(spark: SparkSession, patterns: list[str]) -> list[InputFile]:
+    """The data files that ``patterns`` (files, folders or globs) name, distinct, sorted by path.
+
+    Raises JobError when a pattern matches nothing, so a job never runs on a missing input.
+    """
+    found: dict[str, InputFile] = {}
+    for pattern in patterns:
+        files = _matching_files(spark, pattern)
+        if not files:
+            raise JobError(f"no input files match {pattern}")
+        for s in files:
+            found[str(s.getPath())] = InputFile(str(s.getPath()), s.getPath().getName(), s.getLen())
+    return sorted(found.values(), key=lambda f: f.path)
 
 
 def delete(spark: SparkSession, path: str) -> None:

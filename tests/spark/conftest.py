@@ -1,0 +1,27 @@
+"""Job runs shared by the Spark tests: each job once per session on small inputs."""
+from __future__ import annotations
+
+import pytest
+
+from spark_helpers import EDITS_DT, EDITS_SAMPLE, PAGEVIEWS_DT, JobRun, pageviews_input
+
+
+@pytest.fixture(scope="session")
+def edits_run(spark, tmp_path_factory) -> JobRun:
+    from spark_jobs import edits
+
+    lake = tmp_path_factory.mktemp("edits") / "lake"
+    args = edits.parse_args(["--date", EDITS_DT, "--input", str(EDITS_SAMPLE),
+                             "--output-root", str(lake)])
+    return JobRun(lake, edits.run(spark, args), (EDITS_SAMPLE,))
+
+
+@pytest.fixture(scope="session")
+def pageviews_run(spark, tmp_path_factory) -> JobRun:
+    from spark_jobs import pageviews
+
+    base = tmp_path_factory.mktemp("pageviews")
+    inputs = pageviews_input(base / "raw")
+    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(base / "raw"),
+                                 "--output-root", str(base / "lake")])
+    return JobRun(base / "lake", pageviews.run(spark, args), inputs)
