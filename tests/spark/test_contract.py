@@ -1,0 +1,67 @@
+"""Contract: the Parquet each job writes has exactly its DDL's columns, in order, with its types."""
+from __future__ import annotations
+
+import difflib
+
+import pytest
+from pyspark.sql import types as T
+
+from spark_helpers import EDITS_DT, PAGEVIEWS_DT
+from spark_jobs import lake_layout
+from wikilake.ddl import load_tables
+
+pytestmark = pytest.mark.spark
+
+# The one place Hive/Glue column types meet Spark's: what each DDL type must be in the Parquet.
+HIVE_TO_SPARK = {
+    "string": T.StringType(),
+    "bigint": T.LongType(),
+    "int": T.IntegerType(),
+    "smallint": T.ShortType(),
+    "tinyint": T.ByteType(),
+    "boolean": T.BooleanType(),
+    "double": T.DoubleType(),
+    "float": T.FloatType(),
+    "timestamp": T.TimestampType(),
+    "date": T.DateType(),
+}
+
+
+def spark_type(hive_type: str) -> T.DataType:
+    if hive_type not in HIVE_TO_SPARK:
+        raise AssertionError(f"DDL type {hive_type!r} has no Spark mapping in HIVE_TO_SPARK")
+    return HIVE_TO_SPARK[hive_type]
+
+
+def schema_lines(fields) -> list[str]:
+    return [f"{name} {data_type.simpleString()}" for name, data_type in fields]
+
+
+def drift(table: str, expected: list[str], actual: list[str]) -> str:
+    return "\n".join(difflib.unified_diff(expected, actual, f"{table} (DDL)",
+                                          f"{table} (Parquet written by the job)", lineterm=""))
+
+
+def test_every_table_matches_its_ddl(spark, edits_run, pageviews_run):
+    runs = {"edits": (edits_run.lake, EDITS_DT), "pageviews": (pageviews_run.lake, PAGEVIEWS_DT)}
+    problems = []
+    for name, ddl in load_tables().items():
+        dataset = next(d for d, tables in lake_layout.DATASET_TABLES.items() if name in tables)
+        lake, dt = runs[dataset]
+        written = spark.read.parquet(lake_layout.table_partition_dir(str(lake), name, dt)).schema
+        expected = schema_lines((c.name, spark_type(c.type)) for c in ddl.columns)
+        actual = schema_lines((f.name, f.dataType) for f in written.fields)
+        if expected != actual:
+            problems.append(drift(name, expected, actual))
+    assert not problems, "job output drifted from the DDL:\n" + "\n\n".join(problems)
+
+
+def test_drift_is_reported_as_a_readable_diff():
+    text = drift("t", ["a bigint", "b string"], ["a int", "b string", "c string"])
+    assert "-a bigint" in text and "+a int" in text and "+c string" in text
+
+
+def test_every_ddl_type_has_a_spark_mapping():
+    for table in load_tables().values():
+        for column in (*table.columns, *table.partition_keys):
+            spark_type(column.type)

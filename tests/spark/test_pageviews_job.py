@@ -1,0 +1,123 @@
+"""The pageviews job on generated hours plus hand-written tricky lines, against plain Python."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import duckdb
+import pytest
+
+from spark_helpers import PAGEVIEWS_DT, pageviews_input, write_gz
+from spark_jobs import lake_layout, pageviews
+from spark_jobs.errors import JobError
+from spark_reference import pageviews_reference, read_lines
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def reference(pageviews_run):
+    return pageviews_reference(
+        {int(p.name[19:21]): read_lines(p) for p in pageviews_run.inputs})
+
+
+def table(spark, lake, name, dt=PAGEVIEWS_DT):
+    return spark.read.parquet(lake_layout.table_partition_dir(str(lake), name, dt))
+
+
+def test_daily_rows_equal_reference_per_page(spark, pageviews_run, reference):
+    rows = {(r["domain_code"], r["page_title"]): (r["project"], r["access_site"], r["views"],
+                                                 r["hours_seen"])
+            for r in table(spark, pageviews_run.lake, "pageviews_daily").collect()}
+    assert rows == reference["daily"]
+    # the tricky titles are kept byte for byte, each its own page
+    assert ("en", "-") in rows
+    assert rows[("ja", "東京")][2] == 20 and rows[("ja", "%E6%9D%B1%E4%BA%AC")][2] == 8
+    assert rows[("commons.m.m", "File:Cat.jpg")][:2] == ("commons.wikimedia", "mobile")
+    assert rows[("m.wd", "Q42")][:2] == ("www.wikidata", "mobile")
+    assert rows[("en.m", "Main_Page")][3] == 5  # generated hours 0-2 and 23, plus hour 3
+
+
+def test_hourly_totals_equal_reference_per_project_access_and_hour(spark, pageviews_run, reference):
+    rows = {(r["hour"], r["project"], r["access_site"]): (r["views"], r["pages"])
+            for r in table(spark, pageviews_run.lake, "projectviews_hourly").collect()}
+    assert rows == reference["hourly"]
+    assert {hour for hour, _, _ in rows} == {0, 1, 2, 3, 23}
+
+
+def test_rejections_and_manifest(spark, pageviews_run, reference):
+    manifest = pageviews_run.manifest
+    reasons = reference["reasons"]
+    assert manifest["input_records"] == sum(reasons.values())
+    assert manifest["valid_records"] == reasons[None]
+    assert manifest["rejected_by_reason"] == {r: n for r, n in reasons.items() if r}
+    assert manifest["input_records"] == manifest["valid_records"] + manifest["rejected_records"]
+    assert set(manifest["rejected_by_reason"]) == {
+        "wrong field count", "empty domain code", "bad count_views"}
+    assert manifest["hours"] == [0, 1, 2, 3, 23] and len(manifest["hours_missing"]) == 19
+    assert manifest["unknown_domain_codes"] == {"EN": 1, "en.wd": 1, "www": 1, "xx.yy.zz": 1}
+    assert manifest["unknown_domain_code_lines"] == 4
+    assert manifest["rows_written"] == {"pageviews_daily": len(reference["daily"]),
+                                        "projectviews_hourly": len(reference["hourly"])}
+    rejected = spark.read.json(
+        lake_layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
+    assert len(rejected) == manifest["rejected_records"]
+    assert all(r["source_file"].endswith(".gz") and r["reason"] and r["line"] for r in rejected)
+    assert "en  Double_space 12 0" in {r["line"] for r in rejected}
+    saved = json.loads((pageviews_run.lake / "manifests/pageviews/dt=2024-03-15/manifest.json")
+                       .read_text())
+    assert saved == manifest
+
+
+def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
+    folder = lake_layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily",
+                                             PAGEVIEWS_DT)
+    files = sorted(str(p) for p in pageviews_run.lake.glob(
+        "processed/pageviews_daily/dt=*/part-*.parquet"))
+    assert len(files) == 1, folder
+    rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{files[0]}')").fetchall()
+    assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
+
+
+def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
+    raw = tmp_path / "raw"
+    pageviews_input(raw)
+    write_gz(raw / "pageviews-20240316-000000.gz", ["en Main_Page 1 0"])
+    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(raw),
+                                 "--output-root", str(tmp_path / "lake")])
+    with pytest.raises(JobError, match=r"pageviews-20240316-000000.gz is for 20240316, "
+                                       r"not --date 2024-03-15; nothing was written"):
+        pageviews.run(spark, args)
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize("name", ["pageviews-20240315-240000.gz", "projectviews-20240315-000000",
+                                  "md5sums.txt"])
+def test_file_that_is_not_an_hourly_dump_is_refused(spark, tmp_path, name):
+    write_gz(tmp_path / "raw" / name, ["en Main_Page 1 0"])
+    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(tmp_path / "raw"),
+                                 "--output-root", str(tmp_path / "lake")])
+    with pytest.raises(JobError, match="is not an hourly dump"):
+        pageviews.run(spark, args)
+
+
+def test_rerun_replaces_only_its_dt(spark, tmp_path):
+    lake = tmp_path / "lake"
+
+    def run(dt, lines_by_hour):
+        raw = tmp_path / f"raw-{dt}-{len(lines_by_hour)}"
+        for hour, lines in lines_by_hour.items():
+            write_gz(raw / f"pageviews-{dt.replace('-', '')}-{hour:02d}0000.gz", lines)
+        return pageviews.run(spark, pageviews.parse_args(
+            ["--date", dt, "--input", str(raw), "--output-root", str(lake)]))
+
+    run("2024-03-14", {5: ["de Hund 3 0"]})
+    before = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
+    run(PAGEVIEWS_DT, {0: ["en A 1 0", "en B 2 0"], 1: ["en A 3 0", "bad"]})
+    second = run(PAGEVIEWS_DT, {7: ["fr C 5 0"]})
+    assert second["rows_written"] == {"pageviews_daily": 1, "projectviews_hourly": 1}
+    daily = table(spark, lake, "pageviews_daily").collect()
+    assert [(r["page_title"], r["views"], r["hours_seen"]) for r in daily] == [("C", 5, 1)]
+    assert spark.read.json(lake_layout.rejected_dir(str(lake), "pageviews", PAGEVIEWS_DT)).count() == 0
+    after = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
+    assert after == before and len(before) >= 3
