@@ -66,8 +66,11 @@ def infer_chart(result: QueryResult) -> ChartSpec:
 
 
 def _label(row: dict, columns: tuple[str, ...]) -> str:
-    text = " · ".join("NULL" if row[c] is None else str(row[c]) for c in columns)
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+    """The label columns joined; when too long the first (the name) is shortened, not the rest."""
+    first, *rest = ["NULL" if row[c] is None else str(row[c]) for c in columns]
+    tail = "".join(f" · {text}" for text in rest)
+    room = max(MAX_LABEL - len(tail), 12)
+    return (first if len(first) <= room else first[: room - 1] + "…") + tail
 
 
 def _value_format(column: str, values: list) -> str:
@@ -91,6 +94,8 @@ def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> 
     axes.set_xlabel(column)
     axes.grid(axis="y", visible=False)
     axes.margins(x=0.12)
+    if column.endswith("_pct"):
+        axes.set_xlim(0, 108)  # a share reads against the whole, with room for the labels
     axes.set_title(title)
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from spark_jobs import lake_layout
 from wikilake import PROJECT_ROOT, SAMPLES_DIR, contract
 from wikilake.ddl import NamedQuery, load_queries
 from wikilake.errors import WikilakeError
+from wikilake.output import print_table, rich_table
 from wikilake.query_result import QueryResult
 
 EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
@@ -79,7 +79,8 @@ def demo_params(query: NamedQuery, dt: str) -> list[str]:
 
 
 class _Steps:
-    """Each step shows a spinner with elapsed time while it runs, then a ✓ line with its duration."""
+    """Each step shows a spinner with elapsed time while it runs, then a ✓ line with its duration.
+    The step yields a function that shows what the step is doing now."""
 
     def __init__(self, console: Console):
         self.console = console
@@ -87,23 +88,48 @@ class _Steps:
     @contextlib.contextmanager
     def step(self, text: str):
         started = time.perf_counter()
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-        with Progress(*columns, console=self.console, transient=True) as progress:
-            progress.add_task(text, total=None)
-            yield
+        if self.console.is_terminal:
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+            with Progress(*columns, console=self.console, transient=True) as progress:
+                task = progress.add_task(text, total=None)
+                yield lambda detail: progress.update(task, description=f"{text}: {detail}")
+        else:  # a log file gets the ✓ lines only
+            yield lambda detail: None
         self.console.print(f"[green]✓[/] {text} [dim]({time.perf_counter() - started:.1f} s)[/]")
 
 
+@contextlib.contextmanager
+def spark_session(spark, steps: _Steps):
+    """``spark`` if given, else the active session, else a new local one (stopped afterwards)."""
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+    if spark is not None:
+        yield spark
+        return
+    from wikilake.local_runner import build_session
+
+    with steps.step("starting Spark (local[*])"):
+        session = build_session()
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
 def run_jobs(days, lake: Path, steps: _Steps, spark=None) -> list[dict]:
-    """Runs each dataset's PySpark job on its sample day; returns the manifests."""
+    """Runs each dataset's PySpark job on its sample day in one session; returns the manifests."""
     from wikilake.local_runner import run_local
 
     manifests = []
-    for day in days:
-        label = " (synthetic)" if day.synthetic else ""
-        with steps.step(f"{day.dataset} job: {len(day.inputs)} file(s){label} -> {lake}/ dt={day.dt}"):
-            manifests.append(run_local(day.dataset, day.dt, [str(p) for p in day.inputs],
-                                       lake=str(lake), spark=spark))
+    with spark_session(spark, steps) as session:
+        for day in days:
+            label = " (synthetic)" if day.synthetic else ""
+            text = f"{day.dataset} job: {len(day.inputs)} file(s){label} -> {lake}/ dt={day.dt}"
+            with steps.step(text) as show:
+                manifests.append(run_local(day.dataset, day.dt, [str(p) for p in day.inputs],
+                                           lake=str(lake), spark=session, progress=show))
     return manifests
 
 
@@ -123,12 +149,10 @@ def run_queries(days, lake: Path, steps: _Steps) -> list[Answer]:
 
 
 def print_answers(answers: list[Answer], console: Console) -> None:
-    from wikilake.output import rich_table
-
     for answer in answers:
         console.print()
         console.print(f"[bold]{answer.query.name}[/]: {answer.query.description}", highlight=False)
-        console.print(rich_table(answer.result, title=answer.params))
+        print_table(console, rich_table(answer.result, title=answer.params))
 
 
 def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: Path) -> Path:
@@ -155,16 +179,17 @@ def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: 
 
 
 def jobs_table(manifests: list[dict]) -> QueryResult:
-    """One row per job run, from the scalar facts of its manifest."""
-    columns: list[str] = []
-    for manifest in manifests:
-        columns += [k for k, v in manifest.items() if _scalar(v) and k not in columns]
-    rows = tuple(tuple(m.get(c) for c in columns) for m in manifests)
-    return QueryResult(tuple(columns), rows)
-
-
-def _scalar(value) -> bool:
-    return isinstance(value, (str, int, float, bool)) or value is None
+    """One row per job run, from its manifest: what went in, what was rejected, what was written."""
+    columns = ("dataset", "dt", "input_files", "input_records", "rejected_records", "rows_written",
+               "seconds")
+    rows = tuple(
+        (m.get("dataset"), m.get("dt"), len(m.get("input_files", ())), m.get("input_records"),
+         m.get("rejected_records"),
+         ", ".join(f"{table} {count:,}" for table, count in m.get("rows_written", {}).items()),
+         m.get("duration_seconds"))
+        for m in manifests
+    )
+    return QueryResult(columns, rows)
 
 
 def synth_environment() -> dict[str, str]:
@@ -198,24 +223,26 @@ def synth(log_path: Path, steps: _Steps) -> list[str]:
     return sorted(p.name.removesuffix(".template.json") for p in (PROJECT_ROOT / "cdk.out").glob("*.template.json"))
 
 
-def next_steps(report: Path, days, stacks: list[str] | None) -> Panel:
-    pageviews_dt = next(d.dt for d in days if d.dataset == "pageviews")
-    names = " ".join(contract.stack_names().values())
-    synthesized = (f"Synthesized {len(stacks)} stack(s) into cdk.out/: {', '.join(stacks)}\n\n"
+def next_steps(report: Path, days, stacks: list[str] | None) -> str:
+    dt = next(d.dt for d in days if d.dataset == "pageviews")
+    synthesized = (f"Synthesized {len(stacks)} stacks into cdk.out/: {', '.join(stacks)}\n"
                    if stacks else "")
-    text = (
-        f"Report: [bold]{report}[/] (open it in a browser)\n{synthesized}"
-        "Next steps\n"
-        f"  query the local lake   wikilake query --list\n"
-        f"                         wikilake query top_pages --local -p dt={pageviews_dt} -p project=de.wikipedia\n"
-        "  deploy to AWS          make deploy        (= npx cdk deploy --all; first time per account/region: npx cdk bootstrap)\n"
-        f"                         npx cdk deploy {names}\n"
-        "  ingest a real day      wikilake ingest pageviews --date 2024-03-15\n"
-        "  process it on EMR      wikilake run pageviews --date 2024-03-15\n"
-        "  ask Athena             wikilake query top_pages -p dt=2024-03-15 -p project=en.wikipedia --chart top.png\n"
-        "  tear down              make destroy"
+    return (
+        f"Report: [bold]{report}[/] (open it in a browser)\n{synthesized}\n"
+        "[bold]Next steps[/]\n"
+        "  # query the local lake (same SQL as on Athena)\n"
+        "  wikilake query --list\n"
+        f"  wikilake query top_pages --local -p dt={dt} -p project=de.wikipedia --chart top.png\n"
+        "  # deploy to AWS (once per account/region first: npx cdk bootstrap)\n"
+        "  make deploy             # = npx cdk deploy --all\n"
+        f"  # {', '.join(contract.stack_names().values())}\n"
+        "  # a real day: ingest it, process it on EMR, ask Athena\n"
+        "  wikilake ingest pageviews --date 2024-03-15\n"
+        "  wikilake run pageviews --date 2024-03-15\n"
+        "  wikilake query top_pages -p dt=2024-03-15 -p project=en.wikipedia\n"
+        "  # remove everything again\n"
+        "  make destroy"
     )
-    return Panel(text, title="wikilake demo: done", expand=False, highlight=False)
 
 
 def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Console | None = None,
@@ -228,6 +255,7 @@ def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Co
     days = sample_days()
     console.rule("[bold]1/4 PySpark jobs on the shipped samples")
     manifests = run_jobs(days, lake, steps, spark=spark)
+    print_table(console, rich_table(jobs_table(manifests), title="job runs (manifests/)"))
     console.rule("[bold]2/4 Named queries (Athena SQL on DuckDB)")
     answers = run_queries(days, lake, steps)
     print_answers(answers, console)
@@ -240,6 +268,7 @@ def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Co
         console.print("cdk synth skipped (--skip-synth)")
     else:
         stacks = synth(lake / REPORT_DIR / "cdk-synth.log", steps)
-    console.print(next_steps(report, days, stacks))
+    console.rule("[bold]wikilake demo: done")
+    console.print(next_steps(report, days, stacks), highlight=False)
     console.print(f"[dim]demo finished in {time.perf_counter() - started:.0f} s[/]")
     return answers

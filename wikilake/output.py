@@ -87,15 +87,22 @@ def rich_table(result: QueryResult, title: str | None = None) -> Table:
     return table
 
 
+def print_table(console: Console, table: Table) -> None:
+    """Prints ``table``; to a file or pipe (no width there) at its natural width, unsqueezed."""
+    width = console.width
+    if not console.is_terminal:
+        natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+        console.width = max(width, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
 def render(result: QueryResult, fmt: str, out: TextIO, title: str | None = None) -> None:
     """Writes ``result`` to ``out`` in one of FORMATS."""
     if fmt == "table":
-        console = Console(file=out)
-        table = rich_table(result, title)
-        if not console.is_terminal:  # a file or pipe has no width: never squeeze the table
-            natural = console.measure(table, options=console.options.update_width(10_000)).maximum
-            console.width = max(console.width, natural)
-        console.print(table)
+        print_table(Console(file=out), rich_table(result, title))
     elif fmt == "csv":
         out.write(to_csv(result))
     elif fmt == "json":

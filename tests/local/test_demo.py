@@ -1,0 +1,101 @@
+import io
+import os
+import shutil
+import stat
+from html.parser import HTMLParser
+
+import pytest
+from rich.console import Console
+
+from wikilake import demo
+from wikilake.ddl import load_queries
+from wikilake.errors import WikilakeError
+from wikilake.local_query import LocalEngine
+from wikilake.query_params import bind
+
+QUERIES = load_queries()
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+
+
+@pytest.mark.spark
+def test_demo_end_to_end_twice_gives_the_same_answers(sample_lake, spark, tmp_path, png_dimensions):
+    # The session's sample lake is the first run; the demo reruns the jobs over a copy of it.
+    lake = tmp_path / "lake"
+    shutil.copytree(sample_lake, lake)
+    console = Console(file=io.StringIO(), width=200)
+    answers = demo.run_demo(lake, skip_synth=True, console=console, spark=spark)
+
+    assert sorted(a.query.name for a in answers) == sorted(QUERIES)
+    days = {d.dataset: d.dt for d in demo.sample_days()}
+    with LocalEngine(sample_lake) as first_run:
+        for answer in answers:
+            query = answer.query
+            dt = days[demo.query_dataset(query, first_run)]
+            expected = first_run.run(query, bind(query, demo.demo_params(query, dt)))
+            assert answer.result.rows == expected.rows, query.name
+            assert answer.result.rows, f"{query.name} answered nothing in the demo"
+
+    printed = console.file.getvalue()
+    for answer in answers:
+        assert answer.query.name in printed
+    assert "cdk synth skipped" in printed and "make deploy" in printed and "wikilake ingest" in printed
+
+    index = lake / "report" / "index.html"
+    images = _Images()
+    images.feed(index.read_text(encoding="utf-8"))
+    assert sorted(images.sources) == sorted(f"charts/{name}.png" for name in QUERIES)
+    for source in images.sources:
+        width, height = png_dimensions(index.parent / source)
+        assert width > 0 and height > 0
+    assert "synthetic" in index.read_text(encoding="utf-8").lower()
+
+
+def test_demo_parameters_come_from_the_sample_days_and_defaults():
+    query = QUERIES["top_pages"]
+    assert demo.demo_params(query, "2024-03-15") == ["dt=2024-03-15", "project=en.wikipedia"]
+    assert set(bind(query, demo.demo_params(query, "2024-03-15"))) == {p.name for p in query.parameters}
+
+
+def test_sample_days_are_found_and_labelled():
+    days = {d.dataset: d for d in demo.sample_days()}
+    assert days["edits"].dt == "2015-09-12" and not days["edits"].synthetic
+    assert days["pageviews"].synthetic and days["pageviews"].inputs
+    assert all(p.name.startswith("pageviews-") for p in days["pageviews"].inputs)
+
+
+def test_missing_samples_are_a_clear_error(tmp_path):
+    with pytest.raises(WikilakeError, match="edits sample .* is missing"):
+        demo.sample_days(tmp_path)
+
+
+def _fake_npx(folder, script):
+    npx = folder / "npx"
+    npx.write_text("#!/bin/sh\n" + script)
+    npx.chmod(npx.stat().st_mode | stat.S_IEXEC)
+    return {**os.environ, "PATH": str(folder)}
+
+
+def test_a_failing_synth_is_reported_with_its_log(tmp_path, monkeypatch):
+    environment = _fake_npx(tmp_path, "echo 'resolving'\necho 'ValidationError: ssh_cidrs is bad' >&2\nexit 3\n")
+    monkeypatch.setattr(demo, "synth_environment", lambda: environment)
+    log = tmp_path / "synth.log"
+    with pytest.raises(WikilakeError) as err:
+        demo.synth(log, demo._Steps(Console(file=io.StringIO())))
+    assert str(err.value) == (
+        f"cdk synth failed (exit 3): ValidationError: ssh_cidrs is bad — full log: {log}")
+    assert "resolving" in log.read_text()
+
+
+def test_synth_without_node_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "synth_environment", lambda: {"PATH": str(tmp_path)})
+    with pytest.raises(WikilakeError, match="npx not found: run `make setup`"):
+        demo.synth(tmp_path / "synth.log", demo._Steps(Console(file=io.StringIO())))

@@ -1,0 +1,92 @@
+"""Every named query, run on DuckDB over the lake the PySpark jobs made from the shipped samples,
+equals the plain-Python answer computed from the raw sample files (local_reference)."""
+import pytest
+
+import local_reference as reference
+from wikilake.ddl import load_queries
+from wikilake.demo import sample_days
+from wikilake.local_query import LocalEngine
+from wikilake.query_params import bind
+
+pytestmark = pytest.mark.spark
+
+QUERIES = load_queries()
+DAYS = {day.dataset: day for day in sample_days()}
+EDITS_DT, PAGEVIEWS_DT = DAYS["edits"].dt, DAYS["pageviews"].dt
+EVERYTHING = "top_n=100000"
+
+
+@pytest.fixture(scope="module")
+def events():
+    return reference.edit_events(DAYS["edits"].inputs[0])
+
+
+@pytest.fixture(scope="module")
+def lines():
+    return list(reference.pageview_lines(list(DAYS["pageviews"].inputs)))
+
+
+def run(lake, name, *params):
+    query = QUERIES[name]
+    with LocalEngine(lake) as engine:
+        return engine.run(query, bind(query, list(params)))
+
+
+def assert_rows_equal(actual, expected, pct_columns=()):
+    """Exact equality, except percentages: SQL rounds them to one decimal."""
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected):
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            if i in pct_columns:
+                assert g == pytest.approx(w, abs=0.05 + 1e-9), (got, want)
+            else:
+                assert g == w, (got, want)
+
+
+def test_the_samples_are_not_trivial(events, lines):
+    assert len(events) == 39244
+    assert len({code for _, code, _, _ in lines}) > 20 and len({h for h, _, _, _ in lines}) == 24
+
+
+@pytest.mark.parametrize("top_n", ["top_n=10", EVERYTHING])
+def test_top_channels(sample_lake, events, top_n):
+    result = run(sample_lake, "top_channels", f"dt={EDITS_DT}", top_n)
+    n = int(top_n.split("=")[1])
+    assert_rows_equal(result.rows, reference.top_channels(events, n), pct_columns=(5,))
+
+
+@pytest.mark.parametrize("top_n", ["top_n=10", EVERYTHING])
+def test_us_human_edits_top_pages(sample_lake, events, top_n):
+    result = run(sample_lake, "us_human_edits_top_pages", f"dt={EDITS_DT}", top_n)
+    n = int(top_n.split("=")[1])
+    assert result.rows == tuple(reference.us_human_edits_top_pages(events, n))
+
+
+@pytest.mark.parametrize("project, access_site, articles_only", [
+    ("en.wikipedia", "all", "true"),
+    ("en.wikipedia", "mobile", "true"),
+    ("en.wikipedia", "desktop", "false"),
+    ("de.wikipedia", "all", "true"),
+    ("commons.wikimedia", "all", "false"),
+    ("www.wikidata", "mobile", "false"),
+])
+def test_top_pages(sample_lake, lines, project, access_site, articles_only):
+    result = run(sample_lake, "top_pages", PAGEVIEWS_DT, project, access_site, articles_only, "50")
+    expected = reference.top_pages(lines, project, access_site, articles_only == "true", 50)
+    assert expected, "the reference found nothing: pick a project the sample has"
+    assert result.rows == tuple(expected)
+
+
+@pytest.mark.parametrize("project", ["en.wikipedia", "ja.wikipedia", "en.wiktionary", "www.wikidata"])
+def test_project_traffic_by_hour(sample_lake, lines, project):
+    result = run(sample_lake, "project_traffic_by_hour", PAGEVIEWS_DT, project)
+    expected = reference.project_traffic_by_hour(lines, project)
+    assert expected
+    assert result.rows == tuple(expected)
+
+
+@pytest.mark.parametrize("top_n", ["top_n=15", EVERYTHING])
+def test_mobile_share(sample_lake, lines, top_n):
+    result = run(sample_lake, "mobile_share", f"dt={PAGEVIEWS_DT}", top_n)
+    n = int(top_n.split("=")[1])
+    assert_rows_equal(result.rows, reference.mobile_share(lines, n), pct_columns=(2, 3))
