@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Callable
 
@@ -29,9 +30,29 @@ def apply_job_settings(spark: SparkSession) -> None:
         spark.conf.set(key, value)
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+_READ_ERROR = re.compile(r"Encountered error while reading file (\S+?)\.? Details")
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for a failed run: the unreadable file and the root cause when Spark names them."""
+    java = getattr(error, "java_exception", None)
+    if java is None:
+        return f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
+    messages = []
+    while java is not None:
+        messages.append((java.getClass().getName(), _first_line(java.getMessage())))
+        java = java.getCause()
+    root_class, root_message = messages[-1]
+    root = f"{root_class.rsplit('.', 1)[-1]}: {root_message}".rstrip(": ")
+    for _, message in messages:
+        if match := _READ_ERROR.search(message):
+            return f"cannot read {match.group(1)}: {root}"
+    return root
 
 
 def job_main(
@@ -53,8 +74,7 @@ def job_main(
         print(f"error: {dataset} dt={args.date}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as err:  # Spark/Java failures: unreadable input, lost executors, ...
-        print(f"error: {dataset} dt={args.date} failed: {type(err).__name__}: {_one_line(err)}",
-              file=sys.stderr)
+        print(f"error: {dataset} dt={args.date} failed: {describe_failure(err)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         spark.stop()

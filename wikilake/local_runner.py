@@ -19,7 +19,8 @@ DEFAULT_LAKE = "lake"
 
 def build_session(master: str = "local[*]", shuffle_partitions: int | None = None,
                   app_name: str = "wikilake-local"):
-    """A quiet local SparkSession: no UI, no console progress bars, errors-only logs.
+    """A quiet local SparkSession: no UI, no console progress bars, no logs (failures surface as
+    exceptions, which the runner turns into one line).
 
     Shuffle partitions default to twice the cores (adaptive execution merges small ones), not
     Spark's 200, which only make sense on a cluster.
@@ -40,18 +41,13 @@ def build_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
-    session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setLogLevel(os.environ.get("WIKILAKE_SPARK_LOG_LEVEL", "FATAL"))
     return session
 
 
 def _absolute(path: str) -> str:
     """Local paths made absolute (a long-lived JVM resolves relative ones against its own cwd)."""
     return path if "://" in path else os.path.abspath(path)
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def run_local(
@@ -67,9 +63,11 @@ def run_local(
 
     Returns the manifest. Bad input (nothing matches, pageviews of another date, bad arguments)
     raises WikilakeError with a one-line message; nothing is written in that case.
-    ``spark``: an existing session to reuse (tests, the demo); else one is built and stopped.
+    ``spark``: a session to reuse (tests, the demo); else the active one, else one is built for
+    this run and stopped after it.
     """
     from spark_jobs.errors import JobError
+    from spark_jobs.runtime import describe_failure
 
     check_dataset(dataset)
     parse_date(date)
@@ -83,15 +81,20 @@ def run_local(
         args = job.parse_args(argv)
     except JobError as err:
         raise WikilakeError(str(err)) from None
-    session = spark or build_session()
+    from pyspark.sql import SparkSession
+
+    # Reuse the caller's or an already running session (and leave it running); else own one.
+    session = spark or SparkSession.getActiveSession()
+    owned = session is None
+    session = session or build_session()
     try:
         return job.run(session, args, progress or (lambda step: None))
     except JobError as err:
         raise WikilakeError(f"{dataset} dt={date}: {err}") from None
     except Exception as err:  # a Spark/Java failure, e.g. an unreadable (corrupt) input file
         if type(err).__module__.startswith(("pyspark", "py4j")):
-            raise WikilakeError(f"{dataset} dt={date} failed: {_one_line(err)}") from err
+            raise WikilakeError(f"{dataset} dt={date} failed: {describe_failure(err)}") from err
         raise
     finally:
-        if spark is None:
+        if owned:
             session.stop()
