@@ -248,7 +248,7 @@ def next_steps(report: Path, days, stacks: list[str] | None) -> str:
 def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Console | None = None,
              spark=None) -> list[Answer]:
     """Runs the demo end to end; returns the answers it printed."""
-    console = console or Console()
+    console = console or Console(soft_wrap=True)  # long commands stay whole in logs
     lake = Path(lake)
     steps = _Steps(console)
     started = time.perf_counter()

@@ -135,11 +135,13 @@ def bind(query: NamedQuery, raw_params: list[str]) -> dict[str, str]:
     return bound
 
 
+def param_signature(param: QueryParam) -> str:
+    """E.g. `top_n bigint = 10`."""
+    return f"{param.name} {param.type}" + (f" = {param.default}" if param.default is not None else "")
+
+
 def _signature(query: NamedQuery) -> str:
-    return ", ".join(
-        f"{p.name} {p.type}" + (f" = {p.default}" if p.default is not None else "")
-        for p in query.parameters
-    ) or "no parameters"
+    return ", ".join(map(param_signature, query.parameters)) or "no parameters"
 
 
 def check_placeholders(query: NamedQuery) -> None:

@@ -3,6 +3,8 @@ equals the plain-Python answer computed from the raw sample files (local_referen
 import pytest
 
 import local_reference as reference
+from local_helpers import EXPECTED_DUCKDB_TYPES
+from spark_jobs import lake_layout
 from wikilake.ddl import load_queries
 from wikilake.demo import sample_days
 from wikilake.local_query import LocalEngine
@@ -90,3 +92,16 @@ def test_mobile_share(sample_lake, lines, top_n):
     result = run(sample_lake, "mobile_share", f"dt={PAGEVIEWS_DT}", top_n)
     n = int(top_n.split("=")[1])
     assert_rows_equal(result.rows, reference.mobile_share(lines, n), pct_columns=(2, 3))
+
+
+def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
+    # Spark's own Parquet (INT96 timestamps, int vs bigint, snappy) read through the DDL's lens.
+    with LocalEngine(sample_lake) as engine:
+        for name, table in engine.tables.items():
+            expected = [(c.name, EXPECTED_DUCKDB_TYPES[c.type]) for c in table.columns + table.partition_keys]
+            assert engine.view_columns(name) == expected
+            assert engine.partitions(name) == [DAYS[dataset_of(name)].dt]
+
+
+def dataset_of(table):
+    return next(d for d, tables in lake_layout.DATASET_TABLES.items() if table in tables)

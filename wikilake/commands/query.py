@@ -81,15 +81,14 @@ def _query(args) -> int:
 def _list(queries, console) -> None:
     from rich.table import Table
 
+    from wikilake.query_params import param_signature
+
     table = Table(title="named queries (athena_ddl/queries/)", title_justify="left", show_lines=True)
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("parameters")
     table.add_column("answers")
     for query in queries.values():
-        params = "\n".join(
-            f"{p.name} {p.type}" + (f" = {p.default}" if p.default is not None else "")
-            for p in query.parameters)
-        table.add_row(query.name, params, query.description)
+        table.add_row(query.name, "\n".join(map(param_signature, query.parameters)), query.description)
     console.print(table)
 
 
