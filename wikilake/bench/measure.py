@@ -4,7 +4,8 @@ Peak memory comes from each process's ``VmHWM`` (the kernel's high-water mark of
 in ``/proc/<pid>/status``, sampled while the command runs. VmHWM only grows, so the last sample
 before a process exits is its peak, give or take what it allocates in the final sampling interval.
 The kernel's own figure for the tree (``ru_maxrss`` from ``wait4``: the largest single process,
-children included once reaped) is recorded as a cross-check.
+children included once reaped) is recorded as a cross-check only: it also counts the parent's
+pages a forked child holds until it execs, so it overstates small processes.
 """
 from __future__ import annotations
 

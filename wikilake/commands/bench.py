@@ -1,10 +1,78 @@
-"""`wikilake bench` (placeholder until its issue lands)."""
+"""`wikilake bench`: time the jobs against DuckDB and zcat, at 1x/2x/4x, and Athena scan efficiency."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
 from wikilake.errors import WikilakeError
 
-
-def _not_yet(args):
-    raise WikilakeError("'bench' is not implemented yet")
+DATASETS = ("edits", "pageviews")
 
 
-def register(subparsers):
-    subparsers.add_parser("bench", help="(not implemented yet)").set_defaults(func=_not_yet)
+def _scales(text: str) -> tuple[int, ...]:
+    try:
+        scales = tuple(sorted({int(part) for part in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad scales {text!r}: use e.g. 1,2,4") from None
+    if not scales or scales[0] < 1:
+        raise argparse.ArgumentTypeError("scales are whole factors >= 1, e.g. 1,2,4")
+    return scales
+
+
+def _conf(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"bad --conf {text!r}: use key=value")
+    return key, value
+
+
+def _run(args) -> int:
+    from wikilake.bench.harness import BenchConfig, Bench
+    from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
+
+    recipes = {"edits": EditsRecipe(), "pageviews": PageviewsRecipe()}
+    config = BenchConfig(
+        recipes=tuple(recipes[name] for name in (args.dataset or DATASETS)),
+        scales=args.scales,
+        spark_conf=dict(args.conf),
+        max_load=args.wait_for_load,
+        max_wait_s=args.max_wait * 60,
+    )
+    if args.repetitions is not None:
+        if args.repetitions < 1:
+            raise WikilakeError("--repetitions must be at least 1")
+        config.repetitions = {scale: args.repetitions for scale in args.scales}
+    if args.jobs_dir:
+        config.jobs_dir = args.jobs_dir
+    if args.cache_dir:
+        config.cache_root = args.cache_dir
+    if args.results_dir:
+        config.results_dir = args.results_dir
+    Bench(config).run()
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="benchmark the jobs against DuckDB and zcat (what `make bench` runs)",
+        description="Generate (or reuse) the benchmark inputs, time our Spark jobs through "
+                    "spark-submit local[2], the DuckDB peer and zcat on each, at 1x/2x/4x, "
+                    "report Athena scan efficiency, print one table and write "
+                    "bench/results/<date>.json.")
+    parser.add_argument("--dataset", action="append", choices=DATASETS,
+                        help="only this dataset (repeatable; default: both)")
+    parser.add_argument("--scales", type=_scales, default=(1, 2, 4), metavar="LIST",
+                        help="input sizes to run (default: 1,2,4)")
+    parser.add_argument("--repetitions", type=int, metavar="N",
+                        help="runs per engine and size (default: 3 at 1x, 2 at 2x, 1 at 4x)")
+    parser.add_argument("--conf", type=_conf, action="append", default=[], metavar="KEY=VALUE",
+                        help="extra spark-submit --conf for the job runs (repeatable)")
+    parser.add_argument("--wait-for-load", type=float, metavar="LOAD",
+                        help="before timing, wait until the 1-minute load average is below LOAD")
+    parser.add_argument("--max-wait", type=float, default=30, metavar="MINUTES",
+                        help="give up waiting for a quiet machine after this long (default 30)")
+    parser.add_argument("--jobs-dir", type=Path, metavar="DIR",
+                        help="time <DIR>/<dataset>.py instead of spark_jobs/ (e.g. a tuned copy)")
+    parser.add_argument("--cache-dir", type=Path, help="inputs and outputs (default bench/cache)")
+    parser.add_argument("--results-dir", type=Path, help="JSON results (default bench/results)")
+    parser.set_defaults(func=_run)

@@ -1,0 +1,97 @@
+"""`wikilake bench` end to end on tiny inputs (one run each): the real spark-submit, DuckDB peer
+and zcat, the table, the JSON, and row counts checked against a plain-Python reference."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import pytest
+from rich.console import Console
+
+from wikilake.bench.harness import Bench, BenchConfig, BenchError
+from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
+from wikilake.bench.report import RunRecord
+
+TINY_EDITS = EditsRecipe(copies_per_file=1, files=2, sample_events=3000)
+# Malformed lines at a high rate so the job's and the peer's rejection rules are both exercised.
+TINY_DAY = PageviewsRecipe(lines_per_hour=400, malformed_rate=0.01)
+ENGINES = ("spark", "duckdb", "zcat")
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    config = BenchConfig(recipes=(TINY_EDITS, TINY_DAY), scales=(1,), repetitions={1: 1},
+                         cache_root=root / "cache", results_dir=root / "results")
+    output = io.StringIO()
+    bench = Bench(config, console=Console(file=output, width=220))
+    document, path = bench.run()
+    return bench, document, path, output.getvalue()
+
+
+def valid_pageview_keys(paths) -> set[tuple[str, str]]:
+    """Plain-Python reading of the dataset spec's line rules: the distinct daily pages."""
+    keys = set()
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                fields = line.rstrip("\n").split(" ")
+                if len(fields) == 4 and fields[0] and fields[2].isdigit():
+                    keys.add((fields[0], fields[1]))
+    return keys
+
+
+def test_every_engine_ran_on_every_input(bench_run):
+    _, document, _, _ = bench_run
+    assert {(row["input"], row["engine"]) for row in document["table"]} == {
+        (name, engine) for name in ("edits-100x", "pageviews-day") for engine in ENGINES}
+    for row in document["table"]:
+        assert row["repetitions"] == 1 and row["wall_median_s"] > 0 and row["rows_per_s"] > 0
+        assert row["ratio_to_duckdb"] > 0 and row["ratio_to_zcat"] > 0
+
+
+def test_spark_memory_is_the_jvms(bench_run):
+    _, document, _, _ = bench_run
+    spark_runs = [run for run in document["runs"] if run["engine"] == "spark"]
+    assert spark_runs and all(run["peak_rss_process"] == "java" for run in spark_runs)
+    # a JVM running Spark is far larger than the 10-30 MB a bare Python driver needs
+    assert all(run["peak_rss_bytes"] > 100e6 for run in spark_runs)
+
+
+def test_job_and_peer_write_the_rows_the_reference_expects(bench_run):
+    bench, document, _, _ = bench_run
+    runs = {(r["input"], r["engine"]): r["rows_written"] for r in document["runs"]}
+    for name in ("edits-100x", "pageviews-day"):
+        assert runs[(name, "spark")] == runs[(name, "duckdb")]
+    assert runs[("edits-100x", "spark")]["edits"] == 2 * 3000
+    day = bench.inputs[("pageviews-day", 1)]
+    assert runs[("pageviews-day", "spark")]["pageviews_daily"] == len(valid_pageview_keys(day.files))
+
+
+def test_the_results_are_printed_and_written(bench_run):
+    _, document, path, printed = bench_run
+    assert path.name == f"{document['date']}.json"
+    on_disk = json.loads(path.read_text())
+    assert set(on_disk) >= {"machine", "load_average_1min", "settings", "inputs", "table",
+                            "scaling", "scan_efficiency", "targets", "runs"}
+    assert set(on_disk["machine"]) >= {"cores", "memory_bytes", "cpu_model", "versions"}
+    assert set(on_disk["machine"]["versions"]) >= {"pyspark", "duckdb", "java", "python"}
+    assert set(on_disk["table"][0]) >= {"job", "engine", "input", "scale", "rows", "wall_median_s",
+                                        "rows_per_s", "ratio_to_duckdb", "ratio_to_zcat",
+                                        "peak_rss_bytes"}
+    scan = on_disk["scan_efficiency"]
+    assert 0 < scan["storage_ratio"] and 0 < scan["scan_share"] <= 1
+    assert scan["value_row_share"] < 0.05
+    for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency"):
+        assert heading in printed
+
+
+def test_disagreeing_row_counts_stop_the_bench(tmp_path):
+    bench = Bench(BenchConfig(cache_root=tmp_path), console=Console(file=io.StringIO()))
+    day = type("Input", (), {"name": "pageviews-day", "scale": 1, "label": "pageviews-day 1x"})
+    for engine, rows in (("spark", 10), ("duckdb", 11)):
+        bench.runs.append(RunRecord("pageviews-day", 1, engine, 1, 1.0, 1, "x", 1, 0.0, 0.0,
+                                    {"pageviews_daily": rows}))
+    with pytest.raises(BenchError, match="row counts differ"):
+        bench._check_same_rows(day)

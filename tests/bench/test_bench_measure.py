@@ -1,0 +1,26 @@
+"""Wall time and peak RSS of a process tree, per process."""
+from __future__ import annotations
+
+import sys
+
+from wikilake.bench.measure import run_measured
+
+ALLOCATE = "x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096]); import time; time.sleep(0.5)"
+
+
+def test_peak_rss_is_found_per_process_in_the_tree(tmp_path):
+    # a shell whose child allocates 300 MB: the child's peak is found, the shell's stays small
+    measured = run_measured(["sh", "-c", f'"{sys.executable}" -c "{ALLOCATE}"; sleep 0.2'],
+                            log_path=tmp_path / "log")
+    assert measured.returncode == 0
+    assert measured.wall_s >= 0.7
+    python = next(p for p in measured.processes if p.name.startswith("python"))
+    assert 300 * 2**20 <= python.peak_rss_bytes < 400 * 2**20
+    assert measured.peak_rss("sh") < 50 * 2**20
+    assert measured.peak_rss() == python.peak_rss_bytes
+
+
+def test_exit_status_and_output_are_kept(tmp_path):
+    measured = run_measured(["sh", "-c", "echo failing here; exit 3"], log_path=tmp_path / "log")
+    assert measured.returncode == 3
+    assert "failing here" in measured.log_tail()

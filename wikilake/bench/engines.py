@@ -1,0 +1,84 @@
+"""The three things the benchmark times on each input, as the command lines a user would type.
+
+- ``spark``: our job through ``spark-submit --master local[2]`` (exactly what EMR runs, on 2 cores);
+- ``duckdb``: the DuckDB peer (``python -m wikilake.bench.peer``) writing the same tables;
+- ``zcat``: decompressing the input to /dev/null, the floor any reader of gzip pays.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wikilake import SPARK_JOBS_DIR
+from wikilake.bench.inputs import CachedInput
+
+LOCAL_MASTER = "local[2]"
+PEER_THREADS = 2
+
+# spark-submit settings for a single-machine run, documented in the README's performance section.
+# The same ones `wikilake local run` uses (wikilake.local_runner.build_session); each is what a
+# user running the job on one machine would also pass, none is a benchmark-only trick.
+DEFAULT_SPARK_CONF: dict[str, str] = {
+    # Spark's default 1g heap is too small for a day of pageviews.
+    "spark.driver.memory": "2g",
+    # 200 shuffle partitions suit a cluster; on 2 cores they are 200 tiny tasks per shuffle.
+    "spark.sql.shuffle.partitions": "4",
+    # No web UI or console progress bar for a batch run on a laptop.
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str  # "spark" | "duckdb" | "zcat"
+    label: str
+    # The process whose peak RSS is quoted ("java": the JVM, not the Python driver it launches);
+    # None: the largest process of the tree.
+    memory_process: str | None = None
+    writes_tables: bool = True
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    jobs_dir: Path = SPARK_JOBS_DIR  # another folder benchmarks a modified copy of the jobs
+
+    def argv(self, data: CachedInput, output_root: Path) -> list[str]:
+        if self.name == "spark":
+            return spark_submit_argv(data, output_root, self.spark_conf, self.jobs_dir)
+        if self.name == "duckdb":
+            return [sys.executable, "-m", "wikilake.bench.peer", data.dataset, "--date", data.dt,
+                    "--input", data.glob, "--output-root", str(output_root),
+                    "--threads", str(PEER_THREADS)]
+        if self.name == "zcat":
+            return ["sh", "-c", 'exec zcat -- "$@" > /dev/null', "zcat", *map(str, data.files)]
+        raise ValueError(f"unknown engine {self.name!r}")
+
+
+def spark_submit_argv(data: CachedInput, output_root: Path, conf: dict[str, str],
+                      jobs_dir: Path = SPARK_JOBS_DIR) -> list[str]:
+    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or \
+        "spark-submit"
+    confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+    return [spark_submit, "--master", LOCAL_MASTER, *confs,
+            str(jobs_dir / f"{data.dataset}.py"),
+            "--date", data.dt, "--input", data.glob, "--output-root", str(output_root)]
+
+
+def spark_env() -> dict[str, str]:
+    """The environment of a spark-submit: the venv's Python for the driver and any workers."""
+    env = dict(os.environ)
+    env.setdefault("PYSPARK_PYTHON", sys.executable)
+    env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return env
+
+
+def engines(spark_conf: dict[str, str] | None = None,
+            jobs_dir: Path = SPARK_JOBS_DIR) -> tuple[Engine, ...]:
+    conf = {**DEFAULT_SPARK_CONF, **(spark_conf or {})}
+    return (
+        Engine("spark", f"spark-submit {LOCAL_MASTER}", memory_process="java", spark_conf=conf,
+               jobs_dir=jobs_dir),
+        Engine("duckdb", f"duckdb peer ({PEER_THREADS} threads)"),
+        Engine("zcat", "zcat > /dev/null", writes_tables=False),
+    )

@@ -1,0 +1,295 @@
+"""Runs the benchmark: generate inputs, time every engine on every size, check, report.
+
+The order of runs interleaves the engines (spark, duckdb, zcat, spark, ...) so slow drifts in the
+machine's load hit all of them alike, and each input is read once unmeasured first so every timed
+run finds it in the page cache. Each run writes into an emptied output folder.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn)
+
+from spark_jobs.lake_layout import DATASET_TABLES, manifest_path, table_partition_dir
+from wikilake import PROJECT_ROOT, SPARK_JOBS_DIR
+from wikilake.bench import machine, report, scan
+from wikilake.bench.engines import Engine, engines, spark_env
+from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
+from wikilake.bench.measure import Measurement, run_measured
+from wikilake.errors import WikilakeError
+
+BENCH_DIR = PROJECT_ROOT / "bench"
+# Repetitions per input size: the headline 1x comparison gets 3 (median quoted); the larger
+# sizes only show growth, and one 4x run of each job costs as much as four 1x runs.
+DEFAULT_REPETITIONS = {1: 3, 2: 2, 4: 1}
+SCAN_INPUT = "pageviews-day"
+SCAN_TABLE = "pageviews_daily"
+# Seconds per run when no earlier result says better: start-up + records / throughput.
+_FIRST_GUESS = {"spark": (15.0, 60_000), "duckdb": (1.0, 300_000), "zcat": (0.0, 2_000_000)}
+
+
+@dataclass
+class BenchConfig:
+    recipes: tuple[Recipe, ...] = (EditsRecipe(), PageviewsRecipe())
+    scales: tuple[int, ...] = (1, 2, 4)
+    repetitions: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_REPETITIONS))
+    cache_root: Path = BENCH_DIR / "cache"
+    results_dir: Path = BENCH_DIR / "results"
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    jobs_dir: Path = SPARK_JOBS_DIR
+    # Wait (up to max_wait_s) for the 1-minute load average to drop below this before timing.
+    max_load: float | None = None
+    max_wait_s: float = 1800.0
+
+    def reps(self, scale: int) -> int:
+        return self.repetitions.get(scale, 1)
+
+
+class BenchError(WikilakeError):
+    """A run failed or the engines disagree: the benchmark's numbers would mean nothing."""
+
+
+def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
+    """Rows of each table's ``dt`` partition, from the Parquet footers."""
+    rows = {}
+    with duckdb.connect() as con:
+        for table in DATASET_TABLES[dataset]:
+            pattern = str(Path(table_partition_dir(str(output_root), table, dt)) / "*.parquet")
+            try:
+                rows[table] = con.execute(
+                    "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)",
+                    [pattern]).fetchone()[0]
+            except duckdb.IOException:  # no files: the table was not written
+                rows[table] = 0
+    return rows
+
+
+def _in_job_seconds(manifest: dict) -> float | None:
+    """The job's own duration (session up to manifest), from its manifest."""
+    seconds = manifest.get("duration_seconds")
+    return float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def read_manifest(output_root: Path, data: CachedInput) -> dict:
+    path = Path(manifest_path(str(output_root), data.dataset, data.dt))
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def previous_medians(results_dir: Path) -> dict[tuple[str, int, str], float]:
+    """(input, scale, engine) -> median wall seconds of the latest results file, if any."""
+    files = sorted(results_dir.glob("*.json"))
+    if not files:
+        return {}
+    try:
+        rows = json.loads(files[-1].read_text())["table"]
+        return {(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in rows}
+    except (KeyError, ValueError, TypeError):
+        return {}
+
+
+def estimate_seconds(config: BenchConfig, records: dict[tuple[str, int], int],
+                     history: dict[tuple[str, int, str], float], names: list[str]) -> float:
+    total = 0.0
+    for (name, scale), count in records.items():
+        for engine in names:
+            start_up, throughput = _FIRST_GUESS[engine]
+            guess = history.get((name, scale, engine)) or start_up + count / throughput
+            total += guess * (config.reps(scale) + (engine == "zcat" and 1))  # + warm-up read
+    return total
+
+
+def _console() -> Console:
+    """The terminal's width, or a width that fits the results table when output is a file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+class Bench:
+    def __init__(self, config: BenchConfig, console: Console | None = None):
+        self.config = config
+        self.console = console or _console()
+        self.engines = engines(config.spark_conf, config.jobs_dir)
+        self.runs: list[report.RunRecord] = []
+        self.inputs: dict[tuple[str, int], CachedInput] = {}
+        self.scan_result: dict | None = None
+
+    def _progress(self) -> Progress:
+        return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=self.console)
+
+    # --- inputs ---------------------------------------------------------------------------
+    def prepare_inputs(self) -> None:
+        with self._progress() as progress:
+            for recipe in self.config.recipes:
+                for scale in self.config.scales:
+                    scaled = recipe.scaled(scale) if scale != 1 else recipe
+                    task = progress.add_task(f"input {recipe.name} {scale}x",
+                                             total=scaled.steps())
+                    data = materialize(scaled, self.config.cache_root,
+                                       lambda: progress.advance(task))
+                    progress.update(task, completed=scaled.steps(),
+                                    description=f"input {data.label}: {len(data.files)} files, "
+                                                f"{data.records:,} records, "
+                                                f"{data.gz_bytes / 1e6:,.0f} MB gz")
+                    self.inputs[(recipe.name, scale)] = data
+
+    # --- runs -----------------------------------------------------------------------------
+    def _wait_for_quiet_machine(self) -> None:
+        limit = self.config.max_load
+        if limit is None:
+            return
+        deadline = time.monotonic() + self.config.max_wait_s
+        with self.console.status("") as status:
+            while (load := machine.load_average()) >= limit and time.monotonic() < deadline:
+                status.update(f"waiting for load average < {limit} (now {load:.2f})")
+                time.sleep(15)
+        if machine.load_average() >= limit:
+            self.console.print(f"[yellow]load average still {machine.load_average():.2f} "
+                               f"after {self.config.max_wait_s:.0f}s; timing anyway[/]")
+
+    def output_root(self, data: CachedInput, engine: Engine) -> Path:
+        return self.config.cache_root / "runs" / f"{data.name}-{data.scale}x" / engine.name
+
+    def run_once(self, data: CachedInput, engine: Engine, repetition: int) -> report.RunRecord:
+        out = self.output_root(data, engine)
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        load_before = machine.load_average()
+        measured: Measurement = run_measured(engine.argv(data, out), env=spark_env(),
+                                             cwd=PROJECT_ROOT, log_path=out.parent /
+                                             f"{engine.name}.log")
+        if measured.returncode != 0:
+            raise BenchError(f"{engine.label} on {data.label} exited {measured.returncode}; "
+                             f"last lines of {measured.log_path}:\n{measured.log_tail()}")
+        record = report.RunRecord(
+            input=data.name, scale=data.scale, engine=engine.name, repetition=repetition,
+            wall_s=measured.wall_s, peak_rss_bytes=measured.peak_rss(engine.memory_process),
+            peak_rss_process=engine.memory_process or (measured.processes[0].name
+                                                       if measured.processes else ""),
+            kernel_maxrss_bytes=measured.kernel_maxrss_bytes,
+            load_before=load_before, load_after=machine.load_average())
+        if engine.memory_process and record.peak_rss_bytes == 0:
+            raise BenchError(f"no {engine.memory_process!r} process seen under {engine.label}")
+        if engine.writes_tables:
+            record.rows_written = table_rows(out, data.dataset, data.dt)
+        if engine.name == "spark":
+            manifest = read_manifest(out, data)
+            self._check_manifest(manifest, data)
+            record.in_job_s = _in_job_seconds(manifest)
+        return record
+
+    @staticmethod
+    def _check_manifest(manifest: dict, data: CachedInput) -> None:
+        read = manifest.get("input_records")
+        if read is not None and read != data.records:
+            raise BenchError(f"the job counted {read:,} input records in {data.label}, "
+                             f"the input has {data.records:,}")
+
+    def _check_same_rows(self, data: CachedInput) -> None:
+        """Every engine that writes tables wrote the same row counts on the same input."""
+        written = {run.engine: run.rows_written for run in self.runs
+                   if (run.input, run.scale) == (data.name, data.scale) and run.rows_written}
+        distinct = {json.dumps(rows, sort_keys=True) for rows in written.values()}
+        if len(distinct) > 1:
+            detail = "; ".join(f"{engine}: {rows}" for engine, rows in written.items())
+            raise BenchError(f"row counts differ on {data.label}: {detail}")
+
+    def time_all(self) -> None:
+        plan = [(data, rep, engine) for data in self.inputs.values()
+                for rep in range(1, self.config.reps(data.scale) + 1) for engine in self.engines]
+        zcat = next(e for e in self.engines if e.name == "zcat")
+        with self._progress() as progress:
+            task = progress.add_task("timing", total=len(plan))
+            warmed: set[tuple[str, int]] = set()
+            for data, rep, engine in plan:
+                if (data.name, data.scale) not in warmed:
+                    progress.update(task, description=f"{data.label}: warming the page cache")
+                    run_measured(zcat.argv(data, self.config.cache_root))
+                    warmed.add((data.name, data.scale))
+                progress.update(task, description=f"{data.label}: {engine.label}, "
+                                                  f"run {rep}/{self.config.reps(data.scale)}")
+                record = self.run_once(data, engine, rep)
+                self.runs.append(record)
+                self._check_same_rows(data)
+                progress.advance(task)
+                progress.console.print(
+                    f"  {data.label:<20} {engine.label:<24} run {rep}: {record.wall_s:7.1f} s, "
+                    f"peak {record.peak_rss_bytes / 1e6:,.0f} MB ({record.peak_rss_process}), "
+                    f"load {record.load_before:.2f}")
+                if (data.name, data.scale) == (SCAN_INPUT, 1) and engine.name == "spark":
+                    self.scan_result = self._scan(data, engine)
+
+    def _scan(self, data: CachedInput, engine: Engine) -> dict:
+        partition = Path(table_partition_dir(str(self.output_root(data, engine)), SCAN_TABLE,
+                                             data.dt))
+        return scan.analyze(partition, data.gz_bytes).to_json()
+
+    # --- the whole thing ------------------------------------------------------------------
+    def header(self, machine_info: dict) -> None:
+        records = {key: data.records for key, data in self.inputs.items()}
+        seconds = estimate_seconds(self.config, records,
+                                   previous_medians(self.config.results_dir),
+                                   [e.name for e in self.engines])
+        self.console.print(
+            f"machine: {machine_info['cores']} cores, {machine_info['cpu_model']}, "
+            f"{machine_info['memory_bytes'] / 2**30:.0f} GiB; load average "
+            f"{machine.load_average():.2f}")
+        self.console.print(
+            f"plan: {len(self.inputs)} inputs x {len(self.engines)} engines, repetitions per "
+            f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min")
+
+    def results(self, machine_info: dict, started: datetime) -> tuple:
+        labels = {e.name: e.label for e in self.engines}
+        datasets = {data.name: data.dataset for data in self.inputs.values()}
+        inputs = {key: {"files": len(d.files), "gz_bytes": d.gz_bytes, "records": d.records}
+                  for key, d in self.inputs.items()}
+        rows = report.summarize(self.runs, inputs, labels, datasets)
+        growth = report.scaling(rows, "spark")
+        results = report.targets(rows, growth, self.scan_result)
+        loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
+        return {
+            "date": started.date().isoformat(),
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine_info,
+            "load_average_1min": {"min": min(loads, default=0), "max": max(loads, default=0),
+                                  "median": statistics.median(loads) if loads else 0},
+            "settings": {
+                "engines": {e.name: e.label for e in self.engines},
+                "spark_conf": next(e.spark_conf for e in self.engines if e.name == "spark"),
+                "repetitions": self.config.repetitions,
+                "peak_rss": "max over repetitions of the VmHWM of the measured process "
+                            "(spark: the java process; duckdb: the peer's python process; "
+                            "zcat: gzip), sampled from /proc every 50 ms",
+            },
+            "inputs": [{"name": d.name, "dataset": d.dataset, "scale": d.scale, "dt": d.dt,
+                        "files": len(d.files), "records": d.records, "gz_bytes": d.gz_bytes,
+                        "directory": str(d.directory)} for d in self.inputs.values()],
+            "table": [asdict(r) for r in rows],
+            "scaling": growth,
+            "scan_efficiency": self.scan_result,
+            "targets": [asdict(t) for t in results],
+            "runs": [asdict(r) for r in self.runs],
+        }, rows, growth, results
+
+    def run(self) -> tuple[dict, Path]:
+        started = datetime.now(timezone.utc)
+        machine_info = machine.describe()
+        self.prepare_inputs()
+        self.header(machine_info)
+        self._wait_for_quiet_machine()
+        self.time_all()
+        document, rows, growth, results = self.results(machine_info, started)
+        report.print_report(self.console, rows, growth, self.scan_result, results)
+        path = report.write_json(self.config.results_dir / f"{document['date']}.json", document)
+        self.console.print(f"results written to {path}")
+        return document, path

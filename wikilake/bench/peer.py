@@ -1,0 +1,82 @@
+"""The DuckDB peer: the job's output tables computed by DuckDB from the same raw files.
+
+What a single-machine user would write instead of Spark: one SQL pass over the gzip input into a
+typed staging table (``peer_sql/<staging>.sql``), then one ``COPY ... TO`` Snappy Parquet per
+output table (``peer_sql/<table>.sql``), under the same lake layout as the job writes. Run as its
+own process (``python -m wikilake.bench.peer``) so the harness measures its memory alone; prints
+the rows written per table as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from spark_jobs.domain_codes import PROJECT_SUFFIXES, WIKIMEDIA_SITES
+from spark_jobs.lake_layout import DATASET_TABLES, table_partition_dir
+
+PEER_SQL_DIR = Path(__file__).parent / "peer_sql"
+STAGING = {"edits": "edits_events", "pageviews": "pageview_lines"}
+# SQL run before the staging table: the macros it uses.
+PRELUDE = {"edits": (), "pageviews": ("domain_site",)}
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION snappy"
+
+
+def sql_literal(value: str | tuple | dict) -> str:
+    """A string, a tuple (-> list) or a dict (-> MAP) of strings as a DuckDB literal."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(sql_literal, value)) + "]"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in value.items())
+        return "MAP {" + pairs + "}"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def render(name: str, **values: str | tuple | dict) -> str:
+    """``peer_sql/<name>.sql`` with ``{key}`` replaced by the SQL literal of each value."""
+    sql = (PEER_SQL_DIR / f"{name}.sql").read_text()
+    for key, value in values.items():
+        sql = sql.replace("{" + key + "}", sql_literal(value))
+    return sql
+
+
+def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: int = 2,
+        country: str = "United States") -> dict[str, int]:
+    """Write every table of ``dataset`` for ``dt``; returns rows written per table."""
+    rows: dict[str, int] = {}
+    with duckdb.connect() as con:
+        con.execute(f"SET threads = {int(threads)}")
+        for prelude in PRELUDE[dataset]:
+            con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
+                               project_suffixes=PROJECT_SUFFIXES))
+        con.execute(render(STAGING[dataset], input=input_glob))
+        for table in DATASET_TABLES[dataset]:
+            out_dir = Path(table_partition_dir(str(output_root), table, dt))
+            out_dir.mkdir(parents=True, exist_ok=True)
+            target = sql_literal(str(out_dir / "part-00000.parquet"))
+            query = render(table, country=country)
+            rows[table] = con.execute(f"COPY ({query}) TO {target} ({PARQUET_OPTIONS})").fetchone()[0]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wikilake.bench.peer", description=__doc__)
+    parser.add_argument("dataset", choices=sorted(STAGING))
+    parser.add_argument("--date", required=True)
+    parser.add_argument("--input", required=True, help="glob of the raw gzip files")
+    parser.add_argument("--output-root", required=True, type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--country", default="United States")
+    args = parser.parse_args(argv)
+    rows = run(args.dataset, args.date, args.input, args.output_root, threads=args.threads,
+               country=args.country)
+    json.dump(rows, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
