@@ -76,14 +76,11 @@ _TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIE
 _TEXT_SCHEMA = T.StructType([T.StructField("v", T.MapType(T.StringType(), T.StringType()))])
 
 
-def _string_token(name: str) -> str:
-    """Matches where field ``name``'s value is a JSON string: ``"name"`` then ``:`` then ``"``.
-
-    Spark's JSON reader turns any token into text for a StringType field (12 -> "12"), so the
-    token's type is read from the raw line. Inside a JSON string every quote is escaped, so the
-    pattern cannot match within another value; a key spelled with \\u escapes is not recognised.
-    """
-    return rf'"{name}"\s*:\s*"'
+# The keys whose value is a JSON string: "key" then ":" then an opening quote. Spark's JSON reader
+# turns any token into text for a StringType field (12 -> "12"), so a string field's JSON type is
+# read from the raw line. Inside a JSON string every quote is escaped, so this cannot match within
+# a value; a key spelled with \\u escapes is not recognised (it would be reported as wrong type).
+_STRING_VALUED_KEY = r'"(\w+)"\s*:\s*"'
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -122,9 +119,10 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     the raw line.
     """
     line = F.col("value")
-    text, typed = F.col("_text"), F.col("_typed")
-    wrong_type = [(text[name].isNotNull() & (~line.rlike(_string_token(name)) if name in STRING_FIELDS
-                                             else typed[name].isNull()), WRONG_TYPE + name)
+    text, typed, string_keys = F.col("_text"), F.col("_typed"), F.col("_string_keys")
+    wrong_type = [(text[name].isNotNull() & (~F.array_contains(string_keys, name)
+                                             if name in STRING_FIELDS else typed[name].isNull()),
+                   WRONG_TYPE + name)
                   for name, _, _ in FIELDS]
     missing = [(F.coalesce(F.trim(text[name]), F.lit("")) == "", MISSING + name)
                for name in REQUIRED_FIELDS]
@@ -140,6 +138,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
         lines.where(line.rlike(r"\S"))  # blank (whitespace-only) lines are ignored
         .withColumn("_text", F.from_json(_wrapped(line), _TEXT_SCHEMA).v)
         .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
+        .withColumn("_string_keys", F.regexp_extract_all(line, F.lit(_STRING_VALUED_KEY), 1))
         .withColumn("_event_time", F.try_to_timestamp(typed["time"], F.lit(TIME_PATTERN)))
         .withColumn("reason", reason)
         .select(

@@ -36,9 +36,10 @@ from spark_jobs.storage import InputFile
 DATASET = "pageviews"
 TABLE_DAILY, TABLE_HOURLY = lake_layout.DATASET_TABLES[DATASET]
 FILE_NAME = re.compile(r"^pageviews-(\d{8})-(\d{2})0000(\.gz)?$")
-HOUR_IN_PATH = r"pageviews-\d{8}-(\d{2})0000(\.gz)?$"
-# pageviews_daily Parquet is roughly half the size of the gzipped dumps: ~128 MB files.
-BYTES_PER_OUTPUT_FILE = 256 * 1024 * 1024
+HOUR_POSITION = len("pageviews-YYYYMMDD-") + 1  # 1-based, as Spark's substring counts
+# One file per 128 MB of gzipped dumps (~60 MB of Parquet): a real day (~1.3 GB) is ~11 files,
+# written in parallel, each a narrow range of projects.
+BYTES_PER_OUTPUT_FILE = 128 * 1024 * 1024
 WRONG_FIELD_COUNT = "wrong field count"
 EMPTY_DOMAIN_CODE = "empty domain code"
 BAD_COUNT_VIEWS = "bad count_views"
@@ -86,7 +87,9 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
         .withColumn("_fields", fields)
         .withColumn("reason", reason)
         .select(
-            F.regexp_extract(F.col(source_file), HOUR_IN_PATH, 1).cast("int").alias("hour"),
+            # File names were checked on the driver: HH is at a fixed place (no regex per line).
+            F.substring(F.substring_index(F.col(source_file), "/", -1), HOUR_POSITION, 2)
+            .cast("int").alias("hour"),
             F.when(valid, F.col("_fields").getItem(0)).alias("domain_code"),
             F.when(valid, F.col("_fields").getItem(1)).alias("page_title"),
             F.when(valid, F.col("_fields").getItem(2).cast("bigint")).alias("views"),
@@ -97,7 +100,20 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     )
 
 
-def daily_table(valid: DataFrame) -> DataFrame:
+def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
+    """Views and lines per (hour, domain_code): a small frame the hourly table, the list of domain
+    codes and the unknown-code counts all start from."""
+    return valid.groupBy("hour", "domain_code").agg(
+        F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
+
+
+def code_projects(by_code: DataFrame) -> DataFrame:
+    """domain_code -> project, access_site for the day's distinct codes (a few thousand rows), so
+    the rules run once per code instead of once per page."""
+    return with_project_and_access(by_code.select("domain_code").distinct())
+
+
+def daily_table(valid: DataFrame, projects: DataFrame) -> DataFrame:
     """Views per (domain_code, page_title) over the day; hours_seen = distinct hours it appears in
     (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour)."""
     daily = valid.groupBy("domain_code", "page_title").agg(
@@ -105,27 +121,21 @@ def daily_table(valid: DataFrame) -> DataFrame:
         # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
         F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
     )
-    return with_project_and_access(daily).select(*DAILY_COLUMNS)
+    return daily.join(F.broadcast(projects), "domain_code").select(*DAILY_COLUMNS)
 
 
-def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
-    """Views and lines per (hour, domain_code): a small frame both hourly outputs start from."""
-    return valid.groupBy("hour", "domain_code").agg(
-        F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
-
-
-def hourly_table(by_code: DataFrame) -> DataFrame:
+def hourly_table(by_code: DataFrame, projects: DataFrame) -> DataFrame:
     """Views and pages per (hour, project, access_site); pages = (domain_code, page_title) lines,
     one per page and hour in the dumps."""
-    return (with_project_and_access(by_code)
+    return (by_code.join(F.broadcast(projects), "domain_code")
             .groupBy("hour", "project", "access_site")
             .agg(F.sum("views").alias("views"), F.sum("pages").alias("pages"))
             .select(*HOURLY_COLUMNS))
 
 
-def unknown_codes(by_code: DataFrame) -> DataFrame:
+def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
     """Domain codes mapped to project unknown, with their valid lines, most frequent first."""
-    return (with_project_and_access(by_code).where(F.col("project") == UNKNOWN)
+    return (by_code.join(projects.where(F.col("project") == UNKNOWN), "domain_code")
             .groupBy("domain_code").agg(F.sum("pages").alias("lines"))
             .orderBy(F.desc("lines"), "domain_code"))
 
@@ -153,28 +163,29 @@ def run(spark: SparkSession, args: argparse.Namespace,
     classified = classify(lines).persist(StorageLevel.MEMORY_AND_DISK)
     valid = classified.where(F.col("reason").isNull())
     by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
+    projects = code_projects(by_code).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
-        unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code).collect()]
+        unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
 
         progress(f"writing {TABLE_DAILY}")
         daily_path = lake_layout.table_partition_dir(root, TABLE_DAILY, dt)
         outputs.write_partition(
-            daily_table(valid), daily_path,
+            daily_table(valid, projects), daily_path,
             files=outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE),
             range_by=("project", "access_site", "domain_code"),
             sort_by=("project", "access_site", F.desc("views"), "domain_code", "page_title"))
         progress(f"writing {TABLE_HOURLY}")
         hourly_path = lake_layout.table_partition_dir(root, TABLE_HOURLY, dt)
-        outputs.write_partition(hourly_table(by_code), hourly_path, files=1,
+        outputs.write_partition(hourly_table(by_code, projects), hourly_path, files=1,
                                 sort_by=("project", "access_site", "hour"))
         progress("writing rejected")
         outputs.write_rejected(rejected_rows(classified), lake_layout.rejected_dir(root, DATASET, dt))
         rows_written = {TABLE_DAILY: outputs.rows_in(spark, daily_path),
                         TABLE_HOURLY: outputs.rows_in(spark, hourly_path)}
     finally:
-        by_code.unpersist()
-        classified.unpersist()
+        for frame in (projects, by_code, classified):
+            frame.unpersist()
 
     progress("writing manifest")
     result = manifest.build_manifest(
