@@ -121,3 +121,24 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     assert spark.read.json(lake_layout.rejected_dir(str(lake), "pageviews", PAGEVIEWS_DT)).count() == 0
     after = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
     assert after == before and len(before) >= 3
+
+
+def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path, monkeypatch,
+                                                                pageviews_run, reference):
+    monkeypatch.setattr(pageviews, "BYTES_PER_OUTPUT_FILE", 4_000)  # a few files for a tiny day
+    lake = tmp_path / "lake"
+    pageviews.run(spark, pageviews.parse_args(
+        ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs),
+         "--output-root", str(lake)]))
+    files = sorted(lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))
+    assert len(files) > 2
+    ranges = []
+    for path in files:
+        rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{path}')").fetchall()
+        assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
+        ranges.append(((rows[0][0], rows[0][1]), (rows[-1][0], rows[-1][1])))
+    # each file is a slice of (project, access_site): min/max statistics let readers skip files
+    assert all(prev[1] <= nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
+    daily = {(r["domain_code"], r["page_title"]): r["views"]
+             for r in table(spark, lake, "pageviews_daily").collect()}
+    assert daily == {key: value[2] for key, value in reference["daily"].items()}
