@@ -26,7 +26,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from spark_jobs import lake_layout, manifest, outputs, storage
+from spark_jobs import extract, lake_layout, manifest, outputs, storage
 from spark_jobs.arguments import parse_job_args
 from spark_jobs.runtime import apply_job_settings, job_main
 
@@ -68,7 +68,6 @@ FIELDS: tuple[tuple[str, str, T.DataType], ...] = (
 )
 EDITS_COLUMNS = tuple(column for _, column, _ in FIELDS)
 STRING_FIELDS = tuple(name for name, _, kind in FIELDS if isinstance(kind, T.StringType))
-TYPED_FIELDS = tuple(name for name, _, kind in FIELDS if not isinstance(kind, T.StringType))
 
 _TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIELDS])
 # Parsed as {"v": <line>}: the wrapper parses only if the whole line is one JSON value, so text
@@ -178,10 +177,6 @@ def by_channel_table(edits: DataFrame) -> DataFrame:
     )
 
 
-def rejected_rows(classified: DataFrame) -> DataFrame:
-    return classified.where(F.col("reason").isNotNull()).select(*outputs.REJECTED_COLUMNS)
-
-
 # ---- extract / load ---------------------------------------------------------------------------
 
 def run(spark: SparkSession, args: argparse.Namespace,
@@ -195,11 +190,9 @@ def run(spark: SparkSession, args: argparse.Namespace,
     manifest.clear_manifest(spark, root, DATASET, dt)
 
     progress("parsing events")
-    lines = spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
-    # Counts, three tables and rejected/ all come from this frame: parse once, keep it.
-    classified = classify(lines).persist(StorageLevel.MEMORY_AND_DISK)
+    classified = extract.keep(classify(extract.read_lines(spark, inputs)))
     try:
-        counts = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+        counts = extract.count_by_reason(classified)
         events = edits_table(classified)
         outside_dt = events.where(F.to_date("event_time") != F.lit(dt)).count()
         files = outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE)
@@ -216,18 +209,15 @@ def run(spark: SparkSession, args: argparse.Namespace,
             outputs.write_partition(df, path, files=table_files, sort_by=sort_by)
             rows_written[table] = outputs.rows_in(spark, path)
         progress("writing rejected")
-        outputs.write_rejected(rejected_rows(classified), lake_layout.rejected_dir(root, DATASET, dt))
+        outputs.write_rejected(classified, lake_layout.rejected_dir(root, DATASET, dt))
     finally:
         classified.unpersist()
 
     progress("writing manifest")
-    result = manifest.build_manifest(
-        dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
-        counts_by_reason=counts, rows_written=rows_written, output_root=root, spark=spark,
-        clock=clock, details={"events_outside_dt": outside_dt, "country": args.country},
+    return manifest.finish_run(
+        spark, root, dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
+        counts_by_reason=counts, rows_written=rows_written, clock=clock, details={"events_outside_dt": outside_dt, "country": args.country},
     )
-    manifest.write_manifest(spark, root, result)
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,13 @@ def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str
     return path
 
 
+def finish_run(spark: SparkSession, output_root: str, **fields) -> dict:
+    """Build the manifest (see build_manifest), write it as the run's last output, return it."""
+    manifest = build_manifest(spark=spark, output_root=output_root, **fields)
+    write_manifest(spark, output_root, manifest)
+    return manifest
+
+
 def clear_manifest(spark: SparkSession, output_root: str, dataset: str, dt: str) -> None:
     """Remove the previous run's manifest before rewriting a dt, so a failed rerun is visible."""
     storage.delete(spark, lake_layout.manifest_path(output_root, dataset, dt))

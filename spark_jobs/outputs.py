@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 REJECTED_COLUMNS = ("reason", "source_file", "line")
 
@@ -30,10 +31,11 @@ def write_partition(
     partitioned.sortWithinPartitions(*sort_by).write.mode("overwrite").parquet(path)
 
 
-def write_rejected(df: DataFrame, path: str) -> None:
-    """Rejected records as gzipped JSON lines {reason, source_file, line}: grep-, jq- and DuckDB-able."""
-    df.select(*REJECTED_COLUMNS).coalesce(1).write.mode("overwrite") \
-        .option("compression", "gzip").json(path)
+def write_rejected(classified: DataFrame, path: str) -> None:
+    """The rows of ``classified`` with a ``reason``, as gzipped JSON lines {reason, source_file,
+    line}: grep-, jq- and DuckDB-able."""
+    classified.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS).coalesce(1) \
+        .write.mode("overwrite").option("compression", "gzip").json(path)
 
 
 def rows_in(spark: SparkSession, path: str) -> int:

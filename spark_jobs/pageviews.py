@@ -26,7 +26,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import lake_layout, manifest, outputs, storage
+from spark_jobs import extract, lake_layout, manifest, outputs, storage
 from spark_jobs.arguments import parse_job_args
 from spark_jobs.domain_codes import UNKNOWN, with_project_and_access
 from spark_jobs.errors import JobError
@@ -140,10 +140,6 @@ def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
             .orderBy(F.desc("lines"), "domain_code"))
 
 
-def rejected_rows(classified: DataFrame) -> DataFrame:
-    return classified.where(F.col("reason").isNotNull()).select(*outputs.REJECTED_COLUMNS)
-
-
 # ---- extract / load ---------------------------------------------------------------------------
 
 def run(spark: SparkSession, args: argparse.Namespace,
@@ -158,14 +154,12 @@ def run(spark: SparkSession, args: argparse.Namespace,
     manifest.clear_manifest(spark, root, DATASET, dt)
 
     progress("parsing lines")
-    lines = spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
-    # Counts, both tables and rejected/ come from this frame: each input is read and split once.
-    classified = classify(lines).persist(StorageLevel.MEMORY_AND_DISK)
+    classified = extract.keep(classify(extract.read_lines(spark, inputs)))
     valid = classified.where(F.col("reason").isNull())
     by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
     projects = code_projects(by_code).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        counts = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+        counts = extract.count_by_reason(classified)
         unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
 
         progress(f"writing {TABLE_DAILY}")
@@ -180,7 +174,7 @@ def run(spark: SparkSession, args: argparse.Namespace,
         outputs.write_partition(hourly_table(by_code, projects), hourly_path, files=1,
                                 sort_by=("project", "access_site", "hour"))
         progress("writing rejected")
-        outputs.write_rejected(rejected_rows(classified), lake_layout.rejected_dir(root, DATASET, dt))
+        outputs.write_rejected(classified, lake_layout.rejected_dir(root, DATASET, dt))
         rows_written = {TABLE_DAILY: outputs.rows_in(spark, daily_path),
                         TABLE_HOURLY: outputs.rows_in(spark, hourly_path)}
     finally:
@@ -188,18 +182,15 @@ def run(spark: SparkSession, args: argparse.Namespace,
             frame.unpersist()
 
     progress("writing manifest")
-    result = manifest.build_manifest(
-        dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
-        counts_by_reason=counts, rows_written=rows_written, output_root=root, spark=spark,
-        clock=clock, details={
+    return manifest.finish_run(
+        spark, root, dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
+        counts_by_reason=counts, rows_written=rows_written, clock=clock, details={
             "hours": hours,
             "hours_missing": sorted(set(range(24)) - set(hours)),
             "unknown_domain_code_lines": sum(n for _, n in unknown),
             "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
         },
     )
-    manifest.write_manifest(spark, root, result)
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,15 @@ LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 DEFAULT_LAKE = "lake"
 
 
+def driver_memory() -> str:
+    """WIKILAKE_DRIVER_MEMORY, else a quarter of this machine's memory, 2-8 GB: local mode runs
+    every task in the driver, and a full pageviews day (26M lines) needs more than Spark's 1 GB."""
+    if configured := os.environ.get("WIKILAKE_DRIVER_MEMORY"):
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(8, max(2, total // 4 // 2**30))}g"
+
+
 def build_session(master: str = "local[*]", shuffle_partitions: int | None = None,
                   app_name: str = "wikilake-local"):
     """A quiet local SparkSession: no UI, no console progress bars, no logs (failures surface as
@@ -36,7 +45,7 @@ def build_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 2 * cores))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("WIKILAKE_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.memory", driver_memory())
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()

@@ -1,0 +1,26 @@
+"""Reading a job's input: the listed files as raw text lines, each with the file it came from."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs.storage import InputFile
+
+
+def read_lines(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:
+    """``value`` (one line, no newline) and ``source_file`` for every line of ``inputs``."""
+    return spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
+
+
+def keep(classified: DataFrame) -> DataFrame:
+    """Counts, every table and rejected/ are computed from the classified lines: parse them once
+    and keep them (memory, spilling to disk), instead of re-reading the input for each output."""
+    return classified.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def count_by_reason(classified: DataFrame) -> dict[str | None, int]:
+    """Lines per rejection reason (None: valid), the few rows of one small aggregation."""
+    return {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
