@@ -7,9 +7,7 @@ every call goes to the moto endpoint.
 """
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 
 import boto3
 import botocore.loaders
@@ -18,6 +16,7 @@ import pytest
 import urllib3
 from moto.server import ThreadedMotoServer
 
+from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
 from wikilake.cli import main
 from wikilake.contract import Outputs, job_entrypoint_output, stack_names
@@ -25,8 +24,6 @@ from spark_jobs.lake_layout import DATASETS
 
 REGION = "us-east-1"
 BUCKET = "wikilake-dev-data-123456789012"
-FAKE_PRIVATE_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwikilakeTESTKEYnotreal0123456789"
-                    "\n-----END RSA PRIVATE KEY-----\n")
 KEY_PAIR_ID = "key-0123456789abcdef0"
 
 
@@ -109,34 +106,6 @@ def session_clients(moto_server) -> Clients:
 @pytest.fixture
 def clients(endpoint, session_clients) -> Clients:
     return session_clients
-
-
-@dataclass
-class Deployment:
-    bucket: str
-    cluster_id: str
-    outputs: dict[str, str]
-    stacks: dict[str, str]
-
-
-def deploy_stack(cloudformation, name: str, outputs: dict[str, str]) -> None:
-    """A CloudFormation stack with the given Outputs (and one small resource, as CFN needs one)."""
-    template = {
-        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter",
-                                 "Properties": {"Name": f"/wikilake-test/{name}", "Type": "String",
-                                                "Value": "deployed"}}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
-
-
-def redeploy(cloudformation, deployment: "Deployment", role: str, drop=(), **values) -> None:
-    """Replace one of the deployment's stacks by one whose outputs lack ``drop`` and carry ``values``."""
-    name = deployment.stacks[role]
-    outputs = {o["OutputKey"]: o["OutputValue"]
-               for o in cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
-    cloudformation.delete_stack(StackName=name)
-    deploy_stack(cloudformation, name, {k: v for k, v in {**outputs, **values}.items() if k not in drop})
 
 
 def start_cluster(emr, bucket: str) -> str:

@@ -162,7 +162,7 @@ def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
 
 
 def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws_options):
-    from conftest import redeploy
+    from aws_stacks import redeploy
 
     redeploy(clients.cloudformation, deployed, "storage", drop=[Outputs.JOBS_PACKAGE_URL])
 

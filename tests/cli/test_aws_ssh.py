@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import FAKE_PRIVATE_KEY, redeploy
+from aws_stacks import FAKE_PRIVATE_KEY, redeploy
 from wikilake.contract import Outputs
 
 KEY_NAME = "wikilake-Wikilake-dev.pem"
