@@ -18,16 +18,12 @@ def write_partition(
     df: DataFrame,
     path: str,
     *,
-    files: int,
     sort_by: Sequence[Column | str],
-    range_by: Sequence[Column | str] = (),
+    files: int | None = None,
 ) -> None:
-    """Write ``df`` as ``files`` Parquet files, each sorted by ``sort_by``.
-
-    With ``range_by`` the rows are range-partitioned first, so each file holds a narrow slice of
-    those columns and Athena can skip whole files and row groups by their min/max statistics.
-    """
-    partitioned = df.repartitionByRange(files, *range_by) if range_by else df.coalesce(files)
+    """Write ``df`` as Parquet, each file sorted by ``sort_by`` (so Athena can skip row groups by
+    their min/max statistics): one file per partition of ``df``, or ``files`` files (coalesced)."""
+    partitioned = df if files is None else df.coalesce(files)
     partitioned.sortWithinPartitions(*sort_by).write.mode("overwrite").parquet(path)
 
 

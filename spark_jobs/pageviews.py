@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from spark_jobs import extract, lake_layout, manifest, outputs, storage
@@ -40,12 +40,20 @@ HOUR_POSITION = len("pageviews-YYYYMMDD-") + 1  # 1-based, as Spark's substring 
 # One file per 128 MB of gzipped dumps (~60 MB of Parquet): a real day (~1.3 GB) is ~11 files,
 # written in parallel, each a narrow range of projects.
 BYTES_PER_OUTPUT_FILE = 128 * 1024 * 1024
+MIN_BYTES_PER_FILE = 16 * 1024 * 1024
 WRONG_FIELD_COUNT = "wrong field count"
 EMPTY_DOMAIN_CODE = "empty domain code"
 BAD_COUNT_VIEWS = "bad count_views"
 DAILY_COLUMNS = ("domain_code", "project", "access_site", "page_title", "views", "hours_seen")
 HOURLY_COLUMNS = ("hour", "project", "access_site", "views", "pages")
 UNKNOWN_CODES_LISTED = 20
+
+
+def daily_partitions(input_bytes: int, parallelism: int) -> int:
+    """pageviews_daily files: one per BYTES_PER_OUTPUT_FILE of input, more (up to the cluster's
+    parallelism, so the aggregation uses every core) while each still gets MIN_BYTES_PER_FILE."""
+    by_size = outputs.files_for(input_bytes, BYTES_PER_OUTPUT_FILE)
+    return max(by_size, min(parallelism, outputs.files_for(input_bytes, MIN_BYTES_PER_FILE)))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,19 +116,32 @@ def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
 
 
 def code_projects(by_code: DataFrame) -> DataFrame:
-    """domain_code -> project, access_site for the day's distinct codes (a few thousand rows), so
-    the rules run once per code instead of once per page."""
-    return with_project_and_access(by_code.select("domain_code").distinct())
+    """domain_code -> project, access_site, code_rank for the day's distinct codes (a few thousand
+    rows), so the rules run once per code instead of once per page. code_rank is the code's place
+    in (project, access_site, domain_code) order: a compact key to lay pageviews_daily out by."""
+    codes = with_project_and_access(by_code.select("domain_code").distinct())
+    in_order = Window.orderBy("project", "access_site", "domain_code")
+    return codes.withColumn("code_rank", F.row_number().over(in_order))
 
 
-def daily_table(valid: DataFrame, projects: DataFrame) -> DataFrame:
+def daily_table(valid: DataFrame, projects: DataFrame, partitions: int) -> DataFrame:
     """Views per (domain_code, page_title) over the day; hours_seen = distinct hours it appears in
-    (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour)."""
-    daily = valid.groupBy("domain_code", "page_title").agg(
-        F.sum("views").alias("views"),
-        # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
-        F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
-    )
+    (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour).
+
+    The lines are range-partitioned once, by (code_rank, hash of the title), into ``partitions``
+    slices of the project order, and aggregated within them: one shuffle, no partial aggregation
+    (a page appears once per hourly file, so there is nothing to pre-aggregate), and every slice
+    (one file) holds a narrow range of projects, a big project spread over several by title.
+    """
+    placed = (valid.join(F.broadcast(projects.select("domain_code", "code_rank")), "domain_code")
+              .withColumn("title_hash", F.xxhash64("page_title")))
+    daily = (placed.repartitionByRange(partitions, "code_rank", "title_hash")
+             # code_rank and title_hash follow from domain_code and page_title: same groups, and
+             # grouping by them lets the aggregation use the range partitioning as it is.
+             .groupBy("code_rank", "title_hash", "domain_code", "page_title")
+             .agg(F.sum("views").alias("views"),
+                  # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
+                  F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen")))
     return daily.join(F.broadcast(projects), "domain_code").select(*DAILY_COLUMNS)
 
 
@@ -164,10 +185,10 @@ def run(spark: SparkSession, args: argparse.Namespace,
 
         progress(f"writing {TABLE_DAILY}")
         daily_path = lake_layout.table_partition_dir(root, TABLE_DAILY, dt)
+        partitions = daily_partitions(sum(f.size for f in inputs),
+                                      spark.sparkContext.defaultParallelism)
         outputs.write_partition(
-            daily_table(valid, projects), daily_path,
-            files=outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE),
-            range_by=("project", "access_site", "domain_code"),
+            daily_table(valid, projects, partitions), daily_path,
             sort_by=("project", "access_site", F.desc("views"), "domain_code", "page_title"))
         progress(f"writing {TABLE_HOURLY}")
         hourly_path = lake_layout.table_partition_dir(root, TABLE_HOURLY, dt)
