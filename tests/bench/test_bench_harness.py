@@ -74,7 +74,7 @@ def test_the_results_are_printed_and_written(bench_run):
     assert path.name == f"{document['date']}.json"
     on_disk = json.loads(path.read_text())
     assert set(on_disk) >= {"machine", "load_average_1min", "settings", "inputs", "table",
-                            "scaling", "scan_efficiency", "targets", "runs"}
+                            "scaling", "scan_efficiency", "targets", "sizing", "runs"}
     assert set(on_disk["machine"]) >= {"cores", "memory_bytes", "cpu_model", "versions"}
     assert set(on_disk["machine"]["versions"]) >= {"pyspark", "duckdb", "java", "python"}
     assert set(on_disk["table"][0]) >= {"job", "engine", "input", "scale", "rows", "wall_median_s",
@@ -83,7 +83,9 @@ def test_the_results_are_printed_and_written(bench_run):
     scan = on_disk["scan_efficiency"]
     assert 0 < scan["storage_ratio"] and 0 < scan["scan_share"] <= 1
     assert scan["value_row_share"] < 0.05
-    for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency"):
+    assert on_disk["sizing"]["rows_per_vcpu_s"] > 0 and len(on_disk["sizing"]["options"]) >= 1
+    for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency",
+                    "EMR sizing"):
         assert heading in printed
 
 

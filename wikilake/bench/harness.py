@@ -21,7 +21,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 
 from spark_jobs.lake_layout import DATASET_TABLES, manifest_path, table_partition_dir
 from wikilake import PROJECT_ROOT, SPARK_JOBS_DIR
-from wikilake.bench import machine, report, scan
+from wikilake.bench import machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
 from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
 from wikilake.bench.measure import Measurement, run_measured
@@ -255,6 +255,7 @@ class Bench:
         rows = report.summarize(self.runs, inputs, labels, datasets)
         growth = report.scaling(rows, "spark")
         results = report.targets(rows, growth, self.scan_result)
+        cluster = self._sizing(rows, machine_info["cores"])
         loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
         return {
             "date": started.date().isoformat(),
@@ -278,8 +279,18 @@ class Bench:
             "scaling": growth,
             "scan_efficiency": self.scan_result,
             "targets": [asdict(t) for t in results],
+            "sizing": cluster,
             "runs": [asdict(r) for r in self.runs],
-        }, rows, growth, results
+        }, rows, growth, results, cluster
+
+    @staticmethod
+    def _sizing(rows: list[report.SummaryRow], cores: int) -> dict | None:
+        """The cluster estimate, from our pageviews job's in-job throughput at 1x."""
+        row = next((r for r in rows if (r.input, r.scale, r.engine) == (SCAN_INPUT, 1, "spark")),
+                   None)
+        if row is None or not row.in_job_median_s:
+            return None
+        return sizing.estimate(sizing.rows_per_vcpu_second(row.rows, row.in_job_median_s, cores))
 
     def run(self) -> tuple[dict, Path]:
         started = datetime.now(timezone.utc)
@@ -288,8 +299,8 @@ class Bench:
         self.header(machine_info)
         self._wait_for_quiet_machine()
         self.time_all()
-        document, rows, growth, results = self.results(machine_info, started)
-        report.print_report(self.console, rows, growth, self.scan_result, results)
+        document, rows, growth, results, cluster = self.results(machine_info, started)
+        report.print_report(self.console, rows, growth, self.scan_result, results, cluster)
         path = report.write_json(self.config.results_dir / f"{document['date']}.json", document)
         self.console.print(f"results written to {path}")
         return document, path

@@ -49,6 +49,7 @@ def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: i
     rows: dict[str, int] = {}
     with duckdb.connect() as con:
         con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET enable_progress_bar = false")
         for prelude in PRELUDE[dataset]:
             con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
                                project_suffixes=PROJECT_SUFFIXES))

@@ -193,8 +193,24 @@ def scan_table(scan: dict) -> Table:
     return table
 
 
+def sizing_table(sizing: dict) -> Table:
+    prices = sizing["usd_per_node_hour"]
+    table = Table(title=(
+        f"EMR sizing for a real day ({sizing['day_lines'] / 1e6:.0f}M lines) at the measured "
+        f"{sizing['rows_per_vcpu_s']:,.0f} lines/s per vCPU: {sizing['instance_type']} nodes at "
+        f"${prices['ec2']:.3f} EC2 + ${prices['emr']:.3f} EMR an hour, on demand, us-east-1"))
+    for column in ("core nodes (+1 primary)", "vCPUs", "day: wall", "day: cost",
+                   "month: wall", "month: cost"):
+        table.add_column(column, justify="right")
+    for option in sizing["options"]:
+        table.add_row(str(option["core_nodes"]), str(option["vcpus"]),
+                      f"{option['day_wall_s'] / 60:.0f} min", f"${option['day_cost_usd']:.2f}",
+                      f"{option['month_wall_s'] / 3600:.1f} h", f"${option['month_cost_usd']:.2f}")
+    return table
+
+
 def print_report(console: Console, rows: list[SummaryRow], growth: list[dict],
-                 scan: dict | None, results: list[TargetResult]) -> None:
+                 scan: dict | None, results: list[TargetResult], sizing: dict | None) -> None:
     console.print(results_table(rows))
     if growth:
         table = Table(title="scaling of our jobs (spark-submit)")
@@ -207,6 +223,8 @@ def print_report(console: Console, rows: list[SummaryRow], growth: list[dict],
     if scan is not None:
         console.print(scan_table(scan))
     console.print(targets_table(results))
+    if sizing is not None:
+        console.print(sizing_table(sizing))
 
 
 def write_json(path: Path, document: dict) -> Path:
