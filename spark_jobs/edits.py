@@ -134,7 +134,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     ])
     rejected = F.col("reason").isNotNull()
     return (
-        lines.where(line.rlike(r"\S"))  # blank (whitespace-only) lines are ignored
+        lines.where(extract.non_blank(line))
         .withColumn("_text", F.from_json(_wrapped(line), _TEXT_SCHEMA).v)
         .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
         .withColumn("_string_keys", F.regexp_extract_all(line, F.lit(_STRING_VALUED_KEY), 1))

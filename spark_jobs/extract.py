@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.storage import InputFile
@@ -13,6 +13,13 @@ from spark_jobs.storage import InputFile
 def read_lines(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:
     """``value`` (one line, no newline) and ``source_file`` for every line of ``inputs``."""
     return spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
+
+
+def non_blank(line: Column) -> Column:
+    """True unless the line is empty or whitespace only. A line that starts with a visible
+    character (nearly all) skips the regex: it would cost more than parsing the line."""
+    starts_visible = (line != "") & ~line.startswith(" ") & ~line.startswith("\t")
+    return starts_visible | line.rlike(r"\S")
 
 
 def keep(classified: DataFrame) -> DataFrame:

@@ -91,7 +91,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
               .when(~views_text.rlike(r"^[0-9]{1,18}$"), F.lit(BAD_COUNT_VIEWS)))
     valid = reason.isNull()
     return (
-        lines.where(line.rlike(r"\S"))  # blank (whitespace-only) lines are ignored
+        lines.where(extract.non_blank(line))
         .withColumn("_fields", fields)
         .withColumn("reason", reason)
         .select(
