@@ -66,11 +66,15 @@ def spark_submit_argv(data: CachedInput, output_root: Path, conf: dict[str, str]
             "--date", data.dt, "--input", data.glob, "--output-root", str(output_root)]
 
 
-def spark_env() -> dict[str, str]:
-    """The environment of a spark-submit: the venv's Python for the driver and any workers."""
+def spark_env(python_path: Path | None = None) -> dict[str, str]:
+    """The environment of a run: the venv's Python for the driver and any workers, and
+    ``python_path`` first on PYTHONPATH when timing jobs from another folder."""
     env = dict(os.environ)
     env.setdefault("PYSPARK_PYTHON", sys.executable)
     env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if python_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_path),
+                                                          env.get("PYTHONPATH")]))
     return env
 
 

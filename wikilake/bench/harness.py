@@ -20,9 +20,10 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeElapsedColumn)
 
 from spark_jobs.lake_layout import DATASET_TABLES, manifest_path, table_partition_dir
-from wikilake import PROJECT_ROOT, SPARK_JOBS_DIR
-from wikilake.bench import machine, report, scan, sizing
+from wikilake import PROJECT_ROOT
+from wikilake.bench import jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
+from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
 from wikilake.bench.measure import Measurement, run_measured
 from wikilake.errors import WikilakeError
@@ -45,7 +46,7 @@ class BenchConfig:
     cache_root: Path = BENCH_DIR / "cache"
     results_dir: Path = BENCH_DIR / "results"
     spark_conf: dict[str, str] = field(default_factory=dict)
-    jobs_dir: Path = SPARK_JOBS_DIR
+    jobs: JobsSource = field(default_factory=jobs_source.working_tree)
     # Wait (up to max_wait_s) for the 1-minute load average to drop below this before timing.
     max_load: float | None = None
     max_wait_s: float = 1800.0
@@ -117,7 +118,7 @@ class Bench:
     def __init__(self, config: BenchConfig, console: Console | None = None):
         self.config = config
         self.console = console or _console()
-        self.engines = engines(config.spark_conf, config.jobs_dir)
+        self.engines = engines(config.spark_conf, config.jobs.jobs_dir)
         self.runs: list[report.RunRecord] = []
         self.inputs: dict[tuple[str, int], CachedInput] = {}
         self.scan_result: dict | None = None
@@ -164,7 +165,8 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         load_before = machine.load_average()
-        measured: Measurement = run_measured(engine.argv(data, out), env=spark_env(),
+        measured: Measurement = run_measured(engine.argv(data, out),
+                                             env=spark_env(self.config.jobs.python_path),
                                              cwd=PROJECT_ROOT, log_path=out.parent /
                                              f"{engine.name}.log")
         if measured.returncode != 0:
@@ -266,6 +268,7 @@ class Bench:
                                   "median": statistics.median(loads) if loads else 0},
             "settings": {
                 "engines": {e.name: e.label for e in self.engines},
+                "jobs": self.config.jobs.description,
                 "spark_conf": next(e.spark_conf for e in self.engines if e.name == "spark"),
                 "repetitions": self.config.repetitions,
                 "peak_rss": "max over repetitions of the VmHWM of the measured process "

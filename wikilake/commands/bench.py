@@ -27,6 +27,7 @@ def _conf(text: str) -> tuple[str, str]:
 
 
 def _run(args) -> int:
+    from wikilake.bench import jobs_source
     from wikilake.bench.harness import BenchConfig, Bench
     from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
 
@@ -42,10 +43,12 @@ def _run(args) -> int:
         if args.repetitions < 1:
             raise WikilakeError("--repetitions must be at least 1")
         config.repetitions = {scale: args.repetitions for scale in args.scales}
-    if args.jobs_dir:
-        config.jobs_dir = args.jobs_dir
     if args.cache_dir:
         config.cache_root = args.cache_dir
+    if args.jobs_dir:
+        config.jobs = jobs_source.custom(args.jobs_dir)
+    elif args.jobs_rev:
+        config.jobs = jobs_source.at_revision(args.jobs_rev, config.cache_root)
     if args.results_dir:
         config.results_dir = args.results_dir
     Bench(config).run()
@@ -71,8 +74,12 @@ def register(subparsers) -> None:
                         help="before timing, wait until the 1-minute load average is below LOAD")
     parser.add_argument("--max-wait", type=float, default=30, metavar="MINUTES",
                         help="give up waiting for a quiet machine after this long (default 30)")
-    parser.add_argument("--jobs-dir", type=Path, metavar="DIR",
-                        help="time <DIR>/<dataset>.py instead of spark_jobs/ (e.g. a tuned copy)")
+    jobs = parser.add_mutually_exclusive_group()
+    jobs.add_argument("--jobs-rev", metavar="REV",
+                      help="time spark_jobs/ as of this git revision (e.g. HEAD) instead of the "
+                           "working tree")
+    jobs.add_argument("--jobs-dir", type=Path, metavar="DIR",
+                      help="time DIR/<dataset>.py instead of spark_jobs/ (e.g. a tuned copy)")
     parser.add_argument("--cache-dir", type=Path, help="inputs and outputs (default bench/cache)")
     parser.add_argument("--results-dir", type=Path, help="JSON results (default bench/results)")
     parser.set_defaults(func=_run)
