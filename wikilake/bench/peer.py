@@ -23,6 +23,9 @@ STAGING = {"edits": "edits_events", "pageviews": "pageview_lines"}
 # SQL run before the staging table: the macros it uses.
 PRELUDE = {"edits": (), "pageviews": ("domain_site",)}
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION snappy"
+# DuckDB would take 80% of the RAM; on a shared machine that is everyone's memory. 8 GB is about
+# what it uses on pageviews-day 1x, twice the Spark driver's heap; beyond it DuckDB spills to disk.
+DEFAULT_MEMORY_LIMIT = "8GB"
 
 
 def sql_literal(value: str | tuple | dict) -> str:
@@ -44,11 +47,15 @@ def render(name: str, **values: str | tuple | dict) -> str:
 
 
 def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: int = 2,
-        country: str = "United States") -> dict[str, int]:
+        memory_limit: str = DEFAULT_MEMORY_LIMIT, country: str = "United States") -> dict[str, int]:
     """Write every table of ``dataset`` for ``dt``; returns rows written per table."""
     rows: dict[str, int] = {}
+    Path(output_root).mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
         con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        # Spill files go with the outputs, not into the current folder.
+        con.execute(f"SET temp_directory = {sql_literal(str(Path(output_root) / '.duckdb_tmp'))}")
         con.execute("SET enable_progress_bar = false")
         for prelude in PRELUDE[dataset]:
             con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
@@ -70,10 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True, help="glob of the raw gzip files")
     parser.add_argument("--output-root", required=True, type=Path)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT)
     parser.add_argument("--country", default="United States")
     args = parser.parse_args(argv)
     rows = run(args.dataset, args.date, args.input, args.output_root, threads=args.threads,
-               country=args.country)
+               memory_limit=args.memory_limit, country=args.country)
     json.dump(rows, sys.stdout)
     print()
     return 0
