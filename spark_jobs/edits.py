@@ -26,9 +26,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from spark_jobs import extract, lake_layout, manifest, outputs, storage
+from spark_jobs import extract, lake_layout, manifest, outputs
 from spark_jobs.arguments import parse_job_args
-from spark_jobs.runtime import apply_job_settings, job_main
+from spark_jobs.runtime import begin_run, job_main
 
 DATASET = "edits"
 DEFAULT_COUNTRY = "United States"
@@ -182,11 +182,8 @@ def by_channel_table(edits: DataFrame) -> DataFrame:
 def run(spark: SparkSession, args: argparse.Namespace,
         progress: Callable[[str], None] = lambda step: None) -> dict:
     """Read the input once, write the three tables and rejected/, then the manifest (returned)."""
-    clock = manifest.RunClock()
-    apply_job_settings(spark)
+    clock, inputs = begin_run(spark, args, progress)
     root, dt = args.output_root, args.date
-    progress("listing input")
-    inputs = storage.resolve_inputs(spark, args.input)
     manifest.clear_manifest(spark, root, DATASET, dt)
 
     progress("parsing events")

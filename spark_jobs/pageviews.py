@@ -26,11 +26,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs import extract, lake_layout, manifest, outputs, storage
+from spark_jobs import extract, lake_layout, manifest, outputs
 from spark_jobs.arguments import parse_job_args
 from spark_jobs.domain_codes import UNKNOWN, with_project_and_access
 from spark_jobs.errors import JobError
-from spark_jobs.runtime import apply_job_settings, job_main
+from spark_jobs.runtime import begin_run, job_main
 from spark_jobs.storage import InputFile
 
 DATASET = "pageviews"
@@ -166,11 +166,8 @@ def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
 def run(spark: SparkSession, args: argparse.Namespace,
         progress: Callable[[str], None] = lambda step: None) -> dict:
     """Read the hourly files once, write both tables and rejected/, then the manifest (returned)."""
-    clock = manifest.RunClock()
-    apply_job_settings(spark)
+    clock, inputs = begin_run(spark, args, progress)
     root, dt = args.output_root, args.date
-    progress("listing input")
-    inputs = storage.resolve_inputs(spark, args.input)
     hours = check_file_names(inputs, dt)
     manifest.clear_manifest(spark, root, DATASET, dt)
 

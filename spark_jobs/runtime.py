@@ -9,6 +9,7 @@ from typing import Callable
 
 from pyspark.sql import SparkSession
 
+from spark_jobs import manifest, storage
 from spark_jobs.errors import JobError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,6 +32,15 @@ def apply_job_settings(spark: SparkSession) -> None:
 
 
 _READ_ERROR = re.compile(r"Encountered error while reading file (\S+?)\.? Details")
+
+
+def begin_run(spark: SparkSession, args: argparse.Namespace,
+              progress: Callable[[str], None]) -> tuple[manifest.RunClock, list[storage.InputFile]]:
+    """Start a run: its clock, the session settings, the input files (JobError if none)."""
+    clock = manifest.RunClock()
+    apply_job_settings(spark)
+    progress("listing input")
+    return clock, storage.resolve_inputs(spark, args.input)
 
 
 def _first_line(text: str | None) -> str:
