@@ -22,12 +22,11 @@ from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.storage_stack import removal_policy
 from wikilake import contract
-from wikilake.contract import Outputs
+from wikilake.contract import SSH_USER, Outputs
 from wikilake.steps import spark_step
 
 APPLICATIONS = ("Hadoop", "Spark")
 GLUE_METASTORE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
-SSH_USER = "hadoop"
 BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))  # (notification type, percent of the limit)
 
 
