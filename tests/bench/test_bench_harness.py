@@ -9,6 +9,7 @@ import json
 import pytest
 from rich.console import Console
 
+from wikilake.bench import jobs_source
 from wikilake.bench.harness import Bench, BenchConfig, BenchError
 from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
 from wikilake.bench.report import RunRecord
@@ -97,3 +98,26 @@ def test_disagreeing_row_counts_stop_the_bench(tmp_path):
                                     {"pageviews_daily": rows}))
     with pytest.raises(BenchError, match="row counts differ"):
         bench._check_same_rows(day)
+
+
+def test_a_failing_job_is_reported_and_the_rest_still_runs(tmp_path):
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "pageviews.py").write_text(
+        "import sys\nprint('error: pageviews dt=2024-03-15 failed: out of luck', file=sys.stderr)\n"
+        "sys.exit(2)\n")
+    config = BenchConfig(recipes=(PageviewsRecipe(lines_per_hour=50, hours=(0, 1)),),
+                         scales=(1,), repetitions={1: 1}, cache_root=tmp_path / "cache",
+                         results_dir=tmp_path / "results", jobs=jobs_source.custom(jobs))
+    bench = Bench(config, console=Console(file=io.StringIO(), width=220))
+    document, _ = bench.run()
+
+    rows = {row["engine"]: row for row in document["table"]}
+    assert rows["spark"]["wall_median_s"] is None
+    assert rows["spark"]["errors"] == [
+        f"exit 2: error: pageviews dt=2024-03-15 failed: out of luck "
+        f"(log: {tmp_path}/cache/runs/pageviews-day-1x/spark.log)"]
+    assert rows["duckdb"]["wall_median_s"] > 0 and rows["duckdb"]["errors"] == []
+    headline = next(t for t in document["targets"] if t["name"].startswith("pageviews-day 1x"))
+    assert headline["met"] is False
+    assert len(bench.failed_runs) == 1

@@ -74,6 +74,17 @@ def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
     return rows
 
 
+def failure_reason(measured: Measurement) -> str:
+    """The telling line of a failed run's log: an OutOfMemoryError, else the job's one-line
+    error, else the last line (see the log file for the rest)."""
+    lines = measured.log_tail(400).splitlines()
+    for marker in ("OutOfMemoryError", "error:"):
+        found = [line.strip() for line in lines if marker in line]
+        if found:
+            return f"{found[0][:200]} (log: {measured.log_path})"
+    return f"{lines[-1][:200] if lines else 'no output'} (log: {measured.log_path})"
+
+
 def _in_job_seconds(manifest: dict) -> float | None:
     """The job's own duration (session up to manifest), from its manifest."""
     seconds = manifest.get("duration_seconds")
@@ -169,9 +180,6 @@ class Bench:
                                              env=spark_env(self.config.jobs.python_path),
                                              cwd=PROJECT_ROOT, log_path=out.parent /
                                              f"{engine.name}.log")
-        if measured.returncode != 0:
-            raise BenchError(f"{engine.label} on {data.label} exited {measured.returncode}; "
-                             f"last lines of {measured.log_path}:\n{measured.log_tail()}")
         record = report.RunRecord(
             input=data.name, scale=data.scale, engine=engine.name, repetition=repetition,
             wall_s=measured.wall_s, peak_rss_bytes=measured.peak_rss(engine.memory_process),
@@ -179,6 +187,10 @@ class Bench:
                                                        if measured.processes else ""),
             kernel_maxrss_bytes=measured.kernel_maxrss_bytes,
             load_before=load_before, load_after=machine.load_average())
+        if measured.returncode != 0:
+            # Recorded and reported (a job that fails at 4x is a result), not fatal to the run.
+            record.error = f"exit {measured.returncode}: {failure_reason(measured)}"
+            return record
         if engine.memory_process and record.peak_rss_bytes == 0:
             raise BenchError(f"no {engine.memory_process!r} process seen under {engine.label}")
         if engine.writes_tables:
@@ -199,7 +211,8 @@ class Bench:
     def _check_same_rows(self, data: CachedInput) -> None:
         """Every engine that writes tables wrote the same row counts on the same input."""
         written = {run.engine: run.rows_written for run in self.runs
-                   if (run.input, run.scale) == (data.name, data.scale) and run.rows_written}
+                   if (run.input, run.scale) == (data.name, data.scale) and run.rows_written
+                   and not run.error}
         distinct = {json.dumps(rows, sort_keys=True) for rows in written.values()}
         if len(distinct) > 1:
             detail = "; ".join(f"{engine}: {rows}" for engine, rows in written.items())
@@ -223,11 +236,14 @@ class Bench:
                 self.runs.append(record)
                 self._check_same_rows(data)
                 progress.advance(task)
+                outcome = f"[red]FAILED {record.error}[/]" if record.error else \
+                    f"{record.wall_s:7.1f} s"
                 progress.console.print(
-                    f"  {data.label:<20} {engine.label:<24} run {rep}: {record.wall_s:7.1f} s, "
+                    f"  {data.label:<20} {engine.label:<24} run {rep}: {outcome}, "
                     f"peak {record.peak_rss_bytes / 1e6:,.0f} MB ({record.peak_rss_process}), "
                     f"load {record.load_before:.2f}")
-                if (data.name, data.scale) == (SCAN_INPUT, 1) and engine.name == "spark":
+                if (data.name, data.scale) == (SCAN_INPUT, 1) and engine.name == "spark" \
+                        and not record.error:
                     self.scan_result = self._scan(data, engine)
 
     def _scan(self, data: CachedInput, engine: Engine) -> dict:
@@ -307,3 +323,7 @@ class Bench:
         path = report.write_json(self.config.results_dir / f"{document['date']}.json", document)
         self.console.print(f"results written to {path}")
         return document, path
+
+    @property
+    def failed_runs(self) -> list[report.RunRecord]:
+        return [run for run in self.runs if run.error]

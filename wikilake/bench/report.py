@@ -33,6 +33,7 @@ class RunRecord:
     load_after: float
     rows_written: dict[str, int] = field(default_factory=dict)
     in_job_s: float | None = None  # the job's own start-to-end time (from its manifest)
+    error: str | None = None  # why the run failed (exit status and the log's telling line)
 
 
 @dataclass
@@ -46,14 +47,15 @@ class SummaryRow:
     input_gz_bytes: int
     rows: int  # input records
     repetitions: int
-    wall_median_s: float
+    wall_median_s: float | None  # None: every run failed
     wall_all_s: list[float]
-    rows_per_s: float
+    rows_per_s: float | None
     ratio_to_duckdb: float | None
     ratio_to_zcat: float | None
-    peak_rss_bytes: int  # the largest over the repetitions
+    peak_rss_bytes: int  # the largest over the repetitions (a failed run's included)
     in_job_median_s: float | None
     rows_written: dict[str, int]
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,7 +66,11 @@ class TargetResult:
     met: bool | None  # None: not measured in this run
 
     @staticmethod
-    def check(name: str, measured: float | None, limit: float) -> "TargetResult":
+    def check(name: str, measured: float | None, limit: float,
+              failed: bool = False) -> "TargetResult":
+        """``failed``: a run it depends on failed, so the target is missed, not unmeasured."""
+        if failed:
+            return TargetResult(name, None, limit, False)
         return TargetResult(name, measured, limit, None if measured is None else measured <= limit)
 
 
@@ -74,12 +80,14 @@ def summarize(runs: list[RunRecord], inputs: dict[tuple[str, int], dict],
     groups: dict[tuple[str, int, str], list[RunRecord]] = {}
     for run in runs:
         groups.setdefault((run.input, run.scale, run.engine), []).append(run)
-    medians = {key: statistics.median(r.wall_s for r in group) for key, group in groups.items()}
+    medians = {key: statistics.median(r.wall_s for r in ok)
+               for key, group in groups.items() if (ok := [r for r in group if not r.error])}
     rows = []
     for (name, scale, engine), group in groups.items():
         data = inputs[(name, scale)]
-        median = medians[(name, scale, engine)]
-        in_job = [r.in_job_s for r in group if r.in_job_s is not None]
+        median = medians.get((name, scale, engine))
+        ok = [r for r in group if not r.error]
+        in_job = [r.in_job_s for r in ok if r.in_job_s is not None]
         duckdb = medians.get((name, scale, "duckdb"))
         zcat = medians.get((name, scale, "zcat"))
         rows.append(SummaryRow(
@@ -88,12 +96,13 @@ def summarize(runs: list[RunRecord], inputs: dict[tuple[str, int], dict],
             input_files=data["files"], input_gz_bytes=data["gz_bytes"], rows=data["records"],
             repetitions=len(group), wall_median_s=median,
             wall_all_s=[round(r.wall_s, 3) for r in group],
-            rows_per_s=data["records"] / median,
-            ratio_to_duckdb=median / duckdb if duckdb else None,
-            ratio_to_zcat=median / zcat if zcat else None,
+            rows_per_s=data["records"] / median if median else None,
+            ratio_to_duckdb=median / duckdb if median and duckdb else None,
+            ratio_to_zcat=median / zcat if median and zcat else None,
             peak_rss_bytes=max(r.peak_rss_bytes for r in group),
             in_job_median_s=statistics.median(in_job) if in_job else None,
-            rows_written=group[-1].rows_written,
+            rows_written=ok[-1].rows_written if ok else {},
+            errors=[r.error for r in group if r.error],
         ))
     return rows
 
@@ -110,9 +119,11 @@ def scaling(rows: list[SummaryRow], engine: str) -> list[dict]:
         base = _find(rows, name, sizes[0], engine) if sizes else None
         for smaller, larger in zip(sizes, sizes[1:]):
             a, b = _find(rows, name, smaller, engine), _find(rows, name, larger, engine)
+            timed = a.wall_median_s is not None and b.wall_median_s is not None
             found.append({
                 "input": name, "from_scale": smaller, "to_scale": larger,
-                "time_ratio": b.wall_median_s / a.wall_median_s,
+                "failed": not timed,
+                "time_ratio": b.wall_median_s / a.wall_median_s if timed else None,
                 "peak_rss_ratio": b.peak_rss_bytes / a.peak_rss_bytes,
                 "peak_rss_ratio_to_smallest": b.peak_rss_bytes / base.peak_rss_bytes,
             })
@@ -123,19 +134,21 @@ def targets(rows: list[SummaryRow], growth: list[dict], scan: dict | None) -> li
     results = []
     for name, limit in MAX_RATIO_TO_DUCKDB.items():
         row = _find(rows, name, 1, "spark")
-        results.append(TargetResult.check(f"{name} 1x: spark wall / duckdb wall",
-                                          row.ratio_to_duckdb if row else None, limit))
+        results.append(TargetResult.check(
+            f"{name} 1x: spark wall / duckdb wall", row.ratio_to_duckdb if row else None, limit,
+            failed=bool(row and row.wall_median_s is None)))
     for step in growth:
         if step["to_scale"] == 2 * step["from_scale"]:
             results.append(TargetResult.check(
                 f"{step['input']} {step['from_scale']}x -> {step['to_scale']}x: time ratio",
-                step["time_ratio"], MAX_DOUBLING_TIME_RATIO))
+                step["time_ratio"], MAX_DOUBLING_TIME_RATIO, failed=step["failed"]))
     for name in dict.fromkeys(r.input for r in rows):
         small, large = _find(rows, name, 1, "spark"), _find(rows, name, 4, "spark")
         if small and large:
             results.append(TargetResult.check(
                 f"{name} 4x vs 1x: JVM peak RSS ratio",
-                large.peak_rss_bytes / small.peak_rss_bytes, MAX_PEAK_RSS_GROWTH_AT_4X))
+                large.peak_rss_bytes / small.peak_rss_bytes, MAX_PEAK_RSS_GROWTH_AT_4X,
+                failed=large.wall_median_s is None or small.wall_median_s is None))
     if scan is not None:
         results.append(TargetResult.check("pageviews_daily Parquet bytes / raw gz bytes",
                                           scan["storage_ratio"], MAX_STORAGE_RATIO))
@@ -159,12 +172,15 @@ def results_table(rows: list[SummaryRow]) -> Table:
                    "vs zcat", "peak RSS", "runs"):
         table.add_column(column, justify="left" if column in ("job", "engine") else "right")
     for row in rows:
+        failed = f" [red]({len(row.errors)} failed)[/]" if row.errors else ""
         table.add_row(
             row.job, row.engine_label,
             f"{row.input} {row.scale}x: {row.input_files} files, {_mb(row.input_gz_bytes)}",
-            f"{row.rows:,}", f"{row.wall_median_s:.1f} s", f"{row.rows_per_s:,.0f}",
+            f"{row.rows:,}",
+            "[red]FAILED[/]" if row.wall_median_s is None else f"{row.wall_median_s:.1f} s",
+            "-" if row.rows_per_s is None else f"{row.rows_per_s:,.0f}",
             _ratio(row.ratio_to_duckdb), _ratio(row.ratio_to_zcat), _mb(row.peak_rss_bytes),
-            str(row.repetitions))
+            f"{row.repetitions}{failed}")
     return table
 
 
@@ -175,6 +191,8 @@ def targets_table(results: list[TargetResult]) -> Table:
     for result in results:
         measured = "-" if result.measured is None else f"{result.measured:.2f}"
         met = {True: "[green]yes[/]", False: "[red]NO[/]", None: "not run"}[result.met]
+        if result.met is False and result.measured is None:
+            met = "[red]NO (a run failed)[/]"
         table.add_row(result.name, measured, f"{result.limit:.2f}", met)
     return table
 
@@ -212,13 +230,18 @@ def sizing_table(sizing: dict) -> Table:
 def print_report(console: Console, rows: list[SummaryRow], growth: list[dict],
                  scan: dict | None, results: list[TargetResult], sizing: dict | None) -> None:
     console.print(results_table(rows))
+    for row in rows:
+        for error in dict.fromkeys(row.errors):
+            console.print(f"[red]{row.job} · {row.engine_label} on {row.input} {row.scale}x "
+                          f"failed:[/] {error}")
     if growth:
         table = Table(title="scaling of our jobs (spark-submit)")
         for column in ("input", "size step", "time ratio", "peak RSS ratio"):
             table.add_column(column, justify="left" if column == "input" else "right")
         for step in growth:
             table.add_row(step["input"], f"{step['from_scale']}x -> {step['to_scale']}x",
-                          _ratio(step["time_ratio"]), _ratio(step["peak_rss_ratio"]))
+                          "[red]failed[/]" if step["failed"] else _ratio(step["time_ratio"]),
+                          _ratio(step["peak_rss_ratio"]))
         console.print(table)
     if scan is not None:
         console.print(scan_table(scan))

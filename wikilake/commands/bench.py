@@ -51,7 +51,10 @@ def _run(args) -> int:
         config.jobs = jobs_source.at_revision(args.jobs_rev, config.cache_root)
     if args.results_dir:
         config.results_dir = args.results_dir
-    Bench(config).run()
+    bench = Bench(config)
+    _, path = bench.run()
+    if bench.failed_runs:
+        raise WikilakeError(f"{len(bench.failed_runs)} run(s) failed (see the table and {path})")
     return 0
 
 
