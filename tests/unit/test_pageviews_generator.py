@@ -33,8 +33,8 @@ def test_each_hour_has_one_well_formed_line_per_page(day_files):
         fields = [line.split(" ") for line in lines]
         assert all(len(f) == 4 and f[0] and f[1] and f[2].isdigit() and f[3] == "0" for f in fields)
         assert len({(f[0], f[1]) for f in fields}) == len(lines)
-        codes = [f[0] for f in fields]
-        assert codes == sorted(codes), "files are grouped by domain code in sorted order"
+        keys = [(f[0], f[1]) for f in fields]
+        assert keys == sorted(keys), "lines are sorted by domain code, then title"
 
 
 def test_popular_pages_recur_and_the_tail_is_mostly_seen_once(day_files):

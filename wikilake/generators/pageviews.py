@@ -101,7 +101,6 @@ class Universe:
     """The pages a day is drawn from. Recurring pages are indexed by popularity rank (0 = top)."""
 
     prefixes: np.ndarray  # object array of "domain_code page_title " strings, by rank
-    code_ranks: np.ndarray  # position of each page's domain code in sorted order (file order)
     base_views: np.ndarray  # float64 expected views an hour at the daily mean, by rank
     presence_keys: np.ndarray  # float64 weights for drawing the recurring pages of an hour
     vocabularies: dict[str, np.ndarray]  # title kind -> words (for the virtual tail)
@@ -144,8 +143,6 @@ def _title_kind(domain_code: str) -> str:
 
 _CODES = np.array([code for code, _ in DOMAIN_MIX], dtype=object)
 _CODE_CUMULATIVE_SHARES = np.cumsum([w for _, w in DOMAIN_MIX]) / sum(w for _, w in DOMAIN_MIX)
-_CODE_RANK = {code: i for i, code in enumerate(sorted(_CODES))}
-_CODE_RANKS = np.array([_CODE_RANK[code] for code in _CODES])
 _KINDS = tuple(sorted({_title_kind(code) for code in _CODES}))
 _KIND_OF_CODE = np.array([_KINDS.index(_title_kind(code)) for code in _CODES])
 
@@ -256,7 +253,6 @@ def build_universe(lines_per_hour: int, seed: int) -> Universe:
     views_exponent = math.log(TOP_VIEWS / LAST_RECURRING_VIEWS) / math.log(size + 1)
     return Universe(
         prefixes=codes + " " + titles + " ",
-        code_ranks=np.array([_CODE_RANK[c] for c in codes.tolist()]),
         base_views=TOP_VIEWS * rank ** -views_exponent,
         presence_keys=rank ** -PRESENCE_EXPONENT,
         vocabularies=vocabularies,
@@ -270,18 +266,18 @@ def _daily_cycle(hour: int) -> float:
 
 
 def _recurring_lines(universe: Universe, count: int, hour: int, rng: np.random.Generator):
-    """(prefixes, views, code ranks) of ``count`` recurring pages drawn by popularity."""
+    """(prefixes, views) of ``count`` recurring pages drawn by popularity."""
     # Weighted sampling without replacement (Efraimidis-Spirakis): the smallest Exp(1)/weight.
     keys = rng.exponential(size=len(universe)) / universe.presence_keys
     chosen = np.argpartition(keys, count - 1)[:count] if count < len(universe) else \
         np.arange(len(universe))
     noise = rng.lognormal(0.0, VIEWS_NOISE_SIGMA, len(chosen))
     views = np.maximum(1, np.rint(universe.base_views[chosen] * _daily_cycle(hour) * noise))
-    return universe.prefixes[chosen], views.astype(np.int64), universe.code_ranks[chosen]
+    return universe.prefixes[chosen], views.astype(np.int64)
 
 
 def _tail_lines(universe: Universe, count: int, rng: np.random.Generator):
-    """(prefixes, views, code ranks) of ``count`` distinct virtual tail pages (1-2 views each)."""
+    """(prefixes, views) of ``count`` distinct virtual tail pages (1-2 views each)."""
     ids = _distinct_indexes(count, universe.tail_space, rng)
     # Fibonacci hashing: a page id maps to the same domain code in every hour.
     spread = (ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(11)
@@ -289,7 +285,7 @@ def _tail_lines(universe: Universe, count: int, rng: np.random.Generator):
     titles = _titles_by_kind(code_index, lambda kind, mask: _tail_titles(
         kind, universe.vocabularies[kind], ids[mask], rng))
     views = 1 + (rng.random(count) < 0.15).astype(np.int64)
-    return _CODES[code_index] + " " + titles + " ", views, _CODE_RANKS[code_index]
+    return _CODES[code_index] + " " + titles + " ", views
 
 
 def _malformed_lines(universe: Universe, count: int, rng: np.random.Generator) -> list[str]:
@@ -320,9 +316,11 @@ def hour_lines(
     rng = np.random.default_rng([seed, day.toordinal(), hour])
     tail = int(lines_per_hour * TAIL_SHARE)
     recurring = _recurring_lines(universe, lines_per_hour - tail, hour, rng)
-    prefixes, views, code_ranks = (np.concatenate(parts) for parts in
-                                   zip(recurring, _tail_lines(universe, tail, rng)))
-    order = np.argsort(code_ranks, kind="stable")
+    prefixes, views = (np.concatenate(parts) for parts in
+                       zip(recurring, _tail_lines(universe, tail, rng)))
+    # "code title " strings sort as (code, title): the space sorts before any code or title
+    # character. Sorted titles share prefixes, which gzip compresses as it does the real dumps.
+    order = np.argsort(prefixes, kind="stable")
     lines = [f"{prefix}{v} 0\n" for prefix, v in
              zip(prefixes[order].tolist(), views[order].tolist())]
     if malformed_rate > 0:
