@@ -69,17 +69,19 @@ FIELDS: tuple[tuple[str, str, T.DataType], ...] = (
 EDITS_COLUMNS = tuple(column for _, column, _ in FIELDS)
 STRING_FIELDS = tuple(name for name, _, kind in FIELDS if isinstance(kind, T.StringType))
 
-_TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIELDS])
+# A field of the wrong JSON type fails the typed parse: Spark then keeps the line in this column
+# (and, with partial results, the other fields), so only those lines need the slower diagnosis.
+CORRUPT_RECORD = "_corrupt_record"
+_TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIELDS]
+                             + [T.StructField(CORRUPT_RECORD, T.StringType())])
 # Parsed as {"v": <line>}: the wrapper parses only if the whole line is one JSON value, so text
 # after the object (or a truncated object) is caught; v is a map only if that value is an object.
 _TEXT_SCHEMA = T.StructType([T.StructField("v", T.MapType(T.StringType(), T.StringType()))])
-
-
-# The keys whose value is a JSON string: "key" then ":" then an opening quote. Spark's JSON reader
-# turns any token into text for a StringType field (12 -> "12"), so a string field's JSON type is
-# read from the raw line. Inside a JSON string every quote is escaped, so this cannot match within
-# a value; a key spelled with \\u escapes is not recognised (it would be reported as wrong type).
-_STRING_VALUED_KEY = r'"(\w+)"\s*:\s*"'
+# Spark's JSON reader turns any token into text for a StringType field (12 -> "12", {} -> "{}"),
+# so a string field whose text could be another JSON type's is checked on the raw line: text that
+# starts like a number, object or array, or is a boolean (first characters compared, no regex).
+_NON_STRING_STARTS = ("-", "{", "[", *"0123456789")
+_BOOLEANS = ("true", "false")
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -108,26 +110,41 @@ def _is_json_value(line: Column) -> Column:
     return F.from_json(_wrapped(line), "v STRING").v.isNotNull() | (F.trim(line) == "null")
 
 
+def _is_json_string(line: Column, name: str, text: Column) -> Column:
+    """Whether string field ``name``, whose parsed text is ``text``, holds a JSON string. Only text
+    that could be a number, boolean, object or array is looked up on the line: a JSON string there
+    is ``"name"`` then ``:`` then an opening quote (inside a JSON string every quote is escaped,
+    so this cannot match within a value; a key spelled with \\u escapes is not recognised)."""
+    could_be_other_type = F.substring(text, 1, 1).isin(*_NON_STRING_STARTS) | text.isin(*_BOOLEANS)
+    return (~could_be_other_type | line.contains(f'"{name}":"')
+            | line.rlike(f'"{name}"\\s*:\\s*"'))
+
+
 def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     """Raw lines (``value``) -> one row per non-blank line: the typed event columns and ``reason``
     (null for a valid event). ``line`` and ``source_file`` are kept for rejected rows only.
 
-    Each parse is its own column, computed once per line (Spark keeps a costly expression that is
-    used several times in its own projection rather than inlining it). A typed field of the wrong
-    JSON type is null in ``_typed`` but present in ``_text``; a string field's type is checked on
-    the raw line.
+    Every line is parsed once, typed. Only a line the typed parse could not take whole (invalid
+    JSON, not an object, a field of the wrong type, text after the object) is parsed again, as a
+    map of texts, to tell which. A line that holds an object followed by more text ending in "}"
+    (two objects on one line) is read as its first object. Each parse is its own column, computed once per line (Spark keeps a costly expression
+    used several times in its own projection rather than inlining it).
     """
     line = F.col("value")
-    text, typed, string_keys = F.col("_text"), F.col("_typed"), F.col("_string_keys")
-    wrong_type = [(text[name].isNotNull() & (~F.array_contains(string_keys, name)
-                                             if name in STRING_FIELDS else typed[name].isNull()),
-                   WRONG_TYPE + name)
-                  for name, _, _ in FIELDS]
-    missing = [(F.coalesce(F.trim(text[name]), F.lit("")) == "", MISSING + name)
+    text, typed = F.col("_text"), F.col("_typed")
+    # The typed parse stops after the first value: text after the object needs the full check.
+    suspect = (typed.isNull() | typed[CORRUPT_RECORD].isNotNull()
+               | ~F.rtrim(line).endswith("}"))
+    wrong_type = [
+        (typed[name].isNotNull() & ~_is_json_string(line, name, typed[name])
+         if name in STRING_FIELDS else text[name].isNotNull() & typed[name].isNull(),
+         WRONG_TYPE + name)
+        for name, _, _ in FIELDS]
+    missing = [(F.coalesce(F.trim(typed[name]), F.lit("")) == "", MISSING + name)
                for name in REQUIRED_FIELDS]
     reason = _first_reason([
-        (text.isNull() & ~_is_json_value(line), F.lit(INVALID_JSON)),
-        (text.isNull(), F.lit(NOT_AN_OBJECT)),
+        (text.isNull() & F.col("_suspect") & ~_is_json_value(line), F.lit(INVALID_JSON)),
+        (text.isNull() & F.col("_suspect"), F.lit(NOT_AN_OBJECT)),
         *wrong_type,
         *missing,
         (F.col("_event_time").isNull(), F.lit(UNPARSABLE_TIME)),
@@ -135,9 +152,10 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     rejected = F.col("reason").isNotNull()
     return (
         lines.where(extract.non_blank(line))
-        .withColumn("_text", F.from_json(_wrapped(line), _TEXT_SCHEMA).v)
         .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
-        .withColumn("_string_keys", F.regexp_extract_all(line, F.lit(_STRING_VALUED_KEY), 1))
+        .withColumn("_suspect", suspect)
+        .withColumn("_text", F.when(F.col("_suspect"),
+                                    F.from_json(_wrapped(line), _TEXT_SCHEMA).v))
         .withColumn("_event_time", F.try_to_timestamp(typed["time"], F.lit(TIME_PATTERN)))
         .withColumn("reason", reason)
         .select(
@@ -192,7 +210,8 @@ def run(spark: SparkSession, args: argparse.Namespace,
         counts = extract.count_by_reason(classified)
         events = edits_table(classified)
         outside_dt = events.where(F.to_date("event_time") != F.lit(dt)).count()
-        files = outputs.files_for(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE)
+        files = outputs.files_for_cores(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE,
+                                        spark.sparkContext.defaultParallelism)
         tables = {
             TABLE_EDITS: (events, files),
             TABLE_FILTERED: (filtered_table(events, args.country), 1),
