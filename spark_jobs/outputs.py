@@ -12,6 +12,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 REJECTED_COLUMNS = ("reason", "source_file", "line")
+# Smaller files than this would cost Athena more in per-file overhead than parallel writing saves.
+MIN_INPUT_BYTES_PER_FILE = 16 * 1024 * 1024
 
 
 def write_partition(
@@ -20,11 +22,16 @@ def write_partition(
     *,
     sort_by: Sequence[Column | str],
     files: int | None = None,
+    row_group_bytes: int | None = None,
 ) -> None:
     """Write ``df`` as Parquet, each file sorted by ``sort_by`` (so Athena can skip row groups by
-    their min/max statistics): one file per partition of ``df``, or ``files`` files (coalesced)."""
+    their min/max statistics): one file per partition of ``df``, or ``files`` files (coalesced);
+    row groups of about ``row_group_bytes`` (default: parquet-mr's 128 MB)."""
     partitioned = df if files is None else df.coalesce(files)
-    partitioned.sortWithinPartitions(*sort_by).write.mode("overwrite").parquet(path)
+    writer = partitioned.sortWithinPartitions(*sort_by).write.mode("overwrite")
+    if row_group_bytes is not None:
+        writer = writer.option("parquet.block.size", row_group_bytes)
+    writer.parquet(path)
 
 
 def write_rejected(classified: DataFrame, path: str) -> None:
@@ -42,3 +49,10 @@ def rows_in(spark: SparkSession, path: str) -> int:
 def files_for(input_bytes: int, bytes_per_file: int) -> int:
     """How many output files: one per ``bytes_per_file`` of input, at least 1, at most 200."""
     return max(1, min(200, -(-input_bytes // bytes_per_file)))
+
+
+def files_for_cores(input_bytes: int, bytes_per_file: int, parallelism: int) -> int:
+    """One file per ``bytes_per_file`` of input, or more (up to ``parallelism``, so the sort and
+    the Parquet encoding use every core) while each still gets MIN_INPUT_BYTES_PER_FILE."""
+    by_size = files_for(input_bytes, bytes_per_file)
+    return max(by_size, min(parallelism, files_for(input_bytes, MIN_INPUT_BYTES_PER_FILE)))

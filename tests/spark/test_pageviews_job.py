@@ -125,7 +125,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
 
 def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path, monkeypatch,
                                                                 pageviews_run, reference):
-    monkeypatch.setattr(pageviews, "BYTES_PER_OUTPUT_FILE", 4_000)  # a few files for a tiny day
+    monkeypatch.setattr(pageviews, "SLICE_BYTES", 4_000)  # a few slices (files) for a tiny day
     lake = tmp_path / "lake"
     pageviews.run(spark, pageviews.parse_args(
         ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs),
