@@ -18,4 +18,4 @@ CREATE EXTERNAL TABLE IF NOT EXISTS edits_by_channel (
 PARTITIONED BY (dt string)
 STORED AS PARQUET
 LOCATION 's3://${bucket}/processed/edits_by_channel/'
-TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
+TBLPROPERTIES ('parquet.compression' = 'ZSTD');

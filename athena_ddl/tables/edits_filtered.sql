@@ -27,4 +27,4 @@ CREATE EXTERNAL TABLE IF NOT EXISTS edits_filtered (
 PARTITIONED BY (dt string)
 STORED AS PARQUET
 LOCATION 's3://${bucket}/processed/edits_filtered/'
-TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
+TBLPROPERTIES ('parquet.compression' = 'ZSTD');

@@ -13,4 +13,4 @@ CREATE EXTERNAL TABLE IF NOT EXISTS pageviews_daily (
 PARTITIONED BY (dt string)
 STORED AS PARQUET
 LOCATION 's3://${bucket}/processed/pageviews_daily/'
-TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
+TBLPROPERTIES ('parquet.compression' = 'ZSTD');

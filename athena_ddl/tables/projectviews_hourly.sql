@@ -12,4 +12,4 @@ CREATE EXTERNAL TABLE IF NOT EXISTS projectviews_hourly (
 PARTITIONED BY (dt string)
 STORED AS PARQUET
 LOCATION 's3://${bucket}/processed/projectviews_hourly/'
-TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
+TBLPROPERTIES ('parquet.compression' = 'ZSTD');

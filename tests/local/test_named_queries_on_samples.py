@@ -95,7 +95,7 @@ def test_mobile_share(sample_lake, lines, top_n):
 
 
 def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
-    # Spark's own Parquet (INT96 timestamps, int vs bigint, snappy) read through the DDL's lens.
+    # Spark's own Parquet (INT96 timestamps, int vs bigint, zstd) read through the DDL's lens.
     with LocalEngine(sample_lake) as engine:
         for name, table in engine.tables.items():
             expected = [(c.name, EXPECTED_DUCKDB_TYPES[c.type]) for c in table.columns + table.partition_keys]

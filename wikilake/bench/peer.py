@@ -1,7 +1,7 @@
 """The DuckDB peer: the job's output tables computed by DuckDB from the same raw files.
 
 What a single-machine user would write instead of Spark: one SQL pass over the gzip input into a
-typed staging table (``peer_sql/<staging>.sql``), then one ``COPY ... TO`` Snappy Parquet per
+typed staging table (``peer_sql/<staging>.sql``), then one ``COPY ... TO`` zstd Parquet per
 output table (``peer_sql/<table>.sql``), under the same lake layout as the job writes. Run as its
 own process (``python -m wikilake.bench.peer``) so the harness measures its memory alone; prints
 the rows written per table as JSON.
@@ -22,7 +22,7 @@ PEER_SQL_DIR = Path(__file__).parent / "peer_sql"
 STAGING = {"edits": "edits_events", "pageviews": "pageview_lines"}
 # SQL run before the staging table: the macros it uses.
 PRELUDE = {"edits": (), "pageviews": ("domain_site",)}
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION snappy"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 # DuckDB would take 80% of the RAM; on a shared machine that is everyone's memory. 8 GB is about
 # what it uses on pageviews-day 1x, twice the Spark driver's heap; beyond it DuckDB spills to disk.
 DEFAULT_MEMORY_LIMIT = "8GB"
