@@ -33,9 +33,12 @@ def non_blank(line: Column) -> Column:
     return starts_visible | line.rlike(r"\S")
 
 
-def keep(classified: DataFrame) -> DataFrame:
+def keep(classified: DataFrame, *, compressed: bool = True) -> DataFrame:
     """Counts, every table and rejected/ are computed from the classified lines: parse them once
-    and keep them (memory, spilling to disk), instead of re-reading the input for each output."""
+    and keep them (memory, spilling to disk), instead of re-reading the input for each output.
+    ``compressed``: encode the cached columns (smaller, but costs CPU time to build)."""
+    classified.sparkSession.conf.set("spark.sql.inMemoryColumnarStorage.compressed",
+                                     str(compressed).lower())
     return classified.persist(StorageLevel.MEMORY_AND_DISK)
 
 

@@ -22,9 +22,10 @@ VCPUS_PER_NODE = 4
 # before budgeting): EC2 m5.xlarge Linux $0.192, Amazon EMR fee for m5.xlarge $0.048.
 EC2_USD_PER_HOUR = 0.192
 EMR_USD_PER_HOUR = 0.048
-# Share of the job's work in the scan stage (decompress + parse), which runs as one task per hourly
-# file; measured from Spark event logs of the pageviews job on pageviews-day (~40% of task time).
-SCAN_SHARE = 0.4
+# Share of the job's work in the scan stage (decompress + parse + cache), which runs as one task
+# per hourly file: 88 of 176 task-seconds in the Spark event log of the pageviews job on
+# pageviews-day 1x (local[2], 2026-11-26).
+SCAN_SHARE = 0.5
 # Assumed share of a node's vCPUs doing task work (YARN, the node manager, S3 I/O and the
 # shuffle take the rest) and fixed times per run.
 TASK_EFFICIENCY = 0.75
