@@ -88,6 +88,8 @@ def test_the_results_are_printed_and_written(bench_run):
     for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency",
                     "EMR sizing"):
         assert heading in printed
+    picture = path.with_suffix(".png")
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
 
 
 def test_disagreeing_row_counts_stop_the_bench(tmp_path):

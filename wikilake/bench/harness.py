@@ -21,7 +21,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 
 from spark_jobs.lake_layout import DATASET_TABLES, manifest_path, table_partition_dir
 from wikilake import PROJECT_ROOT
-from wikilake.bench import jobs_source, machine, report, scan, sizing
+from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
 from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
@@ -321,7 +321,8 @@ class Bench:
         document, rows, growth, results, cluster = self.results(machine_info, started)
         report.print_report(self.console, rows, growth, self.scan_result, results, cluster)
         path = report.write_json(self.config.results_dir / f"{document['date']}.json", document)
-        self.console.print(f"results written to {path}")
+        picture = chart.write_chart(document, path.with_suffix(".png"))
+        self.console.print(f"results written to {path}, chart to {picture}")
         return document, path
 
     @property

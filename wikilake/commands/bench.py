@@ -64,7 +64,7 @@ def register(subparsers) -> None:
         description="Generate (or reuse) the benchmark inputs, time our Spark jobs through "
                     "spark-submit local[2], the DuckDB peer and zcat on each, at 1x/2x/4x, "
                     "report Athena scan efficiency, print one table and write "
-                    "bench/results/<date>.json.")
+                    "bench/results/<date>.json and a chart of it, <date>.png.")
     parser.add_argument("--dataset", action="append", choices=DATASETS,
                         help="only this dataset (repeatable; default: both)")
     parser.add_argument("--scales", type=_scales, default=(1, 2, 4), metavar="LIST",
