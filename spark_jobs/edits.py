@@ -127,8 +127,9 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     Every line is parsed once, typed. Only a line the typed parse could not take whole (invalid
     JSON, not an object, a field of the wrong type, text after the object) is parsed again, as a
     map of texts, to tell which. A line that holds an object followed by more text ending in "}"
-    (two objects on one line) is read as its first object. Each parse is its own column, computed once per line (Spark keeps a costly expression
-    used several times in its own projection rather than inlining it).
+    (two objects on one line) is read as its first object. Each parse is its own column, computed
+    once per line (Spark keeps a costly expression used several times in its own projection rather
+    than inlining it).
     """
     line = F.col("value")
     text, typed = F.col("_text"), F.col("_typed")
