@@ -45,7 +45,7 @@ ROW_GROUP_BYTES = 4 * 1024 * 1024
 # The day is aggregated and written in slices of ~16 MB of gzipped input (~1.7M lines, ~7 MB of
 # Parquet), each a narrow range of projects: small enough to aggregate and sort in memory (slices
 # of 128 MB spilled 5 GB and took twice as long; writing adjacent slices into one file spilled in
-# the sort), and many enough to keep every core busy. A real day (~1.3 GB) is ~80 files.
+# the sort). A real day (~1.3 GB) is ~80 slices, one file each: work for every core of a cluster.
 SLICE_BYTES = 16 * 1024 * 1024
 WRONG_FIELD_COUNT = "wrong field count"
 EMPTY_DOMAIN_CODE = "empty domain code"
@@ -181,8 +181,7 @@ def run(spark: SparkSession, args: argparse.Namespace,
 
         progress(f"writing {TABLE_DAILY}")
         daily_path = lake_layout.table_partition_dir(root, TABLE_DAILY, dt)
-        slices = outputs.files_for_cores(sum(f.size for f in inputs), SLICE_BYTES,
-                                         spark.sparkContext.defaultParallelism)
+        slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
         outputs.write_partition(
             daily_table(valid, projects, slices), daily_path,
             sort_by=("project", "access_site", F.desc("views"), "domain_code", "page_title"),
