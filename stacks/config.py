@@ -16,9 +16,10 @@ from datetime import date
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, supported_labels
-from wikilake import contract
-from wikilake.errors import WikilakeError
-from wikilake.steps import parse_date, parse_step_spec
+from wikilake_core import contract
+from wikilake_core.errors import WikilakeError
+from wikilake_core.dates import parse_date
+from wikilake_core.submit import parse_step_spec
 
 STAGES = ("dev", "prod")
 

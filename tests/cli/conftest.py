@@ -19,8 +19,8 @@ from moto.server import ThreadedMotoServer
 from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
 from wikilake.cli import main
-from wikilake.contract import Outputs, job_entrypoint_output, stack_names
-from spark_jobs.lake_layout import DATASETS
+from wikilake_core.contract import Outputs, job_entrypoint_output, stack_names
+from wikilake_core.datasets import DATASETS
 
 REGION = "us-east-1"
 BUCKET = "wikilake-dev-data-123456789012"

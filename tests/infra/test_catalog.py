@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from wikilake import DDL_DIR
+from wikilake_core.paths import DDL_DIR
 
 TABLE_FILES = sorted((DDL_DIR / "tables").glob("*.sql"))
 QUERY_FILES = sorted((DDL_DIR / "queries").glob("*.sql"))

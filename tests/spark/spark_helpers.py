@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from wikilake import SAMPLES_DIR
+from wikilake_core.paths import SAMPLES_DIR
 from wikilake.generators import pageviews as generator
 
 EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from stacks.config import KEYS, ConfigError, WikilakeConfig
-from wikilake import PROJECT_ROOT
+from wikilake_core.paths import PROJECT_ROOT
 
 CDK_CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wikilake import SPARK_JOBS_DIR
+from wikilake_core.paths import SPARK_JOBS_DIR
 from wikilake.bench.inputs import CachedInput
 
 LOCAL_MASTER = "local[2]"

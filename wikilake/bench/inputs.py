@@ -25,7 +25,7 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Callable, Protocol
 
-from wikilake import SAMPLES_DIR
+from wikilake_core.paths import SAMPLES_DIR
 
 EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
 EDITS_DATE = "2015-09-12"

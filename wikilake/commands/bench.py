@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 DATASETS = ("edits", "pageviews")
 

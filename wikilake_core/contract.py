@@ -27,7 +27,9 @@ class Outputs:
     DDL_URL = "AthenaDdlUrl"
     DATABASE = "GlueDatabaseName"
     WORKGROUP = "AthenaWorkgroupName"
-    CLUSTER_ID = "EmrClusterId"
+    STATE_MACHINE_ARN = "PipelineStateMachineArn"
+    ALERTS_TOPIC_ARN = "PipelineAlertsTopicArn"
+    CLUSTER_ID = "EmrClusterId"  # the interactive cluster (interactive_cluster=true) only
     PRIMARY_DNS = "EmrPrimaryDns"
     KEY_PAIR_NAME = "KeyPairName"
     KEY_PAIR_SSM_PARAMETER = "KeyPairPrivateKeySsmParameter"
