@@ -47,3 +47,8 @@ SSH_USER = "hadoop"
 TAG_PROJECT = "Project"
 TAG_STAGE = "Stage"
 TAG_COST_CENTER = "CostCenter"
+
+# Tags on each run's transient cluster: how `wikilake ssh --run`, `runs` and alerts find it.
+TAG_RUN_DATASET = "wikilake:dataset"
+TAG_RUN_DT = "wikilake:dt"
+TAG_RUN_EXECUTION = "wikilake:execution"
