@@ -1,6 +1,6 @@
 """The app's configuration: CDK context parsed and validated once into a frozen dataclass.
 
-Defaults live in cdk.json (one place, documented in the README); `-c key=value` overrides them.
+Defaults live in cdk.json (one place, documented in docs/configuration.md); `-c key=value` overrides them.
 Values from `-c` arrive as strings, values from cdk.json may be typed: both are accepted. Every
 problem raises ConfigError with one line naming the key and the fix, before any construct exists.
 Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
@@ -110,7 +110,7 @@ class WikilakeConfig:
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
         if stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see README, security) and pass "
+                              "upload a PEM certificate zip (see docs/security-model.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
         return cls(
             stage=stage,
@@ -250,7 +250,7 @@ def _refuse_unknown_keys(context: Mapping[str, Any]) -> None:
     for key in context:
         if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
-            fix = f"did you mean {close[0]}?" if close else "see README, configuration, for the keys"
+            fix = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the keys"
             raise ConfigError(key, None, "unknown context key", fix)
 
 

@@ -178,7 +178,7 @@ class ProcessingStack(Stack):
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=config.budget_monthly_usd, unit="USD"),
-                # Needs the Project tag activated as a cost allocation tag (README, deploy).
+                # Needs the Project tag activated as a cost allocation tag (docs/configuration.md, deploy).
                 cost_filters={"TagKeyValue": [f"user:{contract.TAG_PROJECT}${contract.APP_NAME}"]},
             ),
             notifications_with_subscribers=[

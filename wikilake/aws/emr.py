@@ -35,7 +35,7 @@ def require_active(cluster: dict, consequence: str) -> None:
                             f"{f' ({reason})' if reason else ''}: {consequence}")
 
 
-RECREATE_HINT = "recreate it by redeploying the processing stack (README: Operating on AWS)"
+RECREATE_HINT = "recreate it by redeploying the processing stack (docs/operating-aws.md)"
 
 
 def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[str, ...] = ()) -> dict:
