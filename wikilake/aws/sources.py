@@ -31,8 +31,6 @@ from wikilake.errors import WikilakeError
 
 CHUNK_BYTES = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Wikimedia asks clients to identify themselves (https://meta.wikimedia.org/wiki/User-Agent_policy).
-USER_AGENT = "wikilake/0.1 (Wikipedia dumps data-lake ingest; python-urllib3)"
 
 
 class Upload(Protocol):
@@ -94,20 +92,28 @@ def file_md5(path: Path) -> str:
 
 
 class HttpClient:
-    """One connection pool for every download of a run: at most ``max_connections`` at once."""
+    """One connection pool for every download of a run: at most ``max_connections`` at once.
 
-    def __init__(self, policy: RetryPolicy, max_connections: int):
+    ``user_agent`` (see wikilake.user_agent) goes on every request it makes.
+    """
+
+    def __init__(self, policy: RetryPolicy, max_connections: int, user_agent: str):
         self.policy = policy
+        self.user_agent = user_agent
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=max_connections, block=True,
             retries=policy.new_retry(), timeout=policy.timeout(),
-            headers={"User-Agent": USER_AGENT},
         )
+
+    def headers(self, extra: dict[str, str]) -> dict[str, str]:
+        # Passed on each request: urllib3 replaces the pool's default headers with a request's
+        # own headers instead of merging them, so a Range request would lose the User-Agent.
+        return {"User-Agent": self.user_agent, **extra}
 
     def get_text(self, url: str) -> str:
         """A small text document (e.g. md5sums.txt), with the same retries as the downloads."""
         try:
-            response = self.pool.request("GET", url)
+            response = self.pool.request("GET", url, headers=self.headers({}))
         except MaxRetryError as err:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
@@ -184,7 +190,8 @@ class HttpSource:
         offset = transfer.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         response = self.client.pool.request(
-            "GET", self.url, headers=headers, preload_content=False, retries=transfer.retry)
+            "GET", self.url, headers=self.client.headers(headers), preload_content=False,
+            retries=transfer.retry)
         transfer.retry = response.retries or transfer.retry  # counts the 5xx urllib3 retried
         try:
             if response.status == 404:
