@@ -19,6 +19,7 @@ from stacks.release_labels import RELEASES, EmrRelease, supported_labels
 from wikilake import contract
 from wikilake.errors import WikilakeError
 from wikilake.steps import parse_date, parse_step_spec
+from wikilake.user_agent import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
 
@@ -27,7 +28,7 @@ KEYS = (
     "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
-    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "projection_start_date", "steps", "budget_monthly_usd", "budget_email", "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -87,6 +88,9 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
+    # policy wants a way to reach whoever runs the pipeline.
+    contact: str | None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -136,6 +140,7 @@ class WikilakeConfig:
             steps=_steps(read.items("steps")),
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
 
     @property
