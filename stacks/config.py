@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -232,7 +233,7 @@ class _Reader:
             number = float(str(value).strip())
         except ValueError:
             raise ConfigError(key, value, "not a number", f"use a number >= {minimum:g}, e.g. -c {key}=25") from None
-        if not number >= minimum or number == float("inf"):
+        if not minimum <= number < math.inf:  # also false for nan
             raise ConfigError(key, value, "out of range", f"use a number >= {minimum:g}")
         return number
 

@@ -43,8 +43,8 @@ def user_agent(contact: str | None) -> str:
 
 def needs_contact(url: str) -> bool:
     """True for a Wikimedia site (the public dumps site), whose policy requires contact information."""
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == domain or host.endswith(f".{domain}") for domain in WIKIMEDIA_DOMAINS)
+    host = f".{urlsplit(url).hostname}"  # lower case already; ".None" without a host
+    return any(host.endswith(f".{domain}") for domain in WIKIMEDIA_DOMAINS)
 
 
 def require_contact(urls: list[str], contact: str | None) -> None:

@@ -12,7 +12,8 @@ import urllib3
 
 from dumps_server import DumpsServer
 from wikilake import __version__
-from wikilake.aws.sources import FetchError, FileSource, HttpClient, HttpSource, RetryPolicy
+from wikilake.aws.sources import (CHUNK_BYTES, FetchError, FileSource, HttpClient, HttpSource,
+                                  RetryPolicy)
 
 FOLDER = "2024/2024-03"
 NAME = "pageviews-20240315-000000.gz"
@@ -40,6 +41,7 @@ class Progress:
     def __init__(self):
         self.sizes: list[int | None] = []
         self.done = 0
+        self.largest = 0  # the largest single advance
         self.restarts = 0
 
     def size_known(self, size: int | None) -> None:
@@ -47,6 +49,7 @@ class Progress:
 
     def advance(self, count: int) -> None:
         self.done += count
+        self.largest = max(self.largest, count)
 
     def restart(self) -> None:
         self.done = 0
@@ -305,6 +308,17 @@ def test_a_local_file(tmp_path):
     with pytest.raises(FetchError) as caught:
         source.fetch(Upload(), "0" * 32, Progress())
     assert str(caught.value) == f"{NAME}: checksum mismatch: got md5 {MD5}, expected {'0' * 32}"
+
+
+def test_a_local_file_streams_in_chunks(tmp_path):
+    """One chunk in memory at a time, whatever the file's size."""
+    path = tmp_path / "big.gz"
+    path.write_bytes(BODY * 25)  # 2.5 MiB
+    progress = Progress()
+
+    result = FileSource(path).fetch(Upload(), None, progress)
+
+    assert result.size == len(BODY) * 25 and progress.largest == CHUNK_BYTES
 
 
 def test_a_missing_local_file(tmp_path):

@@ -126,18 +126,13 @@ class HttpClient:
 
 
 class _Transfer:
-    """State of one file's download across attempts."""
+    """The bytes of one file received so far: hashed, uploaded, counted."""
 
-    def __init__(self, retry: Retry, upload: Upload, progress: Progress):
-        self.retry = retry
+    def __init__(self, upload: Upload, progress: Progress):
         self.upload = upload
         self.progress = progress
         self.digest = hashlib.md5()
         self.received = 0
-
-    @property
-    def attempts(self) -> int:
-        return len(self.retry.history) + 1
 
     def take(self, chunk: bytes) -> None:
         self.digest.update(chunk)
@@ -152,6 +147,18 @@ class _Transfer:
         self.progress.restart()
 
 
+class _HttpTransfer(_Transfer):
+    """... and the retry budget across attempts (urllib3's Retry, which also counts its own)."""
+
+    def __init__(self, retry: Retry, upload: Upload, progress: Progress):
+        super().__init__(upload, progress)
+        self.retry = retry
+
+    @property
+    def attempts(self) -> int:
+        return len(self.retry.history) + 1
+
+
 class HttpSource:
     """One file on an HTTP(S) server."""
 
@@ -164,7 +171,7 @@ class HttpSource:
         return None  # unknown until downloaded
 
     def fetch(self, upload: Upload, expected_md5: str | None, progress: Progress) -> FetchResult:
-        transfer = _Transfer(self.client.policy.new_retry(), upload, progress)
+        transfer = _HttpTransfer(self.client.policy.new_retry(), upload, progress)
         while True:
             try:
                 self._stream(transfer)
@@ -185,7 +192,7 @@ class HttpSource:
                 raise FetchError(f"{self.name}: gave up after {self.client.policy.retries} retries: "
                                  f"{_reason(err.reason)}") from None
 
-    def _stream(self, transfer: _Transfer) -> None:
+    def _stream(self, transfer: _HttpTransfer) -> None:
         """Read the body from byte ``transfer.received`` on (a Range request when resuming)."""
         offset = transfer.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
@@ -236,7 +243,7 @@ class FileSource:
         return file_md5(self.path)
 
     def fetch(self, upload: Upload, expected_md5: str | None, progress: Progress) -> FetchResult:
-        transfer = _Transfer(Retry(0), upload, progress)
+        transfer = _Transfer(upload, progress)
         progress.size_known(os.path.getsize(self.path))
         with open(self.path, "rb") as handle:
             while chunk := handle.read(CHUNK_BYTES):
