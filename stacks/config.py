@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from wikilake_core import contract
 from wikilake_core.errors import WikilakeError
 from wikilake_core.dates import parse_date
 from wikilake_core.submit import parse_step_spec
+from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
 
@@ -28,7 +30,7 @@ KEYS = (
     "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
-    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "projection_start_date", "steps", "budget_monthly_usd", "budget_email", "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -88,6 +90,9 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
+    # policy wants a way to reach whoever runs the pipeline.
+    contact: str | None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -137,6 +142,7 @@ class WikilakeConfig:
             steps=_steps(read.items("steps")),
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
 
     @property
@@ -228,7 +234,7 @@ class _Reader:
             number = float(str(value).strip())
         except ValueError:
             raise ConfigError(key, value, "not a number", f"use a number >= {minimum:g}, e.g. -c {key}=25") from None
-        if not number >= minimum or number == float("inf"):
+        if not minimum <= number < math.inf:  # also false for nan
             raise ConfigError(key, value, "out of range", f"use a number >= {minimum:g}")
         return number
 
