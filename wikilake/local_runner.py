@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from wikilake.errors import WikilakeError
+from wikilake.jvm_stderr import without_incubator_notice
 from wikilake.steps import check_dataset, parse_date
 
 LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
@@ -40,7 +41,7 @@ def build_session(master: str = "local[*]", shuffle_partitions: int | None = Non
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     cores = os.cpu_count() or 2
-    session = (
+    builder = (
         SparkSession.builder.master(master).appName(app_name)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 2 * cores))
         .config("spark.ui.enabled", "false")
@@ -48,8 +49,9 @@ def build_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.driver.memory", driver_memory())
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}")
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    with without_incubator_notice():  # the JVM starts here, on Spark 4 with that notice
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel(os.environ.get("WIKILAKE_SPARK_LOG_LEVEL", "FATAL"))
     return session
 
