@@ -6,6 +6,8 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK := npx --no-install cdk
+# checkov's own pins conflict with requirements.txt (boto3): it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 CDK_ARGS ?=
 # The Spark lines besides the default one: the Spark versions of stacks/release_labels.RELEASES (a
 # plain module, no aws_cdk import). Each gets its own test venv, .venv-spark-<version>, made from
@@ -15,9 +17,9 @@ EXTRA_SPARK_LINES := $(shell $(PYTHON) -c 'from stacks.release_labels import REL
 	print(*sorted({x.spark_version for x in r.values()} - {r[d].spark_version}))')
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup setup-spark-lines test test-default-line demo synth diff deploy destroy bench lint clean mutation
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff deploy destroy bench lint clean mutation
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +43,12 @@ $(VENV)-spark-%/.installed: requirements/spark-%.txt requirements.txt requiremen
 
 setup-spark-lines: $(EXTRA_SPARK_VENVS:%=%/.installed)
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -55,6 +63,13 @@ test-default-line: setup
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
 	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+# The deploy round trip alone (real CDK CLI against a local moto server, about a minute).
+test-roundtrip: setup
+	$(VENV)/bin/pytest -m roundtrip
+
+# checkov over every synthesized template, dev and prod (skips with reasons in .checkov.yaml).
+checkov: setup
+	$(VENV)/bin/pytest tests/infra/test_checkov.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo

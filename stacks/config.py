@@ -115,7 +115,7 @@ class WikilakeConfig:
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
         if stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see docs/security-model.md) and pass "
+                              "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
         return cls(
             stage=stage,

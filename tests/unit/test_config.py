@@ -125,7 +125,7 @@ BAD_VALUES = [
     ({'tls_certificates_s3_uri': 's3://bucket/certs.tar'},
      "context tls_certificates_s3_uri='s3://bucket/certs.tar': invalid; fix: use s3://<bucket>/<key>.zip (PEM certificates)"),
     ({'stage': 'prod'},
-     'context tls_certificates_s3_uri: stage=prod requires in-transit encryption; fix: upload a PEM certificate zip (see docs/security-model.md) and pass -c tls_certificates_s3_uri=s3://<bucket>/<key>.zip'),
+     'context tls_certificates_s3_uri: stage=prod requires in-transit encryption; fix: upload a PEM certificate zip (see docs/security.md) and pass -c tls_certificates_s3_uri=s3://<bucket>/<key>.zip'),
     ({'athena_bytes_scanned_cutoff_gb': 'lots'},
      "context athena_bytes_scanned_cutoff_gb='lots': not a number; fix: use a number >= 0.01, e.g. -c athena_bytes_scanned_cutoff_gb=25"),
     ({'athena_bytes_scanned_cutoff_gb': 0.001},
