@@ -13,22 +13,22 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from spark_jobs import lake_layout
+from wikilake_core import layout
 from stacks import nag
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 
 EMR_SERVICE_POLICY = "service-role/AmazonEMRServicePolicy_v2"
-READ_PREFIXES = (lake_layout.RAW, lake_layout.PROCESSED, lake_layout.REJECTED, lake_layout.MANIFESTS)
-WRITE_PREFIXES = (lake_layout.PROCESSED, lake_layout.REJECTED, lake_layout.MANIFESTS, lake_layout.EMR_LOGS)
+READ_PREFIXES = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
+WRITE_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS, layout.EMR_LOGS)
 # Why the nodes need every object under each prefix (keys are generated at run time).
 PREFIX_USES = {
-    lake_layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
-    lake_layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
-    lake_layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
-    lake_layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
-    lake_layout.EMR_LOGS: "EMR pushes node, application and step logs here",
+    layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
+    layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
+    layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
+    layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
+    layout.EMR_LOGS: "EMR pushes node, application and step logs here",
 }
 GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition",
                      "glue:GetPartitions", "glue:BatchGetPartition"]

@@ -7,11 +7,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from spark_jobs import lake_layout
+from wikilake_core import layout
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_name_in_stack
-from wikilake.contract import Outputs, job_entrypoint_output
+from wikilake_core.contract import Outputs, job_entrypoint_output
 
 ACCESS_LOG_PREFIX = "s3-access/"
 ATHENA_RESULTS_DAYS = 7
@@ -44,10 +44,10 @@ def _prefix(path: str) -> str:
 
 def data_lifecycle_rules() -> list[s3.LifecycleRule]:
     return [
-        s3.LifecycleRule(id="expire-athena-results", prefix=_prefix(lake_layout.ATHENA_RESULTS),
+        s3.LifecycleRule(id="expire-athena-results", prefix=_prefix(layout.ATHENA_RESULTS),
                          expiration=Duration.days(ATHENA_RESULTS_DAYS)),
-        s3.LifecycleRule(id="expire-logs", prefix=_prefix(lake_layout.LOGS), expiration=Duration.days(LOG_DAYS)),
-        s3.LifecycleRule(id="raw-to-infrequent-access", prefix=_prefix(lake_layout.RAW), transitions=[
+        s3.LifecycleRule(id="expire-logs", prefix=_prefix(layout.LOGS), expiration=Duration.days(LOG_DAYS)),
+        s3.LifecycleRule(id="raw-to-infrequent-access", prefix=_prefix(layout.RAW), transitions=[
             s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
                           transition_after=Duration.days(RAW_TO_INFREQUENT_ACCESS_DAYS)),
         ]),

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from wikilake import PROJECT_ROOT
+from wikilake_core.paths import PROJECT_ROOT
 
 from .conftest import VARIANTS, variant_config
 

@@ -2,8 +2,8 @@
 import pytest
 from aws_cdk.assertions import Match
 
-from spark_jobs.lake_layout import DATASETS
-from wikilake import SPARK_JOBS_DIR
+from wikilake_core.datasets import DATASETS
+from wikilake_core.paths import SPARK_JOBS_DIR
 
 EMR_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
 ACCOUNT_REGION = [{"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]

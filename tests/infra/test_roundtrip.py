@@ -43,8 +43,8 @@ import time
 
 import pytest
 
-from wikilake import PROJECT_ROOT
-from wikilake.contract import Outputs
+from wikilake_core.paths import PROJECT_ROOT
+from wikilake_core.contract import Outputs
 
 from .conftest import variant_config
 
