@@ -39,7 +39,7 @@ def test_partitions_are_the_dt_folders_present(deployed, clients, lake):
 
 
 def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, clients, aws_options, lake):
-    assert wikilake("run", "edits", "--date", "2015-09-12", "--no-wait", *aws_options)[0] == 0
+    assert wikilake("run", "edits", "--date", "2015-09-12", "--cluster", "interactive", "--no-wait", *aws_options)[0] == 0
 
     code, out, err = wikilake("status", *aws_options)
 
