@@ -156,3 +156,19 @@ def dts_with_manifest(s3, bucket: str, dataset: str, dts: list[str]) -> set[str]
                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
                for obj in page.get("Contents", [])}
     return {dt for dt in dts if layout.manifest_path(root, dataset, dt) in present}
+
+
+def cluster_hours(emr, execution_arns: set[str], created_after: datetime) -> dict[str, float]:
+    """{execution ARN: NormalizedInstanceHours} of the run clusters (tagged with their execution)
+    created since ``created_after``: the cost of runs that ended without a run record (failed,
+    aborted) or have none yet (running)."""
+    from wikilake_core.contract import TAG_RUN_EXECUTION
+
+    hours = {}
+    for page in emr.get_paginator("list_clusters").paginate(CreatedAfter=created_after):
+        for summary in page["Clusters"]:
+            cluster = emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
+            tags = {tag["Key"]: tag["Value"] for tag in cluster.get("Tags", [])}
+            if tags.get(TAG_RUN_EXECUTION) in execution_arns:
+                hours[tags[TAG_RUN_EXECUTION]] = cluster.get("NormalizedInstanceHours", 0)
+    return hours
