@@ -77,7 +77,9 @@ def moto_server():
 @pytest.fixture
 def endpoint(moto_server):
     """The moto endpoint, emptied before each test."""
-    urllib3.request("POST", f"{moto_server}/moto-api/reset")
+    # Resetting the EC2 backend (default VPCs, AMIs) can take seconds on a busy machine: more than
+    # urllib3's default 3-second read timeout.
+    urllib3.request("POST", f"{moto_server}/moto-api/reset", timeout=60)
     return moto_server
 
 

@@ -140,3 +140,19 @@ def test_ctrl_c_stops_the_executions_it_started_and_starts_no_more(wikilake, pip
 ])
 def test_bad_input_is_refused_in_one_line(wikilake, argv, code, message):
     assert wikilake("backfill", "edits", *argv) == (code, "", message + "\n")
+
+
+def test_on_a_terminal_the_states_are_a_live_table(wikilake, pipeline, built, aws_options, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: treat the captured stderr as a terminal
+    monkeypatch.setenv("COLUMNS", "120")
+    pipeline.deploy()
+
+    code, out, err = wikilake("backfill", "edits", "--from", DTS[0], "--to", DTS[-1], *FAST, *aws_options)
+
+    assert code == 0, err
+    final = err[err.rindex("backfill edits 2015-09-01..2015-09-04"):]  # the table's last drawing
+    rows = {line.split()[1]: line for line in final.splitlines() if line.startswith("│ 2015-")}
+    assert sorted(rows) == DTS
+    assert "SUCCEEDED" in rows["2015-09-01"] and "SUCCEEDED" in rows["2015-09-03"]
+    assert "skipped (manifest present)" in rows["2015-09-02"]
+    assert "2015-09-01 SUCCEEDED" not in err  # no plain lines

@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from aws_stacks import redeploy
 from fake_pipeline import JOB_STATE
 from wikilake_core.contract import Outputs

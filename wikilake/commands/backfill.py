@@ -6,7 +6,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from wikilake.commands.common import add_aws_options, shell_words
+from wikilake.commands.common import add_aws_options, elapsed, positive_int, shell_words
 from wikilake_core.datasets import DATASETS
 from wikilake_core.errors import WikilakeError
 
@@ -38,16 +38,6 @@ QUEUED = "queued"
 DEFAULT_POLL_SECONDS = 10.0
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
-    return value
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "backfill", help="run the pipeline for each date of a range, a few at once",
@@ -57,7 +47,7 @@ def register(subparsers) -> None:
                         help="first date of the range")
     parser.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD",
                         help="last date of the range (included)")
-    parser.add_argument("--max-concurrency", type=_positive, default=2, metavar="N",
+    parser.add_argument("--max-concurrency", type=positive_int, default=2, metavar="N",
                         help="executions running at once (default 2)")
     parser.add_argument("--force", action="store_true",
                         help="also rerun the dates that already have a manifest")
@@ -83,8 +73,6 @@ class Row:
     reason: str = ""
 
     def duration(self) -> str:
-        from wikilake.commands.run import elapsed
-
         if self.seconds is not None:
             return elapsed(self.seconds)
         return elapsed(time.monotonic() - self.started) if self.started is not None else ""
@@ -211,7 +199,6 @@ def _stop_all(sfn, active: dict, changed) -> None:
 
 def _summarize(dataset: str, rows: list[Row], seconds: float) -> int:
     from wikilake.aws import pipeline
-    from wikilake.commands.run import elapsed
 
     counts: dict[str, int] = {}
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from wikilake.commands.common import add_aws_options, shell_words
+from wikilake.commands.common import add_aws_options, elapsed, shell_words
 from wikilake_core.datasets import DATASETS
 from wikilake_core.errors import WikilakeError
 
@@ -79,12 +79,6 @@ def register(subparsers) -> None:
                              "to S3 (default 300)")
     add_aws_options(parser)
     parser.set_defaults(func=_run)
-
-
-def elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _run(args) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from wikilake.commands.common import add_aws_options
+from wikilake.commands.common import add_aws_options, elapsed, positive_int
 from wikilake_core.datasets import DATASETS
 
 DESCRIPTION = """\
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         "runs", help="the pipeline's runs: state, duration, rows, rejects and cost",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=DATASETS, help="only this dataset's runs")
-    parser.add_argument("--last", type=int, default=20, metavar="N",
+    parser.add_argument("--last", type=positive_int, default=20, metavar="N",
                         help="the N most recent runs (default 20)")
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="table for people, csv or json for scripts (default table)")
@@ -50,7 +50,6 @@ def _runs(args) -> int:
 
     from wikilake.aws import pipeline
     from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake.commands.run import elapsed
     from wikilake.output import render
     from wikilake.query_result import QueryResult
     from wikilake_core.contract import Outputs
