@@ -25,6 +25,7 @@ def test_a_succeeded_execution_prints_its_run_record_and_exits_zero(wikilake, pi
     assert json.loads(execution["input"]) == {"dataset": "edits", "dt": DT,
                                               "job_options": ["--country", "France"],
                                               "allow_missing_hours": False}
+    assert f"execution {execution['name']}: RUNNING in {JOB_STATE} (0m00s)" in err.splitlines()  # no tty
     assert out == (f"execution {execution['name']} SUCCEEDED in 0m01s: edits dt={DT}; rows written: "
                    "edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; cost: 24 "
                    "normalized instance hours ~ $1.23 (prices of 2026-11-01)\n")
@@ -105,6 +106,7 @@ def test_following_gives_up_after_the_timeout(wikilake, pipeline, aws_options):
     assert code == 1
     [execution] = pipeline.executions()
     assert err == (f"started execution {execution['name']} of edits dt={DT}\n"
+                   f"execution {execution['name']}: RUNNING in {JOB_STATE} (0m00s)\n"
                    f"wikilake: error: execution {execution['name']} is still RUNNING after 0.002 min; "
                    "it goes on: follow it with `wikilake runs`\n")
 

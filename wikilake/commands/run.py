@@ -97,20 +97,27 @@ def _run(args) -> int:
 
 
 class _ExecutionLine:
-    """The live status line of an execution; rendered by rich on every refresh, so the clock ticks."""
+    """The live status line of an execution; rendered by rich on every refresh, so the clock ticks.
+    Not on a terminal, each change of state is printed as a plain line instead."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, console):
+        self.name, self.console = name, console
         self.status, self.state = "RUNNING", None
         self.started = time.monotonic()
 
     def update(self, execution: dict, state: str | None) -> None:
+        changed = (execution["status"], state) != (self.status, self.state)
         self.status, self.state = execution["status"], state
+        if changed and not self.console.is_terminal and self.status == "RUNNING":
+            self.console.print(self.__rich__(), highlight=False, soft_wrap=True)
 
-    def __rich__(self) -> str:
-        where = f" in [bold]{self.state}[/bold]" if self.state else ""
-        return (f"execution {self.name}: {self.status}{where} "
-                f"({elapsed(time.monotonic() - self.started)})")
+    def __rich__(self):
+        from rich.text import Text
+
+        # Text, not markup: a state's name may hold brackets.
+        return Text.assemble(f"execution {self.name}: {self.status}",
+                             *((" in ", (self.state, "bold")) if self.state else ()),
+                             f" ({elapsed(time.monotonic() - self.started)})")
 
 
 def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
@@ -133,7 +140,7 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
         name = arn.rsplit(":", 1)[-1]
         err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False,
                   soft_wrap=True)
-        line = _ExecutionLine(name)
+        line = _ExecutionLine(name, err)
         try:
             with err.status(line):
                 final = pipeline.follow(sfn, arn, poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
