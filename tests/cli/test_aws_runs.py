@@ -78,6 +78,23 @@ def test_json_lists_runs_newest_first_with_record_and_cost(wikilake, history, aw
     assert all(r["duration"].startswith("0m0") and r["start"].endswith("Z") for r in listed)
 
 
+def test_a_scheduled_run_without_dt_is_the_previous_utc_day_of_its_start(wikilake, pipeline, clients,
+                                                                         aws_options):
+    from datetime import datetime, timedelta, timezone
+
+    arn = pipeline.deploy(seconds=2)
+    payload = {"dataset": "pageviews", "dt": "", "job_options": [], "allow_missing_hours": False}
+    clients.stepfunctions.start_execution(stateMachineArn=arn, name="scheduled-1", input=json.dumps(payload))
+    today = datetime.now(timezone.utc).date()
+
+    code, out, _ = wikilake("runs", "--format", "json", *aws_options)
+
+    assert code == 0
+    [run] = json.loads(out)
+    assert run["start"].startswith(today.isoformat())  # the day did not change under the test
+    assert (run["dataset"], run["dt"], run["state"]) == ("pageviews", str(today - timedelta(days=1)), "RUNNING")
+
+
 def test_dataset_and_last_filter(wikilake, history, aws_options):
     code, out, _ = wikilake("runs", "--dataset", "edits", "--last", "1", "--format", "csv", *aws_options)
 

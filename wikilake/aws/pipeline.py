@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 from wikilake_core import layout, runs
@@ -100,17 +100,23 @@ class Run:
 
 
 def _dataset_and_dt(sfn, summary: dict) -> tuple[tuple[str, str] | None, dict | None]:
-    """(dataset, dt) from the execution's name when this app named it, else from its input (e.g.
-    an execution started by the schedule); also the full description when it had to be read."""
+    """(dataset, dt) from the execution's name when this app named it, else from its input (an
+    execution started by the schedule); also the full description when it had to be read."""
     parsed = runs.parse_execution_name(summary["name"])
     if parsed:
         return parsed, None
     execution = describe(sfn, summary["executionArn"])
     try:
         payload = json.loads(execution.get("input") or "{}")
-        return (payload["dataset"], payload["dt"]), execution
+        dataset, dt = payload["dataset"], payload.get("dt")
     except (ValueError, KeyError, TypeError):
         return None, execution  # not a pipeline run (a hand-made test execution, say)
+    # A schedule sends no dt: the run processes the previous UTC day of the execution's start.
+    return (dataset, dt or _previous_day(summary["startDate"])), execution
+
+
+def _previous_day(start: datetime) -> str:
+    return (start.astimezone(timezone.utc).date() - timedelta(days=1)).isoformat()
 
 
 def list_runs(sfn, state_machine_arn: str, *, dataset: str | None = None,
