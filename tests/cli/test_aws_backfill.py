@@ -156,3 +156,29 @@ def test_on_a_terminal_the_states_are_a_live_table(wikilake, pipeline, built, aw
     assert "SUCCEEDED" in rows["2015-09-01"] and "SUCCEEDED" in rows["2015-09-03"]
     assert "skipped (manifest present)" in rows["2015-09-02"]
     assert "2015-09-01 SUCCEEDED" not in err  # no plain lines
+
+
+def test_an_aws_error_ends_the_backfill_and_says_what_goes_on(wikilake, pipeline, aws_options,
+                                                              monkeypatch):
+    import botocore.exceptions
+
+    import wikilake.aws.pipeline as pipeline_module
+
+    pipeline.deploy(seconds=5)
+    real_start = pipeline_module.start
+
+    def start_once(sfn, *args, **kwargs):
+        if pipeline.executions():
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "ExecutionLimitExceeded", "Message": "too many"}}, "StartExecution")
+        return real_start(sfn, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "start", start_once)
+
+    code, out, err = wikilake("backfill", "edits", "--from", DTS[0], "--to", DTS[-1], *FAST, *aws_options)
+
+    assert code == 1 and out == ""
+    assert [e["status"] for e in pipeline.executions()] == ["RUNNING"]
+    assert err.splitlines()[-2:] == [
+        "1 started execution(s) go on: 2015-09-01 (`wikilake runs` shows them)",
+        "wikilake: error: AWS StartExecution failed: ExecutionLimitExceeded: too many"]

@@ -156,6 +156,13 @@ def _run_rows(sfn, rows: list[Row], start, max_concurrency: int, poll: float, ti
     except KeyboardInterrupt:
         _stop_all(sfn, active, changed)
         raise
+    except Exception:
+        # An AWS error (say, StartExecution throttled) ends the backfill, not what it started.
+        if active:
+            console.print(f"{len(active)} started execution(s) go on: "
+                          + ", ".join(row.dt for row in active.values())
+                          + " (`wikilake runs` shows them)", highlight=False, soft_wrap=True)
+        raise
     finally:
         if live:
             live.stop()
