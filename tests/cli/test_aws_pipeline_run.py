@@ -28,7 +28,7 @@ def test_a_succeeded_execution_prints_its_run_record_and_exits_zero(wikilake, pi
     assert f"execution {execution['name']}: RUNNING in {JOB_STATE} (0m00s)" in err.splitlines()  # no tty
     assert out == (f"execution {execution['name']} SUCCEEDED in 0m01s: edits dt={DT}; rows written: "
                    "edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; cost: 24 "
-                   "normalized instance hours ~ $1.23 (prices of 2026-11-01)\n")
+                   "normalized instance hours, ~$1.23 (prices of 2026-11-01)\n")
 
 
 def test_a_failed_execution_exits_one_with_error_and_cause(wikilake, pipeline, aws_options):

@@ -28,7 +28,8 @@ def start(sfn, state_machine_arn: str, dataset: str, dt: str, *, job_options: tu
 
 
 def stop(sfn, execution_arn: str, cause: str) -> None:
-    """Stop the execution; the state machine's cleanup terminates its cluster."""
+    """Stop the execution. A stopped execution runs no further state, so its cluster is
+    terminated by the pipeline's reaper (EventBridge on ABORTED), not by the state machine."""
     sfn.stop_execution(executionArn=execution_arn, error="wikilake.Stopped", cause=cause)
 
 

@@ -20,7 +20,7 @@ never write the same partition.
 
 A live table shows each dt's state and duration (plain lines when the output is not a
 terminal); a summary line ends the backfill. Ctrl-C stops the executions the backfill started
-(their clusters are terminated by the pipeline's cleanup) and starts no more.
+(the pipeline then terminates their clusters) and starts no more.
 
 Exit status: 0 when every started execution SUCCEEDED (or all dts were skipped); 1 when any
 FAILED, TIMED_OUT or was ABORTED, with one line naming them; 130 on Ctrl-C.
@@ -106,12 +106,11 @@ def _backfill(args) -> int:
     with aws_errors():
         aws = AwsContext.from_args(args)
         state_machine = aws.outputs.require(Outputs.STATE_MACHINE_ARN)
-        bucket = aws.outputs.require(Outputs.BUCKET)
         sfn = aws.client("stepfunctions")
         rows = [Row(dt) for dt in dts]
         running = pipeline.running_dts(sfn, state_machine, args.dataset)
-        built = set() if args.force else pipeline.dts_with_manifest(aws.client("s3"), bucket,
-                                                                    args.dataset, dts)
+        built = set() if args.force else pipeline.dts_with_manifest(
+            aws.client("s3"), aws.outputs.require(Outputs.BUCKET), args.dataset, dts)
         for row in rows:
             if row.dt in running:
                 row.state = f"skipped (running: {running[row.dt]})"

@@ -148,7 +148,7 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
         except KeyboardInterrupt:
             if args.stop_on_interrupt:
                 pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
-                err.print(f"stopped execution {name}; the pipeline's cleanup terminates its cluster",
+                err.print(f"stopped execution {name}; the pipeline terminates its cluster",
                           highlight=False, soft_wrap=True)
             else:
                 err.print(f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
@@ -161,13 +161,13 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
         raise WikilakeError(f"execution {name} {final['status']} after {took}"
                             f"{f': {reason}' if reason else ''}")
     out.print(f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; "
-              f"{record_summary(pipeline.run_record(final))}", highlight=False, soft_wrap=True)
+              f"{_record_summary(pipeline.run_record(final))}", highlight=False, soft_wrap=True)
     return 0
 
 
-def record_summary(record: dict) -> str:
-    """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours
-    ~ $0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out)."""
+def _record_summary(record: dict) -> str:
+    """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours,
+    ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out)."""
     parts = []
     written = record.get("rows_written") or {}
     if written:
@@ -175,10 +175,13 @@ def record_summary(record: dict) -> str:
     if record.get("rejected_records") is not None:
         parts.append(f"{record['rejected_records']:,} rejected records")
     cost = record.get("cost") or {}
+    costs = []
     if cost.get("normalized_instance_hours") is not None:
-        usd = (f" ~ ${cost['usd']:.2f} (prices of {cost.get('prices_as_of', '?')})"
-               if cost.get("usd") is not None else "")
-        parts.append(f"cost: {cost['normalized_instance_hours']:g} normalized instance hours{usd}")
+        costs.append(f"{cost['normalized_instance_hours']:g} normalized instance hours")
+    if cost.get("usd") is not None:
+        costs.append(f"~${cost['usd']:.2f} (prices of {cost.get('prices_as_of', '?')})")
+    if costs:
+        parts.append("cost: " + ", ".join(costs))
     return "; ".join(parts) or "no run record in the execution's output"
 
 
