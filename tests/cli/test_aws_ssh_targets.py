@@ -187,3 +187,16 @@ def test_session_manager_tunnel_runs_both_sessions_and_ends_them_together(
 ])
 def test_bad_options_in_one_line(wikilake, argv, code, message):
     assert wikilake("ssh", *argv) == (code, "", message + "\n")
+
+
+def test_without_an_interactive_cluster_ssh_points_to_run_and_cluster_id(wikilake, deployed, clients,
+                                                                          aws_options):
+    from aws_stacks import redeploy
+    from wikilake_core.contract import Outputs
+
+    redeploy(clients.cloudformation, deployed, "processing", drop=[Outputs.CLUSTER_ID, Outputs.SSH_COMMAND,
+                                                                 Outputs.PRIMARY_DNS])
+
+    assert wikilake("ssh", "--print", *aws_options) == (
+        1, "", "wikilake: error: no interactive cluster is deployed: deploy one with -c "
+               "interactive_cluster=true; or pass --run <dt> or --cluster-id\n")

@@ -1,5 +1,5 @@
-"""EMR for `wikilake run`/`status`: the cluster's state, submitting a job step, following it, and
-the tail of a failed step's stderr from the cluster's S3 log location."""
+"""EMR for `wikilake run --cluster interactive`, `status` and `ssh`: the cluster's state, submitting
+a job step, following it, and the tail of a failed step's stderr from the cluster's S3 log location."""
 from __future__ import annotations
 
 import gzip
@@ -40,12 +40,13 @@ NO_INTERACTIVE_CLUSTER = ("no interactive cluster is deployed: deploy one with "
                           "-c interactive_cluster=true")
 
 
-def interactive_cluster_id(outputs: StackOutputs, processing_stack: str) -> str:
-    """The interactive cluster's id; a one-line error when the deployment has none (the default:
-    runs make their own clusters) or when the processing stack itself is missing."""
+def interactive_cluster_id(outputs: StackOutputs, processing_stack: str, alternative: str = "") -> str:
+    """The interactive cluster's id; a one-line error (ending with ``alternative``) when the
+    deployment has none (the default: runs make their own clusters) or when the processing stack
+    itself is missing."""
     processing_usable = any(stack.usable and stack.name == processing_stack for stack in outputs.stacks)
     if processing_usable and not outputs.get(Outputs.CLUSTER_ID):
-        raise WikilakeError(NO_INTERACTIVE_CLUSTER)
+        raise WikilakeError(NO_INTERACTIVE_CLUSTER + (f"; {alternative}" if alternative else ""))
     return outputs.require(Outputs.CLUSTER_ID)
 
 

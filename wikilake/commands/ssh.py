@@ -145,7 +145,7 @@ def _target(aws, emr, args) -> tuple[dict, str]:
                          "node lets port 22 in: deploy with -c ssh_cidrs=<your-ip>/32); use "
                          "`wikilake ssh --ssm` or --tunnel (Session Manager)")
     cluster = ssh.reachable_cluster(emr, emr_ops.interactive_cluster_id(
-        aws.outputs, aws.stack_names["processing"]))
+        aws.outputs, aws.stack_names["processing"], "or pass --run <dt> or --cluster-id"))
     # The stack outputs how to SSH to the interactive cluster, or why SSH is off (no CIDR).
     stack_ssh_command = aws.outputs.get(Outputs.SSH_COMMAND)
     if stack_ssh_command and not stack_ssh_command.startswith("ssh "):
