@@ -69,7 +69,7 @@ def test_force_runs_every_dt(wikilake, pipeline, built, aws_options):
 
 @pytest.mark.parametrize("flag, bound", [((), 2), (("--max-concurrency", "3"), 3)])
 def test_at_most_n_executions_run_at_once(wikilake, pipeline, aws_options, flag, bound):
-    pipeline.deploy(seconds=1)
+    pipeline.deploy(seconds=2)  # long enough for the starts of one wave to overlap on a busy machine
     dts = date_range("2015-09-01", "2015-09-05")
 
     code, out, err = wikilake("backfill", "edits", "--from", dts[0], "--to", dts[-1], *flag, *FAST,

@@ -23,7 +23,7 @@ examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "status", help="stacks, outputs, cluster state, latest steps and lake partitions",
+        "status", help="stacks, outputs, latest runs, interactive cluster and lake partitions",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, metavar="N",
                         help="how many of the pipeline's latest runs to list (default 5)")
