@@ -6,6 +6,8 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK := npx --no-install cdk
+# checkov's own pins conflict with requirements.txt (boto3): it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 CDK_ARGS ?=
 # The Spark lines of stacks/release_labels.RELEASES (a plain module, no aws_cdk import), the default
 # release's first. Each other line gets its own test venv, .venv-spark-<version>, made from
@@ -19,9 +21,9 @@ endif
 EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup setup-spark-lines test test-default-line demo synth diff deploy destroy bench lint clean
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff deploy destroy bench lint clean mutation
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +47,12 @@ $(VENV)-spark-%/.installed: requirements/spark-%.txt requirements.txt requiremen
 
 setup-spark-lines: $(EXTRA_SPARK_VENVS:%=%/.installed)
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -59,6 +67,13 @@ test-default-line: setup
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
 	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+# The deploy round trip alone (real CDK CLI against a local moto server, about a minute).
+test-roundtrip: setup
+	$(VENV)/bin/pytest -m roundtrip
+
+# checkov over every synthesized template, dev and prod (skips with reasons in .checkov.yaml).
+checkov: setup
+	$(VENV)/bin/pytest tests/infra/test_checkov.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo
@@ -78,5 +93,11 @@ destroy: setup
 bench: setup
 	$(VENV)/bin/wikilake bench
 
+# Mutation testing of the pure modules ([tool.mutmut] in pyproject.toml lists them and their fast
+# tests); minutes, so not part of `make test`. Prints each module's score; fails below 85%.
+mutation: setup
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/python tools/mutation_scores.py --minimum 85
+
 clean:
-	rm -rf cdk.out lake .pytest_cache
+	rm -rf cdk.out lake .pytest_cache mutants

@@ -1,45 +1,15 @@
-"""How a job runs: the session settings it needs and the spark-submit entry point (exit codes)."""
+"""How spark-submit runs a job: exit codes, and a failure described in one line."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from typing import Callable
 
 from py4j.protocol import Py4JError
-from pyspark.sql import SparkSession
 
-from spark_jobs import manifest, storage
-from spark_jobs.errors import JobError
+from spark_jobs.session import build_session
+from wikilake_core.errors import JobError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-# SQL settings the jobs' results depend on; set on whatever session runs them (EMR, local, tests).
-JOB_SQL_SETTINGS = {
-    # Event times are UTC; day boundaries and printed timestamps must not follow the host's zone.
-    "spark.sql.session.timeZone": "UTC",
-    # A field of the wrong JSON type nulls only that field (edits' per-field type checks rely on it).
-    "spark.sql.json.enablePartialResults": "true",
-    # INT96 is the timestamp encoding every Athena/Hive/Glue reader understands.
-    "spark.sql.parquet.outputTimestampType": "INT96",
-    # zstd: 40% smaller than snappy on pageviews_daily at the same write speed (bench), so Athena
-    # scans (and bills) less; Athena, Glue, Spark and DuckDB all read it.
-    "spark.sql.parquet.compression.codec": "zstd",
-}
-
-
-def apply_job_settings(spark: SparkSession) -> None:
-    for key, value in JOB_SQL_SETTINGS.items():
-        spark.conf.set(key, value)
-
-
-def begin_run(spark: SparkSession, args: argparse.Namespace,
-              progress: Callable[[str], None]) -> tuple[manifest.RunClock, list[storage.InputFile]]:
-    """Start a run: its clock, the session settings, the input files (JobError if none)."""
-    clock = manifest.RunClock()
-    apply_job_settings(spark)
-    progress("listing input")
-    return clock, storage.resolve_inputs(spark, args.input)
 
 
 def _first_line(text: str | None) -> str:
@@ -82,26 +52,21 @@ def describe_failure(error: BaseException) -> str:
     return root
 
 
-def job_main(
-    dataset: str,
-    run: Callable[[SparkSession, argparse.Namespace], dict],
-    parse_args: Callable[[list[str] | None], argparse.Namespace],
-    argv: list[str] | None,
-) -> int:
+def job_main(job, argv: list[str] | None) -> int:
     """Parse, run, print the manifest's counts; one line on stderr and a non-zero status on error."""
     try:
-        args = parse_args(argv)
+        args = job.parse_args(argv)
     except JobError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    spark = SparkSession.builder.appName(f"wikilake {dataset} dt={args.date}").getOrCreate()
+    spark = build_session(f"wikilake {job.dataset} dt={args.date}")
     try:
-        manifest = run(spark, args)
+        manifest = job.run(spark, args)
     except JobError as err:
-        print(f"error: {dataset} dt={args.date}: {err}", file=sys.stderr)
+        print(f"error: {job.dataset} dt={args.date}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as err:  # Spark/Java failures: unreadable input, lost executors, ...
-        print(f"error: {dataset} dt={args.date} failed: {describe_failure(err)}", file=sys.stderr)
+        print(f"error: {job.dataset} dt={args.date} failed: {describe_failure(err)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         spark.stop()

@@ -1,6 +1,6 @@
 """The app's configuration: CDK context parsed and validated once into a frozen dataclass.
 
-Defaults live in cdk.json (one place, documented in the README); `-c key=value` overrides them.
+Defaults live in cdk.json (one place, documented in docs/configuration.md); `-c key=value` overrides them.
 Values from `-c` arrive as strings, values from cdk.json may be typed: both are accepted. Every
 problem raises ConfigError with one line naming the key and the fix, before any construct exists.
 Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from datetime import date
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, supported_labels
-from wikilake import contract
-from wikilake.errors import WikilakeError
-from wikilake.steps import parse_date, parse_step_spec
+from wikilake_core import contract
+from wikilake_core.errors import WikilakeError
+from wikilake_core.dates import parse_date
+from wikilake_core.submit import parse_step_spec
+from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
 
@@ -27,7 +30,7 @@ KEYS = (
     "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
-    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "projection_start_date", "steps", "budget_monthly_usd", "budget_email", "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -87,6 +90,9 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
+    # policy wants a way to reach whoever runs the pipeline.
+    contact: str | None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -109,7 +115,7 @@ class WikilakeConfig:
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
         if stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see README, security) and pass "
+                              "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
         return cls(
             stage=stage,
@@ -136,6 +142,7 @@ class WikilakeConfig:
             steps=_steps(read.items("steps")),
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
 
     @property
@@ -227,7 +234,7 @@ class _Reader:
             number = float(str(value).strip())
         except ValueError:
             raise ConfigError(key, value, "not a number", f"use a number >= {minimum:g}, e.g. -c {key}=25") from None
-        if not number >= minimum or number == float("inf"):
+        if not minimum <= number < math.inf:  # also false for nan
             raise ConfigError(key, value, "out of range", f"use a number >= {minimum:g}")
         return number
 
@@ -249,7 +256,7 @@ def _refuse_unknown_keys(context: Mapping[str, Any]) -> None:
     for key in context:
         if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
-            fix = f"did you mean {close[0]}?" if close else "see README, configuration, for the keys"
+            fix = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the keys"
             raise ConfigError(key, None, "unknown context key", fix)
 
 

@@ -19,8 +19,8 @@ from moto.server import ThreadedMotoServer
 from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
 from wikilake.cli import main
-from wikilake.contract import Outputs, job_entrypoint_output, stack_names
-from spark_jobs.lake_layout import DATASETS
+from wikilake_core.contract import Outputs, job_entrypoint_output, stack_names
+from wikilake_core.datasets import DATASETS
 
 REGION = "us-east-1"
 BUCKET = "wikilake-dev-data-123456789012"
@@ -40,6 +40,7 @@ def fake_aws_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("WIKILAKE_CONTACT", raising=False)  # the developer's own, if set
     # A test that forgets --endpoint-url hits a closed local port, never AWS.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
 

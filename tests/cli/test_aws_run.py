@@ -8,8 +8,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import ElasticMapReduceBackend, Step
 from moto.s3.models import s3_backends
 
-from wikilake.contract import Outputs, job_entrypoint_output
-from wikilake.steps import JobScripts, spark_step
+from wikilake_core.contract import Outputs, job_entrypoint_output
+from wikilake_core.submit import JobScripts, spark_step
 
 DT = "2015-09-12"
 
@@ -172,15 +172,15 @@ def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws
     assert "stack output SparkJobsPackageUrl not found in Wikilake-dev-Storage" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("run", "clicks", "--date", DT), "unknown dataset 'clicks'"),
-    (("run", "edits", "--date", "12/09/2015"), "bad date '12/09/2015'"),
-    (("run", "edits", "--date", DT, "--job-args=--country 'France"), "bad --job-args"),
+@pytest.mark.parametrize("argv, code, message", [
+    (("run", "clicks", "--date", DT), 2, "argument dataset: invalid choice: 'clicks'"),
+    (("run", "edits", "--date", "12/09/2015"), 1, "bad date '12/09/2015'"),
+    (("run", "edits", "--date", DT, "--job-args=--country 'France"), 1, "bad --job-args"),
 ])
-def test_bad_input_is_refused_before_any_aws_call(wikilake, argv, message, monkeypatch):
+def test_bad_input_is_refused_before_any_aws_call(wikilake, argv, code, message, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    code, _, err = wikilake(*argv)
-    assert code == 1 and message in err and err.count("\n") == 1
+    status, _, err = wikilake(*argv)
+    assert status == code and message in err and err.count("\n") == 1
 
 
 def test_without_credentials(wikilake, aws_options, monkeypatch):

@@ -2,7 +2,7 @@
 import re
 
 from stacks.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
-from wikilake import PROJECT_ROOT
+from wikilake_core.paths import PROJECT_ROOT
 
 from .conftest import cdk_context
 

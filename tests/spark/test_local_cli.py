@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from spark_helpers import PAGEVIEWS_DT, write_gz
-from wikilake import SAMPLES_DIR
+from wikilake_core.paths import SAMPLES_DIR
 from wikilake.cli import main
 from wikilake.local_runner import run_local
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 pytestmark = pytest.mark.spark
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from wikilake.jvm_stderr import without_incubator_notice
+from spark_jobs.jvm_stderr import without_incubator_notice
 
 # What `java --add-modules=jdk.incubator.vector` prints first (checked by hand on JDK 17), then a log line.
 CHILD = ("import sys; sys.stderr.write('WARNING: Using incubator modules: jdk.incubator.vector\\n"

@@ -8,9 +8,9 @@ from collections import deque
 from typing import Callable
 
 from wikilake.aws.stack import StackOutputs
-from wikilake.contract import Outputs, job_entrypoint_output
-from wikilake.errors import WikilakeError
-from wikilake.steps import JobScripts, spark_step
+from wikilake_core.contract import Outputs, job_entrypoint_output
+from wikilake_core.errors import WikilakeError
+from wikilake_core.submit import JobScripts, spark_step
 
 # States of a live cluster: it accepts steps (AddJobFlowSteps) and has a primary node.
 ACTIVE = frozenset({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"})
@@ -35,7 +35,7 @@ def require_active(cluster: dict, consequence: str) -> None:
                             f"{f' ({reason})' if reason else ''}: {consequence}")
 
 
-RECREATE_HINT = "recreate it by redeploying the processing stack (README: Operating on AWS)"
+RECREATE_HINT = "recreate it by redeploying the processing stack (docs/operating-aws.md)"
 
 
 def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[str, ...] = ()) -> dict:

@@ -8,8 +8,8 @@ from pathlib import Path
 import botocore.exceptions
 
 from wikilake.aws.emr import RECREATE_HINT, describe_cluster, require_active
-from wikilake.contract import SSH_USER
-from wikilake.errors import WikilakeError
+from wikilake_core.contract import SSH_USER
+from wikilake_core.errors import WikilakeError
 
 
 def key_path(key_dir: Path, deployment: str) -> Path:

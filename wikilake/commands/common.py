@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from wikilake.contract import DEFAULT_STACK_PREFIX
-from wikilake.errors import WikilakeError
+from wikilake_core.contract import DEFAULT_STACK_PREFIX
+from wikilake_core.errors import WikilakeError
 
 DEFAULT_LAKE = "lake"
 

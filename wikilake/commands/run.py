@@ -5,7 +5,8 @@ import argparse
 import time
 
 from wikilake.commands.common import add_aws_options, shell_words
-from wikilake.errors import WikilakeError
+from wikilake_core.datasets import DATASETS
+from wikilake_core.errors import WikilakeError
 
 DESCRIPTION = """\
 Submit one EMR step that runs the dataset's PySpark job for one date on the deployed cluster:
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "run", help="run a dataset's Spark job for one date on the EMR cluster and follow it",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", help="edits or pageviews")
+    parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--date", required=True, help="the partition to (re)build, YYYY-MM-DD")
     parser.add_argument("--job-args", default="", metavar="'ARGS'",
                         help="extra job options, shell-quoted: --job-args='--country France'")
@@ -80,10 +81,10 @@ def _run(args) -> int:
 
     from wikilake.aws import emr
     from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake.contract import Outputs
-    from wikilake.steps import check_dataset, parse_date
+    from wikilake_core.contract import Outputs
+    from wikilake_core.dates import parse_date
 
-    dataset, dt = check_dataset(args.dataset), parse_date(args.date)
+    dataset, dt = args.dataset, parse_date(args.date)
     job_options = shell_words(args.job_args, "--job-args")
     out, err = Console(), Console(stderr=True)
     with aws_errors():

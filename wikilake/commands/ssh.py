@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from wikilake.commands.common import add_aws_options, shell_words
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 DESCRIPTION = """\
 Connect to the EMR cluster's primary node as `hadoop`.
@@ -56,7 +56,7 @@ def _ssh(args) -> int:
 
     from wikilake.aws import ssh
     from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake.contract import Outputs
+    from wikilake_core.contract import Outputs
 
     extra = shell_words(args.ssh_args, "--ssh-args")
     with aws_errors():
@@ -90,7 +90,7 @@ def _private_key(aws, key_file: Path | None, key_dir: Path) -> Path:
     """--key-file, else the key pair's private key from SSM (stack-created key pair), else
     <key pair name>.pem in the key folder (your own key pair)."""
     from wikilake.aws import ssh
-    from wikilake.contract import Outputs
+    from wikilake_core.contract import Outputs
 
     if key_file is not None:
         if not key_file.expanduser().is_file():

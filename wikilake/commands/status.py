@@ -34,7 +34,7 @@ def _status(args) -> int:
 
     from wikilake.aws import emr, status
     from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake.contract import Outputs
+    from wikilake_core.contract import Outputs
 
     console = Console()
     with aws_errors():
