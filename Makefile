@@ -67,6 +67,7 @@ test-default-line: setup
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
 	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+
 # The deploy round trip alone (real CDK CLI against a local moto server, about a minute).
 test-roundtrip: setup
 	$(VENV)/bin/pytest -m roundtrip
