@@ -9,12 +9,16 @@ CDK := npx --no-install cdk
 # checkov's own pins conflict with requirements.txt (boto3): it gets a venv of its own.
 CHECKOV_VENV := .venv-checkov
 CDK_ARGS ?=
-# The Spark lines besides the default one: the Spark versions of stacks/release_labels.RELEASES (a
-# plain module, no aws_cdk import). Each gets its own test venv, .venv-spark-<version>, made from
+# The Spark lines of stacks/release_labels.RELEASES (a plain module, no aws_cdk import), the default
+# release's first. Each other line gets its own test venv, .venv-spark-<version>, made from
 # requirements/spark-<version>.txt, so adding a release label adds its test run (and make stops
 # with "No rule to make target" until that file exists).
-EXTRA_SPARK_LINES := $(shell $(PYTHON) -c 'from stacks.release_labels import RELEASES as r, DEFAULT_RELEASE_LABEL as d; \
-	print(*sorted({x.spark_version for x in r.values()} - {r[d].spark_version}))')
+SPARK_LINES := $(shell $(PYTHON) -c 'from stacks.release_labels import RELEASES as r, DEFAULT_RELEASE_LABEL as d; \
+	print(r[d].spark_version, *sorted({x.spark_version for x in r.values()} - {r[d].spark_version}))')
+ifeq ($(SPARK_LINES),)
+$(error cannot read the Spark lines from stacks/release_labels.py with $(PYTHON))
+endif
+EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
 .PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff deploy destroy bench lint clean mutation
@@ -63,6 +67,7 @@ test-default-line: setup
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
 	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+
 # The deploy round trip alone (real CDK CLI against a local moto server, 1-2 minutes).
 test-roundtrip: setup
 	$(VENV)/bin/pytest -m roundtrip

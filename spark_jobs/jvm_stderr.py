@@ -19,7 +19,7 @@ INCUBATOR_NOTICE = b"WARNING: Using incubator modules: "
 
 
 def _forward(source: int, target: int) -> None:
-    with open(source, "rb", buffering=0) as pipe, open(target, "wb", buffering=0) as stderr:
+    with open(source, "rb") as pipe, open(target, "wb", buffering=0) as stderr:
         for line in pipe:  # ends when every process holding the write end (the JVM) has exited
             if not line.startswith(INCUBATOR_NOTICE):
                 stderr.write(line)
