@@ -158,10 +158,6 @@ class Pipeline(Construct):
         topic = sns.Topic(self, "Alerts", display_name=f"{self.config.name} pipeline alerts", enforce_ssl=True)
         if self.config.alert_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alert_email))
-        nag.acknowledge(topic, "AwsSolutions-SNS2",
-                        "Alerts carry run ids and error messages, no lake data; EventBridge can publish to an "
-                        "encrypted topic only with a customer-managed key (a monthly charge on an otherwise idle "
-                        "deploy). Publishing requires TLS (enforce_ssl).")
         return topic
 
     def _events(self) -> None:
