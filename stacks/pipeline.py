@@ -213,7 +213,12 @@ class Pipeline(Construct):
         J = sfn.JsonPath
         error = "$.error"
 
-        fail = sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause")
+        # Our errors (IngestFailed, JobFailed, VerificationFailed, Emr.*) end the run under their own
+        # name; Step Functions' own (States.Runtime, ...) may not be re-raised by a Fail state.
+        fail = (sfn.Choice(self, "OwnError?")
+                .when(sfn.Condition.string_matches("$.error.Error", "States.*"),
+                      sfn.Fail(self, "RunFailedInternally", error="PipelineError", cause_path="$.error.Cause"))
+                .otherwise(sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause")))
         notify = tasks.SnsPublish(
             self, "NotifyFailure", topic=self.alerts, subject=f"{self.config.name}: pipeline run failed",
             message=sfn.TaskInput.from_text(J.format(
