@@ -83,6 +83,9 @@ class Pipeline(Construct):
             reserved_concurrency=MAX_DOWNLOADS)
         self.record_function = self._function("RecordFunction", code, "record", Duration.minutes(2), common_env,
                                               "verifies a run's manifest, estimates its cost, records it")
+        self.reap_function = self._function("ReapFunction", code, "reap", Duration.minutes(2), {
+            env_keys.CLUSTER_NAME_PREFIX: config.name,
+        }, "terminates the cluster of a run that timed out or was stopped")
         self._grant_functions()
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
@@ -124,6 +127,17 @@ class Pipeline(Construct):
             sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
                                                 "elasticmapreduce:ListInstanceGroups"],
             resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+        self.reap_function.add_to_role_policy(iam.PolicyStatement(
+            sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"]))
+        self.reap_function.add_to_role_policy(iam.PolicyStatement(
+            sid="EndRunClusters", actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
+            resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+        nag.acknowledge(self.reap_function, "AwsSolutions-IAM5[Resource::*]",
+                        "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
+                        "terminating are limited to clusters tagged with this app's Project and Stage.")
+        nag.acknowledge(self.reap_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                        "The run's cluster id is known only from its tags at run time; DescribeCluster and "
+                        "TerminateJobFlows only on clusters tagged with this app's Project and Stage.")
         if self.data_key:
             for function in (self.ingest_function, self.record_function):
                 function.add_to_role_policy(iam.PolicyStatement(
@@ -168,13 +182,15 @@ class Pipeline(Construct):
                                 "name": [{"prefix": self.config.name}]}),
                     targets=[events_targets.SnsTopic(self.alerts)])
         # FAILED executions notify from inside the state machine (with the cause); these end
-        # without running another state.
+        # without running another state: alert, and end the run's cluster now.
+        ended = lambda statuses: events.EventPattern(  # noqa: E731
+            source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
+            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]})
         events.Rule(self, "RunTimedOutRule", description=f"{self.config.name}: a pipeline run timed out or was stopped",
-                    event_pattern=events.EventPattern(
-                        source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
-                        detail={"status": ["TIMED_OUT", "ABORTED"],
-                                "stateMachineArn": [self.state_machine.state_machine_arn]}),
-                    targets=[events_targets.SnsTopic(self.alerts)])
+                    event_pattern=ended(["TIMED_OUT", "ABORTED"]), targets=[events_targets.SnsTopic(self.alerts)])
+        events.Rule(self, "ReapRule", description=f"{self.config.name}: end the cluster of a run that did not",
+                    event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
+                    targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)])
 
     # --- schedule ---
 
@@ -305,7 +321,7 @@ class Pipeline(Construct):
         nag.acknowledge(machine, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
                         "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
                         "EMR clusters of this account and region only.")
-        for function in (self.plan_function, self.ingest_function, self.record_function):
+        for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
             nag.acknowledge(machine, f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
                             "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
                             "adds <arn>:*); only the pipeline's own three functions.")
