@@ -115,14 +115,15 @@ class Pipeline(Construct):
         self.ingest_function.add_to_role_policy(iam.PolicyStatement(
             sid="WriteRaw", actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
                                      "s3:ListMultipartUploadParts"], resources=[raw]))
+        # ListBucket without a prefix condition: S3 answers HeadObject/GetObject of a missing key
+        # with 404 only to a caller allowed to list the bucket (a HEAD carries no s3:prefix), 403
+        # otherwise; the sink and the record function read 404 as "not there yet".
         self.ingest_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
+            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListManifests", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{layout.MANIFESTS}/*"]}}))
+            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
                                                 "elasticmapreduce:ListInstanceGroups"],
