@@ -76,7 +76,7 @@ class Pipeline(Construct):
                                                                "entrypoint_urls": scripts.entrypoint_urls}),
             env_keys.CLUSTER_NAME_PREFIX: config.name,
             **({env_keys.CONTACT: config.contact} if config.contact else {}),
-        }, "plans a run: reads the dump's checksums, builds the job step (no AWS calls)")
+        }, "plans a run: reads the dump's checksums, builds the job step")
         self.ingest_function = self._function("IngestFunction", code, "ingest_file", INGEST_TIMEOUT, {
             **common_env, **({env_keys.CONTACT: config.contact} if config.contact else {}),
         }, "ingests one dump file into raw/ (MD5-verified multipart upload)", memory=512,
@@ -124,6 +124,10 @@ class Pipeline(Construct):
             sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        # The plan function checks that a dataset without a dump site has its day under raw/.
+        self.plan_function.add_to_role_policy(iam.PolicyStatement(
+            sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
                                                 "elasticmapreduce:ListInstanceGroups"],
