@@ -33,6 +33,7 @@ from stacks import nag
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
+from stacks.log_groups import audit_log_group
 from wikilake_core import contract, layout, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
@@ -97,7 +98,7 @@ class Pipeline(Construct):
     def _function(self, construct_id: str, code: lambda_.Code, module: str, timeout: Duration, environment: dict,
                   purpose: str, memory: int = 256, reserved_concurrency: int | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH,
-                                  removal_policy=self._removal)
+                                  encryption_key=self.data_key, removal_policy=self._removal)
         function = lambda_.Function(
             self, construct_id, runtime=LAMBDA_RUNTIME, code=code, handler=f"wikilake.pipeline.{module}.handler",
             timeout=timeout, memory_size=memory, environment=environment, log_group=log_group,
@@ -307,8 +308,7 @@ class Pipeline(Construct):
                     .otherwise(wait))
         chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
 
-        log_group = logs.LogGroup(self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH,
-                                  removal_policy=self._removal)
+        log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)
         machine = sfn.StateMachine(
             self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(chain),
             timeout=RUN_TIMEOUT, tracing_enabled=True,

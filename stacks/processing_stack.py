@@ -40,7 +40,7 @@ class ProcessingStack(Stack):
         bucket = import_lake_bucket(self, config)
         self.config = config
         removal = removal_policy(config)
-        self.network = ClusterNetwork(self, "Network", config=config, removal_policy=removal)
+        self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
         self.key_pair = (ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name) if config.key_pair_name
                          else ec2.KeyPair(self, "KeyPair", key_pair_name=config.name.lower(),
                                           type=ec2.KeyPairType.RSA, format=ec2.KeyPairFormat.PEM))
@@ -117,7 +117,7 @@ class ProcessingStack(Stack):
     def _acknowledge_encryption_findings(self, cluster: emr.CfnCluster) -> None:
         """cdk-nag 3.0.2 looks for the encryption switches at the top level of the security
         configuration instead of under EncryptionConfiguration, so a correct one still fails;
-        tests/infra/test_security.py checks the nested document instead."""
+        tests/infra/test_processing.py checks the nested document instead."""
         nag.acknowledge(cluster, "AwsSolutions-EMR4",
                         "Local-disk (and EBS) encryption with a rotating KMS key is enabled under "
                         "EncryptionConfiguration; cdk-nag 3.0.2 reads the top level (known bug), tested separately.")
@@ -138,7 +138,7 @@ class ProcessingStack(Stack):
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=config.budget_monthly_usd, unit="USD"),
-                # Needs the Project tag activated as a cost allocation tag (README, deploy).
+                # Needs the Project tag activated as a cost allocation tag (docs/configuration.md, deploy).
                 cost_filters={"TagKeyValue": [f"user:{contract.TAG_PROJECT}${contract.APP_NAME}"]},
             ),
             notifications_with_subscribers=[
