@@ -97,8 +97,9 @@ class Pipeline(Construct):
 
     def _function(self, construct_id: str, code: lambda_.Code, module: str, timeout: Duration, environment: dict,
                   purpose: str, memory: int = 256, reserved_concurrency: int | None = None) -> lambda_.Function:
+        # Operational logs (the execution history, an audit log group, is what is kept in prod).
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH,
-                                  encryption_key=self.data_key, removal_policy=self._removal)
+                                  encryption_key=self.data_key, removal_policy=RemovalPolicy.DESTROY)
         function = lambda_.Function(
             self, construct_id, runtime=LAMBDA_RUNTIME, code=code, handler=f"wikilake.pipeline.{module}.handler",
             timeout=timeout, memory_size=memory, environment=environment, log_group=log_group,
