@@ -53,7 +53,7 @@ STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
 # Only what the handlers import: wikilake_core, the pipeline package, the ingest modules.
 FUNCTION_FILES = ["*", ".*",
                   "!wikilake_core", "!wikilake_core/*.py",
-                  "!wikilake", "wikilake/*", "!wikilake/__init__.py",
+                  "!wikilake", "wikilake/*", "!wikilake/__init__.py", "!wikilake/user_agent.py",
                   "!wikilake/pipeline", "!wikilake/pipeline/*.py",
                   "!wikilake/aws", "wikilake/aws/*",
                   *(f"!wikilake/aws/{name}.py" for name in ("__init__", "ingest", "sources", "sinks", "session", "stack"))]
