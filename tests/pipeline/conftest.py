@@ -142,23 +142,27 @@ class Pipeline:
              timeout: float = 60) -> dict:
         """Until the execution ends; meanwhile play EMR: the job step ends ``job`` (COMPLETED
         after writing ``manifest``, or FAILED)."""
-        from moto.emr.models import emr_backends
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             described = self.describe(execution_arn)
             if described["status"] != "RUNNING":
                 return described
             if job:
-                for cluster in emr_backends[ACCOUNT][REGION].clusters.values():
-                    for step in cluster.steps:
-                        if step.state in ("PENDING", "RUNNING"):
-                            if job == "COMPLETED" and manifest is not None:
-                                self.put_manifest(manifest)
-                            step.state = job
+                self.play_job(job, manifest)
             time.sleep(0.2)
         raise AssertionError(f"execution still running after {timeout}s: "
                              f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}")
+
+    def play_job(self, job: str, manifest: dict | None = None) -> None:
+        """What EMR does with a run's step: ends it ``job`` (after writing ``manifest``)."""
+        from moto.emr.models import emr_backends
+
+        for cluster in list(emr_backends[ACCOUNT][REGION].clusters.values()):
+            for step in cluster.steps:
+                if step.state in ("PENDING", "RUNNING"):
+                    if job == "COMPLETED" and manifest is not None:
+                        self.put_manifest(manifest)
+                    step.state = job
 
     def reap(self, execution_arn: str, status: str) -> dict:
         """What EventBridge does when an execution ends: invoke the reap function with the event."""
