@@ -30,7 +30,8 @@ KEYS = (
     "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
-    "projection_start_date", "steps", "budget_monthly_usd", "budget_email", "contact",
+    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "interactive_cluster", "schedule", "alert_email", "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -53,6 +54,11 @@ _KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
 _COST_CENTER = re.compile(r"^[\w .:/=+@-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _S3_ZIP_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.zip)$")
+# EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(N unit).
+_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
+# A bare dataset runs daily at this UTC time, for the previous UTC day (docs/running-daily.md).
+DEFAULT_SCHEDULE = "cron(30 4 * * ? *)"
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -90,6 +96,11 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    # The long-lived cluster (SSH, ad-hoc work); off: a deploy runs no compute at all.
+    interactive_cluster: bool
+    # (dataset, EventBridge Scheduler expression) per scheduled pipeline run.
+    schedule: tuple[tuple[str, str], ...]
+    alert_email: str | None
     # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
     # policy wants a way to reach whoever runs the pipeline.
     contact: str | None
@@ -117,6 +128,12 @@ class WikilakeConfig:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
                               "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
+        interactive = read.boolean("interactive_cluster")
+        steps = _steps(read.items("steps"))
+        if steps and not interactive:
+            raise ConfigError("steps", ",".join(f"{d}@{dt}" for d, dt in steps),
+                              "steps run on the interactive cluster, which is off",
+                              "add -c interactive_cluster=true, or run them with `wikilake run`")
         return cls(
             stage=stage,
             stack_prefix=read.matching("stack_prefix", _STACK_PREFIX,
@@ -139,9 +156,12 @@ class WikilakeConfig:
             tls_certificates_s3_uri=tls_uri,
             athena_bytes_scanned_cutoff_gb=read.number("athena_bytes_scanned_cutoff_gb", minimum=MIN_CUTOFF_GB),
             projection_start_date=_past_date("projection_start_date", read.text("projection_start_date")),
-            steps=_steps(read.items("steps")),
+            steps=steps,
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            interactive_cluster=interactive,
+            schedule=_schedule(read.text("schedule")),
+            alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
             contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
 
@@ -329,3 +349,37 @@ def _steps(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     if len(set(steps)) != len(steps):
         raise ConfigError("steps", ",".join(items), "the same step twice", "list each dataset@date once")
     return tuple(steps)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses (cron day lists like MON,WED stay whole)."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _schedule(text: str) -> tuple[tuple[str, str], ...]:
+    """``pageviews, edits@cron(0 6 * * ? *)`` -> ((pageviews, DEFAULT_SCHEDULE), (edits, cron(...)))."""
+    from wikilake_core import datasets
+
+    fix = (f"write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. "
+           f"pageviews or pageviews@cron(30 4 * * ? *) (datasets: {', '.join(datasets.DATASETS)})")
+    entries = []
+    for item in _split_top_level(text):
+        name, sep, expression = item.partition("@")
+        name, expression = name.strip(), " ".join(expression.split())
+        if name not in datasets.REGISTRY:
+            raise ConfigError("schedule", item, f"unknown dataset {name!r}", fix)
+        if sep and not (_CRON.match(expression) or _RATE.match(expression)):
+            raise ConfigError("schedule", item, "not an EventBridge Scheduler cron() or rate() expression", fix)
+        entries.append((name, expression if sep else DEFAULT_SCHEDULE))
+    if len({name for name, _ in entries}) != len(entries):
+        raise ConfigError("schedule", text, "the same dataset twice", "schedule each dataset once")
+    return tuple(entries)

@@ -13,7 +13,9 @@ CONTRACT_OUTPUTS = {value for key, value in vars(Outputs).items()
 # Resource types that must carry the cost tags (CloudFormation-taggable ones this app creates).
 MUST_BE_TAGGED = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup",
                   "AWS::IAM::Role", "AWS::EMR::Cluster", "AWS::Athena::WorkGroup", "AWS::Logs::LogGroup",
-                  "AWS::EC2::KeyPair")
+                  "AWS::EC2::KeyPair", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic")
+# Only with interactive_cluster=true: the long-lived cluster's id, DNS and SSH command.
+INTERACTIVE_OUTPUTS = {Outputs.CLUSTER_ID, Outputs.PRIMARY_DNS, Outputs.SSH_COMMAND}
 
 
 def test_stack_names_come_from_the_contract(synthesized):
@@ -22,11 +24,14 @@ def test_stack_names_come_from_the_contract(synthesized):
     assert synthesized.stack_names["full", "processing"] == contract.stack_names("Full", "prod")["processing"]
 
 
-@pytest.mark.parametrize("variant", ["default", "full"])
+@pytest.mark.parametrize("variant", ["default", "full", "interactive"])
 def test_every_contract_output_is_in_exactly_one_stack_under_its_exact_key(synthesized, variant):
     found = [key for role in ROLES for key in synthesized.template_json(variant, role).get("Outputs", {})
              if key in CONTRACT_OUTPUTS]
-    assert sorted(found) == sorted(CONTRACT_OUTPUTS)
+    expected = CONTRACT_OUTPUTS - (INTERACTIVE_OUTPUTS if variant == "default" else set())
+    assert sorted(found) == sorted(expected)
+    processing = synthesized.template_json(variant, "processing")["Outputs"]
+    assert {Outputs.STATE_MACHINE_ARN, Outputs.ALERTS_TOPIC_ARN} <= set(processing)
 
 
 def test_imported_key_pair_has_no_private_key_output(synthesized):
@@ -44,7 +49,8 @@ def test_ssh_command_output_is_ready_to_run(synthesized):
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_cost_tags_on_every_tagged_resource(synthesized, variant):
-    config_tags = {"default": ("dev", "wikilake"), "full": ("prod", "data-platform"), "byo": ("dev", "wikilake")}
+    config_tags = {"default": ("dev", "wikilake"), "full": ("prod", "data-platform"), "byo": ("dev", "wikilake"),
+                   "interactive": ("dev", "wikilake")}
     stage, cost_center = config_tags[variant]
     expected = {"Project": "wikilake", "Stage": stage, "CostCenter": cost_center}
     seen_types = set()
@@ -60,7 +66,8 @@ def test_cost_tags_on_every_tagged_resource(synthesized, variant):
                 assert expected.items() <= {t["Key"]: t["Value"] for t in tags}.items(), name
             elif isinstance(tags, dict):
                 assert expected.items() <= tags.items(), name
-    assert {"AWS::S3::Bucket", "AWS::EMR::Cluster", "AWS::IAM::Role"} <= seen_types
+    assert {"AWS::S3::Bucket", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine"} <= seen_types
+    assert ("AWS::EMR::Cluster" in seen_types) == (variant != "default")
 
 
 def test_stacks_themselves_carry_the_tags(synthesized):

@@ -34,9 +34,11 @@ def test_configuration_page_documents_every_key():
 
 def test_cli_strings_and_cdk_json_types_parse_alike():
     from_cli = parse(kms="true", task_spot="no", core_instance_count="3", athena_bytes_scanned_cutoff_gb="2.5",
-                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12")
+                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12",
+                     interactive_cluster="true")
     typed = parse(kms=True, task_spot=False, core_instance_count=3, athena_bytes_scanned_cutoff_gb=2.5,
-                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"])
+                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"],
+                  interactive_cluster=True)
     assert from_cli == typed
     assert from_cli.steps == (("edits", "2015-09-12"),)
     assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
@@ -135,13 +137,13 @@ BAD_VALUES = [
     ({"projection_start_date": TOMORROW},
      f"context projection_start_date={TOMORROW!r}: in the future: Athena would project no partitions; "
      "fix: use the first date you have data for"),
-    ({'steps': 'edits'},
+    ({'steps': 'edits', 'interactive_cluster': True},
      "context steps='edits': bad step 'edits': write <dataset>@<YYYY-MM-DD>, e.g. edits@2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'clicks@2015-09-12'},
+    ({'steps': 'clicks@2015-09-12', 'interactive_cluster': True},
      "context steps='clicks@2015-09-12': unknown dataset 'clicks': choose one of edits, pageviews; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'edits@2015-02-30'},
+    ({'steps': 'edits@2015-02-30', 'interactive_cluster': True},
      "context steps='edits@2015-02-30': bad date '2015-02-30': use YYYY-MM-DD, e.g. 2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'edits@2015-09-12,edits@2015-09-12'},
+    ({'steps': 'edits@2015-09-12,edits@2015-09-12', 'interactive_cluster': True},
      "context steps='edits@2015-09-12,edits@2015-09-12': the same step twice; fix: list each dataset@date once"),
     ({'budget_monthly_usd': 'ten', 'budget_email': 'a@example.com'},
      "context budget_monthly_usd='ten': not a number; fix: use a number >= 1, e.g. -c budget_monthly_usd=25"),
@@ -167,6 +169,22 @@ BAD_VALUES = [
      'context core_instance_count=True: not a whole number; fix: use a whole number >= 1'),
     ({'kms': 2},
      "context kms=2: not a boolean; fix: use true or false, e.g. -c kms=true"),
+    ({'steps': 'edits@2015-09-12'},
+     "context steps='edits@2015-09-12': steps run on the interactive cluster, which is off; fix: add -c interactive_cluster=true, or run them with `wikilake run`"),
+    ({'interactive_cluster': 'sometimes'},
+     "context interactive_cluster='sometimes': not a boolean; fix: use true or false, e.g. -c interactive_cluster=true"),
+    ({'schedule': 'clicks'},
+     "context schedule='clicks': unknown dataset 'clicks'; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews)"),
+    ({'schedule': 'pageviews@cron(30 4 * *)'},
+     "context schedule='pageviews@cron(30 4 * *)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews)"),
+    ({'schedule': 'pageviews@at(2026-12-01T00:00:00)'},
+     "context schedule='pageviews@at(2026-12-01T00:00:00)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews)"),
+    ({'schedule': 'pageviews@rate(0 days)'},
+     "context schedule='pageviews@rate(0 days)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews)"),
+    ({'schedule': 'pageviews, pageviews@rate(1 day)'},
+     "context schedule='pageviews, pageviews@rate(1 day)': the same dataset twice; fix: schedule each dataset once"),
+    ({'alert_email': 'ops'},
+     "context alert_email='ops': invalid; fix: use an address like team@example.com"),
     ({'contact': 'call me'},
      "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"),
 ]
@@ -221,3 +239,14 @@ def test_missing_key_says_how_to_restore_it():
 
 def test_cdk_keys_are_not_mistaken_for_typos():
     assert parse(**{"aws:cdk:enable-asset-metadata": True, "@aws-cdk/core:newStyleStackSynthesis": True})
+
+
+def test_schedule_entries_bare_datasets_run_daily_and_cron_lists_stay_whole():
+    from stacks.config import DEFAULT_SCHEDULE
+
+    assert parse().schedule == () and parse().interactive_cluster is False
+    config = parse(schedule="pageviews, edits@cron(0 6 ? * MON,WED *)", alert_email="ops@example.com")
+    assert config.schedule == (("pageviews", DEFAULT_SCHEDULE), ("edits", "cron(0 6 ? * MON,WED *)"))
+    assert DEFAULT_SCHEDULE == "cron(30 4 * * ? *)"
+    assert config.alert_email == "ops@example.com"
+    assert parse(schedule="pageviews@rate(1 day)").schedule == (("pageviews", "rate(1 day)"),)

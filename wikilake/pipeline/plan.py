@@ -1,0 +1,103 @@
+"""Plan a run (the state machine's first state): normalize the input (a scheduled run has no dt:
+the previous UTC day of the execution's start), read the dump's checksum file, and return the
+files to ingest, the job step and the cluster's name. Nothing is written.
+
+Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime}.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from wikilake.aws import ingest
+from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
+from wikilake.pipeline import common
+from wikilake.pipeline.common import IngestFailed, InvalidInput
+from wikilake.user_agent import require_contact, user_agent
+from wikilake_core import datasets, layout, runs
+from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
+from wikilake_core.errors import WikilakeError
+from wikilake_core.submit import JobScripts, spark_step
+
+log = common.logger(__name__)
+HOURS = tuple(range(24))
+
+
+def previous_day(started_at: str) -> str:
+    """``2026-11-30T04:30:02.1Z`` -> ``2026-11-29``: the day a scheduled run processes."""
+    start = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+    return (start.date() - timedelta(days=1)).isoformat()
+
+
+def normalize(run_input: Mapping, started_at: str) -> dict:
+    """The run's input in runs.execution_input's shape, dt filled in; WikilakeError if bad."""
+    if not isinstance(run_input, Mapping) or not run_input.get("dataset"):
+        raise WikilakeError('the input needs {"dataset": ..., "dt": "YYYY-MM-DD"} (dt empty: the previous UTC day)')
+    dt = run_input.get("dt") or previous_day(started_at)
+    return runs.execution_input(run_input["dataset"], dt, job_options=tuple(run_input.get("job_options") or ()),
+                                allow_missing_hours=bool(run_input.get("allow_missing_hours")))
+
+
+def http_client(env: Mapping[str, str]) -> HttpClient:
+    """One download at a time per invocation, with the User-Agent carrying context `contact`."""
+    policy = RetryPolicy(retries=int(env.get(common.INGEST_RETRIES, "5")),
+                         backoff=float(env.get(common.INGEST_BACKOFF, "2.0")))
+    return HttpClient(policy, max_connections=1, user_agent=user_agent(env.get(common.CONTACT) or None))
+
+
+def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
+    dataset = datasets.get(run["dataset"])
+    if dataset.site is None:
+        _require_raw(run, env)
+        return []
+    options = {"hours": HOURS} if "hours" in dataset.ingest_options else {}
+    mirror = env.get(common.DUMPS_MIRROR) or None
+    # Wikimedia's sites want contact information: refused here, before anything moves (deploy
+    # with -c contact=URL|EMAIL).
+    require_contact([dataset.site.folder_url(run["dt"], mirror=mirror)], env.get(common.CONTACT) or None)
+    items = ingest.site_items(http_client(env), dataset, run["dt"], options,
+                              mirror=mirror,
+                              skip_unlisted=run["allow_missing_hours"])
+    return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
+            for item in items if isinstance(item.source, HttpSource)]
+
+
+def _require_raw(run: dict, env: Mapping[str, str], s3=None) -> None:
+    """A dataset without a dump site (edits) ingests nothing here: its day must already be under
+    raw/ (`wikilake ingest edits --source ...`); refused now rather than on a started cluster."""
+    prefix = layout.raw_dir("", run["dataset"], run["dt"]).lstrip("/") + "/"
+    listed = (s3 or common.client("s3")).list_objects_v2(Bucket=common.require(env, common.BUCKET), Prefix=prefix,
+                                                         MaxKeys=1)
+    if not listed.get("KeyCount"):
+        raise WikilakeError(f"{run['dataset']} has no dump site and s3://{env[common.BUCKET]}/{prefix} is empty: "
+                            f"put the day's file there first (wikilake ingest {run['dataset']} --date {run['dt']} "
+                            f"--source URL|FILE)")
+
+
+def handle(event: Mapping, env: Mapping[str, str]) -> dict:
+    run_input = event.get("input")
+    try:
+        run = normalize(run_input, event["started_at"])
+    except WikilakeError as err:
+        raise InvalidInput(str(err)) from None
+    try:
+        files = files_to_ingest(run, env)
+    except WikilakeError as err:
+        raise IngestFailed(f"planning {run['dataset']} dt={run['dt']}: {err}") from None
+    scripts = JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS)))
+    step = spark_step(run["dataset"], run["dt"], bucket=common.require(env, common.BUCKET), scripts=scripts,
+                      job_options=tuple(run["job_options"]), action_on_failure=TRANSIENT_ACTION_ON_FAILURE)
+    log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
+    return {
+        "run": run,
+        "files": files,
+        "steps": [step],
+        "cluster_name": f"{common.require(env, common.CLUSTER_NAME_PREFIX)}-{run['dataset']}-{run['dt']}",
+        "poll_seconds": int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS)),
+    }
+
+
+def handler(event, context):
+    return handle(event, os.environ)
