@@ -284,6 +284,11 @@ def test_get_text(server):
         client.get_text(md5sums)
     assert str(caught.value) == f"{md5sums}: HTTP 403"
 
+    with pytest.raises(FetchError) as caught:  # e.g. a typo in --mirror
+        client.get_text("http://[::1/md5sums.txt")
+    assert str(caught.value) == ("http://[::1/md5sums.txt: Failed to parse: '[::1' is not a valid "
+                                 "host or port")
+
 
 def test_the_timeouts_and_retries_reach_urllib3():
     policy = RetryPolicy(retries=4, backoff=0.5, backoff_max=7.0, connect_timeout=3.0, read_timeout=9.0)

@@ -84,11 +84,8 @@ class FetchResult:
 
 
 def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 class HttpClient:
@@ -122,7 +119,7 @@ class HttpClient:
             raise FetchError(f"{url} not found (HTTP 404): is that month published, is --mirror right?")
         if response.status != 200:
             raise FetchError(f"{url}: HTTP {response.status}")
-        return response.data.decode("utf-8")
+        return response.data.decode()
 
 
 class _Transfer:
