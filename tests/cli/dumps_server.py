@@ -29,7 +29,8 @@ class Request(NamedTuple):
 
 
 class DumpsServer:
-    def __init__(self, *, delay: float = 0.0, support_range: bool = True):
+    def __init__(self, *, delay: float = 0.0, support_range: bool = True,
+                 range_from: int | None = None):
         self.files: dict[str, bytes] = {}
         self.folders: set[str] = set()
         self.md5_overrides: dict[str, str] = {}
@@ -38,6 +39,9 @@ class DumpsServer:
         self.stall_seconds = 1.0
         self.retry_after = "0"
         self.support_range = support_range
+        # Bad servers: answer Range requests from another byte, or without Content-Range.
+        self.range_from = range_from
+        self.send_content_range = True
         self.requests: list[Request] = []
         # Set by stop(): releases stalled handlers, so a long stall never outlives its test.
         self._stopping = threading.Event()
@@ -121,8 +125,11 @@ class DumpsServer:
                 range_header = self.headers.get("Range")
                 if range_header and server.support_range:
                     start = int(range_header.removeprefix("bytes=").split("-")[0])
+                    if server.range_from is not None:
+                        start = server.range_from
                     status = 206
-                    headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                    if server.send_content_range:
+                        headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
                 payload = body[start:]
                 if fault in ("truncate", "stall"):
                     self.send_response(status)

@@ -180,6 +180,38 @@ def test_a_cut_off_body_restarts_when_the_server_ignores_range(server):
     assert progress.sizes == [len(BODY), len(BODY)]
 
 
+def test_a_part_from_another_offset_is_not_taken(server):
+    """Asked to resume at byte N, the server sends a 206 from byte 0: ask again, without Range.
+    Without an expected MD5 nothing else would catch the mix-up."""
+    server.range_from = 0
+    server.faults[f"/{FOLDER}/{NAME}"].append("truncate")
+
+    result, upload, progress = fetch(server, expected=None)
+
+    assert bytes(upload.data) == BODY and (result.attempts, upload.restarts) == (3, 1)
+    assert [r.range for r in server.gets()] == [None, f"bytes={len(BODY) // 2}-", None]
+    assert progress.sizes == [len(BODY), len(BODY)]
+
+
+def test_a_wrong_part_counts_against_the_budget(server):
+    server.range_from = 0
+    server.faults[f"/{FOLDER}/{NAME}"].extend(["truncate", "truncate"])
+
+    message = fails(server, RetryPolicy(retries=1, backoff=0.0))
+
+    assert message == (f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range "
+                       f"'bytes 0-{len(BODY) - 1}/{len(BODY)}' (after 2 attempts)")
+
+
+def test_a_part_without_content_range_is_not_taken(server):
+    server.send_content_range = False
+    server.faults[f"/{FOLDER}/{NAME}"].extend(["truncate", "truncate"])
+
+    message = fails(server, RetryPolicy(retries=1, backoff=0.0))
+
+    assert message == f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range None (after 2 attempts)"
+
+
 def test_without_an_expected_md5_the_body_is_taken_as_is(server):
     server.faults[f"/{FOLDER}/{NAME}"].append("corrupt")
 

@@ -99,7 +99,7 @@ class HttpClient:
         self.user_agent = user_agent
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=max_connections, block=True,
-            retries=policy.new_retry(), timeout=policy.timeout(),
+            timeout=policy.timeout(),
         )
 
     def headers(self, extra: dict[str, str]) -> dict[str, str]:
@@ -110,7 +110,8 @@ class HttpClient:
     def get_text(self, url: str) -> str:
         """A small text document (e.g. md5sums.txt), with the same retries as the downloads."""
         try:
-            response = self.pool.request("GET", url, headers=self.headers({}))
+            response = self.pool.request("GET", url, headers=self.headers({}),
+                                         retries=self.policy.new_retry())
         except MaxRetryError as err:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
@@ -196,14 +197,17 @@ class HttpSource:
         response = self.client.pool.request(
             "GET", self.url, headers=self.client.headers(headers), preload_content=False,
             retries=transfer.retry)
-        transfer.retry = response.retries or transfer.retry  # counts the 5xx urllib3 retried
+        transfer.retry = response.retries  # now counting the 5xx urllib3 retried
         try:
             if response.status == 404:
                 raise FetchError(f"{self.name}: not found at {self.url} (HTTP 404)")
             if response.status not in (200, 206):
                 raise FetchError(f"{self.name}: HTTP {response.status} from {self.url}")
             if offset and not _resumes_at(response, offset):
-                transfer.restart()
+                transfer.restart()  # the server ignored Range (200: the whole body follows) ...
+                if response.status == 206:  # ... or sent another part: ask again, from zero
+                    raise ProtocolError(f"asked for bytes {offset}-, got Content-Range "
+                                        f"{response.headers.get('Content-Range')!r}")
             length = response.headers.get("Content-Length")
             transfer.progress.size_known(int(length) + transfer.received if length else None)
             # read1 hands over what has arrived, so a cut-off body loses nothing already received.
@@ -217,8 +221,8 @@ class HttpSource:
 
 
 def _resumes_at(response, offset: int) -> bool:
-    content_range = response.headers.get("Content-Range", "")
-    return response.status == 206 and content_range.startswith(f"bytes {offset}-")
+    return (response.status == 206
+            and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"))
 
 
 def _reason(err: BaseException) -> str:
