@@ -11,6 +11,7 @@ verifies the MD5 when one is expected and retries what can be retried:
 - a checksum mismatch: downloaded again from zero.
 
 All of these draw on one retry budget per file, kept in the same urllib3 ``Retry`` object.
+Every request carries the client's User-Agent (see wikilake.user_agent and docs/ingest.md).
 
 urllib3 rather than requests: it ships with botocore (no new dependency), its PoolManager caps
 connections per host (``maxsize`` + ``block``) and its Retry implements backoff and Retry-After.
