@@ -1,12 +1,12 @@
-"""The command line every job shares: --date, --input, --output-root, plus per-dataset options."""
+"""The command line every job shares: --date, --input, --output-root, plus the dataset's own
+options from the registry."""
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
-from typing import Callable
 
-from spark_jobs import lake_layout
-from spark_jobs.errors import JobError
+from wikilake_core import datasets
+from wikilake_core.dates import parse_date
+from wikilake_core.errors import JobError, WikilakeError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -18,16 +18,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _date(text: str) -> str:
     try:
-        return datetime.strptime(text, lake_layout.DATE_FORMAT).strftime(lake_layout.DATE_FORMAT)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad date {text!r}: use YYYY-MM-DD") from None
+        return parse_date(text)
+    except WikilakeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def parse_job_args(
-    dataset: str,
-    argv: list[str] | None,
-    add_options: Callable[[argparse.ArgumentParser], None] = lambda parser: None,
-) -> argparse.Namespace:
+def parse_job_args(dataset: str, argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(prog=f"spark_jobs/{dataset}.py",
                      description=f"The {dataset} job: raw dumps of one day -> Parquet tables.")
     parser.add_argument("--date", required=True, type=_date,
@@ -36,5 +32,7 @@ def parse_job_args(
                         help="input files, folders or globs (local paths or s3://...)")
     parser.add_argument("--output-root", required=True, metavar="ROOT",
                         help="lake root: s3://bucket or a local folder")
-    add_options(parser)
+    for option in datasets.get(dataset).job_options:
+        parser.add_argument(option.flag, dest=option.dest, default=option.default,
+                            help=f"{option.help} (default: {option.default})")
     return parser.parse_args(argv)

@@ -19,20 +19,19 @@ from __future__ import annotations
 import argparse
 import sys
 from functools import reduce
-from typing import Callable
+from typing import Sequence
 
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from spark_jobs import extract, lake_layout, manifest, outputs
-from spark_jobs.arguments import parse_job_args
-from spark_jobs.runtime import begin_run, job_main
+from spark_jobs import extract, outputs
+from spark_jobs.job import DatasetJob, Plan, TableOutput
+from spark_jobs.storage import InputFile
+from wikilake_core import datasets
 
 DATASET = "edits"
-DEFAULT_COUNTRY = "United States"
-TABLE_EDITS, TABLE_FILTERED, TABLE_BY_CHANNEL = lake_layout.DATASET_TABLES[DATASET]
+TABLE_EDITS, TABLE_FILTERED, TABLE_BY_CHANNEL = datasets.get(DATASET).tables
 BYTES_PER_OUTPUT_FILE = 256 * 1024 * 1024
 INVALID_JSON = "invalid JSON"
 NOT_AN_OBJECT = "not a JSON object"
@@ -82,15 +81,6 @@ _TEXT_SCHEMA = T.StructType([T.StructField("v", T.MapType(T.StringType(), T.Stri
 # starts like a number, object or array, or is a boolean (first characters compared, no regex).
 _NON_STRING_STARTS = ("-", "{", "[", *"0123456789")
 _BOOLEANS = ("true", "false")
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--country", default=DEFAULT_COUNTRY,
-                        help=f"country_name kept in edits_filtered (default: {DEFAULT_COUNTRY})")
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    return parse_job_args(DATASET, argv, add_options)
 
 
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
@@ -196,52 +186,29 @@ def by_channel_table(edits: DataFrame) -> DataFrame:
     )
 
 
-# ---- extract / load ---------------------------------------------------------------------------
+# ---- the job ---------------------------------------------------------------------------------
 
-def run(spark: SparkSession, args: argparse.Namespace,
-        progress: Callable[[str], None] = lambda step: None) -> dict:
-    """Read the input once, write the three tables and rejected/, then the manifest (returned)."""
-    clock, inputs = begin_run(spark, args, progress)
-    root, dt = args.output_root, args.date
-    manifest.clear_manifest(spark, root, DATASET, dt)
+def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
+    return classify(extract.read_lines(spark, inputs))
 
-    progress("parsing events")
-    # Wide rows of mostly distinct text: compressing the cache took 8 s more of 34 (edits-100x,
-    # 2 cores).
-    classified = extract.keep(classify(extract.read_lines(spark, inputs)), compressed=False)
-    try:
-        counts = extract.count_by_reason(classified)
-        events = edits_table(classified)
-        outside_dt = events.where(F.to_date("event_time") != F.lit(dt)).count()
-        files = outputs.files_for_cores(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE,
-                                        spark.sparkContext.defaultParallelism)
-        tables = {
-            TABLE_EDITS: (events, files),
-            TABLE_FILTERED: (filtered_table(events, args.country), 1),
-            TABLE_BY_CHANNEL: (by_channel_table(events), 1),
-        }
-        rows_written = {}
-        for table, (df, table_files) in tables.items():
-            progress(f"writing {table}")
-            path = lake_layout.table_partition_dir(root, table, dt)
-            sort_by = ("channel",) if table == TABLE_BY_CHANNEL else ("channel", "event_time")
-            outputs.write_partition(df, path, files=table_files, sort_by=sort_by)
-            rows_written[table] = outputs.rows_in(spark, path)
-        progress("writing rejected")
-        outputs.write_rejected(classified, lake_layout.rejected_dir(root, DATASET, dt))
-    finally:
-        classified.unpersist()
 
-    progress("writing manifest")
-    return manifest.finish_run(
-        spark, root, dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
-        counts_by_reason=counts, rows_written=rows_written, clock=clock, details={"events_outside_dt": outside_dt, "country": args.country},
+def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile],
+         args: argparse.Namespace) -> Plan:
+    events = edits_table(classified)
+    files = outputs.files_for_cores(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE,
+                                    spark.sparkContext.defaultParallelism)
+    by_time = ("channel", "event_time")
+    return Plan(
+        tables=(TableOutput(TABLE_EDITS, events, by_time, files),
+                TableOutput(TABLE_FILTERED, filtered_table(events, args.country), by_time, 1),
+                TableOutput(TABLE_BY_CHANNEL, by_channel_table(events), ("channel",), 1)),
+        details={"events_outside_dt": events.where(F.to_date("event_time") != F.lit(args.date)).count(),
+                 "country": args.country},
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    return job_main(DATASET, run, parse_args, argv)
-
+# Wide rows of mostly distinct text: compressing the cache took 8 s more of 34 (edits-100x, 2 cores).
+JOB = DatasetJob(DATASET, read=read, plan=plan, compressed_cache=False)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(JOB.main())

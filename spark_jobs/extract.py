@@ -14,15 +14,19 @@ from spark_jobs.storage import InputFile
 MIN_SPLIT_BYTES = 1024 * 1024
 
 
-def read_lines(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:
-    """``value`` (one line, no newline) and ``source_file`` for every line of ``inputs``.
+def line_settings(inputs: Sequence[InputFile]) -> dict[str, str]:
+    """The scan settings for reading ``inputs`` as lines (in force while the job runs).
 
     gzip is not splittable, and Spark packs small files into one task up to maxPartitionBytes
     (10 files of 24 MB made 3 tasks for 2 cores: one core idle for a third of the scan). Capping
     it at the smallest file gives every file a task of its own to spread over the cores.
     """
     smallest = min(f.size for f in inputs)
-    spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(smallest, MIN_SPLIT_BYTES)))
+    return {"spark.sql.files.maxPartitionBytes": str(max(smallest, MIN_SPLIT_BYTES))}
+
+
+def read_lines(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:
+    """``value`` (one line, no newline) and ``source_file`` for every line of ``inputs``."""
     return spark.read.text([f.path for f in inputs]).withColumn("source_file", F.input_file_name())
 
 
@@ -33,16 +37,15 @@ def non_blank(line: Column) -> Column:
     return starts_visible | line.rlike(r"\S")
 
 
-def keep(classified: DataFrame, *, compressed: bool = True) -> DataFrame:
+def keep(classified: DataFrame) -> DataFrame:
     """Counts, every table and rejected/ are computed from the classified lines: parse them once
     and keep them on the executors' local disks, instead of re-reading the input for each output.
 
     Disk, not memory: a cached partition (a whole gzip file) is built in the heap before it can
     spill, so memory grew with the size of the input files (a 4 GB heap ran out on the 4x bench
     inputs, either job); on disk it streams, and the page cache keeps it hot while it fits.
-    ``compressed``: encode the cached columns (smaller, but costs CPU time to build)."""
-    classified.sparkSession.conf.set("spark.sql.inMemoryColumnarStorage.compressed",
-                                     str(compressed).lower())
+    Whether the cached columns are encoded (smaller, but CPU time to build) is the job's setting
+    ``spark.sql.inMemoryColumnarStorage.compressed``."""
     return classified.persist(StorageLevel.DISK_ONLY)
 
 

@@ -10,7 +10,8 @@ from typing import Sequence
 
 from pyspark.sql import SparkSession
 
-from spark_jobs import lake_layout, storage
+from spark_jobs import storage
+from wikilake_core import layout
 from spark_jobs.storage import InputFile
 
 
@@ -54,9 +55,9 @@ def build_manifest(
         "rejected_records": rejected,
         "rejected_by_reason": rejected_by_reason,
         "rows_written": rows_written,
-        "outputs": {table: lake_layout.table_partition_dir(output_root, table, dt)
+        "outputs": {table: layout.table_partition_dir(output_root, table, dt)
                     for table in rows_written},
-        "rejected_path": lake_layout.rejected_dir(output_root, dataset, dt),
+        "rejected_path": layout.rejected_dir(output_root, dataset, dt),
         **details,
         "job_args": job_args,
         "spark_version": spark.version,
@@ -68,7 +69,7 @@ def build_manifest(
 
 
 def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str:
-    path = lake_layout.manifest_path(output_root, manifest["dataset"], manifest["dt"])
+    path = layout.manifest_path(output_root, manifest["dataset"], manifest["dt"])
     storage.write_text(spark, path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return path
 
@@ -82,4 +83,4 @@ def finish_run(spark: SparkSession, output_root: str, **fields) -> dict:
 
 def clear_manifest(spark: SparkSession, output_root: str, dataset: str, dt: str) -> None:
     """Remove the previous run's manifest before rewriting a dt, so a failed rerun is visible."""
-    storage.delete(spark, lake_layout.manifest_path(output_root, dataset, dt))
+    storage.delete(spark, layout.manifest_path(output_root, dataset, dt))

@@ -19,23 +19,23 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import datetime
-from typing import Callable, Sequence
+from typing import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs import extract, lake_layout, manifest, outputs
-from spark_jobs.arguments import parse_job_args
+from spark_jobs import extract, outputs
 from spark_jobs.domain_codes import UNKNOWN, with_project_and_access
-from spark_jobs.errors import JobError
-from spark_jobs.runtime import begin_run, job_main
+from spark_jobs.job import DatasetJob, Plan, TableOutput
 from spark_jobs.storage import InputFile
+from wikilake_core import datasets
+from wikilake_core.dates import compact
+from wikilake_core.errors import JobError
 
 DATASET = "pageviews"
-TABLE_DAILY, TABLE_HOURLY = lake_layout.DATASET_TABLES[DATASET]
-FILE_NAME = re.compile(r"^pageviews-(\d{8})-(\d{2})0000(\.gz)?$")
+TABLE_DAILY, TABLE_HOURLY = datasets.get(DATASET).tables
+FILE_NAME = re.compile(datasets.get(DATASET).raw_file_pattern)
 HOUR_POSITION = len("pageviews-YYYYMMDD-") + 1  # 1-based, as Spark's substring counts
 # Row groups of ~4 MB, each a narrow slice of the (project, access_site) order: a query for one
 # project reads only the row groups whose min/max admit it (bench, pageviews-day: a project with
@@ -55,16 +55,12 @@ HOURLY_COLUMNS = ("hour", "project", "access_site", "views", "pages")
 UNKNOWN_CODES_LISTED = 20
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    return parse_job_args(DATASET, argv)
-
-
 def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
     """The hours of ``files``; JobError if a file is not an hourly dump of ``dt``."""
-    ymd = datetime.strptime(dt, lake_layout.DATE_FORMAT).strftime("%Y%m%d")
+    ymd = compact(dt)
     hours, problems = [], []
     for f in files:
-        match = FILE_NAME.match(f.name)
+        match = FILE_NAME.fullmatch(f.name)
         if not match or int(match.group(2)) > 23:
             problems.append(f"{f.name} is not an hourly dump (pageviews-YYYYMMDD-HH0000.gz)")
         elif match.group(1) != ymd:
@@ -160,59 +156,39 @@ def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
             .orderBy(F.desc("lines"), "domain_code"))
 
 
-# ---- extract / load ---------------------------------------------------------------------------
+# ---- the job ---------------------------------------------------------------------------------
 
-def run(spark: SparkSession, args: argparse.Namespace,
-        progress: Callable[[str], None] = lambda step: None) -> dict:
-    """Read the hourly files once, write both tables and rejected/, then the manifest (returned)."""
-    clock, inputs = begin_run(spark, args, progress)
-    root, dt = args.output_root, args.date
-    hours = check_file_names(inputs, dt)
-    manifest.clear_manifest(spark, root, DATASET, dt)
+def check_inputs(inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
+    hours = check_file_names(inputs, args.date)
+    return {"hours": hours, "hours_missing": sorted(set(range(24)) - set(hours))}
 
-    progress("parsing lines")
-    classified = extract.keep(classify(extract.read_lines(spark, inputs)))
+
+def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
+    return classify(extract.read_lines(spark, inputs))
+
+
+def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile],
+         args: argparse.Namespace) -> Plan:
     valid = classified.where(F.col("reason").isNull())
     by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
     projects = code_projects(by_code).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        counts = extract.count_by_reason(classified)
-        unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
-
-        progress(f"writing {TABLE_DAILY}")
-        daily_path = lake_layout.table_partition_dir(root, TABLE_DAILY, dt)
-        slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
-        outputs.write_partition(
-            daily_table(valid, projects, slices), daily_path,
-            sort_by=("project", "access_site", F.desc("views"), "domain_code", "page_title"),
-            row_group_bytes=ROW_GROUP_BYTES)
-        progress(f"writing {TABLE_HOURLY}")
-        hourly_path = lake_layout.table_partition_dir(root, TABLE_HOURLY, dt)
-        outputs.write_partition(hourly_table(by_code, projects), hourly_path, files=1,
-                                sort_by=("project", "access_site", "hour"))
-        progress("writing rejected")
-        outputs.write_rejected(classified, lake_layout.rejected_dir(root, DATASET, dt))
-        rows_written = {TABLE_DAILY: outputs.rows_in(spark, daily_path),
-                        TABLE_HOURLY: outputs.rows_in(spark, hourly_path)}
-    finally:
-        for frame in (projects, by_code, classified):
-            frame.unpersist()
-
-    progress("writing manifest")
-    return manifest.finish_run(
-        spark, root, dataset=DATASET, dt=dt, job_args=vars(args), input_files=inputs,
-        counts_by_reason=counts, rows_written=rows_written, clock=clock, details={
-            "hours": hours,
-            "hours_missing": sorted(set(range(24)) - set(hours)),
-            "unknown_domain_code_lines": sum(n for _, n in unknown),
-            "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
-        },
+    unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
+    slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
+    return Plan(
+        tables=(
+            TableOutput(TABLE_DAILY, daily_table(valid, projects, slices),
+                        ("project", "access_site", F.desc("views"), "domain_code", "page_title"),
+                        row_group_bytes=ROW_GROUP_BYTES),
+            TableOutput(TABLE_HOURLY, hourly_table(by_code, projects),
+                        ("project", "access_site", "hour"), files=1),
+        ),
+        details={"unknown_domain_code_lines": sum(n for _, n in unknown),
+                 "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED])},
+        kept=(by_code, projects),
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    return job_main(DATASET, run, parse_args, argv)
-
+JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(JOB.main())

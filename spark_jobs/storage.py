@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
 
-from spark_jobs.errors import JobError
+from wikilake_core.errors import JobError
 
 
 @dataclass(frozen=True)

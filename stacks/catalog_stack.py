@@ -9,15 +9,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from spark_jobs import lake_layout
+from wikilake_core import layout
 from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket
-from wikilake.contract import Outputs
-from wikilake.ddl import Column, NamedQuery, TableDef, load_queries, load_tables
-from wikilake.errors import WikilakeError
+from stacks.storage_stack import removal_policy
+from wikilake_core.contract import Outputs
+from wikilake_core.ddl import Column, NamedQuery, TableDef, load_queries, load_tables
+from wikilake_core.errors import WikilakeError
 
 ATHENA_ENGINE = "Athena engine version 3"
-# Java (SimpleDateFormat) spelling of lake_layout.DATE_FORMAT, which Athena projection expects.
+# Java (SimpleDateFormat) spelling of dates.DATE_FORMAT, which Athena projection expects.
 PROJECTION_DATE_FORMAT = "yyyy-MM-dd"
 DATA_FORMATS = {"parquet": glue.DataFormat.PARQUET}
 
@@ -33,7 +34,7 @@ def glue_column(column: Column) -> glue.Column:
 
 
 def location_template(table: TableDef, bucket_name: str) -> str:
-    return f"{table.location(bucket_name).rstrip('/')}/{lake_layout.PARTITION_KEY}=${{{lake_layout.PARTITION_KEY}}}/"
+    return f"{table.location(bucket_name).rstrip('/')}/{layout.PARTITION_KEY}=${{{layout.PARTITION_KEY}}}/"
 
 
 class CatalogStack(Stack):
@@ -41,8 +42,11 @@ class CatalogStack(Stack):
                  **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
+        # aws-cdk-lib defaults glue.Database to RETAIN: a database left by `cdk destroy` in dev
+        # would block the next deploy of the stage on its fixed name.
         self.database = glue.Database(self, "Database", database_name=config.database_name,
-                                      description=f"{config.name}: Wikipedia dumps processed by EMR")
+                                      description=f"{config.name}: Wikipedia dumps processed by EMR",
+                                      removal_policy=removal_policy(config))
         self.tables = {name: self._table(table, config, bucket) for name, table in load_tables().items()}
         self.workgroup = self._workgroup(config, bucket, data_key)
         for query in load_queries().values():
@@ -53,9 +57,9 @@ class CatalogStack(Stack):
     def _table(self, table: TableDef, config: WikilakeConfig, bucket: s3.IBucket) -> glue.S3Table:
         if table.stored_as not in DATA_FORMATS:
             raise WikilakeError(f"table {table.name}: STORED AS {table.stored_as} is not supported; use PARQUET")
-        projected = lake_layout.PARTITION_KEY in {key.name for key in table.partition_keys}
+        projected = layout.PARTITION_KEY in {key.name for key in table.partition_keys}
         projection = {
-            lake_layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
+            layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
                 min=config.projection_start_date, max="NOW", format=PROJECTION_DATE_FORMAT,
                 step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
             )
@@ -93,7 +97,7 @@ class CatalogStack(Stack):
                 requester_pays_enabled=False,
                 engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE),
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{bucket.bucket_name}/{lake_layout.ATHENA_RESULTS}/",
+                    output_location=f"s3://{bucket.bucket_name}/{layout.ATHENA_RESULTS}/",
                     encryption_configuration=encryption,
                     expected_bucket_owner=self.account,
                 ),

@@ -1,6 +1,6 @@
 """The app's configuration: CDK context parsed and validated once into a frozen dataclass.
 
-Defaults live in cdk.json (one place, documented in the README); `-c key=value` overrides them.
+Defaults live in cdk.json (one place, documented in docs/configuration.md); `-c key=value` overrides them.
 Values from `-c` arrive as strings, values from cdk.json may be typed: both are accepted. Every
 problem raises ConfigError with one line naming the key and the fix, before any construct exists.
 Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
@@ -17,10 +17,11 @@ from datetime import date
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, supported_labels
-from wikilake import contract
-from wikilake.errors import WikilakeError
-from wikilake.steps import parse_date, parse_step_spec
-from wikilake.user_agent import CONTACT, CONTACT_EXAMPLE
+from wikilake_core import contract
+from wikilake_core.errors import WikilakeError
+from wikilake_core.dates import parse_date
+from wikilake_core.submit import parse_step_spec
+from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
 
@@ -114,7 +115,7 @@ class WikilakeConfig:
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
         if stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see README, security) and pass "
+                              "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
         return cls(
             stage=stage,
@@ -255,7 +256,7 @@ def _refuse_unknown_keys(context: Mapping[str, Any]) -> None:
     for key in context:
         if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
-            fix = f"did you mean {close[0]}?" if close else "see README, configuration, for the keys"
+            fix = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the keys"
             raise ConfigError(key, None, "unknown context key", fix)
 
 

@@ -1,6 +1,7 @@
 """The code the cluster runs, shipped as CDK file assets (uploaded by `cdk deploy`, no Lambda).
 
-- the `spark_jobs` package as a zip whose root holds `spark_jobs/` (for spark-submit --py-files),
+- the job code as a zip whose root holds `spark_jobs/` and the `wikilake_core/` it imports (for
+  spark-submit --py-files),
 - each dataset's entrypoint `spark_jobs/<dataset>.py`,
 - `athena_ddl/` as a zip (for the CLI and for anyone recreating the catalog by hand),
 - the EMR bootstrap script that makes sure the cluster's Python exists.
@@ -13,37 +14,36 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from spark_jobs import lake_layout
-from wikilake import DDL_DIR, PROJECT_ROOT, SPARK_JOBS_DIR
-from wikilake.steps import JobScripts
+from wikilake_core.datasets import DATASETS
+from wikilake_core.paths import CORE_DIR, DDL_DIR, PROJECT_ROOT, SPARK_JOBS_DIR
+from wikilake_core.submit import JobScripts
 
 ENSURE_PYTHON_SCRIPT = Path(__file__).parent / "emr_bootstrap" / "ensure_python.sh"
 
 
-def keep_only(folder: str, suffix: str) -> list[str]:
+def keep_only(folders: tuple[str, ...], suffix: str) -> list[str]:
     """Asset exclude globs (CDK GLOB mode: minimatch, matchBase, last match wins, `!` re-includes)
-    that keep only ``folder/**/*<suffix>`` of the project root: hidden files, caches and every
-    other top-level entry stay out, and excluded directories are not even walked."""
-    return [
-        "*", ".*",
+    that keep only ``<folder>/**/*<suffix>`` of the project root for each folder: hidden files,
+    caches and every other top-level entry stay out, and excluded directories are not walked."""
+    return ["*", ".*", *(glob for folder in folders for glob in (
         f"!{folder}", f"!{folder}/**",
         f"{folder}/**/*.*", f"!{folder}/**/*{suffix}",
         f"{folder}/**/__pycache__",
-    ]
+    ))]
 
 
 class JobCode(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        folder = SPARK_JOBS_DIR.relative_to(PROJECT_ROOT).as_posix()
+        job_code = tuple(d.relative_to(PROJECT_ROOT).as_posix() for d in (SPARK_JOBS_DIR, CORE_DIR))
         self.package = s3_assets.Asset(
-            self, "SparkJobsPackage", path=str(PROJECT_ROOT), exclude=keep_only(folder, ".py"))
+            self, "SparkJobsPackage", path=str(PROJECT_ROOT), exclude=keep_only(job_code, ".py"))
         self.entrypoints = {
             dataset: s3_assets.Asset(self, f"{dataset.title()}Entrypoint", path=str(SPARK_JOBS_DIR / f"{dataset}.py"))
-            for dataset in lake_layout.DATASETS
+            for dataset in DATASETS
         }
         self.ddl = s3_assets.Asset(
-            self, "AthenaDdl", path=str(PROJECT_ROOT), exclude=keep_only(DDL_DIR.relative_to(PROJECT_ROOT).as_posix(), ".sql"))
+            self, "AthenaDdl", path=str(PROJECT_ROOT), exclude=keep_only((DDL_DIR.relative_to(PROJECT_ROOT).as_posix(),), ".sql"))
         self.ensure_python = s3_assets.Asset(self, "EnsurePythonScript", path=str(ENSURE_PYTHON_SCRIPT))
 
     @property

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from spark_jobs import lake_layout
+from wikilake_core import layout
 from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
@@ -21,9 +21,9 @@ from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.storage_stack import removal_policy
-from wikilake import contract
-from wikilake.contract import SSH_USER, Outputs
-from wikilake.steps import spark_step
+from wikilake_core import contract
+from wikilake_core.contract import SSH_USER, Outputs
+from wikilake_core.submit import spark_step
 
 APPLICATIONS = ("Hadoop", "Spark")
 GLUE_METASTORE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
@@ -31,7 +31,7 @@ BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))  # (notification type, per
 
 
 def step_property(step: dict) -> emr.CfnCluster.StepConfigProperty:
-    """wikilake.steps' boto3-shaped step -> the CloudFormation property (same content)."""
+    """wikilake_core.submit's boto3-shaped step -> the CloudFormation property (same content)."""
     jar_step = step["HadoopJarStep"]
     return emr.CfnCluster.StepConfigProperty(
         name=step["Name"],
@@ -47,7 +47,7 @@ class ProcessingStack(Stack):
         bucket = import_lake_bucket(self, config)
         self.config = config
         removal = removal_policy(config)
-        self.network = ClusterNetwork(self, "Network", config=config, removal_policy=removal)
+        self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
         self.key_pair = (ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name) if config.key_pair_name
                          else ec2.KeyPair(self, "KeyPair", key_pair_name=config.name.lower(),
                                           type=ec2.KeyPairType.RSA, format=ec2.KeyPairFormat.PEM))
@@ -63,7 +63,7 @@ class ProcessingStack(Stack):
                 tls_certificates_s3_uri=config.tls_certificates_s3_uri,
             ),
         )
-        self.log_uri = f"s3://{bucket.bucket_name}/{lake_layout.EMR_LOGS}/"
+        self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
         self.cluster = self._cluster(bucket, job_code)
         if config.budget_monthly_usd:
             self._budget()
@@ -104,7 +104,7 @@ class ProcessingStack(Stack):
     def _acknowledge_encryption_findings(self, cluster: emr.CfnCluster) -> None:
         """cdk-nag 3.0.2 looks for the encryption switches at the top level of the security
         configuration instead of under EncryptionConfiguration, so a correct one still fails;
-        tests/infra/test_security.py checks the nested document instead."""
+        tests/infra/test_processing.py checks the nested document instead."""
         nag.acknowledge(cluster, "AwsSolutions-EMR4",
                         "Local-disk (and EBS) encryption with a rotating KMS key is enabled under "
                         "EncryptionConfiguration; cdk-nag 3.0.2 reads the top level (known bug), tested separately.")
@@ -178,7 +178,7 @@ class ProcessingStack(Stack):
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=config.budget_monthly_usd, unit="USD"),
-                # Needs the Project tag activated as a cost allocation tag (README, deploy).
+                # Needs the Project tag activated as a cost allocation tag (docs/configuration.md, deploy).
                 cost_filters={"TagKeyValue": [f"user:{contract.TAG_PROJECT}${contract.APP_NAME}"]},
             ),
             notifications_with_subscribers=[

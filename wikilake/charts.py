@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 from wikilake.output import is_number
 from wikilake.query_result import QueryResult
 

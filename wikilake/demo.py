@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -15,15 +14,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from spark_jobs import lake_layout
-from wikilake import PROJECT_ROOT, SAMPLES_DIR, contract
-from wikilake.ddl import NamedQuery, load_queries
-from wikilake.errors import WikilakeError
+from wikilake_core import contract, datasets, layout
+from wikilake_core.paths import PROJECT_ROOT, SAMPLES_DIR
+from wikilake_core.ddl import NamedQuery, load_queries
+from wikilake_core.errors import WikilakeError
 from wikilake.output import print_table, rich_table
 from wikilake.query_result import QueryResult
 
-EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
-PAGEVIEWS_SAMPLES = SAMPLES_DIR / "pageviews"
 # Values for the named queries' parameters that have no default; dt comes from the sample days.
 DEMO_VALUES = {"project": "en.wikipedia"}
 REPORT_DIR = "report"
@@ -46,35 +43,31 @@ class Answer:
 
 
 def sample_days(samples_dir: Path = SAMPLES_DIR) -> tuple[SampleDay, ...]:
-    """The shipped sample of each dataset: the real edits day and the synthetic pageviews day."""
-    edits = samples_dir / EDITS_SAMPLE.name
-    match = re.search(r"\d{4}-\d{2}-\d{2}", edits.name)
-    if not edits.is_file() or not match:
-        raise WikilakeError(f"the edits sample {edits} is missing; restore it with git")
-    partitions = sorted((samples_dir / PAGEVIEWS_SAMPLES.name).glob(f"{lake_layout.PARTITION_KEY}=*"))
-    files = tuple(sorted(partitions[-1].glob("pageviews-*.gz"))) if partitions else ()
-    if not files:
-        raise WikilakeError(f"no pageviews sample day under {samples_dir / PAGEVIEWS_SAMPLES.name}/; "
-                            "restore data/samples/ with git")
-    return (
-        SampleDay("edits", match.group(0), (edits,), synthetic=False),
-        SampleDay("pageviews", partitions[-1].name.split("=", 1)[1], files, synthetic=True),
-    )
+    """The shipped sample of every registered dataset, with the dt it holds."""
+    days = []
+    for dataset in datasets.REGISTRY.values():
+        sample = samples_dir / dataset.sample_path
+        files = tuple(sorted(p for p in sample.iterdir() if p.is_file())) if sample.is_dir() else (
+            (sample,) if sample.is_file() else ())
+        if not files:
+            raise WikilakeError(f"the {dataset.name} sample {sample} is missing; restore data/samples/ with git")
+        days.append(SampleDay(dataset.name, dataset.sample_dt, files, dataset.sample_synthetic))
+    return tuple(days)
 
 
 def query_dataset(query: NamedQuery, engine) -> str:
     """The dataset whose tables the query reads (named queries read one dataset each)."""
     tables = engine.tables_of(query.sql)
-    datasets = {d for d, names in lake_layout.DATASET_TABLES.items() if tables & set(names)}
-    if len(datasets) != 1:
-        raise WikilakeError(f"{query.name}: reads tables of {sorted(datasets) or 'no'} datasets; "
+    needed = {datasets.of_table(table).name for table in tables}
+    if len(needed) != 1:
+        raise WikilakeError(f"{query.name}: reads tables of {sorted(needed) or 'no'} datasets; "
                             "the demo needs exactly one to pick its dt")
-    return datasets.pop()
+    return needed.pop()
 
 
 def demo_params(query: NamedQuery, dt: str) -> list[str]:
     """`name=value` for the demo: dt of the sample day, DEMO_VALUES, else the header default."""
-    values = {lake_layout.PARTITION_KEY: dt, **DEMO_VALUES}
+    values = {layout.PARTITION_KEY: dt, **DEMO_VALUES}
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]
 
 
@@ -108,10 +101,10 @@ def spark_session(spark, steps: _Steps):
     if spark is not None:
         yield spark
         return
-    from wikilake.local_runner import build_session
+    from spark_jobs.session import build_session
 
     with steps.step("starting Spark (local[*])"):
-        session = build_session()
+        session = build_session("wikilake-demo", master="local[*]")
     try:
         yield session
     finally:
@@ -224,7 +217,7 @@ def synth(log_path: Path, steps: _Steps) -> list[str]:
 
 
 def next_steps(report: Path, days, stacks: list[str] | None) -> str:
-    dt = next(d.dt for d in days if d.dataset == "pageviews")
+    dt = datasets.get("pageviews").sample_dt
     synthesized = (f"Synthesized {len(stacks)} stacks into cdk.out/: {', '.join(stacks)}\n"
                    if stacks else "")
     return (

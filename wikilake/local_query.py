@@ -17,9 +17,9 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from spark_jobs import lake_layout
-from wikilake.ddl import Column, NamedQuery, TableDef, load_tables
-from wikilake.errors import WikilakeError
+from wikilake_core import datasets, layout
+from wikilake_core.ddl import Column, NamedQuery, TableDef, load_tables
+from wikilake_core.errors import WikilakeError
 from wikilake.query_params import literal_value, substitute
 from wikilake.query_result import QueryResult
 
@@ -44,7 +44,7 @@ def table_files(lake: Path, table: TableDef) -> list[Path]:
     """The table's Parquet files, one folder level per partition key; like Hive and Athena,
     files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary, .crc) are skipped."""
     pattern = "/".join(f"{key.name}=*" for key in table.partition_keys) + "/*.parquet"
-    root = Path(lake_layout.table_dir(str(lake), table.name))
+    root = Path(layout.table_dir(str(lake), table.name))
     return sorted(
         path for path in root.glob(pattern)
         if not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
@@ -93,7 +93,7 @@ class LocalEngine:
                 self.connection.execute(view_sql(table, self.files[name]))
             except duckdb.Error as err:
                 raise WikilakeError(
-                    f"{lake_layout.table_dir(str(self.lake), name)}: the Parquet files do not match "
+                    f"{layout.table_dir(str(self.lake), name)}: the Parquet files do not match "
                     f"athena_ddl/tables/{name}.sql: {_first_line(err)}"
                 ) from err
 
@@ -117,7 +117,7 @@ class LocalEngine:
 
     def partitions(self, table: str) -> list[str]:
         """The dt values with at least one Parquet file, sorted."""
-        key = f"{lake_layout.PARTITION_KEY}="
+        key = f"{layout.PARTITION_KEY}="
         return sorted({
             part[len(key):] for path in self.files[table] for part in path.parts if part.startswith(key)
         })
@@ -172,9 +172,9 @@ class LocalEngine:
         for table in sorted(self.tables_of(sql)):
             present = self.partitions(table)
             if dt not in present:
-                dataset = next(d for d, ts in lake_layout.DATASET_TABLES.items() if table in ts)
+                dataset = datasets.of_table(table).name
                 raise WikilakeError(
-                    f"no data for dt={dt} in {lake_layout.table_dir(str(self.lake), table)} "
+                    f"no data for dt={dt} in {layout.table_dir(str(self.lake), table)} "
                     f"(has: {', '.join(present) or 'no partitions'}); "
                     f"run `wikilake local run {dataset} --date {dt} --input ...` first"
                 )
@@ -182,7 +182,7 @@ class LocalEngine:
     def run(self, query: NamedQuery, literals: dict[str, str]) -> QueryResult:
         """Runs a query whose parameters are bound (name -> literal, see wikilake.query_params)."""
         sql = substitute(query.sql, list(literals.values()))
-        dt_literal = literals.get(lake_layout.PARTITION_KEY)
+        dt_literal = literals.get(layout.PARTITION_KEY)
         if dt_literal is not None:
             self.require_partition(sql, literal_value(dt_literal))
         return self.execute(sql)

@@ -17,9 +17,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from spark_jobs.lake_layout import DATE_FORMAT
-from wikilake.ddl import NamedQuery, QueryParam
-from wikilake.errors import WikilakeError
+from wikilake_core.dates import DATE_FORMAT
+from wikilake_core.ddl import NamedQuery, QueryParam
+from wikilake_core.errors import WikilakeError
 
 AUTO = "auto"  # the type of an ad-hoc query's parameters
 _IDENTIFIER = re.compile(r"^\w+$")

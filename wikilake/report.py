@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wikilake import charts
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 from wikilake.output import is_number
 from wikilake.query_result import QueryResult
 

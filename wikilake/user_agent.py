@@ -3,36 +3,23 @@
 Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy) asks every
 client for a descriptive agent with a way to reach its operator (a URL or an e-mail address),
 and blocks generic ones such as ``python-urllib3/2.8.0``. Pure functions (plus urllib3's version),
-so the CDK config and the pipeline's ingest function share them with the CLI.
+so the pipeline's ingest function shares them with the CLI; the contact rule itself is in
+wikilake_core.contact (the CDK config checks context ``contact`` with it).
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import urllib3
 
 from wikilake import __version__
-from wikilake.errors import WikilakeError
+from wikilake_core.contact import check_contact
+from wikilake_core.errors import WikilakeError
 
 POLICY_URL = "https://meta.wikimedia.org/wiki/User-Agent_policy"
 CONTACT_ENV = "WIKILAKE_CONTACT"
 # The sites the policy covers; a private mirror sets its own rules.
 WIKIMEDIA_DOMAINS = ("wikimedia.org", "wikipedia.org")
-# An http(s) URL or an e-mail address, with no space or parenthesis (they would break the
-# "(contact)" comment of the header).
-CONTACT = re.compile(
-    r"^(https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/[^\s()]*)?"
-    r"|[^@\s()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
-CONTACT_EXAMPLE = "a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"
-
-
-def check_contact(contact: str) -> str:
-    """``contact`` stripped; a one-line error unless it is a URL or an e-mail address."""
-    text = contact.strip()
-    if not CONTACT.match(text):
-        raise WikilakeError(f"contact {text!r} is not {CONTACT_EXAMPLE}")
-    return text
 
 
 def user_agent(contact: str | None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from wikilake import SPARK_JOBS_DIR
+from wikilake_core.paths import SPARK_JOBS_DIR
 from wikilake.bench import jobs_source
 from wikilake.bench.engines import spark_env
 

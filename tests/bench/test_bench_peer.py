@@ -9,9 +9,9 @@ from collections import Counter
 import duckdb
 import pytest
 
-from wikilake import SAMPLES_DIR
+from wikilake_core.paths import SAMPLES_DIR
 from wikilake.bench import peer
-from wikilake.ddl import load_tables
+from wikilake_core.ddl import load_tables
 
 SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
 TRICKY_CODES = ("en", "en.m", "en.zero", "de.d", "en.m.d", "fr.voy", "en.m.voy", "commons.m",

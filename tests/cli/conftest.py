@@ -18,9 +18,10 @@ from moto.server import ThreadedMotoServer
 
 from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
+from fake_pipeline import FakePipeline, execute_state_machines
 from wikilake.cli import main
-from wikilake.contract import Outputs, job_entrypoint_output, stack_names
-from spark_jobs.lake_layout import DATASETS
+from wikilake_core.contract import Outputs, job_entrypoint_output, stack_names
+from wikilake_core.datasets import DATASETS
 
 REGION = "us-east-1"
 BUCKET = "wikilake-dev-data-123456789012"
@@ -76,7 +77,9 @@ def moto_server():
 @pytest.fixture
 def endpoint(moto_server):
     """The moto endpoint, emptied before each test."""
-    urllib3.request("POST", f"{moto_server}/moto-api/reset")
+    # Resetting the EC2 backend (default VPCs, AMIs) can take seconds on a busy machine: more than
+    # urllib3's default 3-second read timeout.
+    urllib3.request("POST", f"{moto_server}/moto-api/reset", timeout=60)
     return moto_server
 
 
@@ -156,6 +159,14 @@ def deployed(clients) -> Deployment:
         deploy_stack(clients.cloudformation, name, outputs)
     merged = {k: v for outputs in by_stack.values() for k, v in outputs.items()}
     return Deployment(BUCKET, cluster_id, merged, names)
+
+
+@pytest.fixture
+def pipeline(deployed, clients, endpoint):
+    """The deployment plus a state machine moto executes (`pipeline.deploy(...)` makes it)."""
+    execute_state_machines(endpoint, True)
+    yield FakePipeline(clients, deployed)
+    execute_state_machines(endpoint, False)
 
 
 @pytest.fixture

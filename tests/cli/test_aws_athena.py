@@ -11,7 +11,7 @@ from moto.moto_api import state_manager
 
 from wikilake.aws.athena import athena_target, cost_usd, rows_from_pages, run_athena_query
 from wikilake.aws.session import AwsContext
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 COLUMNS = [("channel", "varchar"), ("edits", "bigint"), ("share", "double"), ("added", "decimal"),
            ("day", "date"), ("first_edit", "timestamp"), ("is_big", "boolean")]

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from aws_stacks import FAKE_PRIVATE_KEY, redeploy
-from wikilake.contract import Outputs
+from wikilake_core.contract import Outputs
 
 KEY_NAME = "wikilake-Wikilake-dev.pem"
 
@@ -143,8 +143,6 @@ def test_ssh_disabled_by_the_stack_points_to_session_manager(wikilake, deployed,
 
 
 @pytest.mark.parametrize("flags", [("--print", "--ssm")])
-def test_print_and_ssm_exclude_each_other(flags):
-    from wikilake.cli import main
-    with pytest.raises(SystemExit) as exit_info:
-        main(["ssh", *flags])
-    assert exit_info.value.code == 2
+def test_print_and_ssm_exclude_each_other(flags, wikilake):
+    assert wikilake("ssh", *flags) == (2, "", "wikilake ssh: error: argument --ssm: not allowed "
+                                              "with argument --print (see wikilake ssh --help)\n")

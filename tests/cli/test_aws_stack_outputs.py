@@ -2,7 +2,7 @@
 import pytest
 
 from wikilake.aws.stack import NOT_DEPLOYED, StackInfo, StackOutputs
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 
 def outputs(*stacks):

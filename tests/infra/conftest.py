@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from wikilake import PROJECT_ROOT
+from wikilake_core.paths import PROJECT_ROOT
 
 # jsii runs `node` from PATH: use the venv's Node 24, not the machine's end-of-life Node 20.
 VENV_BIN = str(Path(sys.executable).parent)

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from wikilake import PROJECT_ROOT
+from wikilake_core.paths import PROJECT_ROOT
 
 
 def cdk_synth(tmp_path, *args: str) -> subprocess.CompletedProcess:

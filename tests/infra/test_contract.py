@@ -1,9 +1,9 @@
 """What the CLI relies on: stack names, output keys (exact logical ids, one stack each) and tags."""
 import pytest
 
-from spark_jobs.lake_layout import DATASETS
-from wikilake import contract
-from wikilake.contract import Outputs, job_entrypoint_output
+from wikilake_core.datasets import DATASETS
+from wikilake_core import contract
+from wikilake_core.contract import Outputs, job_entrypoint_output
 
 from .conftest import ROLES, VARIANTS
 

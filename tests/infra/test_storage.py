@@ -4,9 +4,10 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from spark_jobs import lake_layout
-from wikilake import PROJECT_ROOT
-from wikilake.contract import Outputs, job_entrypoint_output
+from wikilake_core import layout
+from wikilake_core.datasets import DATASETS
+from wikilake_core.paths import PROJECT_ROOT
+from wikilake_core.contract import Outputs, job_entrypoint_output
 
 
 def buckets(template) -> dict:
@@ -92,7 +93,7 @@ def test_data_bucket_lifecycle_matches_the_lake_layout(templates):
     assert housekeeping["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert all(r["Status"] == "Enabled" for r in rules.values())
     # EMR logs live under the expiring logs/ prefix.
-    assert lake_layout.EMR_LOGS.startswith("logs/")
+    assert layout.EMR_LOGS.startswith("logs/")
 
 
 def test_dev_destroy_removes_buckets_with_their_objects(templates):
@@ -123,7 +124,7 @@ def test_explicit_bucket_name_is_used_and_default_one_is_per_account_and_region(
 def test_outputs_carry_the_bucket_and_the_job_code_locations(templates):
     outputs = templates("default", "storage").to_json()["Outputs"]
     expected = {Outputs.BUCKET, Outputs.JOBS_PACKAGE_URL, Outputs.DDL_URL,
-                *(job_entrypoint_output(dataset) for dataset in lake_layout.DATASETS)}
+                *(job_entrypoint_output(dataset) for dataset in DATASETS)}
     assert expected <= set(outputs)
     assert "SparkJobEntrypointUrlEdits" in outputs  # the spelling the CLI reads
 
@@ -135,10 +136,11 @@ def _asset_files(synthesized, output_name: str) -> set[str]:
     return {p.relative_to(asset_dir).as_posix() for p in asset_dir.rglob("*") if p.is_file()}
 
 
-def test_jobs_package_zip_holds_exactly_the_spark_jobs_python_files(synthesized):
-    expected = {p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "spark_jobs").rglob("*.py")
-                if "__pycache__" not in p.parts}
-    assert "spark_jobs/__init__.py" in expected
+def test_jobs_package_zip_holds_exactly_the_jobs_and_core_python_files(synthesized):
+    expected = {p.relative_to(PROJECT_ROOT).as_posix()
+                for package in ("spark_jobs", "wikilake_core")
+                for p in (PROJECT_ROOT / package).rglob("*.py") if "__pycache__" not in p.parts}
+    assert {"spark_jobs/__init__.py", "wikilake_core/datasets.py"} <= expected
     assert _asset_files(synthesized, Outputs.JOBS_PACKAGE_URL) == expected
 
 
@@ -147,7 +149,7 @@ def test_ddl_zip_holds_exactly_the_sql_files(synthesized):
     assert _asset_files(synthesized, Outputs.DDL_URL) == expected
 
 
-@pytest.mark.parametrize("dataset", lake_layout.DATASETS)
+@pytest.mark.parametrize("dataset", DATASETS)
 def test_entrypoint_assets_are_the_dataset_job_files(synthesized, dataset):
     url = json.dumps(synthesized.template_json("default", "storage")["Outputs"][job_entrypoint_output(dataset)])
     (staged,) = [f for f in synthesized.outdir.glob("asset.*.py") if f.name[6:-3] in url]

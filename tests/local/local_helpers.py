@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from wikilake.ddl import load_tables
+from wikilake_core.ddl import load_tables
 
 # The DuckDB type each Hive type of the DDL must become, written out independently of the code.
 EXPECTED_DUCKDB_TYPES = {

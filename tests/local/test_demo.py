@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 
 from wikilake import demo
-from wikilake.ddl import load_queries
-from wikilake.errors import WikilakeError
+from wikilake_core.ddl import load_queries
+from wikilake_core.errors import WikilakeError
 from wikilake.local_query import LocalEngine
 from wikilake.query_params import bind
 

@@ -4,8 +4,8 @@ import duckdb
 import pytest
 
 from local_helpers import EXPECTED_DUCKDB_TYPES, write_partition
-from wikilake.ddl import load_queries, load_tables
-from wikilake.errors import WikilakeError
+from wikilake_core.ddl import load_queries, load_tables
+from wikilake_core.errors import WikilakeError
 from wikilake.local_query import LocalEngine, duckdb_type
 from wikilake.query_params import bind, placeholders, substitute
 

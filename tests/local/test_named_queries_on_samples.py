@@ -4,8 +4,8 @@ import pytest
 
 import local_reference as reference
 from local_helpers import EXPECTED_DUCKDB_TYPES
-from spark_jobs import lake_layout
-from wikilake.ddl import load_queries
+from wikilake_core import datasets, layout
+from wikilake_core.ddl import load_queries
 from wikilake.demo import sample_days
 from wikilake.local_query import LocalEngine
 from wikilake.query_params import bind
@@ -104,4 +104,4 @@ def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
 
 
 def dataset_of(table):
-    return next(d for d, tables in lake_layout.DATASET_TABLES.items() if table in tables)
+    return datasets.of_table(table).name

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from wikilake.charts import ChartSpec, infer_chart, write_chart
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 from wikilake.output import render, to_csv, to_json
 from wikilake.query_result import QueryResult
 

@@ -4,8 +4,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from wikilake.ddl import PARAM_TYPES, QueryParam, load_queries, parse_query
-from wikilake.errors import WikilakeError
+from wikilake_core.ddl import PARAM_TYPES, QueryParam, load_queries, parse_query
+from wikilake_core.errors import WikilakeError
 from wikilake.query_params import (bind, check_placeholders, describe, literal, literal_value,
                                    param_signature, placeholders, resolve, substitute)
 

@@ -11,9 +11,9 @@ def edits_run(spark, tmp_path_factory) -> JobRun:
     from spark_jobs import edits
 
     lake = tmp_path_factory.mktemp("edits") / "lake"
-    args = edits.parse_args(["--date", EDITS_DT, "--input", str(EDITS_SAMPLE),
+    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(EDITS_SAMPLE),
                              "--output-root", str(lake)])
-    return JobRun(lake, edits.run(spark, args), (EDITS_SAMPLE,))
+    return JobRun(lake, edits.JOB.run(spark, args), (EDITS_SAMPLE,))
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +22,6 @@ def pageviews_run(spark, tmp_path_factory) -> JobRun:
 
     base = tmp_path_factory.mktemp("pageviews")
     inputs = pageviews_input(base / "raw")
-    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(base / "raw"),
+    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(base / "raw"),
                                  "--output-root", str(base / "lake")])
-    return JobRun(base / "lake", pageviews.run(spark, args), inputs)
+    return JobRun(base / "lake", pageviews.JOB.run(spark, args), inputs)

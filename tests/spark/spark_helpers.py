@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from wikilake import SAMPLES_DIR
 from wikilake.generators import pageviews as generator
+from wikilake_core import datasets
 
-EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
-EDITS_DT = "2015-09-12"
-PAGEVIEWS_DT = "2024-03-15"
+EDITS_SAMPLE = datasets.get("edits").sample
+EDITS_DT = datasets.get("edits").sample_dt
+PAGEVIEWS_DT = datasets.get("pageviews").sample_dt
 
 # Hand-written lines for hour 3: every tricky domain code and title, and every kind of bad line.
 TRICKY_LINES = [

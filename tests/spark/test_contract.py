@@ -7,8 +7,8 @@ import pytest
 from pyspark.sql import types as T
 
 from spark_helpers import EDITS_DT, PAGEVIEWS_DT
-from spark_jobs import lake_layout
-from wikilake.ddl import load_tables
+from wikilake_core import datasets, layout
+from wikilake_core.ddl import load_tables
 
 pytestmark = pytest.mark.spark
 
@@ -46,9 +46,9 @@ def test_every_table_matches_its_ddl(spark, edits_run, pageviews_run):
     runs = {"edits": (edits_run.lake, EDITS_DT), "pageviews": (pageviews_run.lake, PAGEVIEWS_DT)}
     problems = []
     for name, ddl in load_tables().items():
-        dataset = next(d for d, tables in lake_layout.DATASET_TABLES.items() if name in tables)
+        dataset = datasets.of_table(name).name
         lake, dt = runs[dataset]
-        written = spark.read.parquet(lake_layout.table_partition_dir(str(lake), name, dt)).schema
+        written = spark.read.parquet(layout.table_partition_dir(str(lake), name, dt)).schema
         expected = schema_lines((c.name, spark_type(c.type)) for c in ddl.columns)
         actual = schema_lines((f.name, f.dataType) for f in written.fields)
         if expected != actual:

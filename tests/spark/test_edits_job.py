@@ -4,13 +4,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pyspark
 import pytest
 from pyspark.sql import functions as F
 
 from spark_helpers import EDITS_DT, EDITS_SAMPLE, write_gz
 from spark_reference import EDIT_COLUMNS, edit_rows, edits_by_channel
-from spark_jobs import edits, lake_layout
-from spark_jobs.errors import JobError
+from spark_jobs import edits
+from wikilake_core import layout
+from wikilake_core.errors import JobError
+from stacks.release_labels import RELEASES
 
 pytestmark = pytest.mark.spark
 
@@ -23,7 +26,7 @@ def reference_rows():
 
 
 def table(spark, lake, name, dt=EDITS_DT):
-    return spark.read.parquet(lake_layout.table_partition_dir(str(lake), name, dt))
+    return spark.read.parquet(layout.table_partition_dir(str(lake), name, dt))
 
 
 def as_tuples(rows: list[dict]) -> Counter:
@@ -68,7 +71,9 @@ def test_manifest_counts_and_invariants(edits_run, reference_rows):
         not r["event_time"].startswith(EDITS_DT) for r in reference_rows)
     written = json.loads((edits_run.lake / "manifests/edits/dt=2015-09-12/manifest.json").read_text())
     assert written == manifest
-    assert written["spark_version"].startswith("3.5")
+    # The Spark this venv runs (each release label's line has its own venv), one that a label offers.
+    assert written["spark_version"] == pyspark.__version__
+    assert pyspark.__version__ in {release.spark_version for release in RELEASES.values()}
     assert written["job_args"]["country"] == "United States"
 
 
@@ -132,9 +137,9 @@ def dirty_run(spark, tmp_path_factory):
     lines = [line for line, _ in DIRTY]
     write_gz(folder / "raw" / "part-1.json.gz", lines[:10] + BLANK_LINES + lines[10:20])
     write_gz(folder / "raw" / "part-2.json.gz", lines[20:])
-    args = edits.parse_args(["--date", EDITS_DT, "--input", str(folder / "raw" / "*.json.gz"),
+    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(folder / "raw" / "*.json.gz"),
                              "--output-root", str(folder / "lake")])
-    return folder / "lake", edits.run(spark, args)
+    return folder / "lake", edits.JOB.run(spark, args)
 
 
 def test_dirty_file_exact_counts_and_reasons(dirty_run):
@@ -148,7 +153,7 @@ def test_dirty_file_exact_counts_and_reasons(dirty_run):
 
 def test_dirty_file_rejected_records_keep_line_source_and_reason(spark, dirty_run):
     lake, _ = dirty_run
-    rejected = spark.read.json(lake_layout.rejected_dir(str(lake), "edits", EDITS_DT)).collect()
+    rejected = spark.read.json(layout.rejected_dir(str(lake), "edits", EDITS_DT)).collect()
     got = sorted((r["line"], r["reason"]) for r in rejected)
     assert got == sorted((line, reason) for line, reason in DIRTY if reason)
     assert {r["source_file"].rsplit("/", 1)[1] for r in rejected} == {"part-1.json.gz", "part-2.json.gz"}
@@ -168,7 +173,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     other = write_gz(raw / "other.json.gz", [event(page="Other", time="2015-09-13T00:00:00Z")])
 
     def run(dt, path):
-        return edits.run(spark, edits.parse_args(
+        return edits.JOB.run(spark, edits.JOB.parse_args(
             ["--date", dt, "--input", str(path), "--output-root", str(lake)]))
 
     run("2015-09-13", other)
@@ -179,7 +184,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     second = run(EDITS_DT, small)
     assert second["rows_written"] == {"edits": 1, "edits_filtered": 1, "edits_by_channel": 1}
     assert [r["page"] for r in table(spark, lake, "edits").collect()] == ["Only"]
-    assert spark.read.json(lake_layout.rejected_dir(str(lake), "edits", EDITS_DT)).count() == 1
+    assert spark.read.json(layout.rejected_dir(str(lake), "edits", EDITS_DT)).count() == 1
     saved = json.loads((lake / "manifests/edits/dt=2015-09-12/manifest.json").read_text())
     assert saved["input_records"] == 2
     assert {p: p.read_bytes() for p in lake.rglob("*dt=2015-09-13*/*") if p.is_file()} == other_files
@@ -190,7 +195,7 @@ def test_country_option_selects_another_country(spark, tmp_path):
     raw = write_gz(tmp_path / "e.json.gz", [
         event(), event(countryName="France", page="Paris"),
         event(countryName="France", page="Bot", isRobot=True)])
-    manifest = edits.run(spark, edits.parse_args([
+    manifest = edits.JOB.run(spark, edits.JOB.parse_args([
         "--date", EDITS_DT, "--input", str(raw), "--output-root", str(tmp_path / "lake"),
         "--country", "France"]))
     assert manifest["rows_written"]["edits_filtered"] == 1
@@ -198,10 +203,10 @@ def test_country_option_selects_another_country(spark, tmp_path):
 
 
 def test_missing_input_is_refused_before_writing(spark, tmp_path):
-    args = edits.parse_args(["--date", EDITS_DT, "--input", str(tmp_path / "nothing*.json"),
+    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(tmp_path / "nothing*.json"),
                              "--output-root", str(tmp_path / "lake")])
     with pytest.raises(JobError, match="no input files match"):
-        edits.run(spark, args)
+        edits.JOB.run(spark, args)
     assert not (tmp_path / "lake").exists()
 
 
@@ -211,4 +216,4 @@ def test_missing_input_is_refused_before_writing(spark, tmp_path):
 ])
 def test_bad_arguments_are_one_line_job_errors(argv, message):
     with pytest.raises(JobError, match=message):
-        edits.parse_args(argv)
+        edits.JOB.parse_args(argv)

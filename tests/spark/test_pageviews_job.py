@@ -8,8 +8,9 @@ import duckdb
 import pytest
 
 from spark_helpers import PAGEVIEWS_DT, pageviews_input, write_gz
-from spark_jobs import lake_layout, pageviews
-from spark_jobs.errors import JobError
+from spark_jobs import pageviews
+from wikilake_core import layout
+from wikilake_core.errors import JobError
 from spark_reference import pageviews_reference, read_lines
 
 pytestmark = pytest.mark.spark
@@ -22,7 +23,7 @@ def reference(pageviews_run):
 
 
 def table(spark, lake, name, dt=PAGEVIEWS_DT):
-    return spark.read.parquet(lake_layout.table_partition_dir(str(lake), name, dt))
+    return spark.read.parquet(layout.table_partition_dir(str(lake), name, dt))
 
 
 def test_daily_rows_equal_reference_per_page(spark, pageviews_run, reference):
@@ -60,7 +61,7 @@ def test_rejections_and_manifest(spark, pageviews_run, reference):
     assert manifest["rows_written"] == {"pageviews_daily": len(reference["daily"]),
                                         "projectviews_hourly": len(reference["hourly"])}
     rejected = spark.read.json(
-        lake_layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
+        layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
     assert len(rejected) == manifest["rejected_records"]
     assert all(r["source_file"].endswith(".gz") and r["reason"] and r["line"] for r in rejected)
     assert "en  Double_space 12 0" in {r["line"] for r in rejected}
@@ -70,7 +71,7 @@ def test_rejections_and_manifest(spark, pageviews_run, reference):
 
 
 def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
-    folder = lake_layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily",
+    folder = layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily",
                                              PAGEVIEWS_DT)
     files = sorted(str(p) for p in pageviews_run.lake.glob(
         "processed/pageviews_daily/dt=*/part-*.parquet"))
@@ -83,11 +84,11 @@ def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
     raw = tmp_path / "raw"
     pageviews_input(raw)
     write_gz(raw / "pageviews-20240316-000000.gz", ["en Main_Page 1 0"])
-    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(raw),
+    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(raw),
                                  "--output-root", str(tmp_path / "lake")])
     with pytest.raises(JobError, match=r"pageviews-20240316-000000.gz is for 20240316, "
                                        r"not --date 2024-03-15; nothing was written"):
-        pageviews.run(spark, args)
+        pageviews.JOB.run(spark, args)
     assert not (tmp_path / "lake").exists()
 
 
@@ -95,10 +96,10 @@ def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
                                   "md5sums.txt"])
 def test_file_that_is_not_an_hourly_dump_is_refused(spark, tmp_path, name):
     write_gz(tmp_path / "raw" / name, ["en Main_Page 1 0"])
-    args = pageviews.parse_args(["--date", PAGEVIEWS_DT, "--input", str(tmp_path / "raw"),
+    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(tmp_path / "raw"),
                                  "--output-root", str(tmp_path / "lake")])
     with pytest.raises(JobError, match="is not an hourly dump"):
-        pageviews.run(spark, args)
+        pageviews.JOB.run(spark, args)
 
 
 def test_rerun_replaces_only_its_dt(spark, tmp_path):
@@ -108,7 +109,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
         raw = tmp_path / f"raw-{dt}-{len(lines_by_hour)}"
         for hour, lines in lines_by_hour.items():
             write_gz(raw / f"pageviews-{dt.replace('-', '')}-{hour:02d}0000.gz", lines)
-        return pageviews.run(spark, pageviews.parse_args(
+        return pageviews.JOB.run(spark, pageviews.JOB.parse_args(
             ["--date", dt, "--input", str(raw), "--output-root", str(lake)]))
 
     run("2024-03-14", {5: ["de Hund 3 0"]})
@@ -118,7 +119,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     assert second["rows_written"] == {"pageviews_daily": 1, "projectviews_hourly": 1}
     daily = table(spark, lake, "pageviews_daily").collect()
     assert [(r["page_title"], r["views"], r["hours_seen"]) for r in daily] == [("C", 5, 1)]
-    assert spark.read.json(lake_layout.rejected_dir(str(lake), "pageviews", PAGEVIEWS_DT)).count() == 0
+    assert spark.read.json(layout.rejected_dir(str(lake), "pageviews", PAGEVIEWS_DT)).count() == 0
     after = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
     assert after == before and len(before) >= 3
 
@@ -127,7 +128,7 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
                                                                 pageviews_run, reference):
     monkeypatch.setattr(pageviews, "SLICE_BYTES", 4_000)  # a few slices (files) for a tiny day
     lake = tmp_path / "lake"
-    pageviews.run(spark, pageviews.parse_args(
+    pageviews.JOB.run(spark, pageviews.JOB.parse_args(
         ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs),
          "--output-root", str(lake)]))
     files = sorted(lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))

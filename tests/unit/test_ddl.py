@@ -1,19 +1,20 @@
 import pytest
 
-from spark_jobs import lake_layout
-from wikilake.ddl import load_tables, parse_query, parse_table
-from wikilake.errors import WikilakeError
+from wikilake_core import layout
+from wikilake_core.datasets import TABLES
+from wikilake_core.ddl import load_tables, parse_query, parse_table
+from wikilake_core.errors import WikilakeError
 
 
 def test_every_table_of_the_lake_has_exactly_one_ddl_file():
-    assert sorted(load_tables()) == sorted(lake_layout.TABLES)
+    assert sorted(load_tables()) == sorted(TABLES)
 
 
 def test_ddl_locations_follow_the_lake_layout():
     for name, table in load_tables().items():
-        assert table.prefix == f"{lake_layout.PROCESSED}/{name}/"
+        assert table.prefix == f"{layout.PROCESSED}/{name}/"
         assert table.location("my-bucket") == f"s3://my-bucket/processed/{name}/"
-        assert [c.name for c in table.partition_keys] == [lake_layout.PARTITION_KEY]
+        assert [c.name for c in table.partition_keys] == [layout.PARTITION_KEY]
         assert table.stored_as == "parquet"
 
 

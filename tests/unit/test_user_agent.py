@@ -3,7 +3,7 @@ import pytest
 import urllib3
 
 from wikilake import __version__
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 from wikilake.user_agent import check_contact, needs_contact, require_contact, user_agent
 
 LIBRARY = f"urllib3/{urllib3.__version__}"

@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
-from wikilake.contract import Outputs
-from wikilake.errors import WikilakeError
+from wikilake_core.contract import Outputs
+from wikilake_core.errors import WikilakeError
 from wikilake.query_result import QueryResult
 
 # Athena's list price (us-east-1 and most regions): $5 per TB scanned, billed per MB rounded up,

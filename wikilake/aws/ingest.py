@@ -10,24 +10,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date as Date
 
 import botocore.exceptions
 from rich.console import Console
 from rich.progress import (BarColumn, DownloadColumn, Progress, TaskID, TextColumn,
                            TimeRemainingColumn, TransferSpeedColumn)
 
-from wikilake import SAMPLES_DIR
 from wikilake.aws.session import describe_client_error
 from wikilake.aws.sources import FileSource, HttpClient, HttpSource
-from wikilake.errors import WikilakeError
-from wikilake.generators.pageviews import file_name
+from wikilake_core.errors import WikilakeError
+from wikilake_core.datasets import Dataset
 
-DEFAULT_PAGEVIEWS_MIRROR = "https://dumps.wikimedia.org/other/pageviews"
 # Wikimedia limits each client to a few concurrent connections; more would get us throttled.
 MAX_PARALLEL = 3
-EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
-EDITS_SAMPLE_DATE = "2015-09-12"
 _MD5SUM_LINE = re.compile(r"^([0-9a-f]{32})\s+\*?(\S+)$")
 
 
@@ -50,11 +45,6 @@ class Outcome:
     error: str | None = None
 
 
-def month_url(mirror: str, day: Date) -> str:
-    """``<mirror>/YYYY/YYYY-MM``: the dumps site's month folder (with its md5sums.txt)."""
-    return f"{mirror.rstrip('/')}/{day:%Y}/{day:%Y-%m}"
-
-
 def parse_md5sums(text: str) -> dict[str, str]:
     """``md5sum`` output (``<hex>  <file name>`` per line) -> {file name: hex}."""
     sums = {}
@@ -65,31 +55,46 @@ def parse_md5sums(text: str) -> dict[str, str]:
     return sums
 
 
-def pageviews_items(client: HttpClient, mirror: str, dt: str, hours: tuple[int, ...]) -> list[Item]:
-    """The day's hourly files (named by their date; see README) with their published MD5s."""
-    day = Date.fromisoformat(dt)
-    folder = month_url(mirror, day)
-    sums = parse_md5sums(client.get_text(f"{folder}/md5sums.txt"))
-    names = [file_name(day, hour) for hour in hours]
+def site_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
+               mirror: str | None = None) -> list[Item]:
+    """The dump files of ``dt`` that ``options`` select, with the MD5s the dump's checksum file
+    publishes (a file it does not list is not published yet: refused before anything moves)."""
+    site = dataset.site
+    folder = site.folder_url(dt, mirror=mirror)
+    checksums = f"{folder}/{site.checksums_file(dt)}"
+    sums = parse_md5sums(client.get_text(checksums))
+    names = site.file_names(dt, options)
     unlisted = [name for name in names if name not in sums]
     if unlisted:
         raise WikilakeError(
-            f"{len(unlisted)} of {len(names)} files are not listed in {folder}/md5sums.txt "
+            f"{len(unlisted)} of {len(names)} files are not listed in {checksums} "
             f"(not published yet?): {', '.join(unlisted[:3])}{' ...' if len(unlisted) > 3 else ''}; "
-            "choose other --hours")
+            f"choose other {', '.join('--' + option for option, _ in site.selectors)}")
     return [Item(HttpSource(client, f"{folder}/{name}"), sums[name]) for name in names]
 
 
-def edits_item(client: HttpClient, source: str | None, dt: str, md5: str | None) -> Item:
-    """The edits file from a URL or a local path; the shipped sample for its own date."""
+def source_item(client: HttpClient, dataset: Dataset, dt: str, source: str | None,
+                md5: str | None) -> Item:
+    """One file from a URL or a local path; without one, the dataset's shipped sample for its dt."""
     if source is None:
-        if dt != EDITS_SAMPLE_DATE:
-            raise WikilakeError(
-                f"edits for {dt} need --source URL|FILE (the shipped sample covers {EDITS_SAMPLE_DATE})")
-        source = str(EDITS_SAMPLE)
+        if dt != dataset.sample_dt:
+            raise WikilakeError(f"{dataset.name} for {dt} needs --source URL|FILE "
+                                f"(the shipped sample covers {dataset.sample_dt})")
+        source = str(dataset.sample)
     if re.match(r"^https?://", source):
         return Item(HttpSource(client, source), md5)
     return Item(FileSource(source), md5)
+
+
+def uses_site(dataset: Dataset, options: dict) -> bool:
+    return dataset.site is not None and not options.get("source")
+
+
+def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict) -> list[Item]:
+    """What to ingest for (dataset, dt): an explicit --source, else the dump site's files."""
+    if not uses_site(dataset, options):
+        return [source_item(client, dataset, dt, options.get("source"), options.get("md5"))]
+    return site_items(client, dataset, dt, options, mirror=options.get("mirror"))
 
 
 class _Cancelled(Exception):

@@ -14,9 +14,9 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from wikilake import contract
+from wikilake_core import contract
 from wikilake.aws.stack import StackOutputs, read_stack_outputs
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 # Standard retry mode backs off on throttling and transient errors for every call we make.
 CLIENT_CONFIG = botocore.config.Config(

@@ -28,7 +28,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 CHUNK_BYTES = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 NOT_DEPLOYED = "NOT_DEPLOYED"
 DEPLOY_HINT = "deploy with `make deploy`, or check --stack-prefix/--stage/--region"

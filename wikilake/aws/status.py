@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from spark_jobs import lake_layout
+from wikilake_core import datasets, layout
 
 
 def recent_steps(emr, cluster_id: str, limit: int) -> list[dict]:
@@ -15,7 +15,7 @@ def recent_steps(emr, cluster_id: str, limit: int) -> list[dict]:
 
 def _partitions(s3, bucket: str, prefix: str) -> list[str]:
     """The dt values under ``prefix`` (one ``dt=`` "folder" each: a delimited listing)."""
-    marker = f"{lake_layout.PARTITION_KEY}="
+    marker = f"{layout.PARTITION_KEY}="
     dates = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         for common in page.get("CommonPrefixes", []):
@@ -27,6 +27,6 @@ def _partitions(s3, bucket: str, prefix: str) -> list[str]:
 
 def lake_partitions(s3, bucket: str) -> dict[str, list[str]]:
     """{"raw/<dataset>" | "processed/<table>": [dt, ...]} for every dataset and table."""
-    areas = ((lake_layout.RAW, lake_layout.DATASETS), (lake_layout.PROCESSED, lake_layout.TABLES))
+    areas = ((layout.RAW, datasets.DATASETS), (layout.PROCESSED, datasets.TABLES))
     return {f"{area}/{name}": _partitions(s3, bucket, f"{area}/{name}/")
             for area, names in areas for name in names}

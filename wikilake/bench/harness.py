@@ -19,14 +19,15 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
 
-from spark_jobs.lake_layout import DATASET_TABLES, manifest_path, table_partition_dir
-from wikilake import PROJECT_ROOT
+from wikilake_core import datasets
+from wikilake_core.layout import manifest_path, table_partition_dir
+from wikilake_core.paths import PROJECT_ROOT
 from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
 from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
 from wikilake.bench.measure import Measurement, run_measured
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 # Repetitions per input size: the headline 1x comparison gets 3 (median quoted); the larger
@@ -63,7 +64,7 @@ def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
     """Rows of each table's ``dt`` partition, from the Parquet footers."""
     rows = {}
     with duckdb.connect() as con:
-        for table in DATASET_TABLES[dataset]:
+        for table in datasets.get(dataset).tables:
             pattern = str(Path(table_partition_dir(str(output_root), table, dt)) / "*.parquet")
             try:
                 rows[table] = con.execute(

@@ -25,11 +25,11 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Callable, Protocol
 
-from wikilake import SAMPLES_DIR
+from wikilake_core import datasets
 
-EDITS_SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
-EDITS_DATE = "2015-09-12"
-PAGEVIEWS_DATE = "2024-03-15"
+EDITS = datasets.get("edits")
+# The bench's pageviews day is generated (bigger than the sample), for the sample's dt.
+PAGEVIEWS_DATE = datasets.get("pageviews").sample_dt
 MARKER = "input.json"
 # gzip's default level, the trade-off the Wikimedia dumps are published with.
 GZIP_LEVEL = 6
@@ -87,10 +87,10 @@ class EditsRecipe:
     scale: int = 1
     name: str = "edits-100x"
     dataset: str = "edits"
-    dt: str = EDITS_DATE
+    dt: str = EDITS.sample_dt
 
     def params(self) -> dict:
-        sample_digest = hashlib.sha256(EDITS_SAMPLE.read_bytes()).hexdigest()[:16]
+        sample_digest = hashlib.sha256(EDITS.sample.read_bytes()).hexdigest()[:16]
         return {**asdict(self), "sample_sha256": sample_digest, "gzip_level": GZIP_LEVEL}
 
     def scaled(self, factor: int) -> "EditsRecipe":
@@ -100,7 +100,7 @@ class EditsRecipe:
         return self.files
 
     def write(self, out_dir: Path, on_step: OnStep) -> list[tuple[Path, int]]:
-        with gzip.open(EDITS_SAMPLE, "rb") as sample:
+        with gzip.open(EDITS.sample, "rb") as sample:
             events = [line for line in sample.read().splitlines(keepends=True) if line.strip()]
         if self.sample_events is not None:
             events = events[: self.sample_events]
@@ -176,6 +176,10 @@ class PageviewsRecipe:
                 written.append(_write_hour(job))
                 on_step()
         return written
+
+
+# dataset -> how its benchmark input is made (a dataset without one is not benchmarked yet).
+RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (EditsRecipe(), PageviewsRecipe())}
 
 
 def _digest(params: dict) -> str:

@@ -1,8 +1,9 @@
 """Which job code the benchmark times: the working tree's spark_jobs/ or a git revision of it.
 
 Timing a revision (``--jobs-rev HEAD``) keeps a run reproducible while the jobs are being edited:
-its spark_jobs/ is exported with ``git archive`` under the cache and put first on the Python path
-of spark-submit, so the job and every helper it imports come from that revision.
+its spark_jobs/ and wikilake_core/ (the core the jobs import, where the revision has it) are
+exported with ``git archive`` under the cache and put first on the Python path of spark-submit,
+so the job and every helper it imports come from that revision.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from wikilake import PROJECT_ROOT, SPARK_JOBS_DIR
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
+from wikilake_core.paths import CORE_DIR, PROJECT_ROOT, SPARK_JOBS_DIR
 
 JOBS_PACKAGE = SPARK_JOBS_DIR.name
+# What a job imports besides the standard library and pyspark.
+JOB_CODE = (JOBS_PACKAGE, CORE_DIR.name)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def _git(*args: str) -> str:
 def working_tree() -> JobsSource:
     try:
         commit = _git("rev-parse", "HEAD")
-        changed = bool(_git("status", "--porcelain", "--", JOBS_PACKAGE))
+        changed = bool(_git("status", "--porcelain", "--", *JOB_CODE))
     except WikilakeError:
         commit, changed = None, None
     return JobsSource(SPARK_JOBS_DIR, {"source": "working tree", "head": commit,
@@ -52,7 +55,8 @@ def at_revision(rev: str, cache_root: Path) -> JobsSource:
     commit = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
     target = cache_root / "jobs" / commit
     if not (target / JOBS_PACKAGE).is_dir():
-        archive = subprocess.run(["git", "archive", commit, JOBS_PACKAGE], cwd=PROJECT_ROOT,
+        present = _git("ls-tree", "--name-only", commit, "--", *JOB_CODE).split()
+        archive = subprocess.run(["git", "archive", commit, *present], cwd=PROJECT_ROOT,
                                  capture_output=True, check=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(target, filter="data")

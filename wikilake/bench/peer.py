@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from spark_jobs.domain_codes import PROJECT_SUFFIXES, WIKIMEDIA_SITES
-from spark_jobs.lake_layout import DATASET_TABLES, table_partition_dir
+from wikilake_core import datasets
+from wikilake_core.layout import table_partition_dir
 
 PEER_SQL_DIR = Path(__file__).parent / "peer_sql"
 STAGING = {"edits": "edits_events", "pageviews": "pageview_lines"}
@@ -61,7 +62,7 @@ def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: i
             con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
                                project_suffixes=PROJECT_SUFFIXES))
         con.execute(render(STAGING[dataset], input=input_glob))
-        for table in DATASET_TABLES[dataset]:
+        for table in datasets.get(dataset).tables:
             out_dir = Path(table_partition_dir(str(output_root), table, dt))
             out_dir.mkdir(parents=True, exist_ok=True)
             target = sql_literal(str(out_dir / "part-00000.parquet"))

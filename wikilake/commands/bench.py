@@ -4,9 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wikilake.errors import WikilakeError
-
-DATASETS = ("edits", "pageviews")
+from wikilake_core.datasets import DATASETS
+from wikilake_core.errors import WikilakeError
 
 
 def _scales(text: str) -> tuple[int, ...]:
@@ -29,11 +28,13 @@ def _conf(text: str) -> tuple[str, str]:
 def _run(args) -> int:
     from wikilake.bench import jobs_source
     from wikilake.bench.harness import BenchConfig, Bench
-    from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
+    from wikilake.bench.inputs import RECIPES
 
-    recipes = {"edits": EditsRecipe(), "pageviews": PageviewsRecipe()}
+    missing = [name for name in args.dataset or () if name not in RECIPES]
+    if missing:
+        raise WikilakeError(f"no benchmark input for {missing[0]} yet (benchmarked: {', '.join(RECIPES)})")
     config = BenchConfig(
-        recipes=tuple(recipes[name] for name in (args.dataset or DATASETS)),
+        recipes=tuple(RECIPES[name] for name in (args.dataset or RECIPES)),
         scales=args.scales,
         spark_conf=dict(args.conf),
         max_load=args.wait_for_load,
@@ -66,7 +67,7 @@ def register(subparsers) -> None:
                     "report Athena scan efficiency, print one table and write "
                     "bench/results/<date>.json and a chart of it, <date>.png.")
     parser.add_argument("--dataset", action="append", choices=DATASETS,
-                        help="only this dataset (repeatable; default: both)")
+                        help="only this dataset (repeatable; default: every benchmarked one)")
     parser.add_argument("--scales", type=_scales, default=(1, 2, 4), metavar="LIST",
                         help="input sizes to run (default: 1,2,4)")
     parser.add_argument("--repetitions", type=int, metavar="N",

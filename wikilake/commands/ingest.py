@@ -6,7 +6,10 @@ import os
 import re
 
 from wikilake.commands.common import add_aws_options
-from wikilake.errors import WikilakeError
+from wikilake_core import datasets
+from wikilake_core.datasets import DATASETS
+from wikilake_core.dates import parse_date
+from wikilake_core.errors import WikilakeError
 
 DESCRIPTION = """\
 Copy one day of a dataset's dumps into raw/<dataset>/dt=<date>/ of the lake: the deployed
@@ -66,12 +69,12 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ingest", help="copy a day of dumps into the lake's raw/ partition (S3 or local)",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", help="pageviews or edits")
+    parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--date", required=True, help="the dump's date, YYYY-MM-DD (-> dt=)")
     parser.add_argument("--to", metavar="s3://BUCKET[/PREFIX]|DIR",
                         help="lake root to write to (default: the deployed stack's data bucket)")
     pageviews = parser.add_argument_group("pageviews")
-    pageviews.add_argument("--hours", type=_hours, default=tuple(range(24)), metavar="SPEC",
+    pageviews.add_argument("--hours", type=_hours, default=None, metavar="SPEC",
                            help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23")
     pageviews.add_argument("--mirror", default=None, metavar="URL",
                            help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews)")
@@ -98,21 +101,37 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_ingest)
 
 
+# Dataset-specific ingest options and their defaults (None: not given).
+DATASET_OPTIONS = {"hours": tuple(range(24)), "mirror": None, "source": None, "md5": None}
+
+
+def _dataset_options(args, dataset) -> dict:
+    """The dataset-specific options given, with defaults; one line if one does not apply."""
+    given = [name for name in DATASET_OPTIONS if getattr(args, name) is not None]
+    refused = [name for name in given if name not in dataset.ingest_options]
+    if refused:
+        applies = ", ".join(f"--{name}" for name in sorted(dataset.ingest_options)) or "none"
+        raise WikilakeError(f"--{refused[0]} does not apply to {dataset.name} "
+                            f"(its options: {applies})")
+    return {name: default if getattr(args, name) is None else getattr(args, name)
+            for name, default in DATASET_OPTIONS.items() if name in dataset.ingest_options}
+
+
 def _sink(args, dataset: str, dt: str):
-    from spark_jobs import lake_layout
+    from wikilake_core import layout
     from wikilake.aws.sinks import LocalSink, S3Sink
 
     if args.to and not args.to.startswith("s3://"):
-        return LocalSink(lake_layout.raw_dir(args.to, dataset, dt))
+        return LocalSink(layout.raw_dir(args.to, dataset, dt))
     from wikilake.aws.session import AwsContext
-    from wikilake.contract import Outputs
+    from wikilake_core.contract import Outputs
 
     aws = AwsContext.from_args(args)
     root = args.to.rstrip("/") if args.to else f"s3://{aws.outputs.require(Outputs.BUCKET)}"
     bucket, _, prefix = root[len("s3://"):].partition("/")
     if not bucket:
         raise WikilakeError(f"bad destination {args.to!r}: write s3://bucket[/prefix] or a folder")
-    key_prefix = lake_layout.raw_dir(prefix, dataset, dt).lstrip("/")
+    key_prefix = layout.raw_dir(prefix, dataset, dt).lstrip("/")
     return S3Sink(aws.client("s3"), bucket, key_prefix, part_bytes=args.part_size)
 
 
@@ -124,21 +143,21 @@ def _ingest(args) -> int:
     from wikilake.aws import ingest
     from wikilake.aws.session import aws_errors
     from wikilake.aws.sources import HttpClient, RetryPolicy
-    from wikilake.steps import check_dataset, parse_date
     from wikilake.user_agent import CONTACT_ENV, require_contact, user_agent
 
-    dataset, dt = check_dataset(args.dataset), parse_date(args.date)
-    mirror = args.mirror or ingest.DEFAULT_PAGEVIEWS_MIRROR
+    dataset, dt = datasets.get(args.dataset), parse_date(args.date)
+    options = _dataset_options(args, dataset)
     contact = args.contact or os.environ.get(CONTACT_ENV) or None
-    require_contact([mirror] if dataset == "pageviews" else [args.source or ""], contact)
+    from_site = ingest.uses_site(dataset, options)
+    require_contact([dataset.site.folder_url(dt, mirror=options.get("mirror"))] if from_site
+                    else [options.get("source") or ""], contact)
     policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
     client = HttpClient(policy, max_connections=args.parallel, user_agent=user_agent(contact))
     with aws_errors():
-        # Cheap checks first: the source file, then the destination, then the mirror.
-        items = [ingest.edits_item(client, args.source, dt, args.md5)] if dataset == "edits" else []
-        sink = _sink(args, dataset, dt)
-        if dataset == "pageviews":
-            items = ingest.pageviews_items(client, mirror, dt, args.hours)
+        # Cheap checks first: a local source, then the destination, then the dump site.
+        items = None if from_site else ingest.plan(client, dataset, dt, options)
+        sink = _sink(args, dataset.name, dt)
+        items = items or ingest.plan(client, dataset, dt, options)
         started = time.monotonic()
         outcomes = ingest.ingest(items, sink, parallel=args.parallel, console=Console(stderr=True))
     _print_summary(outcomes, sink.location, time.monotonic() - started)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from spark_jobs.lake_layout import DATASETS, manifest_path
 from wikilake.commands.common import add_lake_option
-from wikilake.errors import WikilakeError
+from wikilake_core import datasets
+from wikilake_core.datasets import DATASETS, REGISTRY
+from wikilake_core.layout import manifest_path
+from wikilake_core.errors import WikilakeError
 
 EPILOG = """\
 examples:
@@ -29,17 +31,34 @@ def register(subparsers) -> None:
     run.add_argument("--input", required=True, nargs="+", metavar="PATH|GLOB",
                      help="input files, folders or globs (quote globs to let Spark expand them)")
     add_lake_option(run)
-    run.add_argument("--country", help="edits only: country_name kept in edits_filtered "
-                                       "(default: United States)")
+    add_job_options(run)
     run.set_defaults(func=_run)
 
 
-def _job_options(args) -> tuple[str, ...]:
-    if args.country is None:
-        return ()
-    if args.dataset != "edits":
-        raise WikilakeError("--country applies to the edits dataset only")
-    return ("--country", args.country)
+def add_job_options(parser) -> None:
+    """Every registered dataset's job options, each labelled with its dataset (default None: not
+    given, so the job's own default applies and an option of another dataset can be refused)."""
+    for dataset in REGISTRY.values():
+        for option in dataset.job_options:
+            parser.add_argument(option.flag, dest=option.dest, default=None,
+                                help=f"{dataset.name} only: {option.help} (default: {option.default})")
+
+
+def job_options(args, dataset_name: str) -> tuple[str, ...]:
+    """The job options given on the command line, as job arguments; one line if one belongs to
+    another dataset."""
+    dataset = datasets.get(dataset_name)
+    own = {option.dest for option in dataset.job_options}
+    given = []
+    for other in REGISTRY.values():
+        for option in other.job_options:
+            value = getattr(args, option.dest, None)
+            if value is None:
+                continue
+            if option.dest not in own:
+                raise WikilakeError(f"{option.flag} applies to the {other.name} dataset only")
+            given += [option.flag, value]
+    return tuple(given)
 
 
 def _run(args) -> int:
@@ -47,10 +66,10 @@ def _run(args) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from wikilake.local_runner import run_local
-    from wikilake.steps import parse_date
+    from wikilake_core.dates import parse_date
 
     parse_date(args.date)
-    options = _job_options(args)
+    options = job_options(args, args.dataset)
     console = Console()
     started = time.perf_counter()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

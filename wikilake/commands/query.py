@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from wikilake.commands.common import add_aws_options, add_lake_option
-from wikilake.errors import WikilakeError
+from wikilake_core.errors import WikilakeError
 
 DESCRIPTION = """\
 Run a named query of athena_ddl/queries/ (by name) or ad-hoc SQL, written in Athena (Trino) SQL.
@@ -55,7 +55,7 @@ def _query(args) -> int:
     from rich.console import Console
 
     from wikilake import charts, output, query_params
-    from wikilake.ddl import load_queries
+    from wikilake_core.ddl import load_queries
 
     queries = load_queries()
     errors = Console(stderr=True)

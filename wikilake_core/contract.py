@@ -27,7 +27,9 @@ class Outputs:
     DDL_URL = "AthenaDdlUrl"
     DATABASE = "GlueDatabaseName"
     WORKGROUP = "AthenaWorkgroupName"
-    CLUSTER_ID = "EmrClusterId"
+    STATE_MACHINE_ARN = "PipelineStateMachineArn"
+    ALERTS_TOPIC_ARN = "PipelineAlertsTopicArn"
+    CLUSTER_ID = "EmrClusterId"  # the interactive cluster (interactive_cluster=true) only
     PRIMARY_DNS = "EmrPrimaryDns"
     KEY_PAIR_NAME = "KeyPairName"
     KEY_PAIR_SSM_PARAMETER = "KeyPairPrivateKeySsmParameter"
@@ -45,3 +47,8 @@ SSH_USER = "hadoop"
 TAG_PROJECT = "Project"
 TAG_STAGE = "Stage"
 TAG_COST_CENTER = "CostCenter"
+
+# Tags on each run's transient cluster: how `wikilake ssh --run`, `runs` and alerts find it.
+TAG_RUN_DATASET = "wikilake:dataset"
+TAG_RUN_DT = "wikilake:dt"
+TAG_RUN_EXECUTION = "wikilake:execution"

@@ -12,8 +12,8 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from wikilake import DDL_DIR
-from wikilake.errors import WikilakeError
+from wikilake_core.paths import DDL_DIR
+from wikilake_core.errors import WikilakeError
 
 BUCKET_PLACEHOLDER = "${bucket}"
 # `-- @param <name> [<type>] [= <default>]: <description>`; the type defaults to varchar.

@@ -1,7 +1,7 @@
 import pytest
 
-from wikilake.errors import WikilakeError
-from wikilake.steps import JobScripts, parse_step_spec, spark_step
+from wikilake_core.errors import WikilakeError
+from wikilake_core.submit import JobScripts, parse_step_spec, spark_step
 
 SCRIPTS = JobScripts("s3://assets/jobs.zip", {"edits": "s3://assets/edits.py", "pageviews": "s3://assets/pv.py"})
 

@@ -1,7 +1,6 @@
 """The data-lake layout: where each kind of object lives under a lake root (s3://bucket or a folder).
 
-This module is the single source of these paths for the jobs, the CDK stacks and the CLI, so it
-must stay free of third-party imports (it ships to EMR with the jobs).
+The single source of these paths for the jobs, the CDK stacks and the CLI.
 """
 from __future__ import annotations
 
@@ -9,21 +8,12 @@ RAW = "raw"
 PROCESSED = "processed"
 REJECTED = "rejected"
 MANIFESTS = "manifests"
-SCRIPTS = "scripts"
 ATHENA_RESULTS = "athena-results"
 LOGS = "logs"
 EMR_LOGS = f"{LOGS}/emr"
 
 PARTITION_KEY = "dt"
-DATE_FORMAT = "%Y-%m-%d"
-
-# dataset -> the tables its job writes, in the order they are written.
-DATASET_TABLES: dict[str, tuple[str, ...]] = {
-    "edits": ("edits", "edits_filtered", "edits_by_channel"),
-    "pageviews": ("pageviews_daily", "projectviews_hourly"),
-}
-DATASETS: tuple[str, ...] = tuple(DATASET_TABLES)
-TABLES: tuple[str, ...] = tuple(t for tables in DATASET_TABLES.values() for t in tables)
+MANIFEST_NAME = "manifest.json"
 
 
 def _join(root: str, *parts: str) -> str:
@@ -51,4 +41,4 @@ def rejected_dir(root: str, dataset: str, dt: str) -> str:
 
 
 def manifest_path(root: str, dataset: str, dt: str) -> str:
-    return _join(root, MANIFESTS, dataset, partition(dt), "manifest.json")
+    return _join(root, MANIFESTS, dataset, partition(dt), MANIFEST_NAME)

@@ -1,0 +1,126 @@
+"""The one job skeleton every dataset runs: begin the run, clear the manifest, read and classify
+the input once, write each table and rejected/, finish with the manifest.
+
+A dataset module supplies only its parsing and transforms, as a DatasetJob:
+
+    JOB = DatasetJob("edits", read=..., plan=...)
+    if __name__ == "__main__":
+        sys.exit(JOB.main())
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from pyspark.sql import Column, DataFrame, SparkSession
+
+from spark_jobs import extract, manifest, outputs, runtime, storage
+from spark_jobs.arguments import parse_job_args
+from spark_jobs.session import scoped_settings
+from spark_jobs.storage import InputFile
+from wikilake_core import layout
+
+Progress = Callable[[str], None]
+
+# SQL settings the jobs' results depend on, in force for the run on whatever session runs it.
+JOB_SQL_SETTINGS = {
+    # Event times are UTC; day boundaries and printed timestamps must not follow the host's zone.
+    "spark.sql.session.timeZone": "UTC",
+    # A field of the wrong JSON type nulls only that field (edits' per-field type checks rely on it).
+    "spark.sql.json.enablePartialResults": "true",
+    # INT96 is the timestamp encoding every Athena/Hive/Glue reader understands.
+    "spark.sql.parquet.outputTimestampType": "INT96",
+    # zstd: 40% smaller than snappy on pageviews_daily at the same write speed (bench), so Athena
+    # scans (and bills) less; Athena, Glue, Spark and DuckDB all read it.
+    "spark.sql.parquet.compression.codec": "zstd",
+}
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """One table's dt partition: its rows, the order within each file, how many files."""
+
+    table: str
+    frame: DataFrame
+    sort_by: tuple[Column | str, ...]
+    files: int | None = None  # None: one per partition of ``frame``
+    row_group_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a dataset writes from its classified records, and what it adds to the manifest."""
+
+    tables: tuple[TableOutput, ...]
+    details: dict = field(default_factory=dict)
+    kept: tuple[DataFrame, ...] = ()  # frames the dataset persisted: released after the run
+
+
+def _no_input_checks(inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class DatasetJob:
+    dataset: str
+    # The input files -> one row per record: the dataset's columns plus ``reason`` (null when
+    # valid), ``source_file`` and ``line`` (kept for rejected rows).
+    read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
+    plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
+    # Refuses inputs (JobError) before anything is written; returns facts for the manifest.
+    check_inputs: Callable[[Sequence[InputFile], argparse.Namespace], dict] = _no_input_checks
+    # Settings this job needs while it runs, from its input files.
+    settings: Callable[[Sequence[InputFile]], dict[str, str]] = extract.line_settings
+    # Encode the cached records (smaller, but CPU time to build: not worth it for wide rows of
+    # mostly distinct text).
+    compressed_cache: bool = True
+
+    def parse_args(self, argv: list[str] | None = None) -> argparse.Namespace:
+        return parse_job_args(self.dataset, argv)
+
+    def run(self, spark: SparkSession, args: argparse.Namespace,
+            progress: Progress = lambda step: None) -> dict:
+        """Read the input once, write every table and rejected/, then the manifest (returned)."""
+        clock = manifest.RunClock()
+        with scoped_settings(spark, JOB_SQL_SETTINGS):
+            progress("listing input")
+            inputs = storage.resolve_inputs(spark, args.input)
+            checked = self.check_inputs(inputs, args)
+            cache = {"spark.sql.inMemoryColumnarStorage.compressed": str(self.compressed_cache).lower()}
+            with scoped_settings(spark, {**self.settings(inputs), **cache}):
+                manifest.clear_manifest(spark, args.output_root, self.dataset, args.date)
+                counts, rows_written, details = self._write(spark, inputs, args, progress)
+            progress("writing manifest")
+            return manifest.finish_run(
+                spark, args.output_root, dataset=self.dataset, dt=args.date, job_args=vars(args),
+                input_files=inputs, counts_by_reason=counts, rows_written=rows_written,
+                clock=clock, details={**checked, **details})
+
+    def _write(self, spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace,
+               progress: Progress) -> tuple[dict, dict, dict]:
+        root, dt = args.output_root, args.date
+        progress("reading and classifying the input")
+        classified = extract.keep(self.read(spark, inputs, args))
+        kept = [classified]
+        try:
+            counts = extract.count_by_reason(classified)
+            plan = self.plan(spark, classified, inputs, args)
+            kept += plan.kept
+            rows_written = {}
+            for output in plan.tables:
+                progress(f"writing {output.table}")
+                path = layout.table_partition_dir(root, output.table, dt)
+                outputs.write_partition(output.frame, path, sort_by=output.sort_by,
+                                        files=output.files, row_group_bytes=output.row_group_bytes)
+                rows_written[output.table] = outputs.rows_in(spark, path)
+            progress("writing rejected")
+            outputs.write_rejected(classified, layout.rejected_dir(root, self.dataset, dt))
+        finally:
+            for frame in reversed(kept):
+                frame.unpersist()
+        return counts, rows_written, plan.details
+
+    def main(self, argv: list[str] | None = None) -> int:
+        """spark-submit's entry point: exit 0 with the counts on stdout, else one line on stderr."""
+        return runtime.job_main(self, argv)

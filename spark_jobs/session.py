@@ -1,0 +1,75 @@
+"""The one SparkSession recipe (spark-submit on EMR or locally, `wikilake local run`, the demo, the
+tests) and the settings a job sets for its own run only."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from pyspark.sql import SparkSession
+
+from spark_jobs.jvm_stderr import without_incubator_notice
+
+LOCAL_LOG_CONFIG = Path(__file__).with_name("log4j2-local.properties")
+
+
+def local_driver_memory() -> str:
+    """WIKILAKE_DRIVER_MEMORY, else a quarter of this machine's memory, 2-8 GB: local mode runs
+    every task in the driver, and a full pageviews day (26M lines) needs more than Spark's 1 GB."""
+    if configured := os.environ.get("WIKILAKE_DRIVER_MEMORY"):
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(8, max(2, total // 4 // 2**30))}g"
+
+
+def local_settings(shuffle_partitions: int | None = None) -> dict[str, str]:
+    """A quiet one-machine session: no UI, no console progress bars, no logs (failures surface as
+    exceptions, turned into one line), shuffle partitions twice the cores (adaptive execution
+    merges small ones; Spark's 200 only make sense on a cluster)."""
+    cores = os.cpu_count() or 2
+    return {
+        "spark.sql.shuffle.partitions": str(shuffle_partitions or 2 * cores),
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": local_driver_memory(),
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOCAL_LOG_CONFIG}",
+    }
+
+
+def build_session(app_name: str, *, master: str | None = None,
+                  shuffle_partitions: int | None = None) -> SparkSession:
+    """The session a job runs in. ``master`` None: spark-submit's (EMR, the benchmark), with the
+    cluster's own settings; else a local session (``local[*]``, ``local[2]``) made quiet."""
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None:
+        # Python workers (if any are needed) must be this interpreter, with pyspark and the jobs.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = builder.master(master)
+        for key, value in local_settings(shuffle_partitions).items():
+            builder = builder.config(key, value)
+    if master is None:
+        return builder.getOrCreate()
+    with without_incubator_notice():  # the local JVM starts here (Spark 4 prints that notice)
+        session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(os.environ.get("WIKILAKE_SPARK_LOG_LEVEL", "FATAL"))
+    return session
+
+
+@contextlib.contextmanager
+def scoped_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """SQL settings in force for the block only: the previous values (or none) come back after it,
+    so a job leaves nothing behind on a session it shares (tests, the demo, a notebook)."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -1,0 +1,137 @@
+"""The dataset registry: what each dataset is, which tables its job writes, where its dumps are
+published and how a dt maps to dump files, the sample the project ships, and its options.
+
+Adding a dataset starts here (one entry); its job module is ``spark_jobs/<name>.py``.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wikilake_core.dates import to_day
+from wikilake_core.errors import WikilakeError
+from wikilake_core.paths import SAMPLES_DIR
+
+
+@dataclass(frozen=True)
+class JobOption:
+    """A job's own command-line option (``--country``) with its default, the same for
+    spark-submit, ``wikilake local run`` and ``wikilake run``."""
+
+    flag: str
+    default: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class DumpSite:
+    """Where a dt's dump files are published. Templates take {year}, {month}, {ymd} (YYYYMMDD)
+    and the dataset's own selection fields ({hour}, {wiki})."""
+
+    base_url: str
+    folder: str
+    file_name: str
+    checksums: str
+    status_file: str | None = None
+    # (ingest option, template field): the option's values pick the files, one per value.
+    selectors: tuple[tuple[str, str], ...] = ()
+
+    def _fields(self, dt: str, params: dict) -> dict:
+        day = to_day(dt)
+        return {"year": f"{day:%Y}", "month": f"{day:%m}", "ymd": f"{day:%Y%m%d}", **params}
+
+    def folder_url(self, dt: str, *, mirror: str | None = None, **params) -> str:
+        base = (mirror or self.base_url).rstrip("/")
+        return f"{base}/{self.folder.format(**self._fields(dt, params))}"
+
+    def file(self, dt: str, **params) -> str:
+        return self.file_name.format(**self._fields(dt, params))
+
+    def checksums_file(self, dt: str, **params) -> str:
+        return self.checksums.format(**self._fields(dt, params))
+
+    def file_names(self, dt: str, options: dict) -> list[str]:
+        """The dump files of ``dt`` that the ingest ``options`` select (e.g. hours -> hourly files)."""
+        fields = [field for _, field in self.selectors]
+        values = [tuple(options[option]) for option, _ in self.selectors]
+        return [self.file(dt, **dict(zip(fields, combination)))
+                for combination in itertools.product(*values)]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    summary: str
+    tables: tuple[str, ...]
+    # File names the job accepts under raw/<name>/dt=.../ (a regular expression, matched whole).
+    raw_file_pattern: str
+    # The sample shipped in data/samples/ (a file or a folder) and the dt it holds.
+    sample_path: str
+    sample_dt: str
+    sample_synthetic: bool = False
+    site: DumpSite | None = None
+    job_options: tuple[JobOption, ...] = ()
+    # `wikilake ingest` options that apply to this dataset (the others are refused).
+    ingest_options: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sample(self) -> Path:
+        return SAMPLES_DIR / self.sample_path
+
+    def job_defaults(self) -> dict[str, str]:
+        return {option.dest: option.default for option in self.job_options}
+
+
+REGISTRY: dict[str, Dataset] = {d.name: d for d in (
+    Dataset(
+        name="edits",
+        summary="Wikipedia edit events, one JSON object per line (the wikiticker feed)",
+        tables=("edits", "edits_filtered", "edits_by_channel"),
+        raw_file_pattern=r".+",
+        sample_path="wikiticker-2015-09-12-sampled.json.gz",
+        sample_dt="2015-09-12",
+        job_options=(JobOption("--country", "United States",
+                               "country_name kept in edits_filtered"),),
+        ingest_options=frozenset({"source", "md5"}),
+    ),
+    Dataset(
+        name="pageviews",
+        summary="Wikimedia hourly pageview dumps, 24 gzip files a day",
+        tables=("pageviews_daily", "projectviews_hourly"),
+        raw_file_pattern=r"pageviews-(\d{8})-(\d{2})0000(\.gz)?",
+        sample_path="pageviews/dt=2024-03-15",
+        sample_dt="2024-03-15",
+        sample_synthetic=True,  # made by wikilake/generators/pageviews.py (data/samples/NOTICE.md)
+        site=DumpSite(
+            base_url="https://dumps.wikimedia.org/other/pageviews",
+            folder="{year}/{year}-{month}",
+            file_name="pageviews-{ymd}-{hour:02d}0000.gz",
+            checksums="md5sums.txt",
+            selectors=(("hours", "hour"),),
+        ),
+        ingest_options=frozenset({"hours", "mirror"}),
+    ),
+)}
+DATASETS: tuple[str, ...] = tuple(REGISTRY)
+TABLES: tuple[str, ...] = tuple(t for d in REGISTRY.values() for t in d.tables)
+
+
+def get(name: str) -> Dataset:
+    """The registered dataset called ``name``; WikilakeError naming the choices otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise WikilakeError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}") from None
+
+
+def of_table(table: str) -> Dataset:
+    """The dataset whose job writes ``table``."""
+    found = [d for d in REGISTRY.values() if table in d.tables]
+    if not found:
+        raise WikilakeError(f"unknown table {table!r}: choose one of {', '.join(TABLES)}")
+    return found[0]

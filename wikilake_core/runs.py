@@ -1,0 +1,39 @@
+"""A pipeline run of (dataset, dt): the state machine's input, its execution names, and the run
+record its last state returns (and writes into the manifest). Shared by the stack, the pipeline's
+functions and the CLI (`wikilake run`, `backfill`, `runs`).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from wikilake_core import datasets
+from wikilake_core.dates import parse_date
+from wikilake_core.errors import WikilakeError
+
+# Step Functions execution names: at most 80 characters of [A-Za-z0-9_-].
+_NAME = re.compile(r"^(?P<dataset>[a-z][a-z0-9_]*)-(?P<dt>\d{4}-\d{2}-\d{2})-(?P<stamp>\d{8}T\d{6}Z)"
+                   r"(?:-(?P<suffix>[A-Za-z0-9_-]+))?$")
+
+
+def execution_input(dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
+                    allow_missing_hours: bool = False) -> dict:
+    """The state machine's input for one run; ``allow_missing_hours``: pageviews may lack hours."""
+    return {"dataset": datasets.get(dataset).name, "dt": parse_date(dt),
+            "job_options": list(job_options), "allow_missing_hours": allow_missing_hours}
+
+
+def execution_name(dataset: str, dt: str, now: datetime | None = None, suffix: str = "") -> str:
+    """``pageviews-2024-03-15-20261130T141500Z``: sortable, and `wikilake runs` reads (dataset, dt)
+    back from it without fetching every execution's input."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{dataset}-{dt}-{stamp}" + (f"-{suffix}" if suffix else "")
+    if not _NAME.match(name) or len(name) > 80:
+        raise WikilakeError(f"bad execution name {name!r}")
+    return name
+
+
+def parse_execution_name(name: str) -> tuple[str, str] | None:
+    """(dataset, dt) of an execution this app started, None for any other name."""
+    match = _NAME.match(name)
+    return (match["dataset"], match["dt"]) if match else None
