@@ -14,11 +14,21 @@ of requests in flight at once.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients hang up mid-answer on purpose here (timeouts, retries): not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class Request(NamedTuple):
@@ -29,7 +39,8 @@ class Request(NamedTuple):
 
 
 class DumpsServer:
-    def __init__(self, *, delay: float = 0.0, support_range: bool = True):
+    def __init__(self, *, delay: float = 0.0, support_range: bool = True,
+                 range_from: int | None = None):
         self.files: dict[str, bytes] = {}
         self.folders: set[str] = set()
         self.md5_overrides: dict[str, str] = {}
@@ -38,14 +49,16 @@ class DumpsServer:
         self.stall_seconds = 1.0
         self.retry_after = "0"
         self.support_range = support_range
+        # Bad servers: answer Range requests from another byte, or without Content-Range.
+        self.range_from = range_from
+        self.send_content_range = True
         self.requests: list[Request] = []
         # Set by stop(): releases stalled handlers, so a long stall never outlives its test.
         self._stopping = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -121,8 +134,11 @@ class DumpsServer:
                 range_header = self.headers.get("Range")
                 if range_header and server.support_range:
                     start = int(range_header.removeprefix("bytes=").split("-")[0])
+                    if server.range_from is not None:
+                        start = server.range_from
                     status = 206
-                    headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                    if server.send_content_range:
+                        headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
                 payload = body[start:]
                 if fault in ("truncate", "stall"):
                     self.send_response(status)

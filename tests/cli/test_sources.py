@@ -156,8 +156,8 @@ def test_a_checksum_mismatch_counts_too(server):
 
     message = fails(server)
 
-    assert message.startswith(f"{NAME}: checksum mismatch: got md5 ")
-    assert message.endswith(f", expected {MD5} (after 3 attempts)")
+    corrupt = hashlib.md5(bytes([BODY[0] ^ 0xFF]) + BODY[1:]).hexdigest()
+    assert message == f"{NAME}: checksum mismatch: got md5 {corrupt}, expected {MD5} (after 3 attempts)"
 
 
 def test_a_corrupt_download_starts_again_from_zero(server):
@@ -178,6 +178,38 @@ def test_a_cut_off_body_restarts_when_the_server_ignores_range(server):
 
     assert bytes(upload.data) == BODY and (upload.restarts, progress.restarts) == (1, 1)
     assert progress.sizes == [len(BODY), len(BODY)]
+
+
+def test_a_part_from_another_offset_is_not_taken(server):
+    """Asked to resume at byte N, the server sends a 206 from byte 0: ask again, without Range.
+    Without an expected MD5 nothing else would catch the mix-up."""
+    server.range_from = 0
+    server.faults[f"/{FOLDER}/{NAME}"].append("truncate")
+
+    result, upload, progress = fetch(server, expected=None)
+
+    assert bytes(upload.data) == BODY and (result.attempts, upload.restarts) == (3, 1)
+    assert [r.range for r in server.gets()] == [None, f"bytes={len(BODY) // 2}-", None]
+    assert progress.sizes == [len(BODY), len(BODY)]
+
+
+def test_a_wrong_part_counts_against_the_budget(server):
+    server.range_from = 0
+    server.faults[f"/{FOLDER}/{NAME}"].extend(["truncate", "truncate"])
+
+    message = fails(server, RetryPolicy(retries=1, backoff=0.0))
+
+    assert message == (f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range "
+                       f"'bytes 0-{len(BODY) - 1}/{len(BODY)}' (after 2 attempts)")
+
+
+def test_a_part_without_content_range_is_not_taken(server):
+    server.send_content_range = False
+    server.faults[f"/{FOLDER}/{NAME}"].extend(["truncate", "truncate"])
+
+    message = fails(server, RetryPolicy(retries=1, backoff=0.0))
+
+    assert message == f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range None (after 2 attempts)"
 
 
 def test_without_an_expected_md5_the_body_is_taken_as_is(server):
@@ -283,6 +315,11 @@ def test_get_text(server):
     with pytest.raises(FetchError) as caught:
         client.get_text(md5sums)
     assert str(caught.value) == f"{md5sums}: HTTP 403"
+
+    with pytest.raises(FetchError) as caught:  # e.g. a typo in --mirror
+        client.get_text("http://[::1/md5sums.txt")
+    assert str(caught.value) == ("http://[::1/md5sums.txt: Failed to parse: '[::1' is not a valid "
+                                 "host or port")
 
 
 def test_the_timeouts_and_retries_reach_urllib3():

@@ -224,6 +224,7 @@ def test_ad_hoc_parameters_are_typed_by_their_look():
     assert [(p.name, p.type, p.description) for p in query.parameters][:2] == [
         ("p1", "auto", "value of the 1. '?'"), ("p2", "auto", "value of the 2. '?'")]
     assert (query.name, query.description) == ("sql", "ad-hoc SQL")
+    assert query.sql == "SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?"
     assert bind(query, ["true", "yes", "1.5e3", "2015-09-12"]) == {
         "p1": "true", "p2": "'yes'", "p3": "1.5e3", "p4": "'2015-09-12'"}
 
@@ -251,6 +252,9 @@ def test_names_resolve_with_surrounding_space_and_unknown_names_list_none():
     with pytest.raises(WikilakeError) as caught:
         resolve("top_pages", {})
     assert str(caught.value) == "unknown query 'top_pages'; named queries: (none)"
+    with pytest.raises(WikilakeError) as caught:
+        resolve("top", {"top_pages": QUERY, "mobile_share": QUERY})
+    assert str(caught.value) == "unknown query 'top'; named queries: mobile_share, top_pages"
 
 
 def test_signatures_and_descriptions():

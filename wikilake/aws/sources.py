@@ -11,6 +11,7 @@ verifies the MD5 when one is expected and retries what can be retried:
 - a checksum mismatch: downloaded again from zero.
 
 All of these draw on one retry budget per file, kept in the same urllib3 ``Retry`` object.
+Every request carries the client's User-Agent (see wikilake.user_agent and docs/ingest.md).
 
 urllib3 rather than requests: it ships with botocore (no new dependency), its PoolManager caps
 connections per host (``maxsize`` + ``block``) and its Retry implements backoff and Retry-After.
@@ -84,11 +85,8 @@ class FetchResult:
 
 
 def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 class HttpClient:
@@ -102,7 +100,7 @@ class HttpClient:
         self.user_agent = user_agent
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=max_connections, block=True,
-            retries=policy.new_retry(), timeout=policy.timeout(),
+            timeout=policy.timeout(),
         )
 
     def headers(self, extra: dict[str, str]) -> dict[str, str]:
@@ -113,7 +111,8 @@ class HttpClient:
     def get_text(self, url: str) -> str:
         """A small text document (e.g. md5sums.txt), with the same retries as the downloads."""
         try:
-            response = self.pool.request("GET", url, headers=self.headers({}))
+            response = self.pool.request("GET", url, headers=self.headers({}),
+                                         retries=self.policy.new_retry())
         except MaxRetryError as err:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
@@ -122,7 +121,7 @@ class HttpClient:
             raise FetchError(f"{url} not found (HTTP 404): is that month published, is --mirror right?")
         if response.status != 200:
             raise FetchError(f"{url}: HTTP {response.status}")
-        return response.data.decode("utf-8")
+        return response.data.decode()
 
 
 class _Transfer:
@@ -199,14 +198,17 @@ class HttpSource:
         response = self.client.pool.request(
             "GET", self.url, headers=self.client.headers(headers), preload_content=False,
             retries=transfer.retry)
-        transfer.retry = response.retries or transfer.retry  # counts the 5xx urllib3 retried
+        transfer.retry = response.retries  # now counting the 5xx urllib3 retried
         try:
             if response.status == 404:
                 raise FetchError(f"{self.name}: not found at {self.url} (HTTP 404)")
             if response.status not in (200, 206):
                 raise FetchError(f"{self.name}: HTTP {response.status} from {self.url}")
             if offset and not _resumes_at(response, offset):
-                transfer.restart()
+                transfer.restart()  # the server ignored Range (200: the whole body follows) ...
+                if response.status == 206:  # ... or sent another part: ask again, from zero
+                    raise ProtocolError(f"asked for bytes {offset}-, got Content-Range "
+                                        f"{response.headers.get('Content-Range')!r}")
             length = response.headers.get("Content-Length")
             transfer.progress.size_known(int(length) + transfer.received if length else None)
             # read1 hands over what has arrived, so a cut-off body loses nothing already received.
@@ -220,8 +222,8 @@ class HttpSource:
 
 
 def _resumes_at(response, offset: int) -> bool:
-    content_range = response.headers.get("Content-Range", "")
-    return response.status == 206 and content_range.startswith(f"bytes {offset}-")
+    return (response.status == 206
+            and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"))
 
 
 def _reason(err: BaseException) -> str:
