@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stacks.release_labels import RELEASES, EmrRelease, supported_labels
-from wikilake_core import contract
+from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
+from wikilake_core import contract, datasets
 from wikilake_core.errors import WikilakeError
 from wikilake_core.dates import parse_date
 from wikilake_core.submit import parse_step_spec
 
 STAGES = ("dev", "prod")
+RUNTIMES = ("emr-ec2", "emr-serverless")
 
 KEYS = (
     "stage", "stack_prefix", "cost_center", "bucket_name", "kms", "ssh_cidrs", "key_pair_name",
@@ -29,6 +31,7 @@ KEYS = (
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
     "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "runtime", "serverless_max_vcpu", "serverless_max_memory_gb",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -88,6 +91,9 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    runtime: str
+    serverless_max_vcpu: int
+    serverless_max_memory_gb: int
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -112,6 +118,12 @@ class WikilakeConfig:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
                               "upload a PEM certificate zip (see README, security) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
+        runtime = read.choice("runtime", RUNTIMES)
+        release = _release(read.text("release_label"))
+        if runtime == "emr-serverless" and not release.serverless:
+            raise ConfigError("release_label", release.label, "has no EMR Serverless release",
+                              f"use one of {serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2")
+        max_vcpu, max_memory_gb = _serverless_capacity(read)
         return cls(
             stage=stage,
             stack_prefix=read.matching("stack_prefix", _STACK_PREFIX,
@@ -123,7 +135,7 @@ class WikilakeConfig:
             key_pair_name=read.optional("key_pair_name", _KEY_PAIR_NAME, "the name of an existing EC2 key pair"),
             vpc_id=vpc_id,
             subnet_id=subnet_id,
-            release=_release(read.text("release_label")),
+            release=release,
             primary_instance_type=read.matching("primary_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
             core_instance_type=read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
             core_instance_count=core_count,
@@ -137,7 +149,14 @@ class WikilakeConfig:
             steps=_steps(read.items("steps")),
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            runtime=runtime,
+            serverless_max_vcpu=max_vcpu,
+            serverless_max_memory_gb=max_memory_gb,
         )
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.runtime == "emr-serverless"
 
     @property
     def is_prod(self) -> bool:
@@ -291,6 +310,26 @@ def _release(label: str) -> EmrRelease:
         raise ConfigError("release_label", label, "not a supported EMR release",
                           f"use one of {supported_labels()} (stacks/release_labels.py)")
     return RELEASES[label]
+
+
+def _serverless_capacity(read: _Reader) -> tuple[int, int]:
+    """The EMR Serverless application's maximum capacity (the cost guard). Read whatever the
+    runtime, so a typo fails on either; it must hold every dataset's driver and one executor,
+    or that job could never start."""
+    max_vcpu = read.integer("serverless_max_vcpu", minimum=1)
+    max_memory_gb = read.integer("serverless_max_memory_gb", minimum=1)
+    for dataset in datasets.REGISTRY.values():
+        size = dataset.size
+        if max_vcpu < size.smallest_vcpu:
+            raise ConfigError("serverless_max_vcpu", max_vcpu,
+                              f"below the {size.smallest_vcpu} vCPUs of the {dataset.name} job's driver and one executor",
+                              f"use at least {size.smallest_vcpu} (its peak is {size.peak_vcpu})")
+        if max_memory_gb < size.smallest_memory_gb:
+            need = math.ceil(size.smallest_memory_gb)
+            raise ConfigError("serverless_max_memory_gb", max_memory_gb,
+                              f"below the {need} GB of the {dataset.name} job's driver and one executor",
+                              f"use at least {need} (its peak is {math.ceil(size.peak_memory_gb)})")
+    return max_vcpu, max_memory_gb
 
 
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:

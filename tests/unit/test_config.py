@@ -25,10 +25,27 @@ def test_cdk_json_sets_every_key_and_its_defaults_parse():
     assert config.database_name == "wikilake_dev"
 
 
+def _configuration_section(path) -> str:
+    text = path.read_text()
+    return text.split("<!-- section: configuration -->")[1].split("<!-- /section: configuration -->")[0]
+
+
 def test_readme_documents_every_key():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("<!-- section: configuration -->")[1].split("<!-- /section: configuration -->")[0]
+    # The runtime keys are documented in docs/runtimes.md until the README's configuration table
+    # lists them (the README is edited on main only); then drop the second file.
+    section = _configuration_section(PROJECT_ROOT / "README.md") + _configuration_section(
+        PROJECT_ROOT / "docs" / "runtimes.md")
     assert [key for key in KEYS if f"`{key}`" not in section] == []
+
+
+def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
+    config = parse()
+    assert (config.runtime, config.is_serverless) == ("emr-ec2", False)
+    assert (config.serverless_max_vcpu, config.serverless_max_memory_gb) == (32, 128)
+    serverless = parse(runtime="emr-serverless", serverless_max_vcpu="16", serverless_max_memory_gb="64")
+    assert (serverless.is_serverless, serverless.serverless_max_vcpu, serverless.serverless_max_memory_gb) == (
+        True, 16, 64)
+    assert serverless.release.serverless_python == "3.9"
 
 
 def test_cli_strings_and_cdk_json_types_parse_alike():
@@ -103,6 +120,16 @@ BAD_VALUES = [
     ({"budget_monthly_usd": 10}, "budget_monthly_usd and budget_email go together"),
     ({"budget_monthly_usd": 10, "budget_email": "not-an-email"}, "context budget_email='not-an-email': invalid"),
     ({"ssh_cidr": "203.0.113.7/32"}, "context ssh_cidr: unknown context key; fix: did you mean ssh_cidrs?"),
+    ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
+    ({"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
+     "context release_label='emr-spark-8.0.0': has no EMR Serverless release; fix: use one of emr-7.13.0"),
+    ({"serverless_max_vcpu": 0}, "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
+    ({"serverless_max_vcpu": "lots"}, "context serverless_max_vcpu='lots': not a whole number"),
+    ({"serverless_max_vcpu": 4}, "context serverless_max_vcpu=4: below the 6 vCPUs of the edits job's driver "
+                                 "and one executor; fix: use at least 6"),
+    ({"serverless_max_memory_gb": 8}, "context serverless_max_memory_gb=8: below the 18 GB of the edits job's"),
+    ({"serverless_max_memory_gb": 1.5}, "not a whole number"),
+    ({"runtim": "emr-serverless"}, "context runtim: unknown context key; fix: did you mean runtime?"),
 ]
 
 
