@@ -114,11 +114,14 @@ class WikilakeConfig:
             raise ConfigError("budget_email", budget_email, "budget_monthly_usd and budget_email go together",
                               "set both to get budget alerts, or neither")
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
-        if stage == "prod" and not tls_uri:
+        runtime = read.choice("runtime", RUNTIMES)
+        if runtime == "emr-serverless":
+            _refuse_cluster_only_keys(read)
+        # EMR Serverless encrypts its workers' traffic itself: the certificates are for clusters.
+        elif stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
                               "upload a PEM certificate zip (see README, security) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
-        runtime = read.choice("runtime", RUNTIMES)
         release = _release(read.text("release_label"))
         if runtime == "emr-serverless" and not release.serverless:
             raise ConfigError("release_label", release.label, "has no EMR Serverless release",
@@ -310,6 +313,18 @@ def _release(label: str) -> EmrRelease:
         raise ConfigError("release_label", label, "not a supported EMR release",
                           f"use one of {supported_labels()} (stacks/release_labels.py)")
     return RELEASES[label]
+
+
+# Keys that configure the EMR-on-EC2 cluster only: set with runtime=emr-serverless they would be
+# silently ignored, so they are refused (with their cdk.json defaults, empty, they are fine).
+CLUSTER_ONLY_KEYS = ("ssh_cidrs", "key_pair_name", "tls_certificates_s3_uri", "steps")
+
+
+def _refuse_cluster_only_keys(read: _Reader) -> None:
+    for key in CLUSTER_ONLY_KEYS:
+        if read.items(key):
+            raise ConfigError(key, read.text(key), "configures EMR clusters and has no effect with runtime=emr-serverless",
+                              f"leave {key} empty, or use runtime=emr-ec2")
 
 
 def _serverless_capacity(read: _Reader) -> tuple[int, int]:

@@ -16,7 +16,8 @@ from wikilake_core import layout
 from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
-from stacks.lake_bucket import import_lake_bucket
+from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
+from stacks.serverless_app import ServerlessApp
 from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
@@ -48,6 +49,9 @@ class ProcessingStack(Stack):
         self.config = config
         removal = removal_policy(config)
         self.network = ClusterNetwork(self, "Network", config=config, removal_policy=removal)
+        if config.is_serverless:
+            self._serverless_runtime(bucket, data_key, job_code, table_names)
+            return
         self.key_pair = (ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name) if config.key_pair_name
                          else ec2.KeyPair(self, "KeyPair", key_pair_name=config.name.lower(),
                                           type=ec2.KeyPairType.RSA, format=ec2.KeyPairFormat.PEM))
@@ -68,6 +72,28 @@ class ProcessingStack(Stack):
         if config.budget_monthly_usd:
             self._budget()
         self._outputs()
+
+    def _serverless_runtime(self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode,
+                            table_names: Iterable[str]) -> None:
+        """runtime=emr-serverless: the application the pipeline runs its jobs on; no cluster, no instance."""
+        config = self.config
+        self.serverless = ServerlessApp(
+            self, "Serverless", name=config.name, release_label=config.release.label,
+            idle_timeout_minutes=config.idle_timeout_minutes, max_vcpu=config.serverless_max_vcpu,
+            max_memory_gb=config.serverless_max_memory_gb, vpc=self.network.vpc, subnet_id=self.network.subnet_id,
+            bucket=bucket, bucket_nag_name=lake_bucket_nag_name(config), data_key=data_key, job_code=job_code,
+            database_name=config.database_name, table_names=table_names,
+            spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
+            removal_policy=removal_policy(config),
+        )
+        if config.budget_monthly_usd:
+            self._budget()
+        CfnOutput(self, Outputs.SERVERLESS_APPLICATION_ID, value=self.serverless.application.attr_application_id,
+                  description="EMR Serverless application the pipeline runs its jobs on")
+        CfnOutput(self, Outputs.SERVERLESS_EXECUTION_ROLE_ARN, value=self.serverless.execution_role.role_arn,
+                  description="Execution role of the EMR Serverless job runs")
+        CfnOutput(self, Outputs.SERVERLESS_LOG_GROUP, value=self.serverless.log_group.log_group_name,
+                  description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)")
 
     def _cluster(self, bucket: s3.IBucket, job_code: JobCode) -> emr.CfnCluster:
         config = self.config

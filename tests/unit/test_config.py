@@ -46,6 +46,8 @@ def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
     assert (serverless.is_serverless, serverless.serverless_max_vcpu, serverless.serverless_max_memory_gb) == (
         True, 16, 64)
     assert serverless.release.serverless_python == "3.9"
+    # prod needs TLS certificates for clusters only: EMR Serverless encrypts in transit itself.
+    assert parse(runtime="emr-serverless", stage="prod").is_prod
 
 
 def test_cli_strings_and_cdk_json_types_parse_alike():
@@ -129,6 +131,10 @@ BAD_VALUES = [
                                  "and one executor; fix: use at least 6"),
     ({"serverless_max_memory_gb": 8}, "context serverless_max_memory_gb=8: below the 18 GB of the edits job's"),
     ({"serverless_max_memory_gb": 1.5}, "not a whole number"),
+    ({"runtime": "emr-serverless", "ssh_cidrs": "203.0.113.7/32"},
+     "context ssh_cidrs='203.0.113.7/32': configures EMR clusters and has no effect with runtime=emr-serverless"),
+    ({"runtime": "emr-serverless", "steps": "edits@2015-09-12"}, "context steps='edits@2015-09-12': configures EMR"),
+    ({"runtime": "emr-serverless", "key_pair_name": "ops"}, "context key_pair_name='ops': configures EMR"),
     ({"runtim": "emr-serverless"}, "context runtim: unknown context key; fix: did you mean runtime?"),
 ]
 
