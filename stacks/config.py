@@ -32,6 +32,7 @@ KEYS = (
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
     "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
     "runtime", "serverless_max_vcpu", "serverless_max_memory_gb",
+    "interactive_cluster", "schedule", "alert_email", "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -54,6 +55,15 @@ _KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
 _COST_CENTER = re.compile(r"^[\w .:/=+@-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _S3_ZIP_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.zip)$")
+# Same shape as the ingest engineer's wikilake.user_agent.CONTACT: an http(s) URL or an e-mail.
+_CONTACT = re.compile(
+    r"^(https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/[^\s()]*)?"
+    r"|[^@\s()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+# EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(N unit).
+_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
+# A bare dataset runs daily at this UTC time, for the previous UTC day (docs/running-daily.md).
+DEFAULT_SCHEDULE = "cron(30 4 * * ? *)"
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -94,6 +104,13 @@ class WikilakeConfig:
     runtime: str
     serverless_max_vcpu: int
     serverless_max_memory_gb: int
+    # The long-lived cluster (SSH, ad-hoc work); off: a deploy runs no compute at all.
+    interactive_cluster: bool
+    # (dataset, EventBridge Scheduler expression) per scheduled pipeline run.
+    schedule: tuple[tuple[str, str], ...]
+    alert_email: str | None
+    # Sent in the User-Agent of the pipeline's downloads: Wikimedia wants a way to reach the operator.
+    contact: str | None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -127,6 +144,15 @@ class WikilakeConfig:
             raise ConfigError("release_label", release.label, "has no EMR Serverless release",
                               f"use one of {serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2")
         max_vcpu, max_memory_gb = _serverless_capacity(read)
+        interactive = read.boolean("interactive_cluster")
+        if interactive and runtime == "emr-serverless":
+            raise ConfigError("interactive_cluster", True, "the interactive cluster is EMR on EC2",
+                              "use runtime=emr-ec2 for it, or leave interactive_cluster=false")
+        steps = _steps(read.items("steps"))
+        if steps and not interactive:
+            raise ConfigError("steps", ",".join(f"{d}@{dt}" for d, dt in steps),
+                              "steps run on the interactive cluster, which is off",
+                              "add -c interactive_cluster=true, or run them with `wikilake run`")
         return cls(
             stage=stage,
             stack_prefix=read.matching("stack_prefix", _STACK_PREFIX,
@@ -149,12 +175,17 @@ class WikilakeConfig:
             tls_certificates_s3_uri=tls_uri,
             athena_bytes_scanned_cutoff_gb=read.number("athena_bytes_scanned_cutoff_gb", minimum=MIN_CUTOFF_GB),
             projection_start_date=_past_date("projection_start_date", read.text("projection_start_date")),
-            steps=_steps(read.items("steps")),
+            steps=steps,
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
             runtime=runtime,
             serverless_max_vcpu=max_vcpu,
             serverless_max_memory_gb=max_memory_gb,
+            interactive_cluster=interactive,
+            schedule=_schedule(read.text("schedule")),
+            alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
+            contact=read.optional("contact", _CONTACT,
+                                  "a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"),
         )
 
     @property
@@ -377,3 +408,37 @@ def _steps(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     if len(set(steps)) != len(steps):
         raise ConfigError("steps", ",".join(items), "the same step twice", "list each dataset@date once")
     return tuple(steps)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses (cron day lists like MON,WED stay whole)."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _schedule(text: str) -> tuple[tuple[str, str], ...]:
+    """``pageviews, edits@cron(0 6 * * ? *)`` -> ((pageviews, DEFAULT_SCHEDULE), (edits, cron(...)))."""
+    from wikilake_core import datasets
+
+    fix = (f"write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. "
+           f"pageviews or pageviews@cron(30 4 * * ? *) (datasets: {', '.join(datasets.DATASETS)})")
+    entries = []
+    for item in _split_top_level(text):
+        name, sep, expression = item.partition("@")
+        name, expression = name.strip(), " ".join(expression.split())
+        if name not in datasets.REGISTRY:
+            raise ConfigError("schedule", item, f"unknown dataset {name!r}", fix)
+        if sep and not (_CRON.match(expression) or _RATE.match(expression)):
+            raise ConfigError("schedule", item, "not an EventBridge Scheduler cron() or rate() expression", fix)
+        entries.append((name, expression if sep else DEFAULT_SCHEDULE))
+    if len({name for name, _ in entries}) != len(entries):
+        raise ConfigError("schedule", text, "the same dataset twice", "schedule each dataset once")
+    return tuple(entries)

@@ -1,10 +1,15 @@
-"""ProcessingStack: the EMR cluster and everything it needs (network, key pair, IAM, encryption),
-the steps declared in context, and an optional monthly budget."""
+"""ProcessingStack: the pipeline (state machine, functions, alerts, schedules), the ONE cluster
+definition its runs use and everything a cluster needs (network, key pair, IAM, encryption), the
+opt-in interactive cluster (interactive_cluster=true) with the steps declared in context, and an
+optional monthly budget. A default deploy runs no compute.
+
+runtime=emr-serverless: the pipeline runs its jobs on an EMR Serverless application instead
+(stacks/serverless_app.py); no cluster definition, key pair, disk key or instance role then."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import CfnOutput, CfnTag, Duration, Fn, Stack
+from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emr as emr
@@ -24,21 +29,13 @@ from stacks.job_code import JobCode
 from stacks.storage_stack import removal_policy
 from wikilake_core import contract
 from wikilake_core.contract import SSH_USER, Outputs
+from wikilake_core.cluster import (GLUE_METASTORE_FACTORY, BootstrapAction, ClusterDefinition, ManagedScaling,
+                                   instance_groups)
 from wikilake_core.submit import spark_step
+from stacks.emr_cluster import cfn_cluster
+from stacks.pipeline import Pipeline
 
-APPLICATIONS = ("Hadoop", "Spark")
-GLUE_METASTORE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))  # (notification type, percent of the limit)
-
-
-def step_property(step: dict) -> emr.CfnCluster.StepConfigProperty:
-    """wikilake_core.submit's boto3-shaped step -> the CloudFormation property (same content)."""
-    jar_step = step["HadoopJarStep"]
-    return emr.CfnCluster.StepConfigProperty(
-        name=step["Name"],
-        action_on_failure=step["ActionOnFailure"],
-        hadoop_jar_step=emr.CfnCluster.HadoopJarStepConfigProperty(jar=jar_step["Jar"], args=jar_step["Args"]),
-    )
 
 
 class ProcessingStack(Stack):
@@ -68,15 +65,22 @@ class ProcessingStack(Stack):
             ),
         )
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
-        self.cluster = self._cluster(bucket, job_code)
+        self.cluster_definition = self._cluster_definition(job_code)
+        self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
+                                 definition=self.cluster_definition,
+                                 pass_roles=[self.roles.service_role, self.roles.instance_role],
+                                 removal_policy=removal)
+        # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
+        self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
         if config.budget_monthly_usd:
             self._budget()
         self._outputs()
 
     def _serverless_runtime(self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode,
                             table_names: Iterable[str]) -> None:
-        """runtime=emr-serverless: the application the pipeline runs its jobs on; no cluster, no instance."""
+        """runtime=emr-serverless: the application and the pipeline that runs its jobs there."""
         config = self.config
+        removal = removal_policy(config)
         self.serverless = ServerlessApp(
             self, "Serverless", name=config.name, release_label=config.release.label,
             idle_timeout_minutes=config.idle_timeout_minutes, max_vcpu=config.serverless_max_vcpu,
@@ -84,10 +88,13 @@ class ProcessingStack(Stack):
             bucket=bucket, bucket_nag_name=lake_bucket_nag_name(config), data_key=data_key, job_code=job_code,
             database_name=config.database_name, table_names=table_names,
             spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
-            removal_policy=removal_policy(config),
+            removal_policy=removal,
         )
+        self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
+                                 definition=None, pass_roles=[], removal_policy=removal, serverless=self.serverless)
         if config.budget_monthly_usd:
             self._budget()
+        self._pipeline_outputs()
         CfnOutput(self, Outputs.SERVERLESS_APPLICATION_ID, value=self.serverless.application.attr_application_id,
                   description="EMR Serverless application the pipeline runs its jobs on")
         CfnOutput(self, Outputs.SERVERLESS_EXECUTION_ROLE_ARN, value=self.serverless.execution_role.role_arn,
@@ -95,33 +102,47 @@ class ProcessingStack(Stack):
         CfnOutput(self, Outputs.SERVERLESS_LOG_GROUP, value=self.serverless.log_group.log_group_name,
                   description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)")
 
-    def _cluster(self, bucket: s3.IBucket, job_code: JobCode) -> emr.CfnCluster:
-        config = self.config
-        steps = [spark_step(dataset, dt, bucket=bucket.bucket_name, scripts=job_code.scripts)
-                 for dataset, dt in config.steps]
-        cluster = emr.CfnCluster(
-            self, "Cluster",
-            name=config.name,
+    def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
+        """The ONE cluster definition: the interactive cluster and every run's cluster."""
+        config, network = self.config, self.network
+        scaling = None
+        if config.managed_scaling_max:
+            # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
+            scaling = ManagedScaling(
+                minimum=config.core_instance_count + config.task_instance_count,
+                maximum=config.managed_scaling_max, maximum_core=config.core_instance_count,
+                maximum_on_demand=config.core_instance_count if config.task_spot else None)
+        return ClusterDefinition(
             release_label=config.release.label,
-            applications=[emr.CfnCluster.ApplicationProperty(name=name) for name in APPLICATIONS],
-            configurations=self._configurations(),
-            bootstrap_actions=[emr.CfnCluster.BootstrapActionConfigProperty(
-                name="ensure-python",
-                script_bootstrap_action=emr.CfnCluster.ScriptBootstrapActionConfigProperty(
-                    path=job_code.ensure_python.s3_object_url, args=[config.release.python]),
-            )],
-            instances=self._instances(),
+            python=config.release.python,
+            instance_groups=instance_groups(
+                primary_type=config.primary_instance_type, core_type=config.core_instance_type,
+                core_count=config.core_instance_count, task_count=config.task_instance_count,
+                task_spot=config.task_spot,
+                task_group=config.task_instance_count > 0 or config.managed_scaling_max > 0),
+            subnet_id=network.subnet_id,
+            key_name=self.key_pair.key_pair_name,
+            primary_security_group=network.primary_security_group.security_group_id,
+            core_security_group=network.core_security_group.security_group_id,
+            additional_primary_security_groups=(
+                (network.ssh_security_group.security_group_id,) if network.ssh_security_group else ()),
             service_role=self.roles.service_role.role_name,
             job_flow_role=self.roles.instance_profile.ref,
             security_configuration=self.security_configuration.ref,
             log_uri=self.log_uri,
-            visible_to_all_users=True,
-            auto_termination_policy=emr.CfnCluster.AutoTerminationPolicyProperty(
-                idle_timeout=int(Duration.minutes(config.idle_timeout_minutes).to_seconds())),
-            managed_scaling_policy=self._managed_scaling(),
-            steps=[step_property(step) for step in steps] or None,
-            tags=[CfnTag(key=EMR_MANAGED_POLICY_TAG[0], value=EMR_MANAGED_POLICY_TAG[1])],
+            bootstrap_actions=(BootstrapAction("ensure-python", job_code.ensure_python.s3_object_url,
+                                               (config.release.python,)),),
+            idle_timeout_seconds=int(Duration.minutes(config.idle_timeout_minutes).to_seconds()),
+            managed_scaling=scaling,
+            termination_protected=config.is_prod,
+            tags=(EMR_MANAGED_POLICY_TAG, *config.tags.items()),
         )
+
+    def _interactive_cluster(self, bucket: s3.IBucket, job_code: JobCode) -> emr.CfnCluster:
+        config = self.config
+        steps = [spark_step(dataset, dt, bucket=bucket.bucket_name, scripts=job_code.scripts)
+                 for dataset, dt in config.steps]
+        cluster = cfn_cluster(self, "Cluster", self.cluster_definition, name=config.name, steps=steps)
         # The nodes must find their permissions in place when they boot.
         cluster.node.add_dependency(*self.roles.inline_policies)
         self._acknowledge_encryption_findings(cluster)
@@ -141,59 +162,6 @@ class ProcessingStack(Stack):
                       "project cannot create for you; node traffic stays inside the cluster's own security "
                       "groups, lake and catalog traffic is TLS anyway. stage=prod refuses to synth without it.")
         nag.acknowledge(cluster, "AwsSolutions-EMR5", in_transit)
-
-    def _configurations(self) -> list[emr.CfnCluster.ConfigurationProperty]:
-        python = self.config.release.python
-        return [
-            emr.CfnCluster.ConfigurationProperty(
-                classification="spark-hive-site",
-                configuration_properties={"hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
-            ),
-            emr.CfnCluster.ConfigurationProperty(
-                classification="spark-env",
-                configurations=[emr.CfnCluster.ConfigurationProperty(
-                    classification="export",
-                    configuration_properties={"PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python},
-                )],
-            ),
-        ]
-
-    def _instances(self) -> emr.CfnCluster.JobFlowInstancesConfigProperty:
-        config, network = self.config, self.network
-        has_task_group = config.task_instance_count > 0 or config.managed_scaling_max > 0
-        return emr.CfnCluster.JobFlowInstancesConfigProperty(
-            master_instance_group=emr.CfnCluster.InstanceGroupConfigProperty(
-                name="primary", instance_count=1, instance_type=config.primary_instance_type, market="ON_DEMAND"),
-            core_instance_group=emr.CfnCluster.InstanceGroupConfigProperty(
-                name="core", instance_count=config.core_instance_count, instance_type=config.core_instance_type,
-                market="ON_DEMAND"),
-            task_instance_groups=[emr.CfnCluster.InstanceGroupConfigProperty(
-                name="task", instance_count=config.task_instance_count, instance_type=config.core_instance_type,
-                market="SPOT" if config.task_spot else "ON_DEMAND",
-            )] if has_task_group else None,
-            ec2_subnet_id=network.subnet_id,
-            ec2_key_name=self.key_pair.key_pair_name,
-            emr_managed_master_security_group=network.primary_security_group.security_group_id,
-            emr_managed_slave_security_group=network.core_security_group.security_group_id,
-            additional_master_security_groups=(
-                [network.ssh_security_group.security_group_id] if network.ssh_security_group else None),
-            keep_job_flow_alive_when_no_steps=True,  # auto-termination reclaims it when idle
-            termination_protected=config.is_prod,
-            unhealthy_node_replacement=True,
-        )
-
-    def _managed_scaling(self) -> emr.CfnCluster.ManagedScalingPolicyProperty | None:
-        config = self.config
-        if not config.managed_scaling_max:
-            return None
-        return emr.CfnCluster.ManagedScalingPolicyProperty(compute_limits=emr.CfnCluster.ComputeLimitsProperty(
-            unit_type="Instances",
-            minimum_capacity_units=config.core_instance_count + config.task_instance_count,
-            maximum_capacity_units=config.managed_scaling_max,
-            # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
-            maximum_core_capacity_units=config.core_instance_count,
-            maximum_on_demand_capacity_units=config.core_instance_count if config.task_spot else None,
-        ))
 
     def _budget(self) -> None:
         config = self.config
@@ -225,13 +193,22 @@ class ProcessingStack(Stack):
         return Fn.join("", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@",
                             self.cluster.attr_master_public_dns])
 
+    def _pipeline_outputs(self) -> None:
+        CfnOutput(self, Outputs.STATE_MACHINE_ARN, value=self.pipeline.state_machine.state_machine_arn,
+                  description="The pipeline: start an execution with {\"dataset\": ..., \"dt\": ...}")
+        CfnOutput(self, Outputs.ALERTS_TOPIC_ARN, value=self.pipeline.alerts.topic_arn,
+                  description="SNS topic for failed, timed-out and stopped runs and failed clusters")
+
     def _outputs(self) -> None:
-        CfnOutput(self, Outputs.CLUSTER_ID, value=self.cluster.ref, description="EMR cluster id")
-        CfnOutput(self, Outputs.PRIMARY_DNS, value=self.cluster.attr_master_public_dns,
-                  description="Public DNS of the primary node")
+        self._pipeline_outputs()
+        if self.cluster is not None:
+            CfnOutput(self, Outputs.CLUSTER_ID, value=self.cluster.ref, description="Interactive EMR cluster id")
+            CfnOutput(self, Outputs.PRIMARY_DNS, value=self.cluster.attr_master_public_dns,
+                      description="Public DNS of the interactive cluster's primary node")
+            CfnOutput(self, Outputs.SSH_COMMAND, value=self._ssh_command(),
+                      description="SSH to the interactive cluster's primary node")
         CfnOutput(self, Outputs.LOG_URI, value=self.log_uri, description="EMR log location")
         CfnOutput(self, Outputs.KEY_PAIR_NAME, value=self.key_pair.key_pair_name, description="EC2 key pair")
         if not self.config.key_pair_name:  # created here: its private key is in SSM
             CfnOutput(self, Outputs.KEY_PAIR_SSM_PARAMETER, value=self.key_pair.private_key.parameter_name,
                       description="SSM parameter holding the private key (SecureString)")
-        CfnOutput(self, Outputs.SSH_COMMAND, value=self._ssh_command(), description="SSH to the primary node")

@@ -23,6 +23,13 @@ def execution_input(dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
             "job_options": list(job_options), "allow_missing_hours": allow_missing_hours}
 
 
+def scheduled_input(dataset: str) -> dict:
+    """What a schedule starts: execution_input's shape with ``dt`` null, which the state machine's
+    first state reads as "the previous UTC day of the execution's start" (EventBridge Scheduler
+    cannot compute dates)."""
+    return {"dataset": datasets.get(dataset).name, "dt": None, "job_options": [], "allow_missing_hours": False}
+
+
 def execution_name(dataset: str, dt: str, now: datetime | None = None, suffix: str = "") -> str:
     """``pageviews-2024-03-15-20261130T141500Z``: sortable, and `wikilake runs` reads (dataset, dt)
     back from it without fetching every execution's input."""

@@ -75,6 +75,13 @@ class JobSubmit:
         return " ".join(["--py-files", self.py_files,
                          *(f"--conf {key}={value}" for key, value in properties)])
 
+    def serverless_job(self) -> dict:
+        """The job run's fields as the pipeline's plan hands them to the StartJobRun task
+        (stacks/serverless_job.py puts them into JobDriver.SparkSubmit)."""
+        driver = self.serverless_job_driver()["sparkSubmit"]
+        return {"name": self.name, "entry_point": driver["entryPoint"], "arguments": driver["entryPointArguments"],
+                "spark_submit_parameters": driver["sparkSubmitParameters"]}
+
     def serverless_job_driver(self) -> dict:
         """``jobDriver`` of emr-serverless StartJobRun, in the EMR Serverless API's (boto3's) names."""
         return {"sparkSubmit": {

@@ -31,20 +31,24 @@ VARIANTS: dict[str, dict] = {
         "bucket_name": "wikilake-full-test", "ssh_cidrs": "203.0.113.7/32, 2001:db8::/48",
         "core_instance_count": 2, "task_instance_count": 2, "task_spot": True, "managed_scaling_max": 6,
         "idle_timeout_minutes": 30, "athena_bytes_scanned_cutoff_gb": 1,
-        "steps": "edits@2015-09-12,pageviews@2015-09-12",
+        "steps": "edits@2015-09-12,pageviews@2015-09-12", "interactive_cluster": True,
+        "schedule": "pageviews, edits@cron(0 6 ? * MON,WED *)", "alert_email": "alerts@example.com",
+        "contact": "https://example.org/data-team",
         "budget_monthly_usd": 50, "budget_email": "team@example.com",
         "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
     },
     "byo": {
         "stack_prefix": "Byo", "vpc_id": "vpc-0abc1234def567890", "subnet_id": "subnet-0abc1234def56789a",
         "key_pair_name": "ops-key", "task_instance_count": 1, "task_spot": "false",
-        "release_label": "emr-spark-8.0.0",
+        "release_label": "emr-spark-8.0.0", "interactive_cluster": True,
     },
     "serverless": {
         "stage": "prod", "stack_prefix": "Sls", "runtime": "emr-serverless", "kms": True,
         "serverless_max_vcpu": 48, "serverless_max_memory_gb": 192, "idle_timeout_minutes": 15,
         "budget_monthly_usd": 20, "budget_email": "team@example.com",
     },
+    # The defaults plus the opt-in long-lived cluster.
+    "interactive": {"stack_prefix": "Interactive", "interactive_cluster": True},
 }
 
 

@@ -30,7 +30,10 @@ def test_stack_names_come_from_the_contract(synthesized):
 def test_every_contract_output_is_in_exactly_one_stack_under_its_exact_key(synthesized, variant):
     found = [key for role in ROLES for key in synthesized.template_json(variant, role).get("Outputs", {})
              if key in CONTRACT_OUTPUTS]
-    assert sorted(found) == sorted(CONTRACT_OUTPUTS)
+    # The interactive cluster's outputs exist only with the opt-in cluster (interactive_cluster=true).
+    interactive = {Outputs.CLUSTER_ID, Outputs.PRIMARY_DNS, Outputs.SSH_COMMAND}
+    expected = CONTRACT_OUTPUTS if VARIANTS[variant].get("interactive_cluster") else CONTRACT_OUTPUTS - interactive
+    assert sorted(found) == sorted(expected)
 
 
 def test_serverless_outputs_are_in_the_processing_stack_of_that_runtime_only(synthesized):
@@ -55,7 +58,7 @@ def test_ssh_command_output_is_ready_to_run(synthesized):
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_cost_tags_on_every_tagged_resource(synthesized, variant):
     config_tags = {"default": ("dev", "wikilake"), "full": ("prod", "data-platform"), "byo": ("dev", "wikilake"),
-                   "serverless": ("prod", "wikilake")}
+                   "interactive": ("dev", "wikilake"), "serverless": ("prod", "wikilake")}
     stage, cost_center = config_tags[variant]
     expected = {"Project": "wikilake", "Stage": stage, "CostCenter": cost_center}
     seen_types = set()
@@ -71,8 +74,9 @@ def test_cost_tags_on_every_tagged_resource(synthesized, variant):
                 assert expected.items() <= {t["Key"]: t["Value"] for t in tags}.items(), name
             elif isinstance(tags, dict):
                 assert expected.items() <= tags.items(), name
-    cluster_type = "AWS::EMRServerless::Application" if variant == "serverless" else "AWS::EMR::Cluster"
-    assert {"AWS::S3::Bucket", cluster_type, "AWS::IAM::Role"} <= seen_types
+    # Compute that exists between runs: the interactive cluster (opt-in) or the Serverless application.
+    compute = {"serverless": {"AWS::EMRServerless::Application"}, "default": set()}.get(variant, {"AWS::EMR::Cluster"})
+    assert {"AWS::S3::Bucket", "AWS::IAM::Role", *compute} <= seen_types
 
 
 def test_stacks_themselves_carry_the_tags(synthesized):

@@ -25,16 +25,11 @@ def test_cdk_json_sets_every_key_and_its_defaults_parse():
     assert config.database_name == "wikilake_dev"
 
 
-def _configuration_section(path) -> str:
-    text = path.read_text()
-    return text.split("<!-- section: configuration -->")[1].split("<!-- /section: configuration -->")[0]
-
-
 def test_readme_documents_every_key():
-    # The runtime keys are documented in docs/runtimes.md until the README's configuration table
-    # lists them (the README is edited on main only); then drop the second file.
-    section = _configuration_section(PROJECT_ROOT / "README.md") + _configuration_section(
-        PROJECT_ROOT / "docs" / "runtimes.md")
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("<!-- section: configuration -->")[1].split("<!-- /section: configuration -->")[0]
+    # The README is being split into docs/: a key documented there counts too.
+    section += "".join(path.read_text() for path in sorted((PROJECT_ROOT / "docs").glob("*.md")))
     assert [key for key in KEYS if f"`{key}`" not in section] == []
 
 
@@ -52,9 +47,11 @@ def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
 
 def test_cli_strings_and_cdk_json_types_parse_alike():
     from_cli = parse(kms="true", task_spot="no", core_instance_count="3", athena_bytes_scanned_cutoff_gb="2.5",
-                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12")
+                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12",
+                     interactive_cluster="true")
     typed = parse(kms=True, task_spot=False, core_instance_count=3, athena_bytes_scanned_cutoff_gb=2.5,
-                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"])
+                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"],
+                  interactive_cluster=True)
     assert from_cli == typed
     assert from_cli.steps == (("edits", "2015-09-12"),)
     assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
@@ -113,10 +110,23 @@ BAD_VALUES = [
     ({"athena_bytes_scanned_cutoff_gb": 0.001}, "out of range; fix: use a number >= 0.01"),
     ({"projection_start_date": "2015-13-01"}, "context projection_start_date='2015-13-01': not a date"),
     ({"projection_start_date": TOMORROW}, "in the future"),
-    ({"steps": "edits"}, "context steps='edits': bad step"),
-    ({"steps": "clicks@2015-09-12"}, "unknown dataset 'clicks'"),
-    ({"steps": "edits@2015-02-30"}, "bad date"),
-    ({"steps": "edits@2015-09-12,edits@2015-09-12"}, "the same step twice"),
+    ({"steps": "edits", "interactive_cluster": True}, "context steps='edits': bad step"),
+    ({"steps": "clicks@2015-09-12", "interactive_cluster": True}, "unknown dataset 'clicks'"),
+    ({"steps": "edits@2015-02-30", "interactive_cluster": True}, "bad date"),
+    ({"steps": "edits@2015-09-12,edits@2015-09-12", "interactive_cluster": True}, "the same step twice"),
+    ({"steps": "edits@2015-09-12"}, "context steps='edits@2015-09-12': steps run on the interactive cluster, "
+                                    "which is off; fix: add -c interactive_cluster=true"),
+    ({"interactive_cluster": "sometimes"}, "context interactive_cluster='sometimes': not a boolean"),
+    ({"schedule": "clicks"}, "context schedule='clicks': unknown dataset 'clicks'; fix: write dataset or "
+                             "dataset@<cron(...)|rate(...)>"),
+    ({"schedule": "pageviews@cron(30 4 * *)"}, "context schedule='pageviews@cron(30 4 * *)': not an "
+                                               "EventBridge Scheduler cron() or rate() expression"),
+    ({"schedule": "pageviews@at(2026-12-01T00:00:00)"}, "not an EventBridge Scheduler cron() or rate() expression"),
+    ({"schedule": "pageviews@rate(0 days)"}, "not an EventBridge Scheduler cron() or rate() expression"),
+    ({"schedule": "pageviews, pageviews@rate(1 day)"}, "context schedule='pageviews, pageviews@rate(1 day)': "
+                                                        "the same dataset twice"),
+    ({"alert_email": "ops"}, "context alert_email='ops': invalid"),
+    ({"contact": "call me"}, "context contact='call me': invalid; fix: use a URL or an e-mail address"),
     ({"budget_monthly_usd": "ten", "budget_email": "a@example.com"}, "context budget_monthly_usd='ten': not a number"),
     ({"budget_monthly_usd": 0, "budget_email": "a@example.com"}, "out of range"),
     ({"budget_monthly_usd": 10}, "budget_monthly_usd and budget_email go together"),
@@ -157,3 +167,15 @@ def test_missing_key_says_how_to_restore_it():
 
 def test_cdk_keys_are_not_mistaken_for_typos():
     assert parse(**{"aws:cdk:enable-asset-metadata": True, "@aws-cdk/core:newStyleStackSynthesis": True})
+
+
+def test_schedule_entries_bare_datasets_run_daily_and_cron_lists_stay_whole():
+    from stacks.config import DEFAULT_SCHEDULE
+
+    assert parse().schedule == () and parse().interactive_cluster is False
+    config = parse(schedule="pageviews, edits@cron(0 6 ? * MON,WED *)", alert_email="ops@example.com",
+                   contact="https://example.org/data-team")
+    assert config.schedule == (("pageviews", DEFAULT_SCHEDULE), ("edits", "cron(0 6 ? * MON,WED *)"))
+    assert DEFAULT_SCHEDULE == "cron(30 4 * * ? *)"
+    assert (config.alert_email, config.contact) == ("ops@example.com", "https://example.org/data-team")
+    assert parse(schedule="pageviews@rate(1 day)").schedule == (("pageviews", "rate(1 day)"),)

@@ -81,7 +81,8 @@ def test_stacks_and_jobs_import_the_core_not_the_cli_package():
     import sys
 
     probe = ("import sys, stacks.config, stacks.release_labels, spark_jobs.arguments, "
-             "spark_jobs.manifest, wikilake_core.submit, wikilake_core.runs; "
+             "spark_jobs.manifest, wikilake_core.submit, wikilake_core.runs, wikilake_core.cluster, "
+             "stacks.processing_stack, stacks.pipeline, stacks.emr_cluster; "
              "print(sorted(m for m in sys.modules if m == 'wikilake' or m.startswith('wikilake.')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -1,10 +1,14 @@
 """Ingest dump files into one raw/ partition: plan them, skip verified ones, fetch at most 3 at
-once with live progress, and say what happened to each file.
+once with progress, and say what happened to each file. One implementation for the CLI
+(`wikilake ingest`, rich progress from wikilake/commands/ingest_progress.py) and the pipeline's
+ingest function (wikilake/pipeline/ingest_file.py, progress as log lines): no rich import here,
+the Lambda runtime has boto3/botocore/urllib3 only.
 
 Sources are in sources.py (HTTP with retries, local files), destinations in sinks.py (S3, folder).
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -12,9 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import botocore.exceptions
-from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, TaskID, TextColumn,
-                           TimeRemainingColumn, TransferSpeedColumn)
 
 from wikilake.aws.session import describe_client_error
 from wikilake.aws.sources import FileSource, HttpClient, HttpSource
@@ -56,16 +57,19 @@ def parse_md5sums(text: str) -> dict[str, str]:
 
 
 def site_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
-               mirror: str | None = None) -> list[Item]:
+               mirror: str | None = None, skip_unlisted: bool = False) -> list[Item]:
     """The dump files of ``dt`` that ``options`` select, with the MD5s the dump's checksum file
-    publishes (a file it does not list is not published yet: refused before anything moves)."""
+    publishes (a file it does not list is not published yet: refused before anything moves,
+    or left out with ``skip_unlisted``, e.g. a pipeline run allowed to miss pageview hours)."""
     site = dataset.site
     folder = site.folder_url(dt, mirror=mirror)
     checksums = f"{folder}/{site.checksums_file(dt)}"
     sums = parse_md5sums(client.get_text(checksums))
     names = site.file_names(dt, options)
     unlisted = [name for name in names if name not in sums]
-    if unlisted:
+    if unlisted and skip_unlisted and len(unlisted) < len(names):
+        names = [name for name in names if name in sums]
+    elif unlisted:
         raise WikilakeError(
             f"{len(unlisted)} of {len(names)} files are not listed in {checksums} "
             f"(not published yet?): {', '.join(unlisted[:3])}{' ...' if len(unlisted) > 3 else ''}; "
@@ -90,92 +94,66 @@ def uses_site(dataset: Dataset, options: dict) -> bool:
     return dataset.site is not None and not options.get("source")
 
 
-def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict) -> list[Item]:
+def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict, *,
+         skip_unlisted: bool = False) -> list[Item]:
     """What to ingest for (dataset, dt): an explicit --source, else the dump site's files."""
     if not uses_site(dataset, options):
         return [source_item(client, dataset, dt, options.get("source"), options.get("md5"))]
-    return site_items(client, dataset, dt, options, mirror=options.get("mirror"))
+    return site_items(client, dataset, dt, options, mirror=options.get("mirror"), skip_unlisted=skip_unlisted)
 
 
-class _Cancelled(Exception):
-    pass
+class Cancelled(Exception):
+    """Raised inside a transfer once the run is interrupted (Ctrl-C)."""
 
 
-class _FileProgress:
-    """One file's bar, feeding the total bar; raises _Cancelled once the run is interrupted."""
+class LogTracker:
+    """Progress as log lines (the pipeline's ingest function: CloudWatch Logs, no terminal):
+    a line when a file starts, every ``every_bytes`` received, and when it ends."""
 
-    def __init__(self, tracker: TransferProgress, name: str):
+    def __init__(self, logger: logging.Logger | None = None, every_bytes: int = 64 * 1024 * 1024):
+        self.logger = logger or logging.getLogger("wikilake.ingest")
+        self.every_bytes = every_bytes
+        self.cancelled = threading.Event()
+
+    def skipped(self) -> None:
+        pass
+
+    def file(self, name: str) -> _LogFileProgress:
+        return _LogFileProgress(self, name)
+
+
+class _LogFileProgress:
+    def __init__(self, tracker: LogTracker, name: str):
         self.tracker, self.name = tracker, name
-        self.task = tracker.progress.add_task(name, total=None)
-        self.done_bytes = 0
+        self.size: int | None = None
+        self.done_bytes = self.next_report = 0
+        self.started = time.monotonic()
 
     def size_known(self, size: int | None) -> None:
-        self.tracker.progress.update(self.task, total=size)
-        if size is not None:
-            self.tracker.size_known(self.name, size)
+        self.size = size
+        self.tracker.logger.info("%s: downloading (%s bytes)", self.name, size if size is not None else "unknown")
 
     def advance(self, count: int) -> None:
         if self.tracker.cancelled.is_set():
-            raise _Cancelled()
+            raise Cancelled()
         self.done_bytes += count
-        self.tracker.progress.advance(self.task, count)
-        self.tracker.progress.advance(self.tracker.total_task, count)
+        if self.done_bytes >= self.next_report:
+            self.next_report = self.done_bytes + self.tracker.every_bytes
+            elapsed = max(time.monotonic() - self.started, 1e-3)
+            self.tracker.logger.info("%s: %d of %s bytes, %.1f MB/s", self.name, self.done_bytes,
+                                     self.size if self.size is not None else "?", self.done_bytes / elapsed / 1e6)
 
     def restart(self) -> None:
-        self.tracker.progress.advance(self.tracker.total_task, -self.done_bytes)
-        self.tracker.progress.reset(self.task, total=None)
-        self.done_bytes = 0
+        self.tracker.logger.warning("%s: restarting from byte 0 (retry)", self.name)
+        self.done_bytes = self.next_report = 0
 
     def finish(self) -> None:
-        self.tracker.progress.update(self.task, visible=False)
+        self.tracker.logger.info("%s: %d bytes in %.1f s", self.name, self.done_bytes, time.monotonic() - self.started)
 
 
-class TransferProgress:
-    """Per-file and total bars (bytes, rate, ETA) on stderr.
-
-    The total is known only as files start (Content-Length), so until then it is estimated from
-    the average size of the files seen so far.
-    """
-
-    def __init__(self, console: Console, files: int):
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TimeRemainingColumn(), console=console)
-        self.total_task = self.progress.add_task(f"total ({files} files)", total=None)
-        self.files_to_fetch = files
-        self.sizes: dict[str, int] = {}
-        self.lock = threading.Lock()
-        self.cancelled = threading.Event()
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def file(self, name: str) -> _FileProgress:
-        return _FileProgress(self, name)
-
-    def skipped(self) -> None:
-        with self.lock:
-            self.files_to_fetch -= 1
-            self._update_total()
-
-    def size_known(self, name: str, size: int) -> None:
-        with self.lock:
-            self.sizes[name] = size
-            self._update_total()
-
-    def _update_total(self) -> None:
-        if not self.sizes:
-            return
-        average = sum(self.sizes.values()) / len(self.sizes)
-        unknown = max(0, self.files_to_fetch - len(self.sizes))
-        self.progress.update(self.total_task, total=sum(self.sizes.values()) + average * unknown)
-
-
-def _ingest_one(item: Item, sink, tracker: TransferProgress) -> Outcome:
+def ingest_one(item: Item, sink, tracker) -> Outcome:
+    """Fetch one item into ``sink`` unless it is there and verified; never leaves a partial file.
+    ``tracker``: LogTracker here, or the CLI's rich TransferProgress."""
     name = item.source.name
     started = time.monotonic()
     try:
@@ -212,15 +190,14 @@ def _abort_quietly(upload) -> None:
         pass
 
 
-def ingest(items: list[Item], sink, *, parallel: int, console: Console) -> list[Outcome]:
+def ingest(items: list[Item], sink, *, parallel: int, tracker) -> list[Outcome]:
     """Fetch every item into ``sink``, ``parallel`` (<= 3) at a time; one Outcome per item, in order.
 
     On Ctrl-C the in-flight uploads are aborted (nothing partial stays) before re-raising.
     """
     parallel = max(1, min(parallel, MAX_PARALLEL))
-    with TransferProgress(console, len(items)) as tracker, \
-            ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ingest") as pool:
-        futures = [pool.submit(_ingest_one, item, sink, tracker) for item in items]
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ingest") as pool:
+        futures = [pool.submit(ingest_one, item, sink, tracker) for item in items]
         try:
             return [future.result() for future in futures]
         except BaseException:

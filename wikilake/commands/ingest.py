@@ -144,7 +144,9 @@ def _ingest(args) -> int:
         sink = _sink(args, dataset.name, dt)
         items = items or ingest.plan(client, dataset, dt, options)
         started = time.monotonic()
-        outcomes = ingest.ingest(items, sink, parallel=args.parallel, console=Console(stderr=True))
+        from wikilake.commands.ingest_progress import TransferProgress
+        with TransferProgress(Console(stderr=True), len(items)) as tracker:
+            outcomes = ingest.ingest(items, sink, parallel=args.parallel, tracker=tracker)
     _print_summary(outcomes, sink.location, time.monotonic() - started)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:

@@ -1,0 +1,50 @@
+"""What the pipeline's functions share: their settings (environment variables set by the stack),
+logging, and the errors the state machine catches by name."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+
+import boto3
+import botocore.config
+
+from wikilake_core.errors import WikilakeError
+
+# Environment variables (stacks/pipeline.py sets them).
+from wikilake_core.function_env import (BUCKET, CLUSTER_NAME_PREFIX, CONTACT, DEFAULT_POLL_SECONDS,  # noqa: E402,F401
+                                        DUMPS_MIRROR, INGEST_BACKOFF, INGEST_RETRIES, JOB_SCRIPTS, POLL_SECONDS,
+                                        SERVERLESS_APPLICATION_ID)
+
+CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5},
+                                       user_agent_appid="wikilake-pipeline")
+
+
+class IngestFailed(WikilakeError):
+    """A dump file could not be planned, fetched or verified: nothing of it is under raw/."""
+
+
+class VerificationFailed(WikilakeError):
+    """The job ran but its manifest breaks an invariant (or is missing)."""
+
+
+def logger(name: str) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.setLevel(logging.INFO)
+    logging.getLogger("wikilake").setLevel(logging.INFO)
+    return log
+
+
+def require(env: Mapping[str, str], key: str) -> str:
+    value = env.get(key)
+    if not value:
+        raise WikilakeError(f"function misconfigured: environment variable {key} is not set")
+    return value
+
+
+def client(service: str):
+    return boto3.client(service, config=CLIENT_CONFIG)
+
+
+def dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,37 @@
+"""Ingest ONE dump file into raw/<dataset>/dt=<dt>/ (the state machine maps this over the planned
+files, 3 at a time): the same code as `wikilake ingest` (wikilake.aws.ingest), MD5-verified,
+invisible until complete (multipart upload), skipped when already there and verified.
+
+Event: {"dataset", "dt", "file": {"name", "url", "md5"}}.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from wikilake.aws import ingest
+from wikilake.aws.sinks import S3Sink
+from wikilake.aws.sources import HttpSource
+from wikilake.pipeline import common
+from wikilake.pipeline.common import IngestFailed
+from wikilake.pipeline.plan import http_client
+from wikilake_core import layout
+
+log = common.logger(__name__)
+
+
+def handle(event: Mapping, env: Mapping[str, str], s3=None) -> dict:
+    file = event["file"]
+    sink = S3Sink(s3 or common.client("s3"), common.require(env, common.BUCKET),
+                  layout.raw_dir("", event["dataset"], event["dt"]).lstrip("/"))
+    item = ingest.Item(HttpSource(http_client(env), file["url"], name=file["name"]), file["md5"])
+    outcome = ingest.ingest_one(item, sink, ingest.LogTracker(log))
+    if outcome.status == "failed":
+        raise IngestFailed(outcome.error)
+    log.info("%s: %s", outcome.name, outcome.status)
+    return {"name": outcome.name, "status": outcome.status, "size": outcome.size, "md5": outcome.md5,
+            "attempts": outcome.attempts, "seconds": round(outcome.seconds, 1)}
+
+
+def handler(event, context):
+    return handle(event, os.environ)

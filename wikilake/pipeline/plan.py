@@ -1,0 +1,86 @@
+"""Plan a run (the state machine's first state): normalize the input (a scheduled run has no dt:
+the previous UTC day of the execution's start), read the dump's checksum file, and return the
+files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
+Serverless job run's fields (runtime=emr-serverless). Nothing is written.
+
+Event: the execution input + ``started_at`` ($$.Execution.StartTime).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from wikilake.aws import ingest
+from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
+from wikilake.pipeline import common
+from wikilake.pipeline.common import IngestFailed
+from wikilake_core import datasets, runs
+from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
+from wikilake_core.errors import WikilakeError
+from wikilake_core.submit import JobScripts, job_submit, spark_step
+
+log = common.logger(__name__)
+HOURS = tuple(range(24))
+
+
+def previous_day(started_at: str) -> str:
+    """``2026-11-30T04:30:02.1Z`` -> ``2026-11-29``: the day a scheduled run processes."""
+    start = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+    return (start.date() - timedelta(days=1)).isoformat()
+
+
+def normalize(event: Mapping) -> dict:
+    """The run's input in runs.execution_input's shape, dt filled in; WikilakeError if bad."""
+    dt = event.get("dt") or previous_day(event["started_at"])
+    return runs.execution_input(event["dataset"], dt, job_options=tuple(event.get("job_options") or ()),
+                                allow_missing_hours=bool(event.get("allow_missing_hours")))
+
+
+def http_client(env: Mapping[str, str]) -> HttpClient:
+    policy = RetryPolicy(retries=int(env.get(common.INGEST_RETRIES, "5")),
+                         backoff=float(env.get(common.INGEST_BACKOFF, "2.0")))
+    return HttpClient(policy, max_connections=1)
+
+
+def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
+    dataset = datasets.get(run["dataset"])
+    if dataset.site is None:
+        return []  # no dump site (edits): the day's file is put under raw/ with `wikilake ingest`
+    options = {"hours": HOURS} if "hours" in dataset.ingest_options else {}
+    items = ingest.site_items(http_client(env), dataset, run["dt"], options,
+                              mirror=env.get(common.DUMPS_MIRROR) or None,
+                              skip_unlisted=run["allow_missing_hours"])
+    return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
+            for item in items if isinstance(item.source, HttpSource)]
+
+
+def handle(event: Mapping, env: Mapping[str, str]) -> dict:
+    if "input" in event:  # the state machine's payload: {"input": <execution input>, "started_at": ...}
+        event = {**event["input"], "started_at": event.get("started_at")}
+    try:
+        run = normalize(event)
+        files = files_to_ingest(run, env)
+    except WikilakeError as err:
+        raise IngestFailed(f"planning {event.get('dataset')} dt={event.get('dt') or 'previous day'}: {err}") from None
+    scripts = JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS)))
+    bucket = common.require(env, common.BUCKET)
+    step = spark_step(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
+                      job_options=tuple(run["job_options"]), action_on_failure=TRANSIENT_ACTION_ON_FAILURE)
+    # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
+    job = job_submit(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
+                     job_options=tuple(run["job_options"])).serverless_job()
+    log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
+    return {
+        "run": run,
+        "files": files,
+        "steps": [step],
+        "job": job,
+        "cluster_name": f"{common.require(env, common.CLUSTER_NAME_PREFIX)}-{run['dataset']}-{run['dt']}",
+        "poll_seconds": int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS)),
+    }
+
+
+def handler(event, context):
+    return handle(event, os.environ)
