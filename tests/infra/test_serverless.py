@@ -172,3 +172,36 @@ def test_outputs_name_the_application_role_and_log_group(processing):
     outputs = processing.to_json()["Outputs"]
     assert {"EmrServerlessApplicationId", "EmrServerlessExecutionRoleArn", "EmrServerlessLogGroup"} <= set(outputs)
     assert "EmrClusterId" not in outputs and "SshCommand" not in outputs
+
+
+def test_dev_destroys_the_log_group_with_the_stack():
+    """Removal per stage: the prod variant retains (above); a dev stack's group goes with it."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk.assertions import Template
+
+    from stacks.job_code import JobCode
+    from stacks.serverless_app import ServerlessApp
+
+    stack = cdk.Stack(cdk.App())
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0abc1234", availability_zones=["us-east-1a"])
+    ServerlessApp(stack, "Serverless", name="Wikilake-dev", release_label="emr-7.13.0", idle_timeout_minutes=60,
+                  max_vcpu=32, max_memory_gb=128, vpc=vpc, subnet_id="subnet-0abc1234",
+                  bucket=s3.Bucket.from_bucket_name(stack, "Lake", "lake"), bucket_nag_name="lake", data_key=None,
+                  job_code=JobCode(stack, "Code"), database_name="wikilake_dev", table_names=("edits",),
+                  spark_defaults={}, removal_policy=cdk.RemovalPolicy.DESTROY)
+    (group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
+
+
+def test_failed_job_runs_of_the_application_alert(processing):
+    (rule,) = [r["Properties"] for r in processing.find_resources("AWS::Events::Rule").values()
+               if r["Properties"]["EventPattern"].get("source") == ["aws.emr-serverless"]]
+    app, _ = only(processing, "AWS::EMRServerless::Application")
+    assert rule["EventPattern"] == {"source": ["aws.emr-serverless"],
+                                    "detail-type": ["EMR Serverless Job Run State Change"],
+                                    "detail": {"state": ["FAILED"],
+                                               "applicationId": [{"Fn::GetAtt": [app, "ApplicationId"]}]}}
+    assert not [r for r in processing.find_resources("AWS::Events::Rule").values()
+                if r["Properties"]["EventPattern"].get("source") == ["aws.emr"]]
