@@ -181,10 +181,6 @@ class Pipeline(Construct):
         topic = sns.Topic(self, "Alerts", display_name=f"{self.config.name} pipeline alerts", enforce_ssl=True)
         if self.config.alert_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alert_email))
-        nag.acknowledge(topic, "AwsSolutions-SNS2",
-                        "Alerts carry run ids and error messages, no lake data; EventBridge can publish to an "
-                        "encrypted topic only with a customer-managed key (a monthly charge on an otherwise idle "
-                        "deploy). Publishing requires TLS (enforce_ssl).")
         return topic
 
     def _events(self) -> None:
@@ -251,7 +247,12 @@ class Pipeline(Construct):
         J = sfn.JsonPath
         error = "$.error"
 
-        fail = sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause")
+        # Our errors (IngestFailed, JobFailed, VerificationFailed, Emr.*) end the run under their own
+        # name; Step Functions' own (States.Runtime, ...) may not be re-raised by a Fail state.
+        fail = (sfn.Choice(self, "OwnError?")
+                .when(sfn.Condition.string_matches("$.error.Error", "States.*"),
+                      sfn.Fail(self, "RunFailedInternally", error="PipelineError", cause_path="$.error.Cause"))
+                .otherwise(sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause")))
         notify = tasks.SnsPublish(
             self, "NotifyFailure", topic=self.alerts, subject=f"{self.config.name}: pipeline run failed",
             message=sfn.TaskInput.from_text(J.format(

@@ -23,11 +23,16 @@ def execution_input(dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
             "job_options": list(job_options), "allow_missing_hours": allow_missing_hours}
 
 
+# A run input whose dt is empty (or absent) processes the previous UTC day of the execution's
+# start: what a schedule sends, since EventBridge Scheduler cannot compute dates. (Empty rather
+# than null: CloudFormation templates drop nulls.)
+PREVIOUS_DAY = ""
+
+
 def scheduled_input(dataset: str) -> dict:
-    """What a schedule starts: execution_input's shape with ``dt`` null, which the state machine's
-    first state reads as "the previous UTC day of the execution's start" (EventBridge Scheduler
-    cannot compute dates)."""
-    return {"dataset": datasets.get(dataset).name, "dt": None, "job_options": [], "allow_missing_hours": False}
+    """What a schedule starts: execution_input's shape with ``dt`` = PREVIOUS_DAY."""
+    return {"dataset": datasets.get(dataset).name, "dt": PREVIOUS_DAY, "job_options": [],
+            "allow_missing_hours": False}
 
 
 def execution_name(dataset: str, dt: str, now: datetime | None = None, suffix: str = "") -> str:

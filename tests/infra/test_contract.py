@@ -17,7 +17,10 @@ CONTRACT_OUTPUTS -= SERVERLESS_OUTPUTS
 # Resource types that must carry the cost tags (CloudFormation-taggable ones this app creates).
 MUST_BE_TAGGED = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup",
                   "AWS::IAM::Role", "AWS::EMR::Cluster", "AWS::Athena::WorkGroup", "AWS::Logs::LogGroup",
-                  "AWS::EC2::KeyPair", "AWS::EMRServerless::Application")
+                  "AWS::EC2::KeyPair", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic",
+                  "AWS::EMRServerless::Application")
+# Only with interactive_cluster=true: the long-lived cluster's id, DNS and SSH command.
+INTERACTIVE_OUTPUTS = {Outputs.CLUSTER_ID, Outputs.PRIMARY_DNS, Outputs.SSH_COMMAND}
 
 
 def test_stack_names_come_from_the_contract(synthesized):
@@ -26,19 +29,19 @@ def test_stack_names_come_from_the_contract(synthesized):
     assert synthesized.stack_names["full", "processing"] == contract.stack_names("Full", "prod")["processing"]
 
 
-@pytest.mark.parametrize("variant", ["default", "full"])
+@pytest.mark.parametrize("variant", ["default", "full", "interactive"])
 def test_every_contract_output_is_in_exactly_one_stack_under_its_exact_key(synthesized, variant):
     found = [key for role in ROLES for key in synthesized.template_json(variant, role).get("Outputs", {})
              if key in CONTRACT_OUTPUTS]
-    # The interactive cluster's outputs exist only with the opt-in cluster (interactive_cluster=true).
-    interactive = {Outputs.CLUSTER_ID, Outputs.PRIMARY_DNS, Outputs.SSH_COMMAND}
-    expected = CONTRACT_OUTPUTS if VARIANTS[variant].get("interactive_cluster") else CONTRACT_OUTPUTS - interactive
+    expected = CONTRACT_OUTPUTS - (INTERACTIVE_OUTPUTS if variant == "default" else set())
     assert sorted(found) == sorted(expected)
+    processing = synthesized.template_json(variant, "processing")["Outputs"]
+    assert {Outputs.STATE_MACHINE_ARN, Outputs.ALERTS_TOPIC_ARN} <= set(processing)
 
 
 def test_serverless_outputs_are_in_the_processing_stack_of_that_runtime_only(synthesized):
     assert SERVERLESS_OUTPUTS <= set(synthesized.template_json("serverless", "processing")["Outputs"])
-    for variant in ("default", "full", "byo"):
+    for variant in ("default", "full", "byo", "interactive"):
         assert not SERVERLESS_OUTPUTS & set(synthesized.template_json(variant, "processing")["Outputs"])
 
 
@@ -74,9 +77,10 @@ def test_cost_tags_on_every_tagged_resource(synthesized, variant):
                 assert expected.items() <= {t["Key"]: t["Value"] for t in tags}.items(), name
             elif isinstance(tags, dict):
                 assert expected.items() <= tags.items(), name
+    assert {"AWS::S3::Bucket", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine"} <= seen_types
     # Compute that exists between runs: the interactive cluster (opt-in) or the Serverless application.
-    compute = {"serverless": {"AWS::EMRServerless::Application"}, "default": set()}.get(variant, {"AWS::EMR::Cluster"})
-    assert {"AWS::S3::Bucket", "AWS::IAM::Role", *compute} <= seen_types
+    assert ("AWS::EMR::Cluster" in seen_types) == (variant not in ("default", "serverless"))
+    assert ("AWS::EMRServerless::Application" in seen_types) == (variant == "serverless")
 
 
 def test_stacks_themselves_carry_the_tags(synthesized):

@@ -26,7 +26,7 @@ def security_configuration(templates, variant) -> dict:
 # --- encryption and instance metadata (cdk-nag 3.0.2 cannot check the nested document: EMR4/EMR5) ---
 
 def test_security_configuration_encrypts_s3_and_local_disks_and_requires_imdsv2(templates):
-    processing = templates("default", "processing")
+    processing = templates("interactive", "processing")
     disk_key, _ = only(processing, "AWS::KMS::Key")
     document = security_configuration(templates, "default")
     encryption = document["EncryptionConfiguration"]
@@ -40,7 +40,7 @@ def test_security_configuration_encrypts_s3_and_local_disks_and_requires_imdsv2(
     assert document["InstanceMetadataServiceConfiguration"] == {
         "MinimumInstanceMetadataServiceVersion": 2, "HttpPutResponseHopLimit": 1}
     processing.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
-    assert cluster(templates, "default")["SecurityConfiguration"] == {"Ref": "SecurityConfiguration"}
+    assert cluster(templates, "interactive")["SecurityConfiguration"] == {"Ref": "SecurityConfiguration"}
 
 
 def test_dev_without_certificates_leaves_in_transit_tls_off(templates):
@@ -86,15 +86,15 @@ def test_ssh_only_from_the_configured_cidrs(templates):
 
 
 def test_empty_ssh_cidrs_means_no_ssh_ingress_at_all(templates):
-    processing = templates("default", "processing")
+    processing = templates("interactive", "processing")
     assert not [r for r in all_ingress_rules(processing) if r.get("CidrIp") or r.get("CidrIpv6")]
-    assert "AdditionalMasterSecurityGroups" not in cluster(templates, "default")["Instances"]
+    assert "AdditionalMasterSecurityGroups" not in cluster(templates, "interactive")["Instances"]
     assert processing.to_json()["Outputs"]["SshCommand"]["Value"].startswith("SSH is disabled")
 
 
 def test_intra_cluster_rules_are_declared_in_the_template(templates):
     """So that `cdk destroy` can delete the managed groups (EMR-added cross references block it)."""
-    processing = templates("default", "processing")
+    processing = templates("interactive", "processing")
     primary, _ = only(processing, "AWS::EC2::SecurityGroup", "NetworkPrimarySecurityGroup")
     core, _ = only(processing, "AWS::EC2::SecurityGroup", "NetworkCoreSecurityGroup")
     declared = {(r["GroupId"]["Fn::GetAtt"][0], r["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["IpProtocol"])
@@ -102,13 +102,13 @@ def test_intra_cluster_rules_are_declared_in_the_template(templates):
                 for r in [r["Properties"]]}
     assert declared == {(group, peer, protocol) for group in (primary, core) for peer in (primary, core)
                         for protocol in ("tcp", "udp", "icmp")}
-    instances = cluster(templates, "default")["Instances"]
+    instances = cluster(templates, "interactive")["Instances"]
     assert instances["EmrManagedMasterSecurityGroup"] == {"Fn::GetAtt": [primary, "GroupId"]}
     assert instances["EmrManagedSlaveSecurityGroup"] == {"Fn::GetAtt": [core, "GroupId"]}
 
 
 def test_new_vpc_has_one_public_subnet_s3_endpoint_flow_logs_and_no_nat(templates):
-    processing = templates("default", "processing")
+    processing = templates("interactive", "processing")
     processing.resource_count_is("AWS::EC2::Subnet", 1)
     processing.resource_count_is("AWS::EC2::NatGateway", 0)
     processing.has_resource_properties("AWS::EC2::VPCEndpoint", {
@@ -118,7 +118,7 @@ def test_new_vpc_has_one_public_subnet_s3_endpoint_flow_logs_and_no_nat(template
     processing.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
     processing.resource_count_is("Custom::VpcRestrictDefaultSG", 1)  # default SG stripped of its rules
     subnet, _ = only(processing, "AWS::EC2::Subnet")
-    assert cluster(templates, "default")["Instances"]["Ec2SubnetId"] == {"Ref": subnet}
+    assert cluster(templates, "interactive")["Instances"]["Ec2SubnetId"] == {"Ref": subnet}
 
 
 def test_emr_managed_policy_tag_on_subnet_security_groups_and_cluster(templates):
@@ -143,10 +143,10 @@ def test_existing_vpc_and_key_pair_are_used_as_given(templates):
 
 
 def test_created_key_pair_keeps_its_private_key_in_ssm(templates):
-    processing = templates("default", "processing")
+    processing = templates("interactive", "processing")
     key, props = only(processing, "AWS::EC2::KeyPair")
-    assert props["Properties"]["KeyName"] == "wikilake-dev"
-    assert cluster(templates, "default")["Instances"]["Ec2KeyName"] == {"Ref": key}
+    assert props["Properties"]["KeyName"] == "interactive-dev"
+    assert cluster(templates, "interactive")["Instances"]["Ec2KeyName"] == {"Ref": key}
     assert processing.to_json()["Outputs"]["KeyPairPrivateKeySsmParameter"]["Value"] == {
         "Fn::Join": ["", ["/ec2/keypair/", {"Fn::GetAtt": [key, "KeyPairId"]}]]}
 
@@ -199,10 +199,10 @@ def test_service_role_uses_the_v2_policy_and_passes_only_the_instance_role_to_ec
 
 
 def test_instance_profile_is_named_like_its_role(templates):
-    instance_role, _ = role(templates, "default", "IamInstanceRole")
-    profile_id, profile = only(templates("default", "processing"), "AWS::IAM::InstanceProfile")
+    instance_role, _ = role(templates, "interactive", "IamInstanceRole")
+    profile_id, profile = only(templates("interactive", "processing"), "AWS::IAM::InstanceProfile")
     assert profile["Properties"] == {"InstanceProfileName": {"Ref": instance_role}, "Roles": [{"Ref": instance_role}]}
-    assert cluster(templates, "default")["JobFlowRole"] == {"Ref": profile_id}
+    assert cluster(templates, "interactive")["JobFlowRole"] == {"Ref": profile_id}
 
 
 def lake(suffix: str) -> dict:
@@ -272,7 +272,7 @@ def test_service_role_may_attach_encrypted_ebs_volumes_with_the_disk_key_only(te
 # --- the cluster ---
 
 def test_cluster_runs_spark_with_glue_metastore_and_the_release_python(templates):
-    props = cluster(templates, "default")
+    props = cluster(templates, "interactive")
     assert props["ReleaseLabel"] == "emr-7.13.0"
     assert {"Name": "Spark"} in props["Applications"]
     classifications = {c["Classification"]: c for c in props["Configurations"]}
@@ -283,23 +283,23 @@ def test_cluster_runs_spark_with_glue_metastore_and_the_release_python(templates
     assert export["Classification"] == "export"
     assert export["ConfigurationProperties"]["PYSPARK_PYTHON"] == "/usr/bin/python3.11"
     assert props["BootstrapActions"][0]["ScriptBootstrapAction"]["Args"] == ["/usr/bin/python3.11"]
-    assert props["LogUri"] == {"Fn::Join": ["", ["s3://wikilake-dev-", *ACCOUNT_REGION, "/logs/emr/"]]}
+    assert props["LogUri"] == {"Fn::Join": ["", ["s3://interactive-dev-", *ACCOUNT_REGION, "/logs/emr/"]]}
     assert cluster(templates, "byo")["ReleaseLabel"] == "emr-spark-8.0.0"
 
 
 def test_cluster_terminates_itself_when_idle(templates):
-    assert cluster(templates, "default")["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
+    assert cluster(templates, "interactive")["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
     assert cluster(templates, "full")["AutoTerminationPolicy"] == {"IdleTimeout": 1800}
-    assert cluster(templates, "default")["Instances"]["KeepJobFlowAliveWhenNoSteps"] is True
+    assert cluster(templates, "interactive")["Instances"]["KeepJobFlowAliveWhenNoSteps"] is True
 
 
 def test_termination_protection_in_prod_only(templates):
-    assert cluster(templates, "default")["Instances"]["TerminationProtected"] is False
+    assert cluster(templates, "interactive")["Instances"]["TerminationProtected"] is False
     assert cluster(templates, "full")["Instances"]["TerminationProtected"] is True
 
 
 def test_default_cluster_has_no_task_group_and_no_scaling(templates):
-    props = cluster(templates, "default")
+    props = cluster(templates, "interactive")
     assert "TaskInstanceGroups" not in props["Instances"]
     assert "ManagedScalingPolicy" not in props
 
@@ -328,7 +328,7 @@ def test_steps_from_context_run_each_dataset_job_for_its_date(templates):
         assert args[5]["Fn::Sub"].endswith(".py")
         assert args[6:] == ["--date", "2015-09-12", "--input", f"s3://wikilake-full-test/raw/{dataset}/dt=2015-09-12/",
                             "--output-root", "s3://wikilake-full-test"]
-    assert "Steps" not in cluster(templates, "default")
+    assert "Steps" not in cluster(templates, "interactive")
 
 
 # --- cost ---

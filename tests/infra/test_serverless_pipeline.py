@@ -276,7 +276,7 @@ def test_a_failed_job_run_is_not_recorded_and_notifies(aws, template, monkeypatc
     result = run_pipeline(template, monkeypatch, job_state="FAILED")
     described = result["described"]
     assert described["status"] == "FAILED"
-    assert result["entered"] == ["Plan", "Ingest", "RunJob", "VerifyAndRecord", "NotifyFailure", "RunFailed"]
+    assert result["entered"] == ["Plan", "Ingest", "RunJob", "VerifyAndRecord", "NotifyFailure", "OwnError?", "RunFailed"]
     assert described["error"] == "VerificationFailed"
     assert "is FAILED" in described["cause"]
     assert "run" not in result["manifest"]

@@ -20,6 +20,10 @@ CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempt
                                        user_agent_appid="wikilake-pipeline")
 
 
+class InvalidInput(WikilakeError):
+    """The execution input is not a run: unknown dataset, bad dt."""
+
+
 class IngestFailed(WikilakeError):
     """A dump file could not be planned, fetched or verified: nothing of it is under raw/."""
 

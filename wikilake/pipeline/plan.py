@@ -3,7 +3,7 @@ the previous UTC day of the execution's start), read the dump's checksum file, a
 files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
 Serverless job run's fields (runtime=emr-serverless). Nothing is written.
 
-Event: the execution input + ``started_at`` ($$.Execution.StartTime).
+Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime}.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from wikilake.aws import ingest
 from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
 from wikilake.pipeline import common
-from wikilake.pipeline.common import IngestFailed
+from wikilake.pipeline.common import IngestFailed, InvalidInput
 from wikilake_core import datasets, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
 from wikilake_core.errors import WikilakeError
@@ -31,11 +31,13 @@ def previous_day(started_at: str) -> str:
     return (start.date() - timedelta(days=1)).isoformat()
 
 
-def normalize(event: Mapping) -> dict:
+def normalize(run_input: Mapping, started_at: str) -> dict:
     """The run's input in runs.execution_input's shape, dt filled in; WikilakeError if bad."""
-    dt = event.get("dt") or previous_day(event["started_at"])
-    return runs.execution_input(event["dataset"], dt, job_options=tuple(event.get("job_options") or ()),
-                                allow_missing_hours=bool(event.get("allow_missing_hours")))
+    if not isinstance(run_input, Mapping) or not run_input.get("dataset"):
+        raise WikilakeError('the input needs {"dataset": ..., "dt": "YYYY-MM-DD"} (dt empty: the previous UTC day)')
+    dt = run_input.get("dt") or previous_day(started_at)
+    return runs.execution_input(run_input["dataset"], dt, job_options=tuple(run_input.get("job_options") or ()),
+                                allow_missing_hours=bool(run_input.get("allow_missing_hours")))
 
 
 def http_client(env: Mapping[str, str]) -> HttpClient:
@@ -57,13 +59,15 @@ def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
 
 
 def handle(event: Mapping, env: Mapping[str, str]) -> dict:
-    if "input" in event:  # the state machine's payload: {"input": <execution input>, "started_at": ...}
-        event = {**event["input"], "started_at": event.get("started_at")}
+    run_input = event.get("input")
     try:
-        run = normalize(event)
+        run = normalize(run_input, event["started_at"])
+    except WikilakeError as err:
+        raise InvalidInput(str(err)) from None
+    try:
         files = files_to_ingest(run, env)
     except WikilakeError as err:
-        raise IngestFailed(f"planning {event.get('dataset')} dt={event.get('dt') or 'previous day'}: {err}") from None
+        raise IngestFailed(f"planning {run['dataset']} dt={run['dt']}: {err}") from None
     scripts = JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS)))
     bucket = common.require(env, common.BUCKET)
     step = spark_step(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,

@@ -1,0 +1,248 @@
+"""The pipeline in the synthesized templates: no always-on compute by default, the state machine's
+logging, timeout and retries, least-privilege roles, schedules, alerts, and the ONE cluster
+definition rendered the same way for the interactive cluster and the run's RunJobFlow request.
+(Executing the definition: tests/pipeline/.)"""
+import json
+
+import pytest
+
+from wikilake_core import contract
+
+from .test_processing import cluster, only
+
+ALWAYS_ON = ("AWS::EMR::Cluster", "AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup",
+             "AWS::EC2::LaunchTemplate", "AWS::EMRServerless::Application")
+
+
+def definition(template) -> dict:
+    """The state machine's ASL with every CloudFormation intrinsic replaced by a marker string."""
+    (machine,) = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
+
+
+def test_default_deploy_has_no_cluster_no_instance_and_no_schedule(templates):
+    for role in ("storage", "catalog", "processing"):
+        for resource_type in ALWAYS_ON:
+            templates("default", role).resource_count_is(resource_type, 0)
+    templates("default", "processing").resource_count_is("AWS::Scheduler::Schedule", 0)
+    templates("default", "processing").resource_count_is("AWS::StepFunctions::StateMachine", 1)
+
+
+def test_interactive_cluster_is_opt_in(templates):
+    templates("interactive", "processing").resource_count_is("AWS::EMR::Cluster", 1)
+    templates("interactive", "processing").resource_count_is("AWS::StepFunctions::StateMachine", 1)
+
+
+def test_state_machine_logs_everything_traces_and_times_out(templates):
+    processing = templates("default", "processing")
+    (machine,) = processing.find_resources("AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    (destination,) = props["LoggingConfiguration"]["Destinations"]
+    log_group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert processing.to_json()["Resources"][log_group]["Properties"]["RetentionInDays"] == 30
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    asl = definition(processing)
+    assert asl["TimeoutSeconds"] == 4 * 3600
+
+
+def test_retries_only_on_throttling_and_transient_errors(templates):
+    asl = definition(templates("default", "processing"))
+    states = {**asl["States"], **asl["States"]["Ingest"]["ItemProcessor"]["States"]}
+    retried = {e for state in states.values() for r in state.get("Retry", []) for e in r["ErrorEquals"]}
+    assert "States.ALL" not in retried and "States.Timeout" not in retried and "States.TaskFailed" not in retried
+    assert "Emr.ThrottlingException" in retried and "Lambda.TooManyRequestsException" in retried
+    assert all(r.get("BackoffRate", 1) >= 2 for s in states.values() for r in s.get("Retry", []))
+
+
+def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failure(templates):
+    asl = definition(templates("default", "processing"))
+    states = asl["States"]
+    assert asl["StartAt"] == "Plan" and states["Plan"]["Next"] == "Ingest"
+    assert states["Ingest"]["Type"] == "Map" and states["Ingest"]["MaxConcurrency"] == 3
+    assert states["Ingest"]["Next"] == "CreateCluster"
+    # Before the cluster exists, a failure only notifies; after, it terminates the cluster first.
+    assert [c["Next"] for c in states["Plan"]["Catch"] + states["Ingest"]["Catch"] + states["CreateCluster"]["Catch"]] == [
+        "NotifyFailure"] * 3
+    for name in ("PollJob", "TerminateCluster", "VerifyAndRecord"):
+        assert states[name]["Catch"][0]["Next"] == "TerminateAfterFailure", name
+    assert states["JobFailed"]["Next"] == "TerminateAfterFailure"
+    assert states["TerminateAfterFailure"]["Next"] == "NotifyFailure"
+    assert states["RunFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+    uses = {s["Resource"].rsplit(":::", 1)[-1] for s in states.values() if "aws-sdk:emr" in s.get("Resource", "")}
+    assert uses == {"aws-sdk:emr:runJobFlow", "aws-sdk:emr:listSteps", "aws-sdk:emr:terminateJobFlows"}
+
+
+def test_run_cluster_has_its_own_backstop_and_run_tags(templates):
+    create = definition(templates("default", "processing"))["States"]["CreateCluster"]["Parameters"]
+    assert create["Instances"]["KeepJobFlowAliveWhenNoSteps"] is False
+    assert create["Instances"]["TerminationProtected"] is False
+    assert create["AutoTerminationPolicy"] == {"IdleTimeout": 900}
+    assert create["Steps.$"] == "$.plan.steps"  # built by wikilake_core.submit with TERMINATE_CLUSTER
+    tags = {t["Key"]: t.get("Value", t.get("Value.$")) for t in create["Tags"]}
+    assert tags[contract.TAG_RUN_DATASET] == "$.plan.run.dataset"
+    assert tags[contract.TAG_RUN_DT] == "$.plan.run.dt"
+    assert tags[contract.TAG_RUN_EXECUTION] == "$$.Execution.Id"
+    assert {tags["Project"], tags["Stage"], tags["CostCenter"]} == {"wikilake", "dev"}
+    assert tags["for-use-with-amazon-emr-managed-policies"] == "true"
+
+
+def _cfn_to_api(props: dict) -> dict:
+    """The interactive cluster's CloudFormation properties in the RunJobFlow request's spelling."""
+    instances = props["Instances"]
+    groups = [dict(role=role, **group) for role, group in
+              (("MASTER", instances["MasterInstanceGroup"]), ("CORE", instances["CoreInstanceGroup"]),
+               *(("TASK", g) for g in instances.get("TaskInstanceGroups", [])))]
+
+    def configuration(c):
+        out = {"Classification": c["Classification"]}
+        if "ConfigurationProperties" in c:
+            out["Properties"] = c["ConfigurationProperties"]
+        if "Configurations" in c:
+            out["Configurations"] = [configuration(x) for x in c["Configurations"]]
+        return out
+
+    return {
+        "ReleaseLabel": props["ReleaseLabel"], "Applications": props["Applications"],
+        "Configurations": [configuration(c) for c in props["Configurations"]],
+        "BootstrapActions": props["BootstrapActions"], "ServiceRole": props["ServiceRole"],
+        "JobFlowRole": props["JobFlowRole"], "SecurityConfiguration": props["SecurityConfiguration"],
+        "LogUri": props["LogUri"], "ManagedScalingPolicy": props.get("ManagedScalingPolicy"),
+        "InstanceGroups": [{"Name": g["Name"], "InstanceRole": g["role"], "InstanceType": g["InstanceType"],
+                            "InstanceCount": g["InstanceCount"], "Market": g["Market"]} for g in groups],
+        **{k: instances.get(k) for k in ("Ec2SubnetId", "Ec2KeyName", "EmrManagedMasterSecurityGroup",
+                                         "EmrManagedSlaveSecurityGroup", "AdditionalMasterSecurityGroups")},
+    }
+
+
+def _request_to_comparable(template_json: dict) -> dict:
+    (machine,) = [r for r in template_json["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    # Keep the intrinsics as JSON text so they compare with the cluster's properties.
+    text = "".join(p if isinstance(p, str) else "@@" + json.dumps(p).replace('"', "'") + "@@" for p in parts)
+    request = json.loads(text)["States"]["CreateCluster"]["Parameters"]
+    instances = request["Instances"]
+
+    def value(v):
+        if isinstance(v, str) and "@@" in v:
+            pieces = [p for p in v.split("@@") if p]
+            decoded = [json.loads(p.replace("'", '"')) if p.startswith("{") else p for p in pieces]
+            return decoded[0] if len(decoded) == 1 else {"Fn::Join": ["", decoded]}
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    request = value(request)
+    instances = request["Instances"]
+    return {
+        **{k: request[k] for k in ("ReleaseLabel", "Applications", "Configurations", "BootstrapActions",
+                                   "ServiceRole", "JobFlowRole", "SecurityConfiguration", "LogUri")},
+        "ManagedScalingPolicy": request.get("ManagedScalingPolicy"),
+        "InstanceGroups": instances["InstanceGroups"],
+        **{k: instances.get(k) for k in ("Ec2SubnetId", "Ec2KeyName", "EmrManagedMasterSecurityGroup",
+                                         "EmrManagedSlaveSecurityGroup", "AdditionalMasterSecurityGroups")},
+    }
+
+
+@pytest.mark.parametrize("variant", ["interactive", "full", "byo"])
+def test_interactive_and_run_clusters_come_from_one_definition(synthesized, templates, variant):
+    """Same release, applications, configurations, bootstrap, groups, network, roles, security
+    configuration and log URI; they differ only in lifetime (keep-alive, idle timeout, protection)."""
+    cfn = _cfn_to_api(cluster(templates, variant))
+    api = _request_to_comparable(synthesized.template_json(variant, "processing"))
+    bootstrap = lambda d: [{**b, "ScriptBootstrapAction": {**b["ScriptBootstrapAction"], "Path": "asset"}}  # noqa: E731
+                           for b in d["BootstrapActions"]]
+    assert bootstrap(api) == bootstrap(cfn)
+    assert {k: v for k, v in api.items() if k != "BootstrapActions"} == {
+        k: v for k, v in cfn.items() if k != "BootstrapActions"}
+
+
+def test_schedules_start_the_state_machine_with_the_execution_input_shape(templates):
+    processing = templates("full", "processing")
+    schedules = processing.find_resources("AWS::Scheduler::Schedule")
+    assert sorted(s["Properties"]["ScheduleExpression"] for s in schedules.values()) == [
+        "cron(0 6 ? * MON,WED *)", "cron(30 4 * * ? *)"]
+    machine, _ = only(processing, "AWS::StepFunctions::StateMachine")
+    for schedule in schedules.values():
+        target = schedule["Properties"]["Target"]
+        assert target["Arn"] == {"Ref": machine}
+        assert set(json.loads(target["Input"])) == {"dataset", "dt", "job_options", "allow_missing_hours"}
+        assert json.loads(target["Input"])["dt"] == ""  # runs.PREVIOUS_DAY
+        assert schedule["Properties"].get("ScheduleExpressionTimezone", "UTC") in ("UTC", "Etc/UTC")
+
+
+def test_one_schedule_for_one_dataset(tmp_path):
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from stacks.wikilake_app import add_wikilake
+
+    from .conftest import cdk_context, variant_config  # noqa: F401
+    from stacks.config import WikilakeConfig
+
+    app = App(outdir=str(tmp_path), context=cdk_context())
+    stacks = add_wikilake(app, WikilakeConfig.from_context({**cdk_context(), "schedule": "pageviews"}))
+    processing = Template.from_stack(stacks.processing)
+    processing.resource_count_is("AWS::Scheduler::Schedule", 1)
+    (schedule,) = processing.find_resources("AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(30 4 * * ? *)"
+    assert json.loads(schedule["Properties"]["Target"]["Input"]) == {
+        "dataset": "pageviews", "dt": "", "job_options": [], "allow_missing_hours": False}
+
+
+def _policy_statements(template, role_prefix: str) -> list[dict]:
+    roles = [k for k in template.find_resources("AWS::IAM::Role") if k.startswith(role_prefix)]
+    return [s for p in template.find_resources("AWS::IAM::Policy").values()
+            if any(r == {"Ref": role} for r in p["Properties"]["Roles"] for role in roles)
+            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_state_machine_passes_only_the_cluster_roles_and_only_to_emr(templates):
+    processing = templates("default", "processing")
+    statements = _policy_statements(processing, "PipelineStateMachineRole")
+    (pass_role,) = [s for s in statements if "iam:PassRole" in str(s["Action"])]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}}
+    service_role, _ = only(processing, "AWS::IAM::Role", "IamServiceRole")
+    instance_role, _ = only(processing, "AWS::IAM::Role", "IamInstanceRole")
+    assert sorted(map(str, pass_role["Resource"])) == sorted(
+        str({"Fn::GetAtt": [r, "Arn"]}) for r in (service_role, instance_role))
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any(a == "*" or a.endswith(":*") for a in actions)
+    assert {"elasticmapreduce:RunJobFlow", "elasticmapreduce:ListSteps",
+            "elasticmapreduce:TerminateJobFlows", "sns:Publish", "lambda:InvokeFunction"} <= actions
+
+
+def test_functions_reach_only_their_prefixes(templates):
+    processing = templates("default", "processing")
+    ingest = _policy_statements(processing, "PipelineIngestFunctionServiceRole")
+    record = _policy_statements(processing, "PipelineRecordFunctionServiceRole")
+    plan = _policy_statements(processing, "PipelinePlanFunctionServiceRole")
+    assert plan == []  # the plan function reads the dump site only
+    assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
+    assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
+    (describe,) = [s for s in record if s["Sid"] == "DescribeRunClusters"]
+    assert describe["Condition"]["StringEquals"] == {"aws:ResourceTag/Project": "wikilake",
+                                                     "aws:ResourceTag/Stage": "dev"}
+    (ingest_fn,) = [r for k, r in processing.find_resources("AWS::Lambda::Function").items()
+                    if k.startswith("PipelineIngestFunction")]
+    assert ingest_fn["Properties"]["ReservedConcurrentExecutions"] == 3  # the dumps site's limit, account-wide
+
+
+def test_alerts_topic_rules_and_optional_email(templates):
+    full, default = templates("full", "processing"), templates("default", "processing")
+    full.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "alerts@example.com"})
+    default.resource_count_is("AWS::SNS::Subscription", 0)
+    patterns = [r["Properties"]["EventPattern"] for r in default.find_resources("AWS::Events::Rule").values()]
+    emr = [p for p in patterns if p["source"] == ["aws.emr"]][0]
+    assert emr["detail"] == {"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": "Wikilake-dev"}]}
+    states = [p for p in patterns if p["source"] == ["aws.states"]][0]
+    assert states["detail"]["status"] == ["TIMED_OUT", "ABORTED"]
+
+
+def test_contact_reaches_the_download_functions(templates):
+    for key, fn in templates("full", "processing").find_resources("AWS::Lambda::Function").items():
+        if key.startswith(("PipelinePlanFunction", "PipelineIngestFunction")):
+            assert fn["Properties"]["Environment"]["Variables"]["WIKILAKE_CONTACT"] == "https://example.org/data-team"

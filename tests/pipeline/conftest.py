@@ -1,0 +1,250 @@
+"""Run the synthesized state machine in moto's Step Functions interpreter.
+
+- The default configuration is synthesized once (no cdk-nag); the state machine's DefinitionString
+  and the functions' environments are rendered by substituting every CloudFormation intrinsic
+  (Ref, Fn::GetAtt, Fn::Join, Fn::Sub) with the moto resources created here: the definition
+  executed is the one `cdk deploy` would create, not a copy.
+- Lambda: moto runs functions only in Docker; LambdaFunction._invoke_lambda is patched to call the
+  handler module in-process with the function's (rendered) environment, returning the payload or
+  a Lambda-style error ({"errorType", "errorMessage"}) as moto would.
+- EMR: moto's steps never progress; `Pipeline.drive_job` plays the job (writes the manifest and
+  marks the step COMPLETED or FAILED), as EMR would.
+- The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from wikilake_core.paths import PROJECT_ROOT
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+from dumps_server import DumpsServer  # noqa: E402
+
+VENV_BIN = str(Path(sys.executable).parent)
+os.environ["PATH"] = os.pathsep.join([VENV_BIN, str(PROJECT_ROOT / "node_modules" / ".bin"), os.environ["PATH"]])
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
+HANDLERS = {"PipelinePlanFunction": "wikilake.pipeline.plan",
+            "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
+            "PipelineRecordFunction": "wikilake.pipeline.record"}
+DT = "2024-03-15"
+MONTH = "2024/2024-03"
+
+
+@pytest.fixture(scope="session")
+def processing_template(tmp_path_factory) -> dict:
+    import aws_cdk as cdk
+
+    from stacks.config import WikilakeConfig
+    from stacks.wikilake_app import add_wikilake
+
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    outdir = tmp_path_factory.mktemp("pipeline-cdk-out")
+    app = cdk.App(outdir=str(outdir), context=context)
+    stacks = add_wikilake(app, WikilakeConfig.from_context(context))
+    app.synth()
+    return json.loads((outdir / f"{stacks.processing.stack_name}.template.json").read_text())
+
+
+class Intrinsics:
+    """Resolves the template's intrinsics against the values of the moto resources."""
+
+    def __init__(self, template: dict, refs: dict[str, str], attributes: dict[tuple[str, str], str]):
+        self.resources = template["Resources"]
+        self.refs = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
+                     "AWS::URLSuffix": "amazonaws.com", **refs}
+        self.attributes = attributes
+
+    def ref(self, name: str) -> str:
+        if name not in self.refs:
+            raise KeyError(f"no value for Ref {name} ({self.resources.get(name, {}).get('Type')})")
+        return self.refs[name]
+
+    def resolve(self, node):
+        if isinstance(node, list):
+            return [self.resolve(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"}:
+            return self.ref(node["Ref"])
+        if set(node) == {"Fn::GetAtt"}:
+            key = tuple(node["Fn::GetAtt"])
+            if key not in self.attributes:
+                raise KeyError(f"no value for GetAtt {key}")
+            return self.attributes[key]
+        if set(node) == {"Fn::Join"}:
+            separator, parts = node["Fn::Join"]
+            return separator.join(str(self.resolve(p)) for p in parts)
+        if set(node) == {"Fn::Sub"}:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: self.ref(m[1]), node["Fn::Sub"])
+        return {k: self.resolve(v) for k, v in node.items()}
+
+    def of_type(self, resource_type: str) -> dict[str, dict]:
+        return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
+
+
+def _invoke_in_process(self, event=None):
+    """Stands in for moto's Docker-based invoke: the handler module, in-process."""
+    prefix = next(p for p in HANDLERS if self.function_name.startswith(p))
+    module = importlib.import_module(HANDLERS[prefix])
+    try:
+        payload = event if isinstance(event, dict) else json.loads(event or "{}")
+        result = module.handle(payload, dict(self.environment_vars))
+    except Exception as err:  # noqa: BLE001 - a function error, as Lambda reports it
+        return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err)}), True, ""
+    return json.dumps(result), False, ""
+
+
+@dataclass
+class Pipeline:
+    """The deployed pipeline in moto, and helpers to run and observe executions."""
+
+    sfn: object
+    s3: object
+    emr: object
+    sqs: object
+    bucket: str
+    state_machine_arn: str
+    alerts_queue_url: str
+    dumps: DumpsServer
+    started: list = field(default_factory=list)
+
+    def start(self, run_input: dict) -> str:
+        arn = self.sfn.start_execution(stateMachineArn=self.state_machine_arn,
+                                       input=json.dumps(run_input))["executionArn"]
+        self.started.append(arn)
+        return arn
+
+    def describe(self, execution_arn: str) -> dict:
+        return self.sfn.describe_execution(executionArn=execution_arn)
+
+    def clusters(self) -> list[dict]:
+        return self.emr.list_clusters()["Clusters"]
+
+    def wait(self, execution_arn: str, *, job: str | None = None, manifest: dict | None = None,
+             timeout: float = 60) -> dict:
+        """Until the execution ends; meanwhile play EMR: the job step ends ``job`` (COMPLETED
+        after writing ``manifest``, or FAILED)."""
+        from moto.emr.models import emr_backends
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = self.describe(execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if job:
+                for cluster in emr_backends[ACCOUNT][REGION].clusters.values():
+                    for step in cluster.steps:
+                        if step.state in ("PENDING", "RUNNING"):
+                            if job == "COMPLETED" and manifest is not None:
+                                self.put_manifest(manifest)
+                            step.state = job
+            time.sleep(0.2)
+        raise AssertionError(f"execution still running after {timeout}s: "
+                             f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}")
+
+    def put_manifest(self, manifest: dict) -> None:
+        key = f"manifests/{manifest['dataset']}/dt={manifest['dt']}/manifest.json"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(manifest).encode())
+
+    def raw_objects(self, dataset: str = "pageviews", dt: str = DT) -> dict[str, dict]:
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"raw/{dataset}/dt={dt}/").get("Contents", [])
+        return {o["Key"].rsplit("/", 1)[1]: self.s3.head_object(Bucket=self.bucket, Key=o["Key"])["Metadata"]
+                for o in listed}
+
+    def alerts(self) -> list[str]:
+        messages = self.sqs.receive_message(QueueUrl=self.alerts_queue_url, MaxNumberOfMessages=10,
+                                            WaitTimeSeconds=0).get("Messages", [])
+        return [json.loads(m["Body"])["Message"] for m in messages]
+
+
+def hourly_files() -> dict[str, bytes]:
+    return {f"pageviews-20240315-{hour:02d}0000.gz": f"en Main_Page {hour + 1} 0\n".encode() * 50
+            for hour in range(24)}
+
+
+@pytest.fixture
+def dumps():
+    server = DumpsServer().start()
+    server.add_month(MONTH, hourly_files())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pipeline(processing_template, dumps, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setattr("moto.awslambda.models.LambdaFunction._invoke_lambda", _invoke_in_process)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield _deploy(processing_template, dumps)
+
+
+def _deploy(template: dict, dumps: DumpsServer) -> Pipeline:
+    """Create in moto what the template's state machine and functions refer to, then them."""
+    import boto3
+
+    clients = {name: boto3.client(name, region_name=REGION)
+               for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs")}
+    ec2 = clients["ec2"]
+    vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.80.0.0/24")["Subnet"]["SubnetId"]
+    groups = {name: ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+              for name in ("primary", "core")}
+    role_arn = clients["iam"].create_role(RoleName="pipeline-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    topic_arn = clients["sns"].create_topic(Name="alerts")["TopicArn"]
+    queue_url = clients["sqs"].create_queue(QueueName="alerts")["QueueUrl"]
+    queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    clients["sns"].subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+    resources = template["Resources"]
+    refs, attributes = {}, {}
+    for logical_id, resource in resources.items():
+        kind = resource["Type"]
+        if kind == "AWS::EC2::Subnet":
+            refs[logical_id] = subnet
+        elif kind == "AWS::EC2::SecurityGroup":
+            attributes[logical_id, "GroupId"] = groups["primary" if "Primary" in logical_id else "core"]
+        elif kind == "AWS::SNS::Topic":
+            refs[logical_id] = topic_arn
+        elif kind == "AWS::Lambda::Function":
+            attributes[logical_id, "Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+        else:  # names (roles, instance profile, key pair, security configuration): any string does
+            refs[logical_id] = f"{logical_id}-name"
+            attributes[logical_id, "Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+    intrinsics = Intrinsics(template, refs, attributes)
+    bucket = f"wikilake-dev-{ACCOUNT}-{REGION}"
+    clients["s3"].create_bucket(Bucket=bucket)
+
+    overrides = {"WIKILAKE_POLL_SECONDS": "0", "WIKILAKE_DUMPS_MIRROR": dumps.url,
+                 "WIKILAKE_INGEST_RETRIES": "1", "WIKILAKE_INGEST_BACKOFF": "0"}
+    for logical_id, resource in intrinsics.of_type("AWS::Lambda::Function").items():
+        if not logical_id.startswith(tuple(HANDLERS)):
+            continue
+        environment = intrinsics.resolve(resource["Properties"]["Environment"]["Variables"])
+        assert environment["WIKILAKE_BUCKET"] == bucket
+        clients["lambda"].create_function(
+            FunctionName=logical_id, Runtime="python3.12", Role=role_arn, Handler=resource["Properties"]["Handler"],
+            Code={"ZipFile": b"not used: the handler runs in-process"},
+            Environment={"Variables": {**environment, **overrides}})
+    ((machine_id, machine),) = intrinsics.of_type("AWS::StepFunctions::StateMachine").items()
+    definition = intrinsics.resolve(machine["Properties"]["DefinitionString"])
+    arn = clients["stepfunctions"].create_state_machine(
+        name=machine_id, definition=definition, roleArn=role_arn)["stateMachineArn"]
+    return Pipeline(clients["stepfunctions"], clients["s3"], clients["emr"], clients["sqs"], bucket, arn,
+                    queue_url, dumps)
