@@ -58,8 +58,11 @@ class ServerlessApp(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
             description=f"{name} EMR Serverless workers: no ingress; out to S3 (gateway endpoint) and AWS APIs")
+        # With kms=true the job-run logs use the lake's key, like every other log group of the app
+        # (the storage stack's key policy lets CloudWatch Logs use it for this account's groups).
         self.log_group = logs.LogGroup(self, "LogGroup", log_group_name=f"/aws/emr-serverless/{name}",
-                                       retention=LOG_RETENTION, removal_policy=removal_policy)
+                                       retention=LOG_RETENTION, removal_policy=removal_policy,
+                                       encryption_key=data_key)
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_SERVERLESS_LOGS}/"
         self.application = emrs.CfnApplication(
             self, "Application",

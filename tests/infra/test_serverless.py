@@ -100,8 +100,10 @@ def test_logs_go_to_the_lake_and_to_a_retained_cloudwatch_group_in_prod(processi
         "s3://sls-prod-${AWS::AccountId}-${AWS::Region}/logs/emr-serverless/")
     assert monitoring["CloudWatchLoggingConfiguration"] == {
         "Enabled": True, "LogGroupName": {"Ref": group}, "LogStreamNamePrefix": "jobs"}
-    assert group_resource["Properties"] == {"LogGroupName": "/aws/emr-serverless/Sls-prod", "RetentionInDays": 30,
-                                            "Tags": group_resource["Properties"]["Tags"]}
+    properties = group_resource["Properties"]
+    assert properties == {"LogGroupName": "/aws/emr-serverless/Sls-prod", "RetentionInDays": 30,
+                          "KmsKeyId": properties["KmsKeyId"], "Tags": properties["Tags"]}
+    assert "DataKey" in json.dumps(properties["KmsKeyId"])  # kms=true: the lake's key
     assert (group_resource["DeletionPolicy"], group_resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
