@@ -92,6 +92,11 @@ class Pipeline(Construct):
                       if serverless else common_env)
         self.record_function = self._function("RecordFunction", code, "record", Duration.minutes(2), record_env,
                                               "verifies a run's manifest, estimates its cost, records it")
+        # runtime=emr-serverless has no cluster to reap: a stopped .sync task cancels its job run,
+        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes.
+        self.reap_function = None if serverless else self._function(
+            "ReapFunction", code, "reap", Duration.minutes(2), {env_keys.CLUSTER_NAME_PREFIX: config.name},
+            "terminates the cluster of a run that timed out or was stopped")
         self._grant_functions()
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
@@ -121,14 +126,15 @@ class Pipeline(Construct):
         self.ingest_function.add_to_role_policy(iam.PolicyStatement(
             sid="WriteRaw", actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
                                      "s3:ListMultipartUploadParts"], resources=[raw]))
+        # ListBucket without a prefix condition: S3 answers HeadObject/GetObject of a missing key
+        # with 404 only to a caller allowed to list the bucket (a HEAD carries no s3:prefix), 403
+        # otherwise; the sink and the record function read 404 as "not there yet".
         self.ingest_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
+            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListManifests", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{layout.MANIFESTS}/*"]}}))
+            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         if self.serverless:
             self.record_function.add_to_role_policy(iam.PolicyStatement(
                 sid="ReadJobRuns", actions=["emr-serverless:GetJobRun"],
@@ -138,6 +144,17 @@ class Pipeline(Construct):
                 sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
                                                     "elasticmapreduce:ListInstanceGroups"],
                 resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+            self.reap_function.add_to_role_policy(iam.PolicyStatement(
+                sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"]))
+            self.reap_function.add_to_role_policy(iam.PolicyStatement(
+                sid="EndRunClusters", actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
+                resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+            nag.acknowledge(self.reap_function, "AwsSolutions-IAM5[Resource::*]",
+                            "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
+                            "terminating are limited to clusters tagged with this app's Project and Stage.")
+            nag.acknowledge(self.reap_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                            "The run's cluster id is known only from its tags at run time; DescribeCluster and "
+                            "TerminateJobFlows only on clusters tagged with this app's Project and Stage.")
         if self.data_key:
             for function in (self.ingest_function, self.record_function):
                 function.add_to_role_policy(iam.PolicyStatement(
@@ -194,13 +211,16 @@ class Pipeline(Construct):
         else:
             self._cluster_failed_rule()
         # FAILED executions notify from inside the state machine (with the cause); these end
-        # without running another state.
+        # without running another state: alert, and end the run's cluster now.
+        ended = lambda statuses: events.EventPattern(  # noqa: E731
+            source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
+            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]})
         events.Rule(self, "RunTimedOutRule", description=f"{self.config.name}: a pipeline run timed out or was stopped",
-                    event_pattern=events.EventPattern(
-                        source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
-                        detail={"status": ["TIMED_OUT", "ABORTED"],
-                                "stateMachineArn": [self.state_machine.state_machine_arn]}),
-                    targets=[events_targets.SnsTopic(self.alerts)])
+                    event_pattern=ended(["TIMED_OUT", "ABORTED"]), targets=[events_targets.SnsTopic(self.alerts)])
+        if self.reap_function:
+            events.Rule(self, "ReapRule", description=f"{self.config.name}: end the cluster of a run that did not",
+                        event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
+                        targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)])
 
     def _cluster_failed_rule(self) -> None:
         events.Rule(self, "ClusterFailedRule", description=f"{self.config.name}: a cluster of this app failed",
@@ -351,7 +371,7 @@ class Pipeline(Construct):
             timeout=RUN_TIMEOUT, tracing_enabled=True,
             comment=f"{self.config.name}: one run of (dataset, dt): ingest, {job}, verify, record",
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True))
-        for function in (self.plan_function, self.ingest_function, self.record_function):
+        for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
             nag.acknowledge(machine, f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
                             "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
                             "adds <arn>:*); only the pipeline's own three functions.")

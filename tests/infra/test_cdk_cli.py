@@ -27,6 +27,9 @@ def test_cdk_synth_succeeds_with_nag_and_a_supported_node(tmp_path):
 @pytest.mark.parametrize("override, message", [
     ("ssh_cidrs=0.0.0.0/0", "wikilake: context ssh_cidrs='0.0.0.0/0': SSH open to the internet"),
     ("release_label=emr-1.0.0", "wikilake: context release_label='emr-1.0.0': not a supported EMR release"),
+    ("schedule=pageviews@cron(30 4 * *)", "wikilake: context schedule='pageviews@cron(30 4 * *)': not an "
+                                          "EventBridge Scheduler cron() or rate() expression"),
+    ("schedule=clicks", "wikilake: context schedule='clicks': unknown dataset 'clicks'"),
 ])
 def test_bad_context_fails_synth_with_one_clear_line(tmp_path, override, message):
     result = cdk_synth(tmp_path, "-c", override)

@@ -13,7 +13,7 @@ ACCEPTED = {
     **{("W3005", f"Pipeline{name}"):
        "CDK's lambda.Function / sfn.StateMachine depend on their role AND its default policy; the role half is "
        "redundant with the GetAtt, the policy half is what makes the first invocation find its permissions."
-       for name in ("PlanFunction", "IngestFunction", "RecordFunction", "StateMachine")},
+       for name in ("PlanFunction", "IngestFunction", "RecordFunction", "ReapFunction", "StateMachine")},
 }
 
 

@@ -246,3 +246,15 @@ def test_contact_reaches_the_download_functions(templates):
     for key, fn in templates("full", "processing").find_resources("AWS::Lambda::Function").items():
         if key.startswith(("PipelinePlanFunction", "PipelineIngestFunction")):
             assert fn["Properties"]["Environment"]["Variables"]["WIKILAKE_CONTACT"] == "https://example.org/data-team"
+
+
+def test_reaper_runs_when_an_execution_ends_without_cleanup(templates):
+    processing = templates("default", "processing")
+    rules = processing.find_resources("AWS::Events::Rule")
+    (reap_rule,) = [r for r in rules.values()
+                    if "PipelineReapFunction" in json.dumps(r["Properties"].get("Targets", []))]
+    assert reap_rule["Properties"]["EventPattern"]["detail"]["status"] == ["TIMED_OUT", "ABORTED", "FAILED"]
+    statements = _policy_statements(processing, "PipelineReapFunctionServiceRole")
+    (end,) = [s for s in statements if s["Sid"] == "EndRunClusters"]
+    assert sorted(end["Action"]) == ["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"]
+    assert end["Condition"]["StringEquals"]["aws:ResourceTag/Project"] == "wikilake"

@@ -36,7 +36,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
 HANDLERS = {"PipelinePlanFunction": "wikilake.pipeline.plan",
             "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
-            "PipelineRecordFunction": "wikilake.pipeline.record"}
+            "PipelineRecordFunction": "wikilake.pipeline.record",
+            "PipelineReapFunction": "wikilake.pipeline.reap"}
 DT = "2024-03-15"
 MONTH = "2024/2024-03"
 
@@ -117,6 +118,8 @@ class Pipeline:
     state_machine_arn: str
     alerts_queue_url: str
     dumps: DumpsServer
+    lambda_: object = None
+    reap_function: str = ""
     started: list = field(default_factory=list)
 
     def start(self, run_input: dict) -> str:
@@ -153,6 +156,23 @@ class Pipeline:
         raise AssertionError(f"execution still running after {timeout}s: "
                              f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}")
 
+    def reap(self, execution_arn: str, status: str) -> dict:
+        """What EventBridge does when an execution ends: invoke the reap function with the event."""
+        event = {"detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+                 "detail": {"executionArn": execution_arn, "stateMachineArn": self.state_machine_arn,
+                            "status": status}}
+        response = self.lambda_.invoke(FunctionName=self.reap_function, Payload=json.dumps(event).encode())
+        assert "FunctionError" not in response, response["Payload"].read()
+        return json.loads(response["Payload"].read())
+
+    def run_job_flow_request(self, execution_arn: str) -> dict:
+        """The RunJobFlow parameters the execution sent (its history), as EMR received them."""
+        for event in self.sfn.get_execution_history(executionArn=execution_arn)["events"]:
+            details = event.get("taskScheduledEventDetails", {})
+            if details.get("resource") == "runJobFlow":
+                return json.loads(details["parameters"])
+        raise AssertionError("no RunJobFlow in the execution's history")
+
     def put_manifest(self, manifest: dict) -> None:
         key = f"manifests/{manifest['dataset']}/dt={manifest['dt']}/manifest.json"
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(manifest).encode())
@@ -182,7 +202,13 @@ def dumps():
 
 
 @pytest.fixture
-def pipeline(processing_template, dumps, monkeypatch):
+def poll_seconds() -> str:
+    """WIKILAKE_POLL_SECONDS of the deployed plan function (the Wait between step polls)."""
+    return "0"
+
+
+@pytest.fixture
+def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
     import boto3
     from moto import mock_aws
 
@@ -192,10 +218,10 @@ def pipeline(processing_template, dumps, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr("moto.awslambda.models.LambdaFunction._invoke_lambda", _invoke_in_process)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield _deploy(processing_template, dumps)
+        yield _deploy(processing_template, dumps, poll_seconds)
 
 
-def _deploy(template: dict, dumps: DumpsServer) -> Pipeline:
+def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
     """Create in moto what the template's state machine and functions refer to, then them."""
     import boto3
 
@@ -231,13 +257,13 @@ def _deploy(template: dict, dumps: DumpsServer) -> Pipeline:
     bucket = f"wikilake-dev-{ACCOUNT}-{REGION}"
     clients["s3"].create_bucket(Bucket=bucket)
 
-    overrides = {"WIKILAKE_POLL_SECONDS": "0", "WIKILAKE_DUMPS_MIRROR": dumps.url,
+    overrides = {"WIKILAKE_POLL_SECONDS": poll_seconds, "WIKILAKE_DUMPS_MIRROR": dumps.url,
                  "WIKILAKE_INGEST_RETRIES": "1", "WIKILAKE_INGEST_BACKOFF": "0"}
     for logical_id, resource in intrinsics.of_type("AWS::Lambda::Function").items():
         if not logical_id.startswith(tuple(HANDLERS)):
             continue
         environment = intrinsics.resolve(resource["Properties"]["Environment"]["Variables"])
-        assert environment["WIKILAKE_BUCKET"] == bucket
+        assert environment.get("WIKILAKE_BUCKET", bucket) == bucket
         clients["lambda"].create_function(
             FunctionName=logical_id, Runtime="python3.12", Role=role_arn, Handler=resource["Properties"]["Handler"],
             Code={"ZipFile": b"not used: the handler runs in-process"},
@@ -246,5 +272,6 @@ def _deploy(template: dict, dumps: DumpsServer) -> Pipeline:
     definition = intrinsics.resolve(machine["Properties"]["DefinitionString"])
     arn = clients["stepfunctions"].create_state_machine(
         name=machine_id, definition=definition, roleArn=role_arn)["stateMachineArn"]
+    reap = next(k for k in intrinsics.of_type("AWS::Lambda::Function") if k.startswith("PipelineReapFunction"))
     return Pipeline(clients["stepfunctions"], clients["s3"], clients["emr"], clients["sqs"], bucket, arn,
-                    queue_url, dumps)
+                    queue_url, dumps, lambda_=clients["lambda"], reap_function=reap)

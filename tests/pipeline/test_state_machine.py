@@ -4,6 +4,8 @@ import hashlib
 import json
 import time
 
+import pytest
+
 from wikilake_core import contract, prices, runs
 
 from .conftest import DT, hourly_files
@@ -78,25 +80,52 @@ def test_verification_failure_fails_the_run_and_terminates_the_cluster(pipeline)
     assert len(pipeline.alerts()) == 1
 
 
-def test_stopped_execution_leaves_a_cluster_that_ends_itself(pipeline):
-    """Stopping an execution runs no further state (no Catch): what ends the cluster is its own
-    configuration. moto does not apply it (its clusters never end by themselves), so this checks
-    the cluster was created with it: no keep-alive (ends after its step), the step terminates it
-    on failure, and auto-termination after 15 idle minutes."""
-    execution = pipeline.start(runs.execution_input("pageviews", DT))
+def _cluster_when_created(pipeline, execution) -> dict:
     for _ in range(300):
         if pipeline.clusters():
-            break
+            return _cluster(pipeline)
         time.sleep(0.1)
+    raise AssertionError(f"no cluster: {pipeline.describe(execution)}")
+
+
+# moto's interpreter fails (instead of aborting) an execution stopped in the middle of a Task:
+# these tests stop it while it waits between two polls of the step.
+@pytest.mark.parametrize("poll_seconds", ["5"])
+def test_stopped_execution_leaves_a_cluster_with_its_own_backstop_and_the_reaper_ends_it(pipeline):
+    """Stopping an execution (or its overall timeout) runs no further state, so no Catch. Two
+    things end the cluster anyway: its own configuration (moto does not apply it: checked in the
+    RunJobFlow request EMR received) and the reap function that EventBridge calls on ABORTED /
+    TIMED_OUT (executed here with the event EventBridge would send)."""
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    cluster = _cluster_when_created(pipeline, execution)
     pipeline.sfn.stop_execution(executionArn=execution, error="Stopped", cause="stopped by hand")
-    assert pipeline.wait(execution)["status"] == "ABORTED"
-    cluster = _cluster(pipeline)
-    assert cluster["AutoTerminate"] is True  # KeepJobFlowAliveWhenNoSteps false
-    assert cluster["TerminationProtected"] is False
-    policy = pipeline.emr.get_auto_termination_policy(ClusterId=cluster["Id"])["AutoTerminationPolicy"]
-    assert policy == {"IdleTimeout": 900}
-    (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
-    assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
+    stopped = pipeline.wait(execution)
+    assert stopped["status"] == "ABORTED", (stopped.get("error"), stopped.get("cause"))
+    assert _cluster(pipeline)["Status"]["State"] != "TERMINATED"  # nothing in the state machine ended it
+
+    request = pipeline.run_job_flow_request(execution)
+    assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is False  # ends after its step
+    assert request["Instances"]["TerminationProtected"] is False
+    assert request["AutoTerminationPolicy"] == {"IdleTimeout": 900}  # ends when idle for 15 min
+    assert [s["ActionOnFailure"] for s in request["Steps"]] == ["TERMINATE_CLUSTER"]  # ends if the job fails
+    assert cluster["AutoTerminate"] is True
+
+    assert pipeline.reap(execution, "ABORTED") == {"execution": execution, "status": "ABORTED",
+                                                   "terminated": [cluster["Id"]]}
+    assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
+    assert pipeline.reap(execution, "ABORTED")["terminated"] == []  # idempotent
+
+
+@pytest.mark.parametrize("poll_seconds", ["5"])
+def test_reaper_leaves_other_runs_clusters_alone(pipeline):
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    cluster = _cluster_when_created(pipeline, execution)
+    other = execution.rsplit(":", 1)[0] + ":some-other-run"
+    assert pipeline.reap(other, "TIMED_OUT")["terminated"] == []
+    assert _cluster(pipeline)["Status"]["State"] != "TERMINATED"
+    pipeline.sfn.stop_execution(executionArn=execution)
+    pipeline.wait(execution)
+    assert pipeline.reap(execution, "ABORTED")["terminated"] == [cluster["Id"]]
 
 
 def test_checksum_failure_keeps_the_bad_file_out_of_raw_and_starts_no_cluster(pipeline):
