@@ -209,7 +209,6 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
         functions[name] = lam.create_function(
             FunctionName=f"wikilake-{name}", Runtime="python3.12", Role=role_arn, Handler="x.handler",
             Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
-    resources = template["Resources"]
     substitutions = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
                      f"{logical_id(template, 'AWS::EMRServerless::Application', 'Serverless')}.ApplicationId": app_id,
                      f"{logical_id(template, 'AWS::IAM::Role', 'ServerlessExecutionRole')}.Arn": role_arn,
@@ -218,17 +217,17 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
                          ("PipelineRecordFunction", "record")):
         substitutions[f"{logical_id(template, 'AWS::Lambda::Function', prefix)}.Arn"] = functions[name]
     definition = for_moto(json.loads(resolve(definition_of(template), substitutions)))
-    assert resources  # the definition came from the synthesized stack, not a copy
 
     machine = sfn.create_state_machine(name="pipeline", definition=json.dumps(definition),
                                        roleArn=role_arn)["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name=f"{DATASET}-{DT}-20261130T150000Z",
                                     input=json.dumps({"dataset": DATASET, "dt": DT}))["executionArn"]
-    for _ in range(120):
+    for _ in range(240):  # up to a minute on a busy machine; moto's run takes a few seconds
         described = sfn.describe_execution(executionArn=execution)
         if described["status"] != "RUNNING":
             break
         time.sleep(0.25)
+    assert described["status"] != "RUNNING", "the execution did not end within a minute"
     events = sfn.get_execution_history(executionArn=execution)["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     (job_run,) = emrs.list_job_runs(applicationId=app_id)["jobRuns"]
