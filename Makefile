@@ -6,11 +6,24 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK := npx --no-install cdk
+# checkov's own pins conflict with requirements.txt (boto3): it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 CDK_ARGS ?=
+# The Spark lines of stacks/release_labels.RELEASES (a plain module, no aws_cdk import), the default
+# release's first. Each other line gets its own test venv, .venv-spark-<version>, made from
+# requirements/spark-<version>.txt, so adding a release label adds its test run (and make stops
+# with "No rule to make target" until that file exists).
+SPARK_LINES := $(shell $(PYTHON) -c 'from stacks.release_labels import RELEASES as r, DEFAULT_RELEASE_LABEL as d; \
+	print(r[d].spark_version, *sorted({x.spark_version for x in r.values()} - {r[d].spark_version}))')
+ifeq ($(SPARK_LINES),)
+$(error cannot read the Spark lines from stacks/release_labels.py with $(PYTHON))
+endif
+EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
+EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup test demo synth diff deploy destroy bench lint clean
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff deploy destroy bench lint clean mutation
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +32,49 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
+# A Spark line's test venv: the dev requirements with that line's pyspark pin in place of
+# requirements.txt's (pip refuses two pins of one package, so the default pin is filtered out of a
+# copy), and the project itself without dependencies, as in $(VENV).
+$(VENV)-spark-%/.installed: requirements/spark-%.txt requirements.txt requirements-dev.txt pyproject.toml
+	rm -rf $(@D)
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --upgrade pip
+	grep -v '^pyspark==' requirements.txt > $(@D)/requirements.txt
+	cp requirements-dev.txt $(@D)/requirements-dev.txt
+	$(@D)/bin/pip install --quiet -r $(@D)/requirements-dev.txt -r $<
+	$(@D)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+setup-spark-lines: $(EXTRA_SPARK_VENVS:%=%/.installed)
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: setup
+# The whole suite on the default Spark line, then what runs Spark (the `spark` marker) on each
+# other line; `make test-spark-<version>` runs one line alone.
+test: test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
+
+test-default-line: setup
 	$(VENV)/bin/pytest
+
+# The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
+test-spark-%: $(VENV)-spark-%/.installed
+	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+
+# The deploy round trip alone (real CDK CLI against a local moto server, 1-2 minutes).
+test-roundtrip: setup
+	$(VENV)/bin/pytest -m roundtrip
+
+# checkov over every synthesized template, dev and prod (skips with reasons in .checkov.yaml).
+checkov: setup
+	$(VENV)/bin/pytest tests/infra/test_checkov.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo
@@ -44,5 +94,11 @@ destroy: setup
 bench: setup
 	$(VENV)/bin/wikilake bench
 
+# Mutation testing of the pure modules ([tool.mutmut] in pyproject.toml lists them and their fast
+# tests); minutes, so not part of `make test`. Prints each module's score; fails below 85%.
+mutation: setup
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/python tools/mutation_scores.py --minimum 85
+
 clean:
-	rm -rf cdk.out lake .pytest_cache
+	rm -rf cdk.out lake .pytest_cache mutants

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
+
+from py4j.protocol import Py4JError
 
 from spark_jobs.session import build_session
 from wikilake_core.errors import JobError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-_READ_ERROR = re.compile(r"Encountered error while reading file (\S+?)\.? Details")
 
 
 def _first_line(text: str | None) -> str:
@@ -18,20 +17,38 @@ def _first_line(text: str | None) -> str:
     return lines[0] if lines else ""
 
 
+# Spark wraps a reader's failure ("Encountered error while reading file <path>") in a SparkException
+# whose error class and message differ by line (Spark 3.5: _LEGACY_ERROR_TEMP_2064 "... Details:",
+# Spark 4: FAILED_READ_FILE.<reason> "...  SQLSTATE: KD001"), while both keep the file in the
+# message parameter `path`: read from there, the file is found on both lines without parsing text.
+_READ_FAILURE_CLASSES = ("_LEGACY_ERROR_TEMP_2064", "FAILED_READ_FILE")
+
+
+def _unreadable_file(java) -> str | None:
+    """The file a Spark read failure names, if ``java`` (one exception of the Java chain) is one."""
+    try:  # getErrorClass exists on both lines (Spark 4 adds getCondition, the same value)
+        error_class = java.getErrorClass()
+    except Py4JError:  # not a SparkThrowable
+        return None
+    if (error_class or "").split(".")[0] not in _READ_FAILURE_CLASSES:
+        return None
+    return java.getMessageParameters().get("path")
+
+
 def describe_failure(error: BaseException) -> str:
     """One line for a failed run: the unreadable file and the root cause when Spark names them."""
     java = getattr(error, "java_exception", None)
     if java is None:
         return f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
-    messages = []
+    chain = []
     while java is not None:
-        messages.append((java.getClass().getName(), _first_line(java.getMessage())))
+        chain.append(java)
         java = java.getCause()
-    root_class, root_message = messages[-1]
-    root = f"{root_class.rsplit('.', 1)[-1]}: {root_message}".rstrip(": ")
-    for _, message in messages:
-        if match := _READ_ERROR.search(message):
-            return f"cannot read {match.group(1)}: {root}"
+    root = chain[-1]
+    root = f"{root.getClass().getName().rsplit('.', 1)[-1]}: {_first_line(root.getMessage())}".rstrip(": ")
+    for java in chain:
+        if path := _unreadable_file(java):
+            return f"cannot read {path}: {root}"
     return root
 
 

@@ -10,6 +10,8 @@ from typing import Iterator, Mapping
 
 from pyspark.sql import SparkSession
 
+from spark_jobs.jvm_stderr import without_incubator_notice
+
 LOCAL_LOG_CONFIG = Path(__file__).with_name("log4j2-local.properties")
 
 
@@ -48,9 +50,11 @@ def build_session(app_name: str, *, master: str | None = None,
         builder = builder.master(master)
         for key, value in local_settings(shuffle_partitions).items():
             builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    if master is not None:
-        session.sparkContext.setLogLevel(os.environ.get("WIKILAKE_SPARK_LOG_LEVEL", "FATAL"))
+    if master is None:
+        return builder.getOrCreate()
+    with without_incubator_notice():  # the local JVM starts here (Spark 4 prints that notice)
+        session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(os.environ.get("WIKILAKE_SPARK_LOG_LEVEL", "FATAL"))
     return session
 
 

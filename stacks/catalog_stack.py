@@ -12,6 +12,7 @@ from constructs import Construct
 from wikilake_core import layout
 from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket
+from stacks.storage_stack import removal_policy
 from wikilake_core.contract import Outputs
 from wikilake_core.ddl import Column, NamedQuery, TableDef, load_queries, load_tables
 from wikilake_core.errors import WikilakeError
@@ -41,8 +42,11 @@ class CatalogStack(Stack):
                  **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
+        # aws-cdk-lib defaults glue.Database to RETAIN: a database left by `cdk destroy` in dev
+        # would block the next deploy of the stage on its fixed name.
         self.database = glue.Database(self, "Database", database_name=config.database_name,
-                                      description=f"{config.name}: Wikipedia dumps processed by EMR")
+                                      description=f"{config.name}: Wikipedia dumps processed by EMR",
+                                      removal_policy=removal_policy(config))
         self.tables = {name: self._table(table, config, bucket) for name, table in load_tables().items()}
         self.workgroup = self._workgroup(config, bucket, data_key)
         for query in load_queries().values():

@@ -6,12 +6,13 @@ traffic stays off the internet, and flow logs. SSH reaches the primary node only
 """
 from __future__ import annotations
 
-from aws_cdk import Annotations, Fn, RemovalPolicy, Tags
+from aws_cdk import Annotations, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config import WikilakeConfig
+from stacks.log_groups import audit_log_group
 
 # AmazonEMRServicePolicy_v2 acts only on subnets and security groups carrying this tag.
 EMR_MANAGED_POLICY_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
@@ -26,7 +27,7 @@ def tag_for_emr(construct: Construct) -> None:
 
 class ClusterNetwork(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig,
-                 removal_policy: RemovalPolicy) -> None:
+                 data_key: kms.IKey | None) -> None:
         super().__init__(scope, construct_id)
         if config.vpc_id:
             # Only the id is needed (security groups): no lookup, so synth needs no AWS credentials.
@@ -37,7 +38,7 @@ class ClusterNetwork(Construct):
                 "Only the VPC id is used (for the security groups); no construct selects its subnets.")
             self.subnet_id = config.subnet_id
         else:
-            self.vpc = self._new_vpc(removal_policy)
+            self.vpc = self._new_vpc(config, data_key)
             self.subnet_id = self.vpc.public_subnets[0].subnet_id
             for subnet in self.vpc.public_subnets:
                 tag_for_emr(subnet)
@@ -48,9 +49,8 @@ class ClusterNetwork(Construct):
         self._declare_intra_cluster_rules()
         self.ssh_security_group = self._ssh_security_group(config.ssh_cidrs) if config.ssh_cidrs else None
 
-    def _new_vpc(self, removal_policy: RemovalPolicy) -> ec2.Vpc:
-        flow_log_group = logs.LogGroup(self, "FlowLogGroup", retention=logs.RetentionDays.ONE_MONTH,
-                                       removal_policy=removal_policy)
+    def _new_vpc(self, config: WikilakeConfig, data_key: kms.IKey | None) -> ec2.Vpc:
+        flow_log_group = audit_log_group(self, "FlowLogGroup", config=config, data_key=data_key)
         return ec2.Vpc(
             self, "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),

@@ -1,6 +1,6 @@
 """The app's configuration: CDK context parsed and validated once into a frozen dataclass.
 
-Defaults live in cdk.json (one place, documented in the README); `-c key=value` overrides them.
+Defaults live in cdk.json (one place, documented in docs/configuration.md); `-c key=value` overrides them.
 Values from `-c` arrive as strings, values from cdk.json may be typed: both are accepted. Every
 problem raises ConfigError with one line naming the key and the fix, before any construct exists.
 Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
@@ -21,6 +21,7 @@ from wikilake_core import contract, datasets
 from wikilake_core.errors import WikilakeError
 from wikilake_core.dates import parse_date
 from wikilake_core.submit import parse_step_spec
+from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
 RUNTIMES = ("emr-ec2", "emr-serverless")
@@ -55,10 +56,6 @@ _KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
 _COST_CENTER = re.compile(r"^[\w .:/=+@-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _S3_ZIP_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.zip)$")
-# Same shape as the ingest engineer's wikilake.user_agent.CONTACT: an http(s) URL or an e-mail.
-_CONTACT = re.compile(
-    r"^(https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/[^\s()]*)?"
-    r"|[^@\s()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
 # EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(N unit).
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
@@ -109,7 +106,8 @@ class WikilakeConfig:
     # (dataset, EventBridge Scheduler expression) per scheduled pipeline run.
     schedule: tuple[tuple[str, str], ...]
     alert_email: str | None
-    # Sent in the User-Agent of the pipeline's downloads: Wikimedia wants a way to reach the operator.
+    # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
+    # policy wants a way to reach whoever runs the pipeline.
     contact: str | None
 
     @classmethod
@@ -137,7 +135,7 @@ class WikilakeConfig:
         # EMR Serverless encrypts its workers' traffic itself: the certificates are for clusters.
         elif stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see README, security) and pass "
+                              "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
         release = _release(read.text("release_label"))
         if runtime == "emr-serverless" and not release.serverless:
@@ -184,8 +182,7 @@ class WikilakeConfig:
             interactive_cluster=interactive,
             schedule=_schedule(read.text("schedule")),
             alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
-            contact=read.optional("contact", _CONTACT,
-                                  "a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"),
+            contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
 
     @property
@@ -281,7 +278,7 @@ class _Reader:
             number = float(str(value).strip())
         except ValueError:
             raise ConfigError(key, value, "not a number", f"use a number >= {minimum:g}, e.g. -c {key}=25") from None
-        if not number >= minimum or number == float("inf"):
+        if not minimum <= number < math.inf:  # also false for nan
             raise ConfigError(key, value, "out of range", f"use a number >= {minimum:g}")
         return number
 
@@ -303,7 +300,7 @@ def _refuse_unknown_keys(context: Mapping[str, Any]) -> None:
     for key in context:
         if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
-            fix = f"did you mean {close[0]}?" if close else "see README, configuration, for the keys"
+            fix = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the keys"
             raise ConfigError(key, None, "unknown context key", fix)
 
 

@@ -34,15 +34,19 @@ GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glu
                      "glue:GetPartitions", "glue:BatchGetPartition"]
 # The Glue metastore client checks for (and creates, when missing) the `default` database at start.
 GLUE_DEFAULT_DATABASE = "default"
-# Actions without resource-level permissions: SSM Session Manager's agent and custom metrics.
-UNSCOPED_ACTIONS = [
-    "ssm:UpdateInstanceInformation",
+# SSM Session Manager's agent on the nodes. It registers its own instance (this action takes
+# instance resources); its message channels take no resource, so they are limited by
+# ec2:SourceInstanceARN, which names the instance whose role credentials sign the call.
+SSM_AGENT_REGISTRATION = ["ssm:UpdateInstanceInformation"]
+SSM_AGENT_CHANNELS = [
     "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
     "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
     "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
-    "cloudwatch:PutMetricData",
 ]
+# PutMetricData takes no resource; the namespace condition limits it to the namespace of the
+# CloudWatch agent EMR 7 offers as an application (its default), the only metrics writer on the nodes.
+METRIC_NAMESPACES = ["CWAgent"]
 KEY_USER_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
                     "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
 # EMR attaches encrypted EBS volumes through grants on the disk key.
@@ -70,7 +74,7 @@ class EmrRoles(Construct):
         if config.tls_certificates_s3_uri:
             self._allow(self.instance_role, "ReadTlsCertificates", ["s3:GetObject"],
                         [self._s3_object_arn(config.tls_certificates_s3_uri)])
-        self._allow(self.instance_role, "UnscopedAgentActions", UNSCOPED_ACTIONS, ["*"])
+        self._grant_agents()
         self._acknowledge_instance_findings(config)
 
         self.service_role = self._service_role(config)
@@ -118,6 +122,19 @@ class EmrRoles(Construct):
         self._allow(self.instance_role, "CreateDefaultDatabase", ["glue:CreateDatabase"],
                     [self._glue_arn("catalog"), self._glue_arn("database", GLUE_DEFAULT_DATABASE)])
 
+    def _grant_agents(self) -> None:
+        instances = self._instance_arn()
+        self._allow(self.instance_role, "SsmAgentRegistration", SSM_AGENT_REGISTRATION, [instances])
+        self._allow(self.instance_role, "SsmAgentChannels", SSM_AGENT_CHANNELS, ["*"],
+                    conditions={"ArnLike": {"ec2:SourceInstanceARN": instances}})
+        self._allow(self.instance_role, "PutAgentMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACES}})
+
+    def _instance_arn(self) -> str:
+        """Any EC2 instance of this account and region (EMR names the cluster's nodes at run time)."""
+        return self._stack.format_arn(service="ec2", resource="instance", resource_name="*",
+                                      arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+
     def _grant_key_use(self, role: iam.Role, key: kms.IKey) -> None:
         self._allow(role, "UseDiskKey", KEY_USER_ACTIONS, [key.key_arn])
 
@@ -145,6 +162,11 @@ class EmrRoles(Construct):
         for prefix, use in PREFIX_USES.items():
             nag.acknowledge(self.instance_role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}/*]",
                             f"Objects under {prefix}/ of the lake bucket only: {use}.")
+        nag.acknowledge(self.instance_role,
+                        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
+                        "ssm:UpdateInstanceInformation for the SSM agent: EMR launches the nodes, so their "
+                        "instance ids are unknown at deploy time; limited to this account and region.")
         nag.acknowledge(self.instance_role, "AwsSolutions-IAM5[Resource::*]",
-                        "Only actions without resource-level permissions: the SSM Session Manager agent "
-                        "(ssm:UpdateInstanceInformation, ssmmessages:*, ec2messages:*) and cloudwatch:PutMetricData.")
+                        "Only actions without resource-level permissions, each conditioned: the SSM agent's "
+                        "ssmmessages/ec2messages calls (ec2:SourceInstanceARN of this account's instances) and "
+                        "cloudwatch:PutMetricData (cloudwatch:namespace CWAgent).")

@@ -36,6 +36,7 @@ from stacks import nag
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
+from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
 from stacks import serverless_job
 from wikilake_core import contract, layout, runs
@@ -83,7 +84,7 @@ class Pipeline(Construct):
                                                                "entrypoint_urls": scripts.entrypoint_urls}),
             env_keys.CLUSTER_NAME_PREFIX: config.name,
             **({env_keys.CONTACT: config.contact} if config.contact else {}),
-        }, "plans a run: reads the dump's checksums, builds the job step (no AWS calls)")
+        }, "plans a run: reads the dump's checksums, builds the job step")
         self.ingest_function = self._function("IngestFunction", code, "ingest_file", INGEST_TIMEOUT, {
             **common_env, **({env_keys.CONTACT: config.contact} if config.contact else {}),
         }, "ingests one dump file into raw/ (MD5-verified multipart upload)", memory=512,
@@ -108,7 +109,7 @@ class Pipeline(Construct):
     def _function(self, construct_id: str, code: lambda_.Code, module: str, timeout: Duration, environment: dict,
                   purpose: str, memory: int = 256, reserved_concurrency: int | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH,
-                                  removal_policy=self._removal)
+                                  encryption_key=self.data_key, removal_policy=self._removal)
         function = lambda_.Function(
             self, construct_id, runtime=LAMBDA_RUNTIME, code=code, handler=f"wikilake.pipeline.{module}.handler",
             timeout=timeout, memory_size=memory, environment=environment, log_group=log_group,
@@ -135,6 +136,10 @@ class Pipeline(Construct):
             sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]))
         self.record_function.add_to_role_policy(iam.PolicyStatement(
             sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        # The plan function checks that a dataset without a dump site has its day under raw/.
+        self.plan_function.add_to_role_policy(iam.PolicyStatement(
+            sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
         if self.serverless:
             self.record_function.add_to_role_policy(iam.PolicyStatement(
                 sid="ReadJobRuns", actions=["emr-serverless:GetJobRun"],
@@ -364,8 +369,7 @@ class Pipeline(Construct):
         return machine
 
     def _machine(self, chain: sfn.IChainable, job: str) -> sfn.StateMachine:
-        log_group = logs.LogGroup(self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH,
-                                  removal_policy=self._removal)
+        log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)
         machine = sfn.StateMachine(
             self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(chain),
             timeout=RUN_TIMEOUT, tracing_enabled=True,

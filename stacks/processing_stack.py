@@ -22,6 +22,7 @@ from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
+from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
 from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
@@ -45,7 +46,7 @@ class ProcessingStack(Stack):
         bucket = import_lake_bucket(self, config)
         self.config = config
         removal = removal_policy(config)
-        self.network = ClusterNetwork(self, "Network", config=config, removal_policy=removal)
+        self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
         if config.is_serverless:
             self._serverless_runtime(bucket, data_key, job_code, table_names)
             return
@@ -88,7 +89,8 @@ class ProcessingStack(Stack):
             bucket=bucket, bucket_nag_name=lake_bucket_nag_name(config), data_key=data_key, job_code=job_code,
             database_name=config.database_name, table_names=table_names,
             spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
-            removal_policy=removal,
+            # What ran, with which command and result: audit data, like the state machine's history.
+            log_group=audit_log_group(self, "ServerlessJobLogs", config=config, data_key=data_key),
         )
         self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
                                  definition=None, pass_roles=[], removal_policy=removal, serverless=self.serverless)
@@ -151,7 +153,7 @@ class ProcessingStack(Stack):
     def _acknowledge_encryption_findings(self, cluster: emr.CfnCluster) -> None:
         """cdk-nag 3.0.2 looks for the encryption switches at the top level of the security
         configuration instead of under EncryptionConfiguration, so a correct one still fails;
-        tests/infra/test_security.py checks the nested document instead."""
+        tests/infra/test_processing.py checks the nested document instead."""
         nag.acknowledge(cluster, "AwsSolutions-EMR4",
                         "Local-disk (and EBS) encryption with a rotating KMS key is enabled under "
                         "EncryptionConfiguration; cdk-nag 3.0.2 reads the top level (known bug), tested separately.")
@@ -172,7 +174,7 @@ class ProcessingStack(Stack):
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=config.budget_monthly_usd, unit="USD"),
-                # Needs the Project tag activated as a cost allocation tag (README, deploy).
+                # Needs the Project tag activated as a cost allocation tag (docs/configuration.md, deploy).
                 cost_filters={"TagKeyValue": [f"user:{contract.TAG_PROJECT}${contract.APP_NAME}"]},
             ),
             notifications_with_subscribers=[

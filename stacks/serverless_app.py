@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emrserverless as emrs
 from aws_cdk import aws_iam as iam
@@ -31,7 +31,6 @@ from wikilake_core import layout
 APPLICATION_TYPE = "Spark"
 ARCHITECTURE = "X86_64"  # what the bench's sizing assumes (docs/runtimes.md: ARM64 is ~20% cheaper)
 SERVICE_PRINCIPAL = "emr-serverless.amazonaws.com"
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 WRITE_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS, layout.EMR_SERVERLESS_LOGS)
 PREFIX_USES = {
     layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
@@ -52,17 +51,15 @@ class ServerlessApp(Construct):
                  idle_timeout_minutes: int, max_vcpu: int, max_memory_gb: int, vpc: ec2.IVpc, subnet_id: str,
                  bucket: s3.IBucket, bucket_nag_name: str, data_key: kms.IKey | None, job_code: JobCode,
                  database_name: str, table_names: Iterable[str], spark_defaults: dict[str, str],
-                 removal_policy: RemovalPolicy) -> None:
+                 log_group: logs.ILogGroup) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
             description=f"{name} EMR Serverless workers: no ingress; out to S3 (gateway endpoint) and AWS APIs")
-        # With kms=true the job-run logs use the lake's key, like every other log group of the app
-        # (the storage stack's key policy lets CloudWatch Logs use it for this account's groups).
-        self.log_group = logs.LogGroup(self, "LogGroup", log_group_name=f"/aws/emr-serverless/{name}",
-                                       retention=LOG_RETENTION, removal_policy=removal_policy,
-                                       encryption_key=data_key)
+        # The job runs' CloudWatch logs (stacks/log_groups.audit_log_group in the stack: retention,
+        # kept in prod, deleted in dev, the data key with kms=true).
+        self.log_group = log_group
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_SERVERLESS_LOGS}/"
         self.application = emrs.CfnApplication(
             self, "Application",

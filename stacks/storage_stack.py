@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -19,6 +20,8 @@ RAW_TO_INFREQUENT_ACCESS_DAYS = 30
 ACCESS_LOG_DAYS = 90  # audit evidence: kept longer than job logs
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 1
+# What CloudWatch Logs does with the key of an encrypted log group (AWS's documented key policy).
+LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 
 
 def removal_policy(config: WikilakeConfig) -> RemovalPolicy:
@@ -60,6 +63,8 @@ class StorageStack(Stack):
             self, "DataKey", description=f"{config.name} data lake objects and Athena results",
             enable_key_rotation=True, removal_policy=removal,
         ) if config.kms else None
+        if self.data_key:
+            self._let_logs_encrypt_with(self.data_key)
 
         self.access_log_bucket = self._bucket(
             "AccessLogBucket", config, encryption=s3.BucketEncryption.S3_MANAGED,  # log delivery needs SSE-S3
@@ -75,6 +80,19 @@ class StorageStack(Stack):
         )
         self.job_code = JobCode(self, "JobCode")
         self._outputs()
+
+    def _let_logs_encrypt_with(self, key: kms.Key) -> None:
+        """The app's log groups (stacks/log_groups.py) are encrypted with the data key: CloudWatch
+        Logs of this region may use it, only for log groups of this account and region (the
+        encryption context names the log group)."""
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchLogsOfThisAccountAndRegion",
+            principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+            actions=LOGS_KEY_ACTIONS,
+            resources=["*"],  # in a key policy, "*" is the key itself
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:*"}},
+        ))
 
     def _bucket(self, construct_id: str, config: WikilakeConfig, **props) -> s3.Bucket:
         return s3.Bucket(

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import App, Tags
+from aws_cdk import App, Aspects, Tags
 
 from stacks.catalog_stack import CatalogStack
 from stacks.config import WikilakeConfig
+from stacks.log_groups import ProviderLogGroups
 from stacks.processing_stack import ProcessingStack
 from stacks.storage_stack import StorageStack
 
@@ -38,4 +39,5 @@ def add_wikilake(app: App, config: WikilakeConfig) -> WikilakeStacks:
     for stack in stacks:
         for key, value in config.tags.items():
             Tags.of(stack).add(key, value)
+        Aspects.of(stack).add(ProviderLogGroups(storage.data_key))
     return stacks

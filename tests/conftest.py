@@ -13,3 +13,12 @@ def spark():
     session = build_session("wikilake-tests", master="local[2]", shuffle_partitions=2)
     yield session
     session.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that uses the session (directly or through a fixture such as sample_lake)
+    `spark`, so `pytest -m spark`, which `make test` runs on each other Spark line, picks up new
+    ones by itself. Tests that run Spark without the session carry the mark by hand."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)

@@ -230,7 +230,7 @@ def next_steps(report: Path, days, stacks: list[str] | None) -> str:
         "  make deploy             # = npx cdk deploy --all\n"
         f"  # {', '.join(contract.stack_names().values())}\n"
         "  # a real day: ingest it, process it on EMR, ask Athena\n"
-        "  wikilake ingest pageviews --date 2024-03-15\n"
+        "  wikilake ingest pageviews --date 2024-03-15 --contact you@example.org\n"
         "  wikilake run pageviews --date 2024-03-15\n"
         "  wikilake query top_pages -p dt=2024-03-15 -p project=en.wikipedia\n"
         "  # remove everything again\n"

@@ -18,6 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
+from fake_pipeline import FakePipeline, execute_state_machines
 from wikilake.cli import main
 from wikilake_core.contract import Outputs, job_entrypoint_output, stack_names
 from wikilake_core.datasets import DATASETS
@@ -40,6 +41,7 @@ def fake_aws_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("WIKILAKE_CONTACT", raising=False)  # the developer's own, if set
     # A test that forgets --endpoint-url hits a closed local port, never AWS.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
 
@@ -75,7 +77,9 @@ def moto_server():
 @pytest.fixture
 def endpoint(moto_server):
     """The moto endpoint, emptied before each test."""
-    urllib3.request("POST", f"{moto_server}/moto-api/reset")
+    # Resetting the EC2 backend (default VPCs, AMIs) can take seconds on a busy machine: more than
+    # urllib3's default 3-second read timeout.
+    urllib3.request("POST", f"{moto_server}/moto-api/reset", timeout=60)
     return moto_server
 
 
@@ -155,6 +159,14 @@ def deployed(clients) -> Deployment:
         deploy_stack(clients.cloudformation, name, outputs)
     merged = {k: v for outputs in by_stack.values() for k, v in outputs.items()}
     return Deployment(BUCKET, cluster_id, merged, names)
+
+
+@pytest.fixture
+def pipeline(deployed, clients, endpoint):
+    """The deployment plus a state machine moto executes (`pipeline.deploy(...)` makes it)."""
+    execute_state_machines(endpoint, True)
+    yield FakePipeline(clients, deployed)
+    execute_state_machines(endpoint, False)
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """A loopback stand-in for dumps.wikimedia.org: static files, md5sums.txt, Range, and injected faults.
 
 Faults are queued per path and consumed one per request:
-  "503"      answer 503 Service Unavailable (with Retry-After: 0)
+  "503"      answer 503 Service Unavailable (with Retry-After: ``retry_after``, "0" by default)
+  "404"/"403" answer that status
+  "drop"     read the request, then hang up without answering (a broken connection)
   "truncate" send the headers with the full Content-Length, then only half the body, then hang up
   "corrupt"  send a body with one byte flipped (the checksum will not match)
-  "stall"    send half the body, then go silent for ``stall_seconds`` before hanging up
-The server records every request and the highest number of requests in flight at once.
+  "stall"    send half the body, then go silent for ``stall_seconds`` (or until the server
+             stops) before hanging up
+The server records every request (path, Range, User-Agent, arrival time) and the highest number
+of requests in flight at once.
 """
 from __future__ import annotations
 
@@ -14,6 +18,14 @@ import threading
 import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
+
+
+class Request(NamedTuple):
+    path: str
+    range: str | None
+    user_agent: str | None
+    at: float  # time.monotonic() on arrival
 
 
 class DumpsServer:
@@ -24,8 +36,11 @@ class DumpsServer:
         self.faults: dict[str, deque] = defaultdict(deque)
         self.delay = delay
         self.stall_seconds = 1.0
+        self.retry_after = "0"
         self.support_range = support_range
-        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.requests: list[Request] = []
+        # Set by stop(): releases stalled handlers, so a long stall never outlives its test.
+        self._stopping = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -53,14 +68,15 @@ class DumpsServer:
                 lines.append(f"{md5}  {name}\n")
         return "".join(lines).encode()
 
-    def gets(self, suffix: str = ".gz") -> list[tuple[str, str | None]]:
-        return [r for r in self.requests if r[0].endswith(suffix)]
+    def gets(self, suffix: str = ".gz") -> list[Request]:
+        return [r for r in self.requests if r.path.endswith(suffix)]
 
     def start(self) -> DumpsServer:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -75,7 +91,8 @@ class DumpsServer:
 
             def do_GET(self):
                 with server._lock:
-                    server.requests.append((self.path, self.headers.get("Range")))
+                    server.requests.append(Request(self.path, self.headers.get("Range"),
+                                                   self.headers.get("User-Agent"), time.monotonic()))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
@@ -92,7 +109,12 @@ class DumpsServer:
                     return self._send(404, b"not found")
                 fault = server.faults[self.path].popleft() if server.faults[self.path] else None
                 if fault == "503":
-                    return self._send(503, b"busy", {"Retry-After": "0"})
+                    return self._send(503, b"busy", {"Retry-After": server.retry_after})
+                if fault in ("404", "403"):
+                    return self._send(int(fault), b"no")
+                if fault == "drop":
+                    self.close_connection = True
+                    return
                 if fault == "corrupt":
                     body = bytes([body[0] ^ 0xFF]) + body[1:]
                 status, headers, start = 200, {}, 0
@@ -111,7 +133,7 @@ class DumpsServer:
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()
                     if fault == "stall":
-                        time.sleep(server.stall_seconds)
+                        server._stopping.wait(server.stall_seconds)
                     self.close_connection = True
                     return
                 self._send(status, payload, headers)

@@ -6,8 +6,12 @@ import hashlib
 import math
 from datetime import date
 
-import pytest
+import time
 
+import pytest
+import urllib3
+
+from wikilake import __version__
 from wikilake.generators import pageviews as generator
 
 DAY = date(2024, 3, 15)
@@ -15,6 +19,11 @@ DT = DAY.isoformat()
 MONTH = "2024/2024-03"
 PREFIX = f"raw/pageviews/dt={DT}/"
 SMALL_PARTS = ["--part-size", "16KiB"]  # several parts per file (moto's minimum lowered below)
+CONTACT = "https://example.org/wikilake-tests"
+AGENT = f"wikilake/{__version__} ({CONTACT}) urllib3/{urllib3.__version__}"
+NO_CONTACT = ("wikilake: error: dumps.wikimedia.org asks every client for contact information "
+              "(https://meta.wikimedia.org/wiki/User-Agent_policy): pass --contact URL|EMAIL or "
+              "set WIKILAKE_CONTACT\n")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +48,7 @@ def mirror(dumps, day_files):
 
 def ingest_args(mirror, *extra):
     return ("ingest", "pageviews", "--date", DT, "--hours", "0-5", "--mirror", mirror.url,
-            "--backoff", "0.01", *SMALL_PARTS, *extra)
+            "--backoff", "0.01", "--contact", CONTACT, *SMALL_PARTS, *extra)
 
 
 def lake_objects(s3, bucket, prefix=PREFIX) -> dict[str, bytes]:
@@ -94,7 +103,7 @@ def test_a_503_is_retried(wikilake, mirror, deployed, clients, aws_options, day_
 
     assert code == 0, err
     assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
-    assert [r for r in mirror.gets() if r[0].endswith(name)] == [(f"/{MONTH}/{name}", None)] * 3
+    assert [(r.path, r.range) for r in mirror.gets(name)] == [(f"/{MONTH}/{name}", None)] * 3
 
 
 def test_a_file_that_keeps_answering_503_fails_alone(wikilake, mirror, deployed, clients, aws_options):
@@ -105,7 +114,7 @@ def test_a_file_that_keeps_answering_503_fails_alone(wikilake, mirror, deployed,
 
     assert code == 1
     assert f"{name}: gave up after 3 retries: too many 503 error responses" in err
-    assert len([r for r in mirror.gets() if r[0].endswith(name)]) == 4
+    assert len(mirror.gets(name)) == 4
     assert sorted(lake_objects(clients.s3, deployed.bucket)) == [
         generator.file_name(DAY, h) for h in range(6) if h != 2]
     assert pending_uploads(clients.s3, deployed.bucket) == []
@@ -127,7 +136,7 @@ def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed,
 
     assert code == 0, err
     assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
-    requests = [r for r in mirror.gets() if r[0].endswith(name)]
+    requests = mirror.gets(name)
     assert len(requests) == 2 and requests[0][1] is None
     resumed_at = int(requests[1][1].removeprefix("bytes=").rstrip("-"))
     assert 0 < resumed_at <= len(day_files[name]) // 2
@@ -135,15 +144,107 @@ def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed,
 
 def test_a_stalled_body_times_out_and_resumes(wikilake, mirror, deployed, clients, aws_options,
                                               day_files):
+    """The server goes silent for 30 s mid-body: only --timeout 0.5 ends the wait."""
     name = generator.file_name(DAY, 3)
+    mirror.stall_seconds = 30
     mirror.faults[f"/{MONTH}/{name}"].append("stall")
+    started = time.monotonic()
 
-    code, _, err = wikilake(*ingest_args(mirror, "--timeout", "0.3", *aws_options))
+    code, _, err = wikilake(*ingest_args(mirror, "--timeout", "0.5", *aws_options))
 
     assert code == 0, err
+    assert time.monotonic() - started < 15
     assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
-    requests = [r for r in mirror.gets() if r[0].endswith(name)]
-    assert len(requests) == 2 and requests[1][1].startswith("bytes=")
+    requests = mirror.gets(name)
+    assert len(requests) == 2 and requests[1].range == f"bytes={len(day_files[name]) // 2}-"
+
+
+def test_mixed_faults_share_one_retry_budget(wikilake, mirror, tmp_path):
+    name = generator.file_name(DAY, 3)
+    mirror.faults[f"/{MONTH}/{name}"].extend(["503", "503", "truncate"])
+
+    code, _, err = wikilake(*ingest_args(mirror, "--retries", "2", "--to", str(tmp_path)))
+
+    assert code == 1
+    message = err.strip().splitlines()[-1]  # after the progress bars
+    assert f"first: {name}: connection broken (IncompleteRead(" in message
+    assert message.endswith("more expected)) (after 3 attempts)")
+    assert len(mirror.gets(name)) == 3
+
+
+@pytest.mark.parametrize("status, error", [
+    ("404", "{name}: not found at {url} (HTTP 404)"),
+    ("403", "{name}: HTTP 403 from {url}"),
+])
+def test_a_listed_file_that_is_missing_or_forbidden_fails_alone(wikilake, mirror, tmp_path,
+                                                                status, error):
+    name = generator.file_name(DAY, 1)
+    mirror.faults[f"/{MONTH}/{name}"].append(status)
+
+    code, out, err = wikilake(*ingest_args(mirror, "--to", str(tmp_path)))
+
+    assert code == 1
+    assert err.endswith(f"first: {error.format(name=name, url=f'{mirror.url}/{MONTH}/{name}')}\n")
+    assert len(mirror.gets(name)) == 1  # not retried
+    assert "5 ingested" in out
+
+
+def test_repeated_broken_connections_give_up(wikilake, mirror, tmp_path):
+    name = generator.file_name(DAY, 2)
+    mirror.faults[f"/{MONTH}/{name}"].extend(["drop"] * 3)
+
+    code, _, err = wikilake(*ingest_args(mirror, "--retries", "2", "--to", str(tmp_path)))
+
+    assert code == 1
+    assert err.endswith(f"first: {name}: gave up after 2 retries: connection broken "
+                        "(Remote end closed connection without response)\n")
+    assert len(mirror.gets(name)) == 3
+
+
+def test_every_request_names_wikilake_and_the_contact(wikilake, mirror, tmp_path):
+    """The checksum list, downloads, urllib3's own retries and Range resumes all identify us."""
+    mirror.faults[f"/{MONTH}/{generator.file_name(DAY, 1)}"].append("503")
+    mirror.faults[f"/{MONTH}/{generator.file_name(DAY, 2)}"].append("truncate")
+
+    code, _, err = wikilake(*ingest_args(mirror, "--to", str(tmp_path)))
+
+    assert code == 0, err
+    assert len(mirror.requests) == 1 + 6 + 2 and mirror.requests[0].path.endswith("/md5sums.txt")
+    assert any(r.range for r in mirror.requests)
+    assert {r.user_agent for r in mirror.requests} == {AGENT}
+
+
+def test_the_contact_can_come_from_the_environment(wikilake, mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("WIKILAKE_CONTACT", "ops@example.org")
+    argv = [a for a in ingest_args(mirror, "--to", str(tmp_path)) if a not in ("--contact", CONTACT)]
+
+    assert wikilake(*argv)[0] == 0
+    assert {r.user_agent for r in mirror.requests} == {
+        f"wikilake/{__version__} (ops@example.org) urllib3/{urllib3.__version__}"}
+
+
+def test_a_custom_mirror_needs_no_contact(wikilake, mirror, tmp_path):
+    argv = [a for a in ingest_args(mirror, "--to", str(tmp_path)) if a not in ("--contact", CONTACT)]
+
+    assert wikilake(*argv)[0] == 0
+    assert {r.user_agent for r in mirror.requests} == {
+        f"wikilake/{__version__} urllib3/{urllib3.__version__}"}
+
+
+@pytest.mark.parametrize("argv", [
+    ("ingest", "pageviews", "--date", DT),
+    ("ingest", "edits", "--date", DT, "--source", "https://dumps.wikimedia.org/other/edits.json.gz"),
+])
+def test_the_public_dumps_site_needs_a_contact(wikilake, tmp_path, argv):
+    assert wikilake(*argv, "--to", str(tmp_path)) == (1, "", NO_CONTACT)
+
+
+def test_a_contact_must_be_a_url_or_an_email(wikilake, mirror, tmp_path):
+    code, _, err = wikilake(*ingest_args(mirror, "--contact", "call me", "--to", str(tmp_path)))
+
+    assert (code, err) == (1, "wikilake: error: contact 'call me' is not a URL or an e-mail address, "
+                              "e.g. https://example.org/data-team or ops@example.org\n")
+    assert mirror.requests == []
 
 
 def test_a_cut_off_body_restarts_when_the_server_ignores_range(wikilake, mirror, deployed, clients,
@@ -184,7 +285,7 @@ def test_a_persistent_checksum_mismatch_fails_and_leaves_nothing(wikilake, mirro
     landed = lake_objects(clients.s3, deployed.bucket)
     assert name not in landed and len(landed) == 5
     assert pending_uploads(clients.s3, deployed.bucket) == []
-    assert len([r for r in mirror.gets() if r[0].endswith(name)]) == 3
+    assert len(mirror.gets(name)) == 3
 
 
 def test_a_rerun_uploads_nothing(wikilake, mirror, deployed, clients, aws_options):

@@ -1,4 +1,5 @@
-"""`wikilake run` against moto: the submitted step, following it, failures and their log tail."""
+"""`wikilake run --cluster interactive` against moto: the submitted step, following it, failures and
+their log tail."""
 from __future__ import annotations
 
 import gzip
@@ -56,6 +57,7 @@ def emr_steps(monkeypatch) -> StepScript:
 
 
 FOLLOW_FAST = ("--poll", "0.01", "--log-wait", "2")
+INTERACTIVE = ("--cluster", "interactive")
 
 
 def expected_step(deployed, dataset: str, dt: str, job_options=()) -> dict:
@@ -75,7 +77,7 @@ def submitted_steps(clients, cluster_id: str) -> list[dict]:
 ])
 def test_the_step_that_reaches_emr_is_the_stacks_step(wikilake, deployed, clients, aws_options,
                                                       dataset, dt, job_args, job_options):
-    code, out, err = wikilake("run", dataset, "--date", dt, "--no-wait",
+    code, out, err = wikilake("run", dataset, "--date", dt, *INTERACTIVE, "--no-wait",
                               f"--job-args={job_args}", *aws_options)
 
     assert code == 0, err
@@ -92,7 +94,7 @@ def test_the_step_that_reaches_emr_is_the_stacks_step(wikilake, deployed, client
 def test_a_completed_step_exits_zero(wikilake, deployed, clients, aws_options, emr_steps):
     emr_steps.states = ["PENDING", "RUNNING", "RUNNING", "COMPLETED"]
 
-    code, out, err = wikilake("run", "edits", "--date", DT, *FOLLOW_FAST, *aws_options)
+    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *FOLLOW_FAST, *aws_options)
 
     assert code == 0, err
     step_id = submitted_steps(clients, deployed.cluster_id)[0]["Id"]
@@ -106,7 +108,7 @@ def test_a_failed_step_prints_its_log_tail_and_exits_one(wikilake, deployed, aws
     emr_steps.log = log.encode()
     emr_steps.failure = {"Reason": "Unknown error.", "Message": "ValueError: bad input"}
 
-    code, out, err = wikilake("run", "edits", "--date", DT, "--log-lines", "5", *FOLLOW_FAST,
+    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--log-lines", "5", *FOLLOW_FAST,
                               *aws_options)
 
     assert code == 1
@@ -123,7 +125,7 @@ def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(
         wikilake, deployed, aws_options, emr_steps):
     emr_steps.states = ["FAILED"]
 
-    code, _, err = wikilake("run", "edits", "--date", DT, "--poll", "0.01", "--log-wait", "0.2",
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.01", "--log-wait", "0.2",
                             *aws_options)
 
     assert code == 1
@@ -133,7 +135,7 @@ def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(
 def test_following_gives_up_after_the_timeout(wikilake, deployed, aws_options, emr_steps):
     emr_steps.states = ["RUNNING"]
 
-    code, _, err = wikilake("run", "edits", "--date", DT, "--poll", "0.05", "--timeout", "0.005",
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.05", "--timeout", "0.005",
                             *aws_options)
 
     assert code == 1
@@ -143,7 +145,7 @@ def test_following_gives_up_after_the_timeout(wikilake, deployed, aws_options, e
 def test_a_terminated_cluster_is_refused(wikilake, deployed, clients, aws_options):
     clients.emr.terminate_job_flows(JobFlowIds=[deployed.cluster_id])
 
-    code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
     assert code == 1
     assert f"cluster {deployed.cluster_id} is TERMINATED" in err and "cannot run steps" in err
@@ -153,7 +155,7 @@ def test_a_terminated_cluster_is_refused(wikilake, deployed, clients, aws_option
 def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
     clients.cloudformation.delete_stack(StackName=deployed.stacks["processing"])
 
-    code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
     assert code == 1
     assert err == ("wikilake: error: stack output EmrClusterId not found: Wikilake-dev-Processing is "
@@ -166,7 +168,7 @@ def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws
 
     redeploy(clients.cloudformation, deployed, "storage", drop=[Outputs.JOBS_PACKAGE_URL])
 
-    code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
     assert code == 1
     assert "stack output SparkJobsPackageUrl not found in Wikilake-dev-Storage" in err
@@ -185,5 +187,5 @@ def test_bad_input_is_refused_before_any_aws_call(wikilake, argv, code, message,
 
 def test_without_credentials(wikilake, aws_options, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
     assert code == 1 and "no AWS credentials found" in err

@@ -39,7 +39,7 @@ def test_partitions_are_the_dt_folders_present(deployed, clients, lake):
 
 
 def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, clients, aws_options, lake):
-    assert wikilake("run", "edits", "--date", "2015-09-12", "--no-wait", *aws_options)[0] == 0
+    assert wikilake("run", "edits", "--date", "2015-09-12", "--cluster", "interactive", "--no-wait", *aws_options)[0] == 0
 
     code, out, err = wikilake("status", *aws_options)
 
@@ -72,3 +72,20 @@ def test_status_with_half_the_credentials(wikilake, aws_options, monkeypatch):
     assert code == 1
     assert err == ("wikilake: error: cannot load AWS credentials: Partial credentials found in env, "
                    "missing: AWS_SECRET_ACCESS_KEY\n")
+
+
+def test_status_without_an_interactive_cluster_lists_the_latest_runs(wikilake, pipeline, clients,
+                                                                      aws_options):
+    from aws_stacks import redeploy
+    from wikilake_core.contract import Outputs
+
+    pipeline.deploy()
+    redeploy(clients.cloudformation, pipeline.deployment, "processing", drop=[Outputs.CLUSTER_ID])
+    assert wikilake("run", "pageviews", "--date", "2024-03-15", "--poll", "0.05", *aws_options)[0] == 0
+
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert "no interactive cluster" in out and "EMR cluster" not in out
+    row = next(line for line in out.splitlines() if "2024-03-15" in line and "pageviews " in line)
+    assert "SUCCEEDED" in row

@@ -11,7 +11,7 @@ BUCKET = {"Fn::Join": ["", ["s3://wikilake-dev-", {"Ref": "AWS::AccountId"}, "-"
 
 
 def ddl_reference(path):
-    """What the DDL file declares, read with plain regexes (independent of wikilake.ddl/sqlglot)."""
+    """What the DDL file declares, read with plain regexes (independent of wikilake_core.ddl/sqlglot)."""
     text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
     body = re.search(r"\((.*?)\)\s*PARTITIONED BY\s*\((.*?)\)", text, re.S)
     pairs = lambda block: [tuple(col.split()) for col in (c.strip() for c in block.split(",")) if col]

@@ -220,7 +220,9 @@ def test_functions_reach_only_their_prefixes(templates):
     ingest = _policy_statements(processing, "PipelineIngestFunctionServiceRole")
     record = _policy_statements(processing, "PipelineRecordFunctionServiceRole")
     plan = _policy_statements(processing, "PipelinePlanFunctionServiceRole")
-    assert plan == []  # the plan function reads the dump site only
+    (listing,) = plan  # the plan function reads the dump site, and lists raw/ for datasets without one
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*"]}}
     assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
     assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
     (describe,) = [s for s in record if s["Sid"] == "DescribeRunClusters"]

@@ -244,14 +244,28 @@ def test_instance_role_reads_only_this_apps_glue_tables(templates):
                                "projectviews_hourly"))])
 
 
+INSTANCES = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
+                                {"Ref": "AWS::AccountId"}, ":instance/*"]]}
+
+
 @pytest.mark.parametrize("variant", ["default", "full"])
-def test_instance_role_has_no_wildcard_actions_and_star_only_for_unscoped_ones(templates, variant):
-    unscoped_services = ("ssm:", "ssmmessages:", "ec2messages:", "cloudwatch:PutMetricData")
+def test_instance_role_has_no_wildcard_actions_and_star_only_with_a_condition(templates, variant):
     for statement in statements(templates, variant, "IamInstanceRole").values():
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any(a == "*" or a.endswith(":*") for a in actions), statement
         if statement["Resource"] == "*":
-            assert all(a.startswith(unscoped_services) for a in actions), statement
+            assert statement.get("Condition"), statement
+
+
+def test_agents_are_scoped_to_this_accounts_instances_and_the_agent_metrics_namespace(templates):
+    sids = statements(templates, "default", "IamInstanceRole")
+    assert sids["SsmAgentRegistration"]["Action"] == "ssm:UpdateInstanceInformation"
+    assert sids["SsmAgentRegistration"]["Resource"] == INSTANCES
+    channels = sids["SsmAgentChannels"]
+    assert all(a.startswith(("ssmmessages:", "ec2messages:")) for a in channels["Action"])
+    assert channels["Condition"] == {"ArnLike": {"ec2:SourceInstanceARN": INSTANCES}}
+    assert sids["PutAgentMetrics"]["Action"] == "cloudwatch:PutMetricData"
+    assert sids["PutAgentMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["CWAgent"]}}
 
 
 def test_kms_option_lets_the_nodes_use_the_data_key_and_tls_certificates(templates):

@@ -19,3 +19,19 @@ def test_cdk_json_defaults_to_the_default_release():
 def test_every_release_names_its_python():
     for release in RELEASES.values():
         assert re.fullmatch(r"/usr/bin/python3\.\d+", release.python)
+
+
+def spark_requirement(path) -> str:
+    return re.search(r"^pyspark==(\S+)$", path.read_text(), re.M).group(1)
+
+
+def test_every_release_has_the_requirements_of_its_spark_line():
+    """`make test` builds a venv per Spark line from requirements/spark-<version>.txt (the Makefile
+    lists the lines from RELEASES): each pins its own pyspark, and nothing else is left over."""
+    lines = {release.spark_version for release in RELEASES.values()}
+    files = {path.name: path for path in (PROJECT_ROOT / "requirements").glob("spark-*.txt")}
+    assert sorted(files) == sorted(f"spark-{version}.txt" for version in lines)
+    for version in lines:
+        assert spark_requirement(files[f"spark-{version}.txt"]) == version
+    default = RELEASES[DEFAULT_RELEASE_LABEL].spark_version
+    assert spark_requirement(PROJECT_ROOT / "requirements.txt") == default

@@ -93,17 +93,19 @@ def test_workers_run_in_the_stacks_subnet_behind_a_group_without_ingress(process
     processing.resource_count_is("AWS::EC2::VPCEndpoint", 1)  # S3 stays off the internet
 
 
-def test_logs_go_to_the_lake_and_to_a_retained_cloudwatch_group_in_prod(processing):
+def test_logs_go_to_the_lake_and_to_a_retained_audit_log_group_in_prod(processing):
+    from stacks.log_groups import AUDIT_METADATA
+
     monitoring = application(processing)["MonitoringConfiguration"]
-    group, group_resource = only(processing, "AWS::Logs::LogGroup", "Serverless")
+    group, group_resource = only(processing, "AWS::Logs::LogGroup", "ServerlessJobLogs")
     assert render(monitoring["S3MonitoringConfiguration"]["LogUri"]) == (
         "s3://sls-prod-${AWS::AccountId}-${AWS::Region}/logs/emr-serverless/")
     assert monitoring["CloudWatchLoggingConfiguration"] == {
         "Enabled": True, "LogGroupName": {"Ref": group}, "LogStreamNamePrefix": "jobs"}
     properties = group_resource["Properties"]
-    assert properties == {"LogGroupName": "/aws/emr-serverless/Sls-prod", "RetentionInDays": 30,
-                          "KmsKeyId": properties["KmsKeyId"], "Tags": properties["Tags"]}
+    assert properties["RetentionInDays"] == 30
     assert "DataKey" in json.dumps(properties["KmsKeyId"])  # kms=true: the lake's key
+    assert group_resource["Metadata"][AUDIT_METADATA[0]] is AUDIT_METADATA[1]
     assert (group_resource["DeletionPolicy"], group_resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
@@ -176,25 +178,35 @@ def test_outputs_name_the_application_role_and_log_group(processing):
     assert "EmrClusterId" not in outputs and "SshCommand" not in outputs
 
 
-def test_dev_destroys_the_log_group_with_the_stack():
-    """Removal per stage: the prod variant retains (above); a dev stack's group goes with it."""
+def test_dev_destroys_everything_of_the_application_with_the_stack():
+    """Removal per stage: the prod variant retains its job-run log group (above); in dev nothing of
+    the application outlives `cdk destroy` (tests/infra/test_removal.py covers the other variants)."""
     import aws_cdk as cdk
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_s3 as s3
     from aws_cdk.assertions import Template
 
     from stacks.job_code import JobCode
+    from stacks.log_groups import audit_log_group
     from stacks.serverless_app import ServerlessApp
 
+    from .conftest import cdk_context
+
+    from stacks.config import WikilakeConfig
+
+    config = WikilakeConfig.from_context({**cdk_context(), "runtime": "emr-serverless"})
     stack = cdk.Stack(cdk.App())
     vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0abc1234", availability_zones=["us-east-1a"])
     ServerlessApp(stack, "Serverless", name="Wikilake-dev", release_label="emr-7.13.0", idle_timeout_minutes=60,
                   max_vcpu=32, max_memory_gb=128, vpc=vpc, subnet_id="subnet-0abc1234",
                   bucket=s3.Bucket.from_bucket_name(stack, "Lake", "lake"), bucket_nag_name="lake", data_key=None,
                   job_code=JobCode(stack, "Code"), database_name="wikilake_dev", table_names=("edits",),
-                  spark_defaults={}, removal_policy=cdk.RemovalPolicy.DESTROY)
-    (group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
-    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
+                  spark_defaults={}, log_group=audit_log_group(stack, "Logs", config=config, data_key=None))
+    template = Template.from_stack(stack).to_json()["Resources"]
+    kept = [(name, r.get("DeletionPolicy")) for name, r in template.items()
+            if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")]
+    assert kept == []
+    assert {r["Type"] for r in template.values()} >= {"AWS::Logs::LogGroup", "AWS::EMRServerless::Application"}
 
 
 def test_failed_job_runs_of_the_application_alert(processing):

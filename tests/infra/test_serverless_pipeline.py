@@ -175,6 +175,8 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     emrs = session.client("emr-serverless")
     bucket = "sls-prod-lake"
     s3.create_bucket(Bucket=bucket)
+    # edits has no dump site: the plan wants the day under raw/ before any job starts.
+    s3.put_object(Bucket=bucket, Key=layout.raw_dir("", DATASET, DT).lstrip("/") + "/wikiticker.json.gz", Body=b"x")
     manifest_key = _manifest(bucket, s3)
     role_arn = iam.create_role(RoleName="exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     app_id = emrs.create_application(name="Sls-prod", releaseLabel="emr-7.13.0", type="SPARK")["applicationId"]

@@ -6,7 +6,8 @@ from sqlglot import exp
 
 from wikilake_core.ddl import PARAM_TYPES, QueryParam, load_queries, parse_query
 from wikilake_core.errors import WikilakeError
-from wikilake.query_params import bind, check_placeholders, literal, placeholders, resolve, substitute
+from wikilake.query_params import (bind, check_placeholders, describe, literal, literal_value,
+                                   param_signature, placeholders, resolve, substitute)
 
 QUERY = parse_query("q", (
     "-- Answers a question.\n"
@@ -150,3 +151,118 @@ def test_named_query_defaults_are_valid_values(name):
     for param in NAMED[name].parameters:
         if param.default is not None:
             literal(param, param.default)
+
+
+# --- exact messages and edge cases ---------------------------------------------------------
+
+SIGNATURE = "dt date, project varchar, articles_only boolean = true, top_n bigint = 10"
+
+
+@pytest.mark.parametrize("raw, message", [
+    ([], f"missing parameter 'dt' for q ({SIGNATURE}); pass --param dt=VALUE"),
+    (["2015-09-12", "p", "true", "5", "extra"], f"q takes 4 parameter(s) ({SIGNATURE}); got 5"),
+    (["dt=2015-09-12", "dt=2015-09-13"], "parameter 'dt' given twice"),
+    (["nope=1"], "unknown parameter 'nope'; expected one of: articles_only, dt, project, top_n"),
+    (["=5"], "malformed --param '=5': use NAME=VALUE or a positional VALUE"),
+    (["2015-09-12", "x", "maybe"], "parameter articles_only: 'maybe' is not true or false"),
+])
+def test_bind_error_messages(raw, message):
+    with pytest.raises(WikilakeError) as caught:
+        bind(QUERY, raw)
+    assert str(caught.value) == message
+
+
+def test_a_query_without_parameters():
+    query = parse_query("plain", "-- Counts.\nSELECT count(*) FROM t")
+    assert bind(query, []) == {}
+    with pytest.raises(WikilakeError) as caught:
+        bind(query, ["x=1"])
+    assert str(caught.value) == "unknown parameter 'x'; expected one of: (none)"
+    with pytest.raises(WikilakeError) as caught:
+        bind(query, ["1"])
+    assert str(caught.value) == "plain takes 0 parameter(s) (no parameters); got 1"
+
+
+@pytest.mark.parametrize("param_type, value, expected", [
+    ("bigint", "+5", "5"),
+    ("bigint", "007", "7"),
+    ("double", ".5", ".5"),
+    ("double", "-2.5E-3", "-2.5E-3"),
+    ("double", "7", "7"),
+    ("boolean", "1", "true"),
+    ("boolean", "0", "false"),
+    ("boolean", "Yes", "true"),
+    ("boolean", "False", "false"),
+    ("varchar", "", "''"),
+    ("auto", "TRUE", "true"),
+    ("auto", "False", "false"),
+    ("auto", "-3.5", "-3.5"),
+    ("auto", "1E3", "1e3"),
+    ("auto", "yes", "'yes'"),
+    ("auto", "O'Brien", "'O''Brien'"),
+])
+def test_more_literals(param_type, value, expected):
+    assert literal(QueryParam("p", "", param_type), value) == expected
+
+
+@pytest.mark.parametrize("param_type, value, message", [
+    ("date", "2015-9-12x", "parameter p: '2015-9-12x' is not a date (yyyy-MM-dd)"),
+    ("bigint", "1.0", "parameter p: '1.0' is not a whole number"),
+    ("bigint", "", "parameter p: '' is not a whole number"),
+    ("double", "1e", "parameter p: '1e' is not a number"),
+    ("double", "nan", "parameter p: 'nan' is not a number"),
+    ("boolean", "", "parameter p: '' is not true or false"),
+])
+def test_bad_value_messages(param_type, value, message):
+    with pytest.raises(WikilakeError) as caught:
+        literal(QueryParam("p", "", param_type), value)
+    assert str(caught.value) == message
+
+
+def test_ad_hoc_parameters_are_typed_by_their_look():
+    query = resolve("SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?", {})
+    assert [(p.name, p.type, p.description) for p in query.parameters][:2] == [
+        ("p1", "auto", "value of the 1. '?'"), ("p2", "auto", "value of the 2. '?'")]
+    assert (query.name, query.description) == ("sql", "ad-hoc SQL")
+    assert bind(query, ["true", "yes", "1.5e3", "2015-09-12"]) == {
+        "p1": "true", "p2": "'yes'", "p3": "1.5e3", "p4": "'2015-09-12'"}
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT 'abc WHERE x = ?", "cannot read the SQL: Error tokenizing 'SELECT 'abc WHERE x = '"),
+    ('SELECT "abc', "cannot read the SQL: Error tokenizing 'SELECT \"ab'"),
+])
+def test_unterminated_strings_in_ad_hoc_sql_are_one_line_errors(sql, message):
+    with pytest.raises(WikilakeError) as caught:
+        resolve(sql, {})
+    assert str(caught.value) == message
+
+
+def test_a_header_that_does_not_match_its_sql():
+    query = parse_query("q", "-- Answers.\n-- @param dt date: the day\nSELECT 1 WHERE a = ? AND b = ?")
+    with pytest.raises(WikilakeError) as caught:
+        check_placeholders(query)
+    assert str(caught.value) == "q: the SQL has 2 '?' but the header declares 1 @param line(s)"
+    check_placeholders(parse_query("q", "-- Answers.\nSELECT 1"))
+
+
+def test_names_resolve_with_surrounding_space_and_unknown_names_list_none():
+    assert resolve("  top_pages\n", {"top_pages": QUERY}) is QUERY
+    with pytest.raises(WikilakeError) as caught:
+        resolve("top_pages", {})
+    assert str(caught.value) == "unknown query 'top_pages'; named queries: (none)"
+
+
+def test_signatures_and_descriptions():
+    assert [param_signature(p) for p in QUERY.parameters] == SIGNATURE.split(", ")
+    assert describe({"dt": "'2015-09-12'", "top_n": "10", "who": "'O''Brien'", "on": "true"}) == (
+        "dt=2015-09-12 top_n=10 who=O'Brien on=true")
+    assert literal_value("''") == ""
+
+
+def test_substitute_keeps_the_text_around_each_placeholder():
+    assert substitute("a=? AND b=?;", ["'x'", "2"]) == "a='x' AND b=2;"
+    assert substitute("SELECT 1", []) == "SELECT 1"
+    with pytest.raises(WikilakeError) as caught:
+        substitute("SELECT ?", [])
+    assert str(caught.value) == "the SQL has 1 '?' placeholders but 0 values"

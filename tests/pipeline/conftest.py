@@ -123,7 +123,11 @@ class Pipeline:
     started: list = field(default_factory=list)
 
     def start(self, run_input: dict) -> str:
-        arn = self.sfn.start_execution(stateMachineArn=self.state_machine_arn,
+        """Start an execution named as `wikilake run` names them (runs.execution_name)."""
+        from wikilake_core import runs
+
+        name = runs.execution_name(run_input["dataset"], run_input["dt"], suffix=str(len(self.started)))
+        arn = self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name,
                                        input=json.dumps(run_input))["executionArn"]
         self.started.append(arn)
         return arn

@@ -150,3 +150,19 @@ def test_unpublished_day_fails_in_planning_before_anything_moves(pipeline):
     assert done["status"] == "FAILED" and done["error"] == "IngestFailed"
     assert "not found" in done["cause"]
     assert pipeline.raw_objects(dt="2024-04-02") == {} and pipeline.clusters() == []
+
+
+def test_a_dataset_without_dump_site_needs_its_day_in_raw_first(pipeline):
+    execution = pipeline.start(runs.execution_input("edits", "2015-09-12"))
+    done = pipeline.wait(execution)
+    assert done["status"] == "FAILED" and done["error"] == "IngestFailed"
+    assert "edits has no dump site" in done["cause"] and "wikilake ingest edits" in done["cause"]
+    assert pipeline.clusters() == []
+
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key="raw/edits/dt=2015-09-12/wikiticker.json.gz", Body=b"x")
+    execution = pipeline.start(runs.execution_input("edits", "2015-09-12"))
+    manifest = {"dataset": "edits", "dt": "2015-09-12", "input_records": 3, "valid_records": 3, "rejected_records": 0,
+                "rows_written": {"edits": 3, "edits_filtered": 1, "edits_by_channel": 2}}
+    done = pipeline.wait(execution, job="COMPLETED", manifest=manifest)
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert json.loads(done["output"])["rows_written"] == manifest["rows_written"]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -63,10 +65,26 @@ def test_unknown_dataset_is_refused(spark):
         run_local("articles", "2015-09-12", "x")
 
 
-def test_unreadable_input_is_one_line(spark, tmp_path, capsys):
-    (tmp_path / "broken.json.gz").write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
-    code = main(["local", "run", "edits", "--date", "2015-09-12", "--input",
-                 str(tmp_path / "broken.json.gz"), "--lake", str(tmp_path / "lake")])
-    err = capsys.readouterr().err.strip()
-    assert code == 1 and len(err.splitlines()) == 1
-    assert err.startswith("wikilake: error: edits dt=2015-09-12 failed: cannot read ")
+BROKEN_GZIP = b"\x1f\x8b\x08\x00 not really gzip"  # a gzip header, then no valid deflate block
+BROKEN_GZIP_ERROR = ("wikilake: error: edits dt=2015-09-12 failed: cannot read file://{path}: "
+                     "IOException: invalid code lengths set")
+
+
+def test_unreadable_input_is_one_line_naming_the_file(spark, tmp_path, capsys):
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(BROKEN_GZIP)
+    code = main(["local", "run", "edits", "--date", "2015-09-12", "--input", str(broken),
+                 "--lake", str(tmp_path / "lake")])
+    assert code == 1
+    assert capsys.readouterr().err == BROKEN_GZIP_ERROR.format(path=broken) + "\n"
+
+
+def test_a_failed_run_in_its_own_process_prints_one_line(tmp_path):
+    """The whole stderr of a fresh `wikilake local run`, the JVM's included (its own session)."""
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(BROKEN_GZIP)
+    run = subprocess.run([sys.executable, "-m", "wikilake", "local", "run", "edits",
+                          "--date", "2015-09-12", "--input", str(broken),
+                          "--lake", str(tmp_path / "lake")], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr == BROKEN_GZIP_ERROR.format(path=broken) + "\n"

@@ -1,5 +1,5 @@
-"""EMR for `wikilake run`/`status`: the cluster's state, submitting a job step, following it, and
-the tail of a failed step's stderr from the cluster's S3 log location."""
+"""EMR for `wikilake run --cluster interactive`, `status` and `ssh`: the cluster's state, submitting
+a job step, following it, and the tail of a failed step's stderr from the cluster's S3 log location."""
 from __future__ import annotations
 
 import gzip
@@ -35,7 +35,19 @@ def require_active(cluster: dict, consequence: str) -> None:
                             f"{f' ({reason})' if reason else ''}: {consequence}")
 
 
-RECREATE_HINT = "recreate it by redeploying the processing stack (README: Operating on AWS)"
+RECREATE_HINT = "recreate it by redeploying the processing stack (docs/operating.md)"
+NO_INTERACTIVE_CLUSTER = ("no interactive cluster is deployed: deploy one with "
+                          "-c interactive_cluster=true")
+
+
+def interactive_cluster_id(outputs: StackOutputs, processing_stack: str, alternative: str = "") -> str:
+    """The interactive cluster's id; a one-line error (ending with ``alternative``) when the
+    deployment has none (the default: runs make their own clusters) or when the processing stack
+    itself is missing."""
+    processing_usable = any(stack.usable and stack.name == processing_stack for stack in outputs.stacks)
+    if processing_usable and not outputs.get(Outputs.CLUSTER_ID):
+        raise WikilakeError(NO_INTERACTIVE_CLUSTER + (f"; {alternative}" if alternative else ""))
+    return outputs.require(Outputs.CLUSTER_ID)
 
 
 def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[str, ...] = ()) -> dict:

@@ -31,8 +31,6 @@ from wikilake_core.errors import WikilakeError
 
 CHUNK_BYTES = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Wikimedia asks clients to identify themselves (https://meta.wikimedia.org/wiki/User-Agent_policy).
-USER_AGENT = "wikilake/0.1 (Wikipedia dumps data-lake ingest; python-urllib3)"
 
 
 class Upload(Protocol):
@@ -94,20 +92,28 @@ def file_md5(path: Path) -> str:
 
 
 class HttpClient:
-    """One connection pool for every download of a run: at most ``max_connections`` at once."""
+    """One connection pool for every download of a run: at most ``max_connections`` at once.
 
-    def __init__(self, policy: RetryPolicy, max_connections: int):
+    ``user_agent`` (see wikilake.user_agent) goes on every request it makes.
+    """
+
+    def __init__(self, policy: RetryPolicy, max_connections: int, user_agent: str):
         self.policy = policy
+        self.user_agent = user_agent
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=max_connections, block=True,
             retries=policy.new_retry(), timeout=policy.timeout(),
-            headers={"User-Agent": USER_AGENT},
         )
+
+    def headers(self, extra: dict[str, str]) -> dict[str, str]:
+        # Passed on each request: urllib3 replaces the pool's default headers with a request's
+        # own headers instead of merging them, so a Range request would lose the User-Agent.
+        return {"User-Agent": self.user_agent, **extra}
 
     def get_text(self, url: str) -> str:
         """A small text document (e.g. md5sums.txt), with the same retries as the downloads."""
         try:
-            response = self.pool.request("GET", url)
+            response = self.pool.request("GET", url, headers=self.headers({}))
         except MaxRetryError as err:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
@@ -120,18 +126,13 @@ class HttpClient:
 
 
 class _Transfer:
-    """State of one file's download across attempts."""
+    """The bytes of one file received so far: hashed, uploaded, counted."""
 
-    def __init__(self, retry: Retry, upload: Upload, progress: Progress):
-        self.retry = retry
+    def __init__(self, upload: Upload, progress: Progress):
         self.upload = upload
         self.progress = progress
         self.digest = hashlib.md5()
         self.received = 0
-
-    @property
-    def attempts(self) -> int:
-        return len(self.retry.history) + 1
 
     def take(self, chunk: bytes) -> None:
         self.digest.update(chunk)
@@ -146,6 +147,18 @@ class _Transfer:
         self.progress.restart()
 
 
+class _HttpTransfer(_Transfer):
+    """... and the retry budget across attempts (urllib3's Retry, which also counts its own)."""
+
+    def __init__(self, retry: Retry, upload: Upload, progress: Progress):
+        super().__init__(upload, progress)
+        self.retry = retry
+
+    @property
+    def attempts(self) -> int:
+        return len(self.retry.history) + 1
+
+
 class HttpSource:
     """One file on an HTTP(S) server."""
 
@@ -158,7 +171,7 @@ class HttpSource:
         return None  # unknown until downloaded
 
     def fetch(self, upload: Upload, expected_md5: str | None, progress: Progress) -> FetchResult:
-        transfer = _Transfer(self.client.policy.new_retry(), upload, progress)
+        transfer = _HttpTransfer(self.client.policy.new_retry(), upload, progress)
         while True:
             try:
                 self._stream(transfer)
@@ -179,12 +192,13 @@ class HttpSource:
                 raise FetchError(f"{self.name}: gave up after {self.client.policy.retries} retries: "
                                  f"{_reason(err.reason)}") from None
 
-    def _stream(self, transfer: _Transfer) -> None:
+    def _stream(self, transfer: _HttpTransfer) -> None:
         """Read the body from byte ``transfer.received`` on (a Range request when resuming)."""
         offset = transfer.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         response = self.client.pool.request(
-            "GET", self.url, headers=headers, preload_content=False, retries=transfer.retry)
+            "GET", self.url, headers=self.client.headers(headers), preload_content=False,
+            retries=transfer.retry)
         transfer.retry = response.retries or transfer.retry  # counts the 5xx urllib3 retried
         try:
             if response.status == 404:
@@ -229,7 +243,7 @@ class FileSource:
         return file_md5(self.path)
 
     def fetch(self, upload: Upload, expected_md5: str | None, progress: Progress) -> FetchResult:
-        transfer = _Transfer(Retry(0), upload, progress)
+        transfer = _Transfer(upload, progress)
         progress.size_known(os.path.getsize(self.path))
         with open(self.path, "rb") as handle:
             while chunk := handle.read(CHUNK_BYTES):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import botocore.exceptions
 
-from wikilake.aws.emr import RECREATE_HINT, describe_cluster, require_active
-from wikilake_core.contract import SSH_USER
+from wikilake.aws.emr import ACTIVE, RECREATE_HINT, describe_cluster, require_active
+from wikilake_core.contract import SSH_USER, TAG_RUN_DATASET, TAG_RUN_DT
 from wikilake_core.errors import WikilakeError
 
 
@@ -51,10 +51,55 @@ def write_private_key(path: Path, pem: str) -> bool:
     return True
 
 
-def reachable_cluster(emr, cluster_id: str) -> dict:
+def reachable_cluster(emr, cluster_id: str, hint: str = RECREATE_HINT) -> dict:
     cluster = describe_cluster(emr, cluster_id)
-    require_active(cluster, f"there is no primary node to connect to; {RECREATE_HINT}")
+    require_active(cluster, f"there is no primary node to connect to; {hint}")
     return cluster
+
+
+def _tags(cluster: dict) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in cluster.get("Tags", [])}
+
+
+def run_cluster(emr, dt: str, dataset: str | None = None) -> dict:
+    """The active cluster of the run of ``dt`` (and ``dataset``), found by the tags the pipeline
+    puts on it; a one-line error when there is none or more than one."""
+    found = []
+    for page in emr.get_paginator("list_clusters").paginate(ClusterStates=sorted(ACTIVE)):
+        for summary in page["Clusters"]:
+            cluster = describe_cluster(emr, summary["Id"])
+            tags = _tags(cluster)
+            if tags.get(TAG_RUN_DT) == dt and dataset in (None, tags.get(TAG_RUN_DATASET)):
+                found.append(cluster)
+    what = f"dt={dt}" + (f" of {dataset}" if dataset else "")
+    if not found:
+        raise WikilakeError(f"no active cluster of a run for {what}: a run's cluster exists only while "
+                            "the run is in its job step (`wikilake runs` shows the runs)")
+    if len(found) > 1:
+        clusters = ", ".join(f"{c['Id']} ({_tags(c).get(TAG_RUN_DATASET, '?')})" for c in found)
+        raise WikilakeError(f"{len(found)} active clusters of runs for {what}: {clusters}; "
+                            "pass --dataset or --cluster-id")
+    return found[0]
+
+
+def ssh_allowed(ec2, cluster: dict) -> bool:
+    """Whether a security group of the primary node lets port 22 in from somewhere: the stack adds
+    that rule only for the configured ssh_cidrs."""
+    attributes = cluster.get("Ec2InstanceAttributes", {})
+    groups = [attributes.get("EmrManagedMasterSecurityGroup"),
+              *attributes.get("AdditionalMasterSecurityGroups", [])]
+    groups = [group for group in groups if group]
+    if not groups:
+        return False
+    for group in ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"]:
+        for rule in group.get("IpPermissions", []):
+            every_port = rule.get("IpProtocol") == "-1"
+            port_22 = rule.get("IpProtocol") == "tcp" and \
+                rule.get("FromPort", 0) <= 22 <= rule.get("ToPort", -1)
+            if (every_port or port_22) and (rule.get("IpRanges") or rule.get("Ipv6Ranges")
+                                            or rule.get("PrefixListIds")):
+                return True
+    return False
 
 
 def primary_instance(emr, cluster_id: str) -> dict:
@@ -81,6 +126,33 @@ def ssh_command(key: Path, host: str, extra: tuple[str, ...] = ()) -> list[str]:
             "-o", "StrictHostKeyChecking=accept-new", *extra, f"{SSH_USER}@{host}"]
 
 
-def ssm_command(instance_id: str, region: str, profile: str | None) -> list[str]:
-    command = ["aws", "ssm", "start-session", "--target", instance_id, "--region", region]
+def ssm_command(instance_id: str, region: str, profile: str | None,
+                document: tuple[str, str] | None = None) -> list[str]:
+    """``aws ssm start-session`` to the instance; ``document``: (name, parameters) of a
+    Session Manager document, e.g. port forwarding."""
+    command = ["aws", "ssm", "start-session", "--target", instance_id]
+    if document:
+        command += ["--document-name", document[0], "--parameters", document[1]]
+    command += ["--region", region]
     return command + (["--profile", profile] if profile else [])
+
+
+# The web UIs of the primary node: Spark History Server and YARN ResourceManager.
+UI_PORTS = {"Spark History Server": 18080, "YARN ResourceManager": 8088}
+
+
+def tunnel_forwards(host: str, local_ports: dict[str, int]) -> list[str]:
+    """``-L local:host:remote`` per UI. The remote end is the primary's own name, not localhost:
+    the ResourceManager listens on the node's hostname only."""
+    return [arg for ui, remote in UI_PORTS.items() for arg in ("-L", f"{local_ports[ui]}:{host}:{remote}")]
+
+
+def ssm_tunnel_commands(instance: dict, region: str, profile: str | None,
+                        local_ports: dict[str, int]) -> list[list[str]]:
+    """One Session Manager port-forwarding session per UI (a session forwards one port), to the
+    primary's private name for the same reason as tunnel_forwards."""
+    host = instance.get("PrivateDnsName") or instance["PrivateIpAddress"]
+    return [ssm_command(instance["Ec2InstanceId"], region, profile, (
+                "AWS-StartPortForwardingSessionToRemoteHost",
+                f"host={host},portNumber={remote},localPortNumber={local_ports[ui]}"))
+            for ui, remote in UI_PORTS.items()]

@@ -18,7 +18,7 @@ from wikilake.bench.inputs import CachedInput
 LOCAL_MASTER = "local[2]"
 PEER_THREADS = 2
 
-# spark-submit settings for a single-machine run, documented in the README's performance section.
+# spark-submit settings for a single-machine run, documented in docs/performance.md.
 # Each is what a user running the job on one machine would also pass (`wikilake local run` sets
 # the same shuffle/UI settings); none is a benchmark-only trick.
 DEFAULT_SPARK_CONF: dict[str, str] = {

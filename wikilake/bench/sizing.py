@@ -1,7 +1,7 @@
 """Cluster sizing for real pageview volumes, worked out from the throughput the benchmark measured.
 
-Every assumption is a named constant below and is printed with the estimate; the README's
-performance section quotes the estimate of the committed results file.
+Every assumption is a named constant below and is printed with the estimate; docs/performance.md
+quotes the estimate of the committed results file.
 """
 from __future__ import annotations
 

@@ -32,3 +32,21 @@ def shell_words(text: str, option: str) -> tuple[str, ...]:
         return tuple(shlex.split(text))
     except ValueError as err:
         raise WikilakeError(f"bad {option} {text!r}: {err}") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def elapsed(seconds: float) -> str:
+    """``3m07s``, or ``1h02m03s`` from an hour on."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"

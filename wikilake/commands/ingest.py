@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 from wikilake.commands.common import add_aws_options
@@ -23,12 +24,18 @@ limit); 5xx/429 responses, timeouts and cut-off bodies are retried with exponent
 (cut-off bodies resume with a Range request). A file that still fails is reported and leaves
 nothing behind.
 
+Every request says who is asking: User-Agent "wikilake/<version> (<contact>) urllib3/<version>",
+as Wikimedia's User-Agent policy requires (https://meta.wikimedia.org/wiki/User-Agent_policy).
+The contact (a URL or an e-mail address) comes from --contact or WIKILAKE_CONTACT; ingest from
+a Wikimedia site refuses to start without one (a custom --mirror does not need it).
+
 edits: one file of edit events (JSON lines) from a URL or a local file. Without --source,
 the sample shipped in data/samples/ is used for its date, 2015-09-12.
 """
 
 EPILOG = """\
 examples:
+  export WIKILAKE_CONTACT=ops@example.org                          # or --contact, once per run
   wikilake ingest pageviews --date 2024-03-15                      # whole day -> stack bucket
   wikilake ingest pageviews --date 2024-03-15 --hours 0-5,12
   wikilake ingest pageviews --date 2024-03-15 --to ./lake          # local lake folder
@@ -76,6 +83,9 @@ def register(subparsers) -> None:
                        help="where the edits file is (default: the shipped sample, for 2015-09-12)")
     edits.add_argument("--md5", help="the file's expected MD5 (verified; lets reruns skip it)")
     transfer = parser.add_argument_group("transfer")
+    transfer.add_argument("--contact", metavar="URL|EMAIL",
+                          help="how Wikimedia can reach you, sent in the User-Agent (default: "
+                               "$WIKILAKE_CONTACT; required for the public dumps site)")
     transfer.add_argument("--parallel", type=int, choices=(1, 2, 3), default=3,
                           help="concurrent downloads (default 3, the dumps site's limit)")
     transfer.add_argument("--retries", type=int, default=5,
@@ -133,13 +143,18 @@ def _ingest(args) -> int:
     from wikilake.aws import ingest
     from wikilake.aws.session import aws_errors
     from wikilake.aws.sources import HttpClient, RetryPolicy
+    from wikilake.user_agent import CONTACT_ENV, require_contact, user_agent
+
     dataset, dt = datasets.get(args.dataset), parse_date(args.date)
     options = _dataset_options(args, dataset)
+    contact = args.contact or os.environ.get(CONTACT_ENV) or None
+    from_site = ingest.uses_site(dataset, options)
+    require_contact([dataset.site.folder_url(dt, mirror=options.get("mirror"))] if from_site
+                    else [options.get("source") or ""], contact)
     policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
-    client = HttpClient(policy, max_connections=args.parallel)
+    client = HttpClient(policy, max_connections=args.parallel, user_agent=user_agent(contact))
     with aws_errors():
         # Cheap checks first: a local source, then the destination, then the dump site.
-        from_site = ingest.uses_site(dataset, options)
         items = None if from_site else ingest.plan(client, dataset, dt, options)
         sink = _sink(args, dataset.name, dt)
         items = items or ingest.plan(client, dataset, dt, options)

@@ -1,63 +1,188 @@
-"""`wikilake run`: submit a dataset's Spark job for one date to the deployed EMR cluster and follow it."""
+"""`wikilake run`: run a dataset's pipeline for one date (a Step Functions execution), or submit
+its Spark job to the interactive EMR cluster; either way follow it to the end."""
 from __future__ import annotations
 
 import argparse
 import time
 
-from wikilake.commands.common import add_aws_options, shell_words
+from wikilake.commands.common import add_aws_options, elapsed, shell_words
 from wikilake_core.datasets import DATASETS
 from wikilake_core.errors import WikilakeError
 
 DESCRIPTION = """\
-Submit one EMR step that runs the dataset's PySpark job for one date on the deployed cluster:
-spark-submit of the job the StorageStack shipped, reading raw/<dataset>/dt=<date>/ and writing
-processed/<table>/dt=<date>/ (a rerun replaces exactly that date). The step is built by the
-same function the ProcessingStack uses, so both always agree.
+Run the dataset's pipeline for one date: start an execution of the deployed state machine
+(ingest -> Spark job on a cluster that exists only for this run -> verify the manifest ->
+record), then follow it with a live status line (its state and the step it is in) until it
+ends. On success it prints the run record: rows written per table, rejected records and the
+cost (the cluster's normalized instance hours and an estimate in USD). A rerun replaces
+exactly that date's partitions.
 
-By default it then follows the step with a live status line until it ends; on failure it
-prints EMR's failure reason and the tail of the step's stderr from the cluster's S3 log
-location (EMR copies logs there a few minutes after the step ends; the command waits for it).
-The exit status mirrors the step: 0 COMPLETED, 1 FAILED/CANCELLED/INTERRUPTED or timeout.
-Ctrl-C stops following, not the step.
+--cluster interactive instead submits one EMR step that runs the job on the long-lived
+interactive cluster (deployed with -c interactive_cluster=true): spark-submit reading
+raw/<dataset>/dt=<date>/ and writing processed/<table>/dt=<date>/. The step is built by the
+same function the ProcessingStack uses. On failure it prints EMR's failure reason and the
+tail of the step's stderr from the cluster's S3 log location (EMR copies logs there a few
+minutes after the step ends; the command waits for it).
+
+Exit status: 0 when the execution SUCCEEDED (the step COMPLETED); 1 when it FAILED,
+TIMED_OUT or was ABORTED (the step FAILED, was CANCELLED or INTERRUPTED) or --timeout passed,
+with one line saying why; 130 on Ctrl-C. Ctrl-C stops following, not the run: the execution
+(or step) goes on, unless --stop-on-interrupt stops the execution (and so its cluster).
 """
 
 EPILOG = """\
 examples:
   wikilake run edits --date 2015-09-12
-  wikilake run pageviews --date 2024-03-15 --no-wait        # prints the step id only
+  wikilake run pageviews --date 2024-03-15 --allow-missing-hours
+  wikilake run pageviews --date 2024-03-15 --no-wait           # prints the execution ARN only
   wikilake run edits --date 2015-09-12 --job-args='--country France'  # extra job options
-  wikilake run pageviews --date 2024-03-15 --timeout 240 --log-lines 100
+  wikilake run edits --date 2015-09-12 --stop-on-interrupt
+  wikilake run edits --date 2015-09-12 --cluster interactive --log-lines 100
 """
+
+TRANSIENT, INTERACTIVE = "transient", "interactive"
+PIPELINE_POLL_SECONDS = 10.0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="run a dataset's Spark job for one date on the EMR cluster and follow it",
+        "run", help="run a dataset's pipeline for one date (or its job on the interactive cluster), "
+                    "followed",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--date", required=True, help="the partition to (re)build, YYYY-MM-DD")
+    parser.add_argument("--cluster", choices=(TRANSIENT, INTERACTIVE), default=TRANSIENT,
+                        help="transient: a pipeline execution, on compute made for the run "
+                             "(default); interactive: a step on the interactive cluster")
     parser.add_argument("--job-args", default="", metavar="'ARGS'",
                         help="extra job options, shell-quoted: --job-args='--country France'")
+    parser.add_argument("--allow-missing-hours", action="store_true",
+                        help="pageviews: run even if some hourly dumps of the date are missing "
+                             "(pipeline only)")
     follow = parser.add_argument_group("following")
     follow.add_argument("--wait", dest="wait", action="store_true", default=True,
-                        help="follow the step until it ends (default)")
+                        help="follow the run until it ends (default)")
     follow.add_argument("--no-wait", dest="wait", action="store_false",
-                        help="print the step id and return")
+                        help="print the execution ARN (the step id) and return")
     follow.add_argument("--timeout", type=float, default=120.0, metavar="MINUTES",
-                        help="stop following after this long (exit 1; the step goes on) (default 120)")
+                        help="stop following after this long (exit 1; the run goes on) (default 120)")
     follow.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                        help="seconds between status checks (default: the step_complete waiter's, 30)")
+                        help=f"seconds between status checks (default {PIPELINE_POLL_SECONDS:g}; "
+                             "interactive: the step_complete waiter's, 30)")
+    follow.add_argument("--stop-on-interrupt", action="store_true",
+                        help="on Ctrl-C stop the execution too, which terminates its cluster "
+                             "(pipeline only)")
     follow.add_argument("--log-lines", type=int, default=40, metavar="N",
-                        help="lines of stderr to show when the step fails (default 40)")
+                        help="interactive: lines of stderr to show when the step fails (default 40)")
     follow.add_argument("--log-wait", type=float, default=300.0, metavar="SECONDS",
-                        help="how long to wait for EMR to copy the failed step's log to S3 (default 300)")
+                        help="interactive: how long to wait for EMR to copy the failed step's log "
+                             "to S3 (default 300)")
     add_aws_options(parser)
     parser.set_defaults(func=_run)
 
 
-def _elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
+def _run(args) -> int:
+    from wikilake_core.dates import parse_date
+
+    dt = parse_date(args.date)
+    job_options = shell_words(args.job_args, "--job-args")
+    pipeline_only = [flag for flag, given in (("--allow-missing-hours", args.allow_missing_hours),
+                                              ("--stop-on-interrupt", args.stop_on_interrupt)) if given]
+    if args.cluster == INTERACTIVE:
+        if pipeline_only:
+            raise WikilakeError(f"{', '.join(pipeline_only)}: only for a pipeline execution, "
+                                "not with --cluster interactive")
+        return _run_interactive(args, dt, job_options)
+    return _run_pipeline(args, dt, job_options)
+
+
+class _ExecutionLine:
+    """The live status line of an execution; rendered by rich on every refresh, so the clock ticks.
+    Not on a terminal, each change of state is printed as a plain line instead."""
+
+    def __init__(self, name: str, console):
+        self.name, self.console = name, console
+        self.status, self.state = "RUNNING", None
+        self.started = time.monotonic()
+
+    def update(self, execution: dict, state: str | None) -> None:
+        changed = (execution["status"], state) != (self.status, self.state)
+        self.status, self.state = execution["status"], state
+        if changed and not self.console.is_terminal and self.status == "RUNNING":
+            self.console.print(self.__rich__(), highlight=False, soft_wrap=True)
+
+    def __rich__(self):
+        from rich.text import Text
+
+        # Text, not markup: a state's name may hold brackets.
+        return Text.assemble(f"execution {self.name}: {self.status}",
+                             *((" in ", (self.state, "bold")) if self.state else ()),
+                             f" ({elapsed(time.monotonic() - self.started)})")
+
+
+def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
+    from rich.console import Console
+
+    from wikilake.aws import pipeline
+    from wikilake.aws.session import AwsContext, aws_errors
+    from wikilake_core.contract import Outputs
+
+    out, err = Console(), Console(stderr=True)
+    with aws_errors():
+        aws = AwsContext.from_args(args)
+        state_machine = aws.outputs.require(Outputs.STATE_MACHINE_ARN)
+        sfn = aws.client("stepfunctions")
+        arn = pipeline.start(sfn, state_machine, args.dataset, dt, job_options=job_options,
+                             allow_missing_hours=args.allow_missing_hours)
+        if not args.wait:
+            print(arn)
+            return 0
+        name = arn.rsplit(":", 1)[-1]
+        err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False,
+                  soft_wrap=True)
+        line = _ExecutionLine(name, err)
+        try:
+            with err.status(line):
+                final = pipeline.follow(sfn, arn, poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
+                                        timeout_seconds=args.timeout * 60, on_update=line.update)
+        except KeyboardInterrupt:
+            if args.stop_on_interrupt:
+                pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
+                err.print(f"stopped execution {name}; the pipeline terminates its cluster",
+                          highlight=False, soft_wrap=True)
+            else:
+                err.print(f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
+                          f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
+                          highlight=False, soft_wrap=True)
+            raise
+    took = elapsed((final["stopDate"] - final["startDate"]).total_seconds())
+    if final["status"] != pipeline.SUCCEEDED:
+        reason = pipeline.failure(final)
+        raise WikilakeError(f"execution {name} {final['status']} after {took}"
+                            f"{f': {reason}' if reason else ''}")
+    out.print(f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; "
+              f"{_record_summary(pipeline.run_record(final))}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def _record_summary(record: dict) -> str:
+    """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours,
+    ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out)."""
+    parts = []
+    written = record.get("rows_written") or {}
+    if written:
+        parts.append("rows written: " + ", ".join(f"{table} {rows:,}" for table, rows in written.items()))
+    if record.get("rejected_records") is not None:
+        parts.append(f"{record['rejected_records']:,} rejected records")
+    cost = record.get("cost") or {}
+    costs = []
+    if cost.get("normalized_instance_hours") is not None:
+        costs.append(f"{cost['normalized_instance_hours']:g} normalized instance hours")
+    if cost.get("usd") is not None:
+        costs.append(f"~${cost['usd']:.2f} (prices of {cost.get('prices_as_of', '?')})")
+    if costs:
+        parts.append("cost: " + ", ".join(costs))
+    return "; ".join(parts) or "no run record in the execution's output"
 
 
 class _StatusLine:
@@ -73,24 +198,22 @@ class _StatusLine:
 
     def __rich__(self) -> str:
         return (f"step {self.step_id} on {self.cluster_id}: [bold]{self.state}[/bold] "
-                f"({_elapsed(time.monotonic() - self.started)})")
+                f"({elapsed(time.monotonic() - self.started)})")
 
 
-def _run(args) -> int:
+def _run_interactive(args, dt: str, job_options: tuple[str, ...]) -> int:
     from rich.console import Console
 
     from wikilake.aws import emr
     from wikilake.aws.session import AwsContext, aws_errors
     from wikilake_core.contract import Outputs
-    from wikilake_core.dates import parse_date
 
-    dataset, dt = args.dataset, parse_date(args.date)
-    job_options = shell_words(args.job_args, "--job-args")
+    dataset = args.dataset
     out, err = Console(), Console(stderr=True)
     with aws_errors():
         aws = AwsContext.from_args(args)
         step = emr.job_step(aws.outputs, dataset, dt, job_options)
-        cluster_id = aws.outputs.require(Outputs.CLUSTER_ID)
+        cluster_id = emr.interactive_cluster_id(aws.outputs, aws.stack_names["processing"])
         client = aws.client("emr")
         cluster = emr.describe_cluster(client, cluster_id)
         emr.require_active(cluster, f"it cannot run steps; {emr.RECREATE_HINT}")
@@ -109,7 +232,7 @@ def _run(args) -> int:
             err.print(f"stopped following; step {step_id} goes on: `wikilake status` shows it")
             raise
         state = final["Status"]["State"]
-        took = _elapsed(time.monotonic() - line.started)
+        took = elapsed(time.monotonic() - line.started)
         if state == "COMPLETED":
             out.print(f"step {step_id} COMPLETED in {took}: {dataset} dt={dt} is in "
                       f"s3://{aws.outputs.require(Outputs.BUCKET)}/processed/", highlight=False)

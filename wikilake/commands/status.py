@@ -1,4 +1,5 @@
-"""`wikilake status`: the deployment at a glance (stacks, outputs, cluster, steps, lake partitions)."""
+"""`wikilake status`: the deployment at a glance (stacks, outputs, latest runs, interactive cluster
+and its steps, lake partitions)."""
 from __future__ import annotations
 
 import argparse
@@ -6,25 +7,28 @@ import argparse
 from wikilake.commands.common import add_aws_options
 
 DESCRIPTION = """\
-Show the deployed wikilake: each stack's CloudFormation status and outputs, the EMR cluster's
-state and its latest steps, and which dt= partitions are present under raw/ and processed/
-in the data bucket. A stack that is not deployed is shown as such; the rest is still listed.
+Show the deployed wikilake: each stack's CloudFormation status and outputs, the pipeline's
+latest runs, the interactive EMR cluster's state and its latest steps (when one is deployed),
+and which dt= partitions are present under raw/ and processed/ in the data bucket. A stack
+that is not deployed is shown as such; the rest is still listed.
 """
 
 EPILOG = """\
 examples:
   wikilake status
-  wikilake status --steps 25
+  wikilake status --steps 25 --runs 10
   wikilake status --stage prod --region eu-west-1
 """
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "status", help="stacks, outputs, cluster state, latest steps and lake partitions",
+        "status", help="stacks, outputs, latest runs, interactive cluster and lake partitions",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, metavar="N",
+                        help="how many of the pipeline's latest runs to list (default 5)")
     parser.add_argument("--steps", type=int, default=10, metavar="N",
-                        help="how many of the latest steps to list (default 10)")
+                        help="how many of the interactive cluster's latest steps to list (default 10)")
     add_aws_options(parser)
     parser.set_defaults(func=_status)
 
@@ -32,7 +36,7 @@ def register(subparsers) -> None:
 def _status(args) -> int:
     from rich.console import Console
 
-    from wikilake.aws import emr, status
+    from wikilake.aws import emr, pipeline, status
     from wikilake.aws.session import AwsContext, aws_errors
     from wikilake_core.contract import Outputs
 
@@ -44,11 +48,18 @@ def _status(args) -> int:
         values = outputs.values
         if values:
             console.print(_outputs_table(values))
+        state_machine = values.get(Outputs.STATE_MACHINE_ARN)
+        if state_machine:
+            runs = pipeline.list_runs(aws.client("stepfunctions"), state_machine, last=args.runs)
+            console.print(_runs_table(list(runs), args.runs))
         cluster_id = values.get(Outputs.CLUSTER_ID)
         if cluster_id:
             client = aws.client("emr")
             console.print(_cluster_table(emr.describe_cluster(client, cluster_id)))
             console.print(_steps_table(status.recent_steps(client, cluster_id, args.steps), args.steps))
+        elif any(stack.usable and stack.name == aws.stack_names["processing"] for stack in outputs.stacks):
+            console.print("no interactive cluster (each run makes its own; deploy one with "
+                          "-c interactive_cluster=true)", highlight=False)
         bucket = values.get(Outputs.BUCKET)
         if bucket:
             console.print(_lake_table(bucket, status.lake_partitions(aws.client("s3"), bucket)))
@@ -112,6 +123,16 @@ def _steps_table(steps: list[dict], limit: int):
                       _when(timeline.get("StartDateTime")), _duration(timeline))
     if not steps:
         table.add_row("", "(no steps yet: `wikilake run <dataset> --date D`)", "", "", "")
+    return table
+
+
+def _runs_table(runs, limit: int):
+    table = _table(f"latest pipeline runs (up to {limit})", "dataset", "dt", "state", "started", "took")
+    for run in runs:
+        took = _duration({"StartDateTime": run.start, "EndDateTime": run.stop})
+        table.add_row(run.dataset, run.dt, run.status, _when(run.start), took)
+    if not runs:
+        table.add_row("", "(no runs yet: `wikilake run <dataset> --date D`)", "", "", "")
     return table
 
 

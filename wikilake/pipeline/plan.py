@@ -16,7 +16,7 @@ from wikilake.aws import ingest
 from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
 from wikilake.pipeline import common
 from wikilake.pipeline.common import IngestFailed, InvalidInput
-from wikilake_core import datasets, runs
+from wikilake_core import datasets, layout, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
@@ -49,13 +49,26 @@ def http_client(env: Mapping[str, str]) -> HttpClient:
 def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
     dataset = datasets.get(run["dataset"])
     if dataset.site is None:
-        return []  # no dump site (edits): the day's file is put under raw/ with `wikilake ingest`
+        _require_raw(run, env)
+        return []
     options = {"hours": HOURS} if "hours" in dataset.ingest_options else {}
     items = ingest.site_items(http_client(env), dataset, run["dt"], options,
                               mirror=env.get(common.DUMPS_MIRROR) or None,
                               skip_unlisted=run["allow_missing_hours"])
     return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
             for item in items if isinstance(item.source, HttpSource)]
+
+
+def _require_raw(run: dict, env: Mapping[str, str], s3=None) -> None:
+    """A dataset without a dump site (edits) ingests nothing here: its day must already be under
+    raw/ (`wikilake ingest edits --source ...`); refused now rather than on a started cluster."""
+    prefix = layout.raw_dir("", run["dataset"], run["dt"]).lstrip("/") + "/"
+    listed = (s3 or common.client("s3")).list_objects_v2(Bucket=common.require(env, common.BUCKET), Prefix=prefix,
+                                                         MaxKeys=1)
+    if not listed.get("KeyCount"):
+        raise WikilakeError(f"{run['dataset']} has no dump site and s3://{env[common.BUCKET]}/{prefix} is empty: "
+                            f"put the day's file there first (wikilake ingest {run['dataset']} --date {run['dt']} "
+                            f"--source URL|FILE)")
 
 
 def handle(event: Mapping, env: Mapping[str, str]) -> dict:
