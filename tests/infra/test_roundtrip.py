@@ -269,7 +269,13 @@ def policy_document(document) -> dict:
 
 
 def check_processing(aws, stack: str) -> None:
-    outputs(aws, stack)
+    out = outputs(aws, stack)
+    # A default deploy runs no compute: the pipeline's state machine and alerts topic, no cluster.
+    assert Outputs.CLUSTER_ID not in out and Outputs.SSH_COMMAND not in out
+    assert aws("stepfunctions").describe_state_machine(stateMachineArn=out[Outputs.STATE_MACHINE_ARN])["status"] == "ACTIVE"
+    assert aws("sns").get_topic_attributes(TopicArn=out[Outputs.ALERTS_TOPIC_ARN])["Attributes"]
+    assert aws("emr").list_clusters()["Clusters"] == []
+    assert aws("ec2").describe_instances()["Reservations"] == []
     iam = aws("iam")
     roles = physical_ids(aws, stack, "AWS::IAM::Role")
     assert roles

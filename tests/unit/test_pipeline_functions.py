@@ -85,3 +85,9 @@ def test_functions_import_without_the_cli_dependencies():
              "{'rich', 'duckdb', 'pyspark', 'sqlglot', 'aws_cdk', 'pandas', 'jsii'}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_public_dumps_site_needs_a_contact_before_anything_is_fetched():
+    run = runs.execution_input("pageviews", "2024-03-15")
+    with pytest.raises(WikilakeError, match="dumps.wikimedia.org asks every client for contact information"):
+        plan.files_to_ingest(run, {"WIKILAKE_BUCKET": "b"})

@@ -16,6 +16,7 @@ from wikilake.aws import ingest
 from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
 from wikilake.pipeline import common
 from wikilake.pipeline.common import IngestFailed, InvalidInput
+from wikilake.user_agent import require_contact, user_agent
 from wikilake_core import datasets, layout, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
 from wikilake_core.errors import WikilakeError
@@ -41,9 +42,10 @@ def normalize(run_input: Mapping, started_at: str) -> dict:
 
 
 def http_client(env: Mapping[str, str]) -> HttpClient:
+    """One download at a time per invocation, with the User-Agent carrying context `contact`."""
     policy = RetryPolicy(retries=int(env.get(common.INGEST_RETRIES, "5")),
                          backoff=float(env.get(common.INGEST_BACKOFF, "2.0")))
-    return HttpClient(policy, max_connections=1)
+    return HttpClient(policy, max_connections=1, user_agent=user_agent(env.get(common.CONTACT) or None))
 
 
 def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
@@ -52,8 +54,12 @@ def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
         _require_raw(run, env)
         return []
     options = {"hours": HOURS} if "hours" in dataset.ingest_options else {}
+    mirror = env.get(common.DUMPS_MIRROR) or None
+    # Wikimedia's sites want contact information: refused here, before anything moves (deploy
+    # with -c contact=URL|EMAIL).
+    require_contact([dataset.site.folder_url(run["dt"], mirror=mirror)], env.get(common.CONTACT) or None)
     items = ingest.site_items(http_client(env), dataset, run["dt"], options,
-                              mirror=env.get(common.DUMPS_MIRROR) or None,
+                              mirror=mirror,
                               skip_unlisted=run["allow_missing_hours"])
     return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
             for item in items if isinstance(item.source, HttpSource)]
