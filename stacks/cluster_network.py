@@ -42,6 +42,8 @@ class ClusterNetwork(Construct):
             self.subnet_id = self.vpc.public_subnets[0].subnet_id
             for subnet in self.vpc.public_subnets:
                 tag_for_emr(subnet)
+        if config.is_serverless:  # no cluster: the EMR Serverless application brings its own group
+            return
         self.primary_security_group = self._managed_security_group("PrimarySecurityGroup", "primary node")
         self.core_security_group = self._managed_security_group("CoreSecurityGroup", "core and task nodes")
         self._declare_intra_cluster_rules()

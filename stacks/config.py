@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stacks.release_labels import RELEASES, EmrRelease, supported_labels
-from wikilake_core import contract
+from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
+from wikilake_core import contract, datasets
 from wikilake_core.errors import WikilakeError
 from wikilake_core.dates import parse_date
 from wikilake_core.submit import parse_step_spec
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 
 STAGES = ("dev", "prod")
+RUNTIMES = ("emr-ec2", "emr-serverless")
 
 KEYS = (
     "stage", "stack_prefix", "cost_center", "bucket_name", "kms", "ssh_cidrs", "key_pair_name",
@@ -31,6 +32,7 @@ KEYS = (
     "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
     "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
     "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
+    "runtime", "serverless_max_vcpu", "serverless_max_memory_gb",
     "interactive_cluster", "schedule", "alert_email", "contact",
 )
 
@@ -96,6 +98,9 @@ class WikilakeConfig:
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
+    runtime: str
+    serverless_max_vcpu: int
+    serverless_max_memory_gb: int
     # The long-lived cluster (SSH, ad-hoc work); off: a deploy runs no compute at all.
     interactive_cluster: bool
     # (dataset, EventBridge Scheduler expression) per scheduled pipeline run.
@@ -124,11 +129,23 @@ class WikilakeConfig:
             raise ConfigError("budget_email", budget_email, "budget_monthly_usd and budget_email go together",
                               "set both to get budget alerts, or neither")
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
-        if stage == "prod" and not tls_uri:
+        runtime = read.choice("runtime", RUNTIMES)
+        if runtime == "emr-serverless":
+            _refuse_cluster_only_keys(read)
+        # EMR Serverless encrypts its workers' traffic itself: the certificates are for clusters.
+        elif stage == "prod" and not tls_uri:
             raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
                               "upload a PEM certificate zip (see docs/security.md) and pass "
                               "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
+        release = _release(read.text("release_label"))
+        if runtime == "emr-serverless" and not release.serverless:
+            raise ConfigError("release_label", release.label, "has no EMR Serverless release",
+                              f"use one of {serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2")
+        max_vcpu, max_memory_gb = _serverless_capacity(read)
         interactive = read.boolean("interactive_cluster")
+        if interactive and runtime == "emr-serverless":
+            raise ConfigError("interactive_cluster", True, "the interactive cluster is EMR on EC2",
+                              "use runtime=emr-ec2 for it, or leave interactive_cluster=false")
         steps = _steps(read.items("steps"))
         if steps and not interactive:
             raise ConfigError("steps", ",".join(f"{d}@{dt}" for d, dt in steps),
@@ -145,7 +162,7 @@ class WikilakeConfig:
             key_pair_name=read.optional("key_pair_name", _KEY_PAIR_NAME, "the name of an existing EC2 key pair"),
             vpc_id=vpc_id,
             subnet_id=subnet_id,
-            release=_release(read.text("release_label")),
+            release=release,
             primary_instance_type=read.matching("primary_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
             core_instance_type=read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
             core_instance_count=core_count,
@@ -159,11 +176,18 @@ class WikilakeConfig:
             steps=steps,
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
+            runtime=runtime,
+            serverless_max_vcpu=max_vcpu,
+            serverless_max_memory_gb=max_memory_gb,
             interactive_cluster=interactive,
             schedule=_schedule(read.text("schedule")),
             alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
             contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
         )
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.runtime == "emr-serverless"
 
     @property
     def is_prod(self) -> bool:
@@ -317,6 +341,38 @@ def _release(label: str) -> EmrRelease:
         raise ConfigError("release_label", label, "not a supported EMR release",
                           f"use one of {supported_labels()} (stacks/release_labels.py)")
     return RELEASES[label]
+
+
+# Keys that configure the EMR-on-EC2 cluster only: set with runtime=emr-serverless they would be
+# silently ignored, so they are refused (with their cdk.json defaults, empty, they are fine).
+CLUSTER_ONLY_KEYS = ("ssh_cidrs", "key_pair_name", "tls_certificates_s3_uri", "steps")
+
+
+def _refuse_cluster_only_keys(read: _Reader) -> None:
+    for key in CLUSTER_ONLY_KEYS:
+        if read.items(key):
+            raise ConfigError(key, read.text(key), "configures EMR clusters and has no effect with runtime=emr-serverless",
+                              f"leave {key} empty, or use runtime=emr-ec2")
+
+
+def _serverless_capacity(read: _Reader) -> tuple[int, int]:
+    """The EMR Serverless application's maximum capacity (the cost guard). Read whatever the
+    runtime, so a typo fails on either; it must hold every dataset's driver and one executor,
+    or that job could never start."""
+    max_vcpu = read.integer("serverless_max_vcpu", minimum=1)
+    max_memory_gb = read.integer("serverless_max_memory_gb", minimum=1)
+    for dataset in datasets.REGISTRY.values():
+        size = dataset.size
+        if max_vcpu < size.smallest_vcpu:
+            raise ConfigError("serverless_max_vcpu", max_vcpu,
+                              f"below the {size.smallest_vcpu} vCPUs of the {dataset.name} job's driver and one executor",
+                              f"use at least {size.smallest_vcpu} (its peak is {size.peak_vcpu})")
+        if max_memory_gb < size.smallest_memory_gb:
+            need = math.ceil(size.smallest_memory_gb)
+            raise ConfigError("serverless_max_memory_gb", max_memory_gb,
+                              f"below the {need} GB of the {dataset.name} job's driver and one executor",
+                              f"use at least {need} (its peak is {math.ceil(size.peak_memory_gb)})")
+    return max_vcpu, max_memory_gb
 
 
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:

@@ -55,9 +55,16 @@ class JobCode(Construct):
 
     def grant_cluster_read(self, role: iam.IRole) -> None:
         """GetObject on exactly the objects the cluster reads: no bucket listing, no other keys."""
-        cluster_objects = [self.package, *self.entrypoints.values(), self.ensure_python]
+        self._grant_read(role, [self.package, *self.entrypoints.values(), self.ensure_python])
+
+    def grant_job_read(self, role: iam.IRole) -> None:
+        """The same for an EMR Serverless job run: the package and the entrypoints (no bootstrap)."""
+        self._grant_read(role, [self.package, *self.entrypoints.values()])
+
+    @staticmethod
+    def _grant_read(role: iam.IRole, objects: list[s3_assets.Asset]) -> None:
         role.add_to_principal_policy(iam.PolicyStatement(
             sid="ReadJobCode",
             actions=["s3:GetObject"],
-            resources=[asset.bucket.arn_for_objects(asset.s3_object_key) for asset in cluster_objects],
+            resources=[asset.bucket.arn_for_objects(asset.s3_object_key) for asset in objects],
         ))

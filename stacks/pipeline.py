@@ -6,6 +6,9 @@ that exists only for the run, its Lambda functions, the alerts topic, the option
     -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
     Notify (SNS) -> Fail.
 
+runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
+Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
+
 Only aws-sdk EMR integrations (no .sync exists for them, and moto's interpreter runs them), so
 the tests execute this very definition (tests/pipeline/). docs/running-daily.md explains it.
 """
@@ -34,6 +37,8 @@ from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.log_groups import audit_log_group
+from stacks.serverless_app import ServerlessApp
+from stacks import serverless_job
 from wikilake_core import contract, layout, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
@@ -61,10 +66,12 @@ FUNCTION_FILES = ["*", ".*",
 
 class Pipeline(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, bucket: s3.IBucket,
-                 data_key: kms.IKey | None, job_code: JobCode, definition: ClusterDefinition,
-                 pass_roles: list[iam.IRole], removal_policy: RemovalPolicy) -> None:
+                 data_key: kms.IKey | None, job_code: JobCode, definition: ClusterDefinition | None,
+                 pass_roles: list[iam.IRole], removal_policy: RemovalPolicy,
+                 serverless: ServerlessApp | None = None) -> None:
         super().__init__(scope, construct_id)
         self.config, self.bucket, self.data_key = config, bucket, data_key
+        self.serverless = serverless  # runtime=emr-serverless: the application the job runs on
         self._stack = Stack.of(self)
         self._removal = removal_policy
         self.alerts = self._alerts_topic()
@@ -82,11 +89,15 @@ class Pipeline(Construct):
             **common_env, **({env_keys.CONTACT: config.contact} if config.contact else {}),
         }, "ingests one dump file into raw/ (MD5-verified multipart upload)", memory=512,
             reserved_concurrency=MAX_DOWNLOADS)
-        self.record_function = self._function("RecordFunction", code, "record", Duration.minutes(2), common_env,
+        record_env = ({**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
+                      if serverless else common_env)
+        self.record_function = self._function("RecordFunction", code, "record", Duration.minutes(2), record_env,
                                               "verifies a run's manifest, estimates its cost, records it")
-        self.reap_function = self._function("ReapFunction", code, "reap", Duration.minutes(2), {
-            env_keys.CLUSTER_NAME_PREFIX: config.name,
-        }, "terminates the cluster of a run that timed out or was stopped")
+        # runtime=emr-serverless has no cluster to reap: a stopped .sync task cancels its job run,
+        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes.
+        self.reap_function = None if serverless else self._function(
+            "ReapFunction", code, "reap", Duration.minutes(2), {env_keys.CLUSTER_NAME_PREFIX: config.name},
+            "terminates the cluster of a run that timed out or was stopped")
         self._grant_functions()
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
@@ -134,21 +145,26 @@ class Pipeline(Construct):
         self.plan_function.add_to_role_policy(iam.PolicyStatement(
             sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
-        self.record_function.add_to_role_policy(iam.PolicyStatement(
-            sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
-                                                "elasticmapreduce:ListInstanceGroups"],
-            resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
-        self.reap_function.add_to_role_policy(iam.PolicyStatement(
-            sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"]))
-        self.reap_function.add_to_role_policy(iam.PolicyStatement(
-            sid="EndRunClusters", actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
-            resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
-        nag.acknowledge(self.reap_function, "AwsSolutions-IAM5[Resource::*]",
-                        "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
-                        "terminating are limited to clusters tagged with this app's Project and Stage.")
-        nag.acknowledge(self.reap_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
-                        "The run's cluster id is known only from its tags at run time; DescribeCluster and "
-                        "TerminateJobFlows only on clusters tagged with this app's Project and Stage.")
+        if self.serverless:
+            self.record_function.add_to_role_policy(iam.PolicyStatement(
+                sid="ReadJobRuns", actions=["emr-serverless:GetJobRun"],
+                resources=[serverless_job.job_runs_arn(self.serverless)]))
+        else:
+            self.record_function.add_to_role_policy(iam.PolicyStatement(
+                sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
+                                                    "elasticmapreduce:ListInstanceGroups"],
+                resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+            self.reap_function.add_to_role_policy(iam.PolicyStatement(
+                sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"]))
+            self.reap_function.add_to_role_policy(iam.PolicyStatement(
+                sid="EndRunClusters", actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
+                resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
+            nag.acknowledge(self.reap_function, "AwsSolutions-IAM5[Resource::*]",
+                            "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
+                            "terminating are limited to clusters tagged with this app's Project and Stage.")
+            nag.acknowledge(self.reap_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                            "The run's cluster id is known only from its tags at run time; DescribeCluster and "
+                            "TerminateJobFlows only on clusters tagged with this app's Project and Stage.")
         if self.data_key:
             for function in (self.ingest_function, self.record_function):
                 function.add_to_role_policy(iam.PolicyStatement(
@@ -162,15 +178,24 @@ class Pipeline(Construct):
                         f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/manifests/*]",
                         "The record function reads and rewrites manifests/<dataset>/dt=<dt>/manifest.json of "
                         "the run it records; nothing outside manifests/.")
-        nag.acknowledge(self.record_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
-                        "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
-                        "and only on clusters tagged with this app's Project and Stage.")
+        if self.serverless:
+            nag.acknowledge(self.record_function, self._job_runs_finding(),
+                            "Job runs get their ids at run time; GetJobRun only (the billed resource "
+                            "utilization of the run it records), on this app's one application.")
+        else:
+            nag.acknowledge(self.record_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                            "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
+                            "and only on clusters tagged with this app's Project and Stage.")
 
     def _cluster_arns(self) -> str:
         return self._stack.format_arn(service="elasticmapreduce", resource="cluster", resource_name="*")
 
     def _cluster_arn_finding(self) -> str:
         return "Resource::arn:<AWS::Partition>:elasticmapreduce:<AWS::Region>:<AWS::AccountId>:cluster/*"
+
+    def _job_runs_finding(self) -> str:
+        return serverless_job.job_runs_finding(
+            self.serverless, self._stack.get_logical_id(self.serverless.application))
 
     def _app_clusters_only(self) -> dict:
         tags = self.config.tags
@@ -191,12 +216,15 @@ class Pipeline(Construct):
         return topic
 
     def _events(self) -> None:
-        events.Rule(self, "ClusterFailedRule", description=f"{self.config.name}: a cluster of this app failed",
-                    event_pattern=events.EventPattern(
-                        source=["aws.emr"], detail_type=["EMR Cluster State Change"],
-                        detail={"state": ["TERMINATED_WITH_ERRORS"],
-                                "name": [{"prefix": self.config.name}]}),
-                    targets=[events_targets.SnsTopic(self.alerts)])
+        if self.serverless:
+            events.Rule(self, "JobRunFailedRule", description=f"{self.config.name}: a job run of this app failed",
+                        event_pattern=events.EventPattern(
+                            source=["aws.emr-serverless"], detail_type=["EMR Serverless Job Run State Change"],
+                            detail={"state": ["FAILED"],
+                                    "applicationId": [self.serverless.application.attr_application_id]}),
+                        targets=[events_targets.SnsTopic(self.alerts)])
+        else:
+            self._cluster_failed_rule()
         # FAILED executions notify from inside the state machine (with the cause); these end
         # without running another state: alert, and end the run's cluster now.
         ended = lambda statuses: events.EventPattern(  # noqa: E731
@@ -204,9 +232,18 @@ class Pipeline(Construct):
             detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]})
         events.Rule(self, "RunTimedOutRule", description=f"{self.config.name}: a pipeline run timed out or was stopped",
                     event_pattern=ended(["TIMED_OUT", "ABORTED"]), targets=[events_targets.SnsTopic(self.alerts)])
-        events.Rule(self, "ReapRule", description=f"{self.config.name}: end the cluster of a run that did not",
-                    event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
-                    targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)])
+        if self.reap_function:
+            events.Rule(self, "ReapRule", description=f"{self.config.name}: end the cluster of a run that did not",
+                        event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
+                        targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)])
+
+    def _cluster_failed_rule(self) -> None:
+        events.Rule(self, "ClusterFailedRule", description=f"{self.config.name}: a cluster of this app failed",
+                    event_pattern=events.EventPattern(
+                        source=["aws.emr"], detail_type=["EMR Cluster State Change"],
+                        detail={"state": ["TERMINATED_WITH_ERRORS"],
+                                "name": [{"prefix": self.config.name}]}),
+                    targets=[events_targets.SnsTopic(self.alerts)])
 
     # --- schedule ---
 
@@ -263,11 +300,6 @@ class Pipeline(Construct):
         notify.add_catch(fail, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
 
-        terminate_on_failure = self._emr("TerminateAfterFailure", "terminateJobFlows",
-                                         {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))})
-        terminate_on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.cleanup_error")
-        terminate_on_failure.next(notify)
-
         plan = self._invoke("Plan", self.plan_function,
                             {"input": J.object_at("$"), "started_at": J.string_at("$$.Execution.StartTime")},
                             result_path="$.plan")
@@ -281,6 +313,21 @@ class Pipeline(Construct):
                          result_path=J.DISCARD)
         ingest.item_processor(ingest_one)
         ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
+
+        if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
+            job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
+            job.add_catch(notify, errors=["States.ALL"], result_path=error)
+            record = self._invoke("VerifyAndRecord", self.record_function,
+                                  {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")})
+            record.add_catch(notify, errors=["States.ALL"], result_path=error)
+            return self._machine(plan.next(ingest).next(job).next(record),
+                                 "job run on the EMR Serverless application")
+
+        terminate_on_failure = self._emr("TerminateAfterFailure", "terminateJobFlows",
+                                         {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))})
+        terminate_on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.cleanup_error")
+        terminate_on_failure.next(notify)
+
 
         tags = ((contract.TAG_RUN_DATASET, J.string_at("$.plan.run.dataset")),
                 (contract.TAG_RUN_DT, J.string_at("$.plan.run.dt")),
@@ -317,14 +364,7 @@ class Pipeline(Construct):
                                               for s in STEP_FAILED_STATES)), job_failed)
                     .otherwise(wait))
         chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
-
-        log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)
-        machine = sfn.StateMachine(
-            self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(chain),
-            timeout=RUN_TIMEOUT, tracing_enabled=True,
-            comment=f"{self.config.name}: one run of (dataset, dt): ingest, job on a transient EMR cluster, "
-                    "verify, record",
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True))
+        machine = self._machine(chain, "job on a transient EMR cluster")
         machine.add_to_role_policy(iam.PolicyStatement(
             sid="PassClusterRolesToEmr", actions=["iam:PassRole"], resources=[r.role_arn for r in pass_roles],
             conditions={"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}}))
@@ -336,8 +376,25 @@ class Pipeline(Construct):
         nag.acknowledge(machine, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
                         "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
                         "EMR clusters of this account and region only.")
+        return machine
+
+    def _machine(self, chain: sfn.IChainable, job: str) -> sfn.StateMachine:
+        log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)
+        machine = sfn.StateMachine(
+            self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=RUN_TIMEOUT, tracing_enabled=True,
+            comment=f"{self.config.name}: one run of (dataset, dt): ingest, {job}, verify, record",
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True))
         for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
             nag.acknowledge(machine, f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
                             "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
                             "adds <arn>:*); only the pipeline's own three functions.")
+        if self.serverless:
+            serverless_job.grant_start_job_run(machine.role, self.serverless)
+            nag.acknowledge(machine, self._job_runs_finding(),
+                            "Job runs get their ids at run time: StartJobRun (with its tags), GetJobRun and "
+                            "CancelJobRun for the .sync integration, on this app's one application only.")
+            nag.acknowledge(machine, "AwsSolutions-IAM5[Resource::*]",
+                            "CloudWatch Logs delivery and X-Ray tracing for the state machine take * as AWS "
+                            "documents; the job-run permissions are scoped to the application.")
         return machine

@@ -1,7 +1,10 @@
 """ProcessingStack: the pipeline (state machine, functions, alerts, schedules), the ONE cluster
 definition its runs use and everything a cluster needs (network, key pair, IAM, encryption), the
 opt-in interactive cluster (interactive_cluster=true) with the steps declared in context, and an
-optional monthly budget. A default deploy runs no compute."""
+optional monthly budget. A default deploy runs no compute.
+
+runtime=emr-serverless: the pipeline runs its jobs on an EMR Serverless application instead
+(stacks/serverless_app.py); no cluster definition, key pair, disk key or instance role then."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -18,14 +21,17 @@ from wikilake_core import layout
 from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
-from stacks.lake_bucket import import_lake_bucket
+from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
+from stacks.log_groups import audit_log_group
+from stacks.serverless_app import ServerlessApp
 from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.storage_stack import removal_policy
 from wikilake_core import contract
 from wikilake_core.contract import SSH_USER, Outputs
-from wikilake_core.cluster import BootstrapAction, ClusterDefinition, ManagedScaling, instance_groups
+from wikilake_core.cluster import (GLUE_METASTORE_FACTORY, BootstrapAction, ClusterDefinition, ManagedScaling,
+                                   instance_groups)
 from wikilake_core.submit import spark_step
 from stacks.emr_cluster import cfn_cluster
 from stacks.pipeline import Pipeline
@@ -41,6 +47,9 @@ class ProcessingStack(Stack):
         self.config = config
         removal = removal_policy(config)
         self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
+        if config.is_serverless:
+            self._serverless_runtime(bucket, data_key, job_code, table_names)
+            return
         self.key_pair = (ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name) if config.key_pair_name
                          else ec2.KeyPair(self, "KeyPair", key_pair_name=config.name.lower(),
                                           type=ec2.KeyPairType.RSA, format=ec2.KeyPairFormat.PEM))
@@ -67,6 +76,33 @@ class ProcessingStack(Stack):
         if config.budget_monthly_usd:
             self._budget()
         self._outputs()
+
+    def _serverless_runtime(self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode,
+                            table_names: Iterable[str]) -> None:
+        """runtime=emr-serverless: the application and the pipeline that runs its jobs there."""
+        config = self.config
+        removal = removal_policy(config)
+        self.serverless = ServerlessApp(
+            self, "Serverless", name=config.name, release_label=config.release.label,
+            idle_timeout_minutes=config.idle_timeout_minutes, max_vcpu=config.serverless_max_vcpu,
+            max_memory_gb=config.serverless_max_memory_gb, vpc=self.network.vpc, subnet_id=self.network.subnet_id,
+            bucket=bucket, bucket_nag_name=lake_bucket_nag_name(config), data_key=data_key, job_code=job_code,
+            database_name=config.database_name, table_names=table_names,
+            spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
+            # What ran, with which command and result: audit data, like the state machine's history.
+            log_group=audit_log_group(self, "ServerlessJobLogs", config=config, data_key=data_key),
+        )
+        self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
+                                 definition=None, pass_roles=[], removal_policy=removal, serverless=self.serverless)
+        if config.budget_monthly_usd:
+            self._budget()
+        self._pipeline_outputs()
+        CfnOutput(self, Outputs.SERVERLESS_APPLICATION_ID, value=self.serverless.application.attr_application_id,
+                  description="EMR Serverless application the pipeline runs its jobs on")
+        CfnOutput(self, Outputs.SERVERLESS_EXECUTION_ROLE_ARN, value=self.serverless.execution_role.role_arn,
+                  description="Execution role of the EMR Serverless job runs")
+        CfnOutput(self, Outputs.SERVERLESS_LOG_GROUP, value=self.serverless.log_group.log_group_name,
+                  description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)")
 
     def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
         """The ONE cluster definition: the interactive cluster and every run's cluster."""
@@ -159,11 +195,14 @@ class ProcessingStack(Stack):
         return Fn.join("", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@",
                             self.cluster.attr_master_public_dns])
 
-    def _outputs(self) -> None:
+    def _pipeline_outputs(self) -> None:
         CfnOutput(self, Outputs.STATE_MACHINE_ARN, value=self.pipeline.state_machine.state_machine_arn,
                   description="The pipeline: start an execution with {\"dataset\": ..., \"dt\": ...}")
         CfnOutput(self, Outputs.ALERTS_TOPIC_ARN, value=self.pipeline.alerts.topic_arn,
                   description="SNS topic for failed, timed-out and stopped runs and failed clusters")
+
+    def _outputs(self) -> None:
+        self._pipeline_outputs()
         if self.cluster is not None:
             CfnOutput(self, Outputs.CLUSTER_ID, value=self.cluster.ref, description="Interactive EMR cluster id")
             CfnOutput(self, Outputs.PRIMARY_DNS, value=self.cluster.attr_master_public_dns,

@@ -35,6 +35,10 @@ class Outputs:
     KEY_PAIR_SSM_PARAMETER = "KeyPairPrivateKeySsmParameter"
     SSH_COMMAND = "SshCommand"
     LOG_URI = "EmrLogUri"
+    # runtime=emr-serverless: the application the pipeline runs its jobs on.
+    SERVERLESS_APPLICATION_ID = "EmrServerlessApplicationId"
+    SERVERLESS_EXECUTION_ROLE_ARN = "EmrServerlessExecutionRoleArn"
+    SERVERLESS_LOG_GROUP = "EmrServerlessLogGroup"
 
 
 def job_entrypoint_output(dataset: str) -> str:

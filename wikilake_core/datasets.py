@@ -64,6 +64,47 @@ class DumpSite:
 
 
 @dataclass(frozen=True)
+class JobSize:
+    """Driver and executor sizes of a dataset's job on EMR Serverless, where nothing else decides
+    them (on EMR on EC2 the instance types do). Memory is the JVM heap in GB; Spark adds its 10%
+    overhead on top, and the worker is billed for both. Derived from the bench's measured
+    throughput and memory (docs/runtimes.md, "Sizes"): every figure is a choice made there."""
+
+    driver_vcpu: int
+    driver_memory_gb: int
+    executor_vcpu: int
+    executor_memory_gb: int
+    # Dynamic allocation's ceiling: the job's useful parallelism (one task per gzip file in the
+    # scan) divided by the executor's cores.
+    max_executors: int
+
+    OVERHEAD = 0.10  # spark.{driver,executor}.memoryOverheadFactor's default
+    MIN_OVERHEAD_GB = 0.384
+
+    @classmethod
+    def worker_memory_gb(cls, heap_gb: int) -> float:
+        return heap_gb + max(heap_gb * cls.OVERHEAD, cls.MIN_OVERHEAD_GB)
+
+    @property
+    def peak_vcpu(self) -> int:
+        return self.driver_vcpu + self.max_executors * self.executor_vcpu
+
+    @property
+    def peak_memory_gb(self) -> float:
+        return (self.worker_memory_gb(self.driver_memory_gb)
+                + self.max_executors * self.worker_memory_gb(self.executor_memory_gb))
+
+    @property
+    def smallest_vcpu(self) -> int:
+        """Driver and one executor: less than this and the job cannot start."""
+        return self.driver_vcpu + self.executor_vcpu
+
+    @property
+    def smallest_memory_gb(self) -> float:
+        return self.worker_memory_gb(self.driver_memory_gb) + self.worker_memory_gb(self.executor_memory_gb)
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     summary: str
@@ -78,6 +119,9 @@ class Dataset:
     job_options: tuple[JobOption, ...] = ()
     # `wikilake ingest` options that apply to this dataset (the others are refused).
     ingest_options: frozenset[str] = field(default_factory=frozenset)
+    # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
+    size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8,
+                            max_executors=4)
 
     @property
     def sample(self) -> Path:
@@ -98,6 +142,9 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in (
         job_options=(JobOption("--country", "United States",
                                "country_name kept in edits_filtered"),),
         ingest_options=frozenset({"source", "md5"}),
+        # 38k events/s per vCPU measured; its JVM filled a 2 GB heap per core at 4x (3 GB per core
+        # here); one scan task per gzip file (10 in the bench's day): 4 executors x 4 cores.
+        size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=12, max_executors=4),
     ),
     Dataset(
         name="pageviews",
@@ -115,6 +162,9 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in (
             selectors=(("hours", "hour"),),
         ),
         ingest_options=frozenset({"hours", "mirror"}),
+        # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
+        # scan task per hourly file, 24 a day: 6 executors x 4 cores.
+        size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
     ),
 )}
 DATASETS: tuple[str, ...] = tuple(REGISTRY)

@@ -7,6 +7,8 @@ CLUSTER_NAME_PREFIX = "WIKILAKE_CLUSTER_NAME_PREFIX"  # run clusters: <prefix>-<
 POLL_SECONDS = "WIKILAKE_POLL_SECONDS"  # how often the state machine polls the job step
 DUMPS_MIRROR = "WIKILAKE_DUMPS_MIRROR"  # another dumps base URL (a mirror; the tests' loopback server)
 CONTACT = "WIKILAKE_CONTACT"  # context `contact`, for the downloads' User-Agent
+# runtime=emr-serverless: the application whose job runs the record function prices (GetJobRun).
+SERVERLESS_APPLICATION_ID = "WIKILAKE_SERVERLESS_APPLICATION_ID"
 INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
 

@@ -11,6 +11,7 @@ MANIFESTS = "manifests"
 ATHENA_RESULTS = "athena-results"
 LOGS = "logs"
 EMR_LOGS = f"{LOGS}/emr"
+EMR_SERVERLESS_LOGS = f"{LOGS}/emr-serverless"
 
 PARTITION_KEY = "dt"
 MANIFEST_NAME = "manifest.json"

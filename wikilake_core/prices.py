@@ -95,3 +95,37 @@ def cluster_cost(groups: Iterable[InstanceGroup], hours: float) -> Cost:
     usd = None if unpriced else round(sum(g.count * hourly_usd(g.instance_type, g.market) * hours
                                           for g in groups if g.count), 4)
     return Cost(round(normalized, 2), usd, unpriced)
+
+
+# --- EMR Serverless (runtime=emr-serverless) ---
+# Amazon EMR pricing page, "Amazon EMR Serverless" (aws.amazon.com/emr/pricing/), us-east-1, as of
+# PRICES_AS_OF: USD per vCPU-hour, per GB-hour of memory, per GB-hour of storage beyond the 20 GB
+# each worker gets free. The application runs X86_64 workers (stacks/serverless_app.py); ARM64
+# is listed for comparison (docs/runtimes.md).
+SERVERLESS_SOURCE = "aws.amazon.com/emr/pricing (Amazon EMR Serverless), us-east-1"
+
+
+@dataclass(frozen=True)
+class ServerlessPrice:
+    vcpu_hour: float
+    memory_gb_hour: float
+    storage_gb_hour: float
+
+
+SERVERLESS_PRICES: dict[str, ServerlessPrice] = {
+    "X86_64": ServerlessPrice(vcpu_hour=0.052624, memory_gb_hour=0.0057785, storage_gb_hour=0.000111),
+    "ARM64": ServerlessPrice(vcpu_hour=0.042094, memory_gb_hour=0.004628, storage_gb_hour=0.000111),
+}
+
+
+def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
+    """A job run's cost from its ``billedResourceUtilization`` (GetJobRun: vCPUHour, memoryGBHour,
+    storageGBHour; EMR Serverless already applies the one-minute minimum and the free 20 GB).
+    The run record's ``cost``: the billed amounts, the USD total and the price table's date."""
+    price = SERVERLESS_PRICES[architecture]
+    vcpu = float(billed.get("vCPUHour") or 0.0)
+    memory = float(billed.get("memoryGBHour") or 0.0)
+    storage = float(billed.get("storageGBHour") or 0.0)
+    usd = vcpu * price.vcpu_hour + memory * price.memory_gb_hour + storage * price.storage_gb_hour
+    return {"vcpu_hours": vcpu, "memory_gb_hours": memory, "storage_gb_hours": storage,
+            "usd": round(usd, 4), "prices_as_of": PRICES_AS_OF}

@@ -1,7 +1,10 @@
 """How a dataset's job is submitted for one dt: the single place its command line lives.
 
-The EMR step the ProcessingStack declares and the one `wikilake run` submits are built here, from
-the same job arguments a local run passes, so they always agree.
+`job_submit` builds one JobSubmit (entry point, `--py-files` package, job arguments, Spark
+properties); it renders as the EMR-on-EC2 step's `spark-submit` argv and as the EMR Serverless
+job run's `jobDriver.sparkSubmit`, so the two runtimes run the same command. The EMR step the
+ProcessingStack declares and the one `wikilake run` submits are built here, from the same job
+arguments a local run passes, so they always agree.
 """
 from __future__ import annotations
 
@@ -43,12 +46,79 @@ def job_arguments(dataset: str, dt: str, *, root: str, job_options: tuple[str, .
             *job_options]
 
 
+@dataclass(frozen=True)
+class JobSubmit:
+    """One job run's submit parameters, whatever runs it.
+
+    ``spark_properties`` go to both runtimes; ``serverless_properties`` (the driver/executor
+    sizes of the dataset) only to EMR Serverless, where nothing else sizes the workers: on EMR on
+    EC2 the instance types do (EMR's per-instance-type defaults), and forcing these sizes there
+    could ask for more memory than a default m5.xlarge node offers YARN.
+    """
+
+    name: str
+    entry_point: str
+    py_files: str
+    arguments: tuple[str, ...]
+    spark_properties: tuple[tuple[str, str], ...] = ()
+    serverless_properties: tuple[tuple[str, str], ...] = ()
+
+    def spark_submit_argv(self) -> list[str]:
+        """``spark-submit`` in cluster mode (EMR on EC2, through command-runner.jar)."""
+        confs = [part for key, value in self.spark_properties for part in ("--conf", f"{key}={value}")]
+        return ["spark-submit", "--deploy-mode", "cluster", *confs, "--py-files", self.py_files,
+                self.entry_point, *self.arguments]
+
+    def serverless_spark_submit_parameters(self) -> str:
+        """EMR Serverless takes the options before the entry point as one string."""
+        properties = (*self.spark_properties, *self.serverless_properties)
+        return " ".join(["--py-files", self.py_files,
+                         *(f"--conf {key}={value}" for key, value in properties)])
+
+    def serverless_job(self) -> dict:
+        """The job run's fields as the pipeline's plan hands them to the StartJobRun task
+        (stacks/serverless_job.py puts them into JobDriver.SparkSubmit)."""
+        driver = self.serverless_job_driver()["sparkSubmit"]
+        return {"name": self.name, "entry_point": driver["entryPoint"], "arguments": driver["entryPointArguments"],
+                "spark_submit_parameters": driver["sparkSubmitParameters"]}
+
+    def serverless_job_driver(self) -> dict:
+        """``jobDriver`` of emr-serverless StartJobRun, in the EMR Serverless API's (boto3's) names."""
+        return {"sparkSubmit": {
+            "entryPoint": self.entry_point,
+            "entryPointArguments": list(self.arguments),
+            "sparkSubmitParameters": self.serverless_spark_submit_parameters(),
+        }}
+
+
+def size_properties(dataset: str) -> tuple[tuple[str, str], ...]:
+    """The dataset's driver/executor sizes as Spark properties (EMR Serverless workers)."""
+    size = datasets.get(dataset).size
+    return (
+        ("spark.driver.cores", str(size.driver_vcpu)),
+        ("spark.driver.memory", f"{size.driver_memory_gb}g"),
+        ("spark.executor.cores", str(size.executor_vcpu)),
+        ("spark.executor.memory", f"{size.executor_memory_gb}g"),
+        ("spark.dynamicAllocation.maxExecutors", str(size.max_executors)),
+    )
+
+
+def job_submit(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
+               job_options: tuple[str, ...] = ()) -> JobSubmit:
+    """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code."""
+    return JobSubmit(
+        name=step_name(dataset, dt),
+        entry_point=scripts.entrypoint_urls[dataset],
+        py_files=scripts.package_url,
+        arguments=tuple(job_arguments(dataset, dt, root=f"s3://{bucket}", job_options=job_options)),
+        serverless_properties=size_properties(dataset),
+    )
+
+
 def spark_submit_args(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
                       job_options: tuple[str, ...] = ()) -> list[str]:
     """``spark-submit`` in cluster mode with the job package, the entrypoint and its arguments."""
-    return ["spark-submit", "--deploy-mode", "cluster", "--py-files", scripts.package_url,
-            scripts.entrypoint_urls[dataset],
-            *job_arguments(dataset, dt, root=f"s3://{bucket}", job_options=job_options)]
+    return job_submit(dataset, dt, bucket=bucket, scripts=scripts, job_options=job_options).spark_submit_argv()
 
 
 def spark_step(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,

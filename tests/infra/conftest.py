@@ -2,7 +2,8 @@
 
 jsii makes every synth cost seconds, so the three configurations under test live side by side
 (different stack prefixes) in one app: `default` (cdk.json as is), `full` (prod with every option
-on) and `byo` (existing VPC and key pair, the other release label).
+on), `byo` (existing VPC and key pair, the other release label) and `serverless`
+(runtime=emr-serverless, prod, with a KMS data key).
 """
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ VARIANTS: dict[str, dict] = {
         "stack_prefix": "Byo", "vpc_id": "vpc-0abc1234def567890", "subnet_id": "subnet-0abc1234def56789a",
         "key_pair_name": "ops-key", "task_instance_count": 1, "task_spot": "false",
         "release_label": "emr-spark-8.0.0", "interactive_cluster": True,
+    },
+    "serverless": {
+        "stage": "prod", "stack_prefix": "Sls", "runtime": "emr-serverless", "kms": True,
+        "serverless_max_vcpu": 48, "serverless_max_memory_gb": 192, "idle_timeout_minutes": 15,
+        "budget_monthly_usd": 20, "budget_email": "team@example.com",
     },
     # The defaults plus the opt-in long-lived cluster.
     "interactive": {"stack_prefix": "Interactive", "interactive_cluster": True},

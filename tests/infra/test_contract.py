@@ -7,13 +7,18 @@ from wikilake_core.contract import Outputs, job_entrypoint_output
 
 from .conftest import ROLES, VARIANTS
 
+# The outputs of the runtime=emr-serverless application; the EC2 runtime has none of them.
+SERVERLESS_OUTPUTS = {Outputs.SERVERLESS_APPLICATION_ID, Outputs.SERVERLESS_EXECUTION_ROLE_ARN,
+                      Outputs.SERVERLESS_LOG_GROUP}
 CONTRACT_OUTPUTS = {value for key, value in vars(Outputs).items()
                     if key.isupper() and key != "JOB_ENTRYPOINT_URL_PREFIX"} | {
     job_entrypoint_output(dataset) for dataset in DATASETS}
+CONTRACT_OUTPUTS -= SERVERLESS_OUTPUTS
 # Resource types that must carry the cost tags (CloudFormation-taggable ones this app creates).
 MUST_BE_TAGGED = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup",
                   "AWS::IAM::Role", "AWS::EMR::Cluster", "AWS::Athena::WorkGroup", "AWS::Logs::LogGroup",
-                  "AWS::EC2::KeyPair", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic")
+                  "AWS::EC2::KeyPair", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic",
+                  "AWS::EMRServerless::Application")
 # Only with interactive_cluster=true: the long-lived cluster's id, DNS and SSH command.
 INTERACTIVE_OUTPUTS = {Outputs.CLUSTER_ID, Outputs.PRIMARY_DNS, Outputs.SSH_COMMAND}
 
@@ -34,6 +39,12 @@ def test_every_contract_output_is_in_exactly_one_stack_under_its_exact_key(synth
     assert {Outputs.STATE_MACHINE_ARN, Outputs.ALERTS_TOPIC_ARN} <= set(processing)
 
 
+def test_serverless_outputs_are_in_the_processing_stack_of_that_runtime_only(synthesized):
+    assert SERVERLESS_OUTPUTS <= set(synthesized.template_json("serverless", "processing")["Outputs"])
+    for variant in ("default", "full", "byo", "interactive"):
+        assert not SERVERLESS_OUTPUTS & set(synthesized.template_json(variant, "processing")["Outputs"])
+
+
 def test_imported_key_pair_has_no_private_key_output(synthesized):
     outputs = {key for role in ROLES for key in synthesized.template_json("byo", role).get("Outputs", {})}
     assert CONTRACT_OUTPUTS - outputs == {Outputs.KEY_PAIR_SSM_PARAMETER}
@@ -50,7 +61,7 @@ def test_ssh_command_output_is_ready_to_run(synthesized):
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_cost_tags_on_every_tagged_resource(synthesized, variant):
     config_tags = {"default": ("dev", "wikilake"), "full": ("prod", "data-platform"), "byo": ("dev", "wikilake"),
-                   "interactive": ("dev", "wikilake")}
+                   "interactive": ("dev", "wikilake"), "serverless": ("prod", "wikilake")}
     stage, cost_center = config_tags[variant]
     expected = {"Project": "wikilake", "Stage": stage, "CostCenter": cost_center}
     seen_types = set()
@@ -67,7 +78,9 @@ def test_cost_tags_on_every_tagged_resource(synthesized, variant):
             elif isinstance(tags, dict):
                 assert expected.items() <= tags.items(), name
     assert {"AWS::S3::Bucket", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine"} <= seen_types
-    assert ("AWS::EMR::Cluster" in seen_types) == (variant != "default")
+    # Compute that exists between runs: the interactive cluster (opt-in) or the Serverless application.
+    assert ("AWS::EMR::Cluster" in seen_types) == (variant not in ("default", "serverless"))
+    assert ("AWS::EMRServerless::Application" in seen_types) == (variant == "serverless")
 
 
 def test_stacks_themselves_carry_the_tags(synthesized):

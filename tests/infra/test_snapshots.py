@@ -36,3 +36,9 @@ def json_snapshot(snapshot):
 @pytest.mark.parametrize("role", ROLES)
 def test_stack_template_snapshot(synthesized, json_snapshot, role):
     assert synthesized.template_json("default", role) == json_snapshot
+
+
+def test_serverless_processing_template_snapshot(synthesized, json_snapshot):
+    """runtime=emr-serverless (the `serverless` variant): storage and catalog are the runtime's
+    business only through the processing stack, so that one is snapshotted."""
+    assert synthesized.template_json("serverless", "processing") == json_snapshot

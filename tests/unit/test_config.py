@@ -32,6 +32,18 @@ def test_configuration_page_documents_every_key():
     assert [key for key in KEYS if f"`{key}`" not in page] == []
 
 
+def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
+    config = parse()
+    assert (config.runtime, config.is_serverless) == ("emr-ec2", False)
+    assert (config.serverless_max_vcpu, config.serverless_max_memory_gb) == (32, 128)
+    serverless = parse(runtime="emr-serverless", serverless_max_vcpu="16", serverless_max_memory_gb="64")
+    assert (serverless.is_serverless, serverless.serverless_max_vcpu, serverless.serverless_max_memory_gb) == (
+        True, 16, 64)
+    assert serverless.release.serverless_python == "3.9"
+    # prod needs TLS certificates for clusters only: EMR Serverless encrypts in transit itself.
+    assert parse(runtime="emr-serverless", stage="prod").is_prod
+
+
 def test_cli_strings_and_cdk_json_types_parse_alike():
     from_cli = parse(kms="true", task_spot="no", core_instance_count="3", athena_bytes_scanned_cutoff_gb="2.5",
                      ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12",
@@ -187,6 +199,37 @@ BAD_VALUES = [
      "context alert_email='ops': invalid; fix: use an address like team@example.com"),
     ({'contact': 'call me'},
      "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"),
+    ({"runtime": "lambda"},
+     "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
+    ({"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
+     "context release_label='emr-spark-8.0.0': has no EMR Serverless release; "
+     "fix: use one of emr-7.13.0 with runtime=emr-serverless, or runtime=emr-ec2"),
+    ({"serverless_max_vcpu": 0},
+     "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
+    ({"serverless_max_vcpu": "lots"},
+     "context serverless_max_vcpu='lots': not a whole number; fix: use a whole number >= 1"),
+    ({"serverless_max_vcpu": 4},
+     "context serverless_max_vcpu=4: below the 6 vCPUs of the edits job's driver and one executor; "
+     "fix: use at least 6 (its peak is 18)"),
+    ({"serverless_max_memory_gb": 8},
+     "context serverless_max_memory_gb=8: below the 18 GB of the edits job's driver and one executor; "
+     "fix: use at least 18 (its peak is 58)"),
+    ({"serverless_max_memory_gb": 1.5},
+     "context serverless_max_memory_gb=1.5: not a whole number; fix: use a whole number >= 1"),
+    ({"runtime": "emr-serverless", "ssh_cidrs": "203.0.113.7/32"},
+     "context ssh_cidrs='203.0.113.7/32': configures EMR clusters and has no effect with runtime=emr-serverless; "
+     "fix: leave ssh_cidrs empty, or use runtime=emr-ec2"),
+    ({"runtime": "emr-serverless", "steps": "edits@2015-09-12"},
+     "context steps='edits@2015-09-12': configures EMR clusters and has no effect with runtime=emr-serverless; "
+     "fix: leave steps empty, or use runtime=emr-ec2"),
+    ({"runtime": "emr-serverless", "key_pair_name": "ops"},
+     "context key_pair_name='ops': configures EMR clusters and has no effect with runtime=emr-serverless; "
+     "fix: leave key_pair_name empty, or use runtime=emr-ec2"),
+    ({"runtime": "emr-serverless", "interactive_cluster": True},
+     "context interactive_cluster=True: the interactive cluster is EMR on EC2; "
+     "fix: use runtime=emr-ec2 for it, or leave interactive_cluster=false"),
+    ({"runtim": "emr-serverless"},
+     "context runtim: unknown context key; fix: did you mean runtime?"),
 ]
 
 

@@ -38,3 +38,12 @@ def test_table_covers_cdk_json_defaults_and_is_dated():
     assert "emr/pricing" in prices.SOURCE and "ec2/pricing" in prices.SOURCE
     for price in prices.PRICES.values():
         assert 0 < price.ec2_spot < price.ec2_on_demand and 0 < price.emr < price.ec2_on_demand
+
+
+def test_serverless_job_run_cost_by_hand():
+    # 1.0 vCPU-h x $0.052624 + 4.0 GB-h x $0.0057785 + 10 GB-h x $0.000111 = 0.052624 + 0.023114 + 0.00111
+    cost = prices.serverless_cost({"vCPUHour": 1.0, "memoryGBHour": 4.0, "storageGBHour": 10.0})
+    assert cost == {"vcpu_hours": 1.0, "memory_gb_hours": 4.0, "storage_gb_hours": 10.0,
+                    "usd": 0.0768, "prices_as_of": prices.PRICES_AS_OF}
+    assert prices.serverless_cost({}) ["usd"] == 0.0  # a run EMR Serverless billed nothing for
+    assert prices.serverless_cost({"vCPUHour": 1.0}, "ARM64")["usd"] == 0.0421

@@ -29,3 +29,68 @@ def test_bad_step_specs_are_refused_with_the_fix(spec, message):
 
 def test_good_step_spec():
     assert parse_step_spec(" pageviews@2024-01-31 ") == ("pageviews", "2024-01-31")
+
+
+def test_one_builder_renders_the_same_entry_point_and_arguments_on_both_runtimes():
+    from wikilake_core.submit import job_submit
+
+    submit = job_submit("pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS,
+                        job_options=("--allow-missing-hours",))
+    argv = spark_step("pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS,
+                      job_options=("--allow-missing-hours",))["HadoopJarStep"]["Args"]
+    driver = submit.serverless_job_driver()["sparkSubmit"]
+    entry = argv.index("s3://assets/pv.py")
+    assert driver["entryPoint"] == argv[entry] == "s3://assets/pv.py"
+    assert driver["entryPointArguments"] == argv[entry + 1:] == [
+        "--date", "2024-03-15", "--input", "s3://lake-bucket/raw/pageviews/dt=2024-03-15/",
+        "--output-root", "s3://lake-bucket", "--allow-missing-hours"]
+    # The package goes with the job on both: --py-files before the entry point.
+    assert argv[argv.index("--py-files") + 1] == "s3://assets/jobs.zip"
+    assert driver["sparkSubmitParameters"].startswith("--py-files s3://assets/jobs.zip ")
+
+
+def test_serverless_gets_the_datasets_sizes_and_the_ec2_step_leaves_them_to_the_instance_types():
+    from wikilake_core import datasets
+    from wikilake_core.submit import job_submit
+
+    for name in datasets.DATASETS:
+        size = datasets.get(name).size
+        submit = job_submit(name, "2024-03-15", bucket="b", scripts=SCRIPTS)
+        parameters = submit.serverless_job_driver()["sparkSubmit"]["sparkSubmitParameters"]
+        for expected in (f"--conf spark.driver.cores={size.driver_vcpu}",
+                         f"--conf spark.driver.memory={size.driver_memory_gb}g",
+                         f"--conf spark.executor.cores={size.executor_vcpu}",
+                         f"--conf spark.executor.memory={size.executor_memory_gb}g",
+                         f"--conf spark.dynamicAllocation.maxExecutors={size.max_executors}"):
+            assert expected in parameters
+        assert not any(arg.startswith("spark.") for arg in submit.spark_submit_argv())
+
+
+def test_shared_spark_properties_reach_both_runtimes():
+    from dataclasses import replace
+
+    from wikilake_core.submit import job_submit
+
+    submit = replace(job_submit("edits", "2015-09-12", bucket="b", scripts=SCRIPTS),
+                     spark_properties=(("spark.sql.shuffle.partitions", "16"),))
+    argv = submit.spark_submit_argv()
+    assert argv[:5] == ["spark-submit", "--deploy-mode", "cluster", "--conf", "spark.sql.shuffle.partitions=16"]
+    assert "--conf spark.sql.shuffle.partitions=16" in submit.serverless_spark_submit_parameters()
+
+
+def test_sizes_fit_the_default_serverless_caps_and_serverless_workers():
+    """Each job at its peak fits the default application caps (cdk.json), and each worker is a
+    size EMR Serverless offers (1, 2, 4, 8 or 16 vCPU, 2-8 GB per vCPU)."""
+    import json
+
+    from wikilake_core import datasets
+    from wikilake_core.paths import PROJECT_ROOT
+
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    for dataset in datasets.REGISTRY.values():
+        size = dataset.size
+        assert size.peak_vcpu <= context["serverless_max_vcpu"], dataset.name
+        assert size.peak_memory_gb <= context["serverless_max_memory_gb"], dataset.name
+        for vcpu, heap in ((size.driver_vcpu, size.driver_memory_gb), (size.executor_vcpu, size.executor_memory_gb)):
+            assert vcpu in (1, 2, 4, 8, 16)
+            assert 2 * vcpu <= size.worker_memory_gb(heap) <= 8 * vcpu

@@ -13,7 +13,8 @@ from wikilake_core.errors import WikilakeError
 
 # Environment variables (stacks/pipeline.py sets them).
 from wikilake_core.function_env import (BUCKET, CLUSTER_NAME_PREFIX, CONTACT, DEFAULT_POLL_SECONDS,  # noqa: E402,F401
-                                        DUMPS_MIRROR, INGEST_BACKOFF, INGEST_RETRIES, JOB_SCRIPTS, POLL_SECONDS)
+                                        DUMPS_MIRROR, INGEST_BACKOFF, INGEST_RETRIES, JOB_SCRIPTS, POLL_SECONDS,
+                                        SERVERLESS_APPLICATION_ID)
 
 CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5},
                                        user_agent_appid="wikilake-pipeline")

@@ -1,6 +1,7 @@
 """Plan a run (the state machine's first state): normalize the input (a scheduled run has no dt:
 the previous UTC day of the execution's start), read the dump's checksum file, and return the
-files to ingest, the job step and the cluster's name. Nothing is written.
+files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
+Serverless job run's fields (runtime=emr-serverless). Nothing is written.
 
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime}.
 """
@@ -19,7 +20,7 @@ from wikilake.user_agent import require_contact, user_agent
 from wikilake_core import datasets, layout, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
 from wikilake_core.errors import WikilakeError
-from wikilake_core.submit import JobScripts, spark_step
+from wikilake_core.submit import JobScripts, job_submit, spark_step
 
 log = common.logger(__name__)
 HOURS = tuple(range(24))
@@ -87,13 +88,18 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
     except WikilakeError as err:
         raise IngestFailed(f"planning {run['dataset']} dt={run['dt']}: {err}") from None
     scripts = JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS)))
-    step = spark_step(run["dataset"], run["dt"], bucket=common.require(env, common.BUCKET), scripts=scripts,
+    bucket = common.require(env, common.BUCKET)
+    step = spark_step(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
                       job_options=tuple(run["job_options"]), action_on_failure=TRANSIENT_ACTION_ON_FAILURE)
+    # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
+    job = job_submit(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
+                     job_options=tuple(run["job_options"])).serverless_job()
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {
         "run": run,
         "files": files,
         "steps": [step],
+        "job": job,
         "cluster_name": f"{common.require(env, common.CLUSTER_NAME_PREFIX)}-{run['dataset']}-{run['dt']}",
         "poll_seconds": int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS)),
     }

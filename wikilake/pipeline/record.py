@@ -3,7 +3,9 @@ the cluster was told to terminate): read the dt's manifest, check its invariants
 cluster's cost, write the run record into the manifest under "run" and return it (the
 execution's output).
 
-Event: {"run": <normalized execution input>, "cluster_id": "j-..."}.
+Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
+{"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
+billed resource utilization, read with GetJobRun, priced with wikilake_core.prices).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from wikilake_core import datasets, layout, prices
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"
+SERVERLESS_RUNTIME = "emr-serverless"
 
 
 def check_manifest(manifest: dict, run: Mapping) -> None:
@@ -59,9 +62,31 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None) -> dict:
-    run, cluster_id = event["run"], event["cluster_id"]
-    s3, emr = s3 or common.client("s3"), emr or common.client("emr")
+def job_run_id(task_output: Mapping) -> str:
+    """The job run's id in the StartJobRun task's output: Step Functions' optimised integration
+    returns PascalCase names (JobRunId), the EMR Serverless API (and moto) camelCase (jobRunId)."""
+    for candidate in (task_output, task_output.get("JobRun") or {}, task_output.get("jobRun") or {}):
+        for key in ("JobRunId", "jobRunId"):
+            if candidate.get(key):
+                return candidate[key]
+    raise VerificationFailed(f"no job run id in the job stage's output: {common.dumps(task_output)[:300]}")
+
+
+def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
+    """The job run's billed vCPU, memory and storage hours, priced; the run must have succeeded."""
+    job_run = emr_serverless.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"]
+    if job_run["state"] != "SUCCESS":
+        raise VerificationFailed(f"job run {run_id} on {application_id} is {job_run['state']}: "
+                                 f"{job_run.get('stateDetails') or 'no details'}")
+    cost = prices.serverless_cost(job_run.get("billedResourceUtilization") or {})
+    if job_run.get("totalExecutionDurationSeconds") is not None:
+        cost["hours"] = round(job_run["totalExecutionDurationSeconds"] / 3600, 3)
+    return cost
+
+
+def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None) -> dict:
+    run = event["run"]
+    s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
     key = layout.manifest_path("", run["dataset"], run["dt"]).lstrip("/")
     try:
@@ -72,11 +97,21 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None) -> dict:
                                      f"(s3://{bucket}/{key})") from None
         raise
     check_manifest(manifest, run)
+    if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
+        application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
+        run_id = job_run_id(event["job_run"])
+        compute = {"cluster_id": application_id, "job_run_id": run_id, "runtime": SERVERLESS_RUNTIME,
+                   "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id)}
+    else:
+        cluster_id = event["cluster_id"]
+        compute = {"cluster_id": cluster_id, "runtime": RUNTIME,
+                   "cost": cluster_cost(emr or common.client("emr"), cluster_id)}
     record = {
-        "dataset": run["dataset"], "dt": run["dt"], "status": "SUCCEEDED", "cluster_id": cluster_id,
-        "runtime": RUNTIME,
+        "dataset": run["dataset"], "dt": run["dt"], "status": "SUCCEEDED", "cluster_id": compute["cluster_id"],
+        "runtime": compute["runtime"],
+        **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
-        "cost": cluster_cost(emr, cluster_id),
+        "cost": compute["cost"],
     }
     manifest["run"] = record
     s3.put_object(Bucket=bucket, Key=key, Body=(json.dumps(manifest, indent=2) + "\n").encode(),
