@@ -116,6 +116,25 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in (
         ),
         ingest_options=frozenset({"hours", "mirror"}),
     ),
+    Dataset(
+        name="articles",
+        summary="MediaWiki XML article dumps (pages-articles), whole or in numbered parts",
+        tables=("articles", "article_links", "article_categories"),
+        # enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
+        raw_file_pattern=r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?"
+                         r"\.xml(-p\d+p\d+)?(\.bz2|\.gz)?",
+        sample_path="enwiki-pages-articles-sample.xml.bz2",
+        sample_dt="2016-05-01",
+        site=DumpSite(
+            base_url="https://dumps.wikimedia.org",
+            folder="{wiki}/{ymd}",
+            file_name="{wiki}-{ymd}-pages-articles.xml.bz2",
+            checksums="{wiki}-{ymd}-md5sums.txt",
+            status_file="dumpstatus.json",
+            selectors=(("wiki", "wiki"),),
+        ),
+        ingest_options=frozenset({"wiki", "parts", "mirror"}),
+    ),
 )}
 DATASETS: tuple[str, ...] = tuple(REGISTRY)
 TABLES: tuple[str, ...] = tuple(t for d in REGISTRY.values() for t in d.tables)
