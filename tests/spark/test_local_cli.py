@@ -60,7 +60,7 @@ def test_bad_input_is_one_line_and_non_zero(spark, tmp_path, capsys, argv, messa
 
 def test_unknown_dataset_is_refused(spark):
     with pytest.raises(WikilakeError, match="unknown dataset"):
-        run_local("articles", "2015-09-12", "x")
+        run_local("nosuch", "2015-09-12", "x")
 
 
 def test_unreadable_input_is_one_line(spark, tmp_path, capsys):
