@@ -37,9 +37,14 @@ class DumpSite:
     folder: str
     file_name: str
     checksums: str
+    # A JSON file in the folder saying which dump jobs are done and which files each wrote
+    # (Wikimedia's dumpstatus.json): ingest refuses files of a job that is not done.
     status_file: str | None = None
     # (ingest option, template field): the option's values pick the files, one per value.
     selectors: tuple[tuple[str, str], ...] = ()
+    # A regular expression template (same fields) for the numbered parts that make up the whole
+    # file, listed from the status file when ingest is asked for parts (--parts).
+    parts: str | None = None
 
     def _fields(self, dt: str, params: dict) -> dict:
         day = to_day(dt)
@@ -54,6 +59,9 @@ class DumpSite:
 
     def checksums_file(self, dt: str, **params) -> str:
         return self.checksums.format(**self._fields(dt, params))
+
+    def parts_pattern(self, dt: str, **params) -> str:
+        return self.parts.format(**self._fields(dt, params))
 
     def file_names(self, dt: str, options: dict) -> list[str]:
         """The dump files of ``dt`` that the ingest ``options`` select (e.g. hours -> hourly files)."""
@@ -132,6 +140,7 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in (
             checksums="{wiki}-{ymd}-md5sums.txt",
             status_file="dumpstatus.json",
             selectors=(("wiki", "wiki"),),
+            parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
         ),
         ingest_options=frozenset({"wiki", "parts", "mirror"}),
     ),

@@ -23,6 +23,12 @@ limit); 5xx/429 responses, timeouts and cut-off bodies are retried with exponent
 (cut-off bodies resume with a Range request). A file that still fails is reported and leaves
 nothing behind.
 
+articles: a MediaWiki pages-articles dump of that date from the dumps site (<wiki>/<YYYYMMDD>/):
+the one file <wiki>-<YYYYMMDD>-pages-articles.xml.bz2, or with --parts its numbered parts as the
+folder's dumpstatus.json lists them. A dump whose job is not done in dumpstatus.json is refused
+before anything moves; each file is verified against <wiki>-<YYYYMMDD>-md5sums.txt, streamed,
+and skipped on rerun once verified, as for pageviews.
+
 edits: one file of edit events (JSON lines) from a URL or a local file. Without --source,
 the sample shipped in data/samples/ is used for its date, 2015-09-12.
 """
@@ -33,6 +39,7 @@ examples:
   wikilake ingest pageviews --date 2024-03-15 --hours 0-5,12
   wikilake ingest pageviews --date 2024-03-15 --to ./lake          # local lake folder
   wikilake ingest pageviews --date 2024-03-15 --mirror https://mirror.example.org/pageviews
+  wikilake ingest articles --date 2024-03-01 --wiki dewiki --parts # numbered parts
   wikilake ingest edits --date 2015-09-12                          # the shipped sample
   wikilake ingest edits --date 2024-03-15 --source https://example.org/edits.json.gz --md5 <hex>
 
@@ -70,7 +77,14 @@ def register(subparsers) -> None:
     pageviews.add_argument("--hours", type=_hours, default=None, metavar="SPEC",
                            help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23")
     pageviews.add_argument("--mirror", default=None, metavar="URL",
-                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews)")
+                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
+                                "for pageviews, https://dumps.wikimedia.org for articles)")
+    articles = parser.add_argument_group("articles")
+    articles.add_argument("--wiki", type=lambda name: (name,), default=None, metavar="DBNAME",
+                          help="the wiki whose dump to ingest (default: enwiki)")
+    articles.add_argument("--parts", action="store_const", const=True, default=None,
+                          help="the numbered parts (pages-articlesN.xml-p<first>p<last>.bz2) "
+                               "instead of the one whole file")
     edits = parser.add_argument_group("edits")
     edits.add_argument("--source", metavar="URL|FILE",
                        help="where the edits file is (default: the shipped sample, for 2015-09-12)")
@@ -92,7 +106,8 @@ def register(subparsers) -> None:
 
 
 # Dataset-specific ingest options and their defaults (None: not given).
-DATASET_OPTIONS = {"hours": tuple(range(24)), "mirror": None, "source": None, "md5": None}
+DATASET_OPTIONS = {"hours": tuple(range(24)), "mirror": None, "source": None, "md5": None,
+                   "wiki": ("enwiki",), "parts": False}
 
 
 def _dataset_options(args, dataset) -> dict:
