@@ -25,7 +25,7 @@ from wikilake_core.paths import PROJECT_ROOT
 from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
 from wikilake.bench.jobs_source import JobsSource
-from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
+from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from wikilake.bench.measure import Measurement, run_measured
 from wikilake_core.errors import WikilakeError
 
@@ -41,7 +41,7 @@ _FIRST_GUESS = {"spark": (15.0, 60_000), "duckdb": (1.0, 300_000), "zcat": (0.0,
 
 @dataclass
 class BenchConfig:
-    recipes: tuple[Recipe, ...] = (EditsRecipe(), PageviewsRecipe())
+    recipes: tuple[Recipe, ...] = tuple(RECIPES.values())
     scales: tuple[int, ...] = (1, 2, 4)
     repetitions: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_REPETITIONS))
     cache_root: Path = BENCH_DIR / "cache"
