@@ -200,6 +200,7 @@ class Bench:
             manifest = read_manifest(out, data)
             self._check_manifest(manifest, data)
             record.in_job_s = _in_job_seconds(manifest)
+            record.input_splits = manifest.get("input_splits")
         return record
 
     @staticmethod
@@ -238,7 +239,8 @@ class Bench:
                 self._check_same_rows(data)
                 progress.advance(task)
                 outcome = f"[red]FAILED {record.error}[/]" if record.error else \
-                    f"{record.wall_s:7.1f} s"
+                    f"{record.wall_s:7.1f} s" + (f" ({record.input_splits} input splits)"
+                                                 if record.input_splits else "")
                 progress.console.print(
                     f"  {data.label:<20} {engine.label:<24} run {rep}: {outcome}, "
                     f"peak {record.peak_rss_bytes / 1e6:,.0f} MB ({record.peak_rss_process}), "
