@@ -320,11 +320,17 @@ def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
     candidate, in text order), ``category_entries`` (name, sort_key, in text order), ``reason``
     (null when valid); ``source_file`` and ``line`` (the page's XML) kept for rejected rows only.
     ``siteinfos``: each input's siteinfo by path as ``source_file`` gives it."""
-    site = F.create_map(*[part for path, info in siteinfos.items() for part in (
-        F.lit(path), F.struct(F.lit(info.dbname).alias("dbname"),
-                              F.array(*map(F.lit, info.category_prefixes)).alias("category"),
-                              F.array(*map(F.lit, info.file_prefixes)).alias("file")))])
-    fields = page_fields(page_records(records)).withColumn("_site", site[F.col("source_file")])
+    def literal(info: SiteInfo) -> Column:
+        return F.struct(F.lit(info.dbname).alias("dbname"),
+                        F.array(*map(F.lit, info.category_prefixes)).alias("category"),
+                        F.array(*map(F.lit, info.file_prefixes)).alias("file"))
+
+    distinct = set(siteinfos.values())
+    # One siteinfo for every file (a dump and its parts): a constant, no lookup by file name.
+    site = literal(distinct.pop()) if len(distinct) == 1 else F.create_map(
+        *[part for path, info in siteinfos.items() for part in (F.lit(path), literal(info))]
+    )[F.col("source_file")]
+    fields = page_fields(page_records(records)).withColumn("_site", site)
     for column, alias in (("_title", "title"), ("_redirect_title", "redirect_title"),
                           ("_contributor", "contributor"), ("_text", "text")):
         fields = unescaped(fields, column, alias)

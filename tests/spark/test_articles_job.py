@@ -316,3 +316,12 @@ def test_not_an_export_is_refused_before_anything_is_written(spark, tmp_path):
 def test_input_that_matches_nothing_is_an_error(spark, tmp_path):
     with pytest.raises(JobError, match="no input files match"):
         run(spark, tmp_path / "lake", [tmp_path / "enwiki-*-pages-articles*.xml.bz2"])
+
+
+def test_files_of_different_wikis_each_use_their_own_siteinfo(spark, rules_run, articles_run,
+                                                              tmp_path):
+    _, _, rules_file = rules_run
+    run(spark, tmp_path / "lake", [ARTICLES_SAMPLE, rules_file])
+    both = written(spark, tmp_path / "lake")
+    alone = [written(spark, articles_run.lake), written(spark, rules_run[0])]
+    assert both == {t: alone[0][t] + alone[1][t] for t in TABLES}
