@@ -171,14 +171,23 @@ def _unescape() -> Column:
     for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
                          ("&amp;", "&")):
         named = F.replace(named, F.lit(entity), F.lit(char))
-    code = "try_cast(CASE WHEN e LIKE '#x%' THEN conv(substr(e, 3), 16, 10) ELSE substr(e, 2) END AS bigint)"
-    byte = "hex({lead} | (shiftright(c, {shift}) & {mask}))"
+    code = ("try_cast(CASE WHEN e LIKE '#x%' THEN conv(substr(e, 3), 16, 10) "
+            "ELSE substr(e, 2) END AS bigint)")
+
+    def utf8_bytes(lead: int, lead_mask: int, continuation: int) -> str:
+        """Hex of code point c's UTF-8 bytes: a lead byte, then 6 bits per continuation byte."""
+        shifts = [6 * k for k in range(continuation, -1, -1)]
+        first = f"hex({lead} | (shiftright(c, {shifts[0]}) & {lead_mask}))"
+        rest = [f"hex(128 | (shiftright(c, {shift}) & 63))" for shift in shifts[1:]]
+        return " || ".join([first, *rest])
+
     utf8 = ("CASE WHEN c < 128 THEN lpad(hex(c), 2, '0') "
-            f"WHEN c < 2048 THEN {byte.format(lead=192, shift=6, mask=31)} || {byte.format(lead=128, shift=0, mask=63)} "
-            f"WHEN c < 65536 THEN {byte.format(lead=224, shift=12, mask=15)} || {byte.format(lead=128, shift=6, mask=63)} || {byte.format(lead=128, shift=0, mask=63)} "
-            f"ELSE {byte.format(lead=240, shift=18, mask=7)} || {byte.format(lead=128, shift=12, mask=63)} || {byte.format(lead=128, shift=6, mask=63)} || {byte.format(lead=128, shift=0, mask=63)} END")
-    char = (f"CASE e WHEN 'lt' THEN '<' WHEN 'gt' THEN '>' WHEN 'amp' THEN '&' WHEN 'quot' THEN '\"' "
-            f"WHEN 'apos' THEN '''' ELSE decode(unhex(transform(array({code}), c -> {utf8})[0]), 'UTF-8') END")
+            f"WHEN c < 2048 THEN {utf8_bytes(192, 31, 1)} "
+            f"WHEN c < 65536 THEN {utf8_bytes(224, 15, 2)} "
+            f"ELSE {utf8_bytes(240, 7, 3)} END")
+    char = ("CASE e WHEN 'lt' THEN '<' WHEN 'gt' THEN '>' WHEN 'amp' THEN '&' "
+            "WHEN 'quot' THEN '\"' WHEN 'apos' THEN '''' "
+            f"ELSE decode(unhex(transform(array({code}), c -> {utf8})[0]), 'UTF-8') END")
     piece = (f"transform(array(regexp_extract(p, '^([^;]*);', 1)), e -> {char} "
              "|| substr(p, length(e) + 2))[0]")
     with_references = F.expr(

@@ -111,7 +111,7 @@ RULES_TEXT = "\n".join([
     "[[Категория:Местна]] [[категория:малка|к]] [[Category:Bad key|x [[y]]]]",
     "[[#Only section]] [[  spaced_out__title  ]] [[lower case]] [[wikt:foo]] [[Target]]",
     "[[bad", "newline]] [[a[b]] [[[[Inner]]]] [[Caf&#233;|café]] [[Tom &amp; Jerry]]",
-    "[[&amp;#60;literal]] [[Unclosed",
+    "[[&amp;#60;literal]] [[Euro &#8364; and &#x1F600;]] [[Unclosed",
 ])
 
 RULES_PAGE = f"""  <page>
@@ -225,6 +225,7 @@ def test_links_of_the_rules_page(spark, rules_run):
         "Tom & Jerry": 1,
         "&": 1,                         # &amp;#60; is the text "&#60;" (not "<"), cut at the #
         "Y": 1,                         # [[y]] inside [[Category:Bad key|x [[y]]]]
+        "Euro € and 😀": 1,             # 3- and 4-byte character references
     }
 
 
@@ -251,7 +252,7 @@ def test_articles_rows_of_the_hand_made_pages(spark, rules_run):
         "wiki": "bgwiki", "page_id": 1, "namespace": 0, "title": "Правила & тестове",
         "redirect_title": None, "revision_id": 101,
         "revision_timestamp": datetime(2016, 4, 30, 12, 0, 0), "contributor": "Редактор",
-        "text_bytes": 4321, "links": 13, "categories": 7}
+        "text_bytes": 4321, "links": 14, "categories": 7}
     assert (by_id[2]["title"], by_id[2]["redirect_title"], by_id[2]["contributor"]) == (
         'Old "name"', "New & name", "192.0.2.1")
     assert by_id[2]["text_bytes"] == len("#REDIRECT [[New & name]]".encode())
