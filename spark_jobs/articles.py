@@ -243,38 +243,63 @@ def _field(xml: Column, pattern: str) -> Column:
     return F.when(xml.rlike(pattern), F.regexp_extract(xml, pattern, 1))
 
 
+def split_text(pages: DataFrame) -> DataFrame:
+    """``pages`` with the page's <text> element split off by position, so that the regular
+    expressions (each decodes its whole input) run on the small rest of the page, not the text:
+    ``_markup`` (the page with an empty <text ...></text>), ``_text_attributes``, ``_content``
+    (the text, still escaped; null when the page has no <text>...</text>)."""
+    page = F.col("page")
+    # ' xml:space="preserve" bytes="12">content' when the page has exactly one </text>.
+    element = F.substring_index(F.substring_index(page, "</text>", 1), "<text", -1)
+    closes = (F.length(page) - F.length(F.replace(page, F.lit("</text>"), F.lit("")))) / 7
+    one_text = closes == 1
+    attributes = F.substring_index(element, ">", 1)
+    return (pages
+            .withColumn("_text_attributes", F.when(one_text, attributes))
+            .withColumn("_content", F.when(one_text, F.expr(
+                "substr(substring_index(substring_index(page, '</text>', 1), '<text', -1), "
+                "instr(substring_index(substring_index(page, '</text>', 1), '<text', -1), '>') + 1)")))
+            .withColumn("_markup", F.when(one_text, F.concat(
+                F.substring_index(page, "<text", 1), F.lit("<text"), attributes,
+                F.lit("></text>"), F.substring_index(page, "</text>", -1))).otherwise(page)))
+
+
 def page_fields(pages: DataFrame) -> DataFrame:
     """Page XML -> the articles columns as escaped text (``_title`` ...) and ``reason``. The
     page's own elements come before <revision>, the revision's after it (contributor ids and the
     text cannot be mistaken for them)."""
-    page = F.col("page")
-    head = F.substring_index(page, "<revision>", 1)
-    revision = F.when(page.contains("<revision>"), F.expr("substr(page, instr(page, '<revision>'))"))
+    markup, content = F.col("_markup"), F.col("_content")
+    head = F.substring_index(markup, "<revision>", 1)
+    revision = F.when(markup.contains("<revision>"),
+                      F.expr("substr(_markup, instr(_markup, '<revision>'))"))
     contributor = _field(revision, r"(?s)<contributor[^>]*>(.*?)</contributor>")
-    text_element = r"<text([^>]*)>([^<]*)</text>"
     title = _field(head, r"<title>([^<]*)</title>")
-    ns = F.expr("try_cast(regexp_extract(substring_index(page, '<revision>', 1), "
+    ns = F.expr("try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
                 r"'<ns>\\s*(-?[0-9]+)\\s*</ns>', 1) AS int)")
-    page_id = F.expr("try_cast(regexp_extract(substring_index(page, '<revision>', 1), "
+    page_id = F.expr("try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
                      r"'<id>\\s*([0-9]+)\\s*</id>', 1) AS bigint)")
-    reason = (F.when(F.col("outside") | ~well_formed(page), F.lit(MALFORMED))
+    # Character data may not hold a < or an & that starts no entity or character reference.
+    content_ok = content.isNull() | ((F.instr(content, "<") == 0) & ~content.rlike(BAD_AMPERSAND))
+    reason = (F.when(F.col("outside") | ~well_formed(markup) | ~content_ok, F.lit(MALFORMED))
               .when(F.coalesce(title, F.lit("")) == "", F.lit(MISSING_TITLE))
               .when(ns.isNull(), F.lit(MISSING_NS))
               .when(page_id.isNull(), F.lit(MISSING_ID)))
-    return pages.select(
+    return split_text(pages).select(
         page_id.alias("page_id"),
         ns.alias("namespace"),
         title.alias("_title"),
         _field(head, r"<redirect\s+title=\"([^\"]*)\"").alias("_redirect_title"),
-        F.expr("try_cast(regexp_extract(substr(page, instr(page, '<revision>')), "
+        F.expr("try_cast(regexp_extract(substr(_markup, instr(_markup, '<revision>')), "
                r"'^<revision>\\s*<id>([0-9]+)</id>', 1) AS bigint)").alias("revision_id"),
         F.try_to_timestamp(_field(revision, r"<timestamp>([^<]*)</timestamp>"),
                            F.lit("yyyy-MM-dd'T'HH:mm:ss'Z'")).alias("revision_timestamp"),
         F.coalesce(F.nullif(_field(contributor, r"<username>([^<]*)</username>"), F.lit("")),
-                   F.nullif(_field(contributor, r"<ip>([^<]*)</ip>"), F.lit(""))).alias("_contributor"),
-        F.expr("try_cast(regexp_extract(regexp_extract(page, '<text([^>]*)/?>', 1), "
-               r"'bytes=\"([0-9]+)\"', 1) AS bigint)").alias("_bytes"),
-        F.when(revision.rlike(text_element), F.regexp_extract(revision, text_element, 2))
+                   F.nullif(_field(contributor, r"<ip>([^<]*)</ip>"), F.lit("")))
+        .alias("_contributor"),
+        F.expr(r"try_cast(regexp_extract(_text_attributes, 'bytes=\"([0-9]+)\"', 1) AS bigint)")
+        .alias("_bytes"),
+        # An empty element <text ... /> is an empty text.
+        F.when(content.isNotNull(), content)
         .when(revision.rlike(r"<text[^>]*/>"), F.lit("")).alias("_text"),
         reason.alias("reason"),
         "source_file", "page",
