@@ -57,7 +57,8 @@ class Plan:
     kept: tuple[DataFrame, ...] = ()  # frames the dataset persisted: released after the run
 
 
-def _no_input_checks(inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
+def _no_input_checks(spark: SparkSession, inputs: Sequence[InputFile],
+                     args: argparse.Namespace) -> dict:
     return {}
 
 
@@ -68,8 +69,10 @@ class DatasetJob:
     # valid), ``source_file`` and ``line`` (kept for rejected rows).
     read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
     plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
-    # Refuses inputs (JobError) before anything is written; returns facts for the manifest.
-    check_inputs: Callable[[Sequence[InputFile], argparse.Namespace], dict] = _no_input_checks
+    # Refuses inputs (JobError) before anything is written; returns facts for the manifest. It may
+    # read the files' heads or tails (storage.read_head/read_tail), never whole files.
+    check_inputs: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], dict] = \
+        _no_input_checks
     # Settings this job needs while it runs, from its input files.
     settings: Callable[[Sequence[InputFile]], dict[str, str]] = extract.line_settings
     # Encode the cached records (smaller, but CPU time to build: not worth it for wide rows of
@@ -86,7 +89,7 @@ class DatasetJob:
         with scoped_settings(spark, JOB_SQL_SETTINGS):
             progress("listing input")
             inputs = storage.resolve_inputs(spark, args.input)
-            checked = self.check_inputs(inputs, args)
+            checked = self.check_inputs(spark, inputs, args)
             cache = {"spark.sql.inMemoryColumnarStorage.compressed": str(self.compressed_cache).lower()}
             with scoped_settings(spark, {**self.settings(inputs), **cache}):
                 manifest.clear_manifest(spark, args.output_root, self.dataset, args.date)

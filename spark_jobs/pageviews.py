@@ -158,7 +158,7 @@ def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
 
 # ---- the job ---------------------------------------------------------------------------------
 
-def check_inputs(inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
+def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
     hours = check_file_names(inputs, args.date)
     return {"hours": hours, "hours_missing": sorted(set(range(24)) - set(hours))}
 

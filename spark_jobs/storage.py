@@ -9,6 +9,8 @@ from pyspark.sql import SparkSession
 
 from wikilake_core.errors import JobError
 
+HEAD_CHUNK_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True)
 class InputFile:
@@ -50,6 +52,38 @@ def resolve_inputs(spark: SparkSession, patterns: list[str]) -> list[InputFile]:
         for s in files:
             found[str(s.getPath())] = InputFile(str(s.getPath()), s.getPath().getName(), s.getLen())
     return sorted(found.values(), key=lambda f: f.path)
+
+
+def read_head(spark: SparkSession, path: str, until: bytes, max_bytes: int) -> bytes:
+    """The first bytes of a file, decompressed by its Hadoop codec (.bz2, .gz) if it has one, up
+    to and including ``until`` or at most ``max_bytes``: a bounded read, however big the file."""
+    fs, hadoop_path = _filesystem(spark, path)
+    codec = spark.sparkContext._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+        spark.sparkContext._jsc.hadoopConfiguration()).getCodec(hadoop_path)
+    raw = fs.open(hadoop_path)
+    stream = raw if codec is None else codec.createInputStream(raw)
+    head = b""
+    try:
+        while len(head) < max_bytes and until not in head:
+            chunk = bytes(stream.readNBytes(HEAD_CHUNK_BYTES))  # a byte[] comes back as bytes
+            head += chunk
+            if len(chunk) < HEAD_CHUNK_BYTES:
+                break
+    finally:
+        stream.close()
+    end = head.find(until)
+    return head[:end + len(until)] if end >= 0 else head[:max_bytes]
+
+
+def read_tail(spark: SparkSession, path: str, size: int, count: int) -> bytes:
+    """The last ``count`` bytes of a file of ``size`` bytes, as stored (not decompressed)."""
+    fs, hadoop_path = _filesystem(spark, path)
+    stream = fs.open(hadoop_path)
+    try:
+        stream.seek(max(0, size - count))
+        return bytes(stream.readNBytes(count))
+    finally:
+        stream.close()
 
 
 def delete(spark: SparkSession, path: str) -> None:

@@ -37,9 +37,14 @@ class DumpSite:
     folder: str
     file_name: str
     checksums: str
+    # A JSON file in the folder saying which dump jobs are done and which files each wrote
+    # (Wikimedia's dumpstatus.json): ingest refuses files of a job that is not done.
     status_file: str | None = None
     # (ingest option, template field): the option's values pick the files, one per value.
     selectors: tuple[tuple[str, str], ...] = ()
+    # A regular expression template (same fields) for the numbered parts that make up the whole
+    # file, listed from the status file when ingest is asked for parts (--parts).
+    parts: str | None = None
 
     def _fields(self, dt: str, params: dict) -> dict:
         day = to_day(dt)
@@ -54,6 +59,9 @@ class DumpSite:
 
     def checksums_file(self, dt: str, **params) -> str:
         return self.checksums.format(**self._fields(dt, params))
+
+    def parts_pattern(self, dt: str, **params) -> str:
+        return self.parts.format(**self._fields(dt, params))
 
     def file_names(self, dt: str, options: dict) -> list[str]:
         """The dump files of ``dt`` that the ingest ``options`` select (e.g. hours -> hourly files)."""
@@ -104,6 +112,13 @@ class JobSize:
         return self.worker_memory_gb(self.driver_memory_gb) + self.worker_memory_gb(self.executor_memory_gb)
 
 
+# `wikilake ingest` options a dataset may take, with their defaults (None: not given).
+INGEST_OPTION_DEFAULTS: dict[str, object] = {
+    "hours": tuple(range(24)), "wiki": ("enwiki",), "parts": False,
+    "mirror": None, "source": None, "md5": None,
+}
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
@@ -129,6 +144,11 @@ class Dataset:
 
     def job_defaults(self) -> dict[str, str]:
         return {option.dest: option.default for option in self.job_options}
+
+    def ingest_defaults(self) -> dict[str, object]:
+        """The default of every ingest option that applies to this dataset."""
+        return {name: default for name, default in INGEST_OPTION_DEFAULTS.items()
+                if name in self.ingest_options}
 
 
 REGISTRY: dict[str, Dataset] = {d.name: d for d in (
@@ -165,6 +185,26 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in (
         # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
         # scan task per hourly file, 24 a day: 6 executors x 4 cores.
         size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
+    ),
+    Dataset(
+        name="articles",
+        summary="MediaWiki XML article dumps (pages-articles), whole or in numbered parts",
+        tables=("articles", "article_links", "article_categories"),
+        # enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
+        raw_file_pattern=r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?"
+                         r"\.xml(-p\d+p\d+)?(\.bz2|\.gz)?",
+        sample_path="enwiki-pages-articles-sample.xml.bz2",
+        sample_dt="2016-05-01",
+        site=DumpSite(
+            base_url="https://dumps.wikimedia.org",
+            folder="{wiki}/{ymd}",
+            file_name="{wiki}-{ymd}-pages-articles.xml.bz2",
+            checksums="{wiki}-{ymd}-md5sums.txt",
+            status_file="dumpstatus.json",
+            selectors=(("wiki", "wiki"),),
+            parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
+        ),
+        ingest_options=frozenset({"wiki", "parts", "mirror"}),
     ),
 )}
 DATASETS: tuple[str, ...] = tuple(REGISTRY)

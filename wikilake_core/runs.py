@@ -5,7 +5,7 @@ functions and the CLI (`wikilake run`, `backfill`, `runs`).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from wikilake_core import datasets
 from wikilake_core.dates import parse_date
@@ -27,6 +27,14 @@ def execution_input(dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
 # start: what a schedule sends, since EventBridge Scheduler cannot compute dates. (Empty rather
 # than null: CloudFormation templates drop nulls.)
 PREVIOUS_DAY = ""
+
+
+def scheduled_dt(started: datetime | str) -> str:
+    """The dt a scheduled execution processes: the previous UTC day of its start (a datetime, or
+    the ISO-8601 text ``$$.Execution.StartTime`` gives, e.g. ``2026-11-30T04:30:02.1Z``)."""
+    if isinstance(started, str):
+        started = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    return (started.astimezone(timezone.utc).date() - timedelta(days=1)).isoformat()
 
 
 def scheduled_input(dataset: str) -> dict:

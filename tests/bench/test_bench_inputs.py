@@ -56,3 +56,33 @@ def test_any_parameter_change_gets_its_own_cache_folder(tmp_path):
                                                   PageviewsRecipe(malformed_rate=0.0))}
     assert len(folders) == 4
     assert cache_dir(base, tmp_path) == cache_dir(PageviewsRecipe(lines_per_hour=100), tmp_path)
+
+
+def test_articles_are_one_bzip2_file_of_the_sample_with_new_page_ids(tmp_path):
+    import bz2
+    import re
+
+    from wikilake.bench.engines import engines
+    from wikilake.bench.inputs import ArticlesRecipe
+
+    one, two = materialize(ArticlesRecipe(copies=2), tmp_path), \
+        materialize(ArticlesRecipe(copies=2).scaled(2), tmp_path)
+    assert [p.name for p in one.files] == ["enwiki-20160501-pages-articles.xml.bz2"]
+    assert (one.records, two.records) == (412, 824)
+    with bz2.open(one.files[0], "rt", encoding="utf-8") as f:
+        xml = f.read()
+    ids = re.findall(r"</ns>\s*<id>(\d+)</id>", xml)
+    assert len(ids) == len(set(ids)) == 412 and xml.count("<siteinfo>") == 1
+    assert xml.rstrip().endswith("</mediawiki>") and one.glob.endswith("*.xml.bz2")
+    floor = next(e for e in engines() if e.name == "zcat").argv(one, tmp_path)
+    assert floor[:3] == ["sh", "-c", 'exec bzcat -- "$@" > /dev/null']
+
+
+def test_articles_peer_writes_the_jobs_row_counts_on_the_sample(tmp_path):
+    from wikilake.bench import peer
+    from wikilake_core import datasets
+
+    sample = datasets.get("articles").sample
+    rows = peer.run("articles", "2016-05-01", str(sample), tmp_path)
+    # The job's counts on the sample (tests/spark/test_articles_job.py checks them row by row).
+    assert rows == {"articles": 206, "article_links": 23811, "article_categories": 878}

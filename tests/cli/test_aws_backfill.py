@@ -110,14 +110,14 @@ def test_a_dt_already_running_is_skipped_even_with_force(wikilake, pipeline, aws
 
 def test_ctrl_c_stops_the_executions_it_started_and_starts_no_more(wikilake, pipeline, aws_options,
                                                                   monkeypatch):
-    import wikilake.commands.backfill as backfill
+    import wikilake.aws.pipeline as pipeline_module
 
     pipeline.deploy(seconds=5)
 
     def interrupted(seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(backfill.time, "sleep", interrupted)
+    monkeypatch.setattr(pipeline_module, "wait", interrupted)
 
     code, out, err = wikilake("backfill", "edits", "--from", DTS[0], "--to", DTS[-1], *aws_options)
 

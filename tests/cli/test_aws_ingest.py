@@ -396,7 +396,7 @@ def test_edits_from_a_url_with_md5(wikilake, dumps, deployed, clients, aws_optio
 @pytest.mark.parametrize("argv, code, message", [
     (("ingest", "clicks", "--date", DT), 2,
      "wikilake ingest: error: argument dataset: invalid choice: 'clicks' (choose from 'edits', "
-     "'pageviews') (see wikilake ingest --help)\n"),
+     "'pageviews', 'articles') (see wikilake ingest --help)\n"),
     (("ingest", "pageviews", "--date", "2024-02-30"), 1,
      "wikilake: error: bad date '2024-02-30': use YYYY-MM-DD, e.g. 2015-09-12\n"),
     (("ingest", "edits", "--date", DT), 1,

@@ -72,7 +72,7 @@ def interrupt_while_following(monkeypatch, seen: list):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline_module, "current_state", current_state)
-    monkeypatch.setattr(pipeline_module.time, "sleep", sleep)
+    monkeypatch.setattr(pipeline_module, "wait", sleep)
 
 
 def test_ctrl_c_leaves_the_execution_running_by_default(wikilake, pipeline, aws_options, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from wikilake.aws.status import lake_partitions
+from wikilake_core import datasets
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +34,9 @@ def test_partitions_are_the_dt_folders_present(deployed, clients, lake):
     assert partitions["processed/pageviews_daily"] == ["2024-03-15"]
     assert partitions["processed/edits_by_channel"] == ["2015-09-12"]
     assert partitions["processed/projectviews_hourly"] == []
-    assert set(partitions) == {"raw/edits", "raw/pageviews", "processed/edits", "processed/edits_filtered",
-                               "processed/edits_by_channel", "processed/pageviews_daily",
-                               "processed/projectviews_hourly"}
+    assert set(partitions) == ({f"raw/{dataset}" for dataset in datasets.DATASETS}
+                               | {f"processed/{table}" for table in datasets.TABLES})
+    assert partitions["raw/articles"] == partitions["processed/article_links"] == []
 
 
 def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, clients, aws_options, lake):

@@ -2,7 +2,7 @@
 import pytest
 from aws_cdk.assertions import Match
 
-from wikilake_core.datasets import DATASETS
+from wikilake_core.datasets import DATASETS, TABLES
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 EMR_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
@@ -239,9 +239,7 @@ def test_instance_role_reads_only_this_apps_glue_tables(templates):
     assert not any(action.endswith("*") for action in catalog["Action"])
     names = sorted(r["Fn::Join"][1][-1] for r in catalog["Resource"])
     assert names == sorted([":catalog", ":database/default", ":database/wikilake_dev",
-                            *(f":table/wikilake_dev/{t}" for t in
-                              ("edits", "edits_by_channel", "edits_filtered", "pageviews_daily",
-                               "projectviews_hourly"))])
+                            *(f":table/wikilake_dev/{t}" for t in TABLES)])
 
 
 INSTANCES = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",

@@ -36,6 +36,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import urllib.request
 import os
 import socket
 import subprocess
@@ -164,6 +165,10 @@ def moto_endpoint():
         patch.setattr(RouteTable, "delete", _delete_route_table, raising=False)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
+        # moto's backends are process-wide: other tests of this session (tests/cli, tests/pipeline)
+        # may have left resources behind, and the round trip starts from an empty account.
+        urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/moto-api/reset", method="POST"), timeout=60).close()
         try:
             yield port
         finally:

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from wikilake_core import datasets
 from wikilake_core.datasets import DATASETS
 
 from .test_processing import all_ingress_rules, only
@@ -121,7 +122,7 @@ def test_execution_role_is_assumed_by_emr_serverless_for_this_application_only(p
 
 LAKE = "arn:${AWS::Partition}:s3:::sls-prod-${AWS::AccountId}-${AWS::Region}"
 GLUE = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}"
-TABLES = ("edits", "edits_by_channel", "edits_filtered", "pageviews_daily", "projectviews_hourly")
+TABLES = tuple(sorted(datasets.TABLES))  # the registry's tables (the stack takes them from the DDL)
 PREFIXES = ["raw", "processed", "rejected", "manifests", "logs/emr-serverless"]
 
 

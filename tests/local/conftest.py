@@ -50,6 +50,27 @@ def tiny_lake_template(tmp_path_factory) -> Path:
         {**hourly, "hour": 0, "project": "de.wikipedia", "access_site": "desktop", "views": 900},
         {**hourly, "hour": 0, "project": "unknown", "access_site": "desktop", "views": 99999},
     ])
+    article = dict(wiki="enwiki", namespace=0, redirect_title=None, revision_id=1,
+                   revision_timestamp=None, contributor="a", links=1, categories=1)
+    write_partition(lake, "articles", dt, [
+        {**article, "page_id": 1, "title": "Apollo", "text_bytes": 3000},
+        {**article, "page_id": 2, "title": "Zeus", "text_bytes": 120000},
+        {**article, "page_id": 3, "title": "Phoebus", "redirect_title": "Apollo", "text_bytes": 20,
+         "categories": 0},
+        {**article, "page_id": 4, "namespace": 14, "title": "Category:Greek gods",
+         "text_bytes": 50},
+    ])
+    link = dict(wiki="enwiki", occurrences=1)
+    write_partition(lake, "article_links", dt, [
+        {**link, "page_id": 1, "target": "Zeus", "occurrences": 2},
+        {**link, "page_id": 2, "target": "Apollo"},
+        {**link, "page_id": 3, "target": "Apollo"},  # a redirect: not counted as a source
+    ])
+    write_partition(lake, "article_categories", dt, [
+        {"wiki": "enwiki", "page_id": 1, "category": "Greek gods", "sort_key": None},
+        {"wiki": "enwiki", "page_id": 2, "category": "Greek gods", "sort_key": "Zeus"},
+        {"wiki": "enwiki", "page_id": 4, "category": "Mythology", "sort_key": ""},
+    ])
     return lake
 
 

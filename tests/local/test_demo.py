@@ -39,8 +39,8 @@ def test_demo_end_to_end_twice_gives_the_same_answers(sample_lake, spark, tmp_pa
     with LocalEngine(sample_lake) as first_run:
         for answer in answers:
             query = answer.query
-            dt = days[demo.query_dataset(query, first_run)]
-            expected = first_run.run(query, bind(query, demo.demo_params(query, dt)))
+            dts = {name: days[name] for name in demo.query_datasets(query, first_run)}
+            expected = first_run.run(query, bind(query, demo.demo_params(query, dts)))
             assert answer.result.rows == expected.rows, query.name
             assert answer.result.rows, f"{query.name} answered nothing in the demo"
 
@@ -61,8 +61,18 @@ def test_demo_end_to_end_twice_gives_the_same_answers(sample_lake, spark, tmp_pa
 
 def test_demo_parameters_come_from_the_sample_days_and_defaults():
     query = QUERIES["top_pages"]
-    assert demo.demo_params(query, "2024-03-15") == ["dt=2024-03-15", "project=en.wikipedia"]
-    assert set(bind(query, demo.demo_params(query, "2024-03-15"))) == {p.name for p in query.parameters}
+    dts = {"pageviews": "2024-03-15"}
+    assert demo.demo_params(query, dts) == ["dt=2024-03-15", "project=en.wikipedia"]
+    assert set(bind(query, demo.demo_params(query, dts))) == {p.name for p in query.parameters}
+
+
+def test_a_query_of_two_datasets_gets_each_datasets_dt():
+    query = QUERIES["most_viewed_articles_content"]
+    dts = {"pageviews": "2024-03-15", "articles": "2016-05-01"}
+    assert demo.demo_params(query, dts) == [
+        "pageviews_dt=2024-03-15", "project=en.wikipedia", "articles_dt=2016-05-01"]
+    with pytest.raises(WikilakeError, match="must be named pageviews_dt, articles_dt"):
+        demo.demo_params(QUERIES["top_pages"], dts)
 
 
 def test_sample_days_are_found_and_labelled():

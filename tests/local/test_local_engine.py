@@ -100,7 +100,7 @@ def test_utc_instants_come_back_as_utc_timestamps(tmp_path):
 @pytest.mark.parametrize("sql, message", [
     ("SELEC 1", "SQL error"),
     ("SELECT nope FROM edits", "SQL error: Column 'nope' could not be resolved"),
-    ("SELECT * FROM pageviews", "unknown table pageviews; tables: edits"),
+    ("SELECT * FROM pageviews", "unknown table pageviews; tables: article_categories, "),
     ("SELECT 1; SELECT 2", "exactly one SELECT"),
     ("DROP TABLE edits", "exactly one SELECT"),
     ("SELECT CAST('x' AS bigint) FROM edits_by_channel", "SQL error \\(DuckDB\\)"),
@@ -186,5 +186,6 @@ def test_every_named_query_translates_and_the_duckdb_sql_runs(tiny_lake, name):
 
 
 def demo_values(query):
-    values = {"dt": "2015-09-12", "project": "en.wikipedia"}
+    values = {"dt": "2015-09-12", "pageviews_dt": "2015-09-12", "articles_dt": "2015-09-12",
+              "project": "en.wikipedia"}
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]

@@ -62,7 +62,7 @@ def test_list_shows_every_named_query(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["top_pagez"], "unknown query 'top_pagez'; named queries: mobile_share, "),
+    (["top_pagez"], "unknown query 'top_pagez'; named queries: article_size_distribution, "),
     (["top_pages", "-p", "2015-09-12"], "missing parameter 'project' for top_pages"),
     (["top_pages", "-p", "=x"], "malformed --param '=x'"),
     (["top_pages", "-p", "dt=2015-09-12", "-p", "projct=en.wikipedia"], "unknown parameter 'projct'"),

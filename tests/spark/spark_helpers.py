@@ -12,6 +12,8 @@ from wikilake_core import datasets
 EDITS_SAMPLE = datasets.get("edits").sample
 EDITS_DT = datasets.get("edits").sample_dt
 PAGEVIEWS_DT = datasets.get("pageviews").sample_dt
+ARTICLES_SAMPLE = datasets.get("articles").sample
+ARTICLES_DT = datasets.get("articles").sample_dt
 
 # Hand-written lines for hour 3: every tricky domain code and title, and every kind of bad line.
 TRICKY_LINES = [

@@ -62,7 +62,7 @@ def test_bad_input_is_one_line_and_non_zero(spark, tmp_path, capsys, argv, messa
 
 def test_unknown_dataset_is_refused(spark):
     with pytest.raises(WikilakeError, match="unknown dataset"):
-        run_local("articles", "2015-09-12", "x")
+        run_local("nosuch", "2015-09-12", "x")
 
 
 BROKEN_GZIP = b"\x1f\x8b\x08\x00 not really gzip"  # a gzip header, then no valid deflate block

@@ -18,8 +18,8 @@ RUN = runs.execution_input("pageviews", "2024-03-15")
 
 
 def test_a_scheduled_run_processes_the_previous_utc_day():
-    assert plan.previous_day("2026-11-30T04:30:02.123Z") == "2026-11-29"
-    assert plan.previous_day("2026-03-01T00:00:00+00:00") == "2026-02-28"
+    assert runs.scheduled_dt("2026-11-30T04:30:02.123Z") == "2026-11-29"
+    assert runs.scheduled_dt("2026-03-01T00:00:00+00:00") == "2026-02-28"
     scheduled = runs.scheduled_input("pageviews")
     assert plan.normalize(scheduled, "2026-11-30T04:30:00Z") == runs.execution_input("pageviews", "2026-11-29")
     assert plan.normalize(RUN, "2026-11-30T04:30:00Z") == RUN  # an explicit dt wins

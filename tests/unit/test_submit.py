@@ -1,9 +1,10 @@
 import pytest
 
+from wikilake_core.datasets import DATASETS
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, parse_step_spec, spark_step
 
-SCRIPTS = JobScripts("s3://assets/jobs.zip", {"edits": "s3://assets/edits.py", "pageviews": "s3://assets/pv.py"})
+SCRIPTS = JobScripts("s3://assets/jobs.zip", {name: f"s3://assets/{name}.py" for name in DATASETS})
 
 
 def test_step_runs_the_dataset_entrypoint_on_that_days_raw_partition():
@@ -39,8 +40,8 @@ def test_one_builder_renders_the_same_entry_point_and_arguments_on_both_runtimes
     argv = spark_step("pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS,
                       job_options=("--allow-missing-hours",))["HadoopJarStep"]["Args"]
     driver = submit.serverless_job_driver()["sparkSubmit"]
-    entry = argv.index("s3://assets/pv.py")
-    assert driver["entryPoint"] == argv[entry] == "s3://assets/pv.py"
+    entry = argv.index("s3://assets/pageviews.py")
+    assert driver["entryPoint"] == argv[entry] == "s3://assets/pageviews.py"
     assert driver["entryPointArguments"] == argv[entry + 1:] == [
         "--date", "2024-03-15", "--input", "s3://lake-bucket/raw/pageviews/dt=2024-03-15/",
         "--output-root", "s3://lake-bucket", "--allow-missing-hours"]

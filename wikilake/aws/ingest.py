@@ -8,6 +8,7 @@ Sources are in sources.py (HTTP with retries, local files), destinations in sink
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -77,6 +78,47 @@ def site_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
     return [Item(HttpSource(client, f"{folder}/{name}"), sums[name]) for name in names]
 
 
+def dump_status_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
+                      mirror: str | None = None) -> list[Item]:
+    """The files of a dump folder with a status file (articles: ``dumpstatus.json``), for each
+    selected value (wiki): the whole file, or with ``parts`` the numbered parts the status file
+    lists. Refused before anything moves when the dump job that writes them is not done, or when
+    the folder's checksum file does not list them; the MD5s come from that checksum file."""
+    site = dataset.site
+    (option, field), = site.selectors
+    items = []
+    for value in options[option]:
+        folder = site.folder_url(dt, mirror=mirror, **{field: value})
+        status_url = f"{folder}/{site.status_file}"
+        try:
+            jobs = json.loads(client.get_text(status_url))["jobs"]
+        except (ValueError, KeyError, TypeError):
+            raise WikilakeError(f"{status_url} is not a dump status file (no jobs)") from None
+        job_of = {name: (job, info.get("status")) for job, info in jobs.items()
+                  for name in (info.get("files") or {})}
+        if options.get("parts"):
+            pattern = re.compile(site.parts_pattern(dt, **{field: value}))
+            names = sorted((n for n in job_of if pattern.fullmatch(n)),
+                           key=lambda n: [int(d) for d in re.findall(r"\d+", n)])
+            if not names:
+                raise WikilakeError(f"{status_url} lists no parts for {value} on {dt}")
+        else:
+            names = [site.file(dt, **{field: value})]
+        for name in names:
+            if name not in job_of:
+                raise WikilakeError(f"{name} is not listed in {status_url}: not part of this dump")
+            job, status = job_of[name]
+            if status != "done":
+                raise WikilakeError(f"the {value} dump of {dt} is not finished: its job {job} is "
+                                    f"{status or 'without a status'} ({status_url}); try again later")
+        checksums = f"{folder}/{site.checksums_file(dt, **{field: value})}"
+        sums = parse_md5sums(client.get_text(checksums))
+        if unlisted := [name for name in names if name not in sums]:
+            raise WikilakeError(f"{unlisted[0]} is not listed in {checksums}; nothing was ingested")
+        items += [Item(HttpSource(client, f"{folder}/{name}"), sums[name]) for name in names]
+    return items
+
+
 def source_item(client: HttpClient, dataset: Dataset, dt: str, source: str | None,
                 md5: str | None) -> Item:
     """One file from a URL or a local path; without one, the dataset's shipped sample for its dt."""
@@ -99,6 +141,8 @@ def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict, *,
     """What to ingest for (dataset, dt): an explicit --source, else the dump site's files."""
     if not uses_site(dataset, options):
         return [source_item(client, dataset, dt, options.get("source"), options.get("md5"))]
+    if dataset.site.status_file:
+        return dump_status_items(client, dataset, dt, options, mirror=options.get("mirror"))
     return site_items(client, dataset, dt, options, mirror=options.get("mirror"), skip_unlisted=skip_unlisted)
 
 

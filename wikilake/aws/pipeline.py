@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Callable, Iterator
 
 from wikilake_core import layout, runs
@@ -15,6 +15,10 @@ RUNNING = "RUNNING"
 SUCCEEDED = "SUCCEEDED"
 # PENDING_REDRIVE is not final, but nothing runs until someone redrives the execution.
 FINISHED = frozenset({SUCCEEDED, "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"})
+
+# The pause between polls (run, backfill); a module attribute so a test can interrupt it without
+# replacing the process-wide time.sleep, which other threads (py4j's) use too.
+wait = time.sleep
 
 
 def start(sfn, state_machine_arn: str, dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
@@ -71,7 +75,7 @@ def follow(sfn, execution_arn: str, *, poll_seconds: float, timeout_seconds: flo
             raise WikilakeError(
                 f"execution {execution['name']} is still {execution['status']} after "
                 f"{timeout_seconds / 60:g} min; it goes on: follow it with `wikilake runs`")
-        time.sleep(poll_seconds)
+        wait(poll_seconds)
 
 
 def run_record(execution: dict) -> dict:
@@ -113,11 +117,7 @@ def _dataset_and_dt(sfn, summary: dict) -> tuple[tuple[str, str] | None, dict | 
     except (ValueError, KeyError, TypeError):
         return None, execution  # not a pipeline run (a hand-made test execution, say)
     # A schedule sends no dt: the run processes the previous UTC day of the execution's start.
-    return (dataset, dt or _previous_day(summary["startDate"])), execution
-
-
-def _previous_day(start: datetime) -> str:
-    return (start.astimezone(timezone.utc).date() - timedelta(days=1)).isoformat()
+    return (dataset, dt or runs.scheduled_dt(summary["startDate"])), execution
 
 
 def list_runs(sfn, state_machine_arn: str, *, dataset: str | None = None,

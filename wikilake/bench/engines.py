@@ -2,7 +2,8 @@
 
 - ``spark``: our job through ``spark-submit --master local[2]`` (exactly what EMR runs, on 2 cores);
 - ``duckdb``: the DuckDB peer (``python -m wikilake.bench.peer``) writing the same tables;
-- ``zcat``: decompressing the input to /dev/null, the floor any reader of gzip pays.
+- ``zcat``: decompressing the input to /dev/null (``zcat``, or ``bzcat`` for bzip2 input), the
+  floor any reader of the compressed files pays.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class Engine:
                     "--input", data.glob, "--output-root", str(output_root),
                     "--threads", str(PEER_THREADS)]
         if self.name == "zcat":
-            return ["sh", "-c", 'exec zcat -- "$@" > /dev/null', "zcat", *map(str, data.files)]
+            tool = "bzcat" if all(f.suffix == ".bz2" for f in data.files) else "zcat"
+            return ["sh", "-c", f'exec {tool} -- "$@" > /dev/null', tool, *map(str, data.files)]
         raise ValueError(f"unknown engine {self.name!r}")
 
 
@@ -86,5 +88,5 @@ def engines(spark_conf: dict[str, str] | None = None,
         Engine("spark", f"spark-submit {LOCAL_MASTER}", memory_process="java", spark_conf=conf,
                jobs_dir=jobs_dir),
         Engine("duckdb", f"duckdb peer ({PEER_THREADS} threads)"),
-        Engine("zcat", "zcat > /dev/null", writes_tables=False),
+        Engine("zcat", "zcat|bzcat > /dev/null", writes_tables=False),
     )

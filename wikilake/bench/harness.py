@@ -25,7 +25,7 @@ from wikilake_core.paths import PROJECT_ROOT
 from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
 from wikilake.bench.jobs_source import JobsSource
-from wikilake.bench.inputs import CachedInput, EditsRecipe, PageviewsRecipe, Recipe, materialize
+from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from wikilake.bench.measure import Measurement, run_measured
 from wikilake_core.errors import WikilakeError
 
@@ -41,7 +41,7 @@ _FIRST_GUESS = {"spark": (15.0, 60_000), "duckdb": (1.0, 300_000), "zcat": (0.0,
 
 @dataclass
 class BenchConfig:
-    recipes: tuple[Recipe, ...] = (EditsRecipe(), PageviewsRecipe())
+    recipes: tuple[Recipe, ...] = tuple(RECIPES.values())
     scales: tuple[int, ...] = (1, 2, 4)
     repetitions: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_REPETITIONS))
     cache_root: Path = BENCH_DIR / "cache"
@@ -200,6 +200,7 @@ class Bench:
             manifest = read_manifest(out, data)
             self._check_manifest(manifest, data)
             record.in_job_s = _in_job_seconds(manifest)
+            record.input_splits = manifest.get("input_splits")
         return record
 
     @staticmethod
@@ -238,7 +239,8 @@ class Bench:
                 self._check_same_rows(data)
                 progress.advance(task)
                 outcome = f"[red]FAILED {record.error}[/]" if record.error else \
-                    f"{record.wall_s:7.1f} s"
+                    f"{record.wall_s:7.1f} s" + (f" ({record.input_splits} input splits)"
+                                                 if record.input_splits else "")
                 progress.console.print(
                     f"  {data.label:<20} {engine.label:<24} run {rep}: {outcome}, "
                     f"peak {record.peak_rss_bytes / 1e6:,.0f} MB ({record.peak_rss_process}), "

@@ -3,6 +3,9 @@
 - **edits-100x**: the real wikiticker sample replicated 100 times into 10 gzip files (10 copies
   each, ~3.9M events). Scaling adds files of the same size (2x = 20 files, 4x = 40 files), as a
   busier day of edit dumps would.
+- **articles-1gb**: one bzip2 file of ~1 GB of XML, the real enwiki sample's 206 pages repeated
+  170 times, each copy with new page ids (a single big file, as enwiki's 22 GB pages-articles
+  dump is). Scaling repeats the pages more times, in the same one file.
 - **pageviews-day**: 24 hourly files of ~1.1M lines made by ``wikilake.generators.pageviews``.
   A day always has 24 hours, so scaling makes each hour larger (2x = 2.2M lines an hour), as a
   real day (tens of millions of lines an hour at peak) is.
@@ -13,11 +16,13 @@ marks the folder complete.
 """
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
 import inspect
 import json
 import multiprocessing
+import re
 import shutil
 import zlib
 from dataclasses import asdict, dataclass, replace
@@ -28,6 +33,7 @@ from typing import Callable, Protocol
 from wikilake_core import datasets
 
 EDITS = datasets.get("edits")
+ARTICLES = datasets.get("articles")
 # The bench's pageviews day is generated (bigger than the sample), for the sample's dt.
 PAGEVIEWS_DATE = datasets.get("pageviews").sample_dt
 MARKER = "input.json"
@@ -52,7 +58,8 @@ class CachedInput:
 
     @property
     def glob(self) -> str:
-        return str(self.directory / "*.gz")
+        """The input files by their extension (``*.gz``, ``*.xml.bz2``): not the marker."""
+        return str(self.directory / ("*" + "".join(self.files[0].suffixes[-2:])))
 
     @property
     def label(self) -> str:
@@ -178,8 +185,49 @@ class PageviewsRecipe:
         return written
 
 
+@dataclass(frozen=True)
+class ArticlesRecipe:
+    """One bzip2 file: the articles sample's siteinfo, then its pages ``copies`` times, copy c
+    with page ids shifted by c x 10^9 (the sample's ids are below 10^8), then </mediawiki>."""
+
+    copies: int = 170
+    scale: int = 1
+    name: str = "articles-1gb"
+    dataset: str = "articles"
+    dt: str = ARTICLES.sample_dt
+
+    def params(self) -> dict:
+        sample_digest = hashlib.sha256(ARTICLES.sample.read_bytes()).hexdigest()[:16]
+        return {**asdict(self), "sample_sha256": sample_digest, "bzip2_level": 9}
+
+    def scaled(self, factor: int) -> "ArticlesRecipe":
+        return replace(self, copies=self.copies * factor, scale=self.scale * factor)
+
+    def steps(self) -> int:
+        return self.copies
+
+    def write(self, out_dir: Path, on_step: OnStep) -> list[tuple[Path, int]]:
+        with bz2.open(ARTICLES.sample, "rt", encoding="utf-8") as f:
+            xml = f.read()
+        start, end = xml.index("  <page>"), xml.rindex("</mediawiki>")
+        pages = xml[start:end]
+        page_id = re.compile(r"(</ns>\s*<id>)(\d+)(</id>)")
+        path = out_dir / f"enwiki-{self.dt.replace('-', '')}-pages-articles.xml.bz2"
+        compressor = bz2.BZ2Compressor(9)
+        with path.open("wb") as out:
+            out.write(compressor.compress(xml[:start].encode()))
+            for copy in range(self.copies):
+                shifted = page_id.sub(lambda m: f"{m[1]}{int(m[2]) + copy * 10**9}{m[3]}", pages)
+                out.write(compressor.compress(shifted.encode()))
+                on_step()
+            out.write(compressor.compress(xml[end:].encode()))
+            out.write(compressor.flush())
+        return [(path, pages.count("<page>") * self.copies)]
+
+
 # dataset -> how its benchmark input is made (a dataset without one is not benchmarked yet).
-RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (EditsRecipe(), PageviewsRecipe())}
+RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (
+    EditsRecipe(), PageviewsRecipe(), ArticlesRecipe())}
 
 
 def _digest(params: dict) -> str:

@@ -1,4 +1,5 @@
-"""The DuckDB peer: the job's output tables computed by DuckDB from the same raw files.
+"""The DuckDB peer: the job's output tables computed by DuckDB from the same raw files (for
+articles, whose XML DuckDB cannot parse, a plain-Python parse feeding DuckDB: peer_articles.py).
 
 What a single-machine user would write instead of Spark: one SQL pass over the gzip input into a
 typed staging table (``peer_sql/<staging>.sql``), then one ``COPY ... TO`` zstd Parquet per
@@ -16,11 +17,14 @@ from pathlib import Path
 import duckdb
 
 from spark_jobs.domain_codes import PROJECT_SUFFIXES, WIKIMEDIA_SITES
+from wikilake.bench import peer_articles
 from wikilake_core import datasets
 from wikilake_core.layout import table_partition_dir
 
 PEER_SQL_DIR = Path(__file__).parent / "peer_sql"
 STAGING = {"edits": "edits_events", "pageviews": "pageview_lines"}
+# Datasets whose input is parsed in Python, then written by DuckDB: dataset -> run(dt, glob, root, con).
+PYTHON_PEERS = {"articles": peer_articles.run}
 # SQL run before the staging table: the macros it uses.
 PRELUDE = {"edits": (), "pageviews": ("domain_site",)}
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
@@ -58,6 +62,8 @@ def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: i
         # Spill files go with the outputs, not into the current folder.
         con.execute(f"SET temp_directory = {sql_literal(str(Path(output_root) / '.duckdb_tmp'))}")
         con.execute("SET enable_progress_bar = false")
+        if dataset in PYTHON_PEERS:
+            return PYTHON_PEERS[dataset](dt, input_glob, Path(output_root), con)
         for prelude in PRELUDE[dataset]:
             con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
                                project_suffixes=PROJECT_SUFFIXES))
@@ -73,9 +79,9 @@ def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wikilake.bench.peer", description=__doc__)
-    parser.add_argument("dataset", choices=sorted(STAGING))
+    parser.add_argument("dataset", choices=sorted({*STAGING, *PYTHON_PEERS}))
     parser.add_argument("--date", required=True)
-    parser.add_argument("--input", required=True, help="glob of the raw gzip files")
+    parser.add_argument("--input", required=True, help="glob of the raw files")
     parser.add_argument("--output-root", required=True, type=Path)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT)

@@ -33,6 +33,8 @@ class RunRecord:
     load_after: float
     rows_written: dict[str, int] = field(default_factory=dict)
     in_job_s: float | None = None  # the job's own start-to-end time (from its manifest)
+    # How many tasks read the input, when the job reports it (articles: splits of one big file).
+    input_splits: int | None = None
     error: str | None = None  # why the run failed (exit status and the log's telling line)
 
 

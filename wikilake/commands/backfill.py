@@ -177,7 +177,7 @@ def _schedule(sfn, queue: deque, active: dict, start, max_concurrency: int, poll
             row.arn, row.state, row.started = start(row.dt), pipeline.RUNNING, time.monotonic()
             active[row.arn] = row
             changed(row)
-        time.sleep(poll)
+        pipeline.wait(poll)
         for arn, row in list(active.items()):
             execution = pipeline.describe(sfn, arn)
             if execution["status"] in pipeline.FINISHED:

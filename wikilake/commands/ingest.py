@@ -7,7 +7,7 @@ import re
 
 from wikilake.commands.common import add_aws_options
 from wikilake_core import datasets
-from wikilake_core.datasets import DATASETS
+from wikilake_core.datasets import DATASETS, INGEST_OPTION_DEFAULTS
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
@@ -23,6 +23,12 @@ so a rerun skips what is already there. At most 3 downloads run at once (the dum
 limit); 5xx/429 responses, timeouts and cut-off bodies are retried with exponential backoff
 (cut-off bodies resume with a Range request). A file that still fails is reported and leaves
 nothing behind.
+
+articles: a MediaWiki pages-articles dump of that date from the dumps site (<wiki>/<YYYYMMDD>/):
+the one file <wiki>-<YYYYMMDD>-pages-articles.xml.bz2, or with --parts its numbered parts as the
+folder's dumpstatus.json lists them. A dump whose job is not done in dumpstatus.json is refused
+before anything moves; each file is verified against <wiki>-<YYYYMMDD>-md5sums.txt, streamed,
+and skipped on rerun once verified, as for pageviews.
 
 Every request says who is asking: User-Agent "wikilake/<version> (<contact>) urllib3/<version>",
 as Wikimedia's User-Agent policy requires (https://meta.wikimedia.org/wiki/User-Agent_policy).
@@ -40,6 +46,7 @@ examples:
   wikilake ingest pageviews --date 2024-03-15 --hours 0-5,12
   wikilake ingest pageviews --date 2024-03-15 --to ./lake          # local lake folder
   wikilake ingest pageviews --date 2024-03-15 --mirror https://mirror.example.org/pageviews
+  wikilake ingest articles --date 2024-03-01 --wiki dewiki --parts # numbered parts
   wikilake ingest edits --date 2015-09-12                          # the shipped sample
   wikilake ingest edits --date 2024-03-15 --source https://example.org/edits.json.gz --md5 <hex>
 
@@ -77,7 +84,14 @@ def register(subparsers) -> None:
     pageviews.add_argument("--hours", type=_hours, default=None, metavar="SPEC",
                            help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23")
     pageviews.add_argument("--mirror", default=None, metavar="URL",
-                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews)")
+                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
+                                "for pageviews, https://dumps.wikimedia.org for articles)")
+    articles = parser.add_argument_group("articles")
+    articles.add_argument("--wiki", type=lambda name: (name,), default=None, metavar="DBNAME",
+                          help="the wiki whose dump to ingest (default: enwiki)")
+    articles.add_argument("--parts", action="store_const", const=True, default=None,
+                          help="the numbered parts (pages-articlesN.xml-p<first>p<last>.bz2) "
+                               "instead of the one whole file")
     edits = parser.add_argument_group("edits")
     edits.add_argument("--source", metavar="URL|FILE",
                        help="where the edits file is (default: the shipped sample, for 2015-09-12)")
@@ -101,20 +115,16 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_ingest)
 
 
-# Dataset-specific ingest options and their defaults (None: not given).
-DATASET_OPTIONS = {"hours": tuple(range(24)), "mirror": None, "source": None, "md5": None}
-
-
 def _dataset_options(args, dataset) -> dict:
     """The dataset-specific options given, with defaults; one line if one does not apply."""
-    given = [name for name in DATASET_OPTIONS if getattr(args, name) is not None]
+    given = [name for name in INGEST_OPTION_DEFAULTS if getattr(args, name) is not None]
     refused = [name for name in given if name not in dataset.ingest_options]
     if refused:
         applies = ", ".join(f"--{name}" for name in sorted(dataset.ingest_options)) or "none"
         raise WikilakeError(f"--{refused[0]} does not apply to {dataset.name} "
                             f"(its options: {applies})")
     return {name: default if getattr(args, name) is None else getattr(args, name)
-            for name, default in DATASET_OPTIONS.items() if name in dataset.ingest_options}
+            for name, default in dataset.ingest_defaults().items()}
 
 
 def _sink(args, dataset: str, dt: str):
@@ -149,7 +159,7 @@ def _ingest(args) -> int:
     options = _dataset_options(args, dataset)
     contact = args.contact or os.environ.get(CONTACT_ENV) or None
     from_site = ingest.uses_site(dataset, options)
-    require_contact([dataset.site.folder_url(dt, mirror=options.get("mirror"))] if from_site
+    require_contact([options.get("mirror") or dataset.site.base_url] if from_site
                     else [options.get("source") or ""], contact)
     policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
     client = HttpClient(policy, max_connections=args.parallel, user_agent=user_agent(contact))

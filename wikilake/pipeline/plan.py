@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 
 from wikilake.aws import ingest
 from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
@@ -23,20 +22,16 @@ from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
 
 log = common.logger(__name__)
-HOURS = tuple(range(24))
-
-
-def previous_day(started_at: str) -> str:
-    """``2026-11-30T04:30:02.1Z`` -> ``2026-11-29``: the day a scheduled run processes."""
-    start = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
-    return (start.date() - timedelta(days=1)).isoformat()
+# A whole dump file can outgrow one invocation (an enwiki article dump is ~22 GB, past 15
+# minutes of download): the pipeline ingests article dumps as their numbered parts.
+PIPELINE_INGEST_OPTIONS = {"parts": True}
 
 
 def normalize(run_input: Mapping, started_at: str) -> dict:
     """The run's input in runs.execution_input's shape, dt filled in; WikilakeError if bad."""
     if not isinstance(run_input, Mapping) or not run_input.get("dataset"):
         raise WikilakeError('the input needs {"dataset": ..., "dt": "YYYY-MM-DD"} (dt empty: the previous UTC day)')
-    dt = run_input.get("dt") or previous_day(started_at)
+    dt = run_input.get("dt") or runs.scheduled_dt(started_at)
     return runs.execution_input(run_input["dataset"], dt, job_options=tuple(run_input.get("job_options") or ()),
                                 allow_missing_hours=bool(run_input.get("allow_missing_hours")))
 
@@ -53,14 +48,14 @@ def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
     if dataset.site is None:
         _require_raw(run, env)
         return []
-    options = {"hours": HOURS} if "hours" in dataset.ingest_options else {}
     mirror = env.get(common.DUMPS_MIRROR) or None
+    options = {**dataset.ingest_defaults(), "mirror": mirror,
+               **{k: v for k, v in PIPELINE_INGEST_OPTIONS.items() if k in dataset.ingest_options}}
     # Wikimedia's sites want contact information: refused here, before anything moves (deploy
     # with -c contact=URL|EMAIL).
-    require_contact([dataset.site.folder_url(run["dt"], mirror=mirror)], env.get(common.CONTACT) or None)
-    items = ingest.site_items(http_client(env), dataset, run["dt"], options,
-                              mirror=mirror,
-                              skip_unlisted=run["allow_missing_hours"])
+    require_contact([mirror or dataset.site.base_url], env.get(common.CONTACT) or None)
+    items = ingest.plan(http_client(env), dataset, run["dt"], options,
+                        skip_unlisted=run["allow_missing_hours"])
     return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
             for item in items if isinstance(item.source, HttpSource)]
 
