@@ -59,7 +59,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # The whole suite on the default Spark line, then what runs Spark (the `spark` marker) on each
 # other line; `make test-spark-<version>` runs one line alone.
-test: test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
+test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
+
+# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-default-line: setup
 	$(VENV)/bin/pytest

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """CDK entry point: config from context, the three wikilake stacks, cdk-nag AwsSolutions checks."""
+
 import sys
 
 import aws_cdk as cdk

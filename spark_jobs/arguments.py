@@ -1,5 +1,6 @@
 """The command line every job shares: --date, --input, --output-root, plus the dataset's own
 options from the registry."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,15 +25,20 @@ def _date(text: str) -> str:
 
 
 def parse_job_args(dataset: str, argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog=f"spark_jobs/{dataset}.py",
-                     description=f"The {dataset} job: raw dumps of one day -> Parquet tables.")
-    parser.add_argument("--date", required=True, type=_date,
-                        help="the batch's logical date dt, YYYY-MM-DD")
-    parser.add_argument("--input", required=True, nargs="+", metavar="PATH|GLOB",
-                        help="input files, folders or globs (local paths or s3://...)")
-    parser.add_argument("--output-root", required=True, metavar="ROOT",
-                        help="lake root: s3://bucket or a local folder")
+    parser = _Parser(
+        prog=f"spark_jobs/{dataset}.py", description=f"The {dataset} job: raw dumps of one day -> Parquet tables."
+    )
+    parser.add_argument("--date", required=True, type=_date, help="the batch's logical date dt, YYYY-MM-DD")
+    parser.add_argument(
+        "--input",
+        required=True,
+        nargs="+",
+        metavar="PATH|GLOB",
+        help="input files, folders or globs (local paths or s3://...)",
+    )
+    parser.add_argument("--output-root", required=True, metavar="ROOT", help="lake root: s3://bucket or a local folder")
     for option in datasets.get(dataset).job_options:
-        parser.add_argument(option.flag, dest=option.dest, default=option.default,
-                            help=f"{option.help} (default: {option.default})")
+        parser.add_argument(
+            option.flag, dest=option.dest, default=option.default, help=f"{option.help} (default: {option.default})"
+        )
     return parser.parse_args(argv)

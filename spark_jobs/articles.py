@@ -27,14 +27,15 @@ A page is rejected, with the first reason that applies, when:
 Links and categories follow the rules of the spec (docs/datasets.md), on the revision text after
 XML unescaping.
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -67,8 +68,19 @@ MISSING_TITLE = "missing title"
 MISSING_NS = "missing or invalid ns"
 MISSING_ID = "missing or invalid id"
 
-ARTICLE_COLUMNS = ("wiki", "page_id", "namespace", "title", "redirect_title", "revision_id",
-                   "revision_timestamp", "contributor", "text_bytes", "links", "categories")
+ARTICLE_COLUMNS = (
+    "wiki",
+    "page_id",
+    "namespace",
+    "title",
+    "redirect_title",
+    "revision_id",
+    "revision_timestamp",
+    "contributor",
+    "text_bytes",
+    "links",
+    "categories",
+)
 LINK_COLUMNS = ("wiki", "page_id", "target", "occurrences")
 CATEGORY_COLUMNS = ("wiki", "page_id", "category", "sort_key")
 
@@ -99,16 +111,20 @@ class SiteInfo:
 
 # ---- siteinfo (driver side, from each file's head) --------------------------------------------
 
+
 def parse_siteinfo(head: bytes, name: str) -> SiteInfo:
     """The siteinfo of a file whose first bytes are ``head``; JobError if it is not an export."""
     text = head.decode("utf-8", errors="replace")
     start, end = text.find("<mediawiki"), text.find("</siteinfo>")
-    if start < 0 or end < 0 or text[:start].strip() not in ("", '<?xml version="1.0"?>') \
-            and not text[:start].lstrip().startswith("<?xml"):
-        raise JobError(f"{name} is not a MediaWiki export (no <mediawiki><siteinfo> at its start); "
-                       "nothing was written")
+    if (
+        start < 0
+        or end < 0
+        or text[:start].strip() not in ("", '<?xml version="1.0"?>')
+        and not text[:start].lstrip().startswith("<?xml")
+    ):
+        raise JobError(f"{name} is not a MediaWiki export (no <mediawiki><siteinfo> at its start); nothing was written")
     try:
-        root = ET.fromstring(text[start:end + len("</siteinfo>")] + "</mediawiki>")
+        root = ET.fromstring(text[start : end + len("</siteinfo>")] + "</mediawiki>")
     except ET.ParseError as err:
         raise JobError(f"{name}: its siteinfo is not well-formed XML ({err}); nothing was written") from None
     local = {el.tag.rsplit("}", 1)[-1]: el for el in root.iter()}
@@ -124,8 +140,7 @@ def parse_siteinfo(head: bytes, name: str) -> SiteInfo:
     def prefixes(canonical: tuple[str, ...], keys: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted({*canonical, *(names[k] for k in keys if names.get(k))}))
 
-    return SiteInfo(dbname, case, prefixes(("category",), ("14",)),
-                    prefixes(("file", "image", "media"), ("6", "-2")))
+    return SiteInfo(dbname, case, prefixes(("category",), ("14",)), prefixes(("file", "image", "media"), ("6", "-2")))
 
 
 def ends_like_bzip2(tail: bytes) -> bool:
@@ -140,26 +155,29 @@ def read_siteinfos(spark: SparkSession, inputs: Sequence[InputFile]) -> dict[str
     found = {}
     for f in inputs:
         if not INPUT_NAME.fullmatch(f.name):
-            raise JobError(f"{f.name} is not a MediaWiki XML export (.xml, .xml.bz2 or .xml.gz); "
-                           "nothing was written")
+            raise JobError(f"{f.name} is not a MediaWiki XML export (.xml, .xml.bz2 or .xml.gz); nothing was written")
         try:
             head = storage.read_head(spark, f.path, SITEINFO_END, SITEINFO_MAX_BYTES)
             complete = not f.name.endswith(".bz2") or ends_like_bzip2(
-                storage.read_tail(spark, f.path, f.size, BZIP2_TAIL_BYTES))
+                storage.read_tail(spark, f.path, f.size, BZIP2_TAIL_BYTES)
+            )
         except Py4JJavaError as err:
             cause = err.java_exception
             while cause.getCause() is not None:
                 cause = cause.getCause()
-            raise JobError(f"cannot read {f.path}: {cause.getClass().getSimpleName()}: "
-                           f"{cause.getMessage()}; nothing was written") from None
+            raise JobError(
+                f"cannot read {f.path}: {cause.getClass().getSimpleName()}: {cause.getMessage()}; nothing was written"
+            ) from None
         if not complete:
-            raise JobError(f"cannot read {f.path}: the bzip2 stream is truncated (no end-of-stream "
-                           "marker); nothing was written")
+            raise JobError(
+                f"cannot read {f.path}: the bzip2 stream is truncated (no end-of-stream marker); nothing was written"
+            )
         found[f.path] = parse_siteinfo(head, f.name)
     return found
 
 
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
+
 
 def _unescape() -> Column:
     """XML unescaping. Without character references: the five entities, &amp; last (so &amp;lt;
@@ -168,11 +186,9 @@ def _unescape() -> Column:
     ``_u`` (a SQL lambda can only name columns)."""
     text = F.col("_u")
     named = text
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
-                         ("&amp;", "&")):
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
         named = F.replace(named, F.lit(entity), F.lit(char))
-    code = ("try_cast(CASE WHEN e LIKE '#x%' THEN conv(substr(e, 3), 16, 10) "
-            "ELSE substr(e, 2) END AS bigint)")
+    code = "try_cast(CASE WHEN e LIKE '#x%' THEN conv(substr(e, 3), 16, 10) ELSE substr(e, 2) END AS bigint)"
 
     def utf8_bytes(lead: int, lead_mask: int, continuation: int) -> str:
         """Hex of code point c's UTF-8 bytes: a lead byte, then 6 bits per continuation byte."""
@@ -181,25 +197,25 @@ def _unescape() -> Column:
         rest = [f"hex(128 | (shiftright(c, {shift}) & 63))" for shift in shifts[1:]]
         return " || ".join([first, *rest])
 
-    utf8 = ("CASE WHEN c < 128 THEN lpad(hex(c), 2, '0') "
-            f"WHEN c < 2048 THEN {utf8_bytes(192, 31, 1)} "
-            f"WHEN c < 65536 THEN {utf8_bytes(224, 15, 2)} "
-            f"ELSE {utf8_bytes(240, 7, 3)} END")
-    char = ("CASE e WHEN 'lt' THEN '<' WHEN 'gt' THEN '>' WHEN 'amp' THEN '&' "
-            "WHEN 'quot' THEN '\"' WHEN 'apos' THEN '''' "
-            f"ELSE decode(unhex(transform(array({code}), c -> {utf8})[0]), 'UTF-8') END")
-    piece = (f"transform(array(regexp_extract(p, '^([^;]*);', 1)), e -> {char} "
-             "|| substr(p, length(e) + 2))[0]")
-    with_references = F.expr(
-        f"concat_ws('', transform(split(_u, '&'), (p, i) -> IF(i = 0, p, {piece})))")
-    return F.when(text.isNull(), F.lit(None)).when(~text.contains("&#"), named) \
-        .otherwise(with_references)
+    utf8 = (
+        "CASE WHEN c < 128 THEN lpad(hex(c), 2, '0') "
+        f"WHEN c < 2048 THEN {utf8_bytes(192, 31, 1)} "
+        f"WHEN c < 65536 THEN {utf8_bytes(224, 15, 2)} "
+        f"ELSE {utf8_bytes(240, 7, 3)} END"
+    )
+    char = (
+        "CASE e WHEN 'lt' THEN '<' WHEN 'gt' THEN '>' WHEN 'amp' THEN '&' "
+        "WHEN 'quot' THEN '\"' WHEN 'apos' THEN '''' "
+        f"ELSE decode(unhex(transform(array({code}), c -> {utf8})[0]), 'UTF-8') END"
+    )
+    piece = f"transform(array(regexp_extract(p, '^([^;]*);', 1)), e -> {char} || substr(p, length(e) + 2))[0]"
+    with_references = F.expr(f"concat_ws('', transform(split(_u, '&'), (p, i) -> IF(i = 0, p, {piece})))")
+    return F.when(text.isNull(), F.lit(None)).when(~text.contains("&#"), named).otherwise(with_references)
 
 
 def unescaped(frame: DataFrame, column: str, alias: str) -> DataFrame:
     """``frame`` with ``alias`` = ``column`` XML-unescaped."""
-    return (frame.withColumn("_u", F.col(column))
-            .withColumn(alias, _unescape()).drop("_u"))
+    return frame.withColumn("_u", F.col(column)).withColumn(alias, _unescape()).drop("_u")
 
 
 def _ucfirst(text: Column) -> Column:
@@ -213,12 +229,17 @@ def page_records(records: DataFrame) -> DataFrame:
     value = F.col("value")
     start = F.instr(value, "<page>")
     before = F.when(start > 0, F.expr("substr(value, 1, instr(value, '<page>') - 1)")).otherwise(value)
-    return (records
-            .withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
-            .where((start > 0) | F.col("_outside"))
-            .select(F.when(start > 0, F.concat(F.expr("substr(value, instr(value, '<page>'))"),
-                                               F.lit(PAGE_END))).otherwise(value).alias("page"),
-                    F.col("_outside").alias("outside"), "source_file"))
+    return (
+        records.withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
+        .where((start > 0) | F.col("_outside"))
+        .select(
+            F.when(start > 0, F.concat(F.expr("substr(value, instr(value, '<page>'))"), F.lit(PAGE_END)))
+            .otherwise(value)
+            .alias("page"),
+            F.col("_outside").alias("outside"),
+            "source_file",
+        )
+    )
 
 
 def well_formed(page: Column) -> Column:
@@ -227,15 +248,27 @@ def well_formed(page: Column) -> Column:
     entity or a character reference."""
     tags = F.regexp_extract_all(page, F.lit(TAG), 0)
     stack = F.aggregate(
-        tags, F.array().cast("array<string>"),
-        lambda s, t: F.when(t.endswith("/>"), s)
-        .when(t.startswith("</"), F.when(
-            F.try_element_at(s, F.lit(-1)) == F.regexp_extract(t, r"^</([^\s/>]+)", 1),
-            F.slice(s, 1, F.size(s) - 1)).otherwise(F.array(F.lit("<"))))
-        .otherwise(F.concat(s, F.array(F.regexp_extract(t, r"^<([^\s/>]+)", 1)))))
+        tags,
+        F.array().cast("array<string>"),
+        lambda s, t: (
+            F.when(t.endswith("/>"), s)
+            .when(
+                t.startswith("</"),
+                F.when(
+                    F.try_element_at(s, F.lit(-1)) == F.regexp_extract(t, r"^</([^\s/>]+)", 1),
+                    F.slice(s, 1, F.size(s) - 1),
+                ).otherwise(F.array(F.lit("<"))),
+            )
+            .otherwise(F.concat(s, F.array(F.regexp_extract(t, r"^<([^\s/>]+)", 1))))
+        ),
+    )
     less_than = F.length(page) - F.length(F.replace(page, F.lit("<"), F.lit("")))
-    return ((F.size(stack) == 0) & (less_than == F.size(tags))
-            & ~page.rlike(BAD_AMPERSAND) & (F.size(F.split(page, "<page>")) == 2))
+    return (
+        (F.size(stack) == 0)
+        & (less_than == F.size(tags))
+        & ~page.rlike(BAD_AMPERSAND)
+        & (F.size(F.split(page, "<page>")) == 2)
+    )
 
 
 def _field(xml: Column, pattern: str) -> Column:
@@ -254,14 +287,32 @@ def split_text(pages: DataFrame) -> DataFrame:
     closes = (F.length(page) - F.length(F.replace(page, F.lit("</text>"), F.lit("")))) / 7
     one_text = closes == 1
     attributes = F.substring_index(element, ">", 1)
-    return (pages
-            .withColumn("_text_attributes", F.when(one_text, attributes))
-            .withColumn("_content", F.when(one_text, F.expr(
-                "substr(substring_index(substring_index(page, '</text>', 1), '<text', -1), "
-                "instr(substring_index(substring_index(page, '</text>', 1), '<text', -1), '>') + 1)")))
-            .withColumn("_markup", F.when(one_text, F.concat(
-                F.substring_index(page, "<text", 1), F.lit("<text"), attributes,
-                F.lit("></text>"), F.substring_index(page, "</text>", -1))).otherwise(page)))
+    return (
+        pages.withColumn("_text_attributes", F.when(one_text, attributes))
+        .withColumn(
+            "_content",
+            F.when(
+                one_text,
+                F.expr(
+                    "substr(substring_index(substring_index(page, '</text>', 1), '<text', -1), "
+                    "instr(substring_index(substring_index(page, '</text>', 1), '<text', -1), '>') + 1)"
+                ),
+            ),
+        )
+        .withColumn(
+            "_markup",
+            F.when(
+                one_text,
+                F.concat(
+                    F.substring_index(page, "<text", 1),
+                    F.lit("<text"),
+                    attributes,
+                    F.lit("></text>"),
+                    F.substring_index(page, "</text>", -1),
+                ),
+            ).otherwise(page),
+        )
+    )
 
 
 def page_fields(pages: DataFrame) -> DataFrame:
@@ -270,47 +321,54 @@ def page_fields(pages: DataFrame) -> DataFrame:
     text cannot be mistaken for them)."""
     markup, content = F.col("_markup"), F.col("_content")
     head = F.substring_index(markup, "<revision>", 1)
-    revision = F.when(markup.contains("<revision>"),
-                      F.expr("substr(_markup, instr(_markup, '<revision>'))"))
+    revision = F.when(markup.contains("<revision>"), F.expr("substr(_markup, instr(_markup, '<revision>'))"))
     contributor = _field(revision, r"(?s)<contributor[^>]*>(.*?)</contributor>")
     title = _field(head, r"<title>([^<]*)</title>")
-    ns = F.expr("try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
-                r"'<ns>\\s*(-?[0-9]+)\\s*</ns>', 1) AS int)")
-    page_id = F.expr("try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
-                     r"'<id>\\s*([0-9]+)\\s*</id>', 1) AS bigint)")
+    ns = F.expr(
+        "try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
+        r"'<ns>\\s*(-?[0-9]+)\\s*</ns>', 1) AS int)"
+    )
+    page_id = F.expr(
+        "try_cast(regexp_extract(substring_index(_markup, '<revision>', 1), "
+        r"'<id>\\s*([0-9]+)\\s*</id>', 1) AS bigint)"
+    )
     # Character data may not hold a < or an & that starts no entity or character reference.
     content_ok = content.isNull() | ((F.instr(content, "<") == 0) & ~content.rlike(BAD_AMPERSAND))
-    reason = (F.when(F.col("outside") | ~well_formed(markup) | ~content_ok, F.lit(MALFORMED))
-              .when(F.coalesce(title, F.lit("")) == "", F.lit(MISSING_TITLE))
-              .when(ns.isNull(), F.lit(MISSING_NS))
-              .when(page_id.isNull(), F.lit(MISSING_ID)))
+    reason = (
+        F.when(F.col("outside") | ~well_formed(markup) | ~content_ok, F.lit(MALFORMED))
+        .when(F.coalesce(title, F.lit("")) == "", F.lit(MISSING_TITLE))
+        .when(ns.isNull(), F.lit(MISSING_NS))
+        .when(page_id.isNull(), F.lit(MISSING_ID))
+    )
     return split_text(pages).select(
         page_id.alias("page_id"),
         ns.alias("namespace"),
         title.alias("_title"),
         _field(head, r"<redirect\s+title=\"([^\"]*)\"").alias("_redirect_title"),
-        F.expr("try_cast(regexp_extract(substr(_markup, instr(_markup, '<revision>')), "
-               r"'^<revision>\\s*<id>([0-9]+)</id>', 1) AS bigint)").alias("revision_id"),
-        F.try_to_timestamp(_field(revision, r"<timestamp>([^<]*)</timestamp>"),
-                           F.lit("yyyy-MM-dd'T'HH:mm:ss'Z'")).alias("revision_timestamp"),
-        F.coalesce(F.nullif(_field(contributor, r"<username>([^<]*)</username>"), F.lit("")),
-                   F.nullif(_field(contributor, r"<ip>([^<]*)</ip>"), F.lit("")))
-        .alias("_contributor"),
-        F.expr(r"try_cast(regexp_extract(_text_attributes, 'bytes=\"([0-9]+)\"', 1) AS bigint)")
-        .alias("_bytes"),
+        F.expr(
+            "try_cast(regexp_extract(substr(_markup, instr(_markup, '<revision>')), "
+            r"'^<revision>\\s*<id>([0-9]+)</id>', 1) AS bigint)"
+        ).alias("revision_id"),
+        F.try_to_timestamp(
+            _field(revision, r"<timestamp>([^<]*)</timestamp>"), F.lit("yyyy-MM-dd'T'HH:mm:ss'Z'")
+        ).alias("revision_timestamp"),
+        F.coalesce(
+            F.nullif(_field(contributor, r"<username>([^<]*)</username>"), F.lit("")),
+            F.nullif(_field(contributor, r"<ip>([^<]*)</ip>"), F.lit("")),
+        ).alias("_contributor"),
+        F.expr(r"try_cast(regexp_extract(_text_attributes, 'bytes=\"([0-9]+)\"', 1) AS bigint)").alias("_bytes"),
         # An empty element <text ... /> is an empty text.
-        F.when(content.isNotNull(), content)
-        .when(revision.rlike(r"<text[^>]*/>"), F.lit("")).alias("_text"),
+        F.when(content.isNotNull(), content).when(revision.rlike(r"<text[^>]*/>"), F.lit("")).alias("_text"),
         reason.alias("reason"),
-        "source_file", "page",
+        "source_file",
+        "page",
     )
 
 
 def link_candidates(text: Column, category_prefixes: Column, file_prefixes: Column) -> Column:
     """Rules 1-6 on unescaped revision text: array<struct<kind, name, sort_key>> in text order,
     kind 'link' or 'category' (embedded files and empty targets are left out)."""
-    cleaned = F.regexp_replace(F.regexp_replace(text, r"(?s)<!--.*?-->", ""),
-                               r"(?is)<nowiki>.*?</nowiki>", "")
+    cleaned = F.regexp_replace(F.regexp_replace(text, r"(?s)<!--.*?-->", ""), r"(?is)<nowiki>.*?</nowiki>", "")
     targets = F.regexp_extract_all(cleaned, F.lit(LINK_CANDIDATE), 1)
     keys = F.regexp_extract_all(cleaned, F.lit(LINK_CANDIDATE), 2)
 
@@ -322,30 +380,36 @@ def link_candidates(text: Column, category_prefixes: Column, file_prefixes: Colu
     def normalize(pair: Column) -> Column:
         raw = pair["raw"]
         target = normalized(F.regexp_replace(raw, r"^\s*:", ""))
-        return F.struct(raw.rlike(r"^\s*:").alias("colon"), target.alias("target"),
-                        F.lower(F.regexp_replace(F.substring_index(target, ":", 1), "^ | $", ""))
-                        .alias("prefix"),
-                        F.regexp_replace(F.regexp_extract(target, r"^[^:]*:(.*)$", 1), "^ | $", "")
-                        .alias("rest"),
-                        pair["key"].alias("key"))
+        return F.struct(
+            raw.rlike(r"^\s*:").alias("colon"),
+            target.alias("target"),
+            F.lower(F.regexp_replace(F.substring_index(target, ":", 1), "^ | $", "")).alias("prefix"),
+            F.regexp_replace(F.regexp_extract(target, r"^[^:]*:(.*)$", 1), "^ | $", "").alias("rest"),
+            pair["key"].alias("key"),
+        )
 
     def candidate(c: Column) -> Column:
         namespaced = ~c["colon"] & c["target"].contains(":")
-        kind = (F.when(c["target"] == "", F.lit(None))
-                .when(namespaced & F.array_contains(category_prefixes, c["prefix"]),
-                      F.when(c["rest"] != "", F.lit("category")))
-                .when(namespaced & F.array_contains(file_prefixes, c["prefix"]), F.lit(None))
-                .otherwise(F.lit("link")))
-        return F.struct(kind.alias("kind"),
-                        _ucfirst(F.when(kind == "category", c["rest"]).otherwise(c["target"]))
-                        .alias("name"),
-                        F.when(kind == "category", F.when(c["key"] != "", F.regexp_replace(
-                            c["key"], r"\]\]$", ""))).alias("sort_key"))
+        kind = (
+            F.when(c["target"] == "", F.lit(None))
+            .when(
+                namespaced & F.array_contains(category_prefixes, c["prefix"]),
+                F.when(c["rest"] != "", F.lit("category")),
+            )
+            .when(namespaced & F.array_contains(file_prefixes, c["prefix"]), F.lit(None))
+            .otherwise(F.lit("link"))
+        )
+        return F.struct(
+            kind.alias("kind"),
+            _ucfirst(F.when(kind == "category", c["rest"]).otherwise(c["target"])).alias("name"),
+            F.when(kind == "category", F.when(c["key"] != "", F.regexp_replace(c["key"], r"\]\]$", ""))).alias(
+                "sort_key"
+            ),
+        )
 
     # Zipped once per page: an array expression named inside a lambda is evaluated per element.
     pairs = F.arrays_zip(targets.alias("raw"), keys.alias("key"))
-    return F.filter(F.transform(F.transform(pairs, normalize), candidate),
-                    lambda c: c["kind"].isNotNull())
+    return F.filter(F.transform(F.transform(pairs, normalize), candidate), lambda c: c["kind"].isNotNull())
 
 
 def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
@@ -354,67 +418,90 @@ def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
     candidate, in text order), ``category_entries`` (name, sort_key, in text order), ``reason``
     (null when valid); ``source_file`` and ``line`` (the page's XML) kept for rejected rows only.
     ``siteinfos``: each input's siteinfo by path as ``source_file`` gives it."""
+
     def literal(info: SiteInfo) -> Column:
-        return F.struct(F.lit(info.dbname).alias("dbname"),
-                        F.array(*map(F.lit, info.category_prefixes)).alias("category"),
-                        F.array(*map(F.lit, info.file_prefixes)).alias("file"))
+        return F.struct(
+            F.lit(info.dbname).alias("dbname"),
+            F.array(*map(F.lit, info.category_prefixes)).alias("category"),
+            F.array(*map(F.lit, info.file_prefixes)).alias("file"),
+        )
 
     distinct = set(siteinfos.values())
     # One siteinfo for every file (a dump and its parts): a constant, no lookup by file name.
-    site = literal(distinct.pop()) if len(distinct) == 1 else F.create_map(
-        *[part for path, info in siteinfos.items() for part in (F.lit(path), literal(info))]
-    )[F.col("source_file")]
+    site = (
+        literal(distinct.pop())
+        if len(distinct) == 1
+        else F.create_map(*[part for path, info in siteinfos.items() for part in (F.lit(path), literal(info))])[
+            F.col("source_file")
+        ]
+    )
     fields = page_fields(page_records(records)).withColumn("_site", site)
-    for column, alias in (("_title", "title"), ("_redirect_title", "redirect_title"),
-                          ("_contributor", "contributor"), ("_text", "text")):
+    for column, alias in (
+        ("_title", "title"),
+        ("_redirect_title", "redirect_title"),
+        ("_contributor", "contributor"),
+        ("_text", "text"),
+    ):
         fields = unescaped(fields, column, alias)
     rejected = F.col("reason").isNotNull()
     valid = F.col("reason").isNull()
     candidates = link_candidates(F.col("text"), F.col("_site.category"), F.col("_site.file"))
-    return (fields
-            .withColumn("_candidates", F.when(valid, candidates))
-            .select(
-                F.col("_site.dbname").alias("wiki"),
-                *[F.when(valid, F.col(c)).alias(c) for c in (
-                    "page_id", "namespace", "title", "redirect_title", "revision_id",
-                    "revision_timestamp", "contributor")],
-                F.when(valid, F.coalesce(F.col("_bytes"), F.octet_length("text"))).alias("text_bytes"),
-                F.filter("_candidates", lambda c: c["kind"] == "link")
-                .getField("name").alias("link_targets"),
-                F.transform(F.filter("_candidates", lambda c: c["kind"] == "category"),
-                            lambda c: F.struct(c["name"].alias("category"),
-                                               c["sort_key"].alias("sort_key")))
-                .alias("category_entries"),
-                "reason",
-                F.when(rejected, F.col("source_file")).alias("source_file"),
-                F.when(rejected, F.col("page")).alias("line"),
-            ))
+    return fields.withColumn("_candidates", F.when(valid, candidates)).select(
+        F.col("_site.dbname").alias("wiki"),
+        *[
+            F.when(valid, F.col(c)).alias(c)
+            for c in (
+                "page_id",
+                "namespace",
+                "title",
+                "redirect_title",
+                "revision_id",
+                "revision_timestamp",
+                "contributor",
+            )
+        ],
+        F.when(valid, F.coalesce(F.col("_bytes"), F.octet_length("text"))).alias("text_bytes"),
+        F.filter("_candidates", lambda c: c["kind"] == "link").getField("name").alias("link_targets"),
+        F.transform(
+            F.filter("_candidates", lambda c: c["kind"] == "category"),
+            lambda c: F.struct(c["name"].alias("category"), c["sort_key"].alias("sort_key")),
+        ).alias("category_entries"),
+        "reason",
+        F.when(rejected, F.col("source_file")).alias("source_file"),
+        F.when(rejected, F.col("page")).alias("line"),
+    )
 
 
 def articles_table(valid: DataFrame) -> DataFrame:
     return valid.select(
         *ARTICLE_COLUMNS[:-2],
         F.size(F.array_distinct("link_targets")).alias("links"),
-        F.size(F.array_distinct(F.col("category_entries").getField("category"))).alias("categories"))
+        F.size(F.array_distinct(F.col("category_entries").getField("category"))).alias("categories"),
+    )
 
 
 def links_table(valid: DataFrame) -> DataFrame:
     """One row per (page, distinct target); occurrences = the page's candidates for that target."""
-    return (valid.select("wiki", "page_id", F.explode("link_targets").alias("target"))
-            .groupBy("wiki", "page_id", "target")
-            .agg(F.count(F.lit(1)).cast("int").alias("occurrences"))
-            .select(*LINK_COLUMNS))
+    return (
+        valid.select("wiki", "page_id", F.explode("link_targets").alias("target"))
+        .groupBy("wiki", "page_id", "target")
+        .agg(F.count(F.lit(1)).cast("int").alias("occurrences"))
+        .select(*LINK_COLUMNS)
+    )
 
 
 def categories_table(valid: DataFrame) -> DataFrame:
     """One row per (page, distinct category), with the sort key of its first occurrence."""
     entries = valid.select("wiki", "page_id", F.posexplode("category_entries").alias("pos", "entry"))
-    return (entries.groupBy("wiki", "page_id", F.col("entry.category").alias("category"))
-            .agg(F.min(F.struct("pos", F.col("entry.sort_key").alias("sort_key"))).alias("first"))
-            .select("wiki", "page_id", "category", F.col("first.sort_key").alias("sort_key")))
+    return (
+        entries.groupBy("wiki", "page_id", F.col("entry.category").alias("category"))
+        .agg(F.min(F.struct("pos", F.col("entry.sort_key").alias("sort_key"))).alias("first"))
+        .select("wiki", "page_id", "category", F.col("first.sort_key").alias("sort_key"))
+    )
 
 
 # ---- the job ---------------------------------------------------------------------------------
+
 
 def settings(inputs: Sequence[InputFile]) -> dict[str, str]:
     return {"spark.sql.files.maxPartitionBytes": str(SPLIT_BYTES)}
@@ -422,8 +509,11 @@ def settings(inputs: Sequence[InputFile]) -> dict[str, str]:
 
 def read_records(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:
     """``value`` (the text up to each ``</page>``, which is left out) and ``source_file``."""
-    return (spark.read.option("lineSep", PAGE_END).text([f.path for f in inputs])
-            .withColumn("source_file", F.input_file_name()))
+    return (
+        spark.read.option("lineSep", PAGE_END)
+        .text([f.path for f in inputs])
+        .withColumn("source_file", F.input_file_name())
+    )
 
 
 def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
@@ -434,21 +524,29 @@ def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argpars
 def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
     records = read_records(spark, inputs)
     # Spark names local files file:///... in input_file_name() and file:/... in listings.
-    infos = {name: info for path, info in read_siteinfos(spark, inputs).items()
-             for name in {path, path.replace("file:/", "file:///", 1)}}
+    infos = {
+        name: info
+        for path, info in read_siteinfos(spark, inputs).items()
+        for name in {path, path.replace("file:/", "file:///", 1)}
+    }
     return classify(records, infos)
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile],
-         args: argparse.Namespace) -> Plan:
+def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
     valid = classified.where(F.col("reason").isNull())
-    by_namespace = (valid.groupBy("namespace").agg(
-        F.count(F.lit(1)).alias("pages"),
-        F.count("redirect_title").alias("redirects"),
-        F.sum(F.size("link_targets")).alias("link_occurrences"),
-        F.sum(F.size("category_entries")).alias("category_occurrences")).collect())
-    files = outputs.files_for_cores(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE,
-                                    spark.sparkContext.defaultParallelism)
+    by_namespace = (
+        valid.groupBy("namespace")
+        .agg(
+            F.count(F.lit(1)).alias("pages"),
+            F.count("redirect_title").alias("redirects"),
+            F.sum(F.size("link_targets")).alias("link_occurrences"),
+            F.sum(F.size("category_entries")).alias("category_occurrences"),
+        )
+        .collect()
+    )
+    files = outputs.files_for_cores(
+        sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism
+    )
     return Plan(
         tables=(
             TableOutput(TABLE_ARTICLES, articles_table(valid), ("namespace", "title"), files),
@@ -458,8 +556,9 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
         details={
             "pages": sum(r["pages"] for r in by_namespace),
             "redirects": sum(r["redirects"] for r in by_namespace),
-            "pages_by_namespace": {str(r["namespace"]): r["pages"]
-                                   for r in sorted(by_namespace, key=lambda r: r["namespace"])},
+            "pages_by_namespace": {
+                str(r["namespace"]): r["pages"] for r in sorted(by_namespace, key=lambda r: r["namespace"])
+            },
             "link_occurrences": sum(r["link_occurrences"] or 0 for r in by_namespace),
             "category_occurrences": sum(r["category_occurrences"] or 0 for r in by_namespace),
             "input_splits": classified.rdd.getNumPartitions(),
@@ -468,8 +567,7 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
 
 
 # Wide rows of mostly distinct text: not worth compressing in the cache (as for edits).
-JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, settings=settings,
-                 compressed_cache=False)
+JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, settings=settings, compressed_cache=False)
 
 if __name__ == "__main__":
     sys.exit(JOB.main())

@@ -6,6 +6,7 @@ optional project suffix. Examples: ``en`` en.wikipedia desktop, ``en.m`` en.wiki
 desktop / mobile, ``commons.m`` commons.wikimedia desktop, ``commons.m.m`` its mobile site.
 A code these rules do not cover maps to project and access_site ``unknown``.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
@@ -13,16 +14,40 @@ from pyspark.sql import functions as F
 
 UNKNOWN = "unknown"
 PROJECT_SUFFIXES = {
-    "": "wikipedia", "b": "wikibooks", "d": "wiktionary", "n": "wikinews", "q": "wikiquote",
-    "s": "wikisource", "v": "wikiversity", "voy": "wikivoyage", "f": "wikimediafoundation",
-    "w": "mediawiki", "wd": "wikidata", "m": "wikimedia",
+    "": "wikipedia",
+    "b": "wikibooks",
+    "d": "wiktionary",
+    "n": "wikinews",
+    "q": "wikiquote",
+    "s": "wikisource",
+    "v": "wikiversity",
+    "voy": "wikivoyage",
+    "f": "wikimediafoundation",
+    "w": "mediawiki",
+    "wd": "wikidata",
+    "m": "wikimedia",
 }
 ACCESS_MARKERS = {"": "desktop", "m": "mobile", "zero": "zero"}
 # Sites hosted under wikimedia.org: for these a lone trailing ".m" is the project suffix
 # (commons.m = commons.wikimedia.org), not the mobile marker (en.m = en.m.wikipedia.org).
 WIKIMEDIA_SITES = (
-    "commons", "meta", "species", "incubator", "outreach", "wikimania", "strategy", "usability",
-    "quality", "foundation", "login", "vote", "wikitech", "advisory", "office", "ten", "spcom",
+    "commons",
+    "meta",
+    "species",
+    "incubator",
+    "outreach",
+    "wikimania",
+    "strategy",
+    "usability",
+    "quality",
+    "foundation",
+    "login",
+    "vote",
+    "wikitech",
+    "advisory",
+    "office",
+    "ten",
+    "spcom",
 )
 # Wikidata and mediawiki.org live on www (desktop) and m (mobile): www.wd, m.wd, www.w, m.w.
 WWW_SUFFIXES = ("wd", "w")
@@ -44,14 +69,10 @@ def project_and_access(domain_code: Column) -> tuple[Column, Column]:
     marker = F.when(wikimedia_desktop, F.lit("")).otherwise(marker)
     suffix = F.when(wikimedia_desktop, F.lit("m")).otherwise(suffix)
     www_project = suffix.isin(*WWW_SUFFIXES)
-    known = (site != "") & F.when(
-        www_project, site.isin("www", "m") & (marker == "")).otherwise(~site.isin("www", "m"))
-    project = F.concat(F.when(www_project, F.lit("www")).otherwise(site), F.lit("."),
-                       _lookup(PROJECT_SUFFIXES, suffix))
-    access = F.when(www_project & (site == "m"), F.lit("mobile")).otherwise(
-        _lookup(ACCESS_MARKERS, marker))
-    return (F.when(known, project).otherwise(F.lit(UNKNOWN)),
-            F.when(known, access).otherwise(F.lit(UNKNOWN)))
+    known = (site != "") & F.when(www_project, site.isin("www", "m") & (marker == "")).otherwise(~site.isin("www", "m"))
+    project = F.concat(F.when(www_project, F.lit("www")).otherwise(site), F.lit("."), _lookup(PROJECT_SUFFIXES, suffix))
+    access = F.when(www_project & (site == "m"), F.lit("mobile")).otherwise(_lookup(ACCESS_MARKERS, marker))
+    return (F.when(known, project).otherwise(F.lit(UNKNOWN)), F.when(known, access).otherwise(F.lit(UNKNOWN)))
 
 
 def with_project_and_access(df: DataFrame, domain_code: str = "domain_code") -> DataFrame:

@@ -14,12 +14,13 @@ A line is rejected, with the first reason that applies, when:
   unparsable time              time is not ISO-8601 (yyyy-MM-ddTHH:mm:ss[.fraction]<offset|Z>)
 Blank lines are ignored. Unknown extra fields are allowed. JSON null counts as absent.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from functools import reduce
-from typing import Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -71,8 +72,9 @@ STRING_FIELDS = tuple(name for name, _, kind in FIELDS if isinstance(kind, T.Str
 # A field of the wrong JSON type fails the typed parse: Spark then keeps the line in this column
 # (and, with partial results, the other fields), so only those lines need the slower diagnosis.
 CORRUPT_RECORD = "_corrupt_record"
-_TYPED_SCHEMA = T.StructType([T.StructField(name, kind) for name, _, kind in FIELDS]
-                             + [T.StructField(CORRUPT_RECORD, T.StringType())])
+_TYPED_SCHEMA = T.StructType(
+    [T.StructField(name, kind) for name, _, kind in FIELDS] + [T.StructField(CORRUPT_RECORD, T.StringType())]
+)
 # Parsed as {"v": <line>}: the wrapper parses only if the whole line is one JSON value, so text
 # after the object (or a truncated object) is caught; v is a map only if that value is an object.
 _TEXT_SCHEMA = T.StructType([T.StructField("v", T.MapType(T.StringType(), T.StringType()))])
@@ -85,10 +87,10 @@ _BOOLEANS = ("true", "false")
 
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
 
+
 def _first_reason(checks: list[tuple[Column, str | Column]]) -> Column:
     """The reason of the first check that holds, else null (a valid record)."""
-    return reduce(lambda acc, check: acc.when(check[0], check[1]),
-                  checks[1:], F.when(checks[0][0], checks[0][1]))
+    return reduce(lambda acc, check: acc.when(check[0], check[1]), checks[1:], F.when(checks[0][0], checks[0][1]))
 
 
 def _wrapped(line: Column) -> Column:
@@ -106,8 +108,7 @@ def _is_json_string(line: Column, name: str, text: Column) -> Column:
     is ``"name"`` then ``:`` then an opening quote (inside a JSON string every quote is escaped,
     so this cannot match within a value; a key spelled with \\u escapes is not recognised)."""
     could_be_other_type = F.substring(text, 1, 1).isin(*_NON_STRING_STARTS) | text.isin(*_BOOLEANS)
-    return (~could_be_other_type | line.contains(f'"{name}":"')
-            | line.rlike(f'"{name}"\\s*:\\s*"'))
+    return ~could_be_other_type | line.contains(f'"{name}":"') | line.rlike(f'"{name}"\\s*:\\s*"')
 
 
 def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
@@ -124,29 +125,32 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     line = F.col("value")
     text, typed = F.col("_text"), F.col("_typed")
     # The typed parse stops after the first value: text after the object needs the full check.
-    suspect = (typed.isNull() | typed[CORRUPT_RECORD].isNotNull()
-               | ~F.rtrim(line).endswith("}"))
+    suspect = typed.isNull() | typed[CORRUPT_RECORD].isNotNull() | ~F.rtrim(line).endswith("}")
     wrong_type = [
-        (typed[name].isNotNull() & ~_is_json_string(line, name, typed[name])
-         if name in STRING_FIELDS else text[name].isNotNull() & typed[name].isNull(),
-         WRONG_TYPE + name)
-        for name, _, _ in FIELDS]
-    missing = [(F.coalesce(F.trim(typed[name]), F.lit("")) == "", MISSING + name)
-               for name in REQUIRED_FIELDS]
-    reason = _first_reason([
-        (text.isNull() & F.col("_suspect") & ~_is_json_value(line), F.lit(INVALID_JSON)),
-        (text.isNull() & F.col("_suspect"), F.lit(NOT_AN_OBJECT)),
-        *wrong_type,
-        *missing,
-        (F.col("_event_time").isNull(), F.lit(UNPARSABLE_TIME)),
-    ])
+        (
+            typed[name].isNotNull() & ~_is_json_string(line, name, typed[name])
+            if name in STRING_FIELDS
+            else text[name].isNotNull() & typed[name].isNull(),
+            WRONG_TYPE + name,
+        )
+        for name, _, _ in FIELDS
+    ]
+    missing = [(F.coalesce(F.trim(typed[name]), F.lit("")) == "", MISSING + name) for name in REQUIRED_FIELDS]
+    reason = _first_reason(
+        [
+            (text.isNull() & F.col("_suspect") & ~_is_json_value(line), F.lit(INVALID_JSON)),
+            (text.isNull() & F.col("_suspect"), F.lit(NOT_AN_OBJECT)),
+            *wrong_type,
+            *missing,
+            (F.col("_event_time").isNull(), F.lit(UNPARSABLE_TIME)),
+        ]
+    )
     rejected = F.col("reason").isNotNull()
     return (
         lines.where(extract.non_blank(line))
         .withColumn("_typed", F.from_json(line, _TYPED_SCHEMA))
         .withColumn("_suspect", suspect)
-        .withColumn("_text", F.when(F.col("_suspect"),
-                                    F.from_json(_wrapped(line), _TEXT_SCHEMA).v))
+        .withColumn("_text", F.when(F.col("_suspect"), F.from_json(_wrapped(line), _TEXT_SCHEMA).v))
         .withColumn("_event_time", F.try_to_timestamp(typed["time"], F.lit(TIME_PATTERN)))
         .withColumn("reason", reason)
         .select(
@@ -188,22 +192,27 @@ def by_channel_table(edits: DataFrame) -> DataFrame:
 
 # ---- the job ---------------------------------------------------------------------------------
 
+
 def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
     return classify(extract.read_lines(spark, inputs))
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile],
-         args: argparse.Namespace) -> Plan:
+def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
     events = edits_table(classified)
-    files = outputs.files_for_cores(sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE,
-                                    spark.sparkContext.defaultParallelism)
+    files = outputs.files_for_cores(
+        sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism
+    )
     by_time = ("channel", "event_time")
     return Plan(
-        tables=(TableOutput(TABLE_EDITS, events, by_time, files),
-                TableOutput(TABLE_FILTERED, filtered_table(events, args.country), by_time, 1),
-                TableOutput(TABLE_BY_CHANNEL, by_channel_table(events), ("channel",), 1)),
-        details={"events_outside_dt": events.where(F.to_date("event_time") != F.lit(args.date)).count(),
-                 "country": args.country},
+        tables=(
+            TableOutput(TABLE_EDITS, events, by_time, files),
+            TableOutput(TABLE_FILTERED, filtered_table(events, args.country), by_time, 1),
+            TableOutput(TABLE_BY_CHANNEL, by_channel_table(events), ("channel",), 1),
+        ),
+        details={
+            "events_outside_dt": events.where(F.to_date("event_time") != F.lit(args.date)).count(),
+            "country": args.country,
+        },
     )
 
 

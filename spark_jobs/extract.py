@@ -1,14 +1,14 @@
 """Reading a job's input: the listed files as raw text lines, each with the file it came from."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.storage import InputFile
-
 
 # Below this, splitting plain-text input finer costs more in tasks than it gains.
 MIN_SPLIT_BYTES = 1024 * 1024

@@ -7,11 +7,13 @@ A dataset module supplies only its parsing and transforms, as a DatasetJob:
     if __name__ == "__main__":
         sys.exit(JOB.main())
 """
+
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 from pyspark.sql import Column, DataFrame, SparkSession
 
@@ -57,8 +59,7 @@ class Plan:
     kept: tuple[DataFrame, ...] = ()  # frames the dataset persisted: released after the run
 
 
-def _no_input_checks(spark: SparkSession, inputs: Sequence[InputFile],
-                     args: argparse.Namespace) -> dict:
+def _no_input_checks(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
     return {}
 
 
@@ -71,8 +72,7 @@ class DatasetJob:
     plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
     # Refuses inputs (JobError) before anything is written; returns facts for the manifest. It may
     # read the files' heads or tails (storage.read_head/read_tail), never whole files.
-    check_inputs: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], dict] = \
-        _no_input_checks
+    check_inputs: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], dict] = _no_input_checks
     # Settings this job needs while it runs, from its input files.
     settings: Callable[[Sequence[InputFile]], dict[str, str]] = extract.line_settings
     # Encode the cached records (smaller, but CPU time to build: not worth it for wide rows of
@@ -82,8 +82,7 @@ class DatasetJob:
     def parse_args(self, argv: list[str] | None = None) -> argparse.Namespace:
         return parse_job_args(self.dataset, argv)
 
-    def run(self, spark: SparkSession, args: argparse.Namespace,
-            progress: Progress = lambda step: None) -> dict:
+    def run(self, spark: SparkSession, args: argparse.Namespace, progress: Progress = lambda step: None) -> dict:
         """Read the input once, write every table and rejected/, then the manifest (returned)."""
         clock = manifest.RunClock()
         with scoped_settings(spark, JOB_SQL_SETTINGS):
@@ -96,12 +95,21 @@ class DatasetJob:
                 counts, rows_written, details = self._write(spark, inputs, args, progress)
             progress("writing manifest")
             return manifest.finish_run(
-                spark, args.output_root, dataset=self.dataset, dt=args.date, job_args=vars(args),
-                input_files=inputs, counts_by_reason=counts, rows_written=rows_written,
-                clock=clock, details={**checked, **details})
+                spark,
+                args.output_root,
+                dataset=self.dataset,
+                dt=args.date,
+                job_args=vars(args),
+                input_files=inputs,
+                counts_by_reason=counts,
+                rows_written=rows_written,
+                clock=clock,
+                details={**checked, **details},
+            )
 
-    def _write(self, spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace,
-               progress: Progress) -> tuple[dict, dict, dict]:
+    def _write(
+        self, spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace, progress: Progress
+    ) -> tuple[dict, dict, dict]:
         root, dt = args.output_root, args.date
         progress("reading and classifying the input")
         classified = extract.keep(self.read(spark, inputs, args))
@@ -114,8 +122,13 @@ class DatasetJob:
             for output in plan.tables:
                 progress(f"writing {output.table}")
                 path = layout.table_partition_dir(root, output.table, dt)
-                outputs.write_partition(output.frame, path, sort_by=output.sort_by,
-                                        files=output.files, row_group_bytes=output.row_group_bytes)
+                outputs.write_partition(
+                    output.frame,
+                    path,
+                    sort_by=output.sort_by,
+                    files=output.files,
+                    row_group_bytes=output.row_group_bytes,
+                )
                 rows_written[output.table] = outputs.rows_in(spark, path)
             progress("writing rejected")
             outputs.write_rejected(classified, layout.rejected_dir(root, self.dataset, dt))

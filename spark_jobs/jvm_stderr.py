@@ -8,12 +8,13 @@ it). The CLI promises one line on stderr for a failed run, so that notice is dro
 JVM inherits a pipe as its stderr, and a thread copies the pipe to our own stderr minus that line.
 Everything else the JVM writes (Spark logs at WIKILAKE_SPARK_LOG_LEVEL, crashes) still arrives.
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 INCUBATOR_NOTICE = b"WARNING: Using incubator modules: "
 
@@ -35,8 +36,7 @@ def without_incubator_notice() -> Iterator[threading.Thread]:
     read_end, write_end = os.pipe()
     target = os.dup(2)
     saved = os.dup(2)
-    forwarder = threading.Thread(target=_forward, args=(read_end, target), daemon=True,
-                                 name="jvm-stderr")
+    forwarder = threading.Thread(target=_forward, args=(read_end, target), daemon=True, name="jvm-stderr")
     forwarder.start()
     os.dup2(write_end, 2)
     os.close(write_end)

@@ -1,18 +1,19 @@
 """The manifest of a run: what it read, kept, rejected and wrote. Written last, after all tables,
 so its presence says the dt is complete; a rerun deletes it first.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Sequence
 
 from pyspark.sql import SparkSession
 
 from spark_jobs import storage
-from wikilake_core import layout
 from spark_jobs.storage import InputFile
+from wikilake_core import layout
 
 
 class RunClock:
@@ -41,8 +42,7 @@ def build_manifest(
 ) -> dict:
     """``counts_by_reason``: records per rejection reason, valid records under None."""
     valid = counts_by_reason.get(None, 0)
-    rejected_by_reason = {r: n for r, n in sorted(counts_by_reason.items(), key=lambda kv: -kv[1])
-                          if r is not None}
+    rejected_by_reason = {r: n for r, n in sorted(counts_by_reason.items(), key=lambda kv: -kv[1]) if r is not None}
     rejected = sum(rejected_by_reason.values())
     seconds = clock.elapsed()
     return {
@@ -55,8 +55,7 @@ def build_manifest(
         "rejected_records": rejected,
         "rejected_by_reason": rejected_by_reason,
         "rows_written": rows_written,
-        "outputs": {table: layout.table_partition_dir(output_root, table, dt)
-                    for table in rows_written},
+        "outputs": {table: layout.table_partition_dir(output_root, table, dt) for table in rows_written},
         "rejected_path": layout.rejected_dir(output_root, dataset, dt),
         **details,
         "job_args": job_args,

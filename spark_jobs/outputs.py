@@ -4,9 +4,10 @@ Each write targets the partition folder itself (``processed/<table>/dt=.../``) w
 on the local file system and on S3 alike that replaces exactly that dt and leaves every other dt
 untouched, with no dependency on partition-overwrite settings or committers.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -37,8 +38,9 @@ def write_partition(
 def write_rejected(classified: DataFrame, path: str) -> None:
     """The rows of ``classified`` with a ``reason``, as gzipped JSON lines {reason, source_file,
     line}: grep-, jq- and DuckDB-able."""
-    classified.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS).coalesce(1) \
-        .write.mode("overwrite").option("compression", "gzip").json(path)
+    classified.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS).coalesce(1).write.mode("overwrite").option(
+        "compression", "gzip"
+    ).json(path)
 
 
 def rows_in(spark: SparkSession, path: str) -> int:

@@ -14,12 +14,13 @@ A line is rejected, with the first reason that applies, when:
   bad count_views            the third field is not a non-negative integer (at most 18 digits)
 Blank lines are ignored. Domain codes the rules do not cover are kept with project ``unknown``.
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -75,15 +76,18 @@ def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
 
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
 
+
 def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     """Raw lines (``value``) of hourly files -> hour, domain_code, page_title, views, reason (null
     when valid); ``line`` and ``source_file`` kept for rejected rows only."""
     line = F.col("value")
     fields = F.split(line, " ", -1)
     views_text = fields.getItem(2)
-    reason = (F.when(F.size(fields) != 4, F.lit(WRONG_FIELD_COUNT))
-              .when(fields.getItem(0) == "", F.lit(EMPTY_DOMAIN_CODE))
-              .when(~views_text.rlike(r"^[0-9]{1,18}$"), F.lit(BAD_COUNT_VIEWS)))
+    reason = (
+        F.when(F.size(fields) != 4, F.lit(WRONG_FIELD_COUNT))
+        .when(fields.getItem(0) == "", F.lit(EMPTY_DOMAIN_CODE))
+        .when(~views_text.rlike(r"^[0-9]{1,18}$"), F.lit(BAD_COUNT_VIEWS))
+    )
     valid = reason.isNull()
     return (
         lines.where(extract.non_blank(line))
@@ -91,8 +95,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
         .withColumn("reason", reason)
         .select(
             # File names were checked on the driver: HH is at a fixed place (no regex per line).
-            F.substring(F.substring_index(F.col(source_file), "/", -1), HOUR_POSITION, 2)
-            .cast("int").alias("hour"),
+            F.substring(F.substring_index(F.col(source_file), "/", -1), HOUR_POSITION, 2).cast("int").alias("hour"),
             F.when(valid, F.col("_fields").getItem(0)).alias("domain_code"),
             F.when(valid, F.col("_fields").getItem(1)).alias("page_title"),
             F.when(valid, F.col("_fields").getItem(2).cast("bigint")).alias("views"),
@@ -106,8 +109,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
 def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
     """Views and lines per (hour, domain_code): a small frame the hourly table, the list of domain
     codes and the unknown-code counts all start from."""
-    return valid.groupBy("hour", "domain_code").agg(
-        F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
+    return valid.groupBy("hour", "domain_code").agg(F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
 
 
 def code_projects(by_code: DataFrame) -> DataFrame:
@@ -128,35 +130,46 @@ def daily_table(valid: DataFrame, projects: DataFrame, slices: int) -> DataFrame
     (a page appears once per hourly file, so there is nothing to pre-aggregate), and every slice
     holds a narrow range of projects, a big project spread over several by title.
     """
-    placed = (valid.join(F.broadcast(projects.select("domain_code", "code_rank")), "domain_code")
-              .withColumn("title_hash", F.xxhash64("page_title")))
-    daily = (placed.repartitionByRange(slices, "code_rank", "title_hash")
-             # code_rank and title_hash follow from domain_code and page_title: same groups, and
-             # grouping by them lets the aggregation use the range partitioning as it is.
-             .groupBy("code_rank", "title_hash", "domain_code", "page_title")
-             .agg(F.sum("views").alias("views"),
-                  # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
-                  F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen")))
+    placed = valid.join(F.broadcast(projects.select("domain_code", "code_rank")), "domain_code").withColumn(
+        "title_hash", F.xxhash64("page_title")
+    )
+    daily = (
+        placed.repartitionByRange(slices, "code_rank", "title_hash")
+        # code_rank and title_hash follow from domain_code and page_title: same groups, and
+        # grouping by them lets the aggregation use the range partitioning as it is.
+        .groupBy("code_rank", "title_hash", "domain_code", "page_title")
+        .agg(
+            F.sum("views").alias("views"),
+            # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
+            F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
+        )
+    )
     return daily.join(F.broadcast(projects), "domain_code").select(*DAILY_COLUMNS)
 
 
 def hourly_table(by_code: DataFrame, projects: DataFrame) -> DataFrame:
     """Views and pages per (hour, project, access_site); pages = (domain_code, page_title) lines,
     one per page and hour in the dumps."""
-    return (by_code.join(F.broadcast(projects), "domain_code")
-            .groupBy("hour", "project", "access_site")
-            .agg(F.sum("views").alias("views"), F.sum("pages").alias("pages"))
-            .select(*HOURLY_COLUMNS))
+    return (
+        by_code.join(F.broadcast(projects), "domain_code")
+        .groupBy("hour", "project", "access_site")
+        .agg(F.sum("views").alias("views"), F.sum("pages").alias("pages"))
+        .select(*HOURLY_COLUMNS)
+    )
 
 
 def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
     """Domain codes mapped to project unknown, with their valid lines, most frequent first."""
-    return (by_code.join(projects.where(F.col("project") == UNKNOWN), "domain_code")
-            .groupBy("domain_code").agg(F.sum("pages").alias("lines"))
-            .orderBy(F.desc("lines"), "domain_code"))
+    return (
+        by_code.join(projects.where(F.col("project") == UNKNOWN), "domain_code")
+        .groupBy("domain_code")
+        .agg(F.sum("pages").alias("lines"))
+        .orderBy(F.desc("lines"), "domain_code")
+    )
 
 
 # ---- the job ---------------------------------------------------------------------------------
+
 
 def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
     hours = check_file_names(inputs, args.date)
@@ -167,8 +180,7 @@ def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namesp
     return classify(extract.read_lines(spark, inputs))
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile],
-         args: argparse.Namespace) -> Plan:
+def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
     valid = classified.where(F.col("reason").isNull())
     by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
     projects = code_projects(by_code).persist(StorageLevel.MEMORY_AND_DISK)
@@ -176,14 +188,18 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
     slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
     return Plan(
         tables=(
-            TableOutput(TABLE_DAILY, daily_table(valid, projects, slices),
-                        ("project", "access_site", F.desc("views"), "domain_code", "page_title"),
-                        row_group_bytes=ROW_GROUP_BYTES),
-            TableOutput(TABLE_HOURLY, hourly_table(by_code, projects),
-                        ("project", "access_site", "hour"), files=1),
+            TableOutput(
+                TABLE_DAILY,
+                daily_table(valid, projects, slices),
+                ("project", "access_site", F.desc("views"), "domain_code", "page_title"),
+                row_group_bytes=ROW_GROUP_BYTES,
+            ),
+            TableOutput(TABLE_HOURLY, hourly_table(by_code, projects), ("project", "access_site", "hour"), files=1),
         ),
-        details={"unknown_domain_code_lines": sum(n for _, n in unknown),
-                 "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED])},
+        details={
+            "unknown_domain_code_lines": sum(n for _, n in unknown),
+            "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
+        },
         kept=(by_code, projects),
     )
 

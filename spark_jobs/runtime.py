@@ -1,4 +1,5 @@
 """How spark-submit runs a job: exit codes, and a failure described in one line."""
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,17 @@ def job_main(job, argv: list[str] | None) -> int:
         return EXIT_FAILED
     finally:
         spark.stop()
-    summary = {k: manifest[k] for k in ("dataset", "dt", "input_records", "valid_records",
-                                        "rejected_records", "rows_written", "duration_seconds")}
+    summary = {
+        k: manifest[k]
+        for k in (
+            "dataset",
+            "dt",
+            "input_records",
+            "valid_records",
+            "rejected_records",
+            "rows_written",
+            "duration_seconds",
+        )
+    }
     print(json.dumps(summary))
     return EXIT_OK

@@ -1,12 +1,13 @@
 """The one SparkSession recipe (spark-submit on EMR or locally, `wikilake local run`, the demo, the
 tests) and the settings a job sets for its own run only."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from pyspark.sql import SparkSession
 
@@ -38,8 +39,7 @@ def local_settings(shuffle_partitions: int | None = None) -> dict[str, str]:
     }
 
 
-def build_session(app_name: str, *, master: str | None = None,
-                  shuffle_partitions: int | None = None) -> SparkSession:
+def build_session(app_name: str, *, master: str | None = None, shuffle_partitions: int | None = None) -> SparkSession:
     """The session a job runs in. ``master`` None: spark-submit's (EMR, the benchmark), with the
     cluster's own settings; else a local session (``local[*]``, ``local[2]``) made quiet."""
     builder = SparkSession.builder.appName(app_name)

@@ -1,6 +1,7 @@
 """Driver-side file operations through Hadoop's FileSystem API, so s3:// (EMRFS) and local paths
 behave the same: resolving inputs, deleting a partition's old manifest, writing the manifest.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,7 +60,8 @@ def read_head(spark: SparkSession, path: str, until: bytes, max_bytes: int) -> b
     to and including ``until`` or at most ``max_bytes``: a bounded read, however big the file."""
     fs, hadoop_path = _filesystem(spark, path)
     codec = spark.sparkContext._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
-        spark.sparkContext._jsc.hadoopConfiguration()).getCodec(hadoop_path)
+        spark.sparkContext._jsc.hadoopConfiguration()
+    ).getCodec(hadoop_path)
     raw = fs.open(hadoop_path)
     stream = raw if codec is None else codec.createInputStream(raw)
     head = b""
@@ -72,7 +74,7 @@ def read_head(spark: SparkSession, path: str, until: bytes, max_bytes: int) -> b
     finally:
         stream.close()
     end = head.find(until)
-    return head[:end + len(until)] if end >= 0 else head[:max_bytes]
+    return head[: end + len(until)] if end >= 0 else head[:max_bytes]
 
 
 def read_tail(spark: SparkSession, path: str, size: int, count: int) -> bytes:

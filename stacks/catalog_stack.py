@@ -1,5 +1,6 @@
 """CatalogStack: the Glue database and tables (from athena_ddl/tables), the Athena workgroup and
 the named queries (from athena_ddl/queries). The DDL files are the single source of truth."""
+
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
@@ -9,10 +10,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from wikilake_core import layout
 from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket
 from stacks.storage_stack import removal_policy
+from wikilake_core import layout
 from wikilake_core.contract import Outputs
 from wikilake_core.ddl import Column, NamedQuery, TableDef, load_queries, load_tables
 from wikilake_core.errors import WikilakeError
@@ -38,15 +39,20 @@ def location_template(table: TableDef, bucket_name: str) -> str:
 
 
 class CatalogStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None,
-                 **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
         # aws-cdk-lib defaults glue.Database to RETAIN: a database left by `cdk destroy` in dev
         # would block the next deploy of the stage on its fixed name.
-        self.database = glue.Database(self, "Database", database_name=config.database_name,
-                                      description=f"{config.name}: Wikipedia dumps processed by EMR",
-                                      removal_policy=removal_policy(config))
+        self.database = glue.Database(
+            self,
+            "Database",
+            database_name=config.database_name,
+            description=f"{config.name}: Wikipedia dumps processed by EMR",
+            removal_policy=removal_policy(config),
+        )
         self.tables = {name: self._table(table, config, bucket) for name, table in load_tables().items()}
         self.workgroup = self._workgroup(config, bucket, data_key)
         for query in load_queries().values():
@@ -58,15 +64,22 @@ class CatalogStack(Stack):
         if table.stored_as not in DATA_FORMATS:
             raise WikilakeError(f"table {table.name}: STORED AS {table.stored_as} is not supported; use PARQUET")
         projected = layout.PARTITION_KEY in {key.name for key in table.partition_keys}
-        projection = {
-            layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
-                min=config.projection_start_date, max="NOW", format=PROJECTION_DATE_FORMAT,
-                step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
-            )
-        } if projected else None
+        projection = (
+            {
+                layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
+                    min=config.projection_start_date,
+                    max="NOW",
+                    format=PROJECTION_DATE_FORMAT,
+                    step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
+                )
+            }
+            if projected
+            else None
+        )
         template = {"storage.location.template": location_template(table, bucket.bucket_name)} if projected else {}
         return glue.S3Table(
-            self, f"{construct_name(table.name)}Table",
+            self,
+            f"{construct_name(table.name)}Table",
             table_name=table.name,
             description=table.description or table.name,
             database=self.database,
@@ -81,11 +94,17 @@ class CatalogStack(Stack):
         )
 
     def _workgroup(self, config: WikilakeConfig, bucket: s3.IBucket, data_key: kms.IKey | None) -> athena.CfnWorkGroup:
-        encryption = athena.CfnWorkGroup.EncryptionConfigurationProperty(
-            encryption_option="SSE_KMS", kms_key=data_key.key_arn,
-        ) if data_key else athena.CfnWorkGroup.EncryptionConfigurationProperty(encryption_option="SSE_S3")
+        encryption = (
+            athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                encryption_option="SSE_KMS",
+                kms_key=data_key.key_arn,
+            )
+            if data_key
+            else athena.CfnWorkGroup.EncryptionConfigurationProperty(encryption_option="SSE_S3")
+        )
         return athena.CfnWorkGroup(
-            self, "Workgroup",
+            self,
+            "Workgroup",
             name=config.name,
             description=f"{config.name}: queries over the {config.database_name} tables",
             state="ENABLED",
@@ -106,7 +125,8 @@ class CatalogStack(Stack):
 
     def _named_query(self, query: NamedQuery, config: WikilakeConfig) -> None:
         named_query = athena.CfnNamedQuery(
-            self, f"{construct_name(query.name)}Query",
+            self,
+            f"{construct_name(query.name)}Query",
             name=query.name,
             description=query.description or query.name,
             database=config.database_name,

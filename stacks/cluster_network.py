@@ -4,6 +4,7 @@ The new VPC has one public subnet (no NAT gateway to pay for), an S3 gateway end
 traffic stays off the internet, and flow logs. SSH reaches the primary node only from
 `ssh_cidrs`, through a security group EMR never edits.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Annotations, Fn, Tags
@@ -26,16 +27,17 @@ def tag_for_emr(construct: Construct) -> None:
 
 
 class ClusterNetwork(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig,
-                 data_key: kms.IKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         if config.vpc_id:
             # Only the id is needed (security groups): no lookup, so synth needs no AWS credentials.
-            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id,
-                                                   availability_zones=Fn.get_azs())
+            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id, availability_zones=Fn.get_azs())
             Annotations.of(self.vpc).acknowledge_warning(
                 "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
-                "Only the VPC id is used (for the security groups); no construct selects its subnets.")
+                "Only the VPC id is used (for the security groups); no construct selects its subnets.",
+            )
             self.subnet_id = config.subnet_id
         else:
             self.vpc = self._new_vpc(config, data_key)
@@ -52,22 +54,31 @@ class ClusterNetwork(Construct):
     def _new_vpc(self, config: WikilakeConfig, data_key: kms.IKey | None) -> ec2.Vpc:
         flow_log_group = audit_log_group(self, "FlowLogGroup", config=config, data_key=data_key)
         return ec2.Vpc(
-            self, "Vpc",
+            self,
+            "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),
             max_azs=1,
             nat_gateways=0,
-            subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC,
-                                                          cidr_mask=24)],
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
+            ],
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
-            flow_logs={"AllTraffic": ec2.FlowLogOptions(
-                destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
-                traffic_type=ec2.FlowLogTrafficType.ALL,
-            )},
+            flow_logs={
+                "AllTraffic": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
+                    traffic_type=ec2.FlowLogTrafficType.ALL,
+                )
+            },
         )
 
     def _managed_security_group(self, construct_id: str, nodes: str) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(self, construct_id, vpc=self.vpc, allow_all_outbound=True,
-                                  description=f"EMR-managed security group of the {nodes}")
+        group = ec2.SecurityGroup(
+            self,
+            construct_id,
+            vpc=self.vpc,
+            allow_all_outbound=True,
+            description=f"EMR-managed security group of the {nodes}",
+        )
         tag_for_emr(group)
         return group
 
@@ -84,8 +95,13 @@ class ClusterNetwork(Construct):
                     group.add_ingress_rule(peer, port, "intra-cluster traffic")
 
     def _ssh_security_group(self, cidrs: tuple[str, ...]) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(self, "SshSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
-                                  description="SSH to the primary node from the configured CIDRs only")
+        group = ec2.SecurityGroup(
+            self,
+            "SshSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
+            description="SSH to the primary node from the configured CIDRs only",
+        )
         for cidr in cidrs:
             peer = ec2.Peer.ipv6(cidr) if ":" in cidr else ec2.Peer.ipv4(cidr)
             group.add_ingress_rule(peer, ec2.Port.tcp(SSH_PORT), f"SSH from {cidr}")

@@ -5,6 +5,7 @@ Values from `-c` arrive as strings, values from cdk.json may be typed: both are 
 problem raises ConfigError with one line naming the key and the fix, before any construct exists.
 Stdlib only (plus wikilake helpers), so the unit tests need no jsii.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -18,22 +19,45 @@ from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
 from wikilake_core import contract, datasets
-from wikilake_core.errors import WikilakeError
-from wikilake_core.dates import parse_date
-from wikilake_core.submit import parse_step_spec
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
+from wikilake_core.dates import parse_date
+from wikilake_core.errors import WikilakeError
+from wikilake_core.submit import parse_step_spec
 
 STAGES = ("dev", "prod")
 RUNTIMES = ("emr-ec2", "emr-serverless")
 
 KEYS = (
-    "stage", "stack_prefix", "cost_center", "bucket_name", "kms", "ssh_cidrs", "key_pair_name",
-    "vpc_id", "subnet_id", "release_label", "primary_instance_type", "core_instance_type",
-    "core_instance_count", "task_instance_count", "task_spot", "idle_timeout_minutes",
-    "managed_scaling_max", "tls_certificates_s3_uri", "athena_bytes_scanned_cutoff_gb",
-    "projection_start_date", "steps", "budget_monthly_usd", "budget_email",
-    "runtime", "serverless_max_vcpu", "serverless_max_memory_gb",
-    "interactive_cluster", "schedule", "alert_email", "contact",
+    "stage",
+    "stack_prefix",
+    "cost_center",
+    "bucket_name",
+    "kms",
+    "ssh_cidrs",
+    "key_pair_name",
+    "vpc_id",
+    "subnet_id",
+    "release_label",
+    "primary_instance_type",
+    "core_instance_type",
+    "core_instance_count",
+    "task_instance_count",
+    "task_spot",
+    "idle_timeout_minutes",
+    "managed_scaling_max",
+    "tls_certificates_s3_uri",
+    "athena_bytes_scanned_cutoff_gb",
+    "projection_start_date",
+    "steps",
+    "budget_monthly_usd",
+    "budget_email",
+    "runtime",
+    "serverless_max_vcpu",
+    "serverless_max_memory_gb",
+    "interactive_cluster",
+    "schedule",
+    "alert_email",
+    "contact",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -45,8 +69,7 @@ MIN_CUTOFF_GB = 0.01
 BYTES_PER_GB = 1_000_000_000
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-_RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"),
-                            ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
+_RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"), ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
 # Short enough for the generated bucket name <prefix>-<stage>-<account>-<region> to fit 63 chars.
 _STACK_PREFIX = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,19}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -119,42 +142,66 @@ class WikilakeConfig:
         vpc_id = read.optional("vpc_id", _VPC_ID, "a VPC id like vpc-0abc1234def567890")
         subnet_id = read.optional("subnet_id", _SUBNET_ID, "a subnet id like subnet-0abc1234def567890")
         if bool(vpc_id) != bool(subnet_id):
-            raise ConfigError("subnet_id", subnet_id, "vpc_id and subnet_id go together",
-                              "set both (a subnet of that VPC with a route to S3) or neither")
+            raise ConfigError(
+                "subnet_id",
+                subnet_id,
+                "vpc_id and subnet_id go together",
+                "set both (a subnet of that VPC with a route to S3) or neither",
+            )
         core_count = read.integer("core_instance_count", minimum=1)
         task_count = read.integer("task_instance_count", minimum=0)
         budget_usd = read.optional_number("budget_monthly_usd", minimum=1)
         budget_email = read.optional("budget_email", _EMAIL, "an address like team@example.com")
         if bool(budget_usd) != bool(budget_email):
-            raise ConfigError("budget_email", budget_email, "budget_monthly_usd and budget_email go together",
-                              "set both to get budget alerts, or neither")
+            raise ConfigError(
+                "budget_email",
+                budget_email,
+                "budget_monthly_usd and budget_email go together",
+                "set both to get budget alerts, or neither",
+            )
         tls_uri = read.optional("tls_certificates_s3_uri", _S3_ZIP_URI, "s3://<bucket>/<key>.zip (PEM certificates)")
         runtime = read.choice("runtime", RUNTIMES)
         if runtime == "emr-serverless":
             _refuse_cluster_only_keys(read)
         # EMR Serverless encrypts its workers' traffic itself: the certificates are for clusters.
         elif stage == "prod" and not tls_uri:
-            raise ConfigError("tls_certificates_s3_uri", None, "stage=prod requires in-transit encryption",
-                              "upload a PEM certificate zip (see docs/security.md) and pass "
-                              "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip")
+            raise ConfigError(
+                "tls_certificates_s3_uri",
+                None,
+                "stage=prod requires in-transit encryption",
+                "upload a PEM certificate zip (see docs/security.md) and pass "
+                "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip",
+            )
         release = _release(read.text("release_label"))
         if runtime == "emr-serverless" and not release.serverless:
-            raise ConfigError("release_label", release.label, "has no EMR Serverless release",
-                              f"use one of {serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2")
+            raise ConfigError(
+                "release_label",
+                release.label,
+                "has no EMR Serverless release",
+                f"use one of {serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2",
+            )
         max_vcpu, max_memory_gb = _serverless_capacity(read)
         interactive = read.boolean("interactive_cluster")
         if interactive and runtime == "emr-serverless":
-            raise ConfigError("interactive_cluster", True, "the interactive cluster is EMR on EC2",
-                              "use runtime=emr-ec2 for it, or leave interactive_cluster=false")
+            raise ConfigError(
+                "interactive_cluster",
+                True,
+                "the interactive cluster is EMR on EC2",
+                "use runtime=emr-ec2 for it, or leave interactive_cluster=false",
+            )
         steps = _steps(read.items("steps"))
         if steps and not interactive:
-            raise ConfigError("steps", ",".join(f"{d}@{dt}" for d, dt in steps),
-                              "steps run on the interactive cluster, which is off",
-                              "add -c interactive_cluster=true, or run them with `wikilake run`")
+            raise ConfigError(
+                "steps",
+                ",".join(f"{d}@{dt}" for d, dt in steps),
+                "steps run on the interactive cluster, which is off",
+                "add -c interactive_cluster=true, or run them with `wikilake run`",
+            )
         return cls(
             stage=stage,
-            stack_prefix=read.matching("stack_prefix", _STACK_PREFIX,
-                                       "letters, digits and single hyphens, starting with a letter, at most 20"),
+            stack_prefix=read.matching(
+                "stack_prefix", _STACK_PREFIX, "letters, digits and single hyphens, starting with a letter, at most 20"
+            ),
             cost_center=read.matching("cost_center", _COST_CENTER, "a tag value: letters, digits, spaces, _.:/=+-@"),
             bucket_name=_bucket_name(read.text("bucket_name")),
             kms=read.boolean("kms"),
@@ -309,12 +356,20 @@ def _bucket_name(name: str) -> str | None:
         return None
     starts, ends = _RESERVED_BUCKET_AFFIXES
     if "." in name:
-        raise ConfigError("bucket_name", name, "dots break TLS for virtual-hosted-style requests",
-                          "use lower-case letters, digits and hyphens")
+        raise ConfigError(
+            "bucket_name",
+            name,
+            "dots break TLS for virtual-hosted-style requests",
+            "use lower-case letters, digits and hyphens",
+        )
     if not _BUCKET_NAME.match(name) or name.startswith(starts) or name.endswith(ends):
-        raise ConfigError("bucket_name", name, "not a valid S3 bucket name",
-                          "use 3-63 lower-case letters, digits and hyphens, starting and ending with a "
-                          "letter or digit (or leave it empty for a generated name)")
+        raise ConfigError(
+            "bucket_name",
+            name,
+            "not a valid S3 bucket name",
+            "use 3-63 lower-case letters, digits and hyphens, starting and ending with a "
+            "letter or digit (or leave it empty for a generated name)",
+        )
     return name
 
 
@@ -324,13 +379,20 @@ def _ssh_cidrs(items: tuple[str, ...]) -> tuple[str, ...]:
         try:
             network = ipaddress.ip_network(item, strict=True)
         except ValueError as err:
-            fix = (f"use the network address {ipaddress.ip_network(item, strict=False)}"
-                   if "host bits set" in str(err) else "use CIDRs like 203.0.113.7/32, comma-separated")
+            fix = (
+                f"use the network address {ipaddress.ip_network(item, strict=False)}"
+                if "host bits set" in str(err)
+                else "use CIDRs like 203.0.113.7/32, comma-separated"
+            )
             raise ConfigError("ssh_cidrs", item, "not a valid CIDR", fix) from None
         if network.prefixlen < MIN_SSH_PREFIX[network.version]:
-            raise ConfigError("ssh_cidrs", item, "SSH open to the internet (or close to it) is refused",
-                              f"allow only your own networks (IPv{network.version} prefix >= "
-                              f"/{MIN_SSH_PREFIX[network.version]}), e.g. -c ssh_cidrs=203.0.113.7/32")
+            raise ConfigError(
+                "ssh_cidrs",
+                item,
+                "SSH open to the internet (or close to it) is refused",
+                f"allow only your own networks (IPv{network.version} prefix >= "
+                f"/{MIN_SSH_PREFIX[network.version]}), e.g. -c ssh_cidrs=203.0.113.7/32",
+            )
         if str(network) not in cidrs:
             cidrs.append(str(network))
     return tuple(cidrs)
@@ -338,8 +400,12 @@ def _ssh_cidrs(items: tuple[str, ...]) -> tuple[str, ...]:
 
 def _release(label: str) -> EmrRelease:
     if label not in RELEASES:
-        raise ConfigError("release_label", label, "not a supported EMR release",
-                          f"use one of {supported_labels()} (stacks/release_labels.py)")
+        raise ConfigError(
+            "release_label",
+            label,
+            "not a supported EMR release",
+            f"use one of {supported_labels()} (stacks/release_labels.py)",
+        )
     return RELEASES[label]
 
 
@@ -351,8 +417,12 @@ CLUSTER_ONLY_KEYS = ("ssh_cidrs", "key_pair_name", "tls_certificates_s3_uri", "s
 def _refuse_cluster_only_keys(read: _Reader) -> None:
     for key in CLUSTER_ONLY_KEYS:
         if read.items(key):
-            raise ConfigError(key, read.text(key), "configures EMR clusters and has no effect with runtime=emr-serverless",
-                              f"leave {key} empty, or use runtime=emr-ec2")
+            raise ConfigError(
+                key,
+                read.text(key),
+                "configures EMR clusters and has no effect with runtime=emr-serverless",
+                f"leave {key} empty, or use runtime=emr-ec2",
+            )
 
 
 def _serverless_capacity(read: _Reader) -> tuple[int, int]:
@@ -364,22 +434,31 @@ def _serverless_capacity(read: _Reader) -> tuple[int, int]:
     for dataset in datasets.REGISTRY.values():
         size = dataset.size
         if max_vcpu < size.smallest_vcpu:
-            raise ConfigError("serverless_max_vcpu", max_vcpu,
-                              f"below the {size.smallest_vcpu} vCPUs of the {dataset.name} job's driver and one executor",
-                              f"use at least {size.smallest_vcpu} (its peak is {size.peak_vcpu})")
+            raise ConfigError(
+                "serverless_max_vcpu",
+                max_vcpu,
+                f"below the {size.smallest_vcpu} vCPUs of the {dataset.name} job's driver and one executor",
+                f"use at least {size.smallest_vcpu} (its peak is {size.peak_vcpu})",
+            )
         if max_memory_gb < size.smallest_memory_gb:
             need = math.ceil(size.smallest_memory_gb)
-            raise ConfigError("serverless_max_memory_gb", max_memory_gb,
-                              f"below the {need} GB of the {dataset.name} job's driver and one executor",
-                              f"use at least {need} (its peak is {math.ceil(size.peak_memory_gb)})")
+            raise ConfigError(
+                "serverless_max_memory_gb",
+                max_memory_gb,
+                f"below the {need} GB of the {dataset.name} job's driver and one executor",
+                f"use at least {need} (its peak is {math.ceil(size.peak_memory_gb)})",
+            )
     return max_vcpu, max_memory_gb
 
 
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:
     if 0 < maximum < fixed_nodes:
-        raise ConfigError("managed_scaling_max", maximum,
-                          f"below the {fixed_nodes} core + task nodes the cluster starts with",
-                          f"use 0 (off) or at least {fixed_nodes}")
+        raise ConfigError(
+            "managed_scaling_max",
+            maximum,
+            f"below the {fixed_nodes} core + task nodes the cluster starts with",
+            f"use 0 (off) or at least {fixed_nodes}",
+        )
     return maximum
 
 
@@ -389,8 +468,9 @@ def _past_date(key: str, text: str) -> str:
     except WikilakeError:
         raise ConfigError(key, text, "not a date", "use YYYY-MM-DD, e.g. 2015-05-01") from None
     if date.fromisoformat(day) > date.today():
-        raise ConfigError(key, text, "in the future: Athena would project no partitions",
-                          "use the first date you have data for")
+        raise ConfigError(
+            key, text, "in the future: Athena would project no partitions", "use the first date you have data for"
+        )
     return day
 
 
@@ -400,8 +480,9 @@ def _steps(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         try:
             steps.append(parse_step_spec(item))
         except WikilakeError as err:
-            raise ConfigError("steps", item, str(err),
-                              "write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12") from None
+            raise ConfigError(
+                "steps", item, str(err), "write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"
+            ) from None
     if len(set(steps)) != len(steps):
         raise ConfigError("steps", ",".join(items), "the same step twice", "list each dataset@date once")
     return tuple(steps)
@@ -425,8 +506,10 @@ def _schedule(text: str) -> tuple[tuple[str, str], ...]:
     """``pageviews, edits@cron(0 6 * * ? *)`` -> ((pageviews, DEFAULT_SCHEDULE), (edits, cron(...)))."""
     from wikilake_core import datasets
 
-    fix = (f"write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. "
-           f"pageviews or pageviews@cron(30 4 * * ? *) (datasets: {', '.join(datasets.DATASETS)})")
+    fix = (
+        f"write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. "
+        f"pageviews or pageviews@cron(30 4 * * ? *) (datasets: {', '.join(datasets.DATASETS)})"
+    )
     entries = []
     for item in _split_top_level(text):
         name, sep, expression = item.partition("@")

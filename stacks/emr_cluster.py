@@ -4,6 +4,7 @@ The state machine renders the same definition as a RunJobFlow request
 (ClusterDefinition.run_job_flow_request); tests/infra/test_cluster_definition.py checks that both
 renderings carry the same settings.
 """
+
 from __future__ import annotations
 
 from aws_cdk import CfnTag
@@ -26,7 +27,8 @@ def _group(definition: ClusterDefinition, role: str) -> emr.CfnCluster.InstanceG
     if group is None:
         return None
     return emr.CfnCluster.InstanceGroupConfigProperty(
-        name=group.name, instance_count=group.count, instance_type=group.instance_type, market=group.market)
+        name=group.name, instance_count=group.count, instance_type=group.instance_type, market=group.market
+    )
 
 
 def step_property(step: dict) -> emr.CfnCluster.StepConfigProperty:
@@ -39,21 +41,28 @@ def step_property(step: dict) -> emr.CfnCluster.StepConfigProperty:
     )
 
 
-def cfn_cluster(scope: Construct, construct_id: str, definition: ClusterDefinition, *, name: str,
-                steps: list[dict]) -> emr.CfnCluster:
+def cfn_cluster(
+    scope: Construct, construct_id: str, definition: ClusterDefinition, *, name: str, steps: list[dict]
+) -> emr.CfnCluster:
     """A long-lived cluster: kept alive between steps, reclaimed by auto-termination when idle."""
     scaling = definition.managed_scaling
     task = _group(definition, "TASK")
     return emr.CfnCluster(
-        scope, construct_id,
+        scope,
+        construct_id,
         name=name,
         release_label=definition.release_label,
         applications=[emr.CfnCluster.ApplicationProperty(name=app) for app in definition.applications],
         configurations=[_configuration(c) for c in definition.configurations],
-        bootstrap_actions=[emr.CfnCluster.BootstrapActionConfigProperty(
-            name=b.name, script_bootstrap_action=emr.CfnCluster.ScriptBootstrapActionConfigProperty(
-                path=b.path, args=list(b.args)))
-            for b in definition.bootstrap_actions],
+        bootstrap_actions=[
+            emr.CfnCluster.BootstrapActionConfigProperty(
+                name=b.name,
+                script_bootstrap_action=emr.CfnCluster.ScriptBootstrapActionConfigProperty(
+                    path=b.path, args=list(b.args)
+                ),
+            )
+            for b in definition.bootstrap_actions
+        ],
         instances=emr.CfnCluster.JobFlowInstancesConfigProperty(
             master_instance_group=_group(definition, "MASTER"),
             core_instance_group=_group(definition, "CORE"),
@@ -73,12 +82,19 @@ def cfn_cluster(scope: Construct, construct_id: str, definition: ClusterDefiniti
         log_uri=definition.log_uri,
         visible_to_all_users=True,
         auto_termination_policy=emr.CfnCluster.AutoTerminationPolicyProperty(
-            idle_timeout=definition.idle_timeout_seconds),
+            idle_timeout=definition.idle_timeout_seconds
+        ),
         managed_scaling_policy=emr.CfnCluster.ManagedScalingPolicyProperty(
             compute_limits=emr.CfnCluster.ComputeLimitsProperty(
-                unit_type="Instances", minimum_capacity_units=scaling.minimum,
-                maximum_capacity_units=scaling.maximum, maximum_core_capacity_units=scaling.maximum_core,
-                maximum_on_demand_capacity_units=scaling.maximum_on_demand)) if scaling else None,
+                unit_type="Instances",
+                minimum_capacity_units=scaling.minimum,
+                maximum_capacity_units=scaling.maximum,
+                maximum_core_capacity_units=scaling.maximum_core,
+                maximum_on_demand_capacity_units=scaling.maximum_on_demand,
+            )
+        )
+        if scaling
+        else None,
         steps=[step_property(step) for step in steps] or None,
         tags=[CfnTag(key=k, value=v) for k, v in definition.tags],
     )

@@ -6,6 +6,7 @@
 - `athena_ddl/` as a zip (for the CLI and for anyone recreating the catalog by hand),
 - the EMR bootstrap script that makes sure the cluster's Python exists.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,11 +26,21 @@ def keep_only(folders: tuple[str, ...], suffix: str) -> list[str]:
     """Asset exclude globs (CDK GLOB mode: minimatch, matchBase, last match wins, `!` re-includes)
     that keep only ``<folder>/**/*<suffix>`` of the project root for each folder: hidden files,
     caches and every other top-level entry stay out, and excluded directories are not walked."""
-    return ["*", ".*", *(glob for folder in folders for glob in (
-        f"!{folder}", f"!{folder}/**",
-        f"{folder}/**/*.*", f"!{folder}/**/*{suffix}",
-        f"{folder}/**/__pycache__",
-    ))]
+    return [
+        "*",
+        ".*",
+        *(
+            glob
+            for folder in folders
+            for glob in (
+                f"!{folder}",
+                f"!{folder}/**",
+                f"{folder}/**/*.*",
+                f"!{folder}/**/*{suffix}",
+                f"{folder}/**/__pycache__",
+            )
+        ),
+    ]
 
 
 class JobCode(Construct):
@@ -37,13 +48,18 @@ class JobCode(Construct):
         super().__init__(scope, construct_id)
         job_code = tuple(d.relative_to(PROJECT_ROOT).as_posix() for d in (SPARK_JOBS_DIR, CORE_DIR))
         self.package = s3_assets.Asset(
-            self, "SparkJobsPackage", path=str(PROJECT_ROOT), exclude=keep_only(job_code, ".py"))
+            self, "SparkJobsPackage", path=str(PROJECT_ROOT), exclude=keep_only(job_code, ".py")
+        )
         self.entrypoints = {
             dataset: s3_assets.Asset(self, f"{dataset.title()}Entrypoint", path=str(SPARK_JOBS_DIR / f"{dataset}.py"))
             for dataset in DATASETS
         }
         self.ddl = s3_assets.Asset(
-            self, "AthenaDdl", path=str(PROJECT_ROOT), exclude=keep_only((DDL_DIR.relative_to(PROJECT_ROOT).as_posix(),), ".sql"))
+            self,
+            "AthenaDdl",
+            path=str(PROJECT_ROOT),
+            exclude=keep_only((DDL_DIR.relative_to(PROJECT_ROOT).as_posix(),), ".sql"),
+        )
         self.ensure_python = s3_assets.Asset(self, "EnsurePythonScript", path=str(ENSURE_PYTHON_SCRIPT))
 
     @property
@@ -63,8 +79,10 @@ class JobCode(Construct):
 
     @staticmethod
     def _grant_read(role: iam.IRole, objects: list[s3_assets.Asset]) -> None:
-        role.add_to_principal_policy(iam.PolicyStatement(
-            sid="ReadJobCode",
-            actions=["s3:GetObject"],
-            resources=[asset.bucket.arn_for_objects(asset.s3_object_key) for asset in objects],
-        ))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadJobCode",
+                actions=["s3:GetObject"],
+                resources=[asset.bucket.arn_for_objects(asset.s3_object_key) for asset in objects],
+            )
+        )

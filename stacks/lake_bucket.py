@@ -4,6 +4,7 @@ Without `bucket_name` it is <prefix>-<stage>-<account>-<region> (lower case), un
 and region; the account and region are CloudFormation pseudo parameters, so the name also has a
 stable spelling in cdk-nag finding ids.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Stack

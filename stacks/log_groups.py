@@ -9,6 +9,7 @@ Two kinds:
   invocation, with no retention, and `cdk destroy` would leave it behind. ProviderLogGroups
   declares one per provider and points the function at it.
 """
+
 from __future__ import annotations
 
 import jsii
@@ -28,11 +29,13 @@ AUDIT_METADATA = ("wikilake:audit-log", True)
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
 
 
-def audit_log_group(scope: Construct, construct_id: str, *, config: WikilakeConfig,
-                    data_key: kms.IKey | None) -> logs.LogGroup:
+def audit_log_group(
+    scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None
+) -> logs.LogGroup:
     """A log group holding audit data: kept in prod (removal_policy), deleted with the stack in dev."""
-    group = logs.LogGroup(scope, construct_id, retention=AUDIT_RETENTION, encryption_key=data_key,
-                          removal_policy=removal_policy(config))
+    group = logs.LogGroup(
+        scope, construct_id, retention=AUDIT_RETENTION, encryption_key=data_key, removal_policy=removal_policy(config)
+    )
     group.node.default_child.add_metadata(*AUDIT_METADATA)
     return group
 
@@ -51,11 +54,19 @@ class ProviderLogGroups:
         self._data_key = data_key
 
     def visit(self, node: IConstruct) -> None:
-        if (not isinstance(node, CfnResource) or isinstance(node, lambda_.CfnFunction)
-                or node.cfn_resource_type != LAMBDA_FUNCTION):
+        if (
+            not isinstance(node, CfnResource)
+            or isinstance(node, lambda_.CfnFunction)
+            or node.cfn_resource_type != LAMBDA_FUNCTION
+        ):
             return
-        group = logs.LogGroup(node.node.scope, "LogGroup", retention=PROVIDER_RETENTION,
-                              encryption_key=self._data_key, removal_policy=RemovalPolicy.DESTROY)
+        group = logs.LogGroup(
+            node.node.scope,
+            "LogGroup",
+            retention=PROVIDER_RETENTION,
+            encryption_key=self._data_key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         # The function references the group, so the group exists before any invocation and is
         # deleted only after the function (and the custom resources calling it) are gone.
         node.add_property_override("LoggingConfig", {"LogGroup": group.log_group_name})

@@ -3,6 +3,7 @@
 An acknowledgment names one exact finding (granular ids like ``AwsSolutions-IAM5[Resource::...]``)
 on one construct, with the reason it is acceptable there; docs/security.md lists them all.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, App, Validations

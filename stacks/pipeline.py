@@ -12,9 +12,8 @@ Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job
 Only aws-sdk EMR integrations (no .sync exists for them, and moto's interpreter runs them), so
 the tests execute this very definition (tests/pipeline/). docs/running-daily.md explains it.
 """
-from __future__ import annotations
 
-import json
+from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
@@ -32,13 +31,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import nag
+from stacks import nag, serverless_job
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
-from stacks import serverless_job
 from wikilake_core import contract, layout, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
@@ -50,25 +48,47 @@ LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # execution (a backfill runs several), so the ingest function's concurrency is reserved at 3.
 MAX_DOWNLOADS = 3
 INGEST_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a pageviews hour is ~50 MB
-EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException",
-                        "Emr.InternalServerException"]
-LAMBDA_TRANSIENT_ERRORS = ["Lambda.TooManyRequestsException", "Lambda.ServiceException",
-                           "Lambda.AWSLambdaException", "Lambda.SdkClientException"]
+EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.TooManyRequestsException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+]
 STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
 # Only what the handlers import: wikilake_core, the pipeline package, the ingest modules.
-FUNCTION_FILES = ["*", ".*",
-                  "!wikilake_core", "!wikilake_core/*.py",
-                  "!wikilake", "wikilake/*", "!wikilake/__init__.py", "!wikilake/user_agent.py",
-                  "!wikilake/pipeline", "!wikilake/pipeline/*.py",
-                  "!wikilake/aws", "wikilake/aws/*",
-                  *(f"!wikilake/aws/{name}.py" for name in ("__init__", "ingest", "sources", "sinks", "session", "stack"))]
+FUNCTION_FILES = [
+    "*",
+    ".*",
+    "!wikilake_core",
+    "!wikilake_core/*.py",
+    "!wikilake",
+    "wikilake/*",
+    "!wikilake/__init__.py",
+    "!wikilake/user_agent.py",
+    "!wikilake/pipeline",
+    "!wikilake/pipeline/*.py",
+    "!wikilake/aws",
+    "wikilake/aws/*",
+    *(f"!wikilake/aws/{name}.py" for name in ("__init__", "ingest", "sources", "sinks", "session", "stack")),
+]
 
 
 class Pipeline(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, bucket: s3.IBucket,
-                 data_key: kms.IKey | None, job_code: JobCode, definition: ClusterDefinition | None,
-                 pass_roles: list[iam.IRole], removal_policy: RemovalPolicy,
-                 serverless: ServerlessApp | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: WikilakeConfig,
+        bucket: s3.IBucket,
+        data_key: kms.IKey | None,
+        job_code: JobCode,
+        definition: ClusterDefinition | None,
+        pass_roles: list[iam.IRole],
+        removal_policy: RemovalPolicy,
+        serverless: ServerlessApp | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.config, self.bucket, self.data_key = config, bucket, data_key
         self.serverless = serverless  # runtime=emr-serverless: the application the job runs on
@@ -78,26 +98,61 @@ class Pipeline(Construct):
         code = lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=FUNCTION_FILES)
         scripts = job_code.scripts
         common_env = {env_keys.BUCKET: bucket.bucket_name}
-        self.plan_function = self._function("PlanFunction", code, "plan", Duration.minutes(1), {
-            **common_env,
-            env_keys.JOB_SCRIPTS: self._stack.to_json_string({"package_url": scripts.package_url,
-                                                               "entrypoint_urls": scripts.entrypoint_urls}),
-            env_keys.CLUSTER_NAME_PREFIX: config.name,
-            **({env_keys.CONTACT: config.contact} if config.contact else {}),
-        }, "plans a run: reads the dump's checksums, builds the job step")
-        self.ingest_function = self._function("IngestFunction", code, "ingest_file", INGEST_TIMEOUT, {
-            **common_env, **({env_keys.CONTACT: config.contact} if config.contact else {}),
-        }, "ingests one dump file into raw/ (MD5-verified multipart upload)", memory=512,
-            reserved_concurrency=MAX_DOWNLOADS)
-        record_env = ({**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
-                      if serverless else common_env)
-        self.record_function = self._function("RecordFunction", code, "record", Duration.minutes(2), record_env,
-                                              "verifies a run's manifest, estimates its cost, records it")
+        self.plan_function = self._function(
+            "PlanFunction",
+            code,
+            "plan",
+            Duration.minutes(1),
+            {
+                **common_env,
+                env_keys.JOB_SCRIPTS: self._stack.to_json_string(
+                    {"package_url": scripts.package_url, "entrypoint_urls": scripts.entrypoint_urls}
+                ),
+                env_keys.CLUSTER_NAME_PREFIX: config.name,
+                **({env_keys.CONTACT: config.contact} if config.contact else {}),
+            },
+            "plans a run: reads the dump's checksums, builds the job step",
+        )
+        self.ingest_function = self._function(
+            "IngestFunction",
+            code,
+            "ingest_file",
+            INGEST_TIMEOUT,
+            {
+                **common_env,
+                **({env_keys.CONTACT: config.contact} if config.contact else {}),
+            },
+            "ingests one dump file into raw/ (MD5-verified multipart upload)",
+            memory=512,
+            reserved_concurrency=MAX_DOWNLOADS,
+        )
+        record_env = (
+            {**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
+            if serverless
+            else common_env
+        )
+        self.record_function = self._function(
+            "RecordFunction",
+            code,
+            "record",
+            Duration.minutes(2),
+            record_env,
+            "verifies a run's manifest, estimates its cost, records it",
+        )
         # runtime=emr-serverless has no cluster to reap: a stopped .sync task cancels its job run,
         # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes.
-        self.reap_function = None if serverless else self._function(
-            "ReapFunction", code, "reap", Duration.minutes(2), {env_keys.CLUSTER_NAME_PREFIX: config.name},
-            "terminates the cluster of a run that timed out or was stopped")
+        self.reap_function = (
+            None
+            if serverless
+            else self._function(
+                "ReapFunction",
+                code,
+                "reap",
+                Duration.minutes(2),
+                {env_keys.CLUSTER_NAME_PREFIX: config.name},
+                "terminates the cluster of a run that timed out or was stopped",
+            )
+        )
         self._grant_functions()
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
@@ -106,86 +161,169 @@ class Pipeline(Construct):
 
     # --- functions ---
 
-    def _function(self, construct_id: str, code: lambda_.Code, module: str, timeout: Duration, environment: dict,
-                  purpose: str, memory: int = 256, reserved_concurrency: int | None = None) -> lambda_.Function:
+    def _function(
+        self,
+        construct_id: str,
+        code: lambda_.Code,
+        module: str,
+        timeout: Duration,
+        environment: dict,
+        purpose: str,
+        memory: int = 256,
+        reserved_concurrency: int | None = None,
+    ) -> lambda_.Function:
         # Operational logs (the execution history, an audit log group, is what is kept in prod).
-        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH,
-                                  encryption_key=self.data_key, removal_policy=RemovalPolicy.DESTROY)
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=self.data_key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         function = lambda_.Function(
-            self, construct_id, runtime=LAMBDA_RUNTIME, code=code, handler=f"wikilake.pipeline.{module}.handler",
-            timeout=timeout, memory_size=memory, environment=environment, log_group=log_group,
-            reserved_concurrent_executions=reserved_concurrency, description=f"{self.config.name}: {purpose}",
-            architecture=lambda_.Architecture.ARM_64)
-        function.node.default_child.add_metadata("checkov", {"skip": [{
-            "id": "CKV_AWS_173",
-            "comment": "The environment holds names and URLs (bucket, asset URLs, cluster name prefix, contact), "
-                       "no secret; Lambda encrypts it at rest with its own key."}]})
-        nag.acknowledge(function, nag.managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
-                        "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; "
-                        "every other permission is an inline statement scoped to the lake prefixes it uses.")
+            self,
+            construct_id,
+            runtime=LAMBDA_RUNTIME,
+            code=code,
+            handler=f"wikilake.pipeline.{module}.handler",
+            timeout=timeout,
+            memory_size=memory,
+            environment=environment,
+            log_group=log_group,
+            reserved_concurrent_executions=reserved_concurrency,
+            description=f"{self.config.name}: {purpose}",
+            architecture=lambda_.Architecture.ARM_64,
+        )
+        function.node.default_child.add_metadata(
+            "checkov",
+            {
+                "skip": [
+                    {
+                        "id": "CKV_AWS_173",
+                        "comment": "The environment holds names and URLs (bucket, asset URLs, cluster name "
+                        "prefix, contact), no secret; Lambda encrypts it at rest with its own key.",
+                    }
+                ]
+            },
+        )
+        nag.acknowledge(
+            function,
+            nag.managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
+            "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; "
+            "every other permission is an inline statement scoped to the lake prefixes it uses.",
+        )
         return function
 
     def _grant_functions(self) -> None:
         bucket = self.bucket
         raw = bucket.arn_for_objects(f"{layout.RAW}/*")
         manifests = bucket.arn_for_objects(f"{layout.MANIFESTS}/*")
-        self.ingest_function.add_to_role_policy(iam.PolicyStatement(
-            sid="WriteRaw", actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
-                                     "s3:ListMultipartUploadParts"], resources=[raw]))
+        self.ingest_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteRaw",
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=[raw],
+            )
+        )
         # ListBucket without a prefix condition: S3 answers HeadObject/GetObject of a missing key
         # with 404 only to a caller allowed to list the bucket (a HEAD carries no s3:prefix), 403
         # otherwise; the sink and the record function read 404 as "not there yet".
-        self.ingest_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
-        self.record_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]))
-        self.record_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        self.ingest_function.add_to_role_policy(
+            iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+        )
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]
+            )
+        )
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+        )
         # The plan function checks that a dataset without a dump site has its day under raw/.
-        self.plan_function.add_to_role_policy(iam.PolicyStatement(
-            sid="ListRaw", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}}))
+        self.plan_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ListRaw",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}},
+            )
+        )
         if self.serverless:
-            self.record_function.add_to_role_policy(iam.PolicyStatement(
-                sid="ReadJobRuns", actions=["emr-serverless:GetJobRun"],
-                resources=[serverless_job.job_runs_arn(self.serverless)]))
+            self.record_function.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ReadJobRuns",
+                    actions=["emr-serverless:GetJobRun"],
+                    resources=[serverless_job.job_runs_arn(self.serverless)],
+                )
+            )
         else:
-            self.record_function.add_to_role_policy(iam.PolicyStatement(
-                sid="DescribeRunClusters", actions=["elasticmapreduce:DescribeCluster",
-                                                    "elasticmapreduce:ListInstanceGroups"],
-                resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
-            self.reap_function.add_to_role_policy(iam.PolicyStatement(
-                sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"]))
-            self.reap_function.add_to_role_policy(iam.PolicyStatement(
-                sid="EndRunClusters", actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
-                resources=[self._cluster_arns()], conditions=self._app_clusters_only()))
-            nag.acknowledge(self.reap_function, "AwsSolutions-IAM5[Resource::*]",
-                            "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
-                            "terminating are limited to clusters tagged with this app's Project and Stage.")
-            nag.acknowledge(self.reap_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
-                            "The run's cluster id is known only from its tags at run time; DescribeCluster and "
-                            "TerminateJobFlows only on clusters tagged with this app's Project and Stage.")
+            self.record_function.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="DescribeRunClusters",
+                    actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:ListInstanceGroups"],
+                    resources=[self._cluster_arns()],
+                    conditions=self._app_clusters_only(),
+                )
+            )
+            self.reap_function.add_to_role_policy(
+                iam.PolicyStatement(sid="FindRunClusters", actions=["elasticmapreduce:ListClusters"], resources=["*"])
+            )
+            self.reap_function.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="EndRunClusters",
+                    actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
+                    resources=[self._cluster_arns()],
+                    conditions=self._app_clusters_only(),
+                )
+            )
+            nag.acknowledge(
+                self.reap_function,
+                "AwsSolutions-IAM5[Resource::*]",
+                "elasticmapreduce:ListClusters has no resource-level permissions; describing and "
+                "terminating are limited to clusters tagged with this app's Project and Stage.",
+            )
+            nag.acknowledge(
+                self.reap_function,
+                f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                "The run's cluster id is known only from its tags at run time; DescribeCluster and "
+                "TerminateJobFlows only on clusters tagged with this app's Project and Stage.",
+            )
         if self.data_key:
             for function in (self.ingest_function, self.record_function):
-                function.add_to_role_policy(iam.PolicyStatement(
-                    sid="UseDataKey", actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[self.data_key.key_arn]))
+                function.add_to_role_policy(
+                    iam.PolicyStatement(
+                        sid="UseDataKey",
+                        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                        resources=[self.data_key.key_arn],
+                    )
+                )
         lake = lake_bucket_nag_name(self.config)
-        nag.acknowledge(self.ingest_function, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/raw/*]",
-                        "The ingest function writes dump files named by Wikimedia under raw/<dataset>/dt=<dt>/, "
-                        "known only at run time; nothing outside raw/.")
-        nag.acknowledge(self.record_function,
-                        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/manifests/*]",
-                        "The record function reads and rewrites manifests/<dataset>/dt=<dt>/manifest.json of "
-                        "the run it records; nothing outside manifests/.")
+        nag.acknowledge(
+            self.ingest_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/raw/*]",
+            "The ingest function writes dump files named by Wikimedia under raw/<dataset>/dt=<dt>/, "
+            "known only at run time; nothing outside raw/.",
+        )
+        nag.acknowledge(
+            self.record_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/manifests/*]",
+            "The record function reads and rewrites manifests/<dataset>/dt=<dt>/manifest.json of "
+            "the run it records; nothing outside manifests/.",
+        )
         if self.serverless:
-            nag.acknowledge(self.record_function, self._job_runs_finding(),
-                            "Job runs get their ids at run time; GetJobRun only (the billed resource "
-                            "utilization of the run it records), on this app's one application.")
+            nag.acknowledge(
+                self.record_function,
+                self._job_runs_finding(),
+                "Job runs get their ids at run time; GetJobRun only (the billed resource "
+                "utilization of the run it records), on this app's one application.",
+            )
         else:
-            nag.acknowledge(self.record_function, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
-                            "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
-                            "and only on clusters tagged with this app's Project and Stage.")
+            nag.acknowledge(
+                self.record_function,
+                f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+                "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
+                "and only on clusters tagged with this app's Project and Stage.",
+            )
 
     def _cluster_arns(self) -> str:
         return self._stack.format_arn(service="elasticmapreduce", resource="cluster", resource_name="*")
@@ -194,13 +332,16 @@ class Pipeline(Construct):
         return "Resource::arn:<AWS::Partition>:elasticmapreduce:<AWS::Region>:<AWS::AccountId>:cluster/*"
 
     def _job_runs_finding(self) -> str:
-        return serverless_job.job_runs_finding(
-            self.serverless, self._stack.get_logical_id(self.serverless.application))
+        return serverless_job.job_runs_finding(self.serverless, self._stack.get_logical_id(self.serverless.application))
 
     def _app_clusters_only(self) -> dict:
         tags = self.config.tags
-        return {"StringEquals": {f"aws:ResourceTag/{contract.TAG_PROJECT}": tags[contract.TAG_PROJECT],
-                                 f"aws:ResourceTag/{contract.TAG_STAGE}": tags[contract.TAG_STAGE]}}
+        return {
+            "StringEquals": {
+                f"aws:ResourceTag/{contract.TAG_PROJECT}": tags[contract.TAG_PROJECT],
+                f"aws:ResourceTag/{contract.TAG_STAGE}": tags[contract.TAG_STAGE],
+            }
+        }
 
     # --- alerts ---
 
@@ -208,74 +349,131 @@ class Pipeline(Construct):
         topic = sns.Topic(self, "Alerts", display_name=f"{self.config.name} pipeline alerts", enforce_ssl=True)
         if self.config.alert_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alert_email))
-        topic.node.default_child.add_metadata("checkov", {"skip": [{
-            "id": "CKV_AWS_26",
-            "comment": "Alerts carry run ids and error messages, no lake data; EventBridge can publish to an "
-                       "encrypted topic only with a customer-managed key whose policy admits events.amazonaws.com. "
-                       "Publishing requires TLS (enforce_ssl)."}]})
+        topic.node.default_child.add_metadata(
+            "checkov",
+            {
+                "skip": [
+                    {
+                        "id": "CKV_AWS_26",
+                        "comment": "Alerts carry run ids and error messages, no lake data; EventBridge can "
+                        "publish to an encrypted topic only with a customer-managed key whose policy admits "
+                        "events.amazonaws.com. Publishing requires TLS (enforce_ssl).",
+                    }
+                ]
+            },
+        )
         return topic
 
     def _events(self) -> None:
         if self.serverless:
-            events.Rule(self, "JobRunFailedRule", description=f"{self.config.name}: a job run of this app failed",
-                        event_pattern=events.EventPattern(
-                            source=["aws.emr-serverless"], detail_type=["EMR Serverless Job Run State Change"],
-                            detail={"state": ["FAILED"],
-                                    "applicationId": [self.serverless.application.attr_application_id]}),
-                        targets=[events_targets.SnsTopic(self.alerts)])
+            events.Rule(
+                self,
+                "JobRunFailedRule",
+                description=f"{self.config.name}: a job run of this app failed",
+                event_pattern=events.EventPattern(
+                    source=["aws.emr-serverless"],
+                    detail_type=["EMR Serverless Job Run State Change"],
+                    detail={"state": ["FAILED"], "applicationId": [self.serverless.application.attr_application_id]},
+                ),
+                targets=[events_targets.SnsTopic(self.alerts)],
+            )
         else:
             self._cluster_failed_rule()
         # FAILED executions notify from inside the state machine (with the cause); these end
         # without running another state: alert, and end the run's cluster now.
         ended = lambda statuses: events.EventPattern(  # noqa: E731
-            source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
-            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]})
-        events.Rule(self, "RunTimedOutRule", description=f"{self.config.name}: a pipeline run timed out or was stopped",
-                    event_pattern=ended(["TIMED_OUT", "ABORTED"]), targets=[events_targets.SnsTopic(self.alerts)])
+            source=["aws.states"],
+            detail_type=["Step Functions Execution Status Change"],
+            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
+        )
+        events.Rule(
+            self,
+            "RunTimedOutRule",
+            description=f"{self.config.name}: a pipeline run timed out or was stopped",
+            event_pattern=ended(["TIMED_OUT", "ABORTED"]),
+            targets=[events_targets.SnsTopic(self.alerts)],
+        )
         if self.reap_function:
-            events.Rule(self, "ReapRule", description=f"{self.config.name}: end the cluster of a run that did not",
-                        event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
-                        targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)])
+            events.Rule(
+                self,
+                "ReapRule",
+                description=f"{self.config.name}: end the cluster of a run that did not",
+                event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
+                targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)],
+            )
 
     def _cluster_failed_rule(self) -> None:
-        events.Rule(self, "ClusterFailedRule", description=f"{self.config.name}: a cluster of this app failed",
-                    event_pattern=events.EventPattern(
-                        source=["aws.emr"], detail_type=["EMR Cluster State Change"],
-                        detail={"state": ["TERMINATED_WITH_ERRORS"],
-                                "name": [{"prefix": self.config.name}]}),
-                    targets=[events_targets.SnsTopic(self.alerts)])
+        events.Rule(
+            self,
+            "ClusterFailedRule",
+            description=f"{self.config.name}: a cluster of this app failed",
+            event_pattern=events.EventPattern(
+                source=["aws.emr"],
+                detail_type=["EMR Cluster State Change"],
+                detail={"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": self.config.name}]},
+            ),
+            targets=[events_targets.SnsTopic(self.alerts)],
+        )
 
     # --- schedule ---
 
     def _schedule(self, dataset: str, expression: str) -> None:
         scheduler.Schedule(
-            self, f"Schedule{dataset.title()}",
+            self,
+            f"Schedule{dataset.title()}",
             description=f"{self.config.name}: run {dataset} for the previous UTC day",
             schedule=scheduler.ScheduleExpression.expression(expression),
             target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine, input=scheduler.ScheduleTargetInput.from_object(runs.scheduled_input(dataset)),
-                retry_attempts=2, max_event_age=Duration.hours(2)),
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(runs.scheduled_input(dataset)),
+                retry_attempts=2,
+                max_event_age=Duration.hours(2),
+            ),
         )
 
     # --- the state machine ---
 
-    def _emr(self, construct_id: str, action: str, parameters: dict, *, result_selector: dict | None = None,
-             result_path: str | None = None) -> tasks.CallAwsService:
+    def _emr(
+        self,
+        construct_id: str,
+        action: str,
+        parameters: dict,
+        *,
+        result_selector: dict | None = None,
+        result_path: str | None = None,
+    ) -> tasks.CallAwsService:
         iam_action = "elasticmapreduce:" + action[0].upper() + action[1:]
         task = tasks.CallAwsService(
-            self, construct_id, service="emr", action=action, iam_action=iam_action,
+            self,
+            construct_id,
+            service="emr",
+            action=action,
+            iam_action=iam_action,
             iam_resources=["*"] if action == "runJobFlow" else [self._cluster_arns()],
-            parameters=parameters, result_selector=result_selector,
-            result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD)
+            parameters=parameters,
+            result_selector=result_selector,
+            result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
+        )
         task.add_retry(errors=EMR_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
         return task
 
     def _invoke(self, construct_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(self, construct_id, lambda_function=function,
-                                  payload=sfn.TaskInput.from_object(payload), payload_response_only=True,
-                                  retry_on_service_exceptions=False, **kwargs)
-        task.add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=8,
-                       jitter_strategy=sfn.JitterType.FULL)
+        task = tasks.LambdaInvoke(
+            self,
+            construct_id,
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            **kwargs,
+        )
+        task.add_retry(
+            errors=LAMBDA_TRANSIENT_ERRORS,
+            interval=Duration.seconds(5),
+            backoff_rate=2,
+            max_attempts=8,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         return task
 
     def _state_machine(self, definition: ClusterDefinition, pass_roles: list[iam.IRole]) -> sfn.StateMachine:
@@ -284,117 +482,208 @@ class Pipeline(Construct):
 
         # Our errors (IngestFailed, JobFailed, VerificationFailed, Emr.*) end the run under their own
         # name; Step Functions' own (States.Runtime, ...) may not be re-raised by a Fail state.
-        fail = (sfn.Choice(self, "OwnError?")
-                .when(sfn.Condition.string_matches("$.error.Error", "States.*"),
-                      sfn.Fail(self, "RunFailedInternally", error="PipelineError", cause_path="$.error.Cause"))
-                .otherwise(sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause")))
+        fail = (
+            sfn.Choice(self, "OwnError?")
+            .when(
+                sfn.Condition.string_matches("$.error.Error", "States.*"),
+                sfn.Fail(self, "RunFailedInternally", error="PipelineError", cause_path="$.error.Cause"),
+            )
+            .otherwise(sfn.Fail(self, "RunFailed", error_path="$.error.Error", cause_path="$.error.Cause"))
+        )
         notify = tasks.SnsPublish(
-            self, "NotifyFailure", topic=self.alerts, subject=f"{self.config.name}: pipeline run failed",
-            message=sfn.TaskInput.from_text(J.format(
-                "wikilake run failed: {} ({}). Execution: {}. Input: {}",
-                J.string_at("$.error.Error"), J.string_at("$.error.Cause"), J.string_at("$$.Execution.Id"),
-                J.json_to_string(J.object_at("$$.Execution.Input")))),
-            result_path=J.DISCARD)
-        notify.add_retry(errors=["SNS.ThrottledException", "SNS.InternalErrorException"],
-                         interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+            self,
+            "NotifyFailure",
+            topic=self.alerts,
+            subject=f"{self.config.name}: pipeline run failed",
+            message=sfn.TaskInput.from_text(
+                J.format(
+                    "wikilake run failed: {} ({}). Execution: {}. Input: {}",
+                    J.string_at("$.error.Error"),
+                    J.string_at("$.error.Cause"),
+                    J.string_at("$$.Execution.Id"),
+                    J.json_to_string(J.object_at("$$.Execution.Input")),
+                )
+            ),
+            result_path=J.DISCARD,
+        )
+        notify.add_retry(
+            errors=["SNS.ThrottledException", "SNS.InternalErrorException"],
+            interval=Duration.seconds(5),
+            backoff_rate=2,
+            max_attempts=5,
+        )
         notify.add_catch(fail, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
 
-        plan = self._invoke("Plan", self.plan_function,
-                            {"input": J.object_at("$"), "started_at": J.string_at("$$.Execution.StartTime")},
-                            result_path="$.plan")
+        plan = self._invoke(
+            "Plan",
+            self.plan_function,
+            {"input": J.object_at("$"), "started_at": J.string_at("$$.Execution.StartTime")},
+            result_path="$.plan",
+        )
         plan.add_catch(notify, errors=["States.ALL"], result_path=error)
 
-        ingest_one = self._invoke("IngestFile", self.ingest_function, {
-            "dataset": J.string_at("$.dataset"), "dt": J.string_at("$.dt"), "file": J.object_at("$.file")})
-        ingest = sfn.Map(self, "Ingest", items_path="$.plan.files", max_concurrency=MAX_DOWNLOADS,
-                         item_selector={"dataset": J.string_at("$.plan.run.dataset"),
-                                        "dt": J.string_at("$.plan.run.dt"), "file": J.string_at("$$.Map.Item.Value")},
-                         result_path=J.DISCARD)
+        ingest_one = self._invoke(
+            "IngestFile",
+            self.ingest_function,
+            {"dataset": J.string_at("$.dataset"), "dt": J.string_at("$.dt"), "file": J.object_at("$.file")},
+        )
+        ingest = sfn.Map(
+            self,
+            "Ingest",
+            items_path="$.plan.files",
+            max_concurrency=MAX_DOWNLOADS,
+            item_selector={
+                "dataset": J.string_at("$.plan.run.dataset"),
+                "dt": J.string_at("$.plan.run.dt"),
+                "file": J.string_at("$$.Map.Item.Value"),
+            },
+            result_path=J.DISCARD,
+        )
         ingest.item_processor(ingest_one)
         ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
             job.add_catch(notify, errors=["States.ALL"], result_path=error)
-            record = self._invoke("VerifyAndRecord", self.record_function,
-                                  {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")})
+            record = self._invoke(
+                "VerifyAndRecord",
+                self.record_function,
+                {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
+            )
             record.add_catch(notify, errors=["States.ALL"], result_path=error)
-            return self._machine(plan.next(ingest).next(job).next(record),
-                                 "job run on the EMR Serverless application")
+            return self._machine(plan.next(ingest).next(job).next(record), "job run on the EMR Serverless application")
 
-        terminate_on_failure = self._emr("TerminateAfterFailure", "terminateJobFlows",
-                                         {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))})
+        terminate_on_failure = self._emr(
+            "TerminateAfterFailure", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
+        )
         terminate_on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.cleanup_error")
         terminate_on_failure.next(notify)
 
-
-        tags = ((contract.TAG_RUN_DATASET, J.string_at("$.plan.run.dataset")),
-                (contract.TAG_RUN_DT, J.string_at("$.plan.run.dt")),
-                (contract.TAG_RUN_EXECUTION, J.string_at("$$.Execution.Id")))
-        request = definition.run_job_flow_request(name=J.string_at("$.plan.cluster_name"),
-                                                  steps=J.list_at("$.plan.steps"), extra_tags=tags)
-        create = self._emr("CreateCluster", "runJobFlow", request,
-                           result_selector={"ClusterId": J.string_at("$.JobFlowId")}, result_path="$.cluster")
+        tags = (
+            (contract.TAG_RUN_DATASET, J.string_at("$.plan.run.dataset")),
+            (contract.TAG_RUN_DT, J.string_at("$.plan.run.dt")),
+            (contract.TAG_RUN_EXECUTION, J.string_at("$$.Execution.Id")),
+        )
+        request = definition.run_job_flow_request(
+            name=J.string_at("$.plan.cluster_name"), steps=J.list_at("$.plan.steps"), extra_tags=tags
+        )
+        create = self._emr(
+            "CreateCluster",
+            "runJobFlow",
+            request,
+            result_selector={"ClusterId": J.string_at("$.JobFlowId")},
+            result_path="$.cluster",
+        )
         create.add_catch(notify, errors=["States.ALL"], result_path=error)
 
         wait = sfn.Wait(self, "WaitForJob", time=sfn.WaitTime.seconds_path("$.plan.poll_seconds"))
-        poll = self._emr("PollJob", "listSteps", {"ClusterId": J.string_at("$.cluster.ClusterId")},
-                         result_selector={"State": J.string_at("$.Steps[0].Status.State"),
-                                          "Id": J.string_at("$.Steps[0].Id")}, result_path="$.step")
+        poll = self._emr(
+            "PollJob",
+            "listSteps",
+            {"ClusterId": J.string_at("$.cluster.ClusterId")},
+            result_selector={"State": J.string_at("$.Steps[0].Status.State"), "Id": J.string_at("$.Steps[0].Id")},
+            result_path="$.step",
+        )
         poll.add_catch(terminate_on_failure, errors=["States.ALL"], result_path=error)
-        job_failed = sfn.Pass(self, "JobFailed", result_path=error, parameters={
-            "Error": "JobFailed",
-            "Cause": J.format("job step {} on cluster {} ended {}; step logs under {}{}/steps/{}/",
-                              J.string_at("$.step.Id"), J.string_at("$.cluster.ClusterId"),
-                              J.string_at("$.step.State"), definition.log_uri, J.string_at("$.cluster.ClusterId"),
-                              J.string_at("$.step.Id"))})
+        job_failed = sfn.Pass(
+            self,
+            "JobFailed",
+            result_path=error,
+            parameters={
+                "Error": "JobFailed",
+                "Cause": J.format(
+                    "job step {} on cluster {} ended {}; step logs under {}{}/steps/{}/",
+                    J.string_at("$.step.Id"),
+                    J.string_at("$.cluster.ClusterId"),
+                    J.string_at("$.step.State"),
+                    definition.log_uri,
+                    J.string_at("$.cluster.ClusterId"),
+                    J.string_at("$.step.Id"),
+                ),
+            },
+        )
         job_failed.next(terminate_on_failure)
 
-        terminate = self._emr("TerminateCluster", "terminateJobFlows",
-                              {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))})
+        terminate = self._emr(
+            "TerminateCluster", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
+        )
         terminate.add_catch(terminate_on_failure, errors=["States.ALL"], result_path=error)
-        record = self._invoke("VerifyAndRecord", self.record_function,
-                              {"run": J.object_at("$.plan.run"), "cluster_id": J.string_at("$.cluster.ClusterId")})
+        record = self._invoke(
+            "VerifyAndRecord",
+            self.record_function,
+            {"run": J.object_at("$.plan.run"), "cluster_id": J.string_at("$.cluster.ClusterId")},
+        )
         record.add_catch(terminate_on_failure, errors=["States.ALL"], result_path=error)
 
-        job_done = (sfn.Choice(self, "JobDone?")
-                    .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record))
-                    .when(sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s)
-                                              for s in STEP_FAILED_STATES)), job_failed)
-                    .otherwise(wait))
+        job_done = (
+            sfn.Choice(self, "JobDone?")
+            .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record))
+            .when(
+                sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
+                job_failed,
+            )
+            .otherwise(wait)
+        )
         chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
-        machine.add_to_role_policy(iam.PolicyStatement(
-            sid="PassClusterRolesToEmr", actions=["iam:PassRole"], resources=[r.role_arn for r in pass_roles],
-            conditions={"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}}))
-        machine.add_to_role_policy(iam.PolicyStatement(
-            sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]))
-        nag.acknowledge(machine, "AwsSolutions-IAM5[Resource::*]",
-                        "RunJobFlow has no resource-level permissions (the cluster does not exist yet); CloudWatch "
-                        "Logs delivery and X-Ray tracing for the state machine take * as AWS documents.")
-        nag.acknowledge(machine, f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
-                        "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
-                        "EMR clusters of this account and region only.")
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PassClusterRolesToEmr",
+                actions=["iam:PassRole"],
+                resources=[r.role_arn for r in pass_roles],
+                conditions={"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}},
+            )
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]
+            )
+        )
+        nag.acknowledge(
+            machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "RunJobFlow has no resource-level permissions (the cluster does not exist yet); CloudWatch "
+            "Logs delivery and X-Ray tracing for the state machine take * as AWS documents.",
+        )
+        nag.acknowledge(
+            machine,
+            f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
+            "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
+            "EMR clusters of this account and region only.",
+        )
         return machine
 
     def _machine(self, chain: sfn.IChainable, job: str) -> sfn.StateMachine:
         log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)
         machine = sfn.StateMachine(
-            self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(chain),
-            timeout=RUN_TIMEOUT, tracing_enabled=True,
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=RUN_TIMEOUT,
+            tracing_enabled=True,
             comment=f"{self.config.name}: one run of (dataset, dt): ingest, {job}, verify, record",
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True))
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
         for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
-            nag.acknowledge(machine, f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
-                            "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
-                            "adds <arn>:*); only the pipeline's own three functions.")
+            nag.acknowledge(
+                machine,
+                f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
+                "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
+                "adds <arn>:*); only the pipeline's own three functions.",
+            )
         if self.serverless:
             serverless_job.grant_start_job_run(machine.role, self.serverless)
-            nag.acknowledge(machine, self._job_runs_finding(),
-                            "Job runs get their ids at run time: StartJobRun (with its tags), GetJobRun and "
-                            "CancelJobRun for the .sync integration, on this app's one application only.")
-            nag.acknowledge(machine, "AwsSolutions-IAM5[Resource::*]",
-                            "CloudWatch Logs delivery and X-Ray tracing for the state machine take * as AWS "
-                            "documents; the job-run permissions are scoped to the application.")
+            nag.acknowledge(
+                machine,
+                self._job_runs_finding(),
+                "Job runs get their ids at run time: StartJobRun (with its tags), GetJobRun and "
+                "CancelJobRun for the .sync integration, on this app's one application only.",
+            )
+            nag.acknowledge(
+                machine,
+                "AwsSolutions-IAM5[Resource::*]",
+                "CloudWatch Logs delivery and X-Ray tracing for the state machine take * as AWS "
+                "documents; the job-run permissions are scoped to the application.",
+            )
         return machine

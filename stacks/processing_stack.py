@@ -5,6 +5,7 @@ optional monthly budget. A default deploy runs no compute.
 
 runtime=emr-serverless: the pipeline runs its jobs on an EMR Serverless application instead
 (stacks/serverless_app.py); no cluster definition, key pair, disk key or instance role then."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -17,31 +18,44 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from wikilake_core import layout
 from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
-from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
-from stacks.log_groups import audit_log_group
-from stacks.serverless_app import ServerlessApp
+from stacks.emr_cluster import cfn_cluster
 from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
-from stacks.storage_stack import removal_policy
-from wikilake_core import contract
-from wikilake_core.contract import SSH_USER, Outputs
-from wikilake_core.cluster import (GLUE_METASTORE_FACTORY, BootstrapAction, ClusterDefinition, ManagedScaling,
-                                   instance_groups)
-from wikilake_core.submit import spark_step
-from stacks.emr_cluster import cfn_cluster
+from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
+from stacks.log_groups import audit_log_group
 from stacks.pipeline import Pipeline
+from stacks.serverless_app import ServerlessApp
+from stacks.storage_stack import removal_policy
+from wikilake_core import contract, layout
+from wikilake_core.cluster import (
+    GLUE_METASTORE_FACTORY,
+    BootstrapAction,
+    ClusterDefinition,
+    ManagedScaling,
+    instance_groups,
+)
+from wikilake_core.contract import SSH_USER, Outputs
+from wikilake_core.submit import spark_step
 
 BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))  # (notification type, percent of the limit)
 
 
 class ProcessingStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None,
-                 job_code: JobCode, table_names: Iterable[str], **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: WikilakeConfig,
+        data_key: kms.IKey | None,
+        job_code: JobCode,
+        table_names: Iterable[str],
+        **kwargs,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
         self.config = config
@@ -50,15 +64,37 @@ class ProcessingStack(Stack):
         if config.is_serverless:
             self._serverless_runtime(bucket, data_key, job_code, table_names)
             return
-        self.key_pair = (ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name) if config.key_pair_name
-                         else ec2.KeyPair(self, "KeyPair", key_pair_name=config.name.lower(),
-                                          type=ec2.KeyPairType.RSA, format=ec2.KeyPairFormat.PEM))
-        self.disk_key = kms.Key(self, "ClusterDiskKey", description=f"{config.name} EMR local disks and EBS volumes",
-                                enable_key_rotation=True, removal_policy=removal)
-        self.roles = EmrRoles(self, "Iam", config=config, bucket=bucket, data_key=data_key, disk_key=self.disk_key,
-                              job_code=job_code, table_names=table_names)
+        self.key_pair = (
+            ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name)
+            if config.key_pair_name
+            else ec2.KeyPair(
+                self,
+                "KeyPair",
+                key_pair_name=config.name.lower(),
+                type=ec2.KeyPairType.RSA,
+                format=ec2.KeyPairFormat.PEM,
+            )
+        )
+        self.disk_key = kms.Key(
+            self,
+            "ClusterDiskKey",
+            description=f"{config.name} EMR local disks and EBS volumes",
+            enable_key_rotation=True,
+            removal_policy=removal,
+        )
+        self.roles = EmrRoles(
+            self,
+            "Iam",
+            config=config,
+            bucket=bucket,
+            data_key=data_key,
+            disk_key=self.disk_key,
+            job_code=job_code,
+            table_names=table_names,
+        )
         self.security_configuration = emr.CfnSecurityConfiguration(
-            self, "SecurityConfiguration",
+            self,
+            "SecurityConfiguration",
             security_configuration=security_configuration(
                 disk_key_arn=self.disk_key.key_arn,
                 s3_key_arn=data_key.key_arn if data_key else None,
@@ -67,42 +103,82 @@ class ProcessingStack(Stack):
         )
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
         self.cluster_definition = self._cluster_definition(job_code)
-        self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
-                                 definition=self.cluster_definition,
-                                 pass_roles=[self.roles.service_role, self.roles.instance_role],
-                                 removal_policy=removal)
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=config,
+            bucket=bucket,
+            data_key=data_key,
+            job_code=job_code,
+            definition=self.cluster_definition,
+            pass_roles=[self.roles.service_role, self.roles.instance_role],
+            removal_policy=removal,
+        )
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
         self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
         if config.budget_monthly_usd:
             self._budget()
         self._outputs()
 
-    def _serverless_runtime(self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode,
-                            table_names: Iterable[str]) -> None:
+    def _serverless_runtime(
+        self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode, table_names: Iterable[str]
+    ) -> None:
         """runtime=emr-serverless: the application and the pipeline that runs its jobs there."""
         config = self.config
         removal = removal_policy(config)
         self.serverless = ServerlessApp(
-            self, "Serverless", name=config.name, release_label=config.release.label,
-            idle_timeout_minutes=config.idle_timeout_minutes, max_vcpu=config.serverless_max_vcpu,
-            max_memory_gb=config.serverless_max_memory_gb, vpc=self.network.vpc, subnet_id=self.network.subnet_id,
-            bucket=bucket, bucket_nag_name=lake_bucket_nag_name(config), data_key=data_key, job_code=job_code,
-            database_name=config.database_name, table_names=table_names,
+            self,
+            "Serverless",
+            name=config.name,
+            release_label=config.release.label,
+            idle_timeout_minutes=config.idle_timeout_minutes,
+            max_vcpu=config.serverless_max_vcpu,
+            max_memory_gb=config.serverless_max_memory_gb,
+            vpc=self.network.vpc,
+            subnet_id=self.network.subnet_id,
+            bucket=bucket,
+            bucket_nag_name=lake_bucket_nag_name(config),
+            data_key=data_key,
+            job_code=job_code,
+            database_name=config.database_name,
+            table_names=table_names,
             spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
             # What ran, with which command and result: audit data, like the state machine's history.
             log_group=audit_log_group(self, "ServerlessJobLogs", config=config, data_key=data_key),
         )
-        self.pipeline = Pipeline(self, "Pipeline", config=config, bucket=bucket, data_key=data_key, job_code=job_code,
-                                 definition=None, pass_roles=[], removal_policy=removal, serverless=self.serverless)
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=config,
+            bucket=bucket,
+            data_key=data_key,
+            job_code=job_code,
+            definition=None,
+            pass_roles=[],
+            removal_policy=removal,
+            serverless=self.serverless,
+        )
         if config.budget_monthly_usd:
             self._budget()
         self._pipeline_outputs()
-        CfnOutput(self, Outputs.SERVERLESS_APPLICATION_ID, value=self.serverless.application.attr_application_id,
-                  description="EMR Serverless application the pipeline runs its jobs on")
-        CfnOutput(self, Outputs.SERVERLESS_EXECUTION_ROLE_ARN, value=self.serverless.execution_role.role_arn,
-                  description="Execution role of the EMR Serverless job runs")
-        CfnOutput(self, Outputs.SERVERLESS_LOG_GROUP, value=self.serverless.log_group.log_group_name,
-                  description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)")
+        CfnOutput(
+            self,
+            Outputs.SERVERLESS_APPLICATION_ID,
+            value=self.serverless.application.attr_application_id,
+            description="EMR Serverless application the pipeline runs its jobs on",
+        )
+        CfnOutput(
+            self,
+            Outputs.SERVERLESS_EXECUTION_ROLE_ARN,
+            value=self.serverless.execution_role.role_arn,
+            description="Execution role of the EMR Serverless job runs",
+        )
+        CfnOutput(
+            self,
+            Outputs.SERVERLESS_LOG_GROUP,
+            value=self.serverless.log_group.log_group_name,
+            description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)",
+        )
 
     def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
         """The ONE cluster definition: the interactive cluster and every run's cluster."""
@@ -112,28 +188,35 @@ class ProcessingStack(Stack):
             # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
             scaling = ManagedScaling(
                 minimum=config.core_instance_count + config.task_instance_count,
-                maximum=config.managed_scaling_max, maximum_core=config.core_instance_count,
-                maximum_on_demand=config.core_instance_count if config.task_spot else None)
+                maximum=config.managed_scaling_max,
+                maximum_core=config.core_instance_count,
+                maximum_on_demand=config.core_instance_count if config.task_spot else None,
+            )
         return ClusterDefinition(
             release_label=config.release.label,
             python=config.release.python,
             instance_groups=instance_groups(
-                primary_type=config.primary_instance_type, core_type=config.core_instance_type,
-                core_count=config.core_instance_count, task_count=config.task_instance_count,
+                primary_type=config.primary_instance_type,
+                core_type=config.core_instance_type,
+                core_count=config.core_instance_count,
+                task_count=config.task_instance_count,
                 task_spot=config.task_spot,
-                task_group=config.task_instance_count > 0 or config.managed_scaling_max > 0),
+                task_group=config.task_instance_count > 0 or config.managed_scaling_max > 0,
+            ),
             subnet_id=network.subnet_id,
             key_name=self.key_pair.key_pair_name,
             primary_security_group=network.primary_security_group.security_group_id,
             core_security_group=network.core_security_group.security_group_id,
             additional_primary_security_groups=(
-                (network.ssh_security_group.security_group_id,) if network.ssh_security_group else ()),
+                (network.ssh_security_group.security_group_id,) if network.ssh_security_group else ()
+            ),
             service_role=self.roles.service_role.role_name,
             job_flow_role=self.roles.instance_profile.ref,
             security_configuration=self.security_configuration.ref,
             log_uri=self.log_uri,
-            bootstrap_actions=(BootstrapAction("ensure-python", job_code.ensure_python.s3_object_url,
-                                               (config.release.python,)),),
+            bootstrap_actions=(
+                BootstrapAction("ensure-python", job_code.ensure_python.s3_object_url, (config.release.python,)),
+            ),
             idle_timeout_seconds=int(Duration.minutes(config.idle_timeout_minutes).to_seconds()),
             managed_scaling=scaling,
             termination_protected=config.is_prod,
@@ -142,8 +225,9 @@ class ProcessingStack(Stack):
 
     def _interactive_cluster(self, bucket: s3.IBucket, job_code: JobCode) -> emr.CfnCluster:
         config = self.config
-        steps = [spark_step(dataset, dt, bucket=bucket.bucket_name, scripts=job_code.scripts)
-                 for dataset, dt in config.steps]
+        steps = [
+            spark_step(dataset, dt, bucket=bucket.bucket_name, scripts=job_code.scripts) for dataset, dt in config.steps
+        ]
         cluster = cfn_cluster(self, "Cluster", self.cluster_definition, name=config.name, steps=steps)
         # The nodes must find their permissions in place when they boot.
         cluster.node.add_dependency(*self.roles.inline_policies)
@@ -154,21 +238,27 @@ class ProcessingStack(Stack):
         """cdk-nag 3.0.2 looks for the encryption switches at the top level of the security
         configuration instead of under EncryptionConfiguration, so a correct one still fails;
         tests/infra/test_processing.py checks the nested document instead."""
-        nag.acknowledge(cluster, "AwsSolutions-EMR4",
-                        "Local-disk (and EBS) encryption with a rotating KMS key is enabled under "
-                        "EncryptionConfiguration; cdk-nag 3.0.2 reads the top level (known bug), tested separately.")
-        in_transit = ("In-transit TLS is enabled with the configured PEM certificates under EncryptionConfiguration; "
-                      "cdk-nag 3.0.2 reads the top level (known bug), tested separately."
-                      if self.config.tls_certificates_s3_uri else
-                      "dev stage without tls_certificates_s3_uri: in-transit TLS needs a certificate zip the "
-                      "project cannot create for you; node traffic stays inside the cluster's own security "
-                      "groups, lake and catalog traffic is TLS anyway. stage=prod refuses to synth without it.")
+        nag.acknowledge(
+            cluster,
+            "AwsSolutions-EMR4",
+            "Local-disk (and EBS) encryption with a rotating KMS key is enabled under "
+            "EncryptionConfiguration; cdk-nag 3.0.2 reads the top level (known bug), tested separately.",
+        )
+        in_transit = (
+            "In-transit TLS is enabled with the configured PEM certificates under EncryptionConfiguration; "
+            "cdk-nag 3.0.2 reads the top level (known bug), tested separately."
+            if self.config.tls_certificates_s3_uri
+            else "dev stage without tls_certificates_s3_uri: in-transit TLS needs a certificate zip the "
+            "project cannot create for you; node traffic stays inside the cluster's own security "
+            "groups, lake and catalog traffic is TLS anyway. stage=prod refuses to synth without it."
+        )
         nag.acknowledge(cluster, "AwsSolutions-EMR5", in_transit)
 
     def _budget(self) -> None:
         config = self.config
         budgets.CfnBudget(
-            self, "MonthlyBudget",
+            self,
+            "MonthlyBudget",
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_name=f"{config.name}-monthly",
                 budget_type="COST",
@@ -180,10 +270,14 @@ class ProcessingStack(Stack):
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(
                     notification=budgets.CfnBudget.NotificationProperty(
-                        notification_type=kind, comparison_operator="GREATER_THAN", threshold=percent,
-                        threshold_type="PERCENTAGE"),
-                    subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL",
-                                                                      address=config.budget_email)],
+                        notification_type=kind,
+                        comparison_operator="GREATER_THAN",
+                        threshold=percent,
+                        threshold_type="PERCENTAGE",
+                    ),
+                    subscribers=[
+                        budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=config.budget_email)
+                    ],
                 )
                 for kind, percent in BUDGET_ALERTS
             ],
@@ -192,25 +286,46 @@ class ProcessingStack(Stack):
     def _ssh_command(self) -> str:
         if not self.config.ssh_cidrs:
             return "SSH is disabled: redeploy with -c ssh_cidrs=<your-ip>/32 (or use SSM Session Manager)"
-        return Fn.join("", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@",
-                            self.cluster.attr_master_public_dns])
+        return Fn.join(
+            "", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@", self.cluster.attr_master_public_dns]
+        )
 
     def _pipeline_outputs(self) -> None:
-        CfnOutput(self, Outputs.STATE_MACHINE_ARN, value=self.pipeline.state_machine.state_machine_arn,
-                  description="The pipeline: start an execution with {\"dataset\": ..., \"dt\": ...}")
-        CfnOutput(self, Outputs.ALERTS_TOPIC_ARN, value=self.pipeline.alerts.topic_arn,
-                  description="SNS topic for failed, timed-out and stopped runs and failed clusters")
+        CfnOutput(
+            self,
+            Outputs.STATE_MACHINE_ARN,
+            value=self.pipeline.state_machine.state_machine_arn,
+            description='The pipeline: start an execution with {"dataset": ..., "dt": ...}',
+        )
+        CfnOutput(
+            self,
+            Outputs.ALERTS_TOPIC_ARN,
+            value=self.pipeline.alerts.topic_arn,
+            description="SNS topic for failed, timed-out and stopped runs and failed clusters",
+        )
 
     def _outputs(self) -> None:
         self._pipeline_outputs()
         if self.cluster is not None:
             CfnOutput(self, Outputs.CLUSTER_ID, value=self.cluster.ref, description="Interactive EMR cluster id")
-            CfnOutput(self, Outputs.PRIMARY_DNS, value=self.cluster.attr_master_public_dns,
-                      description="Public DNS of the interactive cluster's primary node")
-            CfnOutput(self, Outputs.SSH_COMMAND, value=self._ssh_command(),
-                      description="SSH to the interactive cluster's primary node")
+            CfnOutput(
+                self,
+                Outputs.PRIMARY_DNS,
+                value=self.cluster.attr_master_public_dns,
+                description="Public DNS of the interactive cluster's primary node",
+            )
+            CfnOutput(
+                self,
+                Outputs.SSH_COMMAND,
+                value=self._ssh_command(),
+                description="SSH to the interactive cluster's primary node",
+            )
         CfnOutput(self, Outputs.LOG_URI, value=self.log_uri, description="EMR log location")
         CfnOutput(self, Outputs.KEY_PAIR_NAME, value=self.key_pair.key_pair_name, description="EC2 key pair")
         if not self.config.key_pair_name:  # created here: its private key is in SSM
-            CfnOutput(self, Outputs.KEY_PAIR_SSM_PARAMETER, value=self.key_pair.private_key.parameter_name,
-                      description="SSM parameter holding the private key (SecureString)")
+            CfnOutput(
+                self,
+                Outputs.KEY_PAIR_SSM_PARAMETER,
+                value=self.key_pair.private_key.parameter_name,
+                description="SSM parameter holding the private key (SecureString)",
+            )

@@ -9,6 +9,7 @@ runs the release image's own Python: no bootstrap actions there, and a custom im
 `serverless_python` is that interpreter's version; spark_jobs/ and wikilake_core/ must run on it
 (tests/unit/test_python_compat.py checks them with vermin, since it is not on this machine).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,6 +12,7 @@ resource utilization with GetJobRun and prices it (wikilake_core.prices.serverle
 moto runs this integration only without `.sync` and with boto3's camelCase names
 (tests/pipeline/test_serverless_pipeline.py adapts the definition that way, and says why).
 """
+
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration
@@ -25,41 +26,57 @@ from wikilake_core import contract
 INTEGRATION = "emr-serverless:startJobRun.sync"
 # A hung job is cancelled by EMR Serverless well before the execution's own timeout (4 h).
 EXECUTION_TIMEOUT_MINUTES = 180
-TRANSIENT_ERRORS = ["EmrServerless.ThrottlingException", "EmrServerless.InternalServerException",
-                    "EMRServerless.ThrottlingException", "EMRServerless.InternalServerException"]
+TRANSIENT_ERRORS = [
+    "EmrServerless.ThrottlingException",
+    "EmrServerless.InternalServerException",
+    "EMRServerless.ThrottlingException",
+    "EMRServerless.InternalServerException",
+]
 # The EventBridge rule Step Functions manages for the .sync integration (docs: IAM policies for
 # EMR Serverless).
 SYNC_RULE = "StepFunctionsGetEventsForEMRServerlessJobRule"
 
 
-def start_job_run(scope: Construct, construct_id: str, *, app: ServerlessApp, plan_path: str = "$.plan",
-                  result_path: str = "$.job_run") -> sfn.CustomState:
+def start_job_run(
+    scope: Construct,
+    construct_id: str,
+    *,
+    app: ServerlessApp,
+    plan_path: str = "$.plan",
+    result_path: str = "$.job_run",
+) -> sfn.CustomState:
     """The Task state: the plan's job on ``app``, waiting for the run to end (SUCCESS or fail)."""
     run = f"{plan_path}.run"
     job = f"{plan_path}.job"
-    state = sfn.CustomState(scope, construct_id, state_json={
-        "Type": "Task",
-        "Resource": f"arn:{Aws.PARTITION}:states:::{INTEGRATION}",
-        "Parameters": {
-            "ApplicationId": app.application.attr_application_id,
-            "ExecutionRoleArn": app.execution_role.role_arn,
-            # Idempotent per execution: a retried request does not start a second job run.
-            "ClientToken.$": "States.Hash($$.Execution.Id, 'MD5')",
-            "Name.$": f"{job}.name",
-            "ExecutionTimeoutMinutes": EXECUTION_TIMEOUT_MINUTES,
-            "JobDriver": {"SparkSubmit": {
-                "EntryPoint.$": f"{job}.entry_point",
-                "EntryPointArguments.$": f"{job}.arguments",
-                "SparkSubmitParameters.$": f"{job}.spark_submit_parameters",
-            }},
-            "Tags": {
-                f"{contract.TAG_RUN_DATASET}.$": f"{run}.dataset",
-                f"{contract.TAG_RUN_DT}.$": f"{run}.dt",
-                f"{contract.TAG_RUN_EXECUTION}.$": "$$.Execution.Id",
+    state = sfn.CustomState(
+        scope,
+        construct_id,
+        state_json={
+            "Type": "Task",
+            "Resource": f"arn:{Aws.PARTITION}:states:::{INTEGRATION}",
+            "Parameters": {
+                "ApplicationId": app.application.attr_application_id,
+                "ExecutionRoleArn": app.execution_role.role_arn,
+                # Idempotent per execution: a retried request does not start a second job run.
+                "ClientToken.$": "States.Hash($$.Execution.Id, 'MD5')",
+                "Name.$": f"{job}.name",
+                "ExecutionTimeoutMinutes": EXECUTION_TIMEOUT_MINUTES,
+                "JobDriver": {
+                    "SparkSubmit": {
+                        "EntryPoint.$": f"{job}.entry_point",
+                        "EntryPointArguments.$": f"{job}.arguments",
+                        "SparkSubmitParameters.$": f"{job}.spark_submit_parameters",
+                    }
+                },
+                "Tags": {
+                    f"{contract.TAG_RUN_DATASET}.$": f"{run}.dataset",
+                    f"{contract.TAG_RUN_DT}.$": f"{run}.dt",
+                    f"{contract.TAG_RUN_EXECUTION}.$": "$$.Execution.Id",
+                },
             },
+            "ResultPath": result_path,
         },
-        "ResultPath": result_path,
-    })
+    )
     state.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
     return state
 
@@ -70,21 +87,40 @@ def job_runs_arn(app: ServerlessApp) -> str:
 
 def grant_start_job_run(role: iam.IRole, app: ServerlessApp) -> None:
     """What the state machine's role needs for startJobRun.sync on ``app`` (and nothing else)."""
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="StartJobRuns", actions=["emr-serverless:StartJobRun", "emr-serverless:TagResource"],
-        resources=[app.application_arn, job_runs_arn(app)]))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="WatchJobRuns", actions=["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"],
-        resources=[job_runs_arn(app)]))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="SyncJobRunEvents", actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-        resources=[f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/{SYNC_RULE}"]))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="PassExecutionRole", actions=["iam:PassRole"], resources=[app.execution_role.role_arn],
-        conditions={"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}))
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="StartJobRuns",
+            actions=["emr-serverless:StartJobRun", "emr-serverless:TagResource"],
+            resources=[app.application_arn, job_runs_arn(app)],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="WatchJobRuns",
+            actions=["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"],
+            resources=[job_runs_arn(app)],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="SyncJobRunEvents",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/{SYNC_RULE}"],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="PassExecutionRole",
+            actions=["iam:PassRole"],
+            resources=[app.execution_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+        )
+    )
 
 
 def job_runs_finding(app: ServerlessApp, stack_logical_id: str) -> str:
     """cdk-nag's id for the jobruns/* wildcard (the application id is a GetAtt)."""
-    return (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:"
-            f"/applications/<{stack_logical_id}.ApplicationId>/jobruns/*]")
+    return (
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:"
+        f"/applications/<{stack_logical_id}.ApplicationId>/jobruns/*]"
+    )

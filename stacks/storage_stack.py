@@ -1,4 +1,5 @@
 """StorageStack (stateful): the data-lake bucket, its access-log bucket and the shipped job code."""
+
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
@@ -7,10 +8,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from wikilake_core import layout
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_name_in_stack
+from wikilake_core import layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
 
 ACCESS_LOG_PREFIX = "s3-access/"
@@ -44,13 +45,22 @@ def _prefix(path: str) -> str:
 
 def data_lifecycle_rules() -> list[s3.LifecycleRule]:
     return [
-        s3.LifecycleRule(id="expire-athena-results", prefix=_prefix(layout.ATHENA_RESULTS),
-                         expiration=Duration.days(ATHENA_RESULTS_DAYS)),
+        s3.LifecycleRule(
+            id="expire-athena-results",
+            prefix=_prefix(layout.ATHENA_RESULTS),
+            expiration=Duration.days(ATHENA_RESULTS_DAYS),
+        ),
         s3.LifecycleRule(id="expire-logs", prefix=_prefix(layout.LOGS), expiration=Duration.days(LOG_DAYS)),
-        s3.LifecycleRule(id="raw-to-infrequent-access", prefix=_prefix(layout.RAW), transitions=[
-            s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                          transition_after=Duration.days(RAW_TO_INFREQUENT_ACCESS_DAYS)),
-        ]),
+        s3.LifecycleRule(
+            id="raw-to-infrequent-access",
+            prefix=_prefix(layout.RAW),
+            transitions=[
+                s3.Transition(
+                    storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                    transition_after=Duration.days(RAW_TO_INFREQUENT_ACCESS_DAYS),
+                ),
+            ],
+        ),
         _housekeeping_rule(),
     ]
 
@@ -59,23 +69,38 @@ class StorageStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         removal = removal_policy(config)
-        self.data_key = kms.Key(
-            self, "DataKey", description=f"{config.name} data lake objects and Athena results",
-            enable_key_rotation=True, removal_policy=removal,
-        ) if config.kms else None
+        self.data_key = (
+            kms.Key(
+                self,
+                "DataKey",
+                description=f"{config.name} data lake objects and Athena results",
+                enable_key_rotation=True,
+                removal_policy=removal,
+            )
+            if config.kms
+            else None
+        )
         if self.data_key:
             self._let_logs_encrypt_with(self.data_key)
 
         self.access_log_bucket = self._bucket(
-            "AccessLogBucket", config, encryption=s3.BucketEncryption.S3_MANAGED,  # log delivery needs SSE-S3
-            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS)),
-                             _housekeeping_rule()],
+            "AccessLogBucket",
+            config,
+            encryption=s3.BucketEncryption.S3_MANAGED,  # log delivery needs SSE-S3
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS)),
+                _housekeeping_rule(),
+            ],
         )
         self.bucket = self._bucket(
-            "DataBucket", config, bucket_name=lake_bucket_name_in_stack(config, self),
+            "DataBucket",
+            config,
+            bucket_name=lake_bucket_name_in_stack(config, self),
             encryption=s3.BucketEncryption.KMS if self.data_key else s3.BucketEncryption.S3_MANAGED,
-            encryption_key=self.data_key, bucket_key_enabled=True if self.data_key else None,
-            server_access_logs_bucket=self.access_log_bucket, server_access_logs_prefix=ACCESS_LOG_PREFIX,
+            encryption_key=self.data_key,
+            bucket_key_enabled=True if self.data_key else None,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix=ACCESS_LOG_PREFIX,
             lifecycle_rules=data_lifecycle_rules(),
         )
         self.job_code = JobCode(self, "JobCode")
@@ -85,18 +110,26 @@ class StorageStack(Stack):
         """The app's log groups (stacks/log_groups.py) are encrypted with the data key: CloudWatch
         Logs of this region may use it, only for log groups of this account and region (the
         encryption context names the log group)."""
-        key.add_to_resource_policy(iam.PolicyStatement(
-            sid="CloudWatchLogsOfThisAccountAndRegion",
-            principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-            actions=LOGS_KEY_ACTIONS,
-            resources=["*"],  # in a key policy, "*" is the key itself
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                    f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:*"}},
-        ))
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsOfThisAccountAndRegion",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=LOGS_KEY_ACTIONS,
+                resources=["*"],  # in a key policy, "*" is the key itself
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
 
     def _bucket(self, construct_id: str, config: WikilakeConfig, **props) -> s3.Bucket:
         return s3.Bucket(
-            self, construct_id,
+            self,
+            construct_id,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             minimum_tls_version=1.2,
@@ -109,10 +142,22 @@ class StorageStack(Stack):
 
     def _outputs(self) -> None:
         CfnOutput(self, Outputs.BUCKET, value=self.bucket.bucket_name, description="Data-lake bucket")
-        CfnOutput(self, Outputs.JOBS_PACKAGE_URL, value=self.job_code.package.s3_object_url,
-                  description="Zip of the spark_jobs package (spark-submit --py-files)")
+        CfnOutput(
+            self,
+            Outputs.JOBS_PACKAGE_URL,
+            value=self.job_code.package.s3_object_url,
+            description="Zip of the spark_jobs package (spark-submit --py-files)",
+        )
         for dataset, asset in self.job_code.entrypoints.items():
-            CfnOutput(self, job_entrypoint_output(dataset), value=asset.s3_object_url,
-                      description=f"Entrypoint of the {dataset} job")
-        CfnOutput(self, Outputs.DDL_URL, value=self.job_code.ddl.s3_object_url,
-                  description="Zip of athena_ddl/ (tables and named queries)")
+            CfnOutput(
+                self,
+                job_entrypoint_output(dataset),
+                value=asset.s3_object_url,
+                description=f"Entrypoint of the {dataset} job",
+            )
+        CfnOutput(
+            self,
+            Outputs.DDL_URL,
+            value=self.job_code.ddl.s3_object_url,
+            description="Zip of athena_ddl/ (tables and named queries)",
+        )

@@ -1,4 +1,5 @@
 """Adds the three wikilake stacks for one configuration to an app, tagged and wired together."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,13 +26,31 @@ class WikilakeStacks:
 def add_wikilake(app: App, config: WikilakeConfig) -> WikilakeStacks:
     names = config.stack_names
     common = {"tags": config.tags, "termination_protection": config.is_prod}
-    storage = StorageStack(app, names["storage"], config=config, **common,
-                           description="wikilake: data-lake bucket, access logs, job code assets")
-    catalog = CatalogStack(app, names["catalog"], config=config, data_key=storage.data_key,
-                           **common, description="wikilake: Glue database and tables, Athena workgroup and queries")
-    processing = ProcessingStack(app, names["processing"], config=config, data_key=storage.data_key, job_code=storage.job_code,
-                                 table_names=tuple(catalog.tables), **common,
-                                 description="wikilake: EMR cluster, network, IAM, encryption")
+    storage = StorageStack(
+        app,
+        names["storage"],
+        config=config,
+        **common,
+        description="wikilake: data-lake bucket, access logs, job code assets",
+    )
+    catalog = CatalogStack(
+        app,
+        names["catalog"],
+        config=config,
+        data_key=storage.data_key,
+        **common,
+        description="wikilake: Glue database and tables, Athena workgroup and queries",
+    )
+    processing = ProcessingStack(
+        app,
+        names["processing"],
+        config=config,
+        data_key=storage.data_key,
+        job_code=storage.job_code,
+        table_names=tuple(catalog.tables),
+        **common,
+        description="wikilake: EMR cluster, network, IAM, encryption",
+    )
     # Bucket, database and tables are named from config, not referenced: state the order.
     catalog.add_stack_dependency(storage)
     processing.add_stack_dependency(catalog)

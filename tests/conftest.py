@@ -1,4 +1,5 @@
 """Session-wide fixtures shared by every test folder."""
+
 from __future__ import annotations
 
 import pytest

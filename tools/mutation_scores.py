@@ -3,15 +3,16 @@
 Score = mutants the tests caught (killed or timed out) / all mutants, equivalent ones included.
 Exits 1 when a module of [tool.mutmut] only_mutate scores below --minimum or was not fully run.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import tomllib
 from collections import Counter
 from pathlib import Path
 
+import tomllib
 from mutmut.stats import status_by_exit_code
 
 CAUGHT = {"killed", "timeout", "caught by type check", "segfault"}
@@ -36,8 +37,10 @@ def main() -> int:
         total = sum(statuses.values())
         score = 100.0 * caught / total if total else 100.0
         unchecked = statuses["not checked"]
-        print(f"{module:32} {total:7} {caught:7} {total - caught:8} {score:6.1f}%"
-              + (f"  ({unchecked} not checked)" if unchecked else ""))
+        print(
+            f"{module:32} {total:7} {caught:7} {total - caught:8} {score:6.1f}%"
+            + (f"  ({unchecked} not checked)" if unchecked else "")
+        )
         failed |= score < args.minimum or unchecked > 0
     return 1 if failed else 0
 

@@ -4,6 +4,7 @@ The chart is chosen from the result's shape, so ad-hoc SQL gets charts too: a ti
 dt, ...) gives a line per numeric column; otherwise the text columns label bars whose length is
 the first numeric column (`rank` is never plotted). Drawn with the Agg backend, no pyplot state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-from wikilake_core.errors import WikilakeError
 from wikilake.output import is_number
 from wikilake.query_result import QueryResult
+from wikilake_core.errors import WikilakeError
 
 TIME_COLUMNS = ("hour", "minute", "day", "dt", "event_time", "time")
 ORDINAL_COLUMNS = ("rank",)
@@ -25,10 +26,21 @@ MAX_BARS = 25
 MAX_LABEL = 42
 # Titles come in every script; fall back to whatever installed font has the glyph (CJK fonts if
 # present, else the placeholder glyphs of Last Resort) instead of warning once per character.
-_FONT_FALLBACKS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Droid Sans Fallback",
-                   "Last Resort High-Efficiency")
-_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-          "grid.alpha": 0.3, "axes.titlelocation": "left", "axes.titlesize": "large"}
+_FONT_FALLBACKS = (
+    "DejaVu Sans",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Droid Sans Fallback",
+    "Last Resort High-Efficiency",
+)
+_STYLE = {
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlelocation": "left",
+    "axes.titlesize": "large",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,8 @@ class ChartSpec:
 
 def _numeric_columns(result: QueryResult) -> list[str]:
     return [
-        column for i, column in enumerate(result.columns)
+        column
+        for i, column in enumerate(result.columns)
         if any(is_number(row[i]) for row in result.rows)
         and all(row[i] is None or is_number(row[i]) for row in result.rows)
     ]
@@ -59,8 +72,7 @@ def infer_chart(result: QueryResult) -> ChartSpec:
     labels = [c for c in result.columns if c not in numeric and c not in ORDINAL_COLUMNS]
     if not numeric or not labels:
         raise WikilakeError(
-            "nothing to chart: needs a label column and a numeric column "
-            f"(columns: {', '.join(result.columns)})"
+            f"nothing to chart: needs a label column and a numeric column (columns: {', '.join(result.columns)})"
         )
     return ChartSpec("bar", tuple(labels), (numeric[0],))
 
@@ -88,8 +100,7 @@ def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> 
     bars = axes.barh(range(len(rows)), values, color="#3572b0")
     axes.set_yticks(range(len(rows)), [_label(row, spec.x) for row in rows])
     axes.invert_yaxis()  # first row (rank 1) on top
-    axes.bar_label(bars, labels=[_value_format(column, values).format(v) for v in values],
-                   padding=3, fontsize=8)
+    axes.bar_label(bars, labels=[_value_format(column, values).format(v) for v in values], padding=3, fontsize=8)
     axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     axes.set_xlabel(column)
     axes.grid(axis="y", visible=False)

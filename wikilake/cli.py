@@ -1,4 +1,5 @@
 """The `wikilake` command line: parses arguments and dispatches to one module per verb."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """The whole pipeline on one machine: the shipped samples through the PySpark jobs into a local
 lake, every named query on DuckDB, an HTML report with charts, and `cdk synth` of the AWS app."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,12 +15,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wikilake_core import contract, datasets, layout
-from wikilake_core.paths import PROJECT_ROOT, SAMPLES_DIR
-from wikilake_core.ddl import NamedQuery, load_queries
-from wikilake_core.errors import WikilakeError
 from wikilake.output import print_table, rich_table
 from wikilake.query_result import QueryResult
+from wikilake_core import contract, datasets, layout
+from wikilake_core.ddl import NamedQuery, load_queries
+from wikilake_core.errors import WikilakeError
+from wikilake_core.paths import PROJECT_ROOT, SAMPLES_DIR
 
 # Values for the named queries' parameters that have no default; dt comes from the sample days.
 DEMO_VALUES = {"project": "en.wikipedia"}
@@ -47,8 +48,11 @@ def sample_days(samples_dir: Path = SAMPLES_DIR) -> tuple[SampleDay, ...]:
     days = []
     for dataset in datasets.REGISTRY.values():
         sample = samples_dir / dataset.sample_path
-        files = tuple(sorted(p for p in sample.iterdir() if p.is_file())) if sample.is_dir() else (
-            (sample,) if sample.is_file() else ())
+        files = (
+            tuple(sorted(p for p in sample.iterdir() if p.is_file()))
+            if sample.is_dir()
+            else ((sample,) if sample.is_file() else ())
+        )
         if not files:
             raise WikilakeError(f"the {dataset.name} sample {sample} is missing; restore data/samples/ with git")
         days.append(SampleDay(dataset.name, dataset.sample_dt, files, dataset.sample_synthetic))
@@ -71,12 +75,17 @@ def dt_parameter(dataset: str) -> str:
 def demo_params(query: NamedQuery, dts: dict[str, str]) -> list[str]:
     """`name=value` for the demo: the dt of each dataset the query reads (``dt`` when it reads one,
     ``<dataset>_dt`` for each when it reads several), DEMO_VALUES, else the header default."""
-    dt_values = ({layout.PARTITION_KEY: next(iter(dts.values()))} if len(dts) == 1
-                 else {dt_parameter(name): dt for name, dt in dts.items()})
+    dt_values = (
+        {layout.PARTITION_KEY: next(iter(dts.values()))}
+        if len(dts) == 1
+        else {dt_parameter(name): dt for name, dt in dts.items()}
+    )
     names = {p.name for p in query.parameters}
     if missing := sorted(set(dt_values) - names):
-        raise WikilakeError(f"{query.name}: reads {', '.join(dts)}; its dt parameters must be "
-                            f"named {', '.join(dt_values)} (missing {', '.join(missing)})")
+        raise WikilakeError(
+            f"{query.name}: reads {', '.join(dts)}; its dt parameters must be "
+            f"named {', '.join(dt_values)} (missing {', '.join(missing)})"
+        )
     values = {**dt_values, **DEMO_VALUES}
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]
 
@@ -131,8 +140,11 @@ def run_jobs(days, lake: Path, steps: _Steps, spark=None) -> list[dict]:
             label = " (synthetic)" if day.synthetic else ""
             text = f"{day.dataset} job: {len(day.inputs)} file(s){label} -> {lake}/ dt={day.dt}"
             with steps.step(text) as show:
-                manifests.append(run_local(day.dataset, day.dt, [str(p) for p in day.inputs],
-                                           lake=str(lake), spark=session, progress=show))
+                manifests.append(
+                    run_local(
+                        day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=session, progress=show
+                    )
+                )
     return manifests
 
 
@@ -179,8 +191,7 @@ def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: 
         notes=notes,
         facts=(Section("runs", "Job runs", "", jobs_table(manifests), chart=False),),
         sections=tuple(
-            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql)
-            for a in answers
+            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql) for a in answers
         ),
     )
     return write_report(report, lake / REPORT_DIR)
@@ -188,13 +199,17 @@ def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: 
 
 def jobs_table(manifests: list[dict]) -> QueryResult:
     """One row per job run, from its manifest: what went in, what was rejected, what was written."""
-    columns = ("dataset", "dt", "input_files", "input_records", "rejected_records", "rows_written",
-               "seconds")
+    columns = ("dataset", "dt", "input_files", "input_records", "rejected_records", "rows_written", "seconds")
     rows = tuple(
-        (m.get("dataset"), m.get("dt"), len(m.get("input_files", ())), m.get("input_records"),
-         m.get("rejected_records"),
-         ", ".join(f"{table} {count:,}" for table, count in m.get("rows_written", {}).items()),
-         m.get("duration_seconds"))
+        (
+            m.get("dataset"),
+            m.get("dt"),
+            len(m.get("input_files", ())),
+            m.get("input_records"),
+            m.get("rejected_records"),
+            ", ".join(f"{table} {count:,}" for table, count in m.get("rows_written", {}).items()),
+            m.get("duration_seconds"),
+        )
         for m in manifests
     )
     return QueryResult(columns, rows)
@@ -204,8 +219,11 @@ def synth_environment() -> dict[str, str]:
     """The environment `make` gives cdk: the venv's Python and Node first on PATH."""
     venv_bin = str(Path(sys.executable).parent)
     node_bin = str(PROJECT_ROOT / "node_modules" / ".bin")
-    return {**os.environ, "PATH": os.pathsep.join([venv_bin, node_bin, os.environ.get("PATH", "")]),
-            "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1"}
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([venv_bin, node_bin, os.environ.get("PATH", "")]),
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+    }
 
 
 def synth(log_path: Path, steps: _Steps) -> list[str]:
@@ -219,9 +237,15 @@ def synth(log_path: Path, steps: _Steps) -> list[str]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with steps.step("cdk synth (CloudFormation templates -> cdk.out/)"), log_path.open("w") as log:
         try:
-            done = subprocess.run([npx, "--no-install", "cdk", "synth", "--quiet"], cwd=PROJECT_ROOT,
-                                  env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=SYNTH_TIMEOUT_SECONDS, check=False)
+            done = subprocess.run(
+                [npx, "--no-install", "cdk", "synth", "--quiet"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=SYNTH_TIMEOUT_SECONDS,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise WikilakeError(f"cdk synth took over {SYNTH_TIMEOUT_SECONDS} s; see {log_path}") from None
     if done.returncode != 0:
@@ -233,8 +257,7 @@ def synth(log_path: Path, steps: _Steps) -> list[str]:
 
 def next_steps(report: Path, days, stacks: list[str] | None) -> str:
     dt = datasets.get("pageviews").sample_dt
-    synthesized = (f"Synthesized {len(stacks)} stacks into cdk.out/: {', '.join(stacks)}\n"
-                   if stacks else "")
+    synthesized = f"Synthesized {len(stacks)} stacks into cdk.out/: {', '.join(stacks)}\n" if stacks else ""
     return (
         f"Report: [bold]{report}[/] (open it in a browser)\n{synthesized}\n"
         "[bold]Next steps[/]\n"
@@ -253,8 +276,9 @@ def next_steps(report: Path, days, stacks: list[str] | None) -> str:
     )
 
 
-def run_demo(lake: str | Path = "lake", *, skip_synth: bool = False, console: Console | None = None,
-             spark=None) -> list[Answer]:
+def run_demo(
+    lake: str | Path = "lake", *, skip_synth: bool = False, console: Console | None = None, spark=None
+) -> list[Answer]:
     """Runs the demo end to end; returns the answers it printed."""
     console = console or Console(soft_wrap=True)  # long commands stay whole in logs
     lake = Path(lake)

@@ -6,6 +6,7 @@ Glue). A table with no files yet is an empty view of the same shape. Queries are
 the Athena dialect with the DDL as sqlglot's schema, so type-dependent semantics (Trino's integer
 division, for one) carry over instead of silently changing.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,11 +18,11 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
+from wikilake.query_params import literal_value, substitute
+from wikilake.query_result import QueryResult
 from wikilake_core import datasets, layout
 from wikilake_core.ddl import Column, NamedQuery, TableDef, load_tables
 from wikilake_core.errors import WikilakeError
-from wikilake.query_params import literal_value, substitute
-from wikilake.query_result import QueryResult
 
 SOURCE_DIALECT = "athena"
 ENGINE_DIALECT = "duckdb"
@@ -46,7 +47,8 @@ def table_files(lake: Path, table: TableDef) -> list[Path]:
     pattern = "/".join(f"{key.name}=*" for key in table.partition_keys) + "/*.parquet"
     root = Path(layout.table_dir(str(lake), table.name))
     return sorted(
-        path for path in root.glob(pattern)
+        path
+        for path in root.glob(pattern)
         if not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
     )
 
@@ -55,8 +57,7 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
     """CREATE VIEW for ``table`` over ``files`` (an empty view of the same columns if none)."""
     columns: tuple[Column, ...] = table.columns + table.partition_keys
     select = ", ".join(
-        f"CAST({_quoted(c.name) if files else 'NULL'} AS {duckdb_type(c.type)}) AS {_quoted(c.name)}"
-        for c in columns
+        f"CAST({_quoted(c.name) if files else 'NULL'} AS {duckdb_type(c.type)}) AS {_quoted(c.name)}" for c in columns
     )
     if not files:
         return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} WHERE false"
@@ -106,8 +107,7 @@ class LocalEngine:
     def schema(self) -> dict[str, dict[str, str]]:
         """table -> column -> Hive type, for sqlglot (partition keys included)."""
         return {
-            name: {c.name: c.type for c in table.columns + table.partition_keys}
-            for name, table in self.tables.items()
+            name: {c.name: c.type for c in table.columns + table.partition_keys} for name, table in self.tables.items()
         }
 
     def view_columns(self, table: str) -> list[tuple[str, str]]:
@@ -118,9 +118,7 @@ class LocalEngine:
     def partitions(self, table: str) -> list[str]:
         """The dt values with at least one Parquet file, sorted."""
         key = f"{layout.PARTITION_KEY}="
-        return sorted({
-            part[len(key):] for path in self.files[table] for part in path.parts if part.startswith(key)
-        })
+        return sorted({part[len(key) :] for path in self.files[table] for part in path.parts if part.startswith(key)})
 
     def parse(self, sql: str) -> exp.Query:
         """One Athena SELECT statement over the DDL tables, or a one-line error."""
@@ -159,8 +157,12 @@ class LocalEngine:
         return QueryResult(
             columns=tuple(d[0] for d in cursor.description),
             rows=tuple(rows),
-            stats={"engine": "duckdb", "lake": str(self.lake), "rows": len(rows),
-                   "seconds": round(time.perf_counter() - started, 3)},
+            stats={
+                "engine": "duckdb",
+                "lake": str(self.lake),
+                "rows": len(rows),
+                "seconds": round(time.perf_counter() - started, 3),
+            },
         )
 
     def tables_of(self, sql: str) -> set[str]:

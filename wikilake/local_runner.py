@@ -2,12 +2,14 @@
 
 The same ``spark_jobs/<dataset>.py`` job that EMR runs, called through its ``JOB.run(spark, args)``.
 """
+
 from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from wikilake_core import datasets
 from wikilake_core.dates import parse_date
@@ -46,8 +48,15 @@ def run_local(
     if not inputs:
         raise WikilakeError("no --input given")
     job = importlib.import_module(f"spark_jobs.{dataset}").JOB
-    argv = ["--date", date, "--input", *map(_absolute, map(str, inputs)),
-            "--output-root", _absolute(str(lake)), *job_options]
+    argv = [
+        "--date",
+        date,
+        "--input",
+        *map(_absolute, map(str, inputs)),
+        "--output-root",
+        _absolute(str(lake)),
+        *job_options,
+    ]
     try:
         args = job.parse_args(argv)
     except JobError as err:

@@ -1,4 +1,5 @@
 """Renders a QueryResult for people (a rich table) or for scripts (CSV, JSON)."""
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,9 @@ def stats_line(result: QueryResult) -> str:
 
 def rich_table(result: QueryResult, title: str | None = None) -> Table:
     """Numbers right-aligned with thousands separators; the engine's facts as the caption."""
-    table = Table(title=title, caption=stats_line(result), title_justify="left", caption_justify="left",
-                  box=box.SIMPLE_HEAD)
+    table = Table(
+        title=title, caption=stats_line(result), title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD
+    )
     numeric = [any(is_number(row[i]) for row in result.rows) for i in range(len(result.columns))]
     for column, right in zip(result.columns, numeric):
         table.add_column(column, justify="right" if right else "left", overflow="fold")

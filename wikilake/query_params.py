@@ -8,6 +8,7 @@ The same literals go to Athena (ExecutionParameters) and into the SQL that DuckD
 so both engines see the same query. Ad-hoc SQL has no header: its parameters are named p1, p2, ...
 and typed by their look (numbers and true/false as is, anything else quoted).
 """
+
 from __future__ import annotations
 
 import re
@@ -71,17 +72,14 @@ def literal(param: QueryParam, value: str) -> str:
         if value.lower() not in _BOOLEANS:
             raise WikilakeError(f"parameter {param.name}: {value!r} is not true or false")
         return _BOOLEANS[value.lower()]
-    if kind == AUTO:
-        if _NUMBER.match(value) or value.lower() in ("true", "false"):
-            return value.lower()
+    if kind == AUTO and (_NUMBER.match(value) or value.lower() in ("true", "false")):
+        return value.lower()
     return exp.Literal.string(value).sql("athena")
 
 
 def ad_hoc_query(sql: str) -> NamedQuery:
     """A NamedQuery for SQL typed on the command line: parameters p1..pN of type auto."""
-    params = tuple(
-        QueryParam(f"p{i}", f"value of the {i}. '?'", AUTO) for i in range(1, len(placeholders(sql)) + 1)
-    )
+    params = tuple(QueryParam(f"p{i}", f"value of the {i}. '?'", AUTO) for i in range(1, len(placeholders(sql)) + 1))
     return NamedQuery(name="sql", description="ad-hoc SQL", parameters=params, sql=sql)
 
 
@@ -90,9 +88,7 @@ def _split(raw: str, names: set[str]) -> tuple[str | None, str]:
     name, sep, value = raw.partition("=")
     if sep and _IDENTIFIER.match(name):
         if name not in names:
-            raise WikilakeError(
-                f"unknown parameter {name!r}; expected one of: {', '.join(sorted(names)) or '(none)'}"
-            )
+            raise WikilakeError(f"unknown parameter {name!r}; expected one of: {', '.join(sorted(names)) or '(none)'}")
         return name, value
     if sep and not name:
         raise WikilakeError(f"malformed --param {raw!r}: use NAME=VALUE or a positional VALUE")
@@ -119,8 +115,7 @@ def bind(query: NamedQuery, raw_params: list[str]) -> dict[str, str]:
     open_params = [p for p in query.parameters if p.name not in by_name]
     if len(positional) > len(open_params):
         raise WikilakeError(
-            f"{query.name} takes {len(query.parameters)} parameter(s) "
-            f"({_signature(query)}); got {len(raw_params)}"
+            f"{query.name} takes {len(query.parameters)} parameter(s) ({_signature(query)}); got {len(raw_params)}"
         )
     by_name.update({p.name: v for p, v in zip(open_params, positional)})
     bound = {}
@@ -149,17 +144,14 @@ def check_placeholders(query: NamedQuery) -> None:
     count = len(placeholders(query.sql))
     if count != len(query.parameters):
         raise WikilakeError(
-            f"{query.name}: the SQL has {count} '?' but the header declares "
-            f"{len(query.parameters)} @param line(s)"
+            f"{query.name}: the SQL has {count} '?' but the header declares {len(query.parameters)} @param line(s)"
         )
 
 
 def load_named(name: str, queries: dict[str, NamedQuery]) -> NamedQuery:
     """The named query ``name``, or a one-line error listing the known names."""
     if name not in queries:
-        raise WikilakeError(
-            f"unknown query {name!r}; named queries: {', '.join(sorted(queries)) or '(none)'}"
-        )
+        raise WikilakeError(f"unknown query {name!r}; named queries: {', '.join(sorted(queries)) or '(none)'}")
     return queries[name]
 
 
@@ -169,7 +161,6 @@ def resolve(name_or_sql: str, queries: dict[str, NamedQuery]) -> NamedQuery:
     if _IDENTIFIER.match(text):
         return load_named(text, queries)
     return ad_hoc_query(text)
-
 
 
 def describe(literals: dict[str, str]) -> str:

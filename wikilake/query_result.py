@@ -1,4 +1,5 @@
 """The result of one query, whichever engine ran it (DuckDB locally, Athena on AWS)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

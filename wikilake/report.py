@@ -1,4 +1,5 @@
 """Writes a static HTML report (index.html + charts/*.png) of query results: one section each."""
+
 from __future__ import annotations
 
 import html
@@ -6,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wikilake import charts
-from wikilake_core.errors import WikilakeError
 from wikilake.output import is_number
 from wikilake.query_result import QueryResult
+from wikilake_core.errors import WikilakeError
 
 CHARTS_DIR = "charts"
 
@@ -81,8 +82,10 @@ def _section(section: Section, report_dir: Path, level: str = "h2") -> str:
     else:
         parts.append('<p class="note">No rows.</p>')
     if section.sql:
-        parts.append(f"<details><summary>SQL (Athena dialect, as deployed)</summary>"
-                     f"<pre>{html.escape(section.sql)}</pre></details>")
+        parts.append(
+            f"<details><summary>SQL (Athena dialect, as deployed)</summary>"
+            f"<pre>{html.escape(section.sql)}</pre></details>"
+        )
     return "\n".join(p for p in parts if p)
 
 
@@ -103,7 +106,8 @@ def write_report(report: Report, report_dir: str | Path) -> Path:
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body) + "\n</body>\n</html>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
     )
     index = report_dir / "index.html"
     index.write_text(page, encoding="utf-8")

@@ -6,6 +6,7 @@ and blocks generic ones such as ``python-urllib3/2.8.0``. Pure functions (plus u
 so the pipeline's ingest function shares them with the CLI; the contact rule itself is in
 wikilake_core.contact (the CDK config checks context ``contact`` with it).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -40,4 +41,5 @@ def require_contact(urls: list[str], contact: str | None) -> None:
     if wikimedia and not contact:
         raise WikilakeError(
             f"{urlsplit(wikimedia[0]).hostname} asks every client for contact information "
-            f"({POLICY_URL}): pass --contact URL|EMAIL or set {CONTACT_ENV}")
+            f"({POLICY_URL}): pass --contact URL|EMAIL or set {CONTACT_ENV}"
+        )

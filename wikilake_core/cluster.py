@@ -6,6 +6,7 @@ request the state machine sends, rendered here).
 The values may be CDK tokens (role names, security group ids, asset URLs): the stack builds one
 definition and both renderings resolve them the same way. No aws_cdk import here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -76,16 +77,24 @@ class ClusterDefinition:
         """The same cluster for one run: short idle backstop, never termination-protected."""
         return replace(self, idle_timeout_seconds=TRANSIENT_IDLE_TIMEOUT_SECONDS, termination_protected=False)
 
-    def run_job_flow_request(self, *, name: str, steps: list[dict] | None = None,
-                             extra_tags: tuple[tuple[str, str], ...] = ()) -> dict:
+    def run_job_flow_request(
+        self, *, name: str, steps: list[dict] | None = None, extra_tags: tuple[tuple[str, str], ...] = ()
+    ) -> dict:
         """The EMR ``RunJobFlow`` request (boto3 / Step Functions aws-sdk shape) of a transient
         cluster: it runs ``steps`` and ends (KeepJobFlowAliveWhenNoSteps false), a failed step
         terminates it, and auto-termination reclaims it if it ever sits idle."""
         definition = self.transient()
         instances = {
-            "InstanceGroups": [{"Name": g.name, "InstanceRole": g.role, "InstanceType": g.instance_type,
-                                "InstanceCount": g.count, "Market": g.market}
-                               for g in definition.instance_groups],
+            "InstanceGroups": [
+                {
+                    "Name": g.name,
+                    "InstanceRole": g.role,
+                    "InstanceType": g.instance_type,
+                    "InstanceCount": g.count,
+                    "Market": g.market,
+                }
+                for g in definition.instance_groups
+            ],
             "Ec2SubnetId": definition.subnet_id,
             "Ec2KeyName": definition.key_name,
             "EmrManagedMasterSecurityGroup": definition.primary_security_group,
@@ -101,8 +110,10 @@ class ClusterDefinition:
             "ReleaseLabel": definition.release_label,
             "Applications": [{"Name": app} for app in definition.applications],
             "Configurations": [dict(c) for c in definition.configurations],
-            "BootstrapActions": [{"Name": b.name, "ScriptBootstrapAction": {"Path": b.path, "Args": list(b.args)}}
-                                 for b in definition.bootstrap_actions],
+            "BootstrapActions": [
+                {"Name": b.name, "ScriptBootstrapAction": {"Path": b.path, "Args": list(b.args)}}
+                for b in definition.bootstrap_actions
+            ],
             "Instances": instances,
             "ServiceRole": definition.service_role,
             "JobFlowRole": definition.job_flow_role,
@@ -120,8 +131,12 @@ class ClusterDefinition:
 
 
 def _compute_limits(scaling: ManagedScaling) -> dict:
-    limits = {"UnitType": "Instances", "MinimumCapacityUnits": scaling.minimum,
-              "MaximumCapacityUnits": scaling.maximum, "MaximumCoreCapacityUnits": scaling.maximum_core}
+    limits = {
+        "UnitType": "Instances",
+        "MinimumCapacityUnits": scaling.minimum,
+        "MaximumCapacityUnits": scaling.maximum,
+        "MaximumCoreCapacityUnits": scaling.maximum_core,
+    }
     if scaling.maximum_on_demand is not None:
         limits["MaximumOnDemandCapacityUnits"] = scaling.maximum_on_demand
     return limits
@@ -130,18 +145,26 @@ def _compute_limits(scaling: ManagedScaling) -> dict:
 def default_configurations(python: str) -> tuple[dict, ...]:
     """Glue Data Catalog as the metastore; PySpark on the release's Python (EMR API shape)."""
     return (
-        {"Classification": "spark-hive-site",
-         "Properties": {"hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY}},
-        {"Classification": "spark-env",
-         "Configurations": [{"Classification": "export",
-                             "Properties": {"PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}}]},
+        {
+            "Classification": "spark-hive-site",
+            "Properties": {"hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
+        },
+        {
+            "Classification": "spark-env",
+            "Configurations": [
+                {"Classification": "export", "Properties": {"PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}}
+            ],
+        },
     )
 
 
-def instance_groups(*, primary_type: str, core_type: str, core_count: int, task_count: int, task_spot: bool,
-                    task_group: bool) -> tuple[InstanceGroup, ...]:
-    groups = [InstanceGroup("MASTER", "primary", primary_type, 1, "ON_DEMAND"),
-              InstanceGroup("CORE", "core", core_type, core_count, "ON_DEMAND")]
+def instance_groups(
+    *, primary_type: str, core_type: str, core_count: int, task_count: int, task_spot: bool, task_group: bool
+) -> tuple[InstanceGroup, ...]:
+    groups = [
+        InstanceGroup("MASTER", "primary", primary_type, 1, "ON_DEMAND"),
+        InstanceGroup("CORE", "core", core_type, core_count, "ON_DEMAND"),
+    ]
     if task_group:
         groups.append(InstanceGroup("TASK", "task", core_type, task_count, "SPOT" if task_spot else "ON_DEMAND"))
     return tuple(groups)

@@ -1,5 +1,6 @@
 """Contact information (a URL or an e-mail address) that ingest puts in its User-Agent, as
 Wikimedia's User-Agent policy asks; checked the same way for `--contact` and context `contact`."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,8 @@ from wikilake_core.errors import WikilakeError
 # "(contact)" comment of the header).
 CONTACT = re.compile(
     r"^(https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/[^\s()]*)?"
-    r"|[^@\s()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+    r"|[^@\s()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$"
+)
 CONTACT_EXAMPLE = "a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"
 
 

@@ -2,6 +2,7 @@
 
 Kept free of aws_cdk imports so the CLI starts fast (importing aws_cdk starts a Node process).
 """
+
 from __future__ import annotations
 
 APP_NAME = "wikilake"

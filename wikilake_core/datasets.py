@@ -3,6 +3,7 @@ published and how a dt maps to dump files, the sample the project ships, and its
 
 Adding a dataset starts here (one entry); its job module is ``spark_jobs/<name>.py``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -67,8 +68,7 @@ class DumpSite:
         """The dump files of ``dt`` that the ingest ``options`` select (e.g. hours -> hourly files)."""
         fields = [field for _, field in self.selectors]
         values = [tuple(options[option]) for option, _ in self.selectors]
-        return [self.file(dt, **dict(zip(fields, combination)))
-                for combination in itertools.product(*values)]
+        return [self.file(dt, **dict(zip(fields, combination))) for combination in itertools.product(*values)]
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,9 @@ class JobSize:
 
     @property
     def peak_memory_gb(self) -> float:
-        return (self.worker_memory_gb(self.driver_memory_gb)
-                + self.max_executors * self.worker_memory_gb(self.executor_memory_gb))
+        return self.worker_memory_gb(self.driver_memory_gb) + self.max_executors * self.worker_memory_gb(
+            self.executor_memory_gb
+        )
 
     @property
     def smallest_vcpu(self) -> int:
@@ -114,8 +115,12 @@ class JobSize:
 
 # `wikilake ingest` options a dataset may take, with their defaults (None: not given).
 INGEST_OPTION_DEFAULTS: dict[str, object] = {
-    "hours": tuple(range(24)), "wiki": ("enwiki",), "parts": False,
-    "mirror": None, "source": None, "md5": None,
+    "hours": tuple(range(24)),
+    "wiki": ("enwiki",),
+    "parts": False,
+    "mirror": None,
+    "source": None,
+    "md5": None,
 }
 
 
@@ -135,8 +140,7 @@ class Dataset:
     # `wikilake ingest` options that apply to this dataset (the others are refused).
     ingest_options: frozenset[str] = field(default_factory=frozenset)
     # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
-    size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8,
-                            max_executors=4)
+    size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
 
     @property
     def sample(self) -> Path:
@@ -147,66 +151,67 @@ class Dataset:
 
     def ingest_defaults(self) -> dict[str, object]:
         """The default of every ingest option that applies to this dataset."""
-        return {name: default for name, default in INGEST_OPTION_DEFAULTS.items()
-                if name in self.ingest_options}
+        return {name: default for name, default in INGEST_OPTION_DEFAULTS.items() if name in self.ingest_options}
 
 
-REGISTRY: dict[str, Dataset] = {d.name: d for d in (
-    Dataset(
-        name="edits",
-        summary="Wikipedia edit events, one JSON object per line (the wikiticker feed)",
-        tables=("edits", "edits_filtered", "edits_by_channel"),
-        raw_file_pattern=r".+",
-        sample_path="wikiticker-2015-09-12-sampled.json.gz",
-        sample_dt="2015-09-12",
-        job_options=(JobOption("--country", "United States",
-                               "country_name kept in edits_filtered"),),
-        ingest_options=frozenset({"source", "md5"}),
-        # 38k events/s per vCPU measured; its JVM filled a 2 GB heap per core at 4x (3 GB per core
-        # here); one scan task per gzip file (10 in the bench's day): 4 executors x 4 cores.
-        size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=12, max_executors=4),
-    ),
-    Dataset(
-        name="pageviews",
-        summary="Wikimedia hourly pageview dumps, 24 gzip files a day",
-        tables=("pageviews_daily", "projectviews_hourly"),
-        raw_file_pattern=r"pageviews-(\d{8})-(\d{2})0000(\.gz)?",
-        sample_path="pageviews/dt=2024-03-15",
-        sample_dt="2024-03-15",
-        sample_synthetic=True,  # made by wikilake/generators/pageviews.py (data/samples/NOTICE.md)
-        site=DumpSite(
-            base_url="https://dumps.wikimedia.org/other/pageviews",
-            folder="{year}/{year}-{month}",
-            file_name="pageviews-{ymd}-{hour:02d}0000.gz",
-            checksums="md5sums.txt",
-            selectors=(("hours", "hour"),),
+REGISTRY: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            name="edits",
+            summary="Wikipedia edit events, one JSON object per line (the wikiticker feed)",
+            tables=("edits", "edits_filtered", "edits_by_channel"),
+            raw_file_pattern=r".+",
+            sample_path="wikiticker-2015-09-12-sampled.json.gz",
+            sample_dt="2015-09-12",
+            job_options=(JobOption("--country", "United States", "country_name kept in edits_filtered"),),
+            ingest_options=frozenset({"source", "md5"}),
+            # 38k events/s per vCPU measured; its JVM filled a 2 GB heap per core at 4x (3 GB per core
+            # here); one scan task per gzip file (10 in the bench's day): 4 executors x 4 cores.
+            size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=12, max_executors=4),
         ),
-        ingest_options=frozenset({"hours", "mirror"}),
-        # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
-        # scan task per hourly file, 24 a day: 6 executors x 4 cores.
-        size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
-    ),
-    Dataset(
-        name="articles",
-        summary="MediaWiki XML article dumps (pages-articles), whole or in numbered parts",
-        tables=("articles", "article_links", "article_categories"),
-        # enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
-        raw_file_pattern=r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?"
-                         r"\.xml(-p\d+p\d+)?(\.bz2|\.gz)?",
-        sample_path="enwiki-pages-articles-sample.xml.bz2",
-        sample_dt="2016-05-01",
-        site=DumpSite(
-            base_url="https://dumps.wikimedia.org",
-            folder="{wiki}/{ymd}",
-            file_name="{wiki}-{ymd}-pages-articles.xml.bz2",
-            checksums="{wiki}-{ymd}-md5sums.txt",
-            status_file="dumpstatus.json",
-            selectors=(("wiki", "wiki"),),
-            parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
+        Dataset(
+            name="pageviews",
+            summary="Wikimedia hourly pageview dumps, 24 gzip files a day",
+            tables=("pageviews_daily", "projectviews_hourly"),
+            raw_file_pattern=r"pageviews-(\d{8})-(\d{2})0000(\.gz)?",
+            sample_path="pageviews/dt=2024-03-15",
+            sample_dt="2024-03-15",
+            sample_synthetic=True,  # made by wikilake/generators/pageviews.py (data/samples/NOTICE.md)
+            site=DumpSite(
+                base_url="https://dumps.wikimedia.org/other/pageviews",
+                folder="{year}/{year}-{month}",
+                file_name="pageviews-{ymd}-{hour:02d}0000.gz",
+                checksums="md5sums.txt",
+                selectors=(("hours", "hour"),),
+            ),
+            ingest_options=frozenset({"hours", "mirror"}),
+            # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
+            # scan task per hourly file, 24 a day: 6 executors x 4 cores.
+            size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
         ),
-        ingest_options=frozenset({"wiki", "parts", "mirror"}),
-    ),
-)}
+        Dataset(
+            name="articles",
+            summary="MediaWiki XML article dumps (pages-articles), whole or in numbered parts",
+            tables=("articles", "article_links", "article_categories"),
+            # enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
+            raw_file_pattern=r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?"
+            r"\.xml(-p\d+p\d+)?(\.bz2|\.gz)?",
+            sample_path="enwiki-pages-articles-sample.xml.bz2",
+            sample_dt="2016-05-01",
+            site=DumpSite(
+                base_url="https://dumps.wikimedia.org",
+                folder="{wiki}/{ymd}",
+                file_name="{wiki}-{ymd}-pages-articles.xml.bz2",
+                checksums="{wiki}-{ymd}-md5sums.txt",
+                status_file="dumpstatus.json",
+                selectors=(("wiki", "wiki"),),
+                parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
+            ),
+            ingest_options=frozenset({"wiki", "parts", "mirror"}),
+        ),
+    )
+}
 DATASETS: tuple[str, ...] = tuple(REGISTRY)
 TABLES: tuple[str, ...] = tuple(t for d in REGISTRY.values() for t in d.tables)
 

@@ -1,4 +1,5 @@
 """Batch dates (dt): the one way a date is checked, spelled and turned into a range or a dump name."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

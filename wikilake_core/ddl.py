@@ -3,6 +3,7 @@
 One parser, two consumers: the CatalogStack builds Glue tables from these definitions and the
 local engine builds DuckDB views from them, so the DDL files are the single source of truth.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,8 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from wikilake_core.paths import DDL_DIR
 from wikilake_core.errors import WikilakeError
+from wikilake_core.paths import DDL_DIR
 
 BUCKET_PLACEHOLDER = "${bucket}"
 # `-- @param <name> [<type>] [= <default>]: <description>`; the type defaults to varchar.
@@ -114,9 +115,7 @@ def parse_table(text: str, source: str = "<sql>") -> TableDef:
         partition_keys=tuple(_column(c) for c in partitioned.this.expressions) if partitioned else (),
         location_template=location.this.name,
         stored_as=file_format.this.name.lower(),
-        properties=tuple(
-            (p.this.name, p.args["value"].name) for p in props if type(p) is exp.Property
-        ),
+        properties=tuple((p.this.name, p.args["value"].name) for p in props if type(p) is exp.Property),
         description=_description(_header_comments(text)),
     )
 
@@ -136,8 +135,7 @@ def _param(match: re.Match, source: str) -> QueryParam:
     param_type = (match["type"] or "varchar").lower()
     if param_type not in PARAM_TYPES:
         raise WikilakeError(
-            f"{source}: parameter {match['name']!r} has type {param_type!r}; "
-            f"use one of {', '.join(PARAM_TYPES)}"
+            f"{source}: parameter {match['name']!r} has type {param_type!r}; use one of {', '.join(PARAM_TYPES)}"
         )
     default = match["default"].strip() if match["default"] is not None else None
     return QueryParam(match["name"], match["description"].strip(), param_type, default)
@@ -151,7 +149,4 @@ def parse_query(name: str, text: str) -> NamedQuery:
 
 def load_queries(ddl_dir: Path = DDL_DIR) -> dict[str, NamedQuery]:
     """Every named query of ``ddl_dir/queries``, by name (the file stem)."""
-    return {
-        path.stem: parse_query(path.stem, path.read_text())
-        for path in sorted((ddl_dir / "queries").glob("*.sql"))
-    }
+    return {path.stem: parse_query(path.stem, path.read_text()) for path in sorted((ddl_dir / "queries").glob("*.sql"))}

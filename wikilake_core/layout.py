@@ -2,6 +2,7 @@
 
 The single source of these paths for the jobs, the CDK stacks and the CLI.
 """
+
 from __future__ import annotations
 
 RAW = "raw"

@@ -1,4 +1,5 @@
 """Where the project's own folders are in a checkout (the stacks ship them; the CLI reads them)."""
+
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,7 @@ Billing is per second (EC2 and EMR, one-minute minimum); S3 requests, storage, t
 Lambda/Step Functions charges (cents per month, docs/running-daily.md) are not counted here.
 Update PRICES_AS_OF with the table; `wikilake runs` shows the date next to every estimate.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 
 PRICES_AS_OF = "2026-11-30"
 REGION = "us-east-1"
-SOURCE = ("aws.amazon.com/ec2/pricing/on-demand (EC2), aws.amazon.com/emr/pricing (EMR), "
-          "EC2 spot price history (spot, typical), us-east-1 Linux")
+SOURCE = (
+    "aws.amazon.com/ec2/pricing/on-demand (EC2), aws.amazon.com/emr/pricing (EMR), "
+    "EC2 spot price history (spot, typical), us-east-1 Linux"
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,21 @@ PRICES: dict[str, InstancePrice] = {
 }
 
 # EMR's normalization factor per instance size (NormalizedInstanceHours: factor x hours).
-NORMALIZATION_FACTORS = {"small": 1, "medium": 2, "large": 4, "xlarge": 8, "2xlarge": 16, "4xlarge": 32,
-                         "8xlarge": 64, "9xlarge": 72, "12xlarge": 96, "16xlarge": 128, "18xlarge": 144,
-                         "24xlarge": 192, "32xlarge": 256}
+NORMALIZATION_FACTORS = {
+    "small": 1,
+    "medium": 2,
+    "large": 4,
+    "xlarge": 8,
+    "2xlarge": 16,
+    "4xlarge": 32,
+    "8xlarge": 64,
+    "9xlarge": 72,
+    "12xlarge": 96,
+    "16xlarge": 128,
+    "18xlarge": 144,
+    "24xlarge": 192,
+    "32xlarge": 256,
+}
 _SIZE = re.compile(r"^[a-z0-9-]+\.(?P<size>[a-z0-9]+)$")
 
 
@@ -66,8 +81,11 @@ class Cost:
     unpriced: tuple[str, ...] = ()
 
     def as_record(self) -> dict:
-        record = {"normalized_instance_hours": self.normalized_instance_hours,
-                  "usd": self.usd, "prices_as_of": PRICES_AS_OF}
+        record = {
+            "normalized_instance_hours": self.normalized_instance_hours,
+            "usd": self.usd,
+            "prices_as_of": PRICES_AS_OF,
+        }
         if self.unpriced:
             record["unpriced_instance_types"] = list(self.unpriced)
         return record
@@ -92,8 +110,11 @@ def cluster_cost(groups: Iterable[InstanceGroup], hours: float) -> Cost:
     groups = list(groups)
     normalized = sum(g.count * normalization_factor(g.instance_type) * hours for g in groups)
     unpriced = tuple(sorted({g.instance_type for g in groups if g.count and g.instance_type not in PRICES}))
-    usd = None if unpriced else round(sum(g.count * hourly_usd(g.instance_type, g.market) * hours
-                                          for g in groups if g.count), 4)
+    usd = (
+        None
+        if unpriced
+        else round(sum(g.count * hourly_usd(g.instance_type, g.market) * hours for g in groups if g.count), 4)
+    )
     return Cost(round(normalized, 2), usd, unpriced)
 
 
@@ -127,5 +148,10 @@ def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
     memory = float(billed.get("memoryGBHour") or 0.0)
     storage = float(billed.get("storageGBHour") or 0.0)
     usd = vcpu * price.vcpu_hour + memory * price.memory_gb_hour + storage * price.storage_gb_hour
-    return {"vcpu_hours": vcpu, "memory_gb_hours": memory, "storage_gb_hours": storage,
-            "usd": round(usd, 4), "prices_as_of": PRICES_AS_OF}
+    return {
+        "vcpu_hours": vcpu,
+        "memory_gb_hours": memory,
+        "storage_gb_hours": storage,
+        "usd": round(usd, 4),
+        "prices_as_of": PRICES_AS_OF,
+    }

@@ -2,6 +2,7 @@
 record its last state returns (and writes into the manifest). Shared by the stack, the pipeline's
 functions and the CLI (`wikilake run`, `backfill`, `runs`).
 """
+
 from __future__ import annotations
 
 import re
@@ -12,15 +13,22 @@ from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
 # Step Functions execution names: at most 80 characters of [A-Za-z0-9_-].
-_NAME = re.compile(r"^(?P<dataset>[a-z][a-z0-9_]*)-(?P<dt>\d{4}-\d{2}-\d{2})-(?P<stamp>\d{8}T\d{6}Z)"
-                   r"(?:-(?P<suffix>[A-Za-z0-9_-]+))?$")
+_NAME = re.compile(
+    r"^(?P<dataset>[a-z][a-z0-9_]*)-(?P<dt>\d{4}-\d{2}-\d{2})-(?P<stamp>\d{8}T\d{6}Z)"
+    r"(?:-(?P<suffix>[A-Za-z0-9_-]+))?$"
+)
 
 
-def execution_input(dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
-                    allow_missing_hours: bool = False) -> dict:
+def execution_input(
+    dataset: str, dt: str, *, job_options: tuple[str, ...] = (), allow_missing_hours: bool = False
+) -> dict:
     """The state machine's input for one run; ``allow_missing_hours``: pageviews may lack hours."""
-    return {"dataset": datasets.get(dataset).name, "dt": parse_date(dt),
-            "job_options": list(job_options), "allow_missing_hours": allow_missing_hours}
+    return {
+        "dataset": datasets.get(dataset).name,
+        "dt": parse_date(dt),
+        "job_options": list(job_options),
+        "allow_missing_hours": allow_missing_hours,
+    }
 
 
 # A run input whose dt is empty (or absent) processes the previous UTC day of the execution's
@@ -39,8 +47,7 @@ def scheduled_dt(started: datetime | str) -> str:
 
 def scheduled_input(dataset: str) -> dict:
     """What a schedule starts: execution_input's shape with ``dt`` = PREVIOUS_DAY."""
-    return {"dataset": datasets.get(dataset).name, "dt": PREVIOUS_DAY, "job_options": [],
-            "allow_missing_hours": False}
+    return {"dataset": datasets.get(dataset).name, "dt": PREVIOUS_DAY, "job_options": [], "allow_missing_hours": False}
 
 
 def execution_name(dataset: str, dt: str, now: datetime | None = None, suffix: str = "") -> str:

@@ -6,6 +6,7 @@ job run's `jobDriver.sparkSubmit`, so the two runtimes run the same command. The
 ProcessingStack declares and the one `wikilake run` submits are built here, from the same job
 arguments a local run passes, so they always agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,7 @@ def step_name(dataset: str, dt: str) -> str:
 def job_arguments(dataset: str, dt: str, *, root: str, job_options: tuple[str, ...] = ()) -> list[str]:
     """The job's own arguments for (dataset, dt): that day's raw/ partition in, the lake root out."""
     datasets.get(dataset)
-    return ["--date", dt, "--input", layout.raw_dir(root, dataset, dt) + "/", "--output-root", root,
-            *job_options]
+    return ["--date", dt, "--input", layout.raw_dir(root, dataset, dt) + "/", "--output-root", root, *job_options]
 
 
 @dataclass(frozen=True)
@@ -66,29 +66,42 @@ class JobSubmit:
     def spark_submit_argv(self) -> list[str]:
         """``spark-submit`` in cluster mode (EMR on EC2, through command-runner.jar)."""
         confs = [part for key, value in self.spark_properties for part in ("--conf", f"{key}={value}")]
-        return ["spark-submit", "--deploy-mode", "cluster", *confs, "--py-files", self.py_files,
-                self.entry_point, *self.arguments]
+        return [
+            "spark-submit",
+            "--deploy-mode",
+            "cluster",
+            *confs,
+            "--py-files",
+            self.py_files,
+            self.entry_point,
+            *self.arguments,
+        ]
 
     def serverless_spark_submit_parameters(self) -> str:
         """EMR Serverless takes the options before the entry point as one string."""
         properties = (*self.spark_properties, *self.serverless_properties)
-        return " ".join(["--py-files", self.py_files,
-                         *(f"--conf {key}={value}" for key, value in properties)])
+        return " ".join(["--py-files", self.py_files, *(f"--conf {key}={value}" for key, value in properties)])
 
     def serverless_job(self) -> dict:
         """The job run's fields as the pipeline's plan hands them to the StartJobRun task
         (stacks/serverless_job.py puts them into JobDriver.SparkSubmit)."""
         driver = self.serverless_job_driver()["sparkSubmit"]
-        return {"name": self.name, "entry_point": driver["entryPoint"], "arguments": driver["entryPointArguments"],
-                "spark_submit_parameters": driver["sparkSubmitParameters"]}
+        return {
+            "name": self.name,
+            "entry_point": driver["entryPoint"],
+            "arguments": driver["entryPointArguments"],
+            "spark_submit_parameters": driver["sparkSubmitParameters"],
+        }
 
     def serverless_job_driver(self) -> dict:
         """``jobDriver`` of emr-serverless StartJobRun, in the EMR Serverless API's (boto3's) names."""
-        return {"sparkSubmit": {
-            "entryPoint": self.entry_point,
-            "entryPointArguments": list(self.arguments),
-            "sparkSubmitParameters": self.serverless_spark_submit_parameters(),
-        }}
+        return {
+            "sparkSubmit": {
+                "entryPoint": self.entry_point,
+                "entryPointArguments": list(self.arguments),
+                "sparkSubmitParameters": self.serverless_spark_submit_parameters(),
+            }
+        }
 
 
 def size_properties(dataset: str) -> tuple[tuple[str, str], ...]:
@@ -103,8 +116,9 @@ def size_properties(dataset: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def job_submit(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
-               job_options: tuple[str, ...] = ()) -> JobSubmit:
+def job_submit(
+    dataset: str, dt: str, *, bucket: str, scripts: JobScripts, job_options: tuple[str, ...] = ()
+) -> JobSubmit:
     """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code."""
     return JobSubmit(
         name=step_name(dataset, dt),
@@ -115,14 +129,22 @@ def job_submit(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
     )
 
 
-def spark_submit_args(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
-                      job_options: tuple[str, ...] = ()) -> list[str]:
+def spark_submit_args(
+    dataset: str, dt: str, *, bucket: str, scripts: JobScripts, job_options: tuple[str, ...] = ()
+) -> list[str]:
     """``spark-submit`` in cluster mode with the job package, the entrypoint and its arguments."""
     return job_submit(dataset, dt, bucket=bucket, scripts=scripts, job_options=job_options).spark_submit_argv()
 
 
-def spark_step(dataset: str, dt: str, *, bucket: str, scripts: JobScripts,
-               job_options: tuple[str, ...] = (), action_on_failure: str = ACTION_ON_FAILURE) -> dict:
+def spark_step(
+    dataset: str,
+    dt: str,
+    *,
+    bucket: str,
+    scripts: JobScripts,
+    job_options: tuple[str, ...] = (),
+    action_on_failure: str = ACTION_ON_FAILURE,
+) -> dict:
     """The step in the EMR API's shape (boto3 ``add_job_flow_steps`` Steps item)."""
     args = spark_submit_args(dataset, dt, bucket=bucket, scripts=scripts, job_options=job_options)
     return {

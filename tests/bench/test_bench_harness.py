@@ -1,5 +1,6 @@
 """`wikilake bench` end to end on tiny inputs (one run each): the real spark-submit, DuckDB peer
 and zcat, the table, the JSON, and row counts checked against a plain-Python reference."""
+
 from __future__ import annotations
 
 import gzip
@@ -23,8 +24,13 @@ ENGINES = ("spark", "duckdb", "zcat")
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
-    config = BenchConfig(recipes=(TINY_EDITS, TINY_DAY), scales=(1,), repetitions={1: 1},
-                         cache_root=root / "cache", results_dir=root / "results")
+    config = BenchConfig(
+        recipes=(TINY_EDITS, TINY_DAY),
+        scales=(1,),
+        repetitions={1: 1},
+        cache_root=root / "cache",
+        results_dir=root / "results",
+    )
     output = io.StringIO()
     bench = Bench(config, console=Console(file=output, width=220))
     document, path = bench.run()
@@ -46,7 +52,8 @@ def valid_pageview_keys(paths) -> set[tuple[str, str]]:
 def test_every_engine_ran_on_every_input(bench_run):
     _, document, _, _ = bench_run
     assert {(row["input"], row["engine"]) for row in document["table"]} == {
-        (name, engine) for name in ("edits-100x", "pageviews-day") for engine in ENGINES}
+        (name, engine) for name in ("edits-100x", "pageviews-day") for engine in ENGINES
+    }
     for row in document["table"]:
         assert row["repetitions"] == 1 and row["wall_median_s"] > 0 and row["rows_per_s"] > 0
         assert row["ratio_to_duckdb"] > 0 and row["ratio_to_zcat"] > 0
@@ -74,19 +81,37 @@ def test_the_results_are_printed_and_written(bench_run):
     _, document, path, printed = bench_run
     assert path.name == f"{document['date']}.json"
     on_disk = json.loads(path.read_text())
-    assert set(on_disk) >= {"machine", "load_average_1min", "settings", "inputs", "table",
-                            "scaling", "scan_efficiency", "targets", "sizing", "runs"}
+    assert set(on_disk) >= {
+        "machine",
+        "load_average_1min",
+        "settings",
+        "inputs",
+        "table",
+        "scaling",
+        "scan_efficiency",
+        "targets",
+        "sizing",
+        "runs",
+    }
     assert set(on_disk["machine"]) >= {"cores", "memory_bytes", "cpu_model", "versions"}
     assert set(on_disk["machine"]["versions"]) >= {"pyspark", "duckdb", "java", "python"}
-    assert set(on_disk["table"][0]) >= {"job", "engine", "input", "scale", "rows", "wall_median_s",
-                                        "rows_per_s", "ratio_to_duckdb", "ratio_to_zcat",
-                                        "peak_rss_bytes"}
+    assert set(on_disk["table"][0]) >= {
+        "job",
+        "engine",
+        "input",
+        "scale",
+        "rows",
+        "wall_median_s",
+        "rows_per_s",
+        "ratio_to_duckdb",
+        "ratio_to_zcat",
+        "peak_rss_bytes",
+    }
     scan = on_disk["scan_efficiency"]
-    assert 0 < scan["storage_ratio"] and 0 < scan["scan_share"] <= 1
+    assert scan["storage_ratio"] > 0 and 0 < scan["scan_share"] <= 1
     assert scan["value_row_share"] < 0.05
     assert on_disk["sizing"]["rows_per_vcpu_s"] > 0 and len(on_disk["sizing"]["options"]) >= 1
-    for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency",
-                    "EMR sizing"):
+    for heading in ("vs DuckDB", "vs zcat", "peak RSS", "targets", "Athena scan efficiency", "EMR sizing"):
         assert heading in printed
     picture = path.with_suffix(".png")
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
@@ -96,8 +121,7 @@ def test_disagreeing_row_counts_stop_the_bench(tmp_path):
     bench = Bench(BenchConfig(cache_root=tmp_path), console=Console(file=io.StringIO()))
     day = type("Input", (), {"name": "pageviews-day", "scale": 1, "label": "pageviews-day 1x"})
     for engine, rows in (("spark", 10), ("duckdb", 11)):
-        bench.runs.append(RunRecord("pageviews-day", 1, engine, 1, 1.0, 1, "x", 1, 0.0, 0.0,
-                                    {"pageviews_daily": rows}))
+        bench.runs.append(RunRecord("pageviews-day", 1, engine, 1, 1.0, 1, "x", 1, 0.0, 0.0, {"pageviews_daily": rows}))
     with pytest.raises(BenchError, match="row counts differ"):
         bench._check_same_rows(day)
 
@@ -106,11 +130,16 @@ def test_a_failing_job_is_reported_and_the_rest_still_runs(tmp_path):
     jobs = tmp_path / "jobs"
     jobs.mkdir()
     (jobs / "pageviews.py").write_text(
-        "import sys\nprint('error: pageviews dt=2024-03-15 failed: out of luck', file=sys.stderr)\n"
-        "sys.exit(2)\n")
-    config = BenchConfig(recipes=(PageviewsRecipe(lines_per_hour=50, hours=(0, 1)),),
-                         scales=(1,), repetitions={1: 1}, cache_root=tmp_path / "cache",
-                         results_dir=tmp_path / "results", jobs=jobs_source.custom(jobs))
+        "import sys\nprint('error: pageviews dt=2024-03-15 failed: out of luck', file=sys.stderr)\nsys.exit(2)\n"
+    )
+    config = BenchConfig(
+        recipes=(PageviewsRecipe(lines_per_hour=50, hours=(0, 1)),),
+        scales=(1,),
+        repetitions={1: 1},
+        cache_root=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        jobs=jobs_source.custom(jobs),
+    )
     bench = Bench(config, console=Console(file=io.StringIO(), width=220))
     document, _ = bench.run()
 
@@ -118,7 +147,8 @@ def test_a_failing_job_is_reported_and_the_rest_still_runs(tmp_path):
     assert rows["spark"]["wall_median_s"] is None
     assert rows["spark"]["errors"] == [
         f"exit 2: error: pageviews dt=2024-03-15 failed: out of luck "
-        f"(log: {tmp_path}/cache/runs/pageviews-day-1x/spark.log)"]
+        f"(log: {tmp_path}/cache/runs/pageviews-day-1x/spark.log)"
+    ]
     assert rows["duckdb"]["wall_median_s"] > 0 and rows["duckdb"]["errors"] == []
     headline = next(t for t in document["targets"] if t["name"].startswith("pageviews-day 1x"))
     assert headline["met"] is False

@@ -1,5 +1,6 @@
 """Benchmark inputs: deterministic, cached by recipe, scaled by more files (edits) or larger hours
 (pageviews)."""
+
 from __future__ import annotations
 
 import gzip
@@ -27,9 +28,11 @@ def test_edits_replicate_the_sample_and_scale_by_files(tmp_path):
 def test_pageviews_scale_by_lines_per_hour_and_count_records(tmp_path):
     recipe = PageviewsRecipe(lines_per_hour=200, hours=(0, 1, 2), workers=1)
     one, two = materialize(recipe, tmp_path), materialize(recipe.scaled(2), tmp_path)
-    assert [p.name for p in one.files] == [p.name for p in two.files] == [
-        "pageviews-20240315-000000.gz", "pageviews-20240315-010000.gz",
-        "pageviews-20240315-020000.gz"]
+    assert (
+        [p.name for p in one.files]
+        == [p.name for p in two.files]
+        == ["pageviews-20240315-000000.gz", "pageviews-20240315-010000.gz", "pageviews-20240315-020000.gz"]
+    )
     assert one.records == sum(len(lines(p)) for p in one.files) == 600
     assert two.records == 1200
 
@@ -44,16 +47,24 @@ def test_inputs_are_cached_and_deterministic(tmp_path):
     elsewhere = materialize(recipe, tmp_path / "other")
     assert [p.read_bytes() for p in elsewhere.files] == [p.read_bytes() for p in first.files]
     # the generator's own output for the same parameters, byte for byte
-    direct = pageviews.generate_day(date.fromisoformat(recipe.dt), tmp_path / "direct",
-                                    hours=(5, 6), lines_per_hour=100, seed=0,
-                                    malformed_rate=recipe.malformed_rate, compresslevel=6)
+    direct = pageviews.generate_day(
+        date.fromisoformat(recipe.dt),
+        tmp_path / "direct",
+        hours=(5, 6),
+        lines_per_hour=100,
+        seed=0,
+        malformed_rate=recipe.malformed_rate,
+        compresslevel=6,
+    )
     assert [lines(p) for p in direct] == [lines(p) for p in first.files]
 
 
 def test_any_parameter_change_gets_its_own_cache_folder(tmp_path):
     base = PageviewsRecipe(lines_per_hour=100)
-    folders = {cache_dir(r, tmp_path) for r in (base, base.scaled(2), PageviewsRecipe(seed=1),
-                                                  PageviewsRecipe(malformed_rate=0.0))}
+    folders = {
+        cache_dir(r, tmp_path)
+        for r in (base, base.scaled(2), PageviewsRecipe(seed=1), PageviewsRecipe(malformed_rate=0.0))
+    }
     assert len(folders) == 4
     assert cache_dir(base, tmp_path) == cache_dir(PageviewsRecipe(lines_per_hour=100), tmp_path)
 
@@ -65,8 +76,10 @@ def test_articles_are_one_bzip2_file_of_the_sample_with_new_page_ids(tmp_path):
     from wikilake.bench.engines import engines
     from wikilake.bench.inputs import ArticlesRecipe
 
-    one, two = materialize(ArticlesRecipe(copies=2), tmp_path), \
-        materialize(ArticlesRecipe(copies=2).scaled(2), tmp_path)
+    one, two = (
+        materialize(ArticlesRecipe(copies=2), tmp_path),
+        materialize(ArticlesRecipe(copies=2).scaled(2), tmp_path),
+    )
     assert [p.name for p in one.files] == ["enwiki-20160501-pages-articles.xml.bz2"]
     assert (one.records, two.records) == (412, 824)
     with bz2.open(one.files[0], "rt", encoding="utf-8") as f:

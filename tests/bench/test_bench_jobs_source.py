@@ -1,17 +1,19 @@
 """The job code a benchmark times: the working tree, or a git revision exported on its own."""
+
 from __future__ import annotations
 
 import subprocess
 
-from wikilake_core.paths import SPARK_JOBS_DIR
 from wikilake.bench import jobs_source
 from wikilake.bench.engines import spark_env
+from wikilake_core.paths import SPARK_JOBS_DIR
 
 
 def test_a_revision_is_exported_and_put_first_on_the_python_path(tmp_path):
     source = jobs_source.at_revision("HEAD", tmp_path)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SPARK_JOBS_DIR, text=True,
-                            capture_output=True, check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=SPARK_JOBS_DIR, text=True, capture_output=True, check=True
+    ).stdout.strip()
     assert source.description["commit"] == commit
     assert (source.jobs_dir / "pageviews.py").is_file() and (source.jobs_dir / "edits.py").is_file()
     assert spark_env(source.python_path)["PYTHONPATH"].split(":")[0] == str(tmp_path / "jobs" / commit)

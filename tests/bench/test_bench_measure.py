@@ -1,4 +1,5 @@
 """Wall time and peak RSS of a process tree, per process."""
+
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,7 @@ ALLOCATE = "x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096]); impor
 
 def test_peak_rss_is_found_per_process_in_the_tree(tmp_path):
     # a shell whose child allocates 300 MB: the child's peak is found, the shell's stays small
-    measured = run_measured(["sh", "-c", f'"{sys.executable}" -c "{ALLOCATE}"; sleep 0.2'],
-                            log_path=tmp_path / "log")
+    measured = run_measured(["sh", "-c", f'"{sys.executable}" -c "{ALLOCATE}"; sleep 0.2'], log_path=tmp_path / "log")
     assert measured.returncode == 0
     assert measured.wall_s >= 0.7
     python = next(p for p in measured.processes if p.name.startswith("python"))

@@ -1,5 +1,6 @@
 """The DuckDB peer computes the job's tables: checked against plain Python over the real sample and
 against the job's own domain-code rules."""
+
 from __future__ import annotations
 
 import gzip
@@ -9,15 +10,42 @@ from collections import Counter
 import duckdb
 import pytest
 
-from wikilake_core.paths import SAMPLES_DIR
 from wikilake.bench import peer
 from wikilake_core.ddl import load_tables
+from wikilake_core.paths import SAMPLES_DIR
 
 SAMPLE = SAMPLES_DIR / "wikiticker-2015-09-12-sampled.json.gz"
-TRICKY_CODES = ("en", "en.m", "en.zero", "de.d", "en.m.d", "fr.voy", "en.m.voy", "commons.m",
-                "commons.m.m", "meta.m", "www.wd", "m.wd", "www.w", "m.w", "foundation.f",
-                "foundation.m.f", "zh-min-nan", "be-tarask.m", "www", "m", "wd", "en.m.m.m",
-                "en.xyz", "EN", "en..d", "m.d", "www.d", "commons.zero.m", "en.zero.d")
+TRICKY_CODES = (
+    "en",
+    "en.m",
+    "en.zero",
+    "de.d",
+    "en.m.d",
+    "fr.voy",
+    "en.m.voy",
+    "commons.m",
+    "commons.m.m",
+    "meta.m",
+    "www.wd",
+    "m.wd",
+    "www.w",
+    "m.w",
+    "foundation.f",
+    "foundation.m.f",
+    "zh-min-nan",
+    "be-tarask.m",
+    "www",
+    "m",
+    "wd",
+    "en.m.m.m",
+    "en.xyz",
+    "EN",
+    "en..d",
+    "m.d",
+    "www.d",
+    "commons.zero.m",
+    "en.zero.d",
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +58,17 @@ def edits_out(tmp_path_factory):
 def read_table(out, table):
     with duckdb.connect() as con:
         return con.execute(
-            f"SELECT * FROM read_parquet('{out}/processed/{table}/dt=2015-09-12/*.parquet', "
-            "hive_partitioning = false)"
+            f"SELECT * FROM read_parquet('{out}/processed/{table}/dt=2015-09-12/*.parquet', hive_partitioning = false)"
         ).fetchall(), [c[0] for c in con.description]
 
 
 def test_edits_tables_equal_a_plain_python_reference(edits_out):
     out, rows = edits_out
-    events = [json.loads(line) for line in gzip.open(SAMPLE, "rt") if line.strip()]
+    with gzip.open(SAMPLE, "rt") as sample:
+        events = [json.loads(line) for line in sample if line.strip()]
     us_humans = [e for e in events if e["isRobot"] is False and e["countryName"] == "United States"]
     per_channel = Counter(e["channel"] for e in events)
-    assert rows == {"edits": len(events), "edits_filtered": len(us_humans),
-                    "edits_by_channel": len(per_channel)}
+    assert rows == {"edits": len(events), "edits_filtered": len(us_humans), "edits_by_channel": len(per_channel)}
 
     by_channel, columns = read_table(out, "edits_by_channel")
     got = {row[0]: dict(zip(columns, row)) for row in by_channel}
@@ -70,12 +97,17 @@ def test_peer_domain_rules_agree_with_the_job(spark):
 
     project, access = project_and_access(F.col("code"))
     frame = spark.createDataFrame([(c,) for c in TRICKY_CODES], "code string")
-    expected = {r["code"]: (r["p"], r["a"])
-                for r in frame.select("code", project.alias("p"), access.alias("a")).collect()}
+    expected = {
+        r["code"]: (r["p"], r["a"]) for r in frame.select("code", project.alias("p"), access.alias("a")).collect()
+    }
     with duckdb.connect() as con:
-        con.execute(peer.render("domain_site", wikimedia_sites=peer.WIKIMEDIA_SITES,
-                                project_suffixes=peer.PROJECT_SUFFIXES))
-        got = {code: con.execute("SELECT domain_project(string_split($1, '.')), "
-                                 "domain_access(string_split($1, '.'))", [code]).fetchone()
-               for code in TRICKY_CODES}
+        con.execute(
+            peer.render("domain_site", wikimedia_sites=peer.WIKIMEDIA_SITES, project_suffixes=peer.PROJECT_SUFFIXES)
+        )
+        got = {
+            code: con.execute(
+                "SELECT domain_project(string_split($1, '.')), domain_access(string_split($1, '.'))", [code]
+            ).fetchone()
+            for code in TRICKY_CODES
+        }
     assert got == expected

@@ -1,4 +1,5 @@
 """Scan-efficiency analysis on a small Parquet file whose row groups are known by construction."""
+
 from __future__ import annotations
 
 import duckdb
@@ -34,8 +35,7 @@ def partition(tmp_path_factory):
 def test_row_groups_carry_the_project_statistics(partition):
     groups = row_groups(partition, "project")
     assert [g.rows for g in groups] == [ROWS_PER_GROUP] * GROUPS
-    assert [(g.min_value, g.max_value) for g in groups] == (
-        [("aa", "aa")] * 4 + [("aa", "cc")] + [("cc", "cc")] * 3)
+    assert [(g.min_value, g.max_value) for g in groups] == ([("aa", "aa")] * 4 + [("aa", "cc")] + [("cc", "cc")] * 3)
     assert all(g.compressed_bytes > 0 for g in groups)
 
 
@@ -64,8 +64,7 @@ def test_a_row_group_without_statistics_always_matches():
 
 
 def test_the_largest_project_under_the_limit_is_picked():
-    shares = {"en.wikipedia": 0.6, "de.wikipedia": 0.049, "fr.wikipedia": 0.03, None: 0.01,
-              "www.wikidata": 0.311}
+    shares = {"en.wikipedia": 0.6, "de.wikipedia": 0.049, "fr.wikipedia": 0.03, None: 0.01, "www.wikidata": 0.311}
     assert pick_selective_value(shares) == "de.wikipedia"
     with pytest.raises(ValueError):
         pick_selective_value({"en.wikipedia": 1.0})

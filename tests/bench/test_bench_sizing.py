@@ -1,4 +1,5 @@
 """The cluster sizing arithmetic, on a round rate worked out by hand."""
+
 from __future__ import annotations
 
 import pytest

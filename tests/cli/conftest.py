@@ -5,6 +5,7 @@ contract's keys, plus the resources they name), and a loopback dumps server.
 Nothing here can reach real AWS: the credentials are fake, config files point nowhere, and
 every call goes to the moto endpoint.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,11 @@ import botocore.loaders
 import botocore.session
 import pytest
 import urllib3
-from moto.server import ThreadedMotoServer
-
 from aws_stacks import FAKE_PRIVATE_KEY, Deployment, deploy_stack
 from dumps_server import DumpsServer
 from fake_pipeline import FakePipeline, execute_state_machines
+from moto.server import ThreadedMotoServer
+
 from wikilake.cli import main
 from wikilake_core.contract import Outputs, job_entrypoint_output, stack_names
 from wikilake_core.datasets import DATASETS
@@ -32,8 +33,7 @@ KEY_PAIR_ID = "key-0123456789abcdef0"
 def fake_aws_environment(monkeypatch, tmp_path_factory):
     """Fake credentials and a region; shared config files and profiles made unreachable."""
     nowhere = tmp_path_factory.mktemp("aws-config")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_REGION"):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -92,8 +92,7 @@ class Clients:
     """``clients.s3`` etc.: boto3 clients on the moto endpoint, made once per test session."""
 
     def __init__(self, endpoint: str):
-        self._session = boto3.Session(region_name=REGION, aws_access_key_id="testing",
-                                      aws_secret_access_key="testing")
+        self._session = boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
         self._endpoint = endpoint
 
     def __getattr__(self, service: str):
@@ -114,14 +113,19 @@ def clients(endpoint, session_clients) -> Clients:
 
 def start_cluster(emr, bucket: str) -> str:
     return emr.run_job_flow(
-        Name="wikilake-dev", ReleaseLabel="emr-7.13.0", LogUri=f"s3://{bucket}/logs/emr/",
-        Applications=[{"Name": "Spark"}], JobFlowRole="wikilake-instance", ServiceRole="wikilake-emr",
+        Name="wikilake-dev",
+        ReleaseLabel="emr-7.13.0",
+        LogUri=f"s3://{bucket}/logs/emr/",
+        Applications=[{"Name": "Spark"}],
+        JobFlowRole="wikilake-instance",
+        ServiceRole="wikilake-emr",
         Instances={
             "InstanceGroups": [
                 {"Name": "primary", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
                 {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 2},
             ],
-            "KeepJobFlowAliveWhenNoSteps": True, "Ec2KeyName": "wikilake-dev",
+            "KeepJobFlowAliveWhenNoSteps": True,
+            "Ec2KeyName": "wikilake-dev",
         },
     )["JobFlowId"]
 
@@ -134,9 +138,13 @@ def deployed(clients) -> Deployment:
     cluster_id = start_cluster(emr, BUCKET)
     parameter = f"/ec2/keypair/{KEY_PAIR_ID}"
     clients.ssm.put_parameter(Name=parameter, Value=FAKE_PRIVATE_KEY, Type="SecureString")
-    clients.athena.create_work_group(Name="wikilake-dev", Configuration={
-        "ResultConfiguration": {"OutputLocation": f"s3://{BUCKET}/athena-results/"},
-        "EnforceWorkGroupConfiguration": True})
+    clients.athena.create_work_group(
+        Name="wikilake-dev",
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{BUCKET}/athena-results/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
     clients.glue.create_database(DatabaseInput={"Name": "wikilake_dev"})
     primary_dns = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["MasterPublicDnsName"]
     names = stack_names()
@@ -149,8 +157,10 @@ def deployed(clients) -> Deployment:
         },
         names["catalog"]: {Outputs.DATABASE: "wikilake_dev", Outputs.WORKGROUP: "wikilake-dev"},
         names["processing"]: {
-            Outputs.CLUSTER_ID: cluster_id, Outputs.PRIMARY_DNS: primary_dns,
-            Outputs.KEY_PAIR_NAME: "wikilake-dev", Outputs.KEY_PAIR_SSM_PARAMETER: parameter,
+            Outputs.CLUSTER_ID: cluster_id,
+            Outputs.PRIMARY_DNS: primary_dns,
+            Outputs.KEY_PAIR_NAME: "wikilake-dev",
+            Outputs.KEY_PAIR_SSM_PARAMETER: parameter,
             Outputs.SSH_COMMAND: f"ssh -i wikilake-dev.pem hadoop@{primary_dns}",
             Outputs.LOG_URI: f"s3://{BUCKET}/logs/emr/",
         },
@@ -179,8 +189,10 @@ def dumps():
 @pytest.fixture
 def wikilake(capsys):
     """Run the real CLI entry point; returns (exit code, stdout, stderr)."""
+
     def run(*argv: str):
         code = main(list(argv))
         out, err = capsys.readouterr()
         return code, out, err
+
     return run

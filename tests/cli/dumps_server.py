@@ -11,6 +11,7 @@ Faults are queued per path and consumed one per request:
 The server records every request (path, Range, User-Agent, arrival time) and the highest number
 of requests in flight at once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,7 @@ class Request(NamedTuple):
 
 
 class DumpsServer:
-    def __init__(self, *, delay: float = 0.0, support_range: bool = True,
-                 range_from: int | None = None):
+    def __init__(self, *, delay: float = 0.0, support_range: bool = True, range_from: int | None = None):
         self.files: dict[str, bytes] = {}
         self.folders: set[str] = set()
         self.md5_overrides: dict[str, str] = {}
@@ -104,8 +104,9 @@ class DumpsServer:
 
             def do_GET(self):
                 with server._lock:
-                    server.requests.append(Request(self.path, self.headers.get("Range"),
-                                                   self.headers.get("User-Agent"), time.monotonic()))
+                    server.requests.append(
+                        Request(self.path, self.headers.get("Range"), self.headers.get("User-Agent"), time.monotonic())
+                    )
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:

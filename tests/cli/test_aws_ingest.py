@@ -1,12 +1,12 @@
 """`wikilake ingest` end to end: the real CLI, a loopback dumps server, S3 in moto."""
+
 from __future__ import annotations
 
 import gzip
 import hashlib
 import math
-from datetime import date
-
 import time
+from datetime import date
 
 import pytest
 import urllib3
@@ -21,9 +21,11 @@ PREFIX = f"raw/pageviews/dt={DT}/"
 SMALL_PARTS = ["--part-size", "16KiB"]  # several parts per file (moto's minimum lowered below)
 CONTACT = "https://example.org/wikilake-tests"
 AGENT = f"wikilake/{__version__} ({CONTACT}) urllib3/{urllib3.__version__}"
-NO_CONTACT = ("wikilake: error: dumps.wikimedia.org asks every client for contact information "
-              "(https://meta.wikimedia.org/wiki/User-Agent_policy): pass --contact URL|EMAIL or "
-              "set WIKILAKE_CONTACT\n")
+NO_CONTACT = (
+    "wikilake: error: dumps.wikimedia.org asks every client for contact information "
+    "(https://meta.wikimedia.org/wiki/User-Agent_policy): pass --contact URL|EMAIL or "
+    "set WIKILAKE_CONTACT\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,9 +37,12 @@ def small_s3_parts(monkeypatch):
 def day_files() -> dict[str, bytes]:
     """Six hourly files (~35 KB each) from the project's pageviews generator."""
     universe = generator.build_universe(6000, seed=7)
-    return {generator.file_name(DAY, hour): gzip.compress(
-        generator.hour_lines(universe, DAY, hour, 2000, seed=7).encode(), mtime=0)
-        for hour in range(6)}
+    return {
+        generator.file_name(DAY, hour): gzip.compress(
+            generator.hour_lines(universe, DAY, hour, 2000, seed=7).encode(), mtime=0
+        )
+        for hour in range(6)
+    }
 
 
 @pytest.fixture
@@ -47,22 +52,34 @@ def mirror(dumps, day_files):
 
 
 def ingest_args(mirror, *extra):
-    return ("ingest", "pageviews", "--date", DT, "--hours", "0-5", "--mirror", mirror.url,
-            "--backoff", "0.01", "--contact", CONTACT, *SMALL_PARTS, *extra)
+    return (
+        "ingest",
+        "pageviews",
+        "--date",
+        DT,
+        "--hours",
+        "0-5",
+        "--mirror",
+        mirror.url,
+        "--backoff",
+        "0.01",
+        "--contact",
+        CONTACT,
+        *SMALL_PARTS,
+        *extra,
+    )
 
 
 def lake_objects(s3, bucket, prefix=PREFIX) -> dict[str, bytes]:
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    return {o["Key"].removeprefix(prefix): s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-            for o in listed}
+    return {o["Key"].removeprefix(prefix): s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
 
 
 def pending_uploads(s3, bucket) -> list:
     return s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
 
 
-def test_a_day_lands_verified_in_the_stack_bucket(wikilake, mirror, deployed, clients, aws_options,
-                                                   day_files):
+def test_a_day_lands_verified_in_the_stack_bucket(wikilake, mirror, deployed, clients, aws_options, day_files):
     code, out, err = wikilake(*ingest_args(mirror, *aws_options))
 
     assert code == 0, err
@@ -116,19 +133,20 @@ def test_a_file_that_keeps_answering_503_fails_alone(wikilake, mirror, deployed,
     assert f"{name}: gave up after 3 retries: too many 503 error responses" in err
     assert len(mirror.gets(name)) == 4
     assert sorted(lake_objects(clients.s3, deployed.bucket)) == [
-        generator.file_name(DAY, h) for h in range(6) if h != 2]
+        generator.file_name(DAY, h) for h in range(6) if h != 2
+    ]
     assert pending_uploads(clients.s3, deployed.bucket) == []
 
 
 def test_a_wrong_mirror_is_reported(wikilake, mirror, tmp_path):
-    code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--mirror", mirror.url + "/elsewhere",
-                            "--to", str(tmp_path))
+    code, _, err = wikilake(
+        "ingest", "pageviews", "--date", DT, "--mirror", mirror.url + "/elsewhere", "--to", str(tmp_path)
+    )
     assert code == 1
     assert f"{mirror.url}/elsewhere/{MONTH}/md5sums.txt not found (HTTP 404)" in err
 
 
-def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed, clients,
-                                                      aws_options, day_files):
+def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed, clients, aws_options, day_files):
     name = generator.file_name(DAY, 4)
     mirror.faults[f"/{MONTH}/{name}"].append("truncate")
 
@@ -142,8 +160,7 @@ def test_a_cut_off_body_resumes_with_a_range_request(wikilake, mirror, deployed,
     assert 0 < resumed_at <= len(day_files[name]) // 2
 
 
-def test_a_stalled_body_times_out_and_resumes(wikilake, mirror, deployed, clients, aws_options,
-                                              day_files):
+def test_a_stalled_body_times_out_and_resumes(wikilake, mirror, deployed, clients, aws_options, day_files):
     """The server goes silent for 30 s mid-body: only --timeout 0.5 ends the wait."""
     name = generator.file_name(DAY, 3)
     mirror.stall_seconds = 30
@@ -172,12 +189,14 @@ def test_mixed_faults_share_one_retry_budget(wikilake, mirror, tmp_path):
     assert len(mirror.gets(name)) == 3
 
 
-@pytest.mark.parametrize("status, error", [
-    ("404", "{name}: not found at {url} (HTTP 404)"),
-    ("403", "{name}: HTTP 403 from {url}"),
-])
-def test_a_listed_file_that_is_missing_or_forbidden_fails_alone(wikilake, mirror, tmp_path,
-                                                                status, error):
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        ("404", "{name}: not found at {url} (HTTP 404)"),
+        ("403", "{name}: HTTP 403 from {url}"),
+    ],
+)
+def test_a_listed_file_that_is_missing_or_forbidden_fails_alone(wikilake, mirror, tmp_path, status, error):
     name = generator.file_name(DAY, 1)
     mirror.faults[f"/{MONTH}/{name}"].append(status)
 
@@ -196,8 +215,9 @@ def test_repeated_broken_connections_give_up(wikilake, mirror, tmp_path):
     code, _, err = wikilake(*ingest_args(mirror, "--retries", "2", "--to", str(tmp_path)))
 
     assert code == 1
-    assert err.endswith(f"first: {name}: gave up after 2 retries: connection broken "
-                        "(Remote end closed connection without response)\n")
+    assert err.endswith(
+        f"first: {name}: gave up after 2 retries: connection broken (Remote end closed connection without response)\n"
+    )
     assert len(mirror.gets(name)) == 3
 
 
@@ -220,21 +240,24 @@ def test_the_contact_can_come_from_the_environment(wikilake, mirror, tmp_path, m
 
     assert wikilake(*argv)[0] == 0
     assert {r.user_agent for r in mirror.requests} == {
-        f"wikilake/{__version__} (ops@example.org) urllib3/{urllib3.__version__}"}
+        f"wikilake/{__version__} (ops@example.org) urllib3/{urllib3.__version__}"
+    }
 
 
 def test_a_custom_mirror_needs_no_contact(wikilake, mirror, tmp_path):
     argv = [a for a in ingest_args(mirror, "--to", str(tmp_path)) if a not in ("--contact", CONTACT)]
 
     assert wikilake(*argv)[0] == 0
-    assert {r.user_agent for r in mirror.requests} == {
-        f"wikilake/{__version__} urllib3/{urllib3.__version__}"}
+    assert {r.user_agent for r in mirror.requests} == {f"wikilake/{__version__} urllib3/{urllib3.__version__}"}
 
 
-@pytest.mark.parametrize("argv", [
-    ("ingest", "pageviews", "--date", DT),
-    ("ingest", "edits", "--date", DT, "--source", "https://dumps.wikimedia.org/other/edits.json.gz"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("ingest", "pageviews", "--date", DT),
+        ("ingest", "edits", "--date", DT, "--source", "https://dumps.wikimedia.org/other/edits.json.gz"),
+    ],
+)
 def test_the_public_dumps_site_needs_a_contact(wikilake, tmp_path, argv):
     assert wikilake(*argv, "--to", str(tmp_path)) == (1, "", NO_CONTACT)
 
@@ -242,13 +265,17 @@ def test_the_public_dumps_site_needs_a_contact(wikilake, tmp_path, argv):
 def test_a_contact_must_be_a_url_or_an_email(wikilake, mirror, tmp_path):
     code, _, err = wikilake(*ingest_args(mirror, "--contact", "call me", "--to", str(tmp_path)))
 
-    assert (code, err) == (1, "wikilake: error: contact 'call me' is not a URL or an e-mail address, "
-                              "e.g. https://example.org/data-team or ops@example.org\n")
+    assert (code, err) == (
+        1,
+        "wikilake: error: contact 'call me' is not a URL or an e-mail address, "
+        "e.g. https://example.org/data-team or ops@example.org\n",
+    )
     assert mirror.requests == []
 
 
-def test_a_cut_off_body_restarts_when_the_server_ignores_range(wikilake, mirror, deployed, clients,
-                                                                aws_options, day_files):
+def test_a_cut_off_body_restarts_when_the_server_ignores_range(
+    wikilake, mirror, deployed, clients, aws_options, day_files
+):
     mirror.support_range = False
     name = generator.file_name(DAY, 1)
     mirror.faults[f"/{MONTH}/{name}"].append("truncate")
@@ -259,8 +286,7 @@ def test_a_cut_off_body_restarts_when_the_server_ignores_range(wikilake, mirror,
     assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
 
 
-def test_a_corrupt_download_is_fetched_again(wikilake, mirror, deployed, clients, aws_options,
-                                             day_files):
+def test_a_corrupt_download_is_fetched_again(wikilake, mirror, deployed, clients, aws_options, day_files):
     name = generator.file_name(DAY, 3)
     mirror.faults[f"/{MONTH}/{name}"].append("corrupt")
 
@@ -271,8 +297,9 @@ def test_a_corrupt_download_is_fetched_again(wikilake, mirror, deployed, clients
     assert pending_uploads(clients.s3, deployed.bucket) == []
 
 
-def test_a_persistent_checksum_mismatch_fails_and_leaves_nothing(wikilake, mirror, deployed, clients,
-                                                                 aws_options, day_files):
+def test_a_persistent_checksum_mismatch_fails_and_leaves_nothing(
+    wikilake, mirror, deployed, clients, aws_options, day_files
+):
     name = generator.file_name(DAY, 5)
     mirror.md5_overrides[name] = "0" * 32
 
@@ -290,25 +317,23 @@ def test_a_persistent_checksum_mismatch_fails_and_leaves_nothing(wikilake, mirro
 
 def test_a_rerun_uploads_nothing(wikilake, mirror, deployed, clients, aws_options):
     assert wikilake(*ingest_args(mirror, *aws_options))[0] == 0
-    before = {o["Key"]: o["LastModified"] for o in
-              clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
+    before = {o["Key"]: o["LastModified"] for o in clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
     downloads = len(mirror.gets())
 
     code, out, err = wikilake(*ingest_args(mirror, *aws_options))
 
     assert code == 0, err
     assert len(mirror.gets()) == downloads  # only md5sums.txt was fetched again
-    after = {o["Key"]: o["LastModified"] for o in
-             clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
+    after = {o["Key"]: o["LastModified"] for o in clients.s3.list_objects_v2(Bucket=deployed.bucket)["Contents"]}
     assert after == before
     assert "0 ingested" in out and "6 already there" in out
 
 
-def test_a_changed_object_is_replaced_on_rerun(wikilake, mirror, deployed, clients, aws_options,
-                                               day_files):
+def test_a_changed_object_is_replaced_on_rerun(wikilake, mirror, deployed, clients, aws_options, day_files):
     name = generator.file_name(DAY, 0)
-    clients.s3.put_object(Bucket=deployed.bucket, Key=PREFIX + name, Body=b"stale",
-                          Metadata={"md5": hashlib.md5(b"stale").hexdigest()})
+    clients.s3.put_object(
+        Bucket=deployed.bucket, Key=PREFIX + name, Body=b"stale", Metadata={"md5": hashlib.md5(b"stale").hexdigest()}
+    )
 
     assert wikilake(*ingest_args(mirror, *aws_options))[0] == 0
     assert lake_objects(clients.s3, deployed.bucket)[name] == day_files[name]
@@ -336,8 +361,7 @@ def test_local_checksum_failure_leaves_no_file(wikilake, mirror, tmp_path):
 
     assert code == 1 and "checksum mismatch" in err
     partition = tmp_path / "raw" / "pageviews" / f"dt={DT}"
-    assert sorted(p.name for p in partition.iterdir()) == sorted(
-        generator.file_name(DAY, h) for h in range(5))
+    assert sorted(p.name for p in partition.iterdir()) == sorted(generator.file_name(DAY, h) for h in range(5))
 
 
 def test_to_another_bucket_and_prefix(wikilake, mirror, clients, aws_options, day_files):
@@ -349,10 +373,8 @@ def test_to_another_bucket_and_prefix(wikilake, mirror, clients, aws_options, da
     assert lake_objects(clients.s3, "other-lake", f"team-a/{PREFIX}") == day_files
 
 
-def test_hours_missing_from_md5sums_are_refused_before_downloading(wikilake, mirror, deployed,
-                                                                   aws_options):
-    code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--hours", "4-9",
-                            "--mirror", mirror.url, *aws_options)
+def test_hours_missing_from_md5sums_are_refused_before_downloading(wikilake, mirror, deployed, aws_options):
+    code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--hours", "4-9", "--mirror", mirror.url, *aws_options)
 
     assert code == 1
     assert "4 of 6 files are not listed in" in err and "md5sums.txt" in err
@@ -382,31 +404,49 @@ def test_edits_from_a_url_with_md5(wikilake, dumps, deployed, clients, aws_optio
     dumps.files["/feeds/edits-2024-03-15.json.gz"] = body
     url = f"{dumps.url}/feeds/edits-2024-03-15.json.gz"
 
-    code, _, err = wikilake("ingest", "edits", "--date", DT, "--source", url, "--md5", "f" * 32,
-                            "--retries", "0", *aws_options)
+    code, _, err = wikilake(
+        "ingest", "edits", "--date", DT, "--source", url, "--md5", "f" * 32, "--retries", "0", *aws_options
+    )
     assert code == 1 and "checksum mismatch" in err
 
-    code, _, err = wikilake("ingest", "edits", "--date", DT, "--source", url,
-                            "--md5", hashlib.md5(body).hexdigest(), *aws_options)
+    code, _, err = wikilake(
+        "ingest", "edits", "--date", DT, "--source", url, "--md5", hashlib.md5(body).hexdigest(), *aws_options
+    )
     assert code == 0, err
-    assert lake_objects(clients.s3, deployed.bucket, f"raw/edits/dt={DT}/") == {
-        "edits-2024-03-15.json.gz": body}
+    assert lake_objects(clients.s3, deployed.bucket, f"raw/edits/dt={DT}/") == {"edits-2024-03-15.json.gz": body}
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (("ingest", "clicks", "--date", DT), 2,
-     "wikilake ingest: error: argument dataset: invalid choice: 'clicks' (choose from 'edits', "
-     "'pageviews', 'articles') (see wikilake ingest --help)\n"),
-    (("ingest", "pageviews", "--date", "2024-02-30"), 1,
-     "wikilake: error: bad date '2024-02-30': use YYYY-MM-DD, e.g. 2015-09-12\n"),
-    (("ingest", "edits", "--date", DT), 1,
-     "wikilake: error: edits for 2024-03-15 needs --source URL|FILE (the shipped sample covers "
-     "2015-09-12)\n"),
-    (("ingest", "edits", "--date", DT, "--hours", "0-3"), 1,
-     "wikilake: error: --hours does not apply to edits (its options: --md5, --source)\n"),
-    (("ingest", "pageviews", "--date", DT, "--source", "x.gz"), 1,
-     "wikilake: error: --source does not apply to pageviews (its options: --hours, --mirror)\n"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (
+            ("ingest", "clicks", "--date", DT),
+            2,
+            "wikilake ingest: error: argument dataset: invalid choice: 'clicks' (choose from 'edits', "
+            "'pageviews', 'articles') (see wikilake ingest --help)\n",
+        ),
+        (
+            ("ingest", "pageviews", "--date", "2024-02-30"),
+            1,
+            "wikilake: error: bad date '2024-02-30': use YYYY-MM-DD, e.g. 2015-09-12\n",
+        ),
+        (
+            ("ingest", "edits", "--date", DT),
+            1,
+            "wikilake: error: edits for 2024-03-15 needs --source URL|FILE (the shipped sample covers 2015-09-12)\n",
+        ),
+        (
+            ("ingest", "edits", "--date", DT, "--hours", "0-3"),
+            1,
+            "wikilake: error: --hours does not apply to edits (its options: --md5, --source)\n",
+        ),
+        (
+            ("ingest", "pageviews", "--date", DT, "--source", "x.gz"),
+            1,
+            "wikilake: error: --source does not apply to pageviews (its options: --hours, --mirror)\n",
+        ),
+    ],
+)
 def test_bad_input_is_refused_in_one_line(wikilake, argv, code, message):
     assert wikilake(*argv) == (code, "", message)
 
@@ -427,6 +467,5 @@ def test_without_a_deployed_stack(wikilake, mirror, aws_options):
 
     assert code == 1
     assert "stack output DataBucketName not found" in err
-    assert ("Wikilake-dev-Storage, Wikilake-dev-Catalog, Wikilake-dev-Processing are not deployed "
-            "in us-east-1") in err
+    assert ("Wikilake-dev-Storage, Wikilake-dev-Catalog, Wikilake-dev-Processing are not deployed in us-east-1") in err
     assert mirror.requests == []

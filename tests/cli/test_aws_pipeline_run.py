@@ -1,4 +1,5 @@
 """`wikilake run` (a pipeline execution) against moto's Step Functions running a fake pipeline."""
+
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import re
 
 from aws_stacks import redeploy
 from fake_pipeline import JOB_STATE
+
 from wikilake_core.contract import Outputs
 
 DT = "2015-09-12"
@@ -15,23 +17,27 @@ FAST = ("--poll", "0.05")
 def test_a_succeeded_execution_prints_its_run_record_and_exits_zero(wikilake, pipeline, aws_options):
     pipeline.deploy(seconds=1)
 
-    code, out, err = wikilake("run", "edits", "--date", DT, "--job-args=--country France", *FAST,
-                              *aws_options)
+    code, out, err = wikilake("run", "edits", "--date", DT, "--job-args=--country France", *FAST, *aws_options)
 
     assert code == 0, err
     [execution] = pipeline.executions()
     assert execution["status"] == "SUCCEEDED"
     assert re.fullmatch(r"edits-2015-09-12-\d{8}T\d{6}Z", execution["name"])
-    assert json.loads(execution["input"]) == {"dataset": "edits", "dt": DT,
-                                              "job_options": ["--country", "France"],
-                                              "allow_missing_hours": False}
+    assert json.loads(execution["input"]) == {
+        "dataset": "edits",
+        "dt": DT,
+        "job_options": ["--country", "France"],
+        "allow_missing_hours": False,
+    }
     # Not a terminal: the states as plain lines.
     assert f"execution {execution['name']}: RUNNING in {JOB_STATE} (0m0" in err
     took = (execution["stopDate"] - execution["startDate"]).total_seconds()
     assert 1 <= took < 10
-    assert out == (f"execution {execution['name']} SUCCEEDED in 0m0{int(took)}s: edits dt={DT}; rows "
-                   "written: edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; "
-                   "cost: 24 normalized instance hours, ~$1.23 (prices of 2026-11-01)\n")
+    assert out == (
+        f"execution {execution['name']} SUCCEEDED in 0m0{int(took)}s: edits dt={DT}; rows "
+        "written: edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; "
+        "cost: 24 normalized instance hours, ~$1.23 (prices of 2026-11-01)\n"
+    )
 
 
 def test_a_failed_execution_exits_one_with_error_and_cause(wikilake, pipeline, aws_options):
@@ -41,16 +47,19 @@ def test_a_failed_execution_exits_one_with_error_and_cause(wikilake, pipeline, a
 
     assert code == 1 and out == ""
     [execution] = pipeline.executions()
-    assert re.fullmatch(rf"wikilake: error: execution {execution['name']} FAILED after 0m0\ds: "
-                        "JobFailed: step s-1 FAILED: ValueError: bad input", err.splitlines()[-1])
+    assert re.fullmatch(
+        rf"wikilake: error: execution {execution['name']} FAILED after 0m0\ds: "
+        "JobFailed: step s-1 FAILED: ValueError: bad input",
+        err.splitlines()[-1],
+    )
 
 
-def test_allow_missing_hours_reaches_the_input_and_no_wait_prints_the_arn(wikilake, pipeline,
-                                                                          aws_options):
+def test_allow_missing_hours_reaches_the_input_and_no_wait_prints_the_arn(wikilake, pipeline, aws_options):
     pipeline.deploy(seconds=5)
 
-    code, out, err = wikilake("run", "pageviews", "--date", "2024-03-15", "--allow-missing-hours",
-                              "--no-wait", *aws_options)
+    code, out, err = wikilake(
+        "run", "pageviews", "--date", "2024-03-15", "--allow-missing-hours", "--no-wait", *aws_options
+    )
 
     assert code == 0, err
     [execution] = pipeline.executions()
@@ -108,17 +117,21 @@ def test_following_gives_up_after_the_timeout(wikilake, pipeline, aws_options):
 
     assert code == 1
     [execution] = pipeline.executions()
-    assert err.splitlines()[-1] == (f"wikilake: error: execution {execution['name']} is still RUNNING "
-                                    "after 0.002 min; it goes on: follow it with `wikilake runs`")
+    assert err.splitlines()[-1] == (
+        f"wikilake: error: execution {execution['name']} is still RUNNING "
+        "after 0.002 min; it goes on: follow it with `wikilake runs`"
+    )
 
 
 def test_without_the_state_machine_output(wikilake, deployed, aws_options):
     code, _, err = wikilake("run", "edits", "--date", DT, *aws_options)
 
     assert code == 1
-    assert err == ("wikilake: error: stack output PipelineStateMachineArn not found in Wikilake-dev-Storage, "
-                   "Wikilake-dev-Catalog, Wikilake-dev-Processing: redeploy them with this version of "
-                   "wikilake (`make deploy`)\n")
+    assert err == (
+        "wikilake: error: stack output PipelineStateMachineArn not found in Wikilake-dev-Storage, "
+        "Wikilake-dev-Catalog, Wikilake-dev-Processing: redeploy them with this version of "
+        "wikilake (`make deploy`)\n"
+    )
 
 
 def test_interactive_without_an_interactive_cluster(wikilake, deployed, clients, aws_options):
@@ -126,13 +139,26 @@ def test_interactive_without_an_interactive_cluster(wikilake, deployed, clients,
 
     code, _, err = wikilake("run", "edits", "--date", DT, "--cluster", "interactive", *aws_options)
 
-    assert (code, err) == (1, "wikilake: error: no interactive cluster is deployed: deploy one with "
-                              "-c interactive_cluster=true\n")
+    assert (code, err) == (
+        1,
+        "wikilake: error: no interactive cluster is deployed: deploy one with -c interactive_cluster=true\n",
+    )
 
 
 def test_pipeline_only_options_are_refused_with_the_interactive_cluster(wikilake):
-    code, _, err = wikilake("run", "pageviews", "--date", "2024-03-15", "--cluster", "interactive",
-                            "--allow-missing-hours", "--stop-on-interrupt")
+    code, _, err = wikilake(
+        "run",
+        "pageviews",
+        "--date",
+        "2024-03-15",
+        "--cluster",
+        "interactive",
+        "--allow-missing-hours",
+        "--stop-on-interrupt",
+    )
 
-    assert (code, err) == (1, "wikilake: error: --allow-missing-hours, --stop-on-interrupt: only for a "
-                              "pipeline execution, not with --cluster interactive\n")
+    assert (code, err) == (
+        1,
+        "wikilake: error: --allow-missing-hours, --stop-on-interrupt: only for a "
+        "pipeline execution, not with --cluster interactive\n",
+    )

@@ -1,5 +1,6 @@
 """`wikilake run --cluster interactive` against moto: the submitted step, following it, failures and
 their log tail."""
+
 from __future__ import annotations
 
 import gzip
@@ -21,7 +22,7 @@ class StepScript:
     def __init__(self):
         self.states = ["RUNNING", "COMPLETED"]
         self.failure: dict | None = None  # FailureDetails, as EMR reports them
-        self.log: bytes | None = None     # stderr, copied to the log location on failure
+        self.log: bytes | None = None  # stderr, copied to the log location on failure
         self.describes = 0
 
 
@@ -42,7 +43,8 @@ def emr_steps(monkeypatch) -> StepScript:
         if step.state == "FAILED" and script.log is not None:
             bucket, _, prefix = log_uri.removeprefix("s3://").partition("/")
             s3_backends[DEFAULT_ACCOUNT_ID]["aws"].put_object(
-                bucket, f"{prefix}{cluster_id}/steps/{step_id}/stderr.gz", gzip.compress(script.log))
+                bucket, f"{prefix}{cluster_id}/steps/{step_id}/stderr.gz", gzip.compress(script.log)
+            )
         return step
 
     def status_with_failure(step):
@@ -62,8 +64,10 @@ INTERACTIVE = ("--cluster", "interactive")
 
 def expected_step(deployed, dataset: str, dt: str, job_options=()) -> dict:
     """What the ProcessingStack would declare for (dataset, dt), from the same outputs."""
-    scripts = JobScripts(package_url=deployed.outputs[Outputs.JOBS_PACKAGE_URL],
-                         entrypoint_urls={dataset: deployed.outputs[job_entrypoint_output(dataset)]})
+    scripts = JobScripts(
+        package_url=deployed.outputs[Outputs.JOBS_PACKAGE_URL],
+        entrypoint_urls={dataset: deployed.outputs[job_entrypoint_output(dataset)]},
+    )
     return spark_step(dataset, dt, bucket=deployed.bucket, scripts=scripts, job_options=job_options)
 
 
@@ -71,14 +75,19 @@ def submitted_steps(clients, cluster_id: str) -> list[dict]:
     return clients.emr.list_steps(ClusterId=cluster_id)["Steps"]
 
 
-@pytest.mark.parametrize("dataset, dt, job_args, job_options", [
-    ("edits", DT, "--country 'United Kingdom'", ("--country", "United Kingdom")),
-    ("pageviews", "2024-03-15", "", ()),
-])
-def test_the_step_that_reaches_emr_is_the_stacks_step(wikilake, deployed, clients, aws_options,
-                                                      dataset, dt, job_args, job_options):
-    code, out, err = wikilake("run", dataset, "--date", dt, *INTERACTIVE, "--no-wait",
-                              f"--job-args={job_args}", *aws_options)
+@pytest.mark.parametrize(
+    "dataset, dt, job_args, job_options",
+    [
+        ("edits", DT, "--country 'United Kingdom'", ("--country", "United Kingdom")),
+        ("pageviews", "2024-03-15", "", ()),
+    ],
+)
+def test_the_step_that_reaches_emr_is_the_stacks_step(
+    wikilake, deployed, clients, aws_options, dataset, dt, job_args, job_options
+):
+    code, out, err = wikilake(
+        "run", dataset, "--date", dt, *INTERACTIVE, "--no-wait", f"--job-args={job_args}", *aws_options
+    )
 
     assert code == 0, err
     [listed] = submitted_steps(clients, deployed.cluster_id)
@@ -108,8 +117,9 @@ def test_a_failed_step_prints_its_log_tail_and_exits_one(wikilake, deployed, aws
     emr_steps.log = log.encode()
     emr_steps.failure = {"Reason": "Unknown error.", "Message": "ValueError: bad input"}
 
-    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--log-lines", "5", *FOLLOW_FAST,
-                              *aws_options)
+    code, out, err = wikilake(
+        "run", "edits", "--date", DT, *INTERACTIVE, "--log-lines", "5", *FOLLOW_FAST, *aws_options
+    )
 
     assert code == 1
     tail = log.splitlines()[-5:]
@@ -121,12 +131,12 @@ def test_a_failed_step_prints_its_log_tail_and_exits_one(wikilake, deployed, aws
     assert "ValueError: bad input" in last
 
 
-def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(
-        wikilake, deployed, aws_options, emr_steps):
+def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(wikilake, deployed, aws_options, emr_steps):
     emr_steps.states = ["FAILED"]
 
-    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.01", "--log-wait", "0.2",
-                            *aws_options)
+    code, _, err = wikilake(
+        "run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.01", "--log-wait", "0.2", *aws_options
+    )
 
     assert code == 1
     assert f"aws s3 cp s3://{deployed.bucket}/logs/emr/{deployed.cluster_id}/steps/" in err
@@ -135,8 +145,9 @@ def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(
 def test_following_gives_up_after_the_timeout(wikilake, deployed, aws_options, emr_steps):
     emr_steps.states = ["RUNNING"]
 
-    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.05", "--timeout", "0.005",
-                            *aws_options)
+    code, _, err = wikilake(
+        "run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.05", "--timeout", "0.005", *aws_options
+    )
 
     assert code == 1
     assert "is still RUNNING after" in err and "wikilake status" in err
@@ -158,9 +169,11 @@ def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
     code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
     assert code == 1
-    assert err == ("wikilake: error: stack output EmrClusterId not found: Wikilake-dev-Processing is "
-                   "not deployed in us-east-1 (deploy with `make deploy`, or check "
-                   "--stack-prefix/--stage/--region)\n")
+    assert err == (
+        "wikilake: error: stack output EmrClusterId not found: Wikilake-dev-Processing is "
+        "not deployed in us-east-1 (deploy with `make deploy`, or check "
+        "--stack-prefix/--stage/--region)\n"
+    )
 
 
 def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws_options):
@@ -174,11 +187,14 @@ def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws
     assert "stack output SparkJobsPackageUrl not found in Wikilake-dev-Storage" in err
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (("run", "clicks", "--date", DT), 2, "argument dataset: invalid choice: 'clicks'"),
-    (("run", "edits", "--date", "12/09/2015"), 1, "bad date '12/09/2015'"),
-    (("run", "edits", "--date", DT, "--job-args=--country 'France"), 1, "bad --job-args"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (("run", "clicks", "--date", DT), 2, "argument dataset: invalid choice: 'clicks'"),
+        (("run", "edits", "--date", "12/09/2015"), 1, "bad date '12/09/2015'"),
+        (("run", "edits", "--date", DT, "--job-args=--country 'France"), 1, "bad --job-args"),
+    ],
+)
 def test_bad_input_is_refused_before_any_aws_call(wikilake, argv, code, message, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     status, _, err = wikilake(*argv)

@@ -1,4 +1,5 @@
 """`wikilake runs` against moto: executions of a fake pipeline, their run records and cluster cost."""
+
 from __future__ import annotations
 
 import csv
@@ -7,10 +8,10 @@ import json
 import time
 
 import pytest
+from conftest import REGION, start_cluster
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import emr_backends
 
-from conftest import REGION, start_cluster
 from wikilake_core.contract import TAG_RUN_EXECUTION
 
 
@@ -67,19 +68,26 @@ def test_json_lists_runs_newest_first_with_record_and_cost(wikilake, history, aw
     assert code == 0, err
     listed = json.loads(out)
     assert [(r["dataset"], r["dt"], r["state"]) for r in listed] == [
-        ("pageviews", "2024-03-15", "SUCCEEDED"), ("edits", "2015-09-02", "FAILED"),
-        ("edits", "2015-09-01", "SUCCEEDED")]
-    succeeded = {key: listed[2][key] for key in ("rows_written", "rejected_records", "instance_hours",
-                                                 "usd", "prices_as_of")}
-    assert succeeded == {"rows_written": 990 + 120 + 7, "rejected_records": 10, "instance_hours": 24,
-                         "usd": 1.23, "prices_as_of": "2026-11-01"}
+        ("pageviews", "2024-03-15", "SUCCEEDED"),
+        ("edits", "2015-09-02", "FAILED"),
+        ("edits", "2015-09-01", "SUCCEEDED"),
+    ]
+    succeeded = {
+        key: listed[2][key] for key in ("rows_written", "rejected_records", "instance_hours", "usd", "prices_as_of")
+    }
+    assert succeeded == {
+        "rows_written": 990 + 120 + 7,
+        "rejected_records": 10,
+        "instance_hours": 24,
+        "usd": 1.23,
+        "prices_as_of": "2026-11-01",
+    }
     failed = {key: listed[1][key] for key in ("rows_written", "rejected_records", "instance_hours", "usd")}
     assert failed == {"rows_written": None, "rejected_records": None, "instance_hours": 6, "usd": None}
     assert all(r["duration"].startswith("0m0") and r["start"].endswith("Z") for r in listed)
 
 
-def test_a_scheduled_run_without_dt_is_the_previous_utc_day_of_its_start(wikilake, pipeline, clients,
-                                                                         aws_options):
+def test_a_scheduled_run_without_dt_is_the_previous_utc_day_of_its_start(wikilake, pipeline, clients, aws_options):
     from datetime import datetime, timedelta, timezone
 
     arn = pipeline.deploy(seconds=2)
@@ -102,8 +110,9 @@ def test_dataset_and_last_filter(wikilake, history, aws_options):
     [row] = list(csv.DictReader(io.StringIO(out)))
     assert (row["dataset"], row["dt"], row["state"]) == ("edits", "2015-09-02", "FAILED")
     assert row["usd"] == "" and row["instance_hours"] == "6"
-    assert out.splitlines()[0] == ("dataset,dt,state,start,duration,rows_written,rejected_records,"
-                                   "instance_hours,usd,prices_as_of")
+    assert out.splitlines()[0] == (
+        "dataset,dt,state,start,duration,rows_written,rejected_records,instance_hours,usd,prices_as_of"
+    )
 
 
 def test_table_for_people(wikilake, history, aws_options):

@@ -1,12 +1,13 @@
 """`wikilake ssh` against moto: the private key file (0600, never shown) and the commands."""
+
 from __future__ import annotations
 
 import os
 import stat
 
 import pytest
-
 from aws_stacks import FAKE_PRIVATE_KEY, redeploy
+
 from wikilake_core.contract import Outputs
 
 KEY_NAME = "wikilake-Wikilake-dev.pem"
@@ -21,8 +22,7 @@ def assert_key_not_shown(*texts: str) -> None:
         assert all(line not in text for text in texts)
 
 
-def test_print_writes_the_key_0600_and_shows_the_command(wikilake, deployed, clients, aws_options,
-                                                         tmp_path):
+def test_print_writes_the_key_0600_and_shows_the_command(wikilake, deployed, clients, aws_options, tmp_path):
     key_dir = tmp_path / "ssh"
     code, out, err = wikilake("ssh", "--print", "--key-dir", str(key_dir), *aws_options)
 
@@ -32,8 +32,7 @@ def test_print_writes_the_key_0600_and_shows_the_command(wikilake, deployed, cli
     assert mode(key) == 0o600 and mode(key_dir) == 0o700
     assert_key_not_shown(out, err)
     dns = clients.emr.describe_cluster(ClusterId=deployed.cluster_id)["Cluster"]["MasterPublicDnsName"]
-    assert out.strip() == (f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new "
-                           f"hadoop@{dns}")
+    assert out.strip() == (f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new hadoop@{dns}")
     assert list(key_dir.iterdir()) == [key]  # no temporary file left
 
 
@@ -76,8 +75,7 @@ def test_without_print_ssh_replaces_the_process(wikilake, deployed, aws_options,
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(os, "execvp", lambda file, argv: executed.append((file, argv)))
 
-    code, out, err = wikilake("ssh", "--key-dir", str(tmp_path), "--ssh-args=-L 18080:localhost:18080",
-                              *aws_options)
+    code, out, err = wikilake("ssh", "--key-dir", str(tmp_path), "--ssh-args=-L 18080:localhost:18080", *aws_options)
 
     assert code == 0
     [(program, argv)] = executed
@@ -87,12 +85,12 @@ def test_without_print_ssh_replaces_the_process(wikilake, deployed, aws_options,
 
 
 def test_ssm_prints_the_session_manager_command_for_the_primary_instance(
-        wikilake, deployed, clients, aws_options, tmp_path):
+    wikilake, deployed, clients, aws_options, tmp_path
+):
     code, out, err = wikilake("ssh", "--ssm", "--key-dir", str(tmp_path), *aws_options)
 
     assert code == 0, err
-    [primary] = clients.emr.list_instances(ClusterId=deployed.cluster_id,
-                                           InstanceGroupTypes=["MASTER"])["Instances"]
+    [primary] = clients.emr.list_instances(ClusterId=deployed.cluster_id, InstanceGroupTypes=["MASTER"])["Instances"]
     assert out.strip() == f"aws ssm start-session --target {primary['Ec2InstanceId']} --region us-east-1"
     assert list(tmp_path.iterdir()) == []  # no key needed
 
@@ -115,10 +113,14 @@ def test_a_missing_key_parameter(wikilake, deployed, clients, aws_options, tmp_p
     assert code == 1 and "private key is not in SSM parameter /ec2/keypair/" in err
 
 
-def test_with_your_own_key_pair_the_key_comes_from_your_key_folder(wikilake, deployed, clients,
-                                                                    aws_options, tmp_path):
-    redeploy(clients.cloudformation, deployed, "processing", drop=[Outputs.KEY_PAIR_SSM_PARAMETER],
-             **{Outputs.KEY_PAIR_NAME: "team-key"})
+def test_with_your_own_key_pair_the_key_comes_from_your_key_folder(wikilake, deployed, clients, aws_options, tmp_path):
+    redeploy(
+        clients.cloudformation,
+        deployed,
+        "processing",
+        drop=[Outputs.KEY_PAIR_SSM_PARAMETER],
+        **{Outputs.KEY_PAIR_NAME: "team-key"},
+    )
 
     code, _, err = wikilake("ssh", "--print", "--key-dir", str(tmp_path), *aws_options)
     assert code == 1 and "your own EC2 key pair 'team-key'" in err and "--key-file" in err
@@ -131,8 +133,7 @@ def test_with_your_own_key_pair_the_key_comes_from_your_key_folder(wikilake, dep
     assert code == 0 and f"-i {tmp_path / 'team-key.pem'} " in out
 
 
-def test_ssh_disabled_by_the_stack_points_to_session_manager(wikilake, deployed, clients, aws_options,
-                                                             tmp_path):
+def test_ssh_disabled_by_the_stack_points_to_session_manager(wikilake, deployed, clients, aws_options, tmp_path):
     disabled = "SSH is disabled: redeploy with -c ssh_cidrs=<your-ip>/32 (or use SSM Session Manager)"
     redeploy(clients.cloudformation, deployed, "processing", **{Outputs.SSH_COMMAND: disabled})
 
@@ -144,5 +145,8 @@ def test_ssh_disabled_by_the_stack_points_to_session_manager(wikilake, deployed,
 
 @pytest.mark.parametrize("flags", [("--print", "--ssm")])
 def test_print_and_ssm_exclude_each_other(flags, wikilake):
-    assert wikilake("ssh", *flags) == (2, "", "wikilake ssh: error: argument --ssm: not allowed "
-                                              "with argument --print (see wikilake ssh --help)\n")
+    assert wikilake("ssh", *flags) == (
+        2,
+        "",
+        "wikilake ssh: error: argument --ssm: not allowed with argument --print (see wikilake ssh --help)\n",
+    )

@@ -1,4 +1,5 @@
 """`wikilake ssh` to the cluster of a run (--run, tags) or by id, and --tunnel to the web UIs."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,20 +13,33 @@ DT = "2024-03-15"
 def run_cluster(clients, bucket: str, dataset: str, dt: str, *, ssh_from: str | None) -> str:
     """A run's cluster as the pipeline starts it: tagged, its primary in a security group that lets
     port 22 in from ``ssh_from`` only (no rule without CIDRs)."""
-    group = clients.ec2.create_security_group(GroupName=f"primary-{dataset}-{dt}-{ssh_from}",
-                                              Description="run primary")["GroupId"]
+    group = clients.ec2.create_security_group(
+        GroupName=f"primary-{dataset}-{dt}-{ssh_from}", Description="run primary"
+    )["GroupId"]
     if ssh_from:
-        clients.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": ssh_from}]}])
+        clients.ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": ssh_from}]}],
+        )
     cluster_id = clients.emr.run_job_flow(
-        Name=f"wikilake-dev-{dataset}-{dt}", ReleaseLabel="emr-7.13.0", Applications=[{"Name": "Spark"}],
-        JobFlowRole="wikilake-instance", ServiceRole="wikilake-emr",
-        Instances={"InstanceGroups": [{"Name": "primary", "InstanceRole": "MASTER",
-                                       "InstanceType": "m5.xlarge", "InstanceCount": 1}],
-                   "AdditionalMasterSecurityGroups": [group], "Ec2KeyName": "wikilake-dev",
-                   "KeepJobFlowAliveWhenNoSteps": True},  # the pipeline adds the step next
-        Tags=[{"Key": TAG_RUN_DATASET, "Value": dataset}, {"Key": TAG_RUN_DT, "Value": dt},
-              {"Key": TAG_RUN_EXECUTION, "Value": f"arn:aws:states:us-east-1:123456789012:execution:p:{dt}"}],
+        Name=f"wikilake-dev-{dataset}-{dt}",
+        ReleaseLabel="emr-7.13.0",
+        Applications=[{"Name": "Spark"}],
+        JobFlowRole="wikilake-instance",
+        ServiceRole="wikilake-emr",
+        Instances={
+            "InstanceGroups": [
+                {"Name": "primary", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1}
+            ],
+            "AdditionalMasterSecurityGroups": [group],
+            "Ec2KeyName": "wikilake-dev",
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },  # the pipeline adds the step next
+        Tags=[
+            {"Key": TAG_RUN_DATASET, "Value": dataset},
+            {"Key": TAG_RUN_DT, "Value": dt},
+            {"Key": TAG_RUN_EXECUTION, "Value": f"arn:aws:states:us-east-1:123456789012:execution:p:{dt}"},
+        ],
     )["JobFlowId"]
     return cluster_id
 
@@ -40,8 +54,19 @@ def primary(clients, cluster_id: str) -> dict:
 
 
 def ssh_line(key, host: str, *options: str) -> str:
-    return " ".join(["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o",
-                     "StrictHostKeyChecking=accept-new", *options, f"hadoop@{host}"])
+    return " ".join(
+        [
+            "ssh",
+            "-i",
+            str(key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            *options,
+            f"hadoop@{host}",
+        ]
+    )
 
 
 URLS = "Spark History Server: http://localhost:18080/\nYARN ResourceManager: http://localhost:8088/\n"
@@ -66,8 +91,9 @@ def test_two_datasets_on_one_dt_need_dataset(wikilake, deployed, clients, aws_op
     assert f"2 active clusters of runs for dt={DT}: " in err and f"{edits} (edits)" in err
     assert f"{pageviews} (pageviews)" in err and "pass --dataset or --cluster-id" in err
 
-    code, out, _ = wikilake("ssh", "--run", DT, "--dataset", "edits", "--print", "--key-dir",
-                            str(tmp_path), *aws_options)
+    code, out, _ = wikilake(
+        "ssh", "--run", DT, "--dataset", "edits", "--print", "--key-dir", str(tmp_path), *aws_options
+    )
     assert code == 0 and out.endswith(f"hadoop@{dns(clients, edits)}\n")
 
 
@@ -85,16 +111,22 @@ def test_tunnel_forwards_both_uis_over_ssh(wikilake, deployed, clients, aws_opti
     cluster = run_cluster(clients, deployed.bucket, "edits", DT, ssh_from="203.0.113.7/32")
     host = dns(clients, cluster)
 
-    code, out, err = wikilake("ssh", "--cluster-id", cluster, "--tunnel", "--print", "--key-dir",
-                              str(tmp_path), *aws_options)
+    code, out, err = wikilake(
+        "ssh", "--cluster-id", cluster, "--tunnel", "--print", "--key-dir", str(tmp_path), *aws_options
+    )
 
     assert code == 0, err
-    assert out == ssh_line(tmp_path / KEY_NAME, host, "-N", "-L", f"18080:{host}:18080",
-                           "-L", f"8088:{host}:8088") + "\n" + URLS
+    assert (
+        out
+        == ssh_line(tmp_path / KEY_NAME, host, "-N", "-L", f"18080:{host}:18080", "-L", f"8088:{host}:8088")
+        + "\n"
+        + URLS
+    )
 
 
 def test_tunnel_to_the_interactive_cluster_on_other_local_ports_runs_ssh(
-        wikilake, deployed, clients, aws_options, tmp_path, monkeypatch):
+    wikilake, deployed, clients, aws_options, tmp_path, monkeypatch
+):
     import os
 
     executed = []
@@ -102,14 +134,15 @@ def test_tunnel_to_the_interactive_cluster_on_other_local_ports_runs_ssh(
     monkeypatch.setattr(os, "execvp", lambda file, argv: executed.append(argv))
     host = dns(clients, deployed.cluster_id)
 
-    code, out, err = wikilake("ssh", "--tunnel", "--history-port", "28080", "--yarn-port", "28088",
-                              "--key-dir", str(tmp_path), *aws_options)
+    code, out, err = wikilake(
+        "ssh", "--tunnel", "--history-port", "28080", "--yarn-port", "28088", "--key-dir", str(tmp_path), *aws_options
+    )
 
     assert code == 0, err
-    assert executed == [ssh_line(tmp_path / KEY_NAME, host, "-N", "-L", f"28080:{host}:18080",
-                                 "-L", f"28088:{host}:8088").split()]
-    assert out == ("Spark History Server: http://localhost:28080/\n"
-                   "YARN ResourceManager: http://localhost:28088/\n")
+    assert executed == [
+        ssh_line(tmp_path / KEY_NAME, host, "-N", "-L", f"28080:{host}:18080", "-L", f"28088:{host}:8088").split()
+    ]
+    assert out == ("Spark History Server: http://localhost:28080/\nYARN ResourceManager: http://localhost:28088/\n")
 
 
 def test_without_an_ssh_cidr_ssh_is_refused(wikilake, deployed, clients, aws_options, tmp_path):
@@ -123,19 +156,19 @@ def test_without_an_ssh_cidr_ssh_is_refused(wikilake, deployed, clients, aws_opt
 
 
 def ssm_forward(instance: dict, remote: int, local: int) -> str:
-    return (f"aws ssm start-session --target {instance['Ec2InstanceId']} --document-name "
-            f"AWS-StartPortForwardingSessionToRemoteHost --parameters "
-            f"host={instance['PrivateDnsName']},portNumber={remote},localPortNumber={local} "
-            "--region us-east-1")
+    return (
+        f"aws ssm start-session --target {instance['Ec2InstanceId']} --document-name "
+        f"AWS-StartPortForwardingSessionToRemoteHost --parameters "
+        f"host={instance['PrivateDnsName']},portNumber={remote},localPortNumber={local} "
+        "--region us-east-1"
+    )
 
 
-def test_without_an_ssh_cidr_the_tunnel_uses_session_manager(wikilake, deployed, clients, aws_options,
-                                                             tmp_path):
+def test_without_an_ssh_cidr_the_tunnel_uses_session_manager(wikilake, deployed, clients, aws_options, tmp_path):
     cluster = run_cluster(clients, deployed.bucket, "edits", DT, ssh_from=None)
     instance = primary(clients, cluster)
 
-    code, out, err = wikilake("ssh", "--run", DT, "--tunnel", "--print", "--key-dir", str(tmp_path),
-                              *aws_options)
+    code, out, err = wikilake("ssh", "--run", DT, "--tunnel", "--print", "--key-dir", str(tmp_path), *aws_options)
 
     assert code == 0, err
     assert out == ssm_forward(instance, 18080, 18080) + "\n" + ssm_forward(instance, 8088, 8088) + "\n" + URLS
@@ -143,7 +176,8 @@ def test_without_an_ssh_cidr_the_tunnel_uses_session_manager(wikilake, deployed,
 
 
 def test_session_manager_tunnel_runs_both_sessions_and_ends_them_together(
-        wikilake, deployed, clients, aws_options, monkeypatch):
+    wikilake, deployed, clients, aws_options, monkeypatch
+):
     import subprocess
 
     cluster = run_cluster(clients, deployed.bucket, "edits", DT, ssh_from=None)
@@ -173,30 +207,48 @@ def test_session_manager_tunnel_runs_both_sessions_and_ends_them_together(
     code, out, _ = wikilake("ssh", "--cluster-id", cluster, "--tunnel", *aws_options)
 
     assert code == 3 and out == URLS
-    assert [" ".join(s.argv) for s in started] == [ssm_forward(instance, 18080, 18080),
-                                                   ssm_forward(instance, 8088, 8088)]
+    assert [" ".join(s.argv) for s in started] == [
+        ssm_forward(instance, 18080, 18080),
+        ssm_forward(instance, 8088, 8088),
+    ]
     assert [s.terminated for s in started] == [False, True]
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (("--dataset", "edits"), 1, "wikilake: error: --dataset goes with --run <dt>"),
-    (("--run", DT, "--cluster-id", "j-1"), 2,
-     "wikilake ssh: error: argument --cluster-id: not allowed with argument --run (see wikilake ssh --help)"),
-    (("--tunnel", "--yarn-port", "0"), 2,
-     "wikilake ssh: error: argument --yarn-port: not a TCP port: '0' (see wikilake ssh --help)"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (("--dataset", "edits"), 1, "wikilake: error: --dataset goes with --run <dt>"),
+        (
+            ("--run", DT, "--cluster-id", "j-1"),
+            2,
+            "wikilake ssh: error: argument --cluster-id: not allowed with argument --run (see wikilake ssh --help)",
+        ),
+        (
+            ("--tunnel", "--yarn-port", "0"),
+            2,
+            "wikilake ssh: error: argument --yarn-port: not a TCP port: '0' (see wikilake ssh --help)",
+        ),
+    ],
+)
 def test_bad_options_in_one_line(wikilake, argv, code, message):
     assert wikilake("ssh", *argv) == (code, "", message + "\n")
 
 
-def test_without_an_interactive_cluster_ssh_points_to_run_and_cluster_id(wikilake, deployed, clients,
-                                                                          aws_options):
+def test_without_an_interactive_cluster_ssh_points_to_run_and_cluster_id(wikilake, deployed, clients, aws_options):
     from aws_stacks import redeploy
+
     from wikilake_core.contract import Outputs
 
-    redeploy(clients.cloudformation, deployed, "processing", drop=[Outputs.CLUSTER_ID, Outputs.SSH_COMMAND,
-                                                                 Outputs.PRIMARY_DNS])
+    redeploy(
+        clients.cloudformation,
+        deployed,
+        "processing",
+        drop=[Outputs.CLUSTER_ID, Outputs.SSH_COMMAND, Outputs.PRIMARY_DNS],
+    )
 
     assert wikilake("ssh", "--print", *aws_options) == (
-        1, "", "wikilake: error: no interactive cluster is deployed: deploy one with -c "
-               "interactive_cluster=true; or pass --run <dt> or --cluster-id\n")
+        1,
+        "",
+        "wikilake: error: no interactive cluster is deployed: deploy one with -c "
+        "interactive_cluster=true; or pass --run <dt> or --cluster-id\n",
+    )

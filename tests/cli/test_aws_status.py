@@ -1,4 +1,5 @@
 """`wikilake status` against moto."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,13 +15,15 @@ def wide_console(monkeypatch):
 
 @pytest.fixture
 def lake(deployed, clients):
-    keys = ["raw/pageviews/dt=2024-03-15/pageviews-20240315-000000.gz",
-            "raw/pageviews/dt=2024-03-16/pageviews-20240316-000000.gz",
-            "raw/pageviews/_SUCCESS",
-            "raw/edits/dt=2015-09-12/wikiticker-2015-09-12-sampled.json.gz",
-            "processed/pageviews_daily/dt=2024-03-15/part-00000.parquet",
-            "processed/pageviews_daily/dt=2024-03-15/part-00001.parquet",
-            "processed/edits_by_channel/dt=2015-09-12/part-00000.parquet"]
+    keys = [
+        "raw/pageviews/dt=2024-03-15/pageviews-20240315-000000.gz",
+        "raw/pageviews/dt=2024-03-16/pageviews-20240316-000000.gz",
+        "raw/pageviews/_SUCCESS",
+        "raw/edits/dt=2015-09-12/wikiticker-2015-09-12-sampled.json.gz",
+        "processed/pageviews_daily/dt=2024-03-15/part-00000.parquet",
+        "processed/pageviews_daily/dt=2024-03-15/part-00001.parquet",
+        "processed/edits_by_channel/dt=2015-09-12/part-00000.parquet",
+    ]
     for key in keys:
         clients.s3.put_object(Bucket=deployed.bucket, Key=key, Body=b"x")
     return keys
@@ -34,13 +37,16 @@ def test_partitions_are_the_dt_folders_present(deployed, clients, lake):
     assert partitions["processed/pageviews_daily"] == ["2024-03-15"]
     assert partitions["processed/edits_by_channel"] == ["2015-09-12"]
     assert partitions["processed/projectviews_hourly"] == []
-    assert set(partitions) == ({f"raw/{dataset}" for dataset in datasets.DATASETS}
-                               | {f"processed/{table}" for table in datasets.TABLES})
+    assert set(partitions) == (
+        {f"raw/{dataset}" for dataset in datasets.DATASETS} | {f"processed/{table}" for table in datasets.TABLES}
+    )
     assert partitions["raw/articles"] == partitions["processed/article_links"] == []
 
 
 def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, clients, aws_options, lake):
-    assert wikilake("run", "edits", "--date", "2015-09-12", "--cluster", "interactive", "--no-wait", *aws_options)[0] == 0
+    assert (
+        wikilake("run", "edits", "--date", "2015-09-12", "--cluster", "interactive", "--no-wait", *aws_options)[0] == 0
+    )
 
     code, out, err = wikilake("status", *aws_options)
 
@@ -56,8 +62,7 @@ def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, 
     assert "2 " in pageviews_row and "2024-03-15, 2024-03-16" in pageviews_row
 
 
-def test_status_with_the_processing_stack_missing_still_shows_the_rest(wikilake, deployed, clients,
-                                                                        aws_options, lake):
+def test_status_with_the_processing_stack_missing_still_shows_the_rest(wikilake, deployed, clients, aws_options, lake):
     clients.cloudformation.delete_stack(StackName=deployed.stacks["processing"])
 
     code, out, err = wikilake("status", *aws_options)
@@ -71,13 +76,15 @@ def test_status_with_half_the_credentials(wikilake, aws_options, monkeypatch):
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     code, _, err = wikilake("status", *aws_options)
     assert code == 1
-    assert err == ("wikilake: error: cannot load AWS credentials: Partial credentials found in env, "
-                   "missing: AWS_SECRET_ACCESS_KEY\n")
+    assert err == (
+        "wikilake: error: cannot load AWS credentials: Partial credentials found in env, "
+        "missing: AWS_SECRET_ACCESS_KEY\n"
+    )
 
 
-def test_status_without_an_interactive_cluster_lists_the_latest_runs(wikilake, pipeline, clients,
-                                                                      aws_options):
+def test_status_without_an_interactive_cluster_lists_the_latest_runs(wikilake, pipeline, clients, aws_options):
     from aws_stacks import redeploy
+
     from wikilake_core.contract import Outputs
 
     pipeline.deploy()

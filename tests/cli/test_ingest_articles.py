@@ -1,5 +1,6 @@
 """`wikilake ingest articles`: the dumps site layout (<wiki>/<YYYYMMDD>/), dumpstatus.json and
 the folder's md5sums, against a loopback dumps server into a local lake folder (no AWS)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,21 +11,32 @@ import pytest
 DT, YMD = "2016-05-01", "20160501"
 FOLDER = f"enwiki/{YMD}"
 WHOLE = f"enwiki-{YMD}-pages-articles.xml.bz2"
-PARTS = {f"enwiki-{YMD}-pages-articles1.xml-p10p30302.bz2": b"part one",
-         f"enwiki-{YMD}-pages-articles2.xml-p30304p88444.bz2": b"part two",
-         f"enwiki-{YMD}-pages-articles10.xml-p88445p99999.bz2": b"part ten"}
-FILES = {WHOLE: b"the whole dump", **PARTS,
-         f"enwiki-{YMD}-pages-articles-multistream1.xml-p10p30302.bz2": b"not asked for"}
+PARTS = {
+    f"enwiki-{YMD}-pages-articles1.xml-p10p30302.bz2": b"part one",
+    f"enwiki-{YMD}-pages-articles2.xml-p30304p88444.bz2": b"part two",
+    f"enwiki-{YMD}-pages-articles10.xml-p88445p99999.bz2": b"part ten",
+}
+FILES = {
+    WHOLE: b"the whole dump",
+    **PARTS,
+    f"enwiki-{YMD}-pages-articles-multistream1.xml-p10p30302.bz2": b"not asked for",
+}
 
 
 def status(recombine: str = "done", parts: str = "done") -> bytes:
     def listed(names):
         return {name: {"size": len(FILES[name]), "url": f"/{FOLDER}/{name}"} for name in names}
-    return json.dumps({"jobs": {
-        "articlesdump": {"status": parts, "files": listed([*PARTS, *list(FILES)[-1:]])},
-        "articlesdumprecombine": {"status": recombine, "files": listed([WHOLE])},
-        "metacurrentdump": {"status": "waiting", "files": {}},
-    }, "version": "0.8"}).encode()
+
+    return json.dumps(
+        {
+            "jobs": {
+                "articlesdump": {"status": parts, "files": listed([*PARTS, *list(FILES)[-1:]])},
+                "articlesdumprecombine": {"status": recombine, "files": listed([WHOLE])},
+                "metacurrentdump": {"status": "waiting", "files": {}},
+            },
+            "version": "0.8",
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -32,15 +44,18 @@ def site(dumps):
     def publish(**states):
         dumps.files.update({f"/{FOLDER}/{name}": body for name, body in FILES.items()})
         dumps.files[f"/{FOLDER}/enwiki-{YMD}-md5sums.txt"] = "".join(
-            f"{hashlib.md5(body).hexdigest()}  {name}\n" for name, body in FILES.items()).encode()
+            f"{hashlib.md5(body).hexdigest()}  {name}\n" for name, body in FILES.items()
+        ).encode()
         dumps.files[f"/{FOLDER}/dumpstatus.json"] = status(**states)
         return dumps
+
     return publish
 
 
 def ingest(wikilake, server, lake, *extra):
-    return wikilake("ingest", "articles", "--date", DT, "--mirror", server.url, "--to", str(lake),
-                    "--backoff", "0.01", *extra)
+    return wikilake(
+        "ingest", "articles", "--date", DT, "--mirror", server.url, "--to", str(lake), "--backoff", "0.01", *extra
+    )
 
 
 def landed(lake) -> dict[str, bytes]:
@@ -65,7 +80,8 @@ def test_parts_are_listed_from_dumpstatus_in_part_order(wikilake, site, tmp_path
     assert code == 0, err
     assert landed(tmp_path / "lake") == PARTS
     assert [request.path.rsplit("/", 1)[1] for request in server.gets(".bz2")] == [
-        *sorted(PARTS, key=lambda n: int(n.split("articles")[1].split(".")[0]))]
+        *sorted(PARTS, key=lambda n: int(n.split("articles")[1].split(".")[0]))
+    ]
 
 
 def test_an_unfinished_dump_is_refused_before_anything_moves(wikilake, site, tmp_path):

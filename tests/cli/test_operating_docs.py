@@ -2,6 +2,7 @@
 
 Run this file (`.venv/bin/python tests/cli/test_operating_docs.py`) to rewrite the quotes.
 """
+
 from __future__ import annotations
 
 import contextlib

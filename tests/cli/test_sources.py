@@ -1,6 +1,7 @@
 """wikilake.aws.sources against the loopback dumps server, without the CLI or S3: each setting of
 the retry policy (timeouts, one shared retry budget, Retry-After, backoff and its cap) and the
 User-Agent are observed at the server, so breaking one fails a test. Fast: mutmut runs these."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,11 +10,10 @@ import time
 
 import pytest
 import urllib3
-
 from dumps_server import DumpsServer
+
 from wikilake import __version__
-from wikilake.aws.sources import (CHUNK_BYTES, FetchError, FileSource, HttpClient, HttpSource,
-                                  RetryPolicy)
+from wikilake.aws.sources import CHUNK_BYTES, FetchError, FileSource, HttpClient, HttpSource, RetryPolicy
 
 FOLDER = "2024/2024-03"
 NAME = "pageviews-20240315-000000.gz"
@@ -139,8 +139,10 @@ def test_mixed_faults_share_one_retry_budget(server):
 
     message = fails(server)
 
-    assert message == (f"{NAME}: connection broken (IncompleteRead({len(BODY) // 2} bytes read, "
-                       f"{len(BODY) - len(BODY) // 2} more expected)) (after 3 attempts)")
+    assert message == (
+        f"{NAME}: connection broken (IncompleteRead({len(BODY) // 2} bytes read, "
+        f"{len(BODY) - len(BODY) // 2} more expected)) (after 3 attempts)"
+    )
     assert len(server.gets()) == 3
 
 
@@ -199,8 +201,10 @@ def test_a_wrong_part_counts_against_the_budget(server):
 
     message = fails(server, RetryPolicy(retries=1, backoff=0.0))
 
-    assert message == (f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range "
-                       f"'bytes 0-{len(BODY) - 1}/{len(BODY)}' (after 2 attempts)")
+    assert message == (
+        f"{NAME}: asked for bytes {len(BODY) // 2}-, got Content-Range "
+        f"'bytes 0-{len(BODY) - 1}/{len(BODY)}' (after 2 attempts)"
+    )
 
 
 def test_a_part_without_content_range_is_not_taken(server):
@@ -248,10 +252,13 @@ def test_waits_are_capped_by_backoff_max(server):
     assert all(0.3 <= gap < 1.5 for gap in gaps(server)[1:])
 
 
-@pytest.mark.parametrize("status, message", [
-    ("404", "{name}: not found at {url} (HTTP 404)"),
-    ("403", "{name}: HTTP 403 from {url}"),
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("404", "{name}: not found at {url} (HTTP 404)"),
+        ("403", "{name}: HTTP 403 from {url}"),
+    ],
+)
 def test_a_listed_file_that_is_missing_or_forbidden_fails_at_once(server, status, message):
     server.faults[f"/{FOLDER}/{NAME}"].append(status)
 
@@ -262,8 +269,9 @@ def test_a_listed_file_that_is_missing_or_forbidden_fails_at_once(server, status
 def test_repeated_broken_connections_give_up(server):
     server.faults[f"/{FOLDER}/{NAME}"].extend(["drop"] * 3)
 
-    assert fails(server) == (f"{NAME}: gave up after 2 retries: connection broken "
-                             "(Remote end closed connection without response)")
+    assert fails(server) == (
+        f"{NAME}: gave up after 2 retries: connection broken (Remote end closed connection without response)"
+    )
     assert len(server.gets()) == 3
 
 
@@ -278,8 +286,10 @@ def test_a_broken_connection_is_retried(server):
 def test_no_more_connections_than_allowed(server):
     server.delay = 0.3
     client = HttpClient(FAST, max_connections=2, user_agent=AGENT)
-    threads = [threading.Thread(target=HttpSource(client, url(server)).fetch,
-                                args=(Upload(), MD5, Progress())) for _ in range(4)]
+    threads = [
+        threading.Thread(target=HttpSource(client, url(server)).fetch, args=(Upload(), MD5, Progress()))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -308,8 +318,7 @@ def test_get_text(server):
     missing = f"{server.url}/2024/2024-04/md5sums.txt"
     with pytest.raises(FetchError) as caught:
         client.get_text(missing)
-    assert str(caught.value) == (f"{missing} not found (HTTP 404): is that month published, "
-                                 "is --mirror right?")
+    assert str(caught.value) == (f"{missing} not found (HTTP 404): is that month published, is --mirror right?")
 
     server.faults[f"/{FOLDER}/md5sums.txt"].append("403")
     with pytest.raises(FetchError) as caught:
@@ -318,8 +327,7 @@ def test_get_text(server):
 
     with pytest.raises(FetchError) as caught:  # e.g. a typo in --mirror
         client.get_text("http://[::1/md5sums.txt")
-    assert str(caught.value) == ("http://[::1/md5sums.txt: Failed to parse: '[::1' is not a valid "
-                                 "host or port")
+    assert str(caught.value) == ("http://[::1/md5sums.txt: Failed to parse: '[::1' is not a valid host or port")
 
 
 def test_the_timeouts_and_retries_reach_urllib3():

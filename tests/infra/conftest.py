@@ -5,6 +5,7 @@ jsii makes every synth cost seconds, so the three configurations under test live
 on), `byo` (existing VPC and key pair, the other release label) and `serverless`
 (runtime=emr-serverless, prod, with a KMS data key).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,25 +28,47 @@ ROLES = ("storage", "catalog", "processing")
 VARIANTS: dict[str, dict] = {
     "default": {},
     "full": {
-        "stage": "prod", "stack_prefix": "Full", "cost_center": "data-platform", "kms": True,
-        "bucket_name": "wikilake-full-test", "ssh_cidrs": "203.0.113.7/32, 2001:db8::/48",
-        "core_instance_count": 2, "task_instance_count": 2, "task_spot": True, "managed_scaling_max": 6,
-        "idle_timeout_minutes": 30, "athena_bytes_scanned_cutoff_gb": 1,
-        "steps": "edits@2015-09-12,pageviews@2015-09-12", "interactive_cluster": True,
-        "schedule": "pageviews, edits@cron(0 6 ? * MON,WED *)", "alert_email": "alerts@example.com",
+        "stage": "prod",
+        "stack_prefix": "Full",
+        "cost_center": "data-platform",
+        "kms": True,
+        "bucket_name": "wikilake-full-test",
+        "ssh_cidrs": "203.0.113.7/32, 2001:db8::/48",
+        "core_instance_count": 2,
+        "task_instance_count": 2,
+        "task_spot": True,
+        "managed_scaling_max": 6,
+        "idle_timeout_minutes": 30,
+        "athena_bytes_scanned_cutoff_gb": 1,
+        "steps": "edits@2015-09-12,pageviews@2015-09-12",
+        "interactive_cluster": True,
+        "schedule": "pageviews, edits@cron(0 6 ? * MON,WED *)",
+        "alert_email": "alerts@example.com",
         "contact": "https://example.org/data-team",
-        "budget_monthly_usd": 50, "budget_email": "team@example.com",
+        "budget_monthly_usd": 50,
+        "budget_email": "team@example.com",
         "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
     },
     "byo": {
-        "stack_prefix": "Byo", "vpc_id": "vpc-0abc1234def567890", "subnet_id": "subnet-0abc1234def56789a",
-        "key_pair_name": "ops-key", "task_instance_count": 1, "task_spot": "false",
-        "release_label": "emr-spark-8.0.0", "interactive_cluster": True,
+        "stack_prefix": "Byo",
+        "vpc_id": "vpc-0abc1234def567890",
+        "subnet_id": "subnet-0abc1234def56789a",
+        "key_pair_name": "ops-key",
+        "task_instance_count": 1,
+        "task_spot": "false",
+        "release_label": "emr-spark-8.0.0",
+        "interactive_cluster": True,
     },
     "serverless": {
-        "stage": "prod", "stack_prefix": "Sls", "runtime": "emr-serverless", "kms": True,
-        "serverless_max_vcpu": 48, "serverless_max_memory_gb": 192, "idle_timeout_minutes": 15,
-        "budget_monthly_usd": 20, "budget_email": "team@example.com",
+        "stage": "prod",
+        "stack_prefix": "Sls",
+        "runtime": "emr-serverless",
+        "kms": True,
+        "serverless_max_vcpu": 48,
+        "serverless_max_memory_gb": 192,
+        "idle_timeout_minutes": 15,
+        "budget_monthly_usd": 20,
+        "budget_email": "team@example.com",
     },
     # The defaults plus the opt-in long-lived cluster.
     "interactive": {"stack_prefix": "Interactive", "interactive_cluster": True},
@@ -102,8 +125,10 @@ def synthesized(tmp_path_factory) -> Synthesized:
     outdir = tmp_path_factory.mktemp("cdk-out")
     app, stacks = build_app(outdir, with_nag=False)
     app.synth()
-    return Synthesized(outdir, {(variant, role): getattr(group, role).stack_name
-                                for variant, group in stacks.items() for role in ROLES})
+    return Synthesized(
+        outdir,
+        {(variant, role): getattr(group, role).stack_name for variant, group in stacks.items() for role in ROLES},
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """CatalogStack: Glue tables exactly as the DDL files say, partition projection, workgroup, queries."""
+
 import re
 
 import pytest
@@ -14,7 +15,10 @@ def ddl_reference(path):
     """What the DDL file declares, read with plain regexes (independent of wikilake_core.ddl/sqlglot)."""
     text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
     body = re.search(r"\((.*?)\)\s*PARTITIONED BY\s*\((.*?)\)", text, re.S)
-    pairs = lambda block: [tuple(col.split()) for col in (c.strip() for c in block.split(",")) if col]
+
+    def pairs(block: str) -> list[tuple[str, ...]]:
+        return [tuple(col.split()) for col in (c.strip() for c in block.split(",")) if col]
+
     return {
         "columns": pairs(body.group(1)),
         "partition_keys": pairs(body.group(2)),
@@ -24,8 +28,10 @@ def ddl_reference(path):
 
 
 def glue_tables(templates, variant="default"):
-    return {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
-            for t in templates(variant, "catalog").find_resources("AWS::Glue::Table").values()}
+    return {
+        t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
+        for t in templates(variant, "catalog").find_resources("AWS::Glue::Table").values()
+    }
 
 
 def test_one_glue_table_per_ddl_file(templates):
@@ -56,8 +62,7 @@ def test_dt_is_projected_daily_from_the_configured_start_to_now(templates, path)
     assert parameters["projection.dt.range"] == "2015-05-01,NOW"
     assert parameters["projection.dt.interval"] == "1"
     assert parameters["projection.dt.interval.unit"] == "DAYS"
-    assert parameters["storage.location.template"] == {
-        "Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix + "dt=${dt}/"]]}
+    assert parameters["storage.location.template"] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix + "dt=${dt}/"]]}
 
 
 def test_explicit_bucket_name_reaches_the_table_locations(templates):
@@ -67,10 +72,12 @@ def test_explicit_bucket_name_reaches_the_table_locations(templates):
 
 
 def test_database_name_is_derived_from_prefix_and_stage(templates):
-    templates("default", "catalog").has_resource_properties("AWS::Glue::Database", {
-        "DatabaseInput": {"Name": "wikilake_dev"}})
-    templates("full", "catalog").has_resource_properties("AWS::Glue::Database", {
-        "DatabaseInput": {"Name": "full_prod"}})
+    templates("default", "catalog").has_resource_properties(
+        "AWS::Glue::Database", {"DatabaseInput": {"Name": "wikilake_dev"}}
+    )
+    templates("full", "catalog").has_resource_properties(
+        "AWS::Glue::Database", {"DatabaseInput": {"Name": "full_prod"}}
+    )
 
 
 def workgroup(templates, variant):

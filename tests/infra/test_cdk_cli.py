@@ -1,4 +1,5 @@
 """The real `npx cdk synth` (pinned CLI, venv Node 24, cdk.json app command, nag registered)."""
+
 import os
 import subprocess
 
@@ -10,7 +11,11 @@ from wikilake_core.paths import PROJECT_ROOT
 def cdk_synth(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(tmp_path / "cdk.out"), *args],
-        cwd=PROJECT_ROOT, env={**os.environ, "CI": "true"}, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "CI": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -20,17 +25,25 @@ def test_cdk_synth_succeeds_with_nag_and_a_supported_node(tmp_path):
     assert result.returncode == 0, output
     assert "end-of-life" not in output and "Node 20" not in output
     assert sorted(p.name for p in (tmp_path / "cdk.out").glob("*.template.json")) == [
-        "Wikilake-dev-Catalog.template.json", "Wikilake-dev-Processing.template.json",
-        "Wikilake-dev-Storage.template.json"]
+        "Wikilake-dev-Catalog.template.json",
+        "Wikilake-dev-Processing.template.json",
+        "Wikilake-dev-Storage.template.json",
+    ]
 
 
-@pytest.mark.parametrize("override, message", [
-    ("ssh_cidrs=0.0.0.0/0", "wikilake: context ssh_cidrs='0.0.0.0/0': SSH open to the internet"),
-    ("release_label=emr-1.0.0", "wikilake: context release_label='emr-1.0.0': not a supported EMR release"),
-    ("schedule=pageviews@cron(30 4 * *)", "wikilake: context schedule='pageviews@cron(30 4 * *)': not an "
-                                          "EventBridge Scheduler cron() or rate() expression"),
-    ("schedule=clicks", "wikilake: context schedule='clicks': unknown dataset 'clicks'"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("ssh_cidrs=0.0.0.0/0", "wikilake: context ssh_cidrs='0.0.0.0/0': SSH open to the internet"),
+        ("release_label=emr-1.0.0", "wikilake: context release_label='emr-1.0.0': not a supported EMR release"),
+        (
+            "schedule=pageviews@cron(30 4 * *)",
+            "wikilake: context schedule='pageviews@cron(30 4 * *)': not an "
+            "EventBridge Scheduler cron() or rate() expression",
+        ),
+        ("schedule=clicks", "wikilake: context schedule='clicks': unknown dataset 'clicks'"),
+    ],
+)
 def test_bad_context_fails_synth_with_one_clear_line(tmp_path, override, message):
     result = cdk_synth(tmp_path, "-c", override)
     assert result.returncode != 0

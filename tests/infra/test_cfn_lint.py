@@ -1,4 +1,5 @@
 """cfn-lint over every synthesized template: zero findings except the ones listed here, with reasons."""
+
 import json
 import subprocess
 import sys
@@ -6,14 +7,22 @@ from pathlib import Path
 
 # (rule, resource logical-id prefix) -> why it is accepted. Nothing else may be reported.
 ACCEPTED = {
-    ("W3005", "CustomS3AutoDeleteObjectsCustomResourceProvider"):
-        "CDK's own auto-delete-objects provider declares DependsOn on the role it also GetAtt's; not our code.",
-    ("W3005", "CustomVpcRestrictDefaultSGCustomResourceProvider"):
-        "CDK's own restrict-default-security-group provider does the same; not our code.",
-    **{("W3005", f"Pipeline{name}"):
-       "CDK's lambda.Function / sfn.StateMachine depend on their role AND its default policy; the role half is "
-       "redundant with the GetAtt, the policy half is what makes the first invocation find its permissions."
-       for name in ("PlanFunction", "IngestFunction", "RecordFunction", "ReapFunction", "StateMachine")},
+    (
+        "W3005",
+        "CustomS3AutoDeleteObjectsCustomResourceProvider",
+    ): "CDK's own auto-delete-objects provider declares DependsOn on the role it also GetAtt's; not our code.",
+    (
+        "W3005",
+        "CustomVpcRestrictDefaultSGCustomResourceProvider",
+    ): "CDK's own restrict-default-security-group provider does the same; not our code.",
+    **{
+        (
+            "W3005",
+            f"Pipeline{name}",
+        ): "CDK's lambda.Function / sfn.StateMachine depend on their role AND its default policy; the role half is "
+        "redundant with the GetAtt, the policy half is what makes the first invocation find its permissions."
+        for name in ("PlanFunction", "IngestFunction", "RecordFunction", "ReapFunction", "StateMachine")
+    },
 }
 
 
@@ -27,10 +36,14 @@ def is_accepted(finding: dict) -> bool:
 def test_cfn_lint_reports_nothing_unaccepted(synthesized):
     templates = sorted(str(synthesized.template_path(*key)) for key in synthesized.stack_names)
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--format", "json", "--", *templates],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "json", "--", *templates], capture_output=True, text=True, check=False
+    )
     assert result.stdout.lstrip().startswith("["), result.stderr  # a crash prints no JSON report
     findings = json.loads(result.stdout)
-    unaccepted = [f"{f['Rule']['Id']} {Path(f['Filename']).name} {'/'.join(map(str, f['Location']['Path']))}: "
-                  f"{f['Message']}" for f in findings if not is_accepted(f)]
+    unaccepted = [
+        f"{f['Rule']['Id']} {Path(f['Filename']).name} {'/'.join(map(str, f['Location']['Path']))}: {f['Message']}"
+        for f in findings
+        if not is_accepted(f)
+    ]
     assert unaccepted == []

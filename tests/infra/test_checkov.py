@@ -3,6 +3,7 @@ the skips of .checkov.yaml, and every skip still needed (each skipped check fail
 
 checkov runs from its own venv (.venv-checkov, `make setup`): its pins conflict with requirements.txt.
 """
+
 import json
 import subprocess
 
@@ -24,15 +25,35 @@ def skipped_checks() -> list[str]:
 def failed_checks(outdir, *args: str) -> list[tuple[str, str, str]]:
     """(check id, template, resource) of every failed check."""
     assert CHECKOV.exists(), "checkov is not installed: run `make setup`"
-    result = subprocess.run([str(CHECKOV), "-d", str(outdir), "--framework", "cloudformation", "--skip-download",
-                             "--quiet", "--compact", "--output", "json", *args],
-                            # cwd: checkov would read ./.checkov.yaml by itself; only an explicit --config-file counts
-                            cwd=outdir, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "-d",
+            str(outdir),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+            *args,
+        ],
+        # cwd: checkov would read ./.checkov.yaml by itself; only an explicit --config-file counts
+        cwd=outdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.stdout.lstrip().startswith(("[", "{")), result.stderr[-3000:]  # a crash prints no report
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
-    return sorted((check["check_id"], check["file_path"].rsplit("/", 1)[-1], check["resource"])
-                  for report in reports for check in report.get("results", {}).get("failed_checks", []))
+    return sorted(
+        (check["check_id"], check["file_path"].rsplit("/", 1)[-1], check["resource"])
+        for report in reports
+        for check in report.get("results", {}).get("failed_checks", [])
+    )
 
 
 def test_templates_of_both_stages_are_scanned():

@@ -1,5 +1,6 @@
 """cdk-nag AwsSolutions: the app synthesizes with zero unacknowledged findings, and every
 acknowledgment matches a real finding (none is stale, none is broader than one finding id)."""
+
 import json
 
 import pytest
@@ -12,9 +13,12 @@ from .conftest import build_app
 def violations(outdir) -> set[tuple[str, str]]:
     """(construct path, finding id) pairs of the synth's validation report."""
     report = json.loads((outdir / "validation-report.json").read_text())
-    return {(construct["constructPath"], violation["ruleName"])
-            for plugin in report["pluginReports"] for violation in plugin["violations"]
-            for construct in violation["violatingConstructs"]}
+    return {
+        (construct["constructPath"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    }
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +28,11 @@ def findings_without_acknowledgments(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("nag-raw")
     recorded = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nag, "acknowledge", lambda construct, finding, reason:
-                      recorded.append((construct.node.path, finding, reason)))
+        patch.setattr(
+            nag,
+            "acknowledge",
+            lambda construct, finding, reason: recorded.append((construct.node.path, finding, reason)),
+        )
         app, _ = build_app(outdir, with_nag=True)
         with pytest.raises(Exception, match="ValidationFailed"):
             app.synth()

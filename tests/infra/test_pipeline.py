@@ -2,6 +2,7 @@
 logging, timeout and retries, least-privilege roles, schedules, alerts, and the ONE cluster
 definition rendered the same way for the interactive cluster and the run's RunJobFlow request.
 (Executing the definition: tests/pipeline/.)"""
+
 import json
 
 import pytest
@@ -10,8 +11,13 @@ from wikilake_core import contract
 
 from .test_processing import cluster, only
 
-ALWAYS_ON = ("AWS::EMR::Cluster", "AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup",
-             "AWS::EC2::LaunchTemplate", "AWS::EMRServerless::Application")
+ALWAYS_ON = (
+    "AWS::EMR::Cluster",
+    "AWS::EC2::Instance",
+    "AWS::AutoScaling::AutoScalingGroup",
+    "AWS::EC2::LaunchTemplate",
+    "AWS::EMRServerless::Application",
+)
 
 
 def definition(template) -> dict:
@@ -63,8 +69,9 @@ def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failur
     assert states["Ingest"]["Type"] == "Map" and states["Ingest"]["MaxConcurrency"] == 3
     assert states["Ingest"]["Next"] == "CreateCluster"
     # Before the cluster exists, a failure only notifies; after, it terminates the cluster first.
-    assert [c["Next"] for c in states["Plan"]["Catch"] + states["Ingest"]["Catch"] + states["CreateCluster"]["Catch"]] == [
-        "NotifyFailure"] * 3
+    assert [
+        c["Next"] for c in states["Plan"]["Catch"] + states["Ingest"]["Catch"] + states["CreateCluster"]["Catch"]
+    ] == ["NotifyFailure"] * 3
     for name in ("PollJob", "TerminateCluster", "VerifyAndRecord"):
         assert states[name]["Catch"][0]["Next"] == "TerminateAfterFailure", name
     assert states["JobFailed"]["Next"] == "TerminateAfterFailure"
@@ -91,9 +98,14 @@ def test_run_cluster_has_its_own_backstop_and_run_tags(templates):
 def _cfn_to_api(props: dict) -> dict:
     """The interactive cluster's CloudFormation properties in the RunJobFlow request's spelling."""
     instances = props["Instances"]
-    groups = [dict(role=role, **group) for role, group in
-              (("MASTER", instances["MasterInstanceGroup"]), ("CORE", instances["CoreInstanceGroup"]),
-               *(("TASK", g) for g in instances.get("TaskInstanceGroups", [])))]
+    groups = [
+        dict(role=role, **group)
+        for role, group in (
+            ("MASTER", instances["MasterInstanceGroup"]),
+            ("CORE", instances["CoreInstanceGroup"]),
+            *(("TASK", g) for g in instances.get("TaskInstanceGroups", [])),
+        )
+    ]
 
     def configuration(c):
         out = {"Classification": c["Classification"]}
@@ -104,15 +116,35 @@ def _cfn_to_api(props: dict) -> dict:
         return out
 
     return {
-        "ReleaseLabel": props["ReleaseLabel"], "Applications": props["Applications"],
+        "ReleaseLabel": props["ReleaseLabel"],
+        "Applications": props["Applications"],
         "Configurations": [configuration(c) for c in props["Configurations"]],
-        "BootstrapActions": props["BootstrapActions"], "ServiceRole": props["ServiceRole"],
-        "JobFlowRole": props["JobFlowRole"], "SecurityConfiguration": props["SecurityConfiguration"],
-        "LogUri": props["LogUri"], "ManagedScalingPolicy": props.get("ManagedScalingPolicy"),
-        "InstanceGroups": [{"Name": g["Name"], "InstanceRole": g["role"], "InstanceType": g["InstanceType"],
-                            "InstanceCount": g["InstanceCount"], "Market": g["Market"]} for g in groups],
-        **{k: instances.get(k) for k in ("Ec2SubnetId", "Ec2KeyName", "EmrManagedMasterSecurityGroup",
-                                         "EmrManagedSlaveSecurityGroup", "AdditionalMasterSecurityGroups")},
+        "BootstrapActions": props["BootstrapActions"],
+        "ServiceRole": props["ServiceRole"],
+        "JobFlowRole": props["JobFlowRole"],
+        "SecurityConfiguration": props["SecurityConfiguration"],
+        "LogUri": props["LogUri"],
+        "ManagedScalingPolicy": props.get("ManagedScalingPolicy"),
+        "InstanceGroups": [
+            {
+                "Name": g["Name"],
+                "InstanceRole": g["role"],
+                "InstanceType": g["InstanceType"],
+                "InstanceCount": g["InstanceCount"],
+                "Market": g["Market"],
+            }
+            for g in groups
+        ],
+        **{
+            k: instances.get(k)
+            for k in (
+                "Ec2SubnetId",
+                "Ec2KeyName",
+                "EmrManagedMasterSecurityGroup",
+                "EmrManagedSlaveSecurityGroup",
+                "AdditionalMasterSecurityGroups",
+            )
+        },
     }
 
 
@@ -138,12 +170,31 @@ def _request_to_comparable(template_json: dict) -> dict:
     request = value(request)
     instances = request["Instances"]
     return {
-        **{k: request[k] for k in ("ReleaseLabel", "Applications", "Configurations", "BootstrapActions",
-                                   "ServiceRole", "JobFlowRole", "SecurityConfiguration", "LogUri")},
+        **{
+            k: request[k]
+            for k in (
+                "ReleaseLabel",
+                "Applications",
+                "Configurations",
+                "BootstrapActions",
+                "ServiceRole",
+                "JobFlowRole",
+                "SecurityConfiguration",
+                "LogUri",
+            )
+        },
         "ManagedScalingPolicy": request.get("ManagedScalingPolicy"),
         "InstanceGroups": instances["InstanceGroups"],
-        **{k: instances.get(k) for k in ("Ec2SubnetId", "Ec2KeyName", "EmrManagedMasterSecurityGroup",
-                                         "EmrManagedSlaveSecurityGroup", "AdditionalMasterSecurityGroups")},
+        **{
+            k: instances.get(k)
+            for k in (
+                "Ec2SubnetId",
+                "Ec2KeyName",
+                "EmrManagedMasterSecurityGroup",
+                "EmrManagedSlaveSecurityGroup",
+                "AdditionalMasterSecurityGroups",
+            )
+        },
     }
 
 
@@ -153,18 +204,26 @@ def test_interactive_and_run_clusters_come_from_one_definition(synthesized, temp
     configuration and log URI; they differ only in lifetime (keep-alive, idle timeout, protection)."""
     cfn = _cfn_to_api(cluster(templates, variant))
     api = _request_to_comparable(synthesized.template_json(variant, "processing"))
-    bootstrap = lambda d: [{**b, "ScriptBootstrapAction": {**b["ScriptBootstrapAction"], "Path": "asset"}}  # noqa: E731
-                           for b in d["BootstrapActions"]]
+
+    def bootstrap(request: dict) -> list[dict]:  # asset paths differ only in how they are spelled
+        return [
+            {**b, "ScriptBootstrapAction": {**b["ScriptBootstrapAction"], "Path": "asset"}}
+            for b in request["BootstrapActions"]
+        ]
+
     assert bootstrap(api) == bootstrap(cfn)
     assert {k: v for k, v in api.items() if k != "BootstrapActions"} == {
-        k: v for k, v in cfn.items() if k != "BootstrapActions"}
+        k: v for k, v in cfn.items() if k != "BootstrapActions"
+    }
 
 
 def test_schedules_start_the_state_machine_with_the_execution_input_shape(templates):
     processing = templates("full", "processing")
     schedules = processing.find_resources("AWS::Scheduler::Schedule")
     assert sorted(s["Properties"]["ScheduleExpression"] for s in schedules.values()) == [
-        "cron(0 6 ? * MON,WED *)", "cron(30 4 * * ? *)"]
+        "cron(0 6 ? * MON,WED *)",
+        "cron(30 4 * * ? *)",
+    ]
     machine, _ = only(processing, "AWS::StepFunctions::StateMachine")
     for schedule in schedules.values():
         target = schedule["Properties"]["Target"]
@@ -178,10 +237,10 @@ def test_one_schedule_for_one_dataset(tmp_path):
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
+    from stacks.config import WikilakeConfig
     from stacks.wikilake_app import add_wikilake
 
     from .conftest import cdk_context, variant_config  # noqa: F401
-    from stacks.config import WikilakeConfig
 
     app = App(outdir=str(tmp_path), context=cdk_context())
     stacks = add_wikilake(app, WikilakeConfig.from_context({**cdk_context(), "schedule": "pageviews"}))
@@ -190,14 +249,21 @@ def test_one_schedule_for_one_dataset(tmp_path):
     (schedule,) = processing.find_resources("AWS::Scheduler::Schedule").values()
     assert schedule["Properties"]["ScheduleExpression"] == "cron(30 4 * * ? *)"
     assert json.loads(schedule["Properties"]["Target"]["Input"]) == {
-        "dataset": "pageviews", "dt": "", "job_options": [], "allow_missing_hours": False}
+        "dataset": "pageviews",
+        "dt": "",
+        "job_options": [],
+        "allow_missing_hours": False,
+    }
 
 
 def _policy_statements(template, role_prefix: str) -> list[dict]:
     roles = [k for k in template.find_resources("AWS::IAM::Role") if k.startswith(role_prefix)]
-    return [s for p in template.find_resources("AWS::IAM::Policy").values()
-            if any(r == {"Ref": role} for r in p["Properties"]["Roles"] for role in roles)
-            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if any(r == {"Ref": role} for r in p["Properties"]["Roles"] for role in roles)
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def test_state_machine_passes_only_the_cluster_roles_and_only_to_emr(templates):
@@ -208,11 +274,17 @@ def test_state_machine_passes_only_the_cluster_roles_and_only_to_emr(templates):
     service_role, _ = only(processing, "AWS::IAM::Role", "IamServiceRole")
     instance_role, _ = only(processing, "AWS::IAM::Role", "IamInstanceRole")
     assert sorted(map(str, pass_role["Resource"])) == sorted(
-        str({"Fn::GetAtt": [r, "Arn"]}) for r in (service_role, instance_role))
+        str({"Fn::GetAtt": [r, "Arn"]}) for r in (service_role, instance_role)
+    )
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any(a == "*" or a.endswith(":*") for a in actions)
-    assert {"elasticmapreduce:RunJobFlow", "elasticmapreduce:ListSteps",
-            "elasticmapreduce:TerminateJobFlows", "sns:Publish", "lambda:InvokeFunction"} <= actions
+    assert {
+        "elasticmapreduce:RunJobFlow",
+        "elasticmapreduce:ListSteps",
+        "elasticmapreduce:TerminateJobFlows",
+        "sns:Publish",
+        "lambda:InvokeFunction",
+    } <= actions
 
 
 def test_functions_reach_only_their_prefixes(templates):
@@ -226,10 +298,15 @@ def test_functions_reach_only_their_prefixes(templates):
     assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
     assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
     (describe,) = [s for s in record if s["Sid"] == "DescribeRunClusters"]
-    assert describe["Condition"]["StringEquals"] == {"aws:ResourceTag/Project": "wikilake",
-                                                     "aws:ResourceTag/Stage": "dev"}
-    (ingest_fn,) = [r for k, r in processing.find_resources("AWS::Lambda::Function").items()
-                    if k.startswith("PipelineIngestFunction")]
+    assert describe["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/Project": "wikilake",
+        "aws:ResourceTag/Stage": "dev",
+    }
+    (ingest_fn,) = [
+        r
+        for k, r in processing.find_resources("AWS::Lambda::Function").items()
+        if k.startswith("PipelineIngestFunction")
+    ]
     assert ingest_fn["Properties"]["ReservedConcurrentExecutions"] == 3  # the dumps site's limit, account-wide
 
 
@@ -253,8 +330,9 @@ def test_contact_reaches_the_download_functions(templates):
 def test_reaper_runs_when_an_execution_ends_without_cleanup(templates):
     processing = templates("default", "processing")
     rules = processing.find_resources("AWS::Events::Rule")
-    (reap_rule,) = [r for r in rules.values()
-                    if "PipelineReapFunction" in json.dumps(r["Properties"].get("Targets", []))]
+    (reap_rule,) = [
+        r for r in rules.values() if "PipelineReapFunction" in json.dumps(r["Properties"].get("Targets", []))
+    ]
     assert reap_rule["Properties"]["EventPattern"]["detail"]["status"] == ["TIMED_OUT", "ABORTED", "FAILED"]
     statements = _policy_statements(processing, "PipelineReapFunctionServiceRole")
     (end,) = [s for s in statements if s["Sid"] == "EndRunClusters"]

@@ -1,4 +1,5 @@
 """ProcessingStack: network, IAM, encryption, the cluster, steps and budget."""
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -20,10 +21,12 @@ def cluster(templates, variant) -> dict:
 
 def security_configuration(templates, variant) -> dict:
     return only(templates(variant, "processing"), "AWS::EMR::SecurityConfiguration")[1]["Properties"][
-        "SecurityConfiguration"]
+        "SecurityConfiguration"
+    ]
 
 
 # --- encryption and instance metadata (cdk-nag 3.0.2 cannot check the nested document: EMR4/EMR5) ---
+
 
 def test_security_configuration_encrypts_s3_and_local_disks_and_requires_imdsv2(templates):
     processing = templates("interactive", "processing")
@@ -34,11 +37,15 @@ def test_security_configuration_encrypts_s3_and_local_disks_and_requires_imdsv2(
     assert encryption["AtRestEncryptionConfiguration"] == {
         "S3EncryptionConfiguration": {"EncryptionMode": "SSE-S3"},
         "LocalDiskEncryptionConfiguration": {
-            "EncryptionKeyProviderType": "AwsKms", "AwsKmsKey": {"Fn::GetAtt": [disk_key, "Arn"]},
-            "EnableEbsEncryption": True},
+            "EncryptionKeyProviderType": "AwsKms",
+            "AwsKmsKey": {"Fn::GetAtt": [disk_key, "Arn"]},
+            "EnableEbsEncryption": True,
+        },
     }
     assert document["InstanceMetadataServiceConfiguration"] == {
-        "MinimumInstanceMetadataServiceVersion": 2, "HttpPutResponseHopLimit": 1}
+        "MinimumInstanceMetadataServiceVersion": 2,
+        "HttpPutResponseHopLimit": 1,
+    }
     processing.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     assert cluster(templates, "interactive")["SecurityConfiguration"] == {"Ref": "SecurityConfiguration"}
 
@@ -52,8 +59,12 @@ def test_dev_without_certificates_leaves_in_transit_tls_off(templates):
 def test_prod_encrypts_in_transit_with_the_configured_certificates_and_s3_with_the_data_key(templates):
     encryption = security_configuration(templates, "full")["EncryptionConfiguration"]
     assert encryption["EnableInTransitEncryption"] is True
-    assert encryption["InTransitEncryptionConfiguration"] == {"TLSCertificateConfiguration": {
-        "CertificateProviderType": "PEM", "S3Object": "s3://wikilake-certs/emr/certs.zip"}}
+    assert encryption["InTransitEncryptionConfiguration"] == {
+        "TLSCertificateConfiguration": {
+            "CertificateProviderType": "PEM",
+            "S3Object": "s3://wikilake-certs/emr/certs.zip",
+        }
+    }
     s3_encryption = encryption["AtRestEncryptionConfiguration"]["S3EncryptionConfiguration"]
     assert s3_encryption["EncryptionMode"] == "SSE-KMS"
     assert "Fn::GetStackOutput" in s3_encryption["AwsKmsKey"]
@@ -61,9 +72,13 @@ def test_prod_encrypts_in_transit_with_the_configured_certificates_and_s3_with_t
 
 # --- network ---
 
+
 def all_ingress_rules(template) -> list[dict]:
-    inline = [rule for sg in template.find_resources("AWS::EC2::SecurityGroup").values()
-              for rule in sg["Properties"].get("SecurityGroupIngress", [])]
+    inline = [
+        rule
+        for sg in template.find_resources("AWS::EC2::SecurityGroup").values()
+        for rule in sg["Properties"].get("SecurityGroupIngress", [])
+    ]
     separate = [r["Properties"] for r in template.find_resources("AWS::EC2::SecurityGroupIngress").values()]
     return inline + separate
 
@@ -78,11 +93,14 @@ def test_no_ingress_from_anywhere(templates, variant):
 def test_ssh_only_from_the_configured_cidrs(templates):
     ssh_rules = [r for r in all_ingress_rules(templates("full", "processing")) if r.get("FromPort") == 22]
     assert sorted((r.get("CidrIp", ""), r.get("CidrIpv6", "")) for r in ssh_rules) == [
-        ("", "2001:db8::/48"), ("203.0.113.7/32", "")]
+        ("", "2001:db8::/48"),
+        ("203.0.113.7/32", ""),
+    ]
     assert all(r["IpProtocol"] == "tcp" and r["ToPort"] == 22 for r in ssh_rules)
     ssh_group, _ = only(templates("full", "processing"), "AWS::EC2::SecurityGroup", "NetworkSshSecurityGroup")
     assert cluster(templates, "full")["Instances"]["AdditionalMasterSecurityGroups"] == [
-        {"Fn::GetAtt": [ssh_group, "GroupId"]}]
+        {"Fn::GetAtt": [ssh_group, "GroupId"]}
+    ]
 
 
 def test_empty_ssh_cidrs_means_no_ssh_ingress_at_all(templates):
@@ -97,11 +115,17 @@ def test_intra_cluster_rules_are_declared_in_the_template(templates):
     processing = templates("interactive", "processing")
     primary, _ = only(processing, "AWS::EC2::SecurityGroup", "NetworkPrimarySecurityGroup")
     core, _ = only(processing, "AWS::EC2::SecurityGroup", "NetworkCoreSecurityGroup")
-    declared = {(r["GroupId"]["Fn::GetAtt"][0], r["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["IpProtocol"])
-                for r in processing.find_resources("AWS::EC2::SecurityGroupIngress").values()
-                for r in [r["Properties"]]}
-    assert declared == {(group, peer, protocol) for group in (primary, core) for peer in (primary, core)
-                        for protocol in ("tcp", "udp", "icmp")}
+    declared = {
+        (r["GroupId"]["Fn::GetAtt"][0], r["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["IpProtocol"])
+        for r in processing.find_resources("AWS::EC2::SecurityGroupIngress").values()
+        for r in [r["Properties"]]
+    }
+    assert declared == {
+        (group, peer, protocol)
+        for group in (primary, core)
+        for peer in (primary, core)
+        for protocol in ("tcp", "udp", "icmp")
+    }
     instances = cluster(templates, "interactive")["Instances"]
     assert instances["EmrManagedMasterSecurityGroup"] == {"Fn::GetAtt": [primary, "GroupId"]}
     assert instances["EmrManagedSlaveSecurityGroup"] == {"Fn::GetAtt": [core, "GroupId"]}
@@ -111,9 +135,13 @@ def test_new_vpc_has_one_public_subnet_s3_endpoint_flow_logs_and_no_nat(template
     processing = templates("interactive", "processing")
     processing.resource_count_is("AWS::EC2::Subnet", 1)
     processing.resource_count_is("AWS::EC2::NatGateway", 0)
-    processing.has_resource_properties("AWS::EC2::VPCEndpoint", {
-        "VpcEndpointType": "Gateway",
-        "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]}})
+    processing.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "VpcEndpointType": "Gateway",
+            "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
+        },
+    )
     processing.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "ResourceType": "VPC"})
     processing.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
     processing.resource_count_is("Custom::VpcRestrictDefaultSG", 1)  # default SG stripped of its rules
@@ -123,8 +151,10 @@ def test_new_vpc_has_one_public_subnet_s3_endpoint_flow_logs_and_no_nat(template
 
 def test_emr_managed_policy_tag_on_subnet_security_groups_and_cluster(templates):
     processing = templates("full", "processing")
-    tagged = [*processing.find_resources("AWS::EC2::Subnet").values(),
-              *processing.find_resources("AWS::EC2::SecurityGroup").values()]
+    tagged = [
+        *processing.find_resources("AWS::EC2::Subnet").values(),
+        *processing.find_resources("AWS::EC2::SecurityGroup").values(),
+    ]
     assert len(tagged) == 4
     for resource in tagged:
         assert EMR_TAG in resource["Properties"]["Tags"]
@@ -148,13 +178,18 @@ def test_created_key_pair_keeps_its_private_key_in_ssm(templates):
     assert props["Properties"]["KeyName"] == "interactive-dev"
     assert cluster(templates, "interactive")["Instances"]["Ec2KeyName"] == {"Ref": key}
     assert processing.to_json()["Outputs"]["KeyPairPrivateKeySsmParameter"]["Value"] == {
-        "Fn::Join": ["", ["/ec2/keypair/", {"Fn::GetAtt": [key, "KeyPairId"]}]]}
+        "Fn::Join": ["", ["/ec2/keypair/", {"Fn::GetAtt": [key, "KeyPairId"]}]]
+    }
 
 
 # --- IAM ---
 
-DEPRECATED_POLICIES = ("AmazonElasticMapReduceRole", "AmazonElasticMapReduceforEC2Role",
-                       "AmazonElasticMapReduceFullAccess", "AmazonElasticMapReduceforAutoScalingRole")
+DEPRECATED_POLICIES = (
+    "AmazonElasticMapReduceRole",
+    "AmazonElasticMapReduceforEC2Role",
+    "AmazonElasticMapReduceFullAccess",
+    "AmazonElasticMapReduceforAutoScalingRole",
+)
 
 
 def policy_arns(template) -> list[str]:
@@ -178,16 +213,25 @@ def role(templates, variant, prefix) -> tuple[str, dict]:
 
 def statements(templates, variant, role_prefix) -> dict[str, dict]:
     role_id, _ = role(templates, variant, role_prefix)
-    policies = [p for p in templates(variant, "processing").find_resources("AWS::IAM::Policy").values()
-                if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    policies = [
+        p
+        for p in templates(variant, "processing").find_resources("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
     (policy,) = policies
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
 def test_service_role_uses_the_v2_policy_and_passes_only_the_instance_role_to_ec2(templates):
     _, service_role = role(templates, "default", "IamServiceRole")
-    assert service_role["Properties"]["ManagedPolicyArns"] == [{"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"]]}]
+    assert service_role["Properties"]["ManagedPolicyArns"] == [
+        {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"],
+            ]
+        }
+    ]
     trust = service_role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
@@ -214,11 +258,17 @@ def test_instance_role_reaches_only_the_lake_prefixes_it_needs(templates):
     sids = statements(templates, "default", "IamInstanceRole")
     assert sids["ReadLake"]["Action"] == "s3:GetObject"
     assert sorted(map(str, sids["ReadLake"]["Resource"])) == sorted(
-        str(lake(f"/{p}/*")) for p in ("raw", "processed", "rejected", "manifests"))
+        str(lake(f"/{p}/*")) for p in ("raw", "processed", "rejected", "manifests")
+    )
     assert sorted(sids["WriteJobOutputs"]["Action"]) == [
-        "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:ListMultipartUploadParts",
+        "s3:PutObject",
+    ]
     assert sorted(map(str, sids["WriteJobOutputs"]["Resource"])) == sorted(
-        str(lake(f"/{p}/*")) for p in ("processed", "rejected", "manifests", "logs/emr"))
+        str(lake(f"/{p}/*")) for p in ("processed", "rejected", "manifests", "logs/emr")
+    )
     listing = sids["ListLakePrefixes"]
     assert listing["Resource"] == lake("")
     assert "raw/*" in listing["Condition"]["StringLike"]["s3:prefix"]
@@ -238,12 +288,25 @@ def test_instance_role_reads_only_this_apps_glue_tables(templates):
     catalog = statements(templates, "default", "IamInstanceRole")["ReadCatalog"]
     assert not any(action.endswith("*") for action in catalog["Action"])
     names = sorted(r["Fn::Join"][1][-1] for r in catalog["Resource"])
-    assert names == sorted([":catalog", ":database/default", ":database/wikilake_dev",
-                            *(f":table/wikilake_dev/{t}" for t in TABLES)])
+    assert names == sorted(
+        [":catalog", ":database/default", ":database/wikilake_dev", *(f":table/wikilake_dev/{t}" for t in TABLES)]
+    )
 
 
-INSTANCES = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
-                                {"Ref": "AWS::AccountId"}, ":instance/*"]]}
+INSTANCES = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":ec2:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":instance/*",
+        ],
+    ]
+}
 
 
 @pytest.mark.parametrize("variant", ["default", "full"])
@@ -269,8 +332,9 @@ def test_agents_are_scoped_to_this_accounts_instances_and_the_agent_metrics_name
 def test_kms_option_lets_the_nodes_use_the_data_key_and_tls_certificates(templates):
     sids = statements(templates, "full", "IamInstanceRole")
     assert sorted(sids["UseDataKey"]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert sids["ReadTlsCertificates"]["Resource"] == {"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, ":s3:::wikilake-certs/emr/certs.zip"]]}
+    assert sids["ReadTlsCertificates"]["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::wikilake-certs/emr/certs.zip"]]
+    }
     assert "UseDataKey" not in statements(templates, "default", "IamInstanceRole")
 
 
@@ -283,14 +347,16 @@ def test_service_role_may_attach_encrypted_ebs_volumes_with_the_disk_key_only(te
 
 # --- the cluster ---
 
+
 def test_cluster_runs_spark_with_glue_metastore_and_the_release_python(templates):
     props = cluster(templates, "interactive")
     assert props["ReleaseLabel"] == "emr-7.13.0"
     assert {"Name": "Spark"} in props["Applications"]
     classifications = {c["Classification"]: c for c in props["Configurations"]}
     assert classifications["spark-hive-site"]["ConfigurationProperties"] == {
-        "hive.metastore.client.factory.class":
-            "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"}
+        "hive.metastore.client.factory.class": "com.amazonaws.glue.catalog.metastore."
+        "AWSGlueDataCatalogHiveClientFactory"
+    }
     (export,) = classifications["spark-env"]["Configurations"]
     assert export["Classification"] == "export"
     assert export["ConfigurationProperties"]["PYSPARK_PYTHON"] == "/usr/bin/python3.11"
@@ -318,9 +384,15 @@ def test_default_cluster_has_no_task_group_and_no_scaling(templates):
 
 def test_managed_scaling_grows_spot_task_nodes_only(templates):
     props = cluster(templates, "full")
-    assert props["ManagedScalingPolicy"] == {"ComputeLimits": {
-        "UnitType": "Instances", "MinimumCapacityUnits": 4, "MaximumCapacityUnits": 6,
-        "MaximumCoreCapacityUnits": 2, "MaximumOnDemandCapacityUnits": 2}}
+    assert props["ManagedScalingPolicy"] == {
+        "ComputeLimits": {
+            "UnitType": "Instances",
+            "MinimumCapacityUnits": 4,
+            "MaximumCapacityUnits": 6,
+            "MaximumCoreCapacityUnits": 2,
+            "MaximumOnDemandCapacityUnits": 2,
+        }
+    }
     (task,) = props["Instances"]["TaskInstanceGroups"]
     assert (task["InstanceCount"], task["Market"]) == (2, "SPOT")
     assert props["Instances"]["CoreInstanceGroup"]["Market"] == "ON_DEMAND"
@@ -338,23 +410,45 @@ def test_steps_from_context_run_each_dataset_job_for_its_date(templates):
         assert args[:4] == ["spark-submit", "--deploy-mode", "cluster", "--py-files"]
         assert args[4]["Fn::Sub"].startswith("s3://cdk-") and args[4]["Fn::Sub"].endswith(".zip")
         assert args[5]["Fn::Sub"].endswith(".py")
-        assert args[6:] == ["--date", "2015-09-12", "--input", f"s3://wikilake-full-test/raw/{dataset}/dt=2015-09-12/",
-                            "--output-root", "s3://wikilake-full-test"]
+        assert args[6:] == [
+            "--date",
+            "2015-09-12",
+            "--input",
+            f"s3://wikilake-full-test/raw/{dataset}/dt=2015-09-12/",
+            "--output-root",
+            "s3://wikilake-full-test",
+        ]
     assert "Steps" not in cluster(templates, "interactive")
 
 
 # --- cost ---
 
+
 def test_budget_alerts_by_email_when_configured(templates):
     full = templates("full", "processing")
-    full.has_resource_properties("AWS::Budgets::Budget", {
-        "Budget": Match.object_like({"BudgetType": "COST", "TimeUnit": "MONTHLY",
-                                     "BudgetLimit": {"Amount": 50, "Unit": "USD"},
-                                     "CostFilters": {"TagKeyValue": ["user:Project$wikilake"]}}),
-        "NotificationsWithSubscribers": [
-            {"Notification": {"NotificationType": kind, "ComparisonOperator": "GREATER_THAN",
-                              "Threshold": percent, "ThresholdType": "PERCENTAGE"},
-             "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "team@example.com"}]}
-            for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))],
-    })
+    full.has_resource_properties(
+        "AWS::Budgets::Budget",
+        {
+            "Budget": Match.object_like(
+                {
+                    "BudgetType": "COST",
+                    "TimeUnit": "MONTHLY",
+                    "BudgetLimit": {"Amount": 50, "Unit": "USD"},
+                    "CostFilters": {"TagKeyValue": ["user:Project$wikilake"]},
+                }
+            ),
+            "NotificationsWithSubscribers": [
+                {
+                    "Notification": {
+                        "NotificationType": kind,
+                        "ComparisonOperator": "GREATER_THAN",
+                        "Threshold": percent,
+                        "ThresholdType": "PERCENTAGE",
+                    },
+                    "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "team@example.com"}],
+                }
+                for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))
+            ],
+        },
+    )
     templates("default", "processing").resource_count_is("AWS::Budgets::Budget", 0)

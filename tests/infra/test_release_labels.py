@@ -1,4 +1,5 @@
 """The release-label table, the pinned pyspark and the cdk.json default agree."""
+
 import re
 
 from stacks.release_labels import DEFAULT_RELEASE_LABEL, RELEASES

@@ -7,6 +7,7 @@ added later are covered without touching this file):
 - every log group has a retention, every Lambda function logs into a log group of its own stack
   (CDK's provider functions included), and with `kms=true` every log group uses the data key.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,12 @@ def test_both_stages_are_synthesized():
 
 
 def test_dev_destroy_leaves_nothing_behind(synthesized):
-    kept = [f"{stack}/{logical_id} ({resource['Type']}): {policy} {resource[policy]}"
-            for stack, logical_id, resource, _ in resources(synthesized, variants(prod=False))
-            for policy in POLICIES if resource.get(policy) in LEFT_BEHIND]
+    kept = [
+        f"{stack}/{logical_id} ({resource['Type']}): {policy} {resource[policy]}"
+        for stack, logical_id, resource, _ in resources(synthesized, variants(prod=False))
+        for policy in POLICIES
+        if resource.get(policy) in LEFT_BEHIND
+    ]
     assert kept == []
 
 
@@ -88,25 +92,32 @@ def test_log_groups_of_flow_logs_and_state_machines_are_audit_logs(synthesized):
     audited = []
     for stack, logical_id, resource, template in resources(synthesized, VARIANTS):
         if resource["Type"] in AUDITED_BY:
-            groups = [ref for ref in referenced_ids(resource["Properties"])
-                      if template["Resources"].get(ref, {}).get("Type") == LOG_GROUP]
+            groups = [
+                ref
+                for ref in referenced_ids(resource["Properties"])
+                if template["Resources"].get(ref, {}).get("Type") == LOG_GROUP
+            ]
             assert groups, f"{stack}/{logical_id} logs into no log group of its stack"
-            audited += [(stack, group) for group in groups
-                        if not is_audit_log(template["Resources"][group])]
+            audited += [(stack, group) for group in groups if not is_audit_log(template["Resources"][group])]
     assert audited == []
 
 
 def test_every_log_group_has_a_retention(synthesized):
-    forever = [f"{stack}/{logical_id}" for stack, logical_id, resource, _ in resources(synthesized, VARIANTS)
-               if resource["Type"] == LOG_GROUP and not resource["Properties"].get("RetentionInDays")]
+    forever = [
+        f"{stack}/{logical_id}"
+        for stack, logical_id, resource, _ in resources(synthesized, VARIANTS)
+        if resource["Type"] == LOG_GROUP and not resource["Properties"].get("RetentionInDays")
+    ]
     assert forever == []
 
 
 def test_every_lambda_function_logs_into_a_log_group_of_its_stack(synthesized):
     """Otherwise Lambda creates /aws/lambda/<name> itself: no retention, and it outlives destroy."""
-    functions = [(stack, logical_id, resource, template)
-                 for stack, logical_id, resource, template in resources(synthesized, VARIANTS)
-                 if resource["Type"] == "AWS::Lambda::Function"]
+    functions = [
+        (stack, logical_id, resource, template)
+        for stack, logical_id, resource, template in resources(synthesized, VARIANTS)
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
     assert functions, "no Lambda function at all: CDK's provider functions should be there"
     for stack, logical_id, resource, template in functions:
         target = resource["Properties"].get("LoggingConfig", {}).get("LogGroup")
@@ -115,8 +126,11 @@ def test_every_lambda_function_logs_into_a_log_group_of_its_stack(synthesized):
 
 
 def data_key_id(synthesized, variant: str) -> str:
-    (key_id,) = [logical_id for logical_id, resource in synthesized.template_json(variant, "storage")["Resources"].items()
-                 if resource["Type"] == "AWS::KMS::Key"]
+    (key_id,) = [
+        logical_id
+        for logical_id, resource in synthesized.template_json(variant, "storage")["Resources"].items()
+        if resource["Type"] == "AWS::KMS::Key"
+    ]
     return key_id
 
 
@@ -124,8 +138,11 @@ def data_key_id(synthesized, variant: str) -> str:
 def test_log_groups_use_the_data_key_exactly_when_kms_is_on(synthesized, variant):
     kms = variant_config(variant).kms
     key_id = data_key_id(synthesized, variant) if kms else None
-    groups = [(stack, logical_id, resource) for stack, logical_id, resource, _ in resources(synthesized, [variant])
-              if resource["Type"] == LOG_GROUP]
+    groups = [
+        (stack, logical_id, resource)
+        for stack, logical_id, resource, _ in resources(synthesized, [variant])
+        if resource["Type"] == LOG_GROUP
+    ]
     assert groups
     for stack, logical_id, resource in groups:
         key = resource["Properties"].get("KmsKeyId")
@@ -138,10 +155,28 @@ def test_log_groups_use_the_data_key_exactly_when_kms_is_on(synthesized, variant
 def test_cloudwatch_logs_may_use_the_data_key_only_for_this_accounts_log_groups(synthesized):
     variant = next(v for v in VARIANTS if variant_config(v).kms)
     key = synthesized.template_json(variant, "storage")["Resources"][data_key_id(synthesized, variant)]
-    (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                    if s.get("Sid") == "CloudWatchLogsOfThisAccountAndRegion"]
-    assert statement["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
-    assert statement["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
-        ":log-group:*"]]}}}
+    (statement,) = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "CloudWatchLogsOfThisAccountAndRegion"
+    ]
+    assert statement["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":logs:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":log-group:*",
+                    ],
+                ]
+            }
+        }
+    }
     assert not any(action.startswith(("kms:Create", "kms:Put", "kms:Schedule")) for action in statement["Action"])

@@ -31,27 +31,30 @@ Where moto cannot model the app (moto 5.2.5), the test works around it or leaves
   private key's SSM parameter (created by EC2) does not exist in moto and is not asserted.
 - moto stores a role's inline `Policies` as a Python repr (policy_document reads both).
 """
+
 from __future__ import annotations
 
 import ast
 import json
 import logging
-import urllib.request
 import os
 import socket
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
-from wikilake_core.paths import PROJECT_ROOT
 from wikilake_core.contract import Outputs
+from wikilake_core.paths import PROJECT_ROOT
 
 from .conftest import variant_config
 
-pytestmark = [pytest.mark.roundtrip,
-              # moto warns once per resource type it skips; the docstring lists them.
-              pytest.mark.filterwarnings("ignore:Tried to parse .* not supported by moto")]
+pytestmark = [
+    pytest.mark.roundtrip,
+    # moto warns once per resource type it skips; the docstring lists them.
+    pytest.mark.filterwarnings("ignore:Tried to parse .* not supported by moto"),
+]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -68,10 +71,12 @@ def free_port() -> int:
 def _kms_key_as_kms_expects(create_key):
     """moto's CloudFormation hands the KMS model tags as Key/Value and the key policy as a dict;
     the model expects TagKey/TagValue and a JSON string."""
+
     def create_key_from_cloudformation(self, *args, policy=None, tags=None, **kwargs):
         tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags or []]
         policy = json.dumps(policy) if isinstance(policy, dict) else policy
         return create_key(self, *args, policy=policy, tags=tags, **kwargs)
+
     return create_key_from_cloudformation
 
 
@@ -85,7 +90,12 @@ def _custom_resource_created_at_once(cls, resource_name, cloudformation_json, ac
 
 def _emr_cluster_attribute(get_cfn_attribute):
     def with_primary_dns(self, attribute_name):
-        return self.master_public_dns_name if attribute_name == "MasterPublicDNS" else get_cfn_attribute(self, attribute_name)
+        return (
+            self.master_public_dns_name
+            if attribute_name == "MasterPublicDNS"
+            else get_cfn_attribute(self, attribute_name)
+        )
+
     return with_primary_dns
 
 
@@ -140,6 +150,7 @@ def _delete_route_table(self, account_id: str, region_name: str) -> None:
 def _with_key_pairs(get_model_map):
     def model_map():
         return {**get_model_map(), _KeyPairModel.cloudformation_type(): _KeyPairModel}
+
     return model_map
 
 
@@ -167,8 +178,9 @@ def moto_endpoint():
         server.start()
         # moto's backends are process-wide: other tests of this session (tests/cli, tests/pipeline)
         # may have left resources behind, and the round trip starts from an empty account.
-        urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/moto-api/reset", method="POST"), timeout=60).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST"), timeout=60
+        ).close()
         try:
             yield port
         finally:
@@ -178,13 +190,17 @@ def moto_endpoint():
 @pytest.fixture(scope="module")
 def aws_env(moto_endpoint):
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_endpoint}",
-        "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{moto_endpoint}",
-        "CI": "true",
-    })
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_endpoint}",
+            "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{moto_endpoint}",
+            "CI": "true",
+        }
+    )
     return env
 
 
@@ -199,9 +215,21 @@ def aws(aws_env):
 def cdk(env: dict, tmp_path, *args: str) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        ["npx", "--no-install", "cdk", *args, "--output", str(tmp_path / "cdk.out"), "--no-notices",
-         "--no-version-reporting"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
+        [
+            "npx",
+            "--no-install",
+            "cdk",
+            *args,
+            "--output",
+            str(tmp_path / "cdk.out"),
+            "--no-notices",
+            "--no-version-reporting",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
     )
     print(f"cdk {args[0]}: {time.monotonic() - started:.0f} s")
     assert result.returncode == 0, f"cdk {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-6000:]}"
@@ -220,21 +248,39 @@ def physical_ids(aws, stack: str, resource_type: str) -> list[str]:
 
 def app_leftovers(aws) -> dict[str, list]:
     """What of the app exists; the bootstrap stack's own resources are not the app's."""
-    stacks = [s["StackName"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
-              if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"] != BOOTSTRAP_STACK]
+    stacks = [
+        s["StackName"]
+        for s in aws("cloudformation").list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"] != BOOTSTRAP_STACK
+    ]
     buckets = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if not b["Name"].startswith("cdk-")]
     roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"] if not r["RoleName"].startswith("cdk-")]
     log_groups = [g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]]
-    keys = [k["KeyId"] for k in aws("kms").list_keys()["Keys"]
-            if aws("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
+    keys = [
+        k["KeyId"]
+        for k in aws("kms").list_keys()["Keys"]
+        if aws("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+    ]
     vpcs = [v["VpcId"] for v in aws("ec2").describe_vpcs()["Vpcs"] if not v["IsDefault"]]
-    security_groups = [g["GroupId"] for g in aws("ec2").describe_security_groups()["SecurityGroups"]
-                       if g["GroupName"] != "default"]
+    security_groups = [
+        g["GroupId"] for g in aws("ec2").describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"
+    ]
     key_pairs = [k["KeyName"] for k in aws("ec2").describe_key_pairs()["KeyPairs"]]
-    clusters = [c["Id"] for c in aws("emr").list_clusters(
-        ClusterStates=["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"])["Clusters"]]
-    return {"stacks": stacks, "buckets": buckets, "roles": roles, "log_groups": log_groups, "kms_keys": keys,
-            "vpcs": vpcs, "security_groups": security_groups, "key_pairs": key_pairs, "emr_clusters": clusters}
+    clusters = [
+        c["Id"]
+        for c in aws("emr").list_clusters(ClusterStates=["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"])["Clusters"]
+    ]
+    return {
+        "stacks": stacks,
+        "buckets": buckets,
+        "roles": roles,
+        "log_groups": log_groups,
+        "kms_keys": keys,
+        "vpcs": vpcs,
+        "security_groups": security_groups,
+        "key_pairs": key_pairs,
+        "emr_clusters": clusters,
+    }
 
 
 def check_storage(aws, stack: str) -> None:
@@ -277,15 +323,21 @@ def check_processing(aws, stack: str) -> None:
     out = outputs(aws, stack)
     # A default deploy runs no compute: the pipeline's state machine and alerts topic, no cluster.
     assert Outputs.CLUSTER_ID not in out and Outputs.SSH_COMMAND not in out
-    assert aws("stepfunctions").describe_state_machine(stateMachineArn=out[Outputs.STATE_MACHINE_ARN])["status"] == "ACTIVE"
+    assert (
+        aws("stepfunctions").describe_state_machine(stateMachineArn=out[Outputs.STATE_MACHINE_ARN])["status"]
+        == "ACTIVE"
+    )
     assert aws("sns").get_topic_attributes(TopicArn=out[Outputs.ALERTS_TOPIC_ARN])["Attributes"]
     assert aws("emr").list_clusters()["Clusters"] == []
     assert aws("ec2").describe_instances()["Reservations"] == []
     iam = aws("iam")
     roles = physical_ids(aws, stack, "AWS::IAM::Role")
     assert roles
-    policies = {name: iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-                for role in roles for name in iam.list_role_policies(RoleName=role)["PolicyNames"]}
+    policies = {
+        name: iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for role in roles
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    }
     sids = {s.get("Sid") for document in policies.values() for s in policy_document(document)["Statement"]}
     assert {"SsmAgentRegistration", "SsmAgentChannels", "ReadJobCode"} <= sids
     for key in physical_ids(aws, stack, "AWS::KMS::Key"):
@@ -297,7 +349,8 @@ def remove_moto_emr_service_access_group(aws) -> None:
     app's subnet is public); left there, it blocks the VPC's deletion."""
     ec2 = aws("ec2")
     groups = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": ["ElasticMapReduce-ServiceAccess"]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": ["ElasticMapReduce-ServiceAccess"]}]
+    )["SecurityGroups"]
     for group in groups:
         ec2.delete_security_group(GroupId=group["GroupId"])
 

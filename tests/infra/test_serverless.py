@@ -1,5 +1,6 @@
 """runtime=emr-serverless: the application, its network, logs and the execution role's exact
 permissions; no cluster and no instance of any kind (variant `serverless`: prod, KMS data key)."""
+
 import json
 import re
 
@@ -10,9 +11,17 @@ from wikilake_core.datasets import DATASETS
 
 from .test_processing import all_ingress_rules, only
 
-CLUSTER_TYPES = ("AWS::EMR::Cluster", "AWS::EMR::InstanceGroupConfig", "AWS::EMR::InstanceFleetConfig",
-                 "AWS::EMR::SecurityConfiguration", "AWS::EC2::Instance", "AWS::EC2::KeyPair",
-                 "AWS::IAM::InstanceProfile", "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::LaunchTemplate")
+CLUSTER_TYPES = (
+    "AWS::EMR::Cluster",
+    "AWS::EMR::InstanceGroupConfig",
+    "AWS::EMR::InstanceFleetConfig",
+    "AWS::EMR::SecurityConfiguration",
+    "AWS::EC2::Instance",
+    "AWS::EC2::KeyPair",
+    "AWS::IAM::InstanceProfile",
+    "AWS::AutoScaling::AutoScalingGroup",
+    "AWS::EC2::LaunchTemplate",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,30 +38,36 @@ def render(value) -> str:
     if isinstance(value, str):
         return value
     if "Ref" in value:
-        return "${%s}" % value["Ref"]
+        return f"${{{value['Ref']}}}"
     if "Fn::GetAtt" in value:
-        return "${%s}" % ".".join(value["Fn::GetAtt"])
+        return f"${{{'.'.join(value['Fn::GetAtt'])}}}"
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(render(part) for part in parts)
     if "Fn::Sub" in value:
         return value["Fn::Sub"]
     if "Fn::GetStackOutput" in value:
-        return "${output:%s}" % value["Fn::GetStackOutput"]["OutputName"]
+        return f"${{output:{value['Fn::GetStackOutput']['OutputName']}}}"
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
 def statements(processing, role_prefix: str) -> dict[str, tuple]:
     role, _ = only(processing, "AWS::IAM::Role", role_prefix)
-    (policy,) = [p["Properties"]["PolicyDocument"] for p in processing.find_resources("AWS::IAM::Policy").values()
-                 if p["Properties"]["Roles"] == [{"Ref": role}]]
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in processing.find_resources("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role}]
+    ]
     result = {}
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        result[statement["Sid"]] = (sorted(actions), sorted(render(r) for r in resources),
-                                    json.dumps(statement.get("Condition"), sort_keys=True))
+        result[statement["Sid"]] = (
+            sorted(actions),
+            sorted(render(r) for r in resources),
+            json.dumps(statement.get("Condition"), sort_keys=True),
+        )
     return result
 
 
@@ -70,9 +85,15 @@ def test_application_runs_the_release_spark_with_auto_start_auto_stop_and_the_ca
     assert app["AutoStopConfiguration"] == {"Enabled": True, "IdleTimeoutMinutes": 15}
     assert app["MaximumCapacity"] == {"Cpu": "48 vCPU", "Memory": "192 GB"}
     assert "InitialCapacity" not in app  # no pre-initialized workers billed while idle
-    assert app["RuntimeConfiguration"] == [{"Classification": "spark-defaults", "Properties": {
-        "spark.hadoop.hive.metastore.client.factory.class":
-            "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"}}]
+    assert app["RuntimeConfiguration"] == [
+        {
+            "Classification": "spark-defaults",
+            "Properties": {
+                "spark.hadoop.hive.metastore.client.factory.class": "com.amazonaws.glue.catalog.metastore."
+                "AWSGlueDataCatalogHiveClientFactory"
+            },
+        }
+    ]
 
 
 def test_default_caps_come_from_cdk_json(synthesized, tmp_path):
@@ -80,7 +101,10 @@ def test_default_caps_come_from_cdk_json(synthesized, tmp_path):
 
     context = cdk_context()
     assert (context["runtime"], context["serverless_max_vcpu"], context["serverless_max_memory_gb"]) == (
-        "emr-ec2", 32, 128)
+        "emr-ec2",
+        32,
+        128,
+    )
 
 
 def test_workers_run_in_the_stacks_subnet_behind_a_group_without_ingress(processing):
@@ -90,7 +114,8 @@ def test_workers_run_in_the_stacks_subnet_behind_a_group_without_ingress(process
     assert network == {"SubnetIds": [{"Ref": subnet}], "SecurityGroupIds": [{"Fn::GetAtt": [group, "GroupId"]}]}
     assert all_ingress_rules(processing) == []
     assert group_properties["Properties"]["SecurityGroupEgress"] == [
-        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}]
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}
+    ]
     processing.resource_count_is("AWS::EC2::VPCEndpoint", 1)  # S3 stays off the internet
 
 
@@ -100,9 +125,13 @@ def test_logs_go_to_the_lake_and_to_a_retained_audit_log_group_in_prod(processin
     monitoring = application(processing)["MonitoringConfiguration"]
     group, group_resource = only(processing, "AWS::Logs::LogGroup", "ServerlessJobLogs")
     assert render(monitoring["S3MonitoringConfiguration"]["LogUri"]) == (
-        "s3://sls-prod-${AWS::AccountId}-${AWS::Region}/logs/emr-serverless/")
+        "s3://sls-prod-${AWS::AccountId}-${AWS::Region}/logs/emr-serverless/"
+    )
     assert monitoring["CloudWatchLoggingConfiguration"] == {
-        "Enabled": True, "LogGroupName": {"Ref": group}, "LogStreamNamePrefix": "jobs"}
+        "Enabled": True,
+        "LogGroupName": {"Ref": group},
+        "LogStreamNamePrefix": "jobs",
+    }
     properties = group_resource["Properties"]
     assert properties["RetentionInDays"] == 30
     assert "DataKey" in json.dumps(properties["KmsKeyId"])  # kms=true: the lake's key
@@ -115,8 +144,10 @@ def test_execution_role_is_assumed_by_emr_serverless_for_this_application_only(p
     app, _ = only(processing, "AWS::EMRServerless::Application")
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                      "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [app, "Arn"]}}}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [app, "Arn"]}},
+    }
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
@@ -137,25 +168,58 @@ def test_execution_role_has_exactly_these_permissions(processing):
     # The storage stack's data key, by its ARN (a weak cross-stack reference).
     assert re.fullmatch(r"\$\{output:\w*DataKey\w*Arn\w*\}", found["UseDataKey"][1][0]), found["UseDataKey"]
     assert found == {
-        "ListLakePrefixes": (["s3:ListBucket"], [LAKE], json.dumps(
-            {"StringLike": {"s3:prefix": [*PREFIXES, *(f"{p}/*" for p in PREFIXES)]}}, sort_keys=True)),
-        "ReadLake": (["s3:GetObject"], sorted(f"{LAKE}/{p}/*" for p in ("raw", "processed", "rejected", "manifests")),
-                     "null"),
-        "WriteJobOutputs": (["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts",
-                             "s3:PutObject"],
-                            sorted(f"{LAKE}/{p}/*" for p in ("processed", "rejected", "manifests", "logs/emr-serverless")),
-                            "null"),
+        "ListLakePrefixes": (
+            ["s3:ListBucket"],
+            [LAKE],
+            json.dumps({"StringLike": {"s3:prefix": [*PREFIXES, *(f"{p}/*" for p in PREFIXES)]}}, sort_keys=True),
+        ),
+        "ReadLake": (
+            ["s3:GetObject"],
+            sorted(f"{LAKE}/{p}/*" for p in ("raw", "processed", "rejected", "manifests")),
+            "null",
+        ),
+        "WriteJobOutputs": (
+            ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+            sorted(f"{LAKE}/{p}/*" for p in ("processed", "rejected", "manifests", "logs/emr-serverless")),
+            "null",
+        ),
         "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], found["UseDataKey"][1], "null"),
-        "ReadCatalog": (sorted(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition",
-                                "glue:GetPartitions", "glue:BatchGetPartition"]),
-                        sorted([f"{GLUE}:catalog", f"{GLUE}:database/sls_prod", f"{GLUE}:database/default",
-                                *(f"{GLUE}:table/sls_prod/{t}" for t in TABLES)]), "null"),
-        "CreateDefaultDatabase": (["glue:CreateDatabase"], sorted([f"{GLUE}:catalog", f"{GLUE}:database/default"]),
-                                  "null"),
-        "WriteJobLogs": (["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                         [f"${{{log_group}.Arn}}"], "null"),
-        "FindLogGroup": (["logs:DescribeLogGroups"],
-                         ["arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"], "null"),
+        "ReadCatalog": (
+            sorted(
+                [
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:GetPartition",
+                    "glue:GetPartitions",
+                    "glue:BatchGetPartition",
+                ]
+            ),
+            sorted(
+                [
+                    f"{GLUE}:catalog",
+                    f"{GLUE}:database/sls_prod",
+                    f"{GLUE}:database/default",
+                    *(f"{GLUE}:table/sls_prod/{t}" for t in TABLES),
+                ]
+            ),
+            "null",
+        ),
+        "CreateDefaultDatabase": (
+            ["glue:CreateDatabase"],
+            sorted([f"{GLUE}:catalog", f"{GLUE}:database/default"]),
+            "null",
+        ),
+        "WriteJobLogs": (
+            ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            [f"${{{log_group}.Arn}}"],
+            "null",
+        ),
+        "FindLogGroup": (
+            ["logs:DescribeLogGroups"],
+            ["arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"],
+            "null",
+        ),
     }
 
 
@@ -163,14 +227,18 @@ def test_the_same_lake_and_catalog_scope_as_the_ec2_instance_role(templates, pro
     """Apart from its own log prefix, the execution role reaches exactly what the instance role does."""
     ec2 = statements(templates("default", "processing"), "IamInstanceRole")
     serverless = statements(processing, "ServerlessExecutionRole")
+
     def in_serverless_terms(text: str) -> str:
         text = re.sub(r"logs/emr(?=[/\"])", "logs/emr-serverless", text)
         return text.replace("wikilake-dev-", "sls-prod-").replace("wikilake_dev", "sls_prod")
 
     for sid in ("ListLakePrefixes", "ReadLake", "WriteJobOutputs", "ReadCatalog", "CreateDefaultDatabase"):
         actions, resources, condition = ec2[sid]
-        assert serverless[sid] == (actions, sorted(in_serverless_terms(r) for r in resources),
-                                   in_serverless_terms(condition)), sid
+        assert serverless[sid] == (
+            actions,
+            sorted(in_serverless_terms(r) for r in resources),
+            in_serverless_terms(condition),
+        ), sid
 
 
 def test_outputs_name_the_application_role_and_log_group(processing):
@@ -187,36 +255,59 @@ def test_dev_destroys_everything_of_the_application_with_the_stack():
     from aws_cdk import aws_s3 as s3
     from aws_cdk.assertions import Template
 
+    from stacks.config import WikilakeConfig
     from stacks.job_code import JobCode
     from stacks.log_groups import audit_log_group
     from stacks.serverless_app import ServerlessApp
 
     from .conftest import cdk_context
 
-    from stacks.config import WikilakeConfig
-
     config = WikilakeConfig.from_context({**cdk_context(), "runtime": "emr-serverless"})
     stack = cdk.Stack(cdk.App())
     vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0abc1234", availability_zones=["us-east-1a"])
-    ServerlessApp(stack, "Serverless", name="Wikilake-dev", release_label="emr-7.13.0", idle_timeout_minutes=60,
-                  max_vcpu=32, max_memory_gb=128, vpc=vpc, subnet_id="subnet-0abc1234",
-                  bucket=s3.Bucket.from_bucket_name(stack, "Lake", "lake"), bucket_nag_name="lake", data_key=None,
-                  job_code=JobCode(stack, "Code"), database_name="wikilake_dev", table_names=("edits",),
-                  spark_defaults={}, log_group=audit_log_group(stack, "Logs", config=config, data_key=None))
+    ServerlessApp(
+        stack,
+        "Serverless",
+        name="Wikilake-dev",
+        release_label="emr-7.13.0",
+        idle_timeout_minutes=60,
+        max_vcpu=32,
+        max_memory_gb=128,
+        vpc=vpc,
+        subnet_id="subnet-0abc1234",
+        bucket=s3.Bucket.from_bucket_name(stack, "Lake", "lake"),
+        bucket_nag_name="lake",
+        data_key=None,
+        job_code=JobCode(stack, "Code"),
+        database_name="wikilake_dev",
+        table_names=("edits",),
+        spark_defaults={},
+        log_group=audit_log_group(stack, "Logs", config=config, data_key=None),
+    )
     template = Template.from_stack(stack).to_json()["Resources"]
-    kept = [(name, r.get("DeletionPolicy")) for name, r in template.items()
-            if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")]
+    kept = [
+        (name, r.get("DeletionPolicy"))
+        for name, r in template.items()
+        if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")
+    ]
     assert kept == []
     assert {r["Type"] for r in template.values()} >= {"AWS::Logs::LogGroup", "AWS::EMRServerless::Application"}
 
 
 def test_failed_job_runs_of_the_application_alert(processing):
-    (rule,) = [r["Properties"] for r in processing.find_resources("AWS::Events::Rule").values()
-               if r["Properties"]["EventPattern"].get("source") == ["aws.emr-serverless"]]
+    (rule,) = [
+        r["Properties"]
+        for r in processing.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("source") == ["aws.emr-serverless"]
+    ]
     app, _ = only(processing, "AWS::EMRServerless::Application")
-    assert rule["EventPattern"] == {"source": ["aws.emr-serverless"],
-                                    "detail-type": ["EMR Serverless Job Run State Change"],
-                                    "detail": {"state": ["FAILED"],
-                                               "applicationId": [{"Fn::GetAtt": [app, "ApplicationId"]}]}}
-    assert not [r for r in processing.find_resources("AWS::Events::Rule").values()
-                if r["Properties"]["EventPattern"].get("source") == ["aws.emr"]]
+    assert rule["EventPattern"] == {
+        "source": ["aws.emr-serverless"],
+        "detail-type": ["EMR Serverless Job Run State Change"],
+        "detail": {"state": ["FAILED"], "applicationId": [{"Fn::GetAtt": [app, "ApplicationId"]}]},
+    }
+    assert not [
+        r
+        for r in processing.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("source") == ["aws.emr"]
+    ]

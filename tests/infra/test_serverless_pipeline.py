@@ -14,6 +14,7 @@ untested: the `.sync` wait itself, the exact shape of its output on AWS (the rec
 accepts JobRunId at the top, nested under JobRun, or camelCase), and real billing figures (the
 test sets them on moto's job run).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,10 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DATASET, DT = "edits", "2015-09-12"
 BILLED = {"vCPUHour": 0.9, "memoryGBHour": 2.7, "storageGBHour": 0.0}
-SCRIPTS = {"package_url": "s3://assets/jobs.zip",
-           "entrypoint_urls": {"edits": "s3://assets/edits.py", "pageviews": "s3://assets/pageviews.py"}}
+SCRIPTS = {
+    "package_url": "s3://assets/jobs.zip",
+    "entrypoint_urls": {"edits": "s3://assets/edits.py", "pageviews": "s3://assets/pageviews.py"},
+}
 
 
 def camel(key: str) -> str:
@@ -39,8 +42,10 @@ def camel(key: str) -> str:
 def camel_keys(value, *, inside_tags: bool = False):
     """PascalCase request keys -> boto3's camelCase, `.$` suffixes kept, tag keys left alone."""
     if isinstance(value, dict):
-        return {(key if inside_tags else camel(key)): camel_keys(item, inside_tags=key == "Tags")
-                for key, item in value.items()}
+        return {
+            (key if inside_tags else camel(key)): camel_keys(item, inside_tags=key == "Tags")
+            for key, item in value.items()
+        }
     return value
 
 
@@ -85,6 +90,7 @@ def definition_of(template: dict) -> dict:
 
 # --- the definition as deployed ---
 
+
 def test_the_job_stage_is_one_sync_job_run_in_step_functions_names(template):
     text = json.dumps(definition_of(template))
     assert "elasticmapreduce" not in text and "runJobFlow" not in text  # no cluster states
@@ -92,17 +98,27 @@ def test_the_job_stage_is_one_sync_job_run_in_step_functions_names(template):
     job = definition["States"]["RunJob"]
     assert job["Resource"] == "arn:<AWS::Partition>:states:::emr-serverless:startJobRun.sync"
     parameters = job["Parameters"]
-    assert set(parameters) == {"ApplicationId", "ExecutionRoleArn", "ClientToken.$", "Name.$",
-                               "ExecutionTimeoutMinutes", "JobDriver", "Tags"}
-    assert parameters["JobDriver"] == {"SparkSubmit": {
-        "EntryPoint.$": "$.plan.job.entry_point", "EntryPointArguments.$": "$.plan.job.arguments",
-        "SparkSubmitParameters.$": "$.plan.job.spark_submit_parameters"}}
+    assert set(parameters) == {
+        "ApplicationId",
+        "ExecutionRoleArn",
+        "ClientToken.$",
+        "Name.$",
+        "ExecutionTimeoutMinutes",
+        "JobDriver",
+        "Tags",
+    }
+    assert parameters["JobDriver"] == {
+        "SparkSubmit": {
+            "EntryPoint.$": "$.plan.job.entry_point",
+            "EntryPointArguments.$": "$.plan.job.arguments",
+            "SparkSubmitParameters.$": "$.plan.job.spark_submit_parameters",
+        }
+    }
     assert parameters["ExecutionTimeoutMinutes"] == 180
     assert job["ResultPath"] == "$.job_run"
     assert job["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
     assert job["Next"] == "VerifyAndRecord"
-    assert definition["States"]["VerifyAndRecord"]["Parameters"] == {
-        "run.$": "$.plan.run", "job_run.$": "$.job_run"}
+    assert definition["States"]["VerifyAndRecord"]["Parameters"] == {"run.$": "$.plan.run", "job_run.$": "$.job_run"}
 
 
 class _AnyToken(dict):
@@ -115,20 +131,25 @@ class _AnyToken(dict):
 
 def test_state_machine_may_start_wait_for_and_pass_the_role_to_its_application_only(template):
     machine_role = logical_id(template, "AWS::IAM::Role", "PipelineStateMachineRole")
-    (policy,) = [r["Properties"]["PolicyDocument"] for r in template["Resources"].values()
-                 if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": machine_role}]]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": machine_role}]
+    ]
     by_sid = {s["Sid"]: s for s in policy["Statement"] if "Sid" in s}
     app = logical_id(template, "AWS::EMRServerless::Application", "Serverless")
     role = logical_id(template, "AWS::IAM::Role", "ServerlessExecutionRole")
     assert by_sid["PassExecutionRole"]["Resource"] == {"Fn::GetAtt": [role, "Arn"]}
     assert by_sid["PassExecutionRole"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}
+        "StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}
+    }
     assert sorted(by_sid["WatchJobRuns"]["Action"]) == ["emr-serverless:CancelJobRun", "emr-serverless:GetJobRun"]
     for sid in ("StartJobRuns", "WatchJobRuns"):
         text = json.dumps(by_sid[sid]["Resource"])
         assert f'"{app}", "ApplicationId"' in text and "/applications/" in text
     assert json.dumps(by_sid["SyncJobRunEvents"]["Resource"]).endswith(
-        ':rule/StepFunctionsGetEventsForEMRServerlessJobRule"]]}')
+        ':rule/StepFunctionsGetEventsForEMRServerlessJobRule"]]}'
+    )
     actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not {a for a in actions if a.startswith("elasticmapreduce:")}
 
@@ -142,10 +163,15 @@ def test_record_function_knows_the_application(template):
 
 # --- executed under moto ---
 
+
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     from moto import mock_aws
 
@@ -157,9 +183,18 @@ def aws(monkeypatch):
 
 def _manifest(bucket: str, s3, dataset: str = DATASET, dt: str = DT) -> str:
     key = layout.manifest_path("", dataset, dt).lstrip("/")
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({
-        "input_records": 39244, "valid_records": 39200, "rejected_records": 44,
-        "rows_written": {"edits": 39200, "edits_filtered": 528, "edits_by_channel": 51}}).encode())
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(
+            {
+                "input_records": 39244,
+                "valid_records": 39200,
+                "rejected_records": 44,
+                "rows_written": {"edits": 39200, "edits_filtered": 528, "edits_by_channel": 51},
+            }
+        ).encode(),
+    )
     return key
 
 
@@ -182,10 +217,16 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     app_id = emrs.create_application(name="Sls-prod", releaseLabel="emr-7.13.0", type="SPARK")["applicationId"]
     topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
 
-    env = {"WIKILAKE_BUCKET": bucket, "WIKILAKE_JOB_SCRIPTS": json.dumps(SCRIPTS),
-           "WIKILAKE_CLUSTER_NAME_PREFIX": "Sls-prod", "WIKILAKE_SERVERLESS_APPLICATION_ID": app_id}
-    handlers = {"plan": lambda event: plan.handle(event, env),
-                "record": lambda event: record.handle(event, env, s3=s3, emr_serverless=emrs)}
+    env = {
+        "WIKILAKE_BUCKET": bucket,
+        "WIKILAKE_JOB_SCRIPTS": json.dumps(SCRIPTS),
+        "WIKILAKE_CLUSTER_NAME_PREFIX": "Sls-prod",
+        "WIKILAKE_SERVERLESS_APPLICATION_ID": app_id,
+    }
+    handlers = {
+        "plan": lambda event: plan.handle(event, env),
+        "record": lambda event: record.handle(event, env, s3=s3, emr_serverless=emrs),
+    }
 
     def invoke_in_process(self, event=None):
         name = self.function_name.split("-")[-1]
@@ -209,21 +250,36 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     functions = {}
     for name in ("plan", "ingest_file", "record"):
         functions[name] = lam.create_function(
-            FunctionName=f"wikilake-{name}", Runtime="python3.12", Role=role_arn, Handler="x.handler",
-            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
-    substitutions = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                     f"{logical_id(template, 'AWS::EMRServerless::Application', 'Serverless')}.ApplicationId": app_id,
-                     f"{logical_id(template, 'AWS::IAM::Role', 'ServerlessExecutionRole')}.Arn": role_arn,
-                     logical_id(template, "AWS::SNS::Topic", "PipelineAlerts"): topic_arn}
-    for prefix, name in (("PipelinePlanFunction", "plan"), ("PipelineIngestFunction", "ingest_file"),
-                         ("PipelineRecordFunction", "record")):
+            FunctionName=f"wikilake-{name}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="x.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )["FunctionArn"]
+    substitutions = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        f"{logical_id(template, 'AWS::EMRServerless::Application', 'Serverless')}.ApplicationId": app_id,
+        f"{logical_id(template, 'AWS::IAM::Role', 'ServerlessExecutionRole')}.Arn": role_arn,
+        logical_id(template, "AWS::SNS::Topic", "PipelineAlerts"): topic_arn,
+    }
+    for prefix, name in (
+        ("PipelinePlanFunction", "plan"),
+        ("PipelineIngestFunction", "ingest_file"),
+        ("PipelineRecordFunction", "record"),
+    ):
         substitutions[f"{logical_id(template, 'AWS::Lambda::Function', prefix)}.Arn"] = functions[name]
     definition = for_moto(json.loads(resolve(definition_of(template), substitutions)))
 
-    machine = sfn.create_state_machine(name="pipeline", definition=json.dumps(definition),
-                                       roleArn=role_arn)["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, name=f"{DATASET}-{DT}-20261130T150000Z",
-                                    input=json.dumps({"dataset": DATASET, "dt": DT}))["executionArn"]
+    machine = sfn.create_state_machine(name="pipeline", definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(
+        stateMachineArn=machine,
+        name=f"{DATASET}-{DT}-20261130T150000Z",
+        input=json.dumps({"dataset": DATASET, "dt": DT}),
+    )["executionArn"]
     for _ in range(240):  # up to a minute on a busy machine; moto's run takes a few seconds
         described = sfn.describe_execution(executionArn=execution)
         if described["status"] != "RUNNING":
@@ -235,8 +291,14 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     (job_run,) = emrs.list_job_runs(applicationId=app_id)["jobRuns"]
     details = emrs.get_job_run(applicationId=app_id, jobRunId=job_run["id"])["jobRun"]
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
-    return {"described": described, "entered": entered, "job_run": details, "manifest": manifest,
-            "app_id": app_id, "role_arn": role_arn}
+    return {
+        "described": described,
+        "entered": entered,
+        "job_run": details,
+        "manifest": manifest,
+        "app_id": app_id,
+        "role_arn": role_arn,
+    }
 
 
 def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws, template, monkeypatch):
@@ -262,13 +324,24 @@ def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws
     assert record == result["manifest"]["run"]
     price = prices.SERVERLESS_PRICES["X86_64"]
     assert record == {
-        "dataset": DATASET, "dt": DT, "status": "SUCCEEDED", "cluster_id": result["app_id"],
-        "job_run_id": job_run["jobRunId"], "runtime": "emr-serverless",
-        "input_records": 39244, "valid_records": 39200, "rejected_records": 44,
+        "dataset": DATASET,
+        "dt": DT,
+        "status": "SUCCEEDED",
+        "cluster_id": result["app_id"],
+        "job_run_id": job_run["jobRunId"],
+        "runtime": "emr-serverless",
+        "input_records": 39244,
+        "valid_records": 39200,
+        "rejected_records": 44,
         "rows_written": {"edits": 39200, "edits_filtered": 528, "edits_by_channel": 51},
-        "cost": {"vcpu_hours": 0.9, "memory_gb_hours": 2.7, "storage_gb_hours": 0.0,
-                 "usd": round(0.9 * price.vcpu_hour + 2.7 * price.memory_gb_hour, 4),
-                 "prices_as_of": prices.PRICES_AS_OF, "hours": 0.15},
+        "cost": {
+            "vcpu_hours": 0.9,
+            "memory_gb_hours": 2.7,
+            "storage_gb_hours": 0.0,
+            "usd": round(0.9 * price.vcpu_hour + 2.7 * price.memory_gb_hour, 4),
+            "prices_as_of": prices.PRICES_AS_OF,
+            "hours": 0.15,
+        },
     }
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["cost"]["prices_as_of"])
 
@@ -277,7 +350,15 @@ def test_a_failed_job_run_is_not_recorded_and_notifies(aws, template, monkeypatc
     result = run_pipeline(template, monkeypatch, job_state="FAILED")
     described = result["described"]
     assert described["status"] == "FAILED"
-    assert result["entered"] == ["Plan", "Ingest", "RunJob", "VerifyAndRecord", "NotifyFailure", "OwnError?", "RunFailed"]
+    assert result["entered"] == [
+        "Plan",
+        "Ingest",
+        "RunJob",
+        "VerifyAndRecord",
+        "NotifyFailure",
+        "OwnError?",
+        "RunFailed",
+    ]
     assert described["error"] == "VerificationFailed"
     assert "is FAILED" in described["cause"]
     assert "run" not in result["manifest"]

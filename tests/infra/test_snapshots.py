@@ -3,6 +3,7 @@
 Asset hashes are masked, so editing a job or a query file changes no snapshot; only changes to
 the infrastructure do.
 """
+
 import json
 import re
 

@@ -1,13 +1,14 @@
 """StorageStack: bucket security, lifecycle, stage-dependent removal, job code assets and outputs."""
+
 import json
 
 import pytest
 from aws_cdk.assertions import Match
 
 from wikilake_core import layout
+from wikilake_core.contract import Outputs, job_entrypoint_output
 from wikilake_core.datasets import DATASETS
 from wikilake_core.paths import PROJECT_ROOT
-from wikilake_core.contract import Outputs, job_entrypoint_output
 
 
 def buckets(template) -> dict:
@@ -31,7 +32,11 @@ def test_every_bucket_blocks_public_access_is_versioned_and_owner_enforced(templ
     for resource in buckets(storage).values():
         props = resource["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
         assert "AccessControl" not in props  # no ACLs, not even LogDeliveryWrite on the log bucket
@@ -53,7 +58,8 @@ def test_default_encryption_is_sse_s3(templates):
     storage = templates("default", "storage")
     for resource in buckets(storage).values():
         assert resource["Properties"]["BucketEncryption"] == {
-            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        }
     storage.resource_count_is("AWS::KMS::Key", 0)
 
 
@@ -62,30 +68,53 @@ def test_kms_option_encrypts_the_data_bucket_with_a_rotating_customer_key(templa
     key_id = logical_id(storage, "AWS::KMS::Key", "DataKey")
     storage.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     rule = bucket(storage, "DataBucket")["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert rule == {"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": {
-        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]}}}
+    assert rule == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]}},
+    }
     # S3 server access logging can deliver only to SSE-S3 buckets.
-    assert bucket(storage, "AccessLogBucket")["Properties"]["BucketEncryption"][
-        "ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert bucket(storage, "AccessLogBucket")["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
 
 
 def test_data_bucket_logs_access_to_the_log_bucket_through_its_bucket_policy(templates):
     storage = templates("default", "storage")
     log_bucket_id = logical_id(storage, "AWS::S3::Bucket", "AccessLogBucket")
     assert bucket(storage, "DataBucket")["Properties"]["LoggingConfiguration"] == {
-        "DestinationBucketName": {"Ref": log_bucket_id}, "LogFilePrefix": "s3-access/"}
-    storage.has_resource_properties("AWS::S3::BucketPolicy", {
-        "Bucket": {"Ref": log_bucket_id},
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Allow", "Action": "s3:PutObject", "Principal": {"Service": "logging.s3.amazonaws.com"}})])},
-    })
+        "DestinationBucketName": {"Ref": log_bucket_id},
+        "LogFilePrefix": "s3-access/",
+    }
+    storage.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": log_bucket_id},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Action": "s3:PutObject",
+                                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
 
 
 def test_data_bucket_lifecycle_matches_the_lake_layout(templates):
-    rules = {r["Id"]: r for r in bucket(templates("default", "storage"), "DataBucket")["Properties"][
-        "LifecycleConfiguration"]["Rules"]}
+    rules = {
+        r["Id"]: r
+        for r in bucket(templates("default", "storage"), "DataBucket")["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
     assert {(r.get("Prefix"), r.get("ExpirationInDays")) for r in rules.values() if "ExpirationInDays" in r} == {
-        ("athena-results/", 7), ("logs/", 30)}
+        ("athena-results/", 7),
+        ("logs/", 30),
+    }
     (to_ia,) = [r for r in rules.values() if r.get("Prefix") == "raw/"]
     assert to_ia["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]
     (housekeeping,) = [r for r in rules.values() if "Prefix" not in r]
@@ -117,14 +146,19 @@ def test_prod_retains_buckets_and_keys_and_protects_its_stacks(templates, synthe
 
 def test_explicit_bucket_name_is_used_and_default_one_is_per_account_and_region(templates):
     assert bucket(templates("full", "storage"), "DataBucket")["Properties"]["BucketName"] == "wikilake-full-test"
-    assert bucket(templates("default", "storage"), "DataBucket")["Properties"]["BucketName"] == {"Fn::Join": ["", [
-        "wikilake-dev-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]}
+    assert bucket(templates("default", "storage"), "DataBucket")["Properties"]["BucketName"] == {
+        "Fn::Join": ["", ["wikilake-dev-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+    }
 
 
 def test_outputs_carry_the_bucket_and_the_job_code_locations(templates):
     outputs = templates("default", "storage").to_json()["Outputs"]
-    expected = {Outputs.BUCKET, Outputs.JOBS_PACKAGE_URL, Outputs.DDL_URL,
-                *(job_entrypoint_output(dataset) for dataset in DATASETS)}
+    expected = {
+        Outputs.BUCKET,
+        Outputs.JOBS_PACKAGE_URL,
+        Outputs.DDL_URL,
+        *(job_entrypoint_output(dataset) for dataset in DATASETS),
+    }
     assert expected <= set(outputs)
     assert "SparkJobEntrypointUrlEdits" in outputs  # the spelling the CLI reads
 
@@ -137,9 +171,12 @@ def _asset_files(synthesized, output_name: str) -> set[str]:
 
 
 def test_jobs_package_zip_holds_exactly_the_jobs_and_core_python_files(synthesized):
-    expected = {p.relative_to(PROJECT_ROOT).as_posix()
-                for package in ("spark_jobs", "wikilake_core")
-                for p in (PROJECT_ROOT / package).rglob("*.py") if "__pycache__" not in p.parts}
+    expected = {
+        p.relative_to(PROJECT_ROOT).as_posix()
+        for package in ("spark_jobs", "wikilake_core")
+        for p in (PROJECT_ROOT / package).rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     assert {"spark_jobs/__init__.py", "wikilake_core/datasets.py"} <= expected
     assert _asset_files(synthesized, Outputs.JOBS_PACKAGE_URL) == expected
 

@@ -1,4 +1,5 @@
 """Helpers for the local engine's tests: tiny Parquet partitions and PNG inspection."""
+
 from __future__ import annotations
 
 import struct
@@ -10,8 +11,12 @@ from wikilake_core.ddl import load_tables
 
 # The DuckDB type each Hive type of the DDL must become, written out independently of the code.
 EXPECTED_DUCKDB_TYPES = {
-    "string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "timestamp": "TIMESTAMP",
-    "boolean": "BOOLEAN", "double": "DOUBLE",
+    "string": "VARCHAR",
+    "bigint": "BIGINT",
+    "int": "INTEGER",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "double": "DOUBLE",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -38,9 +43,19 @@ def write_partition(lake: Path, table: str, dt: str, rows: list[dict], types: di
 
 
 def channel_row(channel: str, edits: int, robot_edits: int, **more) -> dict:
-    row = dict(channel=channel, edits=edits, robot_edits=robot_edits, anonymous_edits=0,
-               minor_edits=0, new_pages=0, added=10 * edits, deleted=edits, delta=9 * edits,
-               distinct_users=edits, distinct_pages=edits)
+    row = {
+        "channel": channel,
+        "edits": edits,
+        "robot_edits": robot_edits,
+        "anonymous_edits": 0,
+        "minor_edits": 0,
+        "new_pages": 0,
+        "added": 10 * edits,
+        "deleted": edits,
+        "delta": 9 * edits,
+        "distinct_users": edits,
+        "distinct_pages": edits,
+    }
     return {**row, **more}
 
 

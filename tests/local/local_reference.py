@@ -3,6 +3,7 @@
 Independent of the jobs and of SQL: JSON lines and pageview lines are parsed here with the rules
 of /work/shared/specs/datasets.md (restated in the comments), then grouped with dicts.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -12,18 +13,31 @@ from collections import defaultdict
 from pathlib import Path
 
 # Project suffixes of domain codes (datasets.md, "domain_code rules").
-SUFFIXES = {"b": "wikibooks", "d": "wiktionary", "n": "wikinews", "q": "wikiquote",
-            "s": "wikisource", "v": "wikiversity", "voy": "wikivoyage", "f": "wikimediafoundation",
-            "w": "mediawiki", "wd": "wikidata", "m": "wikimedia"}
+SUFFIXES = {
+    "b": "wikibooks",
+    "d": "wiktionary",
+    "n": "wikinews",
+    "q": "wikiquote",
+    "s": "wikisource",
+    "v": "wikiversity",
+    "voy": "wikivoyage",
+    "f": "wikimediafoundation",
+    "w": "mediawiki",
+    "wd": "wikidata",
+    "m": "wikimedia",
+}
 # Sites whose trailing `.m` is the wikimedia project suffix, not the mobile marker.
 WIKIMEDIA_SITES = {"commons", "meta", "species", "incubator", "outreach", "wikimania"}
 # top_pages' articles_only rule, restated from its header.
 NON_ARTICLE = re.compile(
     r"^(main_page|-)$|^(special|media|talk|user|wikipedia|project|file|image|mediawiki|template|"
-    r"help|category|portal|draft|module|timedtext)(_talk)?:", re.IGNORECASE)
+    r"help|category|portal|draft|module|timedtext)(_talk)?:",
+    re.IGNORECASE,
+)
 
 
 # --- edits ----------------------------------------------------------------------------------
+
 
 def edit_events(path: Path) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -44,10 +58,17 @@ def top_channels(events: list[dict], top_n: int = 10) -> list[tuple]:
     for channel, items in by_channel.items():
         robots = sum(e["isRobot"] for e in items)
         groups[channel] = (
-            channel, len(items), len(items) - robots, robots, 100 * robots / len(items),
-            sum(e["isAnonymous"] for e in items), sum(e["added"] for e in items),
-            sum(e["deleted"] for e in items), len({e["user"] for e in items}),
-            len({e["page"] for e in items}))
+            channel,
+            len(items),
+            len(items) - robots,
+            robots,
+            100 * robots / len(items),
+            sum(e["isAnonymous"] for e in items),
+            sum(e["added"] for e in items),
+            sum(e["deleted"] for e in items),
+            len({e["user"] for e in items}),
+            len({e["page"] for e in items}),
+        )
     return _ranked(groups, lambda r: (-r[1], r[0]))[:top_n]
 
 
@@ -58,14 +79,21 @@ def us_human_edits_top_pages(events: list[dict], top_n: int = 10) -> list[tuple]
         if not event["isRobot"] and event["countryName"] == "United States":
             by_page[(event["channel"], event["page"])].append(event)
     groups = {
-        key: (key[1], key[0], len(items), len({e["user"] for e in items}),
-              sum(e["added"] for e in items), sum(e["deleted"] for e in items))
+        key: (
+            key[1],
+            key[0],
+            len(items),
+            len({e["user"] for e in items}),
+            sum(e["added"] for e in items),
+            sum(e["deleted"] for e in items),
+        )
         for key, items in by_page.items()
     }
     return _ranked(groups, lambda r: (-r[2], r[1], r[0]))[:top_n]
 
 
 # --- pageviews ------------------------------------------------------------------------------
+
 
 def classify(domain_code: str) -> tuple[str, str] | None:
     """(project, access_site) of a domain code, or None when the rules do not cover it."""
@@ -107,15 +135,16 @@ def _views(project_site_views: list[tuple[str, int]]) -> tuple[int, int, int]:
     return total, desktop, total - desktop  # mobile = mobile + zero
 
 
-def top_pages(lines, project: str, access_site: str = "all", articles_only: bool = True,
-              top_n: int = 10) -> list[tuple]:
+def top_pages(
+    lines, project: str, access_site: str = "all", articles_only: bool = True, top_n: int = 10
+) -> list[tuple]:
     """rank, page_title, views, desktop_views, mobile_views."""
     by_title = defaultdict(list)
     for _, code, title, views in lines:
         kind = classify(code)
-        if kind and kind[0] == project and access_site in ("all", kind[1]):
-            if not (articles_only and NON_ARTICLE.search(title)):
-                by_title[title].append((kind[1], views))
+        matches = kind and kind[0] == project and access_site in ("all", kind[1])
+        if matches and not (articles_only and NON_ARTICLE.search(title)):
+            by_title[title].append((kind[1], views))
     groups = {title: (title, *_views(items)) for title, items in by_title.items()}
     return _ranked(groups, lambda r: (-r[1], r[0]))[:top_n]
 

@@ -8,10 +8,10 @@ import pytest
 from rich.console import Console
 
 from wikilake import demo
-from wikilake_core.ddl import load_queries
-from wikilake_core.errors import WikilakeError
 from wikilake.local_query import LocalEngine
 from wikilake.query_params import bind
+from wikilake_core.ddl import load_queries
+from wikilake_core.errors import WikilakeError
 
 QUERIES = load_queries()
 
@@ -69,8 +69,7 @@ def test_demo_parameters_come_from_the_sample_days_and_defaults():
 def test_a_query_of_two_datasets_gets_each_datasets_dt():
     query = QUERIES["most_viewed_articles_content"]
     dts = {"pageviews": "2024-03-15", "articles": "2016-05-01"}
-    assert demo.demo_params(query, dts) == [
-        "pageviews_dt=2024-03-15", "project=en.wikipedia", "articles_dt=2016-05-01"]
+    assert demo.demo_params(query, dts) == ["pageviews_dt=2024-03-15", "project=en.wikipedia", "articles_dt=2016-05-01"]
     with pytest.raises(WikilakeError, match="must be named pageviews_dt, articles_dt"):
         demo.demo_params(QUERIES["top_pages"], dts)
 
@@ -100,8 +99,7 @@ def test_a_failing_synth_is_reported_with_its_log(tmp_path, monkeypatch):
     log = tmp_path / "synth.log"
     with pytest.raises(WikilakeError) as err:
         demo.synth(log, demo._Steps(Console(file=io.StringIO())))
-    assert str(err.value) == (
-        f"cdk synth failed (exit 3): ValidationError: ssh_cidrs is bad — full log: {log}")
+    assert str(err.value) == (f"cdk synth failed (exit 3): ValidationError: ssh_cidrs is bad — full log: {log}")
     assert "resolving" in log.read_text()
 
 

@@ -2,12 +2,12 @@ from datetime import datetime, timezone
 
 import duckdb
 import pytest
-
 from local_helpers import EXPECTED_DUCKDB_TYPES, write_partition
-from wikilake_core.ddl import load_queries, load_tables
-from wikilake_core.errors import WikilakeError
+
 from wikilake.local_query import LocalEngine, duckdb_type
 from wikilake.query_params import bind, placeholders, substitute
+from wikilake_core.ddl import load_queries, load_tables
+from wikilake_core.errors import WikilakeError
 
 TABLES = load_tables()
 QUERIES = load_queries()
@@ -43,8 +43,9 @@ def test_views_select_ddl_columns_whatever_the_file_column_order(tmp_path):
     folder.mkdir(parents=True)
     columns = [c.name for c in TABLES["edits_by_channel"].columns]
     shuffled = ", ".join(f"{i}::INTEGER AS {name}" for i, name in reversed(list(enumerate(columns[1:], 1))))
-    duckdb.sql(f"COPY (SELECT {shuffled}, 'x' AS channel, 'extra' AS not_in_ddl) "
-               f"TO '{folder}/part-0.parquet' (FORMAT parquet)")
+    duckdb.sql(
+        f"COPY (SELECT {shuffled}, 'x' AS channel, 'extra' AS not_in_ddl) TO '{folder}/part-0.parquet' (FORMAT parquet)"
+    )
     with LocalEngine(tmp_path) as engine:
         assert engine.view_columns("edits_by_channel") == ddl_columns("edits_by_channel")
         row = engine.execute("SELECT * FROM edits_by_channel").rows[0]
@@ -81,7 +82,8 @@ def test_trino_integer_division_survives_translation(tiny_lake):
     with LocalEngine(tiny_lake) as engine:
         rows = engine.execute(
             "SELECT edits / 2 AS half, CAST(edits AS double) / 2 AS exact FROM edits_by_channel "
-            "WHERE channel = '#en.wikipedia'").rows
+            "WHERE channel = '#en.wikipedia'"
+        ).rows
     assert rows == ((3, 3.5),)
 
 
@@ -89,22 +91,30 @@ def test_utc_instants_come_back_as_utc_timestamps(tmp_path):
     # Spark writes timestamps as UTC instants (TIMESTAMP WITH TIME ZONE in Parquet terms); the
     # DDL's timestamp is the UTC wall time, as in Athena, whatever the machine's time zone.
     instant = datetime(2015, 9, 12, 23, 30, tzinfo=timezone.utc)
-    write_partition(tmp_path, "edits", "2015-09-12", [{"event_time": instant, "page": "p"}],
-                    types={"event_time": "TIMESTAMP WITH TIME ZONE"})
+    write_partition(
+        tmp_path,
+        "edits",
+        "2015-09-12",
+        [{"event_time": instant, "page": "p"}],
+        types={"event_time": "TIMESTAMP WITH TIME ZONE"},
+    )
     with LocalEngine(tmp_path) as engine:
         assert engine.connection.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
         rows = engine.execute("SELECT event_time, hour(event_time) AS h FROM edits").rows
     assert rows == ((datetime(2015, 9, 12, 23, 30), 23),)
 
 
-@pytest.mark.parametrize("sql, message", [
-    ("SELEC 1", "SQL error"),
-    ("SELECT nope FROM edits", "SQL error: Column 'nope' could not be resolved"),
-    ("SELECT * FROM pageviews", "unknown table pageviews; tables: article_categories, "),
-    ("SELECT 1; SELECT 2", "exactly one SELECT"),
-    ("DROP TABLE edits", "exactly one SELECT"),
-    ("SELECT CAST('x' AS bigint) FROM edits_by_channel", "SQL error \\(DuckDB\\)"),
-])
+@pytest.mark.parametrize(
+    "sql, message",
+    [
+        ("SELEC 1", "SQL error"),
+        ("SELECT nope FROM edits", "SQL error: Column 'nope' could not be resolved"),
+        ("SELECT * FROM pageviews", "unknown table pageviews; tables: article_categories, "),
+        ("SELECT 1; SELECT 2", "exactly one SELECT"),
+        ("DROP TABLE edits", "exactly one SELECT"),
+        ("SELECT CAST('x' AS bigint) FROM edits_by_channel", "SQL error \\(DuckDB\\)"),
+    ],
+)
 def test_sql_errors_are_one_line(tiny_lake, sql, message):
     with LocalEngine(tiny_lake) as engine, pytest.raises(WikilakeError, match=message) as err:
         engine.execute(sql)
@@ -117,7 +127,8 @@ def test_a_named_query_without_data_for_its_dt_says_so(tiny_lake):
         engine.run(query, bind(query, ["2015-09-13", "en.wikipedia"]))
     assert str(err.value) == (
         f"no data for dt=2015-09-13 in {tiny_lake}/processed/pageviews_daily (has: 2015-09-12); "
-        "run `wikilake local run pageviews --date 2015-09-13 --input ...` first")
+        "run `wikilake local run pageviews --date 2015-09-13 --input ...` first"
+    )
 
 
 def test_an_empty_lake_says_it_has_no_partitions(tmp_path):
@@ -145,8 +156,10 @@ def test_us_human_edits_top_pages_counts_edits_and_editors(tiny_lake):
     result = run(tiny_lake, "us_human_edits_top_pages", "dt=2015-09-12")
     assert result.columns[:5] == ("rank", "page", "channel", "edits", "editors")
     assert [r[:5] for r in result.rows] == [
-        (1, "Apollo", "#en.wikipedia", 3, 2), (2, "Apollo", "#de.wikipedia", 1, 1),
-        (3, "Zeus", "#en.wikipedia", 1, 1)]
+        (1, "Apollo", "#en.wikipedia", 3, 2),
+        (2, "Apollo", "#de.wikipedia", 1, 1),
+        (3, "Zeus", "#en.wikipedia", 1, 1),
+    ]
 
 
 def test_top_pages_optional_filters(tiny_lake):
@@ -154,7 +167,13 @@ def test_top_pages_optional_filters(tiny_lake):
     assert [r[1:] for r in articles.rows] == [("Apollo", 120, 50, 70), ("Zeus", 100, 100, 0)]
     everything = run(tiny_lake, "top_pages", "2015-09-12", "en.wikipedia", "articles_only=false")
     assert [r[1] for r in everything.rows] == [
-        "Main_Page", "Special:Search", "-", "Apollo", "Zeus", "User_talk:Someone"]
+        "Main_Page",
+        "Special:Search",
+        "-",
+        "Apollo",
+        "Zeus",
+        "User_talk:Someone",
+    ]
     mobile = run(tiny_lake, "top_pages", "2015-09-12", "en.wikipedia", "access_site=mobile")
     assert [r[1:] for r in mobile.rows] == [("Apollo", 70, 0, 70)]
     top_one = run(tiny_lake, "top_pages", "2015-09-12", "en.wikipedia", "top_n=1")
@@ -186,6 +205,5 @@ def test_every_named_query_translates_and_the_duckdb_sql_runs(tiny_lake, name):
 
 
 def demo_values(query):
-    values = {"dt": "2015-09-12", "pageviews_dt": "2015-09-12", "articles_dt": "2015-09-12",
-              "project": "en.wikipedia"}
+    values = {"dt": "2015-09-12", "pageviews_dt": "2015-09-12", "articles_dt": "2015-09-12", "project": "en.wikipedia"}
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]

@@ -1,14 +1,15 @@
 """Every named query, run on DuckDB over the lake the PySpark jobs made from the shipped samples,
 equals the plain-Python answer computed from the raw sample files (local_reference)."""
-import pytest
 
 import local_reference as reference
+import pytest
 from local_helpers import EXPECTED_DUCKDB_TYPES
-from wikilake_core import datasets, layout
-from wikilake_core.ddl import load_queries
+
 from wikilake.demo import sample_days
 from wikilake.local_query import LocalEngine
 from wikilake.query_params import bind
+from wikilake_core import datasets
+from wikilake_core.ddl import load_queries
 
 pytestmark = pytest.mark.spark
 
@@ -64,14 +65,17 @@ def test_us_human_edits_top_pages(sample_lake, events, top_n):
     assert result.rows == tuple(reference.us_human_edits_top_pages(events, n))
 
 
-@pytest.mark.parametrize("project, access_site, articles_only", [
-    ("en.wikipedia", "all", "true"),
-    ("en.wikipedia", "mobile", "true"),
-    ("en.wikipedia", "desktop", "false"),
-    ("de.wikipedia", "all", "true"),
-    ("commons.wikimedia", "all", "false"),
-    ("www.wikidata", "mobile", "false"),
-])
+@pytest.mark.parametrize(
+    "project, access_site, articles_only",
+    [
+        ("en.wikipedia", "all", "true"),
+        ("en.wikipedia", "mobile", "true"),
+        ("en.wikipedia", "desktop", "false"),
+        ("de.wikipedia", "all", "true"),
+        ("commons.wikimedia", "all", "false"),
+        ("www.wikidata", "mobile", "false"),
+    ],
+)
 def test_top_pages(sample_lake, lines, project, access_site, articles_only):
     result = run(sample_lake, "top_pages", PAGEVIEWS_DT, project, access_site, articles_only, "50")
     expected = reference.top_pages(lines, project, access_site, articles_only == "true", 50)

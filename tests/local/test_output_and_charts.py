@@ -7,14 +7,16 @@ from decimal import Decimal
 import pytest
 
 from wikilake.charts import ChartSpec, infer_chart, write_chart
-from wikilake_core.errors import WikilakeError
 from wikilake.output import render, to_csv, to_json
 from wikilake.query_result import QueryResult
+from wikilake_core.errors import WikilakeError
 
 RESULT = QueryResult(
     columns=("rank", "page", "views", "share", "seen", "flag"),
-    rows=((1, "Ä, \"quoted\"", 1234567, Decimal("12.50"), datetime(2015, 9, 12, 1, 2, 3), True),
-          (2, None, 5, 0.5, None, False)),
+    rows=(
+        (1, 'Ä, "quoted"', 1234567, Decimal("12.50"), datetime(2015, 9, 12, 1, 2, 3), True),
+        (2, None, 5, 0.5, None, False),
+    ),
     stats={"engine": "duckdb", "rows": 2, "seconds": 0.01},
 )
 
@@ -30,8 +32,14 @@ def test_csv_is_parseable_with_a_header_and_empty_nulls():
 
 def test_json_is_an_array_of_objects_with_plain_values():
     assert json.loads(to_json(RESULT)) == [
-        {"rank": 1, "page": 'Ä, "quoted"', "views": 1234567, "share": 12.5,
-         "seen": "2015-09-12T01:02:03", "flag": True},
+        {
+            "rank": 1,
+            "page": 'Ä, "quoted"',
+            "views": 1234567,
+            "share": 12.5,
+            "seen": "2015-09-12T01:02:03",
+            "flag": True,
+        },
         {"rank": 2, "page": None, "views": 5, "share": 0.5, "seen": None, "flag": False},
     ]
 
@@ -49,8 +57,10 @@ def test_unknown_format_is_refused():
         render(RESULT, "xml", io.StringIO())
 
 
-RANKING = QueryResult(("rank", "page", "channel", "edits", "editors"),
-                      tuple((i, f"Page {i}", "#en.wikipedia", 100 - i, 1) for i in range(1, 31)))
+RANKING = QueryResult(
+    ("rank", "page", "channel", "edits", "editors"),
+    tuple((i, f"Page {i}", "#en.wikipedia", 100 - i, 1) for i in range(1, 31)),
+)
 HOURLY = QueryResult(("hour", "views", "mobile_views"), tuple((h, 1000 + h, 500) for h in range(24)))
 
 
@@ -62,11 +72,14 @@ def test_time_series_are_lines_of_every_metric():
     assert infer_chart(HOURLY) == ChartSpec("line", ("hour",), ("views", "mobile_views"))
 
 
-@pytest.mark.parametrize("result, message", [
-    (QueryResult(("page", "views"), ()), "returned no rows"),
-    (QueryResult(("page", "title"), (("a", "b"),)), "needs a label column and a numeric column"),
-    (QueryResult(("rank", "views"), ((1, 2),)), "needs a label column"),
-])
+@pytest.mark.parametrize(
+    "result, message",
+    [
+        (QueryResult(("page", "views"), ()), "returned no rows"),
+        (QueryResult(("page", "title"), (("a", "b"),)), "needs a label column and a numeric column"),
+        (QueryResult(("rank", "views"), ((1, 2),)), "needs a label column"),
+    ],
+)
 def test_results_that_cannot_be_charted(result, message):
     with pytest.raises(WikilakeError, match=message):
         infer_chart(result)
@@ -84,8 +97,9 @@ def test_a_ranking_chart_grows_with_its_rows_up_to_a_cap(tmp_path, png_dimension
     few = QueryResult(RANKING.columns, RANKING.rows[:3])
     _, short = png_dimensions(write_chart(few, tmp_path / "few.png", "few"))
     _, tall = png_dimensions(write_chart(RANKING, tmp_path / "many.png", "many"))
-    _, capped = png_dimensions(write_chart(
-        QueryResult(RANKING.columns, RANKING.rows * 3), tmp_path / "capped.png", "capped"))
+    _, capped = png_dimensions(
+        write_chart(QueryResult(RANKING.columns, RANKING.rows * 3), tmp_path / "capped.png", "capped")
+    )
     assert short < tall == capped
 
 

@@ -4,26 +4,41 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from wikilake.query_params import (
+    bind,
+    check_placeholders,
+    describe,
+    literal,
+    literal_value,
+    param_signature,
+    placeholders,
+    resolve,
+    substitute,
+)
 from wikilake_core.datasets import DATASETS
 from wikilake_core.ddl import PARAM_TYPES, QueryParam, load_queries, parse_query
 from wikilake_core.errors import WikilakeError
-from wikilake.query_params import (bind, check_placeholders, describe, literal, literal_value,
-                                   param_signature, placeholders, resolve, substitute)
 
-QUERY = parse_query("q", (
-    "-- Answers a question.\n"
-    "-- @param dt date: the day\n"
-    "-- @param project: a project\n"
-    "-- @param articles_only boolean = true: drop special pages\n"
-    "-- @param top_n bigint = 10: how many\n"
-    "SELECT 1 FROM t WHERE dt = ? AND project = ? AND ? AND rank <= ?"
-))
+QUERY = parse_query(
+    "q",
+    (
+        "-- Answers a question.\n"
+        "-- @param dt date: the day\n"
+        "-- @param project: a project\n"
+        "-- @param articles_only boolean = true: drop special pages\n"
+        "-- @param top_n bigint = 10: how many\n"
+        "SELECT 1 FROM t WHERE dt = ? AND project = ? AND ? AND rank <= ?"
+    ),
+)
 
 
 def test_header_declares_types_and_defaults():
     assert [(p.name, p.type, p.default) for p in QUERY.parameters] == [
-        ("dt", "date", None), ("project", "varchar", None),
-        ("articles_only", "boolean", "true"), ("top_n", "bigint", "10")]
+        ("dt", "date", None),
+        ("project", "varchar", None),
+        ("articles_only", "boolean", "true"),
+        ("top_n", "bigint", "10"),
+    ]
     assert QUERY.parameters[2].description == "drop special pages"
 
 
@@ -32,30 +47,36 @@ def test_header_refuses_unknown_types():
         parse_query("q", "-- @param price money: x\nSELECT ?")
 
 
-@pytest.mark.parametrize("param_type, value, expected", [
-    ("date", "2015-09-12", "'2015-09-12'"),
-    ("varchar", "en.wikipedia", "'en.wikipedia'"),
-    ("varchar", "O'Brien", "'O''Brien'"),
-    ("bigint", "25", "25"),
-    ("bigint", "-3", "-3"),
-    ("double", "2.5", "2.5"),
-    ("boolean", "TRUE", "true"),
-    ("boolean", "no", "false"),
-    ("auto", "12", "12"),
-    ("auto", "false", "false"),
-    ("auto", "2015-09-12", "'2015-09-12'"),
-])
+@pytest.mark.parametrize(
+    "param_type, value, expected",
+    [
+        ("date", "2015-09-12", "'2015-09-12'"),
+        ("varchar", "en.wikipedia", "'en.wikipedia'"),
+        ("varchar", "O'Brien", "'O''Brien'"),
+        ("bigint", "25", "25"),
+        ("bigint", "-3", "-3"),
+        ("double", "2.5", "2.5"),
+        ("boolean", "TRUE", "true"),
+        ("boolean", "no", "false"),
+        ("auto", "12", "12"),
+        ("auto", "false", "false"),
+        ("auto", "2015-09-12", "'2015-09-12'"),
+    ],
+)
 def test_values_become_literals_of_their_type(param_type, value, expected):
     assert literal(QueryParam("p", "", param_type), value) == expected
 
 
-@pytest.mark.parametrize("param_type, value, message", [
-    ("date", "2015-9-12x", "not a date"),
-    ("date", "2015-02-30", "not a date"),
-    ("bigint", "10; DROP TABLE x", "not a whole number"),
-    ("double", "1e", "not a number"),
-    ("boolean", "maybe", "not true or false"),
-])
+@pytest.mark.parametrize(
+    "param_type, value, message",
+    [
+        ("date", "2015-9-12x", "not a date"),
+        ("date", "2015-02-30", "not a date"),
+        ("bigint", "10; DROP TABLE x", "not a whole number"),
+        ("double", "1e", "not a number"),
+        ("boolean", "maybe", "not true or false"),
+    ],
+)
 def test_bad_values_are_one_line_errors(param_type, value, message):
     with pytest.raises(WikilakeError, match=message) as err:
         literal(QueryParam("p", "", param_type), value)
@@ -70,9 +91,17 @@ def test_a_quote_cannot_escape_the_string_literal():
 
 def test_bind_positional_named_and_defaults():
     assert bind(QUERY, ["2015-09-12", "en.wikipedia"]) == {
-        "dt": "'2015-09-12'", "project": "'en.wikipedia'", "articles_only": "true", "top_n": "10"}
+        "dt": "'2015-09-12'",
+        "project": "'en.wikipedia'",
+        "articles_only": "true",
+        "top_n": "10",
+    }
     assert bind(QUERY, ["top_n=3", "project=de.wikipedia", "2015-09-13"]) == {
-        "dt": "'2015-09-13'", "project": "'de.wikipedia'", "articles_only": "true", "top_n": "3"}
+        "dt": "'2015-09-13'",
+        "project": "'de.wikipedia'",
+        "articles_only": "true",
+        "top_n": "3",
+    }
     assert bind(QUERY, ["2015-09-12", "x", "false", "5"])["articles_only"] == "false"
 
 
@@ -83,14 +112,17 @@ def test_a_value_with_an_equals_sign_goes_by_name():
         bind(QUERY, ["2015-09-12", "a=b"])
 
 
-@pytest.mark.parametrize("raw, message", [
-    ([], "missing parameter 'dt'"),
-    (["2015-09-12"], "missing parameter 'project'"),
-    (["dt=2015-09-12", "dt=2015-09-13", "p"], "given twice"),
-    (["2015-09-12", "p", "true", "5", "extra"], "takes 4 parameter"),
-    (["nope=1"], "unknown parameter 'nope'"),
-    (["=5"], "malformed --param"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ([], "missing parameter 'dt'"),
+        (["2015-09-12"], "missing parameter 'project'"),
+        (["dt=2015-09-12", "dt=2015-09-13", "p"], "given twice"),
+        (["2015-09-12", "p", "true", "5", "extra"], "takes 4 parameter"),
+        (["nope=1"], "unknown parameter 'nope'"),
+        (["=5"], "malformed --param"),
+    ],
+)
 def test_bind_errors(raw, message):
     with pytest.raises(WikilakeError, match=message):
         bind(QUERY, raw)
@@ -120,12 +152,11 @@ def test_resolve_names_and_ad_hoc_sql():
 # --- the shipped named queries -------------------------------------------------------------
 
 NAMED = load_queries()
-REQUIRED = {"top_channels", "us_human_edits_top_pages", "top_pages", "project_traffic_by_hour",
-            "mobile_share"}
+REQUIRED = {"top_channels", "us_human_edits_top_pages", "top_pages", "project_traffic_by_hour", "mobile_share"}
 
 
 def test_the_issue_queries_are_shipped():
-    assert REQUIRED <= set(NAMED)
+    assert set(NAMED) >= REQUIRED
 
 
 @pytest.mark.parametrize("name", sorted(NAMED))
@@ -160,14 +191,17 @@ def test_named_query_defaults_are_valid_values(name):
 SIGNATURE = "dt date, project varchar, articles_only boolean = true, top_n bigint = 10"
 
 
-@pytest.mark.parametrize("raw, message", [
-    ([], f"missing parameter 'dt' for q ({SIGNATURE}); pass --param dt=VALUE"),
-    (["2015-09-12", "p", "true", "5", "extra"], f"q takes 4 parameter(s) ({SIGNATURE}); got 5"),
-    (["dt=2015-09-12", "dt=2015-09-13"], "parameter 'dt' given twice"),
-    (["nope=1"], "unknown parameter 'nope'; expected one of: articles_only, dt, project, top_n"),
-    (["=5"], "malformed --param '=5': use NAME=VALUE or a positional VALUE"),
-    (["2015-09-12", "x", "maybe"], "parameter articles_only: 'maybe' is not true or false"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ([], f"missing parameter 'dt' for q ({SIGNATURE}); pass --param dt=VALUE"),
+        (["2015-09-12", "p", "true", "5", "extra"], f"q takes 4 parameter(s) ({SIGNATURE}); got 5"),
+        (["dt=2015-09-12", "dt=2015-09-13"], "parameter 'dt' given twice"),
+        (["nope=1"], "unknown parameter 'nope'; expected one of: articles_only, dt, project, top_n"),
+        (["=5"], "malformed --param '=5': use NAME=VALUE or a positional VALUE"),
+        (["2015-09-12", "x", "maybe"], "parameter articles_only: 'maybe' is not true or false"),
+    ],
+)
 def test_bind_error_messages(raw, message):
     with pytest.raises(WikilakeError) as caught:
         bind(QUERY, raw)
@@ -185,36 +219,42 @@ def test_a_query_without_parameters():
     assert str(caught.value) == "plain takes 0 parameter(s) (no parameters); got 1"
 
 
-@pytest.mark.parametrize("param_type, value, expected", [
-    ("bigint", "+5", "5"),
-    ("bigint", "007", "7"),
-    ("double", ".5", ".5"),
-    ("double", "-2.5E-3", "-2.5E-3"),
-    ("double", "7", "7"),
-    ("boolean", "1", "true"),
-    ("boolean", "0", "false"),
-    ("boolean", "Yes", "true"),
-    ("boolean", "False", "false"),
-    ("varchar", "", "''"),
-    ("auto", "TRUE", "true"),
-    ("auto", "False", "false"),
-    ("auto", "-3.5", "-3.5"),
-    ("auto", "1E3", "1e3"),
-    ("auto", "yes", "'yes'"),
-    ("auto", "O'Brien", "'O''Brien'"),
-])
+@pytest.mark.parametrize(
+    "param_type, value, expected",
+    [
+        ("bigint", "+5", "5"),
+        ("bigint", "007", "7"),
+        ("double", ".5", ".5"),
+        ("double", "-2.5E-3", "-2.5E-3"),
+        ("double", "7", "7"),
+        ("boolean", "1", "true"),
+        ("boolean", "0", "false"),
+        ("boolean", "Yes", "true"),
+        ("boolean", "False", "false"),
+        ("varchar", "", "''"),
+        ("auto", "TRUE", "true"),
+        ("auto", "False", "false"),
+        ("auto", "-3.5", "-3.5"),
+        ("auto", "1E3", "1e3"),
+        ("auto", "yes", "'yes'"),
+        ("auto", "O'Brien", "'O''Brien'"),
+    ],
+)
 def test_more_literals(param_type, value, expected):
     assert literal(QueryParam("p", "", param_type), value) == expected
 
 
-@pytest.mark.parametrize("param_type, value, message", [
-    ("date", "2015-9-12x", "parameter p: '2015-9-12x' is not a date (yyyy-MM-dd)"),
-    ("bigint", "1.0", "parameter p: '1.0' is not a whole number"),
-    ("bigint", "", "parameter p: '' is not a whole number"),
-    ("double", "1e", "parameter p: '1e' is not a number"),
-    ("double", "nan", "parameter p: 'nan' is not a number"),
-    ("boolean", "", "parameter p: '' is not true or false"),
-])
+@pytest.mark.parametrize(
+    "param_type, value, message",
+    [
+        ("date", "2015-9-12x", "parameter p: '2015-9-12x' is not a date (yyyy-MM-dd)"),
+        ("bigint", "1.0", "parameter p: '1.0' is not a whole number"),
+        ("bigint", "", "parameter p: '' is not a whole number"),
+        ("double", "1e", "parameter p: '1e' is not a number"),
+        ("double", "nan", "parameter p: 'nan' is not a number"),
+        ("boolean", "", "parameter p: '' is not true or false"),
+    ],
+)
 def test_bad_value_messages(param_type, value, message):
     with pytest.raises(WikilakeError) as caught:
         literal(QueryParam("p", "", param_type), value)
@@ -224,17 +264,26 @@ def test_bad_value_messages(param_type, value, message):
 def test_ad_hoc_parameters_are_typed_by_their_look():
     query = resolve("SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?", {})
     assert [(p.name, p.type, p.description) for p in query.parameters][:2] == [
-        ("p1", "auto", "value of the 1. '?'"), ("p2", "auto", "value of the 2. '?'")]
+        ("p1", "auto", "value of the 1. '?'"),
+        ("p2", "auto", "value of the 2. '?'"),
+    ]
     assert (query.name, query.description) == ("sql", "ad-hoc SQL")
     assert query.sql == "SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?"
     assert bind(query, ["true", "yes", "1.5e3", "2015-09-12"]) == {
-        "p1": "true", "p2": "'yes'", "p3": "1.5e3", "p4": "'2015-09-12'"}
+        "p1": "true",
+        "p2": "'yes'",
+        "p3": "1.5e3",
+        "p4": "'2015-09-12'",
+    }
 
 
-@pytest.mark.parametrize("sql, message", [
-    ("SELECT 'abc WHERE x = ?", "cannot read the SQL: Error tokenizing 'SELECT 'abc WHERE x = '"),
-    ('SELECT "abc', "cannot read the SQL: Error tokenizing 'SELECT \"ab'"),
-])
+@pytest.mark.parametrize(
+    "sql, message",
+    [
+        ("SELECT 'abc WHERE x = ?", "cannot read the SQL: Error tokenizing 'SELECT 'abc WHERE x = '"),
+        ('SELECT "abc', "cannot read the SQL: Error tokenizing 'SELECT \"ab'"),
+    ],
+)
 def test_unterminated_strings_in_ad_hoc_sql_are_one_line_errors(sql, message):
     with pytest.raises(WikilakeError) as caught:
         resolve(sql, {})
@@ -262,7 +311,8 @@ def test_names_resolve_with_surrounding_space_and_unknown_names_list_none():
 def test_signatures_and_descriptions():
     assert [param_signature(p) for p in QUERY.parameters] == SIGNATURE.split(", ")
     assert describe({"dt": "'2015-09-12'", "top_n": "10", "who": "'O''Brien'", "on": "true"}) == (
-        "dt=2015-09-12 top_n=10 who=O'Brien on=true")
+        "dt=2015-09-12 top_n=10 who=O'Brien on=true"
+    )
     assert literal_value("''") == ""
 
 

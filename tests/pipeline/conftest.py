@@ -11,6 +11,7 @@
   marks the step COMPLETED or FAILED), as EMR would.
 - The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -34,10 +35,12 @@ os.environ["PATH"] = os.pathsep.join([VENV_BIN, str(PROJECT_ROOT / "node_modules
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
-HANDLERS = {"PipelinePlanFunction": "wikilake.pipeline.plan",
-            "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
-            "PipelineRecordFunction": "wikilake.pipeline.record",
-            "PipelineReapFunction": "wikilake.pipeline.reap"}
+HANDLERS = {
+    "PipelinePlanFunction": "wikilake.pipeline.plan",
+    "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
+    "PipelineRecordFunction": "wikilake.pipeline.record",
+    "PipelineReapFunction": "wikilake.pipeline.reap",
+}
 DT = "2024-03-15"
 MONTH = "2024/2024-03"
 
@@ -62,8 +65,13 @@ class Intrinsics:
 
     def __init__(self, template: dict, refs: dict[str, str], attributes: dict[tuple[str, str], str]):
         self.resources = template["Resources"]
-        self.refs = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
-                     "AWS::URLSuffix": "amazonaws.com", **refs}
+        self.refs = {
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Region": REGION,
+            "AWS::Partition": PARTITION,
+            "AWS::URLSuffix": "amazonaws.com",
+            **refs,
+        }
         self.attributes = attributes
 
     def ref(self, name: str) -> str:
@@ -127,8 +135,9 @@ class Pipeline:
         from wikilake_core import runs
 
         name = runs.execution_name(run_input["dataset"], run_input["dt"], suffix=str(len(self.started)))
-        arn = self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name,
-                                       input=json.dumps(run_input))["executionArn"]
+        arn = self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(run_input))[
+            "executionArn"
+        ]
         self.started.append(arn)
         return arn
 
@@ -138,8 +147,9 @@ class Pipeline:
     def clusters(self) -> list[dict]:
         return self.emr.list_clusters()["Clusters"]
 
-    def wait(self, execution_arn: str, *, job: str | None = None, manifest: dict | None = None,
-             timeout: float = 60) -> dict:
+    def wait(
+        self, execution_arn: str, *, job: str | None = None, manifest: dict | None = None, timeout: float = 60
+    ) -> dict:
         """Until the execution ends; meanwhile play EMR: the job step ends ``job`` (COMPLETED
         after writing ``manifest``, or FAILED)."""
         deadline = time.monotonic() + timeout
@@ -150,8 +160,10 @@ class Pipeline:
             if job:
                 self.play_job(job, manifest)
             time.sleep(0.2)
-        raise AssertionError(f"execution still running after {timeout}s: "
-                             f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}")
+        raise AssertionError(
+            f"execution still running after {timeout}s: "
+            f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}"
+        )
 
     def play_job(self, job: str, manifest: dict | None = None) -> None:
         """What EMR does with a run's step: ends it ``job`` (after writing ``manifest``)."""
@@ -166,9 +178,11 @@ class Pipeline:
 
     def reap(self, execution_arn: str, status: str) -> dict:
         """What EventBridge does when an execution ends: invoke the reap function with the event."""
-        event = {"detail-type": "Step Functions Execution Status Change", "source": "aws.states",
-                 "detail": {"executionArn": execution_arn, "stateMachineArn": self.state_machine_arn,
-                            "status": status}}
+        event = {
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "detail": {"executionArn": execution_arn, "stateMachineArn": self.state_machine_arn, "status": status},
+        }
         response = self.lambda_.invoke(FunctionName=self.reap_function, Payload=json.dumps(event).encode())
         assert "FunctionError" not in response, response["Payload"].read()
         return json.loads(response["Payload"].read())
@@ -187,18 +201,20 @@ class Pipeline:
 
     def raw_objects(self, dataset: str = "pageviews", dt: str = DT) -> dict[str, dict]:
         listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"raw/{dataset}/dt={dt}/").get("Contents", [])
-        return {o["Key"].rsplit("/", 1)[1]: self.s3.head_object(Bucket=self.bucket, Key=o["Key"])["Metadata"]
-                for o in listed}
+        return {
+            o["Key"].rsplit("/", 1)[1]: self.s3.head_object(Bucket=self.bucket, Key=o["Key"])["Metadata"]
+            for o in listed
+        }
 
     def alerts(self) -> list[str]:
-        messages = self.sqs.receive_message(QueueUrl=self.alerts_queue_url, MaxNumberOfMessages=10,
-                                            WaitTimeSeconds=0).get("Messages", [])
+        messages = self.sqs.receive_message(
+            QueueUrl=self.alerts_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
         return [json.loads(m["Body"])["Message"] for m in messages]
 
 
 def hourly_files() -> dict[str, bytes]:
-    return {f"pageviews-20240315-{hour:02d}0000.gz": f"en Main_Page {hour + 1} 0\n".encode() * 50
-            for hour in range(24)}
+    return {f"pageviews-20240315-{hour:02d}0000.gz": f"en Main_Page {hour + 1} 0\n".encode() * 50 for hour in range(24)}
 
 
 @pytest.fixture
@@ -217,11 +233,15 @@ def poll_seconds() -> str:
 
 @pytest.fixture
 def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
-    import boto3
     from moto import mock_aws
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr("moto.awslambda.models.LambdaFunction._invoke_lambda", _invoke_in_process)
@@ -233,17 +253,23 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
     """Create in moto what the template's state machine and functions refer to, then them."""
     import boto3
 
-    clients = {name: boto3.client(name, region_name=REGION)
-               for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs")}
+    clients = {
+        name: boto3.client(name, region_name=REGION)
+        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs")
+    }
     ec2 = clients["ec2"]
     vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.80.0.0/24")["Subnet"]["SubnetId"]
-    groups = {name: ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
-              for name in ("primary", "core")}
+    groups = {
+        name: ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        for name in ("primary", "core")
+    }
     role_arn = clients["iam"].create_role(RoleName="pipeline-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     topic_arn = clients["sns"].create_topic(Name="alerts")["TopicArn"]
     queue_url = clients["sqs"].create_queue(QueueName="alerts")["QueueUrl"]
-    queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     clients["sns"].subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     resources = template["Resources"]
@@ -265,21 +291,40 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
     bucket = f"wikilake-dev-{ACCOUNT}-{REGION}"
     clients["s3"].create_bucket(Bucket=bucket)
 
-    overrides = {"WIKILAKE_POLL_SECONDS": poll_seconds, "WIKILAKE_DUMPS_MIRROR": dumps.url,
-                 "WIKILAKE_INGEST_RETRIES": "1", "WIKILAKE_INGEST_BACKOFF": "0"}
+    overrides = {
+        "WIKILAKE_POLL_SECONDS": poll_seconds,
+        "WIKILAKE_DUMPS_MIRROR": dumps.url,
+        "WIKILAKE_INGEST_RETRIES": "1",
+        "WIKILAKE_INGEST_BACKOFF": "0",
+    }
     for logical_id, resource in intrinsics.of_type("AWS::Lambda::Function").items():
         if not logical_id.startswith(tuple(HANDLERS)):
             continue
         environment = intrinsics.resolve(resource["Properties"]["Environment"]["Variables"])
         assert environment.get("WIKILAKE_BUCKET", bucket) == bucket
         clients["lambda"].create_function(
-            FunctionName=logical_id, Runtime="python3.12", Role=role_arn, Handler=resource["Properties"]["Handler"],
+            FunctionName=logical_id,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=resource["Properties"]["Handler"],
             Code={"ZipFile": b"not used: the handler runs in-process"},
-            Environment={"Variables": {**environment, **overrides}})
+            Environment={"Variables": {**environment, **overrides}},
+        )
     ((machine_id, machine),) = intrinsics.of_type("AWS::StepFunctions::StateMachine").items()
     definition = intrinsics.resolve(machine["Properties"]["DefinitionString"])
-    arn = clients["stepfunctions"].create_state_machine(
-        name=machine_id, definition=definition, roleArn=role_arn)["stateMachineArn"]
+    arn = clients["stepfunctions"].create_state_machine(name=machine_id, definition=definition, roleArn=role_arn)[
+        "stateMachineArn"
+    ]
     reap = next(k for k in intrinsics.of_type("AWS::Lambda::Function") if k.startswith("PipelineReapFunction"))
-    return Pipeline(clients["stepfunctions"], clients["s3"], clients["emr"], clients["sqs"], bucket, arn,
-                    queue_url, dumps, lambda_=clients["lambda"], reap_function=reap)
+    return Pipeline(
+        clients["stepfunctions"],
+        clients["s3"],
+        clients["emr"],
+        clients["sqs"],
+        bucket,
+        arn,
+        queue_url,
+        dumps,
+        lambda_=clients["lambda"],
+        reap_function=reap,
+    )

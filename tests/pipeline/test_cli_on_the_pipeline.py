@@ -1,5 +1,6 @@
 """`wikilake run` (the CLI engineer's, wikilake/commands/run.py) on this state machine executed by
 moto: the exit code and the one-line outcome the user sees, end to end."""
+
 import threading
 import time
 
@@ -18,9 +19,14 @@ def deployed(pipeline):
     """The processing stack's outputs, as `cdk deploy` leaves them (the CLI reads them)."""
     from aws_stacks import deploy_stack  # tests/cli, on sys.path (conftest)
 
-    deploy_stack(boto3.client("cloudformation", region_name=REGION), stack_names()["processing"],
-                 {Outputs.STATE_MACHINE_ARN: pipeline.state_machine_arn,
-                  Outputs.ALERTS_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts"})
+    deploy_stack(
+        boto3.client("cloudformation", region_name=REGION),
+        stack_names()["processing"],
+        {
+            Outputs.STATE_MACHINE_ARN: pipeline.state_machine_arn,
+            Outputs.ALERTS_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts",
+        },
+    )
     return pipeline
 
 
@@ -46,7 +52,7 @@ def run_cli_while_emr_plays(pipeline, capsys, job: str, manifest=None) -> tuple[
 def test_a_failed_job_exits_1_with_one_line_saying_what_failed(deployed, capsys):
     code, out, err = run_cli_while_emr_plays(deployed, capsys, "FAILED")
     assert code == 1
-    (line,) = [l for l in err.splitlines() if "FAILED after" in l]
+    (line,) = [text for text in err.splitlines() if "FAILED after" in text]
     assert "JobFailed" in line and "ended FAILED" in line
     (cluster,) = deployed.clusters()
     assert deployed.emr.describe_cluster(ClusterId=cluster["Id"])["Cluster"]["Status"]["State"] == "TERMINATED"

@@ -1,5 +1,6 @@
 """The synthesized state machine, executed by moto's interpreter (see conftest.py for how), on each
 branch the issue names: success, job failure, stopped execution, ingest checksum failure."""
+
 import hashlib
 import json
 import time
@@ -10,9 +11,16 @@ from wikilake_core import contract, prices, runs
 
 from .conftest import DT, hourly_files
 
-MANIFEST = {"dataset": "pageviews", "dt": DT, "input_records": 1200, "valid_records": 1190, "rejected_records": 10,
-            "rows_written": {"pageviews_daily": 1, "projectviews_hourly": 24}, "hours": list(range(24)),
-            "hours_missing": []}
+MANIFEST = {
+    "dataset": "pageviews",
+    "dt": DT,
+    "input_records": 1200,
+    "valid_records": 1190,
+    "rejected_records": 10,
+    "rows_written": {"pageviews_daily": 1, "projectviews_hourly": 24},
+    "hours": list(range(24)),
+    "hours_missing": [],
+}
 
 
 def _cluster(pipeline) -> dict:
@@ -28,15 +36,22 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
     # raw/: every hour, MD5-verified (the checksum recorded in the object's metadata)
     raw = pipeline.raw_objects()
     assert {name: meta["md5"] for name, meta in raw.items()} == {
-        name: hashlib.md5(body).hexdigest() for name, body in hourly_files().items()}
+        name: hashlib.md5(body).hexdigest() for name, body in hourly_files().items()
+    }
 
     # the job step: the one command line wikilake_core.submit builds, failing -> cluster ends
     cluster = _cluster(pipeline)
     (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
     args = step["Config"]["Args"]
     assert args[:4] == ["spark-submit", "--deploy-mode", "cluster", "--py-files"]
-    assert args[6:] == ["--date", DT, "--input", f"s3://{pipeline.bucket}/raw/pageviews/dt={DT}/",
-                        "--output-root", f"s3://{pipeline.bucket}"]
+    assert args[6:] == [
+        "--date",
+        DT,
+        "--input",
+        f"s3://{pipeline.bucket}/raw/pageviews/dt={DT}/",
+        "--output-root",
+        f"s3://{pipeline.bucket}",
+    ]
     assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
     assert cluster["Status"]["State"] == "TERMINATED"
     assert cluster["Name"] == f"Wikilake-dev-pageviews-{DT}"
@@ -48,13 +63,19 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
     # the run record: the execution's output, and the same under "run" in the manifest
     record = json.loads(done["output"])
     assert {k: record[k] for k in ("dataset", "dt", "status", "cluster_id", "runtime")} == {
-        "dataset": "pageviews", "dt": DT, "status": "SUCCEEDED", "cluster_id": cluster["Id"], "runtime": "emr-ec2"}
+        "dataset": "pageviews",
+        "dt": DT,
+        "status": "SUCCEEDED",
+        "cluster_id": cluster["Id"],
+        "runtime": "emr-ec2",
+    }
     assert (record["input_records"], record["valid_records"], record["rejected_records"]) == (1200, 1190, 10)
     assert record["rows_written"] == MANIFEST["rows_written"]
     assert record["cost"]["prices_as_of"] == prices.PRICES_AS_OF
     assert record["cost"]["usd"] > 0 and record["cost"]["normalized_instance_hours"] > 0
-    manifest = json.loads(pipeline.s3.get_object(
-        Bucket=pipeline.bucket, Key=f"manifests/pageviews/dt={DT}/manifest.json")["Body"].read())
+    manifest = json.loads(
+        pipeline.s3.get_object(Bucket=pipeline.bucket, Key=f"manifests/pageviews/dt={DT}/manifest.json")["Body"].read()
+    )
     assert manifest["run"] == record
     assert pipeline.alerts() == []
 
@@ -110,8 +131,11 @@ def test_stopped_execution_leaves_a_cluster_with_its_own_backstop_and_the_reaper
     assert [s["ActionOnFailure"] for s in request["Steps"]] == ["TERMINATE_CLUSTER"]  # ends if the job fails
     assert cluster["AutoTerminate"] is True
 
-    assert pipeline.reap(execution, "ABORTED") == {"execution": execution, "status": "ABORTED",
-                                                   "terminated": [cluster["Id"]]}
+    assert pipeline.reap(execution, "ABORTED") == {
+        "execution": execution,
+        "status": "ABORTED",
+        "terminated": [cluster["Id"]],
+    }
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
     assert pipeline.reap(execution, "ABORTED")["terminated"] == []  # idempotent
 
@@ -161,8 +185,14 @@ def test_a_dataset_without_dump_site_needs_its_day_in_raw_first(pipeline):
 
     pipeline.s3.put_object(Bucket=pipeline.bucket, Key="raw/edits/dt=2015-09-12/wikiticker.json.gz", Body=b"x")
     execution = pipeline.start(runs.execution_input("edits", "2015-09-12"))
-    manifest = {"dataset": "edits", "dt": "2015-09-12", "input_records": 3, "valid_records": 3, "rejected_records": 0,
-                "rows_written": {"edits": 3, "edits_filtered": 1, "edits_by_channel": 2}}
+    manifest = {
+        "dataset": "edits",
+        "dt": "2015-09-12",
+        "input_records": 3,
+        "valid_records": 3,
+        "rejected_records": 0,
+        "rows_written": {"edits": 3, "edits_filtered": 1, "edits_by_channel": 2},
+    }
     done = pipeline.wait(execution, job="COMPLETED", manifest=manifest)
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert json.loads(done["output"])["rows_written"] == manifest["rows_written"]

@@ -1,6 +1,7 @@
 """Plain-Python reference for the articles tables, written from the spec's format and rules
 independently of the Spark job: xml.etree parses the dump (it does the unescaping), and the link
 rules are a character scan for ``[[`` rather than the job's regular expression."""
+
 from __future__ import annotations
 
 import bz2
@@ -36,8 +37,7 @@ def _text(element, name):
 def siteinfo(root) -> tuple[str, set[str], set[str]]:
     """dbname, category prefixes, file prefixes (lower case)."""
     info = _child(root, "siteinfo")
-    names = {ns.get("key"): (ns.text or "").strip().lower()
-             for ns in info.iter() if _local(ns.tag) == "namespace"}
+    names = {ns.get("key"): (ns.text or "").strip().lower() for ns in info.iter() if _local(ns.tag) == "namespace"}
     categories = {"category", names.get("14", "")} - {""}
     files = {"file", "image", "media", names.get("6", ""), names.get("-2", "")} - {""}
     return _text(info, "dbname"), categories, files
@@ -60,13 +60,13 @@ def candidates(text: str) -> list[tuple[str, str | None]]:
         end = i + 2
         while end < len(text) and text[end] != "|" and not text.startswith("]]", end):
             end += 1
-        raw = text[i + 2:end]
+        raw = text[i + 2 : end]
         if end >= len(text) or any(c in raw for c in "[]\n"):
             i += 1
             continue
         if text[end] == "|":
             close = text.find("]]", end + 1)
-            between = text[end + 1:close] if close >= 0 else None
+            between = text[end + 1 : close] if close >= 0 else None
             key = between if between is not None and not any(c in between for c in "[\n") else None
             i = end + 1
         else:
@@ -123,27 +123,38 @@ def tables(paths: list[Path]) -> tuple[list[dict], list[dict], list[dict], Count
             text = None if text_element is None else (text_element.text or "")
             redirect = _child(page, "redirect")
             timestamp = _text(revision, "timestamp")
-            found = [c for raw, key in candidates(text or "")
-                     if (c := classify_candidate(raw, key, category_names, file_names))]
+            found = [
+                c
+                for raw, key in candidates(text or "")
+                if (c := classify_candidate(raw, key, category_names, file_names))
+            ]
             link_counts = Counter(name for kind, name, _ in found if kind == "link")
             first_keys: dict[str, str | None] = {}
             for kind, name, key in found:
                 if kind == "category" and name not in first_keys:
                     first_keys[name] = key
             byte_attribute = None if text_element is None else text_element.get("bytes")
-            articles.append({
-                "wiki": wiki, "page_id": int(page_id), "namespace": int(ns), "title": title,
-                "redirect_title": None if redirect is None else redirect.get("title"),
-                "revision_id": int(_text(revision, "id")) if revision is not None else None,
-                "revision_timestamp": datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ")
-                if timestamp else None,
-                "contributor": (_text(contributor, "username") or _text(contributor, "ip") or None),
-                "text_bytes": int(byte_attribute) if byte_attribute else
-                (None if text is None else len(text.encode("utf-8"))),
-                "links": len(link_counts), "categories": len(first_keys),
-            })
-            links += [{"wiki": wiki, "page_id": int(page_id), "target": t, "occurrences": n}
-                      for t, n in link_counts.items()]
-            categories += [{"wiki": wiki, "page_id": int(page_id), "category": c, "sort_key": k}
-                           for c, k in first_keys.items()]
+            articles.append(
+                {
+                    "wiki": wiki,
+                    "page_id": int(page_id),
+                    "namespace": int(ns),
+                    "title": title,
+                    "redirect_title": None if redirect is None else redirect.get("title"),
+                    "revision_id": int(_text(revision, "id")) if revision is not None else None,
+                    "revision_timestamp": datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ") if timestamp else None,
+                    "contributor": (_text(contributor, "username") or _text(contributor, "ip") or None),
+                    "text_bytes": int(byte_attribute)
+                    if byte_attribute
+                    else (None if text is None else len(text.encode("utf-8"))),
+                    "links": len(link_counts),
+                    "categories": len(first_keys),
+                }
+            )
+            links += [
+                {"wiki": wiki, "page_id": int(page_id), "target": t, "occurrences": n} for t, n in link_counts.items()
+            ]
+            categories += [
+                {"wiki": wiki, "page_id": int(page_id), "category": c, "sort_key": k} for c, k in first_keys.items()
+            ]
     return articles, links, categories, rejected

@@ -1,10 +1,9 @@
 """Job runs shared by the Spark tests: each job once per session on small inputs."""
+
 from __future__ import annotations
 
 import pytest
-
-from spark_helpers import (ARTICLES_DT, ARTICLES_SAMPLE, EDITS_DT, EDITS_SAMPLE, PAGEVIEWS_DT, JobRun,
-                           pageviews_input)
+from spark_helpers import ARTICLES_DT, ARTICLES_SAMPLE, EDITS_DT, EDITS_SAMPLE, PAGEVIEWS_DT, JobRun, pageviews_input
 
 
 @pytest.fixture(scope="session")
@@ -12,8 +11,7 @@ def edits_run(spark, tmp_path_factory) -> JobRun:
     from spark_jobs import edits
 
     lake = tmp_path_factory.mktemp("edits") / "lake"
-    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(EDITS_SAMPLE),
-                             "--output-root", str(lake)])
+    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(EDITS_SAMPLE), "--output-root", str(lake)])
     return JobRun(lake, edits.JOB.run(spark, args), (EDITS_SAMPLE,))
 
 
@@ -23,8 +21,9 @@ def pageviews_run(spark, tmp_path_factory) -> JobRun:
 
     base = tmp_path_factory.mktemp("pageviews")
     inputs = pageviews_input(base / "raw")
-    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(base / "raw"),
-                                 "--output-root", str(base / "lake")])
+    args = pageviews.JOB.parse_args(
+        ["--date", PAGEVIEWS_DT, "--input", str(base / "raw"), "--output-root", str(base / "lake")]
+    )
     return JobRun(base / "lake", pageviews.JOB.run(spark, args), inputs)
 
 
@@ -33,6 +32,5 @@ def articles_run(spark, tmp_path_factory) -> JobRun:
     from spark_jobs import articles
 
     lake = tmp_path_factory.mktemp("articles") / "lake"
-    args = articles.JOB.parse_args(["--date", ARTICLES_DT, "--input", str(ARTICLES_SAMPLE),
-                                    "--output-root", str(lake)])
+    args = articles.JOB.parse_args(["--date", ARTICLES_DT, "--input", str(ARTICLES_SAMPLE), "--output-root", str(lake)])
     return JobRun(lake, articles.JOB.run(spark, args), (ARTICLES_SAMPLE,))

@@ -1,4 +1,5 @@
 """Inputs and constants shared by the Spark tests (a plain module: conftest files are not importable)."""
+
 from __future__ import annotations
 
 import gzip
@@ -37,22 +38,22 @@ TRICKY_LINES = [
     "en Caf%C3%A9_(film) 3 0",
     "en Café_(film) 4 0",
     "zh-min-nan Tâi-oân 2 0",
-    "en.wd Q1 5 0",           # unknown: wikidata lives on www/m only
-    "xx.yy.zz Foo 6 0",       # unknown
-    "www Foo 1 0",            # unknown
-    "EN Foo 2 0",             # unknown (codes are lower case)
+    "en.wd Q1 5 0",  # unknown: wikidata lives on www/m only
+    "xx.yy.zz Foo 6 0",  # unknown
+    "www Foo 1 0",  # unknown
+    "EN Foo 2 0",  # unknown (codes are lower case)
     "en 0_views_is_fine 0 0",
-    "en 007 0070 0",          # leading zeros are still a non-negative integer
-    "",                       # blank lines are ignored
+    "en 007 0070 0",  # leading zeros are still a non-negative integer
+    "",  # blank lines are ignored
     "   ",
-    "en Three_fields 12",     # wrong field count
-    "en Five fields 12 0",    # wrong field count
+    "en Three_fields 12",  # wrong field count
+    "en Five fields 12 0",  # wrong field count
     "en  Double_space 12 0",  # wrong field count
-    " Empty_domain 12 0",     # empty domain code
+    " Empty_domain 12 0",  # empty domain code
     "en Not_a_number abc 0",  # bad count_views
-    "en Negative -5 0",       # bad count_views
-    "en Plus_sign +5 0",      # bad count_views
-    "en Decimal 1.5 0",       # bad count_views
+    "en Negative -5 0",  # bad count_views
+    "en Plus_sign +5 0",  # bad count_views
+    "en Decimal 1.5 0",  # bad count_views
     "en Huge 1234567890123456789 0",  # bad count_views (more than 18 digits)
 ]
 
@@ -74,7 +75,6 @@ def write_gz(path: Path, lines: list[str]) -> Path:
 def pageviews_input(folder: Path, dt: str = PAGEVIEWS_DT) -> tuple[Path, ...]:
     """Hours 0-2 generated (with malformed lines), hour 3 hand-written, hour 23 generated."""
     day = date.fromisoformat(dt)
-    files = generator.generate_day(day, folder, hours=(0, 1, 2, 23), lines_per_hour=400, seed=3,
-                                   malformed_rate=0.01)
+    files = generator.generate_day(day, folder, hours=(0, 1, 2, 23), lines_per_hour=400, seed=3, malformed_rate=0.01)
     tricky = write_gz(folder / generator.file_name(day, 3), TRICKY_LINES)
     return tuple(sorted([*files, tricky]))

@@ -1,5 +1,6 @@
 """Plain-Python references for the jobs' outputs, written from the dump formats and the domain-code
 rules in the specs, independently of the Spark code (json module, str.split, dicts)."""
+
 from __future__ import annotations
 
 import gzip
@@ -9,12 +10,26 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 EDIT_COLUMNS = {  # JSON field -> table column
-    "time": "event_time", "channel": "channel", "page": "page", "namespace": "namespace",
-    "user": "user_name", "comment": "comment", "isAnonymous": "is_anonymous",
-    "isMinor": "is_minor", "isNew": "is_new", "isRobot": "is_robot",
-    "isUnpatrolled": "is_unpatrolled", "cityName": "city_name", "countryIsoCode": "country_iso_code",
-    "countryName": "country_name", "regionIsoCode": "region_iso_code", "regionName": "region_name",
-    "metroCode": "metro_code", "delta": "delta", "added": "added", "deleted": "deleted",
+    "time": "event_time",
+    "channel": "channel",
+    "page": "page",
+    "namespace": "namespace",
+    "user": "user_name",
+    "comment": "comment",
+    "isAnonymous": "is_anonymous",
+    "isMinor": "is_minor",
+    "isNew": "is_new",
+    "isRobot": "is_robot",
+    "isUnpatrolled": "is_unpatrolled",
+    "cityName": "city_name",
+    "countryIsoCode": "country_iso_code",
+    "countryName": "country_name",
+    "regionIsoCode": "region_iso_code",
+    "regionName": "region_name",
+    "metroCode": "metro_code",
+    "delta": "delta",
+    "added": "added",
+    "deleted": "deleted",
 }
 
 
@@ -26,8 +41,11 @@ def read_lines(path: Path) -> list[str]:
 
 def edit_rows(path: Path) -> list[dict]:
     """The sample's events as table rows (every line of the real sample is a valid event)."""
-    return [{EDIT_COLUMNS[k]: v for k, v in json.loads(line).items() if k in EDIT_COLUMNS}
-            for line in read_lines(path) if line.strip()]
+    return [
+        {EDIT_COLUMNS[k]: v for k, v in json.loads(line).items() if k in EDIT_COLUMNS}
+        for line in read_lines(path)
+        if line.strip()
+    ]
 
 
 def edits_by_channel(rows: list[dict]) -> dict[str, dict]:
@@ -51,12 +69,38 @@ def edits_by_channel(rows: list[dict]) -> dict[str, dict]:
 
 # ---- pageviews ----------------------------------------------------------------------------------
 
-SUFFIX_PROJECTS = {"b": "wikibooks", "d": "wiktionary", "n": "wikinews", "q": "wikiquote",
-                   "s": "wikisource", "v": "wikiversity", "voy": "wikivoyage",
-                   "f": "wikimediafoundation", "w": "mediawiki", "wd": "wikidata", "m": "wikimedia"}
-WIKIMEDIA_SITES = {"commons", "meta", "species", "incubator", "outreach", "wikimania", "strategy",
-                   "usability", "quality", "foundation", "login", "vote", "wikitech", "advisory",
-                   "office", "ten", "spcom"}
+SUFFIX_PROJECTS = {
+    "b": "wikibooks",
+    "d": "wiktionary",
+    "n": "wikinews",
+    "q": "wikiquote",
+    "s": "wikisource",
+    "v": "wikiversity",
+    "voy": "wikivoyage",
+    "f": "wikimediafoundation",
+    "w": "mediawiki",
+    "wd": "wikidata",
+    "m": "wikimedia",
+}
+WIKIMEDIA_SITES = {
+    "commons",
+    "meta",
+    "species",
+    "incubator",
+    "outreach",
+    "wikimania",
+    "strategy",
+    "usability",
+    "quality",
+    "foundation",
+    "login",
+    "vote",
+    "wikitech",
+    "advisory",
+    "office",
+    "ten",
+    "spcom",
+}
 _SITE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -113,7 +157,6 @@ def pageviews_reference(files: dict[int, list[str]]) -> dict:
             project, access = project_and_access(code)
             hourly_views[(hour, project, access)] += int(views)
             hourly_pages[(hour, project, access)] += 1
-    daily = {key: (*project_and_access(key[0]), views, len(daily_hours[key]))
-             for key, views in daily_views.items()}
+    daily = {key: (*project_and_access(key[0]), views, len(daily_hours[key])) for key, views in daily_views.items()}
     hourly = {key: (views, hourly_pages[key]) for key, views in hourly_views.items()}
     return {"daily": daily, "hourly": hourly, "reasons": reasons}

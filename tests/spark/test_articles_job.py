@@ -1,6 +1,7 @@
 """The articles job against independent references: an xml.etree parse of the shipped sample
 (every row of the three tables), hand-made pages with their expected rows written out for every
 rule of the spec, multi-part and split input, and bad input."""
+
 from __future__ import annotations
 
 import bz2
@@ -10,10 +11,10 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 import articles_reference as reference
+import pytest
 from spark_helpers import ARTICLES_DT, ARTICLES_SAMPLE
+
 from wikilake.local_runner import run_local
 from wikilake_core import layout
 from wikilake_core.errors import JobError, WikilakeError
@@ -44,12 +45,12 @@ def expected(paths: list[Path]) -> dict[str, Counter]:
 def run(spark, lake: Path, inputs, dt: str = ARTICLES_DT) -> dict:
     from spark_jobs import articles
 
-    args = articles.JOB.parse_args(["--date", dt, "--input", *map(str, inputs),
-                                    "--output-root", str(lake)])
+    args = articles.JOB.parse_args(["--date", dt, "--input", *map(str, inputs), "--output-root", str(lake)])
     return articles.JOB.run(spark, args)
 
 
 # ---- the shipped sample ----------------------------------------------------------------------
+
 
 def test_sample_matches_the_etree_reference_row_for_row(spark, articles_run):
     assert written(spark, articles_run.lake) == expected([ARTICLES_SAMPLE])
@@ -64,8 +65,7 @@ def test_sample_manifest(articles_run):
     assert m["input_bytes"] == ARTICLES_SAMPLE.stat().st_size and m["records_per_second"] > 0
 
 
-def test_big_bzip2_file_is_split_across_tasks_with_the_same_rows(spark, articles_run, tmp_path,
-                                                                monkeypatch):
+def test_big_bzip2_file_is_split_across_tasks_with_the_same_rows(spark, articles_run, tmp_path, monkeypatch):
     from spark_jobs import articles
 
     # The sample is 7 bzip2 blocks: splits of 256 KB make several tasks, each starting mid-file.
@@ -99,20 +99,23 @@ SITEINFO = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" versi
   </siteinfo>
 """
 
-RULES_TEXT = "\n".join([
-    "&lt;!-- [[Hidden]]",
-    "still hidden [[Category:Hidden]] --&gt; [[Target#Section|shown text]]",
-    "&lt;nowiki&gt;[[Not a link]]&lt;/nowiki&gt; &lt;NoWiki&gt;[[Neither]]&lt;/NOWIKI&gt;",
-    "[[File:Pic.jpg|thumb|A caption with [[nested_link]] inside]]",
-    "[[Файл:Снимка.jpg|мини|[[Вложена]]]] [[Медия:Звук.ogg]] [[Image:Old.png]] [[media:x.ogg]]",
-    "[[:Category:Shown as link]] [[:Файл:Видим.jpg]]",
-    "[[Category:Sorted|Key here]] [[Category:Sorted|Second key]]",
-    "[[Category:Empty key|]] [[ category : lower_case   name ]] [[Category:Keyed|a_b]]",
-    "[[Категория:Местна]] [[категория:малка|к]] [[Category:Bad key|x [[y]]]]",
-    "[[#Only section]] [[  spaced_out__title  ]] [[lower case]] [[wikt:foo]] [[Target]]",
-    "[[bad", "newline]] [[a[b]] [[[[Inner]]]] [[Caf&#233;|café]] [[Tom &amp; Jerry]]",
-    "[[&amp;#60;literal]] [[Euro &#8364; and &#x1F600;]] [[Unclosed",
-])
+RULES_TEXT = "\n".join(
+    [
+        "&lt;!-- [[Hidden]]",
+        "still hidden [[Category:Hidden]] --&gt; [[Target#Section|shown text]]",
+        "&lt;nowiki&gt;[[Not a link]]&lt;/nowiki&gt; &lt;NoWiki&gt;[[Neither]]&lt;/NOWIKI&gt;",
+        "[[File:Pic.jpg|thumb|A caption with [[nested_link]] inside]]",
+        "[[Файл:Снимка.jpg|мини|[[Вложена]]]] [[Медия:Звук.ogg]] [[Image:Old.png]] [[media:x.ogg]]",
+        "[[:Category:Shown as link]] [[:Файл:Видим.jpg]]",
+        "[[Category:Sorted|Key here]] [[Category:Sorted|Second key]]",
+        "[[Category:Empty key|]] [[ category : lower_case   name ]] [[Category:Keyed|a_b]]",
+        "[[Категория:Местна]] [[категория:малка|к]] [[Category:Bad key|x [[y]]]]",
+        "[[#Only section]] [[  spaced_out__title  ]] [[lower case]] [[wikt:foo]] [[Target]]",
+        "[[bad",
+        "newline]] [[a[b]] [[[[Inner]]]] [[Caf&#233;|café]] [[Tom &amp; Jerry]]",
+        "[[&amp;#60;literal]] [[Euro &#8364; and &#x1F600;]] [[Unclosed",
+    ]
+)
 
 RULES_PAGE = f"""  <page>
     <title>Правила &amp; тестове</title>
@@ -209,38 +212,36 @@ def rules_run(spark, tmp_path_factory):
 
 def test_links_of_the_rules_page(spark, rules_run):
     lake, _, _ = rules_run
-    links = {r["target"]: r["occurrences"] for r in rows(spark, lake, "article_links")
-             if r["page_id"] == 1}
+    links = {r["target"]: r["occurrences"] for r in rows(spark, lake, "article_links") if r["page_id"] == 1}
     assert links == {
-        "Target": 2,                    # [[Target#Section|..]] and [[Target]]
-        "Nested link": 1,               # inside a File caption; _ -> space, first letter up
-        "Вложена": 1,                   # inside a localized Файл caption
-        "Category:Shown as link": 1,    # leading colon: a link, prefix kept
+        "Target": 2,  # [[Target#Section|..]] and [[Target]]
+        "Nested link": 1,  # inside a File caption; _ -> space, first letter up
+        "Вложена": 1,  # inside a localized Файл caption
+        "Category:Shown as link": 1,  # leading colon: a link, prefix kept
         "Файл:Видим.jpg": 1,
-        "Spaced out title": 1,          # trimmed, whitespace runs collapsed
+        "Spaced out title": 1,  # trimmed, whitespace runs collapsed
         "Lower case": 1,
-        "Wikt:foo": 1,                  # interwiki prefix kept as written
-        "Inner": 1,                     # [[[[Inner]]]]: the last [[ starts the link
-        "Café": 1,                      # character reference unescaped
+        "Wikt:foo": 1,  # interwiki prefix kept as written
+        "Inner": 1,  # [[[[Inner]]]]: the last [[ starts the link
+        "Café": 1,  # character reference unescaped
         "Tom & Jerry": 1,
-        "&": 1,                         # &amp;#60; is the text "&#60;" (not "<"), cut at the #
-        "Y": 1,                         # [[y]] inside [[Category:Bad key|x [[y]]]]
-        "Euro € and 😀": 1,             # 3- and 4-byte character references
+        "&": 1,  # &amp;#60; is the text "&#60;" (not "<"), cut at the #
+        "Y": 1,  # [[y]] inside [[Category:Bad key|x [[y]]]]
+        "Euro € and 😀": 1,  # 3- and 4-byte character references
     }
 
 
 def test_categories_of_the_rules_page(spark, rules_run):
     lake, _, _ = rules_run
-    categories = {r["category"]: r["sort_key"] for r in rows(spark, lake, "article_categories")
-                  if r["page_id"] == 1}
+    categories = {r["category"]: r["sort_key"] for r in rows(spark, lake, "article_categories") if r["page_id"] == 1}
     assert categories == {
-        "Sorted": "Key here",           # repeated: the first sort key
+        "Sorted": "Key here",  # repeated: the first sort key
         "Empty key": "",
-        "Lower case name": None,        # prefix case-insensitive, name normalized
-        "Keyed": "a_b",                 # sort key as is
-        "Местна": None,                 # localized namespace 14
-        "Малка": "к",                   # localized, lower case prefix
-        "Bad key": None,                # key text holds [ -> null
+        "Lower case name": None,  # prefix case-insensitive, name normalized
+        "Keyed": "a_b",  # sort key as is
+        "Местна": None,  # localized namespace 14
+        "Малка": "к",  # localized, lower case prefix
+        "Bad key": None,  # key text holds [ -> null
     }
 
 
@@ -249,29 +250,44 @@ def test_articles_rows_of_the_hand_made_pages(spark, rules_run):
     by_id = {r["page_id"]: r for r in rows(spark, lake, "articles")}
     assert set(by_id) == {1, 2, 3}
     assert by_id[1] == {
-        "wiki": "bgwiki", "page_id": 1, "namespace": 0, "title": "Правила & тестове",
-        "redirect_title": None, "revision_id": 101,
-        "revision_timestamp": datetime(2016, 4, 30, 12, 0, 0), "contributor": "Редактор",
-        "text_bytes": 4321, "links": 14, "categories": 7}
+        "wiki": "bgwiki",
+        "page_id": 1,
+        "namespace": 0,
+        "title": "Правила & тестове",
+        "redirect_title": None,
+        "revision_id": 101,
+        "revision_timestamp": datetime(2016, 4, 30, 12, 0, 0),
+        "contributor": "Редактор",
+        "text_bytes": 4321,
+        "links": 14,
+        "categories": 7,
+    }
     assert (by_id[2]["title"], by_id[2]["redirect_title"], by_id[2]["contributor"]) == (
-        'Old "name"', "New & name", "192.0.2.1")
-    assert by_id[2]["text_bytes"] == len("#REDIRECT [[New & name]]".encode())
-    assert (by_id[3]["namespace"], by_id[3]["contributor"], by_id[3]["text_bytes"],
-            by_id[3]["links"]) == (14, None, 0, 0)
+        'Old "name"',
+        "New & name",
+        "192.0.2.1",
+    )
+    assert by_id[2]["text_bytes"] == len(b"#REDIRECT [[New & name]]")
+    assert (by_id[3]["namespace"], by_id[3]["contributor"], by_id[3]["text_bytes"], by_id[3]["links"]) == (
+        14,
+        None,
+        0,
+        0,
+    )
 
 
 def test_bad_pages_are_rejected_with_their_reason(spark, rules_run):
     lake, manifest, path = rules_run
-    assert manifest["rejected_by_reason"] == {"malformed XML": 3, "missing title": 1,
-                                              "missing or invalid id": 1,
-                                              "missing or invalid ns": 1}
-    with gzip.open(next(Path(layout.rejected_dir(str(lake), "articles", ARTICLES_DT))
-                        .glob("*.json.gz")), "rt") as f:
+    assert manifest["rejected_by_reason"] == {
+        "malformed XML": 3,
+        "missing title": 1,
+        "missing or invalid id": 1,
+        "missing or invalid ns": 1,
+    }
+    with gzip.open(next(Path(layout.rejected_dir(str(lake), "articles", ARTICLES_DT)).glob("*.json.gz")), "rt") as f:
         rejected = [json.loads(line) for line in f]
-    assert all(r["source_file"].endswith(path.name) and r["line"].startswith("<page>")
-               for r in rejected)
-    assert any("<title>Bad entity</title>" in r["line"] and r["reason"] == "malformed XML"
-               for r in rejected)
+    assert all(r["source_file"].endswith(path.name) and r["line"].startswith("<page>") for r in rejected)
+    assert any("<title>Bad entity</title>" in r["line"] and r["reason"] == "malformed XML" for r in rejected)
 
 
 def test_hand_made_pages_match_the_reference(spark, rules_run):
@@ -282,14 +298,15 @@ def test_hand_made_pages_match_the_reference(spark, rules_run):
 
 def test_two_part_dump_equals_the_whole(spark, rules_run, tmp_path):
     lake, _, _ = rules_run
-    parts = [export(tmp_path / "bgwiki-20160501-pages-articles1.xml-p1p1.bz2", RULES_PAGE),
-             export(tmp_path / "bgwiki-20160501-pages-articles2.xml-p2p9.gz", OTHER_PAGES)]
+    export(tmp_path / "bgwiki-20160501-pages-articles1.xml-p1p1.bz2", RULES_PAGE)
+    export(tmp_path / "bgwiki-20160501-pages-articles2.xml-p2p9.gz", OTHER_PAGES)
     manifest = run(spark, tmp_path / "lake", [str(tmp_path / "*pages-articles*")])
     assert len(manifest["input_files"]) == 2 and len(manifest["siteinfo"]) == 2
     assert written(spark, tmp_path / "lake") == written(spark, lake)
 
 
 # ---- bad input -------------------------------------------------------------------------------
+
 
 def test_truncated_bzip2_fails_naming_the_file_and_writes_nothing(spark, tmp_path):
     data = ARTICLES_SAMPLE.read_bytes()
@@ -319,8 +336,7 @@ def test_input_that_matches_nothing_is_an_error(spark, tmp_path):
         run(spark, tmp_path / "lake", [tmp_path / "enwiki-*-pages-articles*.xml.bz2"])
 
 
-def test_files_of_different_wikis_each_use_their_own_siteinfo(spark, rules_run, articles_run,
-                                                              tmp_path):
+def test_files_of_different_wikis_each_use_their_own_siteinfo(spark, rules_run, articles_run, tmp_path):
     _, _, rules_file = rules_run
     run(spark, tmp_path / "lake", [ARTICLES_SAMPLE, rules_file])
     both = written(spark, tmp_path / "lake")

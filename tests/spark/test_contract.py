@@ -1,12 +1,13 @@
 """Contract: the Parquet each job writes has exactly its DDL's columns, in order, with its types."""
+
 from __future__ import annotations
 
 import difflib
 
 import pytest
 from pyspark.sql import types as T
-
 from spark_helpers import ARTICLES_DT, EDITS_DT, PAGEVIEWS_DT
+
 from wikilake_core import datasets, layout
 from wikilake_core.ddl import load_tables
 
@@ -38,13 +39,17 @@ def schema_lines(fields) -> list[str]:
 
 
 def drift(table: str, expected: list[str], actual: list[str]) -> str:
-    return "\n".join(difflib.unified_diff(expected, actual, f"{table} (DDL)",
-                                          f"{table} (Parquet written by the job)", lineterm=""))
+    return "\n".join(
+        difflib.unified_diff(expected, actual, f"{table} (DDL)", f"{table} (Parquet written by the job)", lineterm="")
+    )
 
 
 def test_every_table_matches_its_ddl(spark, edits_run, pageviews_run, articles_run):
-    runs = {"edits": (edits_run.lake, EDITS_DT), "pageviews": (pageviews_run.lake, PAGEVIEWS_DT),
-            "articles": (articles_run.lake, ARTICLES_DT)}
+    runs = {
+        "edits": (edits_run.lake, EDITS_DT),
+        "pageviews": (pageviews_run.lake, PAGEVIEWS_DT),
+        "articles": (articles_run.lake, ARTICLES_DT),
+    }
     problems = []
     for name, ddl in load_tables().items():
         dataset = datasets.of_table(name).name

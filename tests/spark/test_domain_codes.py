@@ -1,10 +1,11 @@
 """The domain-code transform on a tiny frame, against the rules in specs/datasets.md."""
+
 from __future__ import annotations
 
 import pytest
+from spark_reference import project_and_access
 
 from spark_jobs.domain_codes import with_project_and_access
-from spark_reference import project_and_access
 
 pytestmark = pytest.mark.spark
 
@@ -51,8 +52,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def mapped(spark):
     df = spark.createDataFrame([(code,) for code in EXPECTED], "domain_code string")
-    return {r["domain_code"]: (r["project"], r["access_site"])
-            for r in with_project_and_access(df).collect()}
+    return {r["domain_code"]: (r["project"], r["access_site"]) for r in with_project_and_access(df).collect()}
 
 
 def test_each_code_maps_to_its_project_and_access_site(mapped):

@@ -1,4 +1,5 @@
 """The edits job on the real 39,244-event sample and on a dirty file, against plain Python."""
+
 from __future__ import annotations
 
 import json
@@ -7,13 +8,13 @@ from collections import Counter
 import pyspark
 import pytest
 from pyspark.sql import functions as F
-
 from spark_helpers import EDITS_DT, EDITS_SAMPLE, write_gz
 from spark_reference import EDIT_COLUMNS, edit_rows, edits_by_channel
+
 from spark_jobs import edits
+from stacks.release_labels import RELEASES
 from wikilake_core import layout
 from wikilake_core.errors import JobError
-from stacks.release_labels import RELEASES
 
 pytestmark = pytest.mark.spark
 
@@ -44,15 +45,16 @@ def test_edits_table_holds_every_event_exactly(spark, edits_run, reference_rows)
 
 
 def test_edits_filtered_is_human_edits_from_the_united_states(spark, edits_run, reference_rows):
-    expected = [r for r in reference_rows
-                if r["is_robot"] is False and r.get("country_name") == "United States"]
+    expected = [r for r in reference_rows if r["is_robot"] is False and r.get("country_name") == "United States"]
     assert len(expected) > 100
     assert table_tuples(spark, edits_run.lake, "edits_filtered") == as_tuples(expected)
 
 
 def test_edits_by_channel_matches_reference_aggregates(spark, edits_run, reference_rows):
-    rows = {r["channel"]: {k: v for k, v in r.asDict().items() if k != "channel"}
-            for r in table(spark, edits_run.lake, "edits_by_channel").collect()}
+    rows = {
+        r["channel"]: {k: v for k, v in r.asDict().items() if k != "channel"}
+        for r in table(spark, edits_run.lake, "edits_by_channel").collect()
+    }
     assert rows == edits_by_channel(reference_rows)
 
 
@@ -63,12 +65,12 @@ def test_manifest_counts_and_invariants(edits_run, reference_rows):
     by_channel = edits_by_channel(reference_rows)
     assert manifest["rows_written"] == {
         "edits": 39_244,
-        "edits_filtered": sum(1 for r in reference_rows if r["is_robot"] is False
-                              and r.get("country_name") == "United States"),
+        "edits_filtered": sum(
+            1 for r in reference_rows if r["is_robot"] is False and r.get("country_name") == "United States"
+        ),
         "edits_by_channel": len(by_channel),
     }
-    assert manifest["events_outside_dt"] == sum(
-        not r["event_time"].startswith(EDITS_DT) for r in reference_rows)
+    assert manifest["events_outside_dt"] == sum(not r["event_time"].startswith(EDITS_DT) for r in reference_rows)
     written = json.loads((edits_run.lake / "manifests/edits/dt=2015-09-12/manifest.json").read_text())
     assert written == manifest
     # The Spark this venv runs (each release label's line has its own venv), one that a label offers.
@@ -77,12 +79,28 @@ def test_manifest_counts_and_invariants(edits_run, reference_rows):
     assert written["job_args"]["country"] == "United States"
 
 
-GOOD = {"time": "2015-09-12T01:02:03.456Z", "channel": "#en.wikipedia", "page": "Apollo",
-        "namespace": "Main", "user": "alice", "comment": "fix", "isAnonymous": False,
-        "isMinor": True, "isNew": False, "isRobot": False, "isUnpatrolled": False,
-        "cityName": None, "countryIsoCode": "US", "countryName": "United States",
-        "regionIsoCode": None, "regionName": None, "metroCode": 807, "delta": 5, "added": 7,
-        "deleted": 2}
+GOOD = {
+    "time": "2015-09-12T01:02:03.456Z",
+    "channel": "#en.wikipedia",
+    "page": "Apollo",
+    "namespace": "Main",
+    "user": "alice",
+    "comment": "fix",
+    "isAnonymous": False,
+    "isMinor": True,
+    "isNew": False,
+    "isRobot": False,
+    "isUnpatrolled": False,
+    "cityName": None,
+    "countryIsoCode": "US",
+    "countryName": "United States",
+    "regionIsoCode": None,
+    "regionName": None,
+    "metroCode": 807,
+    "delta": 5,
+    "added": 7,
+    "deleted": 2,
+}
 
 
 def event(**changes) -> str:
@@ -101,8 +119,8 @@ DIRTY = [
     (event(page="NaN", comment="{{cite}} [[link]] 42"), None),  # strings that look like other types
     (event(page="1984", comment='quote "page": 5 inside'), None),
     (event(metroCode=None, cityName=None), None),  # JSON null is an absent value
-    (without("comment"), None),                     # optional fields may be missing
-    (event(extra={"nested": [1, 2]}), None),        # unknown fields are allowed
+    (without("comment"), None),  # optional fields may be missing
+    (event(extra={"nested": [1, 2]}), None),  # unknown fields are allowed
     (event(page="Old", time="2015-09-11T23:00:00Z"), None),  # another day: kept, counted
     ('{"time": "2015-09-12T01:02:03Z", "channel": "#de.wikipedia", "page": "Trunc', "invalid JSON"),
     ("this is not json", "invalid JSON"),
@@ -137,8 +155,9 @@ def dirty_run(spark, tmp_path_factory):
     lines = [line for line, _ in DIRTY]
     write_gz(folder / "raw" / "part-1.json.gz", lines[:10] + BLANK_LINES + lines[10:20])
     write_gz(folder / "raw" / "part-2.json.gz", lines[20:])
-    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(folder / "raw" / "*.json.gz"),
-                             "--output-root", str(folder / "lake")])
+    args = edits.JOB.parse_args(
+        ["--date", EDITS_DT, "--input", str(folder / "raw" / "*.json.gz"), "--output-root", str(folder / "lake")]
+    )
     return folder / "lake", edits.JOB.run(spark, args)
 
 
@@ -173,8 +192,9 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     other = write_gz(raw / "other.json.gz", [event(page="Other", time="2015-09-13T00:00:00Z")])
 
     def run(dt, path):
-        return edits.JOB.run(spark, edits.JOB.parse_args(
-            ["--date", dt, "--input", str(path), "--output-root", str(lake)]))
+        return edits.JOB.run(
+            spark, edits.JOB.parse_args(["--date", dt, "--input", str(path), "--output-root", str(lake)])
+        )
 
     run("2015-09-13", other)
     other_files = {p: p.read_bytes() for p in lake.rglob("*dt=2015-09-13*/*") if p.is_file()}
@@ -192,28 +212,36 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
 
 
 def test_country_option_selects_another_country(spark, tmp_path):
-    raw = write_gz(tmp_path / "e.json.gz", [
-        event(), event(countryName="France", page="Paris"),
-        event(countryName="France", page="Bot", isRobot=True)])
-    manifest = edits.JOB.run(spark, edits.JOB.parse_args([
-        "--date", EDITS_DT, "--input", str(raw), "--output-root", str(tmp_path / "lake"),
-        "--country", "France"]))
+    raw = write_gz(
+        tmp_path / "e.json.gz",
+        [event(), event(countryName="France", page="Paris"), event(countryName="France", page="Bot", isRobot=True)],
+    )
+    manifest = edits.JOB.run(
+        spark,
+        edits.JOB.parse_args(
+            ["--date", EDITS_DT, "--input", str(raw), "--output-root", str(tmp_path / "lake"), "--country", "France"]
+        ),
+    )
     assert manifest["rows_written"]["edits_filtered"] == 1
     assert table(spark, tmp_path / "lake", "edits_filtered").collect()[0]["page"] == "Paris"
 
 
 def test_missing_input_is_refused_before_writing(spark, tmp_path):
-    args = edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(tmp_path / "nothing*.json"),
-                             "--output-root", str(tmp_path / "lake")])
+    args = edits.JOB.parse_args(
+        ["--date", EDITS_DT, "--input", str(tmp_path / "nothing*.json"), "--output-root", str(tmp_path / "lake")]
+    )
     with pytest.raises(JobError, match="no input files match"):
         edits.JOB.run(spark, args)
     assert not (tmp_path / "lake").exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--date", "2015-02-30", "--input", "x", "--output-root", "y"], "bad date"),
-    (["--input", "x", "--output-root", "y"], "--date"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--date", "2015-02-30", "--input", "x", "--output-root", "y"], "bad date"),
+        (["--input", "x", "--output-root", "y"], "--date"),
+    ],
+)
 def test_bad_arguments_are_one_line_job_errors(argv, message):
     with pytest.raises(JobError, match=message):
         edits.JOB.parse_args(argv)

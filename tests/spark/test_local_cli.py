@@ -1,4 +1,5 @@
 """`wikilake local run` end to end (in-process CLI on the shared session) and its one-line errors."""
+
 from __future__ import annotations
 
 import json
@@ -6,24 +7,35 @@ import subprocess
 import sys
 
 import pytest
-
 from spark_helpers import PAGEVIEWS_DT, write_gz
-from wikilake_core.paths import SAMPLES_DIR
+
 from wikilake.cli import main
 from wikilake.local_runner import run_local
 from wikilake_core.errors import WikilakeError
+from wikilake_core.paths import SAMPLES_DIR
 
 pytestmark = pytest.mark.spark
 
-EVENT = json.dumps({"time": "2015-09-12T01:02:03.456Z", "channel": "#en.wikipedia",
-                    "page": "Apollo", "user": "a", "isRobot": False,
-                    "countryName": "United States", "added": 3, "deleted": 1, "delta": 2})
+EVENT = json.dumps(
+    {
+        "time": "2015-09-12T01:02:03.456Z",
+        "channel": "#en.wikipedia",
+        "page": "Apollo",
+        "user": "a",
+        "isRobot": False,
+        "countryName": "United States",
+        "added": 3,
+        "deleted": 1,
+        "delta": 2,
+    }
+)
 
 
 def test_local_run_prints_rows_per_table_rejects_and_rate(spark, tmp_path, capsys):
     source = write_gz(tmp_path / "edits.json.gz", [EVENT, EVENT, "garbage", ""])
-    code = main(["local", "run", "edits", "--date", "2015-09-12", "--input", str(source),
-                 "--lake", str(tmp_path / "lake")])
+    code = main(
+        ["local", "run", "edits", "--date", "2015-09-12", "--input", str(source), "--lake", str(tmp_path / "lake")]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "edits_filtered" in out and "3 records from 1 file(s): 2 valid, 1 rejected" in out
@@ -42,14 +54,18 @@ def test_local_run_pageviews_on_the_shipped_sample_day(spark, tmp_path):
     assert manifest["hours"] == list(range(24))
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["edits", "--date", "2015-09-12", "--input", "{tmp}/missing.json"], "no input files match"),
-    (["edits", "--date", "12-09-2015", "--input", "x"], "bad date '12-09-2015'"),
-    (["pageviews", "--date", "2024-03-16", "--input", "{sample}"],
-     "is for 20240315, not --date 2024-03-16"),
-    (["pageviews", "--date", PAGEVIEWS_DT, "--input", "{sample}", "--country", "France"],
-     "--country applies to the edits dataset only"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["edits", "--date", "2015-09-12", "--input", "{tmp}/missing.json"], "no input files match"),
+        (["edits", "--date", "12-09-2015", "--input", "x"], "bad date '12-09-2015'"),
+        (["pageviews", "--date", "2024-03-16", "--input", "{sample}"], "is for 20240315, not --date 2024-03-16"),
+        (
+            ["pageviews", "--date", PAGEVIEWS_DT, "--input", "{sample}", "--country", "France"],
+            "--country applies to the edits dataset only",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_and_non_zero(spark, tmp_path, capsys, argv, message):
     sample = str(SAMPLES_DIR / "pageviews" / f"dt={PAGEVIEWS_DT}")
     argv = [a.format(tmp=tmp_path, sample=sample) for a in argv]
@@ -66,15 +82,17 @@ def test_unknown_dataset_is_refused(spark):
 
 
 BROKEN_GZIP = b"\x1f\x8b\x08\x00 not really gzip"  # a gzip header, then no valid deflate block
-BROKEN_GZIP_ERROR = ("wikilake: error: edits dt=2015-09-12 failed: cannot read file://{path}: "
-                     "IOException: invalid code lengths set")
+BROKEN_GZIP_ERROR = (
+    "wikilake: error: edits dt=2015-09-12 failed: cannot read file://{path}: IOException: invalid code lengths set"
+)
 
 
 def test_unreadable_input_is_one_line_naming_the_file(spark, tmp_path, capsys):
     broken = tmp_path / "broken.json.gz"
     broken.write_bytes(BROKEN_GZIP)
-    code = main(["local", "run", "edits", "--date", "2015-09-12", "--input", str(broken),
-                 "--lake", str(tmp_path / "lake")])
+    code = main(
+        ["local", "run", "edits", "--date", "2015-09-12", "--input", str(broken), "--lake", str(tmp_path / "lake")]
+    )
     assert code == 1
     assert capsys.readouterr().err == BROKEN_GZIP_ERROR.format(path=broken) + "\n"
 
@@ -83,8 +101,23 @@ def test_a_failed_run_in_its_own_process_prints_one_line(tmp_path):
     """The whole stderr of a fresh `wikilake local run`, the JVM's included (its own session)."""
     broken = tmp_path / "broken.json.gz"
     broken.write_bytes(BROKEN_GZIP)
-    run = subprocess.run([sys.executable, "-m", "wikilake", "local", "run", "edits",
-                          "--date", "2015-09-12", "--input", str(broken),
-                          "--lake", str(tmp_path / "lake")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wikilake",
+            "local",
+            "run",
+            "edits",
+            "--date",
+            "2015-09-12",
+            "--input",
+            str(broken),
+            "--lake",
+            str(tmp_path / "lake"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1
     assert run.stderr == BROKEN_GZIP_ERROR.format(path=broken) + "\n"

@@ -1,25 +1,24 @@
 """The pageviews job on generated hours plus hand-written tricky lines, against plain Python."""
+
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import duckdb
 import pytest
-
 from spark_helpers import PAGEVIEWS_DT, pageviews_input, write_gz
+from spark_reference import pageviews_reference, read_lines
+
 from spark_jobs import pageviews
 from wikilake_core import layout
 from wikilake_core.errors import JobError
-from spark_reference import pageviews_reference, read_lines
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def reference(pageviews_run):
-    return pageviews_reference(
-        {int(p.name[19:21]): read_lines(p) for p in pageviews_run.inputs})
+    return pageviews_reference({int(p.name[19:21]): read_lines(p) for p in pageviews_run.inputs})
 
 
 def table(spark, lake, name, dt=PAGEVIEWS_DT):
@@ -27,9 +26,10 @@ def table(spark, lake, name, dt=PAGEVIEWS_DT):
 
 
 def test_daily_rows_equal_reference_per_page(spark, pageviews_run, reference):
-    rows = {(r["domain_code"], r["page_title"]): (r["project"], r["access_site"], r["views"],
-                                                 r["hours_seen"])
-            for r in table(spark, pageviews_run.lake, "pageviews_daily").collect()}
+    rows = {
+        (r["domain_code"], r["page_title"]): (r["project"], r["access_site"], r["views"], r["hours_seen"])
+        for r in table(spark, pageviews_run.lake, "pageviews_daily").collect()
+    }
     assert rows == reference["daily"]
     # the tricky titles are kept byte for byte, each its own page
     assert ("en", "-") in rows
@@ -40,8 +40,10 @@ def test_daily_rows_equal_reference_per_page(spark, pageviews_run, reference):
 
 
 def test_hourly_totals_equal_reference_per_project_access_and_hour(spark, pageviews_run, reference):
-    rows = {(r["hour"], r["project"], r["access_site"]): (r["views"], r["pages"])
-            for r in table(spark, pageviews_run.lake, "projectviews_hourly").collect()}
+    rows = {
+        (r["hour"], r["project"], r["access_site"]): (r["views"], r["pages"])
+        for r in table(spark, pageviews_run.lake, "projectviews_hourly").collect()
+    }
     assert rows == reference["hourly"]
     assert {hour for hour, _, _ in rows} == {0, 1, 2, 3, 23}
 
@@ -53,28 +55,25 @@ def test_rejections_and_manifest(spark, pageviews_run, reference):
     assert manifest["valid_records"] == reasons[None]
     assert manifest["rejected_by_reason"] == {r: n for r, n in reasons.items() if r}
     assert manifest["input_records"] == manifest["valid_records"] + manifest["rejected_records"]
-    assert set(manifest["rejected_by_reason"]) == {
-        "wrong field count", "empty domain code", "bad count_views"}
+    assert set(manifest["rejected_by_reason"]) == {"wrong field count", "empty domain code", "bad count_views"}
     assert manifest["hours"] == [0, 1, 2, 3, 23] and len(manifest["hours_missing"]) == 19
     assert manifest["unknown_domain_codes"] == {"EN": 1, "en.wd": 1, "www": 1, "xx.yy.zz": 1}
     assert manifest["unknown_domain_code_lines"] == 4
-    assert manifest["rows_written"] == {"pageviews_daily": len(reference["daily"]),
-                                        "projectviews_hourly": len(reference["hourly"])}
-    rejected = spark.read.json(
-        layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
+    assert manifest["rows_written"] == {
+        "pageviews_daily": len(reference["daily"]),
+        "projectviews_hourly": len(reference["hourly"]),
+    }
+    rejected = spark.read.json(layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
     assert len(rejected) == manifest["rejected_records"]
     assert all(r["source_file"].endswith(".gz") and r["reason"] and r["line"] for r in rejected)
     assert "en  Double_space 12 0" in {r["line"] for r in rejected}
-    saved = json.loads((pageviews_run.lake / "manifests/pageviews/dt=2024-03-15/manifest.json")
-                       .read_text())
+    saved = json.loads((pageviews_run.lake / "manifests/pageviews/dt=2024-03-15/manifest.json").read_text())
     assert saved == manifest
 
 
 def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
-    folder = layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily",
-                                             PAGEVIEWS_DT)
-    files = sorted(str(p) for p in pageviews_run.lake.glob(
-        "processed/pageviews_daily/dt=*/part-*.parquet"))
+    folder = layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily", PAGEVIEWS_DT)
+    files = sorted(str(p) for p in pageviews_run.lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))
     assert len(files) == 1, folder
     rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{files[0]}')").fetchall()
     assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
@@ -84,20 +83,24 @@ def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
     raw = tmp_path / "raw"
     pageviews_input(raw)
     write_gz(raw / "pageviews-20240316-000000.gz", ["en Main_Page 1 0"])
-    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(raw),
-                                 "--output-root", str(tmp_path / "lake")])
-    with pytest.raises(JobError, match=r"pageviews-20240316-000000.gz is for 20240316, "
-                                       r"not --date 2024-03-15; nothing was written"):
+    args = pageviews.JOB.parse_args(
+        ["--date", PAGEVIEWS_DT, "--input", str(raw), "--output-root", str(tmp_path / "lake")]
+    )
+    with pytest.raises(
+        JobError,
+        match=r"pageviews-20240316-000000.gz is for 20240316, "
+        r"not --date 2024-03-15; nothing was written",
+    ):
         pageviews.JOB.run(spark, args)
     assert not (tmp_path / "lake").exists()
 
 
-@pytest.mark.parametrize("name", ["pageviews-20240315-240000.gz", "projectviews-20240315-000000",
-                                  "md5sums.txt"])
+@pytest.mark.parametrize("name", ["pageviews-20240315-240000.gz", "projectviews-20240315-000000", "md5sums.txt"])
 def test_file_that_is_not_an_hourly_dump_is_refused(spark, tmp_path, name):
     write_gz(tmp_path / "raw" / name, ["en Main_Page 1 0"])
-    args = pageviews.JOB.parse_args(["--date", PAGEVIEWS_DT, "--input", str(tmp_path / "raw"),
-                                 "--output-root", str(tmp_path / "lake")])
+    args = pageviews.JOB.parse_args(
+        ["--date", PAGEVIEWS_DT, "--input", str(tmp_path / "raw"), "--output-root", str(tmp_path / "lake")]
+    )
     with pytest.raises(JobError, match="is not an hourly dump"):
         pageviews.JOB.run(spark, args)
 
@@ -109,8 +112,9 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
         raw = tmp_path / f"raw-{dt}-{len(lines_by_hour)}"
         for hour, lines in lines_by_hour.items():
             write_gz(raw / f"pageviews-{dt.replace('-', '')}-{hour:02d}0000.gz", lines)
-        return pageviews.JOB.run(spark, pageviews.JOB.parse_args(
-            ["--date", dt, "--input", str(raw), "--output-root", str(lake)]))
+        return pageviews.JOB.run(
+            spark, pageviews.JOB.parse_args(["--date", dt, "--input", str(raw), "--output-root", str(lake)])
+        )
 
     run("2024-03-14", {5: ["de Hund 3 0"]})
     before = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
@@ -124,13 +128,15 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     assert after == before and len(before) >= 3
 
 
-def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path, monkeypatch,
-                                                                pageviews_run, reference):
+def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path, monkeypatch, pageviews_run, reference):
     monkeypatch.setattr(pageviews, "SLICE_BYTES", 4_000)  # a few slices (files) for a tiny day
     lake = tmp_path / "lake"
-    pageviews.JOB.run(spark, pageviews.JOB.parse_args(
-        ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs),
-         "--output-root", str(lake)]))
+    pageviews.JOB.run(
+        spark,
+        pageviews.JOB.parse_args(
+            ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs), "--output-root", str(lake)]
+        ),
+    )
     files = sorted(lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))
     assert len(files) > 2
     ranges = []
@@ -140,6 +146,5 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
         ranges.append(((rows[0][0], rows[0][1]), (rows[-1][0], rows[-1][1])))
     # each file is a slice of (project, access_site): min/max statistics let readers skip files
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
-    daily = {(r["domain_code"], r["page_title"]): r["views"]
-             for r in table(spark, lake, "pageviews_daily").collect()}
+    daily = {(r["domain_code"], r["page_title"]): r["views"] for r in table(spark, lake, "pageviews_daily").collect()}
     assert daily == {key: value[2] for key, value in reference["daily"].items()}

@@ -1,5 +1,6 @@
 """describe_failure on unreadable inputs of the codecs the jobs read (gzip; bzip2 for the articles
 dumps), on whichever Spark line this venv runs: `make test` runs this file on every line."""
+
 from __future__ import annotations
 
 import bz2
@@ -34,9 +35,13 @@ CASES = {
 # it (bzip2 decodes its first block there) nor one after the first record (a cut-short download) is
 # named; Spark 4 wraps every read of the file (FAILED_READ_FILE). Strict, so the mark goes if that changes.
 SPARK_3_DOES_NOT_NAME_IT = pytest.mark.xfail(
-    SPARK_3, strict=True, reason="Spark 3.5 names the file only when its first record fails")
-MARKS = {"truncated.gz": SPARK_3_DOES_NOT_NAME_IT, "truncated.bz2": SPARK_3_DOES_NOT_NAME_IT,
-         "broken.bz2": SPARK_3_DOES_NOT_NAME_IT}
+    SPARK_3, strict=True, reason="Spark 3.5 names the file only when its first record fails"
+)
+MARKS = {
+    "truncated.gz": SPARK_3_DOES_NOT_NAME_IT,
+    "truncated.bz2": SPARK_3_DOES_NOT_NAME_IT,
+    "broken.bz2": SPARK_3_DOES_NOT_NAME_IT,
+}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS.get(n, ())) for n in CASES])

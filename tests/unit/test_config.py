@@ -1,4 +1,5 @@
 """stacks.config: context parsing and one clear error per bad value (no jsii, so fast)."""
+
 import json
 from datetime import date, timedelta
 
@@ -21,12 +22,14 @@ def test_cdk_json_sets_every_key_and_its_defaults_parse():
     assert (config.stage, config.stack_prefix, config.release.label) == ("dev", "Wikilake", "emr-7.13.0")
     assert (config.ssh_cidrs, config.steps, config.kms, config.bucket_name) == ((), (), False, None)
     assert (config.idle_timeout_minutes, config.athena_bytes_scanned_cutoff) == (60, 10_000_000_000)
-    assert config.stack_names == {"storage": "Wikilake-dev-Storage", "catalog": "Wikilake-dev-Catalog",
-                                  "processing": "Wikilake-dev-Processing"}
+    assert config.stack_names == {
+        "storage": "Wikilake-dev-Storage",
+        "catalog": "Wikilake-dev-Catalog",
+        "processing": "Wikilake-dev-Processing",
+    }
     assert config.database_name == "wikilake_dev"
 
 
-from stacks.release_labels import supported_labels
 def test_configuration_page_documents_every_key():
     page = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
     assert [key for key in KEYS if f"`{key}`" not in page] == []
@@ -38,198 +41,328 @@ def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
     assert (config.serverless_max_vcpu, config.serverless_max_memory_gb) == (32, 128)
     serverless = parse(runtime="emr-serverless", serverless_max_vcpu="16", serverless_max_memory_gb="64")
     assert (serverless.is_serverless, serverless.serverless_max_vcpu, serverless.serverless_max_memory_gb) == (
-        True, 16, 64)
+        True,
+        16,
+        64,
+    )
     assert serverless.release.serverless_python == "3.9"
     # prod needs TLS certificates for clusters only: EMR Serverless encrypts in transit itself.
     assert parse(runtime="emr-serverless", stage="prod").is_prod
 
 
 def test_cli_strings_and_cdk_json_types_parse_alike():
-    from_cli = parse(kms="true", task_spot="no", core_instance_count="3", athena_bytes_scanned_cutoff_gb="2.5",
-                     ssh_cidrs="203.0.113.7/32, 198.51.100.0/24", steps="edits@2015-09-12",
-                     interactive_cluster="true")
-    typed = parse(kms=True, task_spot=False, core_instance_count=3, athena_bytes_scanned_cutoff_gb=2.5,
-                  ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"], steps=["edits@2015-09-12"],
-                  interactive_cluster=True)
+    from_cli = parse(
+        kms="true",
+        task_spot="no",
+        core_instance_count="3",
+        athena_bytes_scanned_cutoff_gb="2.5",
+        ssh_cidrs="203.0.113.7/32, 198.51.100.0/24",
+        steps="edits@2015-09-12",
+        interactive_cluster="true",
+    )
+    typed = parse(
+        kms=True,
+        task_spot=False,
+        core_instance_count=3,
+        athena_bytes_scanned_cutoff_gb=2.5,
+        ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"],
+        steps=["edits@2015-09-12"],
+        interactive_cluster=True,
+    )
     assert from_cli == typed
     assert from_cli.steps == (("edits", "2015-09-12"),)
     assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
 
 
 def test_ssh_cidrs_are_normalized_and_deduplicated():
-    assert parse(ssh_cidrs="203.0.113.7,203.0.113.7/32,2001:db8::/48").ssh_cidrs == (
-        "203.0.113.7/32", "2001:db8::/48")
+    assert parse(ssh_cidrs="203.0.113.7,203.0.113.7/32,2001:db8::/48").ssh_cidrs == ("203.0.113.7/32", "2001:db8::/48")
 
 
 def test_prod_with_certificates_and_everything_else_set():
-    config = parse(stage="prod", tls_certificates_s3_uri="s3://certs-bucket/emr/certs.zip", vpc_id="vpc-0123abcd",
-                   subnet_id="subnet-0123abcd", budget_monthly_usd="25", budget_email="ops@example.com",
-                   managed_scaling_max=4, task_instance_count=1, bucket_name="my-lake-bucket")
+    config = parse(
+        stage="prod",
+        tls_certificates_s3_uri="s3://certs-bucket/emr/certs.zip",
+        vpc_id="vpc-0123abcd",
+        subnet_id="subnet-0123abcd",
+        budget_monthly_usd="25",
+        budget_email="ops@example.com",
+        managed_scaling_max=4,
+        task_instance_count=1,
+        bucket_name="my-lake-bucket",
+    )
     assert config.is_prod and config.budget_monthly_usd == 25.0 and config.managed_scaling_max == 4
 
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 BAD_VALUES = [
     # (overrides, the whole one-line message)
-    ({'stage': 'qa'},
-     "context stage='qa': unknown value; fix: use one of dev, prod"),
-    ({'stack_prefix': '1lake'},
-     "context stack_prefix='1lake': invalid; fix: use letters, digits and single hyphens, starting with a letter, at most 20"),
-    ({'stack_prefix': 'a-very-long-stack-prefix-name'},
-     "context stack_prefix='a-very-long-stack-prefix-name': invalid; fix: use letters, digits and single hyphens, starting with a letter, at most 20"),
-    ({'cost_center': 'a,b'},
-     "context cost_center='a,b': invalid; fix: use a tag value: letters, digits, spaces, _.:/=+-@"),
-    ({'bucket_name': 'My_Bucket'},
-     "context bucket_name='My_Bucket': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)"),
-    ({'bucket_name': 'ab'},
-     "context bucket_name='ab': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)"),
-    ({'bucket_name': 'xn--lake'},
-     "context bucket_name='xn--lake': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)"),
-    ({'bucket_name': 'my.lake'},
-     "context bucket_name='my.lake': dots break TLS for virtual-hosted-style requests; fix: use lower-case letters, digits and hyphens"),
-    ({'kms': 'maybe'},
-     "context kms='maybe': not a boolean; fix: use true or false, e.g. -c kms=true"),
-    ({'ssh_cidrs': '0.0.0.0/0'},
-     "context ssh_cidrs='0.0.0.0/0': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv4 prefix >= /8), e.g. -c ssh_cidrs=203.0.113.7/32"),
-    ({'ssh_cidrs': '::/0'},
-     "context ssh_cidrs='::/0': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv6 prefix >= /32), e.g. -c ssh_cidrs=203.0.113.7/32"),
-    ({'ssh_cidrs': '128.0.0.0/2'},
-     "context ssh_cidrs='128.0.0.0/2': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv4 prefix >= /8), e.g. -c ssh_cidrs=203.0.113.7/32"),
-    ({'ssh_cidrs': '203.0.113.7/33'},
-     "context ssh_cidrs='203.0.113.7/33': not a valid CIDR; fix: use CIDRs like 203.0.113.7/32, comma-separated"),
-    ({'ssh_cidrs': '10.1.2.3/16'},
-     "context ssh_cidrs='10.1.2.3/16': not a valid CIDR; fix: use the network address 10.1.0.0/16"),
-    ({'ssh_cidrs': 'my-laptop'},
-     "context ssh_cidrs='my-laptop': not a valid CIDR; fix: use CIDRs like 203.0.113.7/32, comma-separated"),
-    ({'key_pair_name': 'é'},
-     "context key_pair_name='é': invalid; fix: use the name of an existing EC2 key pair"),
-    ({'vpc_id': 'vpc-xyz', 'subnet_id': 'subnet-0123abcd'},
-     "context vpc_id='vpc-xyz': invalid; fix: use a VPC id like vpc-0abc1234def567890"),
-    ({'vpc_id': 'vpc-0123abcd'},
-     'context subnet_id: vpc_id and subnet_id go together; fix: set both (a subnet of that VPC with a route to S3) or neither'),
-    ({'subnet_id': 'subnet-0123abcd'},
-     "context subnet_id='subnet-0123abcd': vpc_id and subnet_id go together; fix: set both (a subnet of that VPC with a route to S3) or neither"),
-    ({'release_label': 'emr-1.0.0'},
-     f"context release_label='emr-1.0.0': not a supported EMR release; fix: use one of "
-     f"{supported_labels()} (stacks/release_labels.py)"),
-    ({'primary_instance_type': 'large'},
-     "context primary_instance_type='large': invalid; fix: use an EC2 type like m5.xlarge"),
-    ({'core_instance_type': ''},
-     "context core_instance_type='': invalid; fix: use an EC2 type like m5.xlarge"),
-    ({'core_instance_count': 0},
-     'context core_instance_count=0: out of range; fix: use a whole number >= 1'),
-    ({'core_instance_count': 'two'},
-     "context core_instance_count='two': not a whole number; fix: use a whole number >= 1"),
-    ({'task_instance_count': -1},
-     'context task_instance_count=-1: out of range; fix: use a whole number >= 0'),
-    ({'task_instance_count': '1.5'},
-     "context task_instance_count='1.5': not a whole number; fix: use a whole number >= 0"),
-    ({'task_spot': 'sometimes'},
-     "context task_spot='sometimes': not a boolean; fix: use true or false, e.g. -c task_spot=true"),
-    ({'idle_timeout_minutes': 0},
-     'context idle_timeout_minutes=0: out of range; fix: use a whole number from 1 to 10080'),
-    ({'idle_timeout_minutes': 10081},
-     'context idle_timeout_minutes=10081: out of range; fix: use a whole number from 1 to 10080'),
-    ({'managed_scaling_max': 1, 'core_instance_count': 2},
-     'context managed_scaling_max=1: below the 2 core + task nodes the cluster starts with; fix: use 0 (off) or at least 2'),
-    ({'managed_scaling_max': -1},
-     'context managed_scaling_max=-1: out of range; fix: use a whole number >= 0'),
-    ({'tls_certificates_s3_uri': 'https://example.com/certs.zip'},
-     "context tls_certificates_s3_uri='https://example.com/certs.zip': invalid; fix: use s3://<bucket>/<key>.zip (PEM certificates)"),
-    ({'tls_certificates_s3_uri': 's3://bucket/certs.tar'},
-     "context tls_certificates_s3_uri='s3://bucket/certs.tar': invalid; fix: use s3://<bucket>/<key>.zip (PEM certificates)"),
-    ({'stage': 'prod'},
-     'context tls_certificates_s3_uri: stage=prod requires in-transit encryption; fix: upload a PEM certificate zip (see docs/security.md) and pass -c tls_certificates_s3_uri=s3://<bucket>/<key>.zip'),
-    ({'athena_bytes_scanned_cutoff_gb': 'lots'},
-     "context athena_bytes_scanned_cutoff_gb='lots': not a number; fix: use a number >= 0.01, e.g. -c athena_bytes_scanned_cutoff_gb=25"),
-    ({'athena_bytes_scanned_cutoff_gb': 0.001},
-     'context athena_bytes_scanned_cutoff_gb=0.001: out of range; fix: use a number >= 0.01'),
-    ({'projection_start_date': '2015-13-01'},
-     "context projection_start_date='2015-13-01': not a date; fix: use YYYY-MM-DD, e.g. 2015-05-01"),
-    ({"projection_start_date": TOMORROW},
-     f"context projection_start_date={TOMORROW!r}: in the future: Athena would project no partitions; "
-     "fix: use the first date you have data for"),
-    ({'steps': 'edits', 'interactive_cluster': True},
-     "context steps='edits': bad step 'edits': write <dataset>@<YYYY-MM-DD>, e.g. edits@2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'clicks@2015-09-12', 'interactive_cluster': True},
-     "context steps='clicks@2015-09-12': unknown dataset 'clicks': choose one of edits, pageviews, articles; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'edits@2015-02-30', 'interactive_cluster': True},
-     "context steps='edits@2015-02-30': bad date '2015-02-30': use YYYY-MM-DD, e.g. 2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12"),
-    ({'steps': 'edits@2015-09-12,edits@2015-09-12', 'interactive_cluster': True},
-     "context steps='edits@2015-09-12,edits@2015-09-12': the same step twice; fix: list each dataset@date once"),
-    ({'budget_monthly_usd': 'ten', 'budget_email': 'a@example.com'},
-     "context budget_monthly_usd='ten': not a number; fix: use a number >= 1, e.g. -c budget_monthly_usd=25"),
-    ({'budget_monthly_usd': 0, 'budget_email': 'a@example.com'},
-     'context budget_monthly_usd=0: out of range; fix: use a number >= 1'),
-    ({'budget_monthly_usd': 10},
-     'context budget_email: budget_monthly_usd and budget_email go together; fix: set both to get budget alerts, or neither'),
-    ({'budget_monthly_usd': 10, 'budget_email': 'not-an-email'},
-     "context budget_email='not-an-email': invalid; fix: use an address like team@example.com"),
-    ({'ssh_cidr': '203.0.113.7/32'},
-     'context ssh_cidr: unknown context key; fix: did you mean ssh_cidrs?'),
-    ({'colour': 'x'},
-     'context colour: unknown context key; fix: see docs/configuration.md for the keys'),
-    ({'managed_scaling_max': 2, 'core_instance_count': 2, 'task_instance_count': 1},
-     'context managed_scaling_max=2: below the 3 core + task nodes the cluster starts with; fix: use 0 (off) or at least 3'),
-    ({'athena_bytes_scanned_cutoff_gb': 'inf'},
-     "context athena_bytes_scanned_cutoff_gb='inf': out of range; fix: use a number >= 0.01"),
-    ({'athena_bytes_scanned_cutoff_gb': 'nan'},
-     "context athena_bytes_scanned_cutoff_gb='nan': out of range; fix: use a number >= 0.01"),
-    ({'athena_bytes_scanned_cutoff_gb': True},
-     'context athena_bytes_scanned_cutoff_gb=True: not a number; fix: use a number >= 0.01, e.g. -c athena_bytes_scanned_cutoff_gb=25'),
-    ({'core_instance_count': True},
-     'context core_instance_count=True: not a whole number; fix: use a whole number >= 1'),
-    ({'kms': 2},
-     "context kms=2: not a boolean; fix: use true or false, e.g. -c kms=true"),
-    ({'steps': 'edits@2015-09-12'},
-     "context steps='edits@2015-09-12': steps run on the interactive cluster, which is off; fix: add -c interactive_cluster=true, or run them with `wikilake run`"),
-    ({'interactive_cluster': 'sometimes'},
-     "context interactive_cluster='sometimes': not a boolean; fix: use true or false, e.g. -c interactive_cluster=true"),
-    ({'schedule': 'clicks'},
-     "context schedule='clicks': unknown dataset 'clicks'; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)"),
-    ({'schedule': 'pageviews@cron(30 4 * *)'},
-     "context schedule='pageviews@cron(30 4 * *)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)"),
-    ({'schedule': 'pageviews@at(2026-12-01T00:00:00)'},
-     "context schedule='pageviews@at(2026-12-01T00:00:00)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)"),
-    ({'schedule': 'pageviews@rate(0 days)'},
-     "context schedule='pageviews@rate(0 days)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)"),
-    ({'schedule': 'pageviews, pageviews@rate(1 day)'},
-     "context schedule='pageviews, pageviews@rate(1 day)': the same dataset twice; fix: schedule each dataset once"),
-    ({'alert_email': 'ops'},
-     "context alert_email='ops': invalid; fix: use an address like team@example.com"),
-    ({'contact': 'call me'},
-     "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org"),
-    ({"runtime": "lambda"},
-     "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
-    ({"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
-     "context release_label='emr-spark-8.0.0': has no EMR Serverless release; "
-     "fix: use one of emr-7.13.0 with runtime=emr-serverless, or runtime=emr-ec2"),
-    ({"serverless_max_vcpu": 0},
-     "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
-    ({"serverless_max_vcpu": "lots"},
-     "context serverless_max_vcpu='lots': not a whole number; fix: use a whole number >= 1"),
-    ({"serverless_max_vcpu": 4},
-     "context serverless_max_vcpu=4: below the 6 vCPUs of the edits job's driver and one executor; "
-     "fix: use at least 6 (its peak is 18)"),
-    ({"serverless_max_memory_gb": 8},
-     "context serverless_max_memory_gb=8: below the 18 GB of the edits job's driver and one executor; "
-     "fix: use at least 18 (its peak is 58)"),
-    ({"serverless_max_memory_gb": 1.5},
-     "context serverless_max_memory_gb=1.5: not a whole number; fix: use a whole number >= 1"),
-    ({"runtime": "emr-serverless", "ssh_cidrs": "203.0.113.7/32"},
-     "context ssh_cidrs='203.0.113.7/32': configures EMR clusters and has no effect with runtime=emr-serverless; "
-     "fix: leave ssh_cidrs empty, or use runtime=emr-ec2"),
-    ({"runtime": "emr-serverless", "steps": "edits@2015-09-12"},
-     "context steps='edits@2015-09-12': configures EMR clusters and has no effect with runtime=emr-serverless; "
-     "fix: leave steps empty, or use runtime=emr-ec2"),
-    ({"runtime": "emr-serverless", "key_pair_name": "ops"},
-     "context key_pair_name='ops': configures EMR clusters and has no effect with runtime=emr-serverless; "
-     "fix: leave key_pair_name empty, or use runtime=emr-ec2"),
-    ({"runtime": "emr-serverless", "interactive_cluster": True},
-     "context interactive_cluster=True: the interactive cluster is EMR on EC2; "
-     "fix: use runtime=emr-ec2 for it, or leave interactive_cluster=false"),
-    ({"runtim": "emr-serverless"},
-     "context runtim: unknown context key; fix: did you mean runtime?"),
+    ({"stage": "qa"}, "context stage='qa': unknown value; fix: use one of dev, prod"),
+    (
+        {"stack_prefix": "1lake"},
+        "context stack_prefix='1lake': invalid; fix: use letters, digits and single hyphens, starting with a letter, at most 20",
+    ),
+    (
+        {"stack_prefix": "a-very-long-stack-prefix-name"},
+        "context stack_prefix='a-very-long-stack-prefix-name': invalid; fix: use letters, digits and single hyphens, starting with a letter, at most 20",
+    ),
+    (
+        {"cost_center": "a,b"},
+        "context cost_center='a,b': invalid; fix: use a tag value: letters, digits, spaces, _.:/=+-@",
+    ),
+    (
+        {"bucket_name": "My_Bucket"},
+        "context bucket_name='My_Bucket': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)",
+    ),
+    (
+        {"bucket_name": "ab"},
+        "context bucket_name='ab': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)",
+    ),
+    (
+        {"bucket_name": "xn--lake"},
+        "context bucket_name='xn--lake': not a valid S3 bucket name; fix: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (or leave it empty for a generated name)",
+    ),
+    (
+        {"bucket_name": "my.lake"},
+        "context bucket_name='my.lake': dots break TLS for virtual-hosted-style requests; fix: use lower-case letters, digits and hyphens",
+    ),
+    ({"kms": "maybe"}, "context kms='maybe': not a boolean; fix: use true or false, e.g. -c kms=true"),
+    (
+        {"ssh_cidrs": "0.0.0.0/0"},
+        "context ssh_cidrs='0.0.0.0/0': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv4 prefix >= /8), e.g. -c ssh_cidrs=203.0.113.7/32",
+    ),
+    (
+        {"ssh_cidrs": "::/0"},
+        "context ssh_cidrs='::/0': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv6 prefix >= /32), e.g. -c ssh_cidrs=203.0.113.7/32",
+    ),
+    (
+        {"ssh_cidrs": "128.0.0.0/2"},
+        "context ssh_cidrs='128.0.0.0/2': SSH open to the internet (or close to it) is refused; fix: allow only your own networks (IPv4 prefix >= /8), e.g. -c ssh_cidrs=203.0.113.7/32",
+    ),
+    (
+        {"ssh_cidrs": "203.0.113.7/33"},
+        "context ssh_cidrs='203.0.113.7/33': not a valid CIDR; fix: use CIDRs like 203.0.113.7/32, comma-separated",
+    ),
+    (
+        {"ssh_cidrs": "10.1.2.3/16"},
+        "context ssh_cidrs='10.1.2.3/16': not a valid CIDR; fix: use the network address 10.1.0.0/16",
+    ),
+    (
+        {"ssh_cidrs": "my-laptop"},
+        "context ssh_cidrs='my-laptop': not a valid CIDR; fix: use CIDRs like 203.0.113.7/32, comma-separated",
+    ),
+    ({"key_pair_name": "é"}, "context key_pair_name='é': invalid; fix: use the name of an existing EC2 key pair"),
+    (
+        {"vpc_id": "vpc-xyz", "subnet_id": "subnet-0123abcd"},
+        "context vpc_id='vpc-xyz': invalid; fix: use a VPC id like vpc-0abc1234def567890",
+    ),
+    (
+        {"vpc_id": "vpc-0123abcd"},
+        "context subnet_id: vpc_id and subnet_id go together; fix: set both (a subnet of that VPC with a route to S3) or neither",
+    ),
+    (
+        {"subnet_id": "subnet-0123abcd"},
+        "context subnet_id='subnet-0123abcd': vpc_id and subnet_id go together; fix: set both (a subnet of that VPC with a route to S3) or neither",
+    ),
+    (
+        {"release_label": "emr-1.0.0"},
+        f"context release_label='emr-1.0.0': not a supported EMR release; fix: use one of "
+        f"{supported_labels()} (stacks/release_labels.py)",
+    ),
+    (
+        {"primary_instance_type": "large"},
+        "context primary_instance_type='large': invalid; fix: use an EC2 type like m5.xlarge",
+    ),
+    ({"core_instance_type": ""}, "context core_instance_type='': invalid; fix: use an EC2 type like m5.xlarge"),
+    ({"core_instance_count": 0}, "context core_instance_count=0: out of range; fix: use a whole number >= 1"),
+    (
+        {"core_instance_count": "two"},
+        "context core_instance_count='two': not a whole number; fix: use a whole number >= 1",
+    ),
+    ({"task_instance_count": -1}, "context task_instance_count=-1: out of range; fix: use a whole number >= 0"),
+    (
+        {"task_instance_count": "1.5"},
+        "context task_instance_count='1.5': not a whole number; fix: use a whole number >= 0",
+    ),
+    (
+        {"task_spot": "sometimes"},
+        "context task_spot='sometimes': not a boolean; fix: use true or false, e.g. -c task_spot=true",
+    ),
+    (
+        {"idle_timeout_minutes": 0},
+        "context idle_timeout_minutes=0: out of range; fix: use a whole number from 1 to 10080",
+    ),
+    (
+        {"idle_timeout_minutes": 10081},
+        "context idle_timeout_minutes=10081: out of range; fix: use a whole number from 1 to 10080",
+    ),
+    (
+        {"managed_scaling_max": 1, "core_instance_count": 2},
+        "context managed_scaling_max=1: below the 2 core + task nodes the cluster starts with; fix: use 0 (off) or at least 2",
+    ),
+    ({"managed_scaling_max": -1}, "context managed_scaling_max=-1: out of range; fix: use a whole number >= 0"),
+    (
+        {"tls_certificates_s3_uri": "https://example.com/certs.zip"},
+        "context tls_certificates_s3_uri='https://example.com/certs.zip': invalid; fix: use s3://<bucket>/<key>.zip (PEM certificates)",
+    ),
+    (
+        {"tls_certificates_s3_uri": "s3://bucket/certs.tar"},
+        "context tls_certificates_s3_uri='s3://bucket/certs.tar': invalid; fix: use s3://<bucket>/<key>.zip (PEM certificates)",
+    ),
+    (
+        {"stage": "prod"},
+        "context tls_certificates_s3_uri: stage=prod requires in-transit encryption; fix: upload a PEM certificate zip (see docs/security.md) and pass -c tls_certificates_s3_uri=s3://<bucket>/<key>.zip",
+    ),
+    (
+        {"athena_bytes_scanned_cutoff_gb": "lots"},
+        "context athena_bytes_scanned_cutoff_gb='lots': not a number; fix: use a number >= 0.01, e.g. -c athena_bytes_scanned_cutoff_gb=25",
+    ),
+    (
+        {"athena_bytes_scanned_cutoff_gb": 0.001},
+        "context athena_bytes_scanned_cutoff_gb=0.001: out of range; fix: use a number >= 0.01",
+    ),
+    (
+        {"projection_start_date": "2015-13-01"},
+        "context projection_start_date='2015-13-01': not a date; fix: use YYYY-MM-DD, e.g. 2015-05-01",
+    ),
+    (
+        {"projection_start_date": TOMORROW},
+        f"context projection_start_date={TOMORROW!r}: in the future: Athena would project no partitions; "
+        "fix: use the first date you have data for",
+    ),
+    (
+        {"steps": "edits", "interactive_cluster": True},
+        "context steps='edits': bad step 'edits': write <dataset>@<YYYY-MM-DD>, e.g. edits@2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12",
+    ),
+    (
+        {"steps": "clicks@2015-09-12", "interactive_cluster": True},
+        "context steps='clicks@2015-09-12': unknown dataset 'clicks': choose one of edits, pageviews, articles; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12",
+    ),
+    (
+        {"steps": "edits@2015-02-30", "interactive_cluster": True},
+        "context steps='edits@2015-02-30': bad date '2015-02-30': use YYYY-MM-DD, e.g. 2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12",
+    ),
+    (
+        {"steps": "edits@2015-09-12,edits@2015-09-12", "interactive_cluster": True},
+        "context steps='edits@2015-09-12,edits@2015-09-12': the same step twice; fix: list each dataset@date once",
+    ),
+    (
+        {"budget_monthly_usd": "ten", "budget_email": "a@example.com"},
+        "context budget_monthly_usd='ten': not a number; fix: use a number >= 1, e.g. -c budget_monthly_usd=25",
+    ),
+    (
+        {"budget_monthly_usd": 0, "budget_email": "a@example.com"},
+        "context budget_monthly_usd=0: out of range; fix: use a number >= 1",
+    ),
+    (
+        {"budget_monthly_usd": 10},
+        "context budget_email: budget_monthly_usd and budget_email go together; fix: set both to get budget alerts, or neither",
+    ),
+    (
+        {"budget_monthly_usd": 10, "budget_email": "not-an-email"},
+        "context budget_email='not-an-email': invalid; fix: use an address like team@example.com",
+    ),
+    ({"ssh_cidr": "203.0.113.7/32"}, "context ssh_cidr: unknown context key; fix: did you mean ssh_cidrs?"),
+    ({"colour": "x"}, "context colour: unknown context key; fix: see docs/configuration.md for the keys"),
+    (
+        {"managed_scaling_max": 2, "core_instance_count": 2, "task_instance_count": 1},
+        "context managed_scaling_max=2: below the 3 core + task nodes the cluster starts with; fix: use 0 (off) or at least 3",
+    ),
+    (
+        {"athena_bytes_scanned_cutoff_gb": "inf"},
+        "context athena_bytes_scanned_cutoff_gb='inf': out of range; fix: use a number >= 0.01",
+    ),
+    (
+        {"athena_bytes_scanned_cutoff_gb": "nan"},
+        "context athena_bytes_scanned_cutoff_gb='nan': out of range; fix: use a number >= 0.01",
+    ),
+    (
+        {"athena_bytes_scanned_cutoff_gb": True},
+        "context athena_bytes_scanned_cutoff_gb=True: not a number; fix: use a number >= 0.01, e.g. -c athena_bytes_scanned_cutoff_gb=25",
+    ),
+    (
+        {"core_instance_count": True},
+        "context core_instance_count=True: not a whole number; fix: use a whole number >= 1",
+    ),
+    ({"kms": 2}, "context kms=2: not a boolean; fix: use true or false, e.g. -c kms=true"),
+    (
+        {"steps": "edits@2015-09-12"},
+        "context steps='edits@2015-09-12': steps run on the interactive cluster, which is off; fix: add -c interactive_cluster=true, or run them with `wikilake run`",
+    ),
+    (
+        {"interactive_cluster": "sometimes"},
+        "context interactive_cluster='sometimes': not a boolean; fix: use true or false, e.g. -c interactive_cluster=true",
+    ),
+    (
+        {"schedule": "clicks"},
+        "context schedule='clicks': unknown dataset 'clicks'; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)",
+    ),
+    (
+        {"schedule": "pageviews@cron(30 4 * *)"},
+        "context schedule='pageviews@cron(30 4 * *)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)",
+    ),
+    (
+        {"schedule": "pageviews@at(2026-12-01T00:00:00)"},
+        "context schedule='pageviews@at(2026-12-01T00:00:00)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)",
+    ),
+    (
+        {"schedule": "pageviews@rate(0 days)"},
+        "context schedule='pageviews@rate(0 days)': not an EventBridge Scheduler cron() or rate() expression; fix: write dataset or dataset@<cron(...)|rate(...)>, comma-separated, e.g. pageviews or pageviews@cron(30 4 * * ? *) (datasets: edits, pageviews, articles)",
+    ),
+    (
+        {"schedule": "pageviews, pageviews@rate(1 day)"},
+        "context schedule='pageviews, pageviews@rate(1 day)': the same dataset twice; fix: schedule each dataset once",
+    ),
+    ({"alert_email": "ops"}, "context alert_email='ops': invalid; fix: use an address like team@example.com"),
+    (
+        {"contact": "call me"},
+        "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org",
+    ),
+    ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
+    (
+        {"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
+        "context release_label='emr-spark-8.0.0': has no EMR Serverless release; "
+        "fix: use one of emr-7.13.0 with runtime=emr-serverless, or runtime=emr-ec2",
+    ),
+    ({"serverless_max_vcpu": 0}, "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
+    (
+        {"serverless_max_vcpu": "lots"},
+        "context serverless_max_vcpu='lots': not a whole number; fix: use a whole number >= 1",
+    ),
+    (
+        {"serverless_max_vcpu": 4},
+        "context serverless_max_vcpu=4: below the 6 vCPUs of the edits job's driver and one executor; "
+        "fix: use at least 6 (its peak is 18)",
+    ),
+    (
+        {"serverless_max_memory_gb": 8},
+        "context serverless_max_memory_gb=8: below the 18 GB of the edits job's driver and one executor; "
+        "fix: use at least 18 (its peak is 58)",
+    ),
+    (
+        {"serverless_max_memory_gb": 1.5},
+        "context serverless_max_memory_gb=1.5: not a whole number; fix: use a whole number >= 1",
+    ),
+    (
+        {"runtime": "emr-serverless", "ssh_cidrs": "203.0.113.7/32"},
+        "context ssh_cidrs='203.0.113.7/32': configures EMR clusters and has no effect with runtime=emr-serverless; "
+        "fix: leave ssh_cidrs empty, or use runtime=emr-ec2",
+    ),
+    (
+        {"runtime": "emr-serverless", "steps": "edits@2015-09-12"},
+        "context steps='edits@2015-09-12': configures EMR clusters and has no effect with runtime=emr-serverless; "
+        "fix: leave steps empty, or use runtime=emr-ec2",
+    ),
+    (
+        {"runtime": "emr-serverless", "key_pair_name": "ops"},
+        "context key_pair_name='ops': configures EMR clusters and has no effect with runtime=emr-serverless; "
+        "fix: leave key_pair_name empty, or use runtime=emr-ec2",
+    ),
+    (
+        {"runtime": "emr-serverless", "interactive_cluster": True},
+        "context interactive_cluster=True: the interactive cluster is EMR on EC2; "
+        "fix: use runtime=emr-ec2 for it, or leave interactive_cluster=false",
+    ),
+    ({"runtim": "emr-serverless"}, "context runtim: unknown context key; fix: did you mean runtime?"),
 ]
 
 

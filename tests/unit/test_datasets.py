@@ -1,4 +1,5 @@
 """The dataset registry and the date rules: what the jobs, stacks and CLI all read."""
+
 import re
 
 import pytest
@@ -35,7 +36,10 @@ def test_pageviews_site_maps_a_dt_to_its_hourly_files_and_month_folder():
     assert site.folder_url("2024-03-05") == "https://dumps.wikimedia.org/other/pageviews/2024/2024-03"
     assert site.folder_url("2024-03-05", mirror="http://m/pv/") == "http://m/pv/2024/2024-03"
     assert site.file_names("2024-03-05", {"hours": (0, 9, 23)}) == [
-        "pageviews-20240305-000000.gz", "pageviews-20240305-090000.gz", "pageviews-20240305-230000.gz"]
+        "pageviews-20240305-000000.gz",
+        "pageviews-20240305-090000.gz",
+        "pageviews-20240305-230000.gz",
+    ]
     assert site.checksums_file("2024-03-05") == "md5sums.txt"
     pattern = re.compile(datasets.get("pageviews").raw_file_pattern)
     assert all(pattern.fullmatch(name) for name in site.file_names("2024-03-05", {"hours": range(24)}))
@@ -71,8 +75,11 @@ def test_execution_names_carry_dataset_and_dt():
     assert runs.parse_execution_name(name + "-backfill") == ("pageviews", "2024-03-15")
     assert runs.parse_execution_name("someone-elses-run") is None
     assert runs.execution_input("edits", "2015-09-12", job_options=("--country", "France")) == {
-        "dataset": "edits", "dt": "2015-09-12", "job_options": ["--country", "France"],
-        "allow_missing_hours": False}
+        "dataset": "edits",
+        "dt": "2015-09-12",
+        "job_options": ["--country", "France"],
+        "allow_missing_hours": False,
+    }
 
 
 def test_stacks_and_jobs_import_the_core_not_the_cli_package():
@@ -80,9 +87,11 @@ def test_stacks_and_jobs_import_the_core_not_the_cli_package():
     import subprocess
     import sys
 
-    probe = ("import sys, stacks.config, stacks.release_labels, spark_jobs.arguments, "
-             "spark_jobs.manifest, wikilake_core.submit, wikilake_core.runs, wikilake_core.cluster, "
-             "stacks.processing_stack, stacks.pipeline, stacks.emr_cluster; "
-             "print(sorted(m for m in sys.modules if m == 'wikilake' or m.startswith('wikilake.')))")
+    probe = (
+        "import sys, stacks.config, stacks.release_labels, spark_jobs.arguments, "
+        "spark_jobs.manifest, wikilake_core.submit, wikilake_core.runs, wikilake_core.cluster, "
+        "stacks.processing_stack, stacks.pipeline, stacks.emr_cluster; "
+        "print(sorted(m for m in sys.modules if m == 'wikilake' or m.startswith('wikilake.')))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -23,8 +23,7 @@ def test_parse_table_reads_columns_and_types_in_order():
         "-- Says what it is.\nCREATE EXTERNAL TABLE t (a bigint, B string, c timestamp)\n"
         "PARTITIONED BY (dt string) STORED AS PARQUET LOCATION 's3://${bucket}/processed/t/'"
     )
-    assert [(c.name, c.type) for c in table.columns] == [
-        ("a", "bigint"), ("b", "string"), ("c", "timestamp")]
+    assert [(c.name, c.type) for c in table.columns] == [("a", "bigint"), ("b", "string"), ("c", "timestamp")]
     assert table.description == "Says what it is."
 
 

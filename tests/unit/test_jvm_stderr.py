@@ -1,4 +1,5 @@
 """The JVM's stderr filter: the JDK's incubator notice is dropped, everything else passes in order."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,8 +8,10 @@ import sys
 from spark_jobs.jvm_stderr import without_incubator_notice
 
 # What `java --add-modules=jdk.incubator.vector` prints first (checked by hand on JDK 17), then a log line.
-CHILD = ("import sys; sys.stderr.write('WARNING: Using incubator modules: jdk.incubator.vector\\n"
-         "12:00:00 WARN TaskSetManager: Lost task 0.0\\n'); print('out')")
+CHILD = (
+    "import sys; sys.stderr.write('WARNING: Using incubator modules: jdk.incubator.vector\\n"
+    "12:00:00 WARN TaskSetManager: Lost task 0.0\\n'); print('out')"
+)
 
 
 def test_the_notice_is_dropped_from_a_child_started_in_the_block(capfd):

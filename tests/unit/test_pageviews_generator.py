@@ -22,8 +22,11 @@ def day_files(tmp_path_factory):
 
 def test_files_are_named_like_the_dumps(day_files):
     assert [p.name for p in day_files] == [
-        "pageviews-20240315-000000.gz", "pageviews-20240315-010000.gz",
-        "pageviews-20240315-020000.gz", "pageviews-20240315-230000.gz"]
+        "pageviews-20240315-000000.gz",
+        "pageviews-20240315-010000.gz",
+        "pageviews-20240315-020000.gz",
+        "pageviews-20240315-230000.gz",
+    ]
 
 
 def test_each_hour_has_one_well_formed_line_per_page(day_files):
@@ -38,8 +41,7 @@ def test_each_hour_has_one_well_formed_line_per_page(day_files):
 
 
 def test_popular_pages_recur_and_the_tail_is_mostly_seen_once(day_files):
-    hours_seen = Counter((line.split(" ")[0], line.split(" ")[1])
-                         for path in day_files for line in read_lines(path))
+    hours_seen = Counter((line.split(" ")[0], line.split(" ")[1]) for path in day_files for line in read_lines(path))
     assert hours_seen[("en.m", "Main_Page")] == len(day_files)
     assert Counter(hours_seen.values())[1] > len(hours_seen) / 2
 
@@ -62,16 +64,15 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, day_files):
 
 
 def test_malformed_lines_are_added_only_when_asked(tmp_path):
-    (path,) = generator.generate_day(DAY, tmp_path, hours=(5,), lines_per_hour=3_000,
-                                     malformed_rate=0.01)
+    (path,) = generator.generate_day(DAY, tmp_path, hours=(5,), lines_per_hour=3_000, malformed_rate=0.01)
     lines = read_lines(path)
-    bad = [line for line in lines if not (
-        len(f := line.split(" ")) == 4 and f[0] and f[2].isdigit())]
+    bad = [line for line in lines if not (len(f := line.split(" ")) == 4 and f[0] and f[2].isdigit())]
     assert len(lines) == 3_000 + len(bad) and 10 <= len(bad) <= 60
 
 
-@pytest.mark.parametrize("text, hours", [
-    ("0-23", tuple(range(24))), ("5", (5,)), ("0-2,12,22-23", (0, 1, 2, 12, 22, 23))])
+@pytest.mark.parametrize(
+    "text, hours", [("0-23", tuple(range(24))), ("5", (5,)), ("0-2,12,22-23", (0, 1, 2, 12, 22, 23))]
+)
 def test_parse_hours(text, hours):
     assert generator.parse_hours(text) == hours
 

@@ -1,5 +1,6 @@
 """The pipeline functions' own logic (no AWS): dt of a scheduled run, input checks, the manifest
 invariants, the run cluster's cost, and that they run on the Lambda runtime (no rich)."""
+
 import re
 import subprocess
 import sys
@@ -12,8 +13,13 @@ from wikilake.pipeline.common import VerificationFailed
 from wikilake_core import runs
 from wikilake_core.errors import WikilakeError
 
-MANIFEST = {"input_records": 10, "valid_records": 8, "rejected_records": 2,
-            "rows_written": {"pageviews_daily": 5, "projectviews_hourly": 3}, "hours_missing": []}
+MANIFEST = {
+    "input_records": 10,
+    "valid_records": 8,
+    "rejected_records": 2,
+    "rows_written": {"pageviews_daily": 5, "projectviews_hourly": 3},
+    "hours_missing": [],
+}
 RUN = runs.execution_input("pageviews", "2024-03-15")
 
 
@@ -25,9 +31,15 @@ def test_a_scheduled_run_processes_the_previous_utc_day():
     assert plan.normalize(RUN, "2026-11-30T04:30:00Z") == RUN  # an explicit dt wins
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({}, "the input needs"), ({"dataset": "clicks", "dt": "2024-03-15"}, "unknown dataset"),
-    ({"dataset": "pageviews", "dt": "2024-02-30"}, "bad date"), ("pageviews", "the input needs")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({}, "the input needs"),
+        ({"dataset": "clicks", "dt": "2024-03-15"}, "unknown dataset"),
+        ({"dataset": "pageviews", "dt": "2024-02-30"}, "bad date"),
+        ("pageviews", "the input needs"),
+    ],
+)
 def test_bad_input_is_refused(bad, message):
     with pytest.raises(WikilakeError, match=message):
         plan.normalize(bad, "2026-11-30T04:30:00Z")
@@ -37,13 +49,16 @@ def test_a_good_manifest_passes():
     record.check_manifest(MANIFEST, RUN)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"input_records": 11}, "input_records 11 != valid 8 + rejected 2"),
-    ({"rows_written": {"pageviews_daily": 5, "projectviews_hourly": 0}}, "no rows written to projectviews_hourly"),
-    ({"rows_written": {"pageviews_daily": 5}}, "no rows written to projectviews_hourly"),
-    ({"hours_missing": [3, 4]}, "2 of 24 hours missing (3, 4)"),
-    ({"valid_records": None}, "lacks input/valid/rejected"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"input_records": 11}, "input_records 11 != valid 8 + rejected 2"),
+        ({"rows_written": {"pageviews_daily": 5, "projectviews_hourly": 0}}, "no rows written to projectviews_hourly"),
+        ({"rows_written": {"pageviews_daily": 5}}, "no rows written to projectviews_hourly"),
+        ({"hours_missing": [3, 4]}, "2 of 24 hours missing (3, 4)"),
+        ({"valid_records": None}, "lacks input/valid/rejected"),
+    ],
+)
 def test_each_broken_invariant_is_named(change, message):
     with pytest.raises(VerificationFailed, match=re.escape(message)):
         record.check_manifest({**MANIFEST, **change}, RUN)
@@ -63,9 +78,22 @@ class FakeEmr:
         return {"Cluster": {"Status": {"Timeline": timeline}, "NormalizedInstanceHours": self.normalized}}
 
     def list_instance_groups(self, ClusterId):
-        return {"InstanceGroups": [
-            {"InstanceType": "m5.xlarge", "Market": "ON_DEMAND", "RequestedInstanceCount": 1, "RunningInstanceCount": 0},
-            {"InstanceType": "m5.xlarge", "Market": "ON_DEMAND", "RequestedInstanceCount": 1, "RunningInstanceCount": 0}]}
+        return {
+            "InstanceGroups": [
+                {
+                    "InstanceType": "m5.xlarge",
+                    "Market": "ON_DEMAND",
+                    "RequestedInstanceCount": 1,
+                    "RunningInstanceCount": 0,
+                },
+                {
+                    "InstanceType": "m5.xlarge",
+                    "Market": "ON_DEMAND",
+                    "RequestedInstanceCount": 1,
+                    "RunningInstanceCount": 0,
+                },
+            ]
+        }
 
 
 def test_cost_of_the_run_cluster_by_hand():
@@ -74,15 +102,21 @@ def test_cost_of_the_run_cluster_by_hand():
     cost = record.cluster_cost(FakeEmr(start, start + timedelta(minutes=18)), "j-1")
     assert (cost["usd"], cost["normalized_instance_hours"], cost["hours"]) == (0.144, 4.8, 0.3)
     # EMR's own figure wins when it reports one (it rounds each instance up to whole hours)
-    assert record.cluster_cost(FakeEmr(start, start + timedelta(minutes=18), normalized=16), "j-1")[
-        "normalized_instance_hours"] == 16
+    assert (
+        record.cluster_cost(FakeEmr(start, start + timedelta(minutes=18), normalized=16), "j-1")[
+            "normalized_instance_hours"
+        ]
+        == 16
+    )
 
 
 def test_functions_import_without_the_cli_dependencies():
     """The Lambda runtime has boto3/botocore/urllib3 only: no rich, duckdb, pyspark, sqlglot."""
-    probe = ("import sys; import wikilake.pipeline.plan, wikilake.pipeline.ingest_file, wikilake.pipeline.record, "
-             "wikilake.pipeline.reap; print(sorted({m.split('.')[0] for m in sys.modules} & "
-             "{'rich', 'duckdb', 'pyspark', 'sqlglot', 'aws_cdk', 'pandas', 'jsii'}))")
+    probe = (
+        "import sys; import wikilake.pipeline.plan, wikilake.pipeline.ingest_file, wikilake.pipeline.record, "
+        "wikilake.pipeline.reap; print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'rich', 'duckdb', 'pyspark', 'sqlglot', 'aws_cdk', 'pandas', 'jsii'}))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -1,4 +1,5 @@
 """wikilake_core.prices: the run cost against a hand computation."""
+
 import json
 from datetime import date
 
@@ -43,7 +44,12 @@ def test_table_covers_cdk_json_defaults_and_is_dated():
 def test_serverless_job_run_cost_by_hand():
     # 1.0 vCPU-h x $0.052624 + 4.0 GB-h x $0.0057785 + 10 GB-h x $0.000111 = 0.052624 + 0.023114 + 0.00111
     cost = prices.serverless_cost({"vCPUHour": 1.0, "memoryGBHour": 4.0, "storageGBHour": 10.0})
-    assert cost == {"vcpu_hours": 1.0, "memory_gb_hours": 4.0, "storage_gb_hours": 10.0,
-                    "usd": 0.0768, "prices_as_of": prices.PRICES_AS_OF}
-    assert prices.serverless_cost({}) ["usd"] == 0.0  # a run EMR Serverless billed nothing for
+    assert cost == {
+        "vcpu_hours": 1.0,
+        "memory_gb_hours": 4.0,
+        "storage_gb_hours": 10.0,
+        "usd": 0.0768,
+        "prices_as_of": prices.PRICES_AS_OF,
+    }
+    assert prices.serverless_cost({})["usd"] == 0.0  # a run EMR Serverless billed nothing for
     assert prices.serverless_cost({"vCPUHour": 1.0}, "ARM64")["usd"] == 0.0421

@@ -8,21 +8,37 @@ SCRIPTS = JobScripts("s3://assets/jobs.zip", {name: f"s3://assets/{name}.py" for
 
 
 def test_step_runs_the_dataset_entrypoint_on_that_days_raw_partition():
-    step = spark_step("edits", "2015-09-12", bucket="lake-bucket", scripts=SCRIPTS,
-                      job_options=("--country", "France"))
+    step = spark_step("edits", "2015-09-12", bucket="lake-bucket", scripts=SCRIPTS, job_options=("--country", "France"))
     args = step["HadoopJarStep"]["Args"]
     assert step["HadoopJarStep"]["Jar"] == "command-runner.jar"
-    assert args[:6] == ["spark-submit", "--deploy-mode", "cluster", "--py-files",
-                        "s3://assets/jobs.zip", "s3://assets/edits.py"]
-    assert args[6:] == ["--date", "2015-09-12", "--input", "s3://lake-bucket/raw/edits/dt=2015-09-12/",
-                        "--output-root", "s3://lake-bucket", "--country", "France"]
+    assert args[:6] == [
+        "spark-submit",
+        "--deploy-mode",
+        "cluster",
+        "--py-files",
+        "s3://assets/jobs.zip",
+        "s3://assets/edits.py",
+    ]
+    assert args[6:] == [
+        "--date",
+        "2015-09-12",
+        "--input",
+        "s3://lake-bucket/raw/edits/dt=2015-09-12/",
+        "--output-root",
+        "s3://lake-bucket",
+        "--country",
+        "France",
+    ]
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("edits", "write <dataset>@<YYYY-MM-DD>"),
-    ("clicks@2015-09-12", "unknown dataset 'clicks'"),
-    ("edits@2015-13-01", "bad date '2015-13-01'"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("edits", "write <dataset>@<YYYY-MM-DD>"),
+        ("clicks@2015-09-12", "unknown dataset 'clicks'"),
+        ("edits@2015-13-01", "bad date '2015-13-01'"),
+    ],
+)
 def test_bad_step_specs_are_refused_with_the_fix(spec, message):
     with pytest.raises(WikilakeError, match=message):
         parse_step_spec(spec)
@@ -35,16 +51,28 @@ def test_good_step_spec():
 def test_one_builder_renders_the_same_entry_point_and_arguments_on_both_runtimes():
     from wikilake_core.submit import job_submit
 
-    submit = job_submit("pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS,
-                        job_options=("--allow-missing-hours",))
-    argv = spark_step("pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS,
-                      job_options=("--allow-missing-hours",))["HadoopJarStep"]["Args"]
+    submit = job_submit(
+        "pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS, job_options=("--allow-missing-hours",)
+    )
+    argv = spark_step(
+        "pageviews", "2024-03-15", bucket="lake-bucket", scripts=SCRIPTS, job_options=("--allow-missing-hours",)
+    )["HadoopJarStep"]["Args"]
     driver = submit.serverless_job_driver()["sparkSubmit"]
     entry = argv.index("s3://assets/pageviews.py")
     assert driver["entryPoint"] == argv[entry] == "s3://assets/pageviews.py"
-    assert driver["entryPointArguments"] == argv[entry + 1:] == [
-        "--date", "2024-03-15", "--input", "s3://lake-bucket/raw/pageviews/dt=2024-03-15/",
-        "--output-root", "s3://lake-bucket", "--allow-missing-hours"]
+    assert (
+        driver["entryPointArguments"]
+        == argv[entry + 1 :]
+        == [
+            "--date",
+            "2024-03-15",
+            "--input",
+            "s3://lake-bucket/raw/pageviews/dt=2024-03-15/",
+            "--output-root",
+            "s3://lake-bucket",
+            "--allow-missing-hours",
+        ]
+    )
     # The package goes with the job on both: --py-files before the entry point.
     assert argv[argv.index("--py-files") + 1] == "s3://assets/jobs.zip"
     assert driver["sparkSubmitParameters"].startswith("--py-files s3://assets/jobs.zip ")
@@ -58,11 +86,13 @@ def test_serverless_gets_the_datasets_sizes_and_the_ec2_step_leaves_them_to_the_
         size = datasets.get(name).size
         submit = job_submit(name, "2024-03-15", bucket="b", scripts=SCRIPTS)
         parameters = submit.serverless_job_driver()["sparkSubmit"]["sparkSubmitParameters"]
-        for expected in (f"--conf spark.driver.cores={size.driver_vcpu}",
-                         f"--conf spark.driver.memory={size.driver_memory_gb}g",
-                         f"--conf spark.executor.cores={size.executor_vcpu}",
-                         f"--conf spark.executor.memory={size.executor_memory_gb}g",
-                         f"--conf spark.dynamicAllocation.maxExecutors={size.max_executors}"):
+        for expected in (
+            f"--conf spark.driver.cores={size.driver_vcpu}",
+            f"--conf spark.driver.memory={size.driver_memory_gb}g",
+            f"--conf spark.executor.cores={size.executor_vcpu}",
+            f"--conf spark.executor.memory={size.executor_memory_gb}g",
+            f"--conf spark.dynamicAllocation.maxExecutors={size.max_executors}",
+        ):
             assert expected in parameters
         assert not any(arg.startswith("spark.") for arg in submit.spark_submit_argv())
 
@@ -72,8 +102,10 @@ def test_shared_spark_properties_reach_both_runtimes():
 
     from wikilake_core.submit import job_submit
 
-    submit = replace(job_submit("edits", "2015-09-12", bucket="b", scripts=SCRIPTS),
-                     spark_properties=(("spark.sql.shuffle.partitions", "16"),))
+    submit = replace(
+        job_submit("edits", "2015-09-12", bucket="b", scripts=SCRIPTS),
+        spark_properties=(("spark.sql.shuffle.partitions", "16"),),
+    )
     argv = submit.spark_submit_argv()
     assert argv[:5] == ["spark-submit", "--deploy-mode", "cluster", "--conf", "spark.sql.shuffle.partitions=16"]
     assert "--conf spark.sql.shuffle.partitions=16" in submit.serverless_spark_submit_parameters()

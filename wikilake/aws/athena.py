@@ -1,4 +1,5 @@
 """Run one query on Athena in the deployed workgroup and return typed rows as a QueryResult."""
+
 from __future__ import annotations
 
 import math
@@ -7,15 +8,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
+from wikilake.query_result import QueryResult
 from wikilake_core.contract import Outputs
 from wikilake_core.errors import WikilakeError
-from wikilake.query_result import QueryResult
 
 # Athena's list price (us-east-1 and most regions): $5 per TB scanned, billed per MB rounded up,
 # 10 MB minimum per query; DDL and failed queries are free. TB and MB are binary here (2^40, 2^20).
 PRICE_PER_TB_USD = 5.0
 PRICE_NOTE = "$5/TB list"
-_MB, _TB = 2 ** 20, 2 ** 40
+_MB, _TB = 2**20, 2**40
 MIN_BILLED_BYTES = 10 * _MB
 
 DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
@@ -89,8 +90,7 @@ def rows_from_pages(pages, header_row: bool) -> tuple[tuple[str, ...], tuple[tup
             page_rows = page_rows[1:]
         types = [c["Type"] for c in columns]
         for row in page_rows:
-            rows.append(tuple(convert(cell.get("VarCharValue"), kind)
-                              for cell, kind in zip(row["Data"], types)))
+            rows.append(tuple(convert(cell.get("VarCharValue"), kind) for cell, kind in zip(row["Data"], types)))
     return tuple(c["Name"] for c in columns), tuple(rows)
 
 
@@ -107,8 +107,7 @@ def _wait(athena, execution_id: str, progress: Progress | None, timeout_seconds:
             return execution
         if time.monotonic() - started > timeout_seconds:
             athena.stop_query_execution(QueryExecutionId=execution_id)
-            raise WikilakeError(f"Athena query {execution_id} still {state} after "
-                                f"{timeout_seconds:.0f} s: cancelled")
+            raise WikilakeError(f"Athena query {execution_id} still {state} after {timeout_seconds:.0f} s: cancelled")
         time.sleep(delay)
         delay = min(delay * 1.5, 2.0)
 
@@ -145,8 +144,7 @@ def run_athena_query(
     rows and seconds (Athena's total execution time).
     """
     athena = aws.client("athena")
-    request = {"QueryString": sql, "WorkGroup": workgroup,
-               "QueryExecutionContext": {"Database": database}}
+    request = {"QueryString": sql, "WorkGroup": workgroup, "QueryExecutionContext": {"Database": database}}
     if params:
         request["ExecutionParameters"] = list(params)
     execution_id = athena.start_query_execution(**request)["QueryExecutionId"]
@@ -159,16 +157,21 @@ def run_athena_query(
     if state != "SUCCEEDED":
         raise WikilakeError(f"Athena query {execution_id} {state}: {_failure(execution)}")
     pages = athena.get_paginator("get_query_results").paginate(
-        QueryExecutionId=execution_id, PaginationConfig={"PageSize": 1000})
+        QueryExecutionId=execution_id, PaginationConfig={"PageSize": 1000}
+    )
     columns, rows = rows_from_pages(pages, _has_header_row(execution))
     statistics = execution.get("Statistics", {})
     scanned = int(statistics.get("DataScannedInBytes", 0))
-    return QueryResult(columns, rows, stats={
-        "engine": "athena",
-        "query_id": execution_id,
-        "bytes_scanned": scanned,
-        "cost_usd": round(cost_usd(scanned), 6),
-        "price": PRICE_NOTE,
-        "rows": len(rows),
-        "seconds": round(statistics.get("TotalExecutionTimeInMillis", 0) / 1000, 3),
-    })
+    return QueryResult(
+        columns,
+        rows,
+        stats={
+            "engine": "athena",
+            "query_id": execution_id,
+            "bytes_scanned": scanned,
+            "cost_usd": round(cost_usd(scanned), 6),
+            "price": PRICE_NOTE,
+            "rows": len(rows),
+            "seconds": round(statistics.get("TotalExecutionTimeInMillis", 0) / 1000, 3),
+        },
+    )

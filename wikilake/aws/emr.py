@@ -1,5 +1,6 @@
 """EMR for `wikilake run --cluster interactive`, `status` and `ssh`: the cluster's state, submitting
 a job step, following it, and the tail of a failed step's stderr from the cluster's S3 log location."""
+
 from __future__ import annotations
 
 import gzip
@@ -31,13 +32,13 @@ def require_active(cluster: dict, consequence: str) -> None:
     status = cluster["Status"]
     if status["State"] not in ACTIVE:
         reason = state_reason(status)
-        raise WikilakeError(f"cluster {cluster['Id']} is {status['State']}"
-                            f"{f' ({reason})' if reason else ''}: {consequence}")
+        raise WikilakeError(
+            f"cluster {cluster['Id']} is {status['State']}{f' ({reason})' if reason else ''}: {consequence}"
+        )
 
 
 RECREATE_HINT = "recreate it by redeploying the processing stack (docs/operating.md)"
-NO_INTERACTIVE_CLUSTER = ("no interactive cluster is deployed: deploy one with "
-                          "-c interactive_cluster=true")
+NO_INTERACTIVE_CLUSTER = "no interactive cluster is deployed: deploy one with -c interactive_cluster=true"
 
 
 def interactive_cluster_id(outputs: StackOutputs, processing_stack: str, alternative: str = "") -> str:
@@ -56,8 +57,7 @@ def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[st
         package_url=outputs.require(Outputs.JOBS_PACKAGE_URL),
         entrypoint_urls={dataset: outputs.require(job_entrypoint_output(dataset))},
     )
-    return spark_step(dataset, dt, bucket=outputs.require(Outputs.BUCKET), scripts=scripts,
-                      job_options=job_options)
+    return spark_step(dataset, dt, bucket=outputs.require(Outputs.BUCKET), scripts=scripts, job_options=job_options)
 
 
 def submit_step(emr, cluster_id: str, step: dict) -> str:
@@ -88,12 +88,14 @@ def follow_step(
         on_update(step)
         # INTERRUPTED is terminal too, though the waiter does not list it.
         if step["Status"]["State"] in STEP_DONE or any(
-                acceptor.matcher_func(response) for acceptor in config.acceptors):
+            acceptor.matcher_func(response) for acceptor in config.acceptors
+        ):
             return step
         if time.monotonic() + delay > deadline:
             raise WikilakeError(
                 f"step {step_id} is still {step['Status']['State']} after {timeout_seconds / 60:.0f} "
-                f"min; it keeps running on cluster {cluster_id}: follow it with `wikilake status`")
+                f"min; it keeps running on cluster {cluster_id}: follow it with `wikilake status`"
+            )
         time.sleep(delay)
 
 
@@ -101,7 +103,7 @@ def _s3_url(url: str) -> str:
     # DescribeCluster reports LogUri as s3n://...; it is the same object store.
     for scheme in ("s3n://", "s3a://"):
         if url.startswith(scheme):
-            return "s3://" + url[len(scheme):]
+            return "s3://" + url[len(scheme) :]
     return url
 
 
@@ -128,8 +130,8 @@ def log_tail(s3, url: str, *, lines: int, wait_seconds: float, poll_seconds: flo
     bucket, key = split_s3_url(url)
     poll = max(min(poll_seconds, wait_seconds), 0.1)
     s3.get_waiter("object_exists").wait(
-        Bucket=bucket, Key=key,
-        WaiterConfig={"Delay": poll, "MaxAttempts": max(1, int(wait_seconds / poll) + 1)})
+        Bucket=bucket, Key=key, WaiterConfig={"Delay": poll, "MaxAttempts": max(1, int(wait_seconds / poll) + 1)}
+    )
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     with gzip.GzipFile(fileobj=body) as log:
         tail = deque((line.decode("utf-8", "replace").rstrip("\n") for line in log), maxlen=lines)

@@ -6,8 +6,10 @@ the Lambda runtime has boto3/botocore/urllib3 only.
 
 Sources are in sources.py (HTTP with retries, local files), destinations in sinks.py (S3, folder).
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -20,8 +22,8 @@ import botocore.exceptions
 
 from wikilake.aws.session import describe_client_error
 from wikilake.aws.sources import FileSource, HttpClient, HttpSource
-from wikilake_core.errors import WikilakeError
 from wikilake_core.datasets import Dataset
+from wikilake_core.errors import WikilakeError
 
 # Wikimedia limits each client to a few concurrent connections; more would get us throttled.
 MAX_PARALLEL = 3
@@ -57,8 +59,9 @@ def parse_md5sums(text: str) -> dict[str, str]:
     return sums
 
 
-def site_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
-               mirror: str | None = None, skip_unlisted: bool = False) -> list[Item]:
+def site_items(
+    client: HttpClient, dataset: Dataset, dt: str, options: dict, mirror: str | None = None, skip_unlisted: bool = False
+) -> list[Item]:
     """The dump files of ``dt`` that ``options`` select, with the MD5s the dump's checksum file
     publishes (a file it does not list is not published yet: refused before anything moves,
     or left out with ``skip_unlisted``, e.g. a pipeline run allowed to miss pageview hours)."""
@@ -74,18 +77,20 @@ def site_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
         raise WikilakeError(
             f"{len(unlisted)} of {len(names)} files are not listed in {checksums} "
             f"(not published yet?): {', '.join(unlisted[:3])}{' ...' if len(unlisted) > 3 else ''}; "
-            f"choose other {', '.join('--' + option for option, _ in site.selectors)}")
+            f"choose other {', '.join('--' + option for option, _ in site.selectors)}"
+        )
     return [Item(HttpSource(client, f"{folder}/{name}"), sums[name]) for name in names]
 
 
-def dump_status_items(client: HttpClient, dataset: Dataset, dt: str, options: dict,
-                      mirror: str | None = None) -> list[Item]:
+def dump_status_items(
+    client: HttpClient, dataset: Dataset, dt: str, options: dict, mirror: str | None = None
+) -> list[Item]:
     """The files of a dump folder with a status file (articles: ``dumpstatus.json``), for each
     selected value (wiki): the whole file, or with ``parts`` the numbered parts the status file
     lists. Refused before anything moves when the dump job that writes them is not done, or when
     the folder's checksum file does not list them; the MD5s come from that checksum file."""
     site = dataset.site
-    (option, field), = site.selectors
+    ((option, field),) = site.selectors
     items = []
     for value in options[option]:
         folder = site.folder_url(dt, mirror=mirror, **{field: value})
@@ -94,12 +99,12 @@ def dump_status_items(client: HttpClient, dataset: Dataset, dt: str, options: di
             jobs = json.loads(client.get_text(status_url))["jobs"]
         except (ValueError, KeyError, TypeError):
             raise WikilakeError(f"{status_url} is not a dump status file (no jobs)") from None
-        job_of = {name: (job, info.get("status")) for job, info in jobs.items()
-                  for name in (info.get("files") or {})}
+        job_of = {name: (job, info.get("status")) for job, info in jobs.items() for name in (info.get("files") or {})}
         if options.get("parts"):
             pattern = re.compile(site.parts_pattern(dt, **{field: value}))
-            names = sorted((n for n in job_of if pattern.fullmatch(n)),
-                           key=lambda n: [int(d) for d in re.findall(r"\d+", n)])
+            names = sorted(
+                (n for n in job_of if pattern.fullmatch(n)), key=lambda n: [int(d) for d in re.findall(r"\d+", n)]
+            )
             if not names:
                 raise WikilakeError(f"{status_url} lists no parts for {value} on {dt}")
         else:
@@ -109,8 +114,10 @@ def dump_status_items(client: HttpClient, dataset: Dataset, dt: str, options: di
                 raise WikilakeError(f"{name} is not listed in {status_url}: not part of this dump")
             job, status = job_of[name]
             if status != "done":
-                raise WikilakeError(f"the {value} dump of {dt} is not finished: its job {job} is "
-                                    f"{status or 'without a status'} ({status_url}); try again later")
+                raise WikilakeError(
+                    f"the {value} dump of {dt} is not finished: its job {job} is "
+                    f"{status or 'without a status'} ({status_url}); try again later"
+                )
         checksums = f"{folder}/{site.checksums_file(dt, **{field: value})}"
         sums = parse_md5sums(client.get_text(checksums))
         if unlisted := [name for name in names if name not in sums]:
@@ -119,13 +126,13 @@ def dump_status_items(client: HttpClient, dataset: Dataset, dt: str, options: di
     return items
 
 
-def source_item(client: HttpClient, dataset: Dataset, dt: str, source: str | None,
-                md5: str | None) -> Item:
+def source_item(client: HttpClient, dataset: Dataset, dt: str, source: str | None, md5: str | None) -> Item:
     """One file from a URL or a local path; without one, the dataset's shipped sample for its dt."""
     if source is None:
         if dt != dataset.sample_dt:
-            raise WikilakeError(f"{dataset.name} for {dt} needs --source URL|FILE "
-                                f"(the shipped sample covers {dataset.sample_dt})")
+            raise WikilakeError(
+                f"{dataset.name} for {dt} needs --source URL|FILE (the shipped sample covers {dataset.sample_dt})"
+            )
         source = str(dataset.sample)
     if re.match(r"^https?://", source):
         return Item(HttpSource(client, source), md5)
@@ -136,8 +143,7 @@ def uses_site(dataset: Dataset, options: dict) -> bool:
     return dataset.site is not None and not options.get("source")
 
 
-def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict, *,
-         skip_unlisted: bool = False) -> list[Item]:
+def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict, *, skip_unlisted: bool = False) -> list[Item]:
     """What to ingest for (dataset, dt): an explicit --source, else the dump site's files."""
     if not uses_site(dataset, options):
         return [source_item(client, dataset, dt, options.get("source"), options.get("md5"))]
@@ -184,8 +190,13 @@ class _LogFileProgress:
         if self.done_bytes >= self.next_report:
             self.next_report = self.done_bytes + self.tracker.every_bytes
             elapsed = max(time.monotonic() - self.started, 1e-3)
-            self.tracker.logger.info("%s: %d of %s bytes, %.1f MB/s", self.name, self.done_bytes,
-                                     self.size if self.size is not None else "?", self.done_bytes / elapsed / 1e6)
+            self.tracker.logger.info(
+                "%s: %d of %s bytes, %.1f MB/s",
+                self.name,
+                self.done_bytes,
+                self.size if self.size is not None else "?",
+                self.done_bytes / elapsed / 1e6,
+            )
 
     def restart(self) -> None:
         self.tracker.logger.warning("%s: restarting from byte 0 (retry)", self.name)
@@ -217,21 +228,19 @@ def ingest_one(item: Item, sink, tracker) -> Outcome:
         if isinstance(err, WikilakeError):
             return Outcome(name, "failed", seconds=time.monotonic() - started, error=str(err))
         if isinstance(err, botocore.exceptions.ClientError):
-            return Outcome(name, "failed", seconds=time.monotonic() - started,
-                           error=f"{name}: {describe_client_error(err)}")
+            return Outcome(
+                name, "failed", seconds=time.monotonic() - started, error=f"{name}: {describe_client_error(err)}"
+            )
         raise
     finally:
         progress.finish()
-    return Outcome(name, "uploaded", result.size, result.md5, result.attempts,
-                   time.monotonic() - started)
+    return Outcome(name, "uploaded", result.size, result.md5, result.attempts, time.monotonic() - started)
 
 
 def _abort_quietly(upload) -> None:
     """Abort without masking the original failure (the bucket's lifecycle rule is the backstop)."""
-    try:
+    with contextlib.suppress(Exception):  # the first error is the one to report
         upload.abort()
-    except Exception:  # noqa: BLE001 - the first error is the one to report
-        pass
 
 
 def ingest(items: list[Item], sink, *, parallel: int, tracker) -> list[Outcome]:

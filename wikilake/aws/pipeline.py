@@ -1,12 +1,14 @@
 """The pipeline's state machine for `wikilake run`, `backfill` and `runs`: starting an execution of
 (dataset, dt), following it, stopping it, and reading the run records of past executions."""
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Callable
 
 from wikilake_core import layout, runs
 from wikilake_core.errors import WikilakeError
@@ -21,14 +23,20 @@ FINISHED = frozenset({SUCCEEDED, "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDR
 wait = time.sleep
 
 
-def start(sfn, state_machine_arn: str, dataset: str, dt: str, *, job_options: tuple[str, ...] = (),
-          allow_missing_hours: bool = False) -> str:
+def start(
+    sfn,
+    state_machine_arn: str,
+    dataset: str,
+    dt: str,
+    *,
+    job_options: tuple[str, ...] = (),
+    allow_missing_hours: bool = False,
+) -> str:
     """Start the execution of (dataset, dt); returns its ARN."""
-    payload = runs.execution_input(dataset, dt, job_options=job_options,
-                                   allow_missing_hours=allow_missing_hours)
-    return sfn.start_execution(stateMachineArn=state_machine_arn,
-                               name=runs.execution_name(dataset, dt),
-                               input=json.dumps(payload))["executionArn"]
+    payload = runs.execution_input(dataset, dt, job_options=job_options, allow_missing_hours=allow_missing_hours)
+    return sfn.start_execution(
+        stateMachineArn=state_machine_arn, name=runs.execution_name(dataset, dt), input=json.dumps(payload)
+    )["executionArn"]
 
 
 def stop(sfn, execution_arn: str, cause: str) -> None:
@@ -43,8 +51,9 @@ def describe(sfn, execution_arn: str) -> dict:
 
 def current_state(sfn, execution_arn: str) -> str | None:
     """The name of the state the execution entered last (one history page, newest first)."""
-    events = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True,
-                                       maxResults=20, includeExecutionData=False)["events"]
+    events = sfn.get_execution_history(
+        executionArn=execution_arn, reverseOrder=True, maxResults=20, includeExecutionData=False
+    )["events"]
     for event in events:
         if "stateEnteredEventDetails" in event:
             return event["stateEnteredEventDetails"]["name"]
@@ -57,8 +66,14 @@ def failure(execution: dict) -> str:
     return ": ".join(filter(None, (execution.get("error"), cause)))
 
 
-def follow(sfn, execution_arn: str, *, poll_seconds: float, timeout_seconds: float,
-           on_update: Callable[[dict, str | None], None] = lambda execution, state: None) -> dict:
+def follow(
+    sfn,
+    execution_arn: str,
+    *,
+    poll_seconds: float,
+    timeout_seconds: float,
+    on_update: Callable[[dict, str | None], None] = lambda execution, state: None,
+) -> dict:
     """Poll DescribeExecution (and the state entered last) until the execution finishes.
 
     Step Functions has no boto3 waiter for executions, hence this loop; ``on_update(execution,
@@ -74,7 +89,8 @@ def follow(sfn, execution_arn: str, *, poll_seconds: float, timeout_seconds: flo
         if time.monotonic() + poll_seconds > deadline:
             raise WikilakeError(
                 f"execution {execution['name']} is still {execution['status']} after "
-                f"{timeout_seconds / 60:g} min; it goes on: follow it with `wikilake runs`")
+                f"{timeout_seconds / 60:g} min; it goes on: follow it with `wikilake runs`"
+            )
         wait(poll_seconds)
 
 
@@ -120,8 +136,7 @@ def _dataset_and_dt(sfn, summary: dict) -> tuple[tuple[str, str] | None, dict | 
     return (dataset, dt or runs.scheduled_dt(summary["startDate"])), execution
 
 
-def list_runs(sfn, state_machine_arn: str, *, dataset: str | None = None,
-              last: int | None = None) -> Iterator[Run]:
+def list_runs(sfn, state_machine_arn: str, *, dataset: str | None = None, last: int | None = None) -> Iterator[Run]:
     """The pipeline's executions, newest first (ListExecutions' order), optionally of one dataset,
     at most ``last`` of them; each successful one with its run record."""
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
@@ -136,15 +151,21 @@ def list_runs(sfn, state_machine_arn: str, *, dataset: str | None = None,
             if summary["status"] == SUCCEEDED and execution is None:
                 execution = describe(sfn, summary["executionArn"])
             found += 1
-            yield Run(name=summary["name"], arn=summary["executionArn"], dataset=key[0], dt=key[1],
-                      status=summary["status"], start=summary["startDate"],
-                      stop=summary.get("stopDate"), record=run_record(execution or summary))
+            yield Run(
+                name=summary["name"],
+                arn=summary["executionArn"],
+                dataset=key[0],
+                dt=key[1],
+                status=summary["status"],
+                start=summary["startDate"],
+                stop=summary.get("stopDate"),
+                record=run_record(execution or summary),
+            )
 
 
 def running_dts(sfn, state_machine_arn: str, dataset: str) -> dict[str, str]:
     """{dt: execution name} of the dataset's executions running now."""
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn,
-                                                          statusFilter=RUNNING)
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn, statusFilter=RUNNING)
     running = {}
     for page in pages:
         for summary in page["executions"]:
@@ -159,9 +180,11 @@ def dts_with_manifest(s3, bucket: str, dataset: str, dts: list[str]) -> set[str]
     manifests instead of one request per dt."""
     root = f"s3://{bucket}"
     prefix = f"{layout.MANIFESTS}/{dataset}/"
-    present = {f"{root}/{obj['Key']}"
-               for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-               for obj in page.get("Contents", [])}
+    present = {
+        f"{root}/{obj['Key']}"
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    }
     return {dt for dt in dts if layout.manifest_path(root, dataset, dt) in present}
 
 

@@ -4,6 +4,7 @@ Every AWS verb builds an ``AwsContext`` from the common options (``--region --pr
 --endpoint-url --stack-prefix --stage``) and wraps its work in ``aws_errors()`` so botocore's
 exceptions reach the user as one-line ``WikilakeError`` messages.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from wikilake_core import contract
 from wikilake.aws.stack import StackOutputs, read_stack_outputs
+from wikilake_core import contract
 from wikilake_core.errors import WikilakeError
 
 # Standard retry mode backs off on throttling and transient errors for every call we make.
@@ -64,8 +65,7 @@ class AwsContext:
             raise WikilakeError(_one_line(f"cannot load AWS credentials: {err}")) from None
         if credentials is None:
             raise WikilakeError(NO_CREDENTIALS)
-        return cls(session, endpoint_url=args.endpoint_url,
-                   stack_prefix=args.stack_prefix, stage=args.stage)
+        return cls(session, endpoint_url=args.endpoint_url, stack_prefix=args.stack_prefix, stage=args.stage)
 
     @property
     def region(self) -> str:
@@ -85,8 +85,7 @@ class AwsContext:
     def client(self, service: str):
         """A cached client (boto3 clients are thread-safe; sessions are not)."""
         if service not in self._clients:
-            self._clients[service] = self.session.client(
-                service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
         return self._clients[service]
 
     @cached_property
@@ -118,8 +117,8 @@ def aws_errors():
     except botocore.exceptions.ClientError as err:
         raise WikilakeError(describe_client_error(err)) from None
     except botocore.exceptions.EndpointConnectionError as err:
-        raise WikilakeError(_one_line(
-            f"cannot reach {err.kwargs.get('endpoint_url')}: check --region/--endpoint-url "
-            "and your network")) from None
+        raise WikilakeError(
+            _one_line(f"cannot reach {err.kwargs.get('endpoint_url')}: check --region/--endpoint-url and your network")
+        ) from None
     except botocore.exceptions.BotoCoreError as err:
         raise WikilakeError(_one_line(f"AWS: {err}")) from None

@@ -5,6 +5,7 @@ S3 through a multipart upload that is completed on success and aborted otherwise
 does not exist until CompleteMultipartUpload), a folder through a hidden temporary file renamed
 into place. Neither ever holds a whole file in memory: S3 buffers one part.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,7 @@ class S3Upload:
     def __init__(self, s3, bucket: str, key: str, md5: str | None, part_bytes: int):
         self.s3, self.bucket, self.key = s3, bucket, key
         self.part_bytes = part_bytes
-        self.extra = {"ContentType": _content_type(key),
-                      "Metadata": {MD5_METADATA_KEY: md5} if md5 else {}}
+        self.extra = {"ContentType": _content_type(key), "Metadata": {MD5_METADATA_KEY: md5} if md5 else {}}
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict] = []
@@ -39,18 +39,18 @@ class S3Upload:
     def write(self, data: bytes) -> None:
         self.buffer.extend(data)
         while len(self.buffer) >= self.part_bytes:
-            self._send_part(bytes(self.buffer[:self.part_bytes]))
-            del self.buffer[:self.part_bytes]
+            self._send_part(bytes(self.buffer[: self.part_bytes]))
+            del self.buffer[: self.part_bytes]
 
     def _send_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            self.upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, **self.extra)["UploadId"]
+            self.upload_id = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, **self.extra)["UploadId"]
         number = len(self.parts) + 1
         if number > MAX_PARTS:
             raise WikilakeError(f"{self.key}: more than {MAX_PARTS} parts; raise --part-size")
-        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                       PartNumber=number, Body=body)
+        response = self.s3.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+        )
         checksums = {k: v for k, v in response.items() if k.startswith("Checksum")}
         self.parts.append({"PartNumber": number, "ETag": response["ETag"], **checksums})
 
@@ -65,9 +65,9 @@ class S3Upload:
         else:
             if self.buffer:
                 self._send_part(bytes(self.buffer))
-            self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                              UploadId=self.upload_id,
-                                              MultipartUpload={"Parts": self.parts})
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+            )
         self.upload_id = None
         self.buffer.clear()
 
@@ -109,7 +109,7 @@ class LocalUpload:
     def __init__(self, path: Path):
         self.path = path
         self.temp = path.with_name(f".{path.name}.part")
-        self.handle = open(self.temp, "wb")
+        self.handle = open(self.temp, "wb")  # noqa: SIM115 - held across write() calls, closed in finish/abort
 
     def write(self, data: bytes) -> None:
         self.handle.write(data)

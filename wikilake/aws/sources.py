@@ -16,6 +16,7 @@ Every request carries the client's User-Agent (see wikilake.user_agent and docs/
 urllib3 rather than requests: it ships with botocore (no new dependency), its PoolManager caps
 connections per host (``maxsize`` + ``block``) and its Retry implements backoff and Retry-After.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,8 +57,8 @@ class FetchError(WikilakeError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = 5          # attempts after the first one, shared by all failure kinds
-    backoff: float = 2.0      # seconds; doubles per consecutive failure (urllib3 Retry)
+    retries: int = 5  # attempts after the first one, shared by all failure kinds
+    backoff: float = 2.0  # seconds; doubles per consecutive failure (urllib3 Retry)
     backoff_max: float = 120.0
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -99,7 +100,9 @@ class HttpClient:
         self.policy = policy
         self.user_agent = user_agent
         self.pool = urllib3.PoolManager(
-            num_pools=4, maxsize=max_connections, block=True,
+            num_pools=4,
+            maxsize=max_connections,
+            block=True,
             timeout=policy.timeout(),
         )
 
@@ -111,8 +114,7 @@ class HttpClient:
     def get_text(self, url: str) -> str:
         """A small text document (e.g. md5sums.txt), with the same retries as the downloads."""
         try:
-            response = self.pool.request("GET", url, headers=self.headers({}),
-                                         retries=self.policy.new_retry())
+            response = self.pool.request("GET", url, headers=self.headers({}), retries=self.policy.new_retry())
         except MaxRetryError as err:
             raise FetchError(f"{url}: gave up after retries: {err.reason}") from None
         except HTTPError as err:
@@ -188,16 +190,17 @@ class HttpSource:
                     transfer.restart()
                 transfer.retry.sleep()
             except MaxRetryError as err:
-                raise FetchError(f"{self.name}: gave up after {self.client.policy.retries} retries: "
-                                 f"{_reason(err.reason)}") from None
+                raise FetchError(
+                    f"{self.name}: gave up after {self.client.policy.retries} retries: {_reason(err.reason)}"
+                ) from None
 
     def _stream(self, transfer: _HttpTransfer) -> None:
         """Read the body from byte ``transfer.received`` on (a Range request when resuming)."""
         offset = transfer.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         response = self.client.pool.request(
-            "GET", self.url, headers=self.client.headers(headers), preload_content=False,
-            retries=transfer.retry)
+            "GET", self.url, headers=self.client.headers(headers), preload_content=False, retries=transfer.retry
+        )
         transfer.retry = response.retries  # now counting the 5xx urllib3 retried
         try:
             if response.status == 404:
@@ -207,8 +210,9 @@ class HttpSource:
             if offset and not _resumes_at(response, offset):
                 transfer.restart()  # the server ignored Range (200: the whole body follows) ...
                 if response.status == 206:  # ... or sent another part: ask again, from zero
-                    raise ProtocolError(f"asked for bytes {offset}-, got Content-Range "
-                                        f"{response.headers.get('Content-Range')!r}")
+                    raise ProtocolError(
+                        f"asked for bytes {offset}-, got Content-Range {response.headers.get('Content-Range')!r}"
+                    )
             length = response.headers.get("Content-Length")
             transfer.progress.size_known(int(length) + transfer.received if length else None)
             # read1 hands over what has arrived, so a cut-off body loses nothing already received.
@@ -222,8 +226,7 @@ class HttpSource:
 
 
 def _resumes_at(response, offset: int) -> bool:
-    return (response.status == 206
-            and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"))
+    return response.status == 206 and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-")
 
 
 def _reason(err: BaseException) -> str:

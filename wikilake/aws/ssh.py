@@ -1,5 +1,6 @@
 """SSH to the EMR primary node: the key pair's private key from SSM into a private file, and the
 ssh / Session Manager command lines."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,9 @@ def fetch_private_key(ssm, parameter: str) -> str:
         return ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
     except botocore.exceptions.ClientError as err:
         if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            raise WikilakeError(f"the key pair's private key is not in SSM parameter {parameter}: "
-                                "redeploy the processing stack") from None
+            raise WikilakeError(
+                f"the key pair's private key is not in SSM parameter {parameter}: redeploy the processing stack"
+            ) from None
         raise
 
 
@@ -73,12 +75,15 @@ def run_cluster(emr, dt: str, dataset: str | None = None) -> dict:
                 found.append(cluster)
     what = f"dt={dt}" + (f" of {dataset}" if dataset else "")
     if not found:
-        raise WikilakeError(f"no active cluster of a run for {what}: a run's cluster exists only while "
-                            "the run is in its job step (`wikilake runs` shows the runs)")
+        raise WikilakeError(
+            f"no active cluster of a run for {what}: a run's cluster exists only while "
+            "the run is in its job step (`wikilake runs` shows the runs)"
+        )
     if len(found) > 1:
         clusters = ", ".join(f"{c['Id']} ({_tags(c).get(TAG_RUN_DATASET, '?')})" for c in found)
-        raise WikilakeError(f"{len(found)} active clusters of runs for {what}: {clusters}; "
-                            "pass --dataset or --cluster-id")
+        raise WikilakeError(
+            f"{len(found)} active clusters of runs for {what}: {clusters}; pass --dataset or --cluster-id"
+        )
     return found[0]
 
 
@@ -86,26 +91,24 @@ def ssh_allowed(ec2, cluster: dict) -> bool:
     """Whether a security group of the primary node lets port 22 in from somewhere: the stack adds
     that rule only for the configured ssh_cidrs."""
     attributes = cluster.get("Ec2InstanceAttributes", {})
-    groups = [attributes.get("EmrManagedMasterSecurityGroup"),
-              *attributes.get("AdditionalMasterSecurityGroups", [])]
+    groups = [attributes.get("EmrManagedMasterSecurityGroup"), *attributes.get("AdditionalMasterSecurityGroups", [])]
     groups = [group for group in groups if group]
     if not groups:
         return False
     for group in ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"]:
         for rule in group.get("IpPermissions", []):
             every_port = rule.get("IpProtocol") == "-1"
-            port_22 = rule.get("IpProtocol") == "tcp" and \
-                rule.get("FromPort", 0) <= 22 <= rule.get("ToPort", -1)
-            if (every_port or port_22) and (rule.get("IpRanges") or rule.get("Ipv6Ranges")
-                                            or rule.get("PrefixListIds")):
+            port_22 = rule.get("IpProtocol") == "tcp" and rule.get("FromPort", 0) <= 22 <= rule.get("ToPort", -1)
+            if (every_port or port_22) and (
+                rule.get("IpRanges") or rule.get("Ipv6Ranges") or rule.get("PrefixListIds")
+            ):
                 return True
     return False
 
 
 def primary_instance(emr, cluster_id: str) -> dict:
     """The primary node's instance (ListInstances, MASTER group)."""
-    pages = emr.get_paginator("list_instances").paginate(
-        ClusterId=cluster_id, InstanceGroupTypes=["MASTER"])
+    pages = emr.get_paginator("list_instances").paginate(ClusterId=cluster_id, InstanceGroupTypes=["MASTER"])
     for page in pages:
         for instance in page["Instances"]:
             if instance.get("Status", {}).get("State") != "TERMINATED":
@@ -122,12 +125,22 @@ def primary_host(emr, cluster: dict) -> str:
 
 
 def ssh_command(key: Path, host: str, extra: tuple[str, ...] = ()) -> list[str]:
-    return ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
-            "-o", "StrictHostKeyChecking=accept-new", *extra, f"{SSH_USER}@{host}"]
+    return [
+        "ssh",
+        "-i",
+        str(key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        *extra,
+        f"{SSH_USER}@{host}",
+    ]
 
 
-def ssm_command(instance_id: str, region: str, profile: str | None,
-                document: tuple[str, str] | None = None) -> list[str]:
+def ssm_command(
+    instance_id: str, region: str, profile: str | None, document: tuple[str, str] | None = None
+) -> list[str]:
     """``aws ssm start-session`` to the instance; ``document``: (name, parameters) of a
     Session Manager document, e.g. port forwarding."""
     command = ["aws", "ssm", "start-session", "--target", instance_id]
@@ -147,12 +160,21 @@ def tunnel_forwards(host: str, local_ports: dict[str, int]) -> list[str]:
     return [arg for ui, remote in UI_PORTS.items() for arg in ("-L", f"{local_ports[ui]}:{host}:{remote}")]
 
 
-def ssm_tunnel_commands(instance: dict, region: str, profile: str | None,
-                        local_ports: dict[str, int]) -> list[list[str]]:
+def ssm_tunnel_commands(
+    instance: dict, region: str, profile: str | None, local_ports: dict[str, int]
+) -> list[list[str]]:
     """One Session Manager port-forwarding session per UI (a session forwards one port), to the
     primary's private name for the same reason as tunnel_forwards."""
     host = instance.get("PrivateDnsName") or instance["PrivateIpAddress"]
-    return [ssm_command(instance["Ec2InstanceId"], region, profile, (
+    return [
+        ssm_command(
+            instance["Ec2InstanceId"],
+            region,
+            profile,
+            (
                 "AWS-StartPortForwardingSessionToRemoteHost",
-                f"host={host},portNumber={remote},localPortNumber={local_ports[ui]}"))
-            for ui, remote in UI_PORTS.items()]
+                f"host={host},portNumber={remote},localPortNumber={local_ports[ui]}",
+            ),
+        )
+        for ui, remote in UI_PORTS.items()
+    ]

@@ -1,4 +1,5 @@
 """Read the deployed stacks' CfnOutputs back (DescribeStacks) and merge them into one lookup."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ class StackInfo:
     @property
     def usable(self) -> bool:
         # A stack whose creation rolled back, or that is being deleted, has no resources to use.
-        return self.status != NOT_DEPLOYED and self.status != "ROLLBACK_COMPLETE" \
-            and not self.status.startswith("DELETE_")
+        return (
+            self.status != NOT_DEPLOYED and self.status != "ROLLBACK_COMPLETE" and not self.status.startswith("DELETE_")
+        )
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,15 @@ class StackOutputs:
         if value:
             return value
         absent = [s.name for s in self.stacks if s.status == NOT_DEPLOYED]
-        broken = [f"{s.name} is {s.status}" for s in self.stacks if s.status != NOT_DEPLOYED
-                  and not s.usable]
+        broken = [f"{s.name} is {s.status}" for s in self.stacks if s.status != NOT_DEPLOYED and not s.usable]
         if absent or broken:
             if absent:
                 broken.insert(0, f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not deployed")
-            raise WikilakeError(
-                f"stack output {key} not found: {'; '.join(broken)} in {self.region} ({DEPLOY_HINT})")
+            raise WikilakeError(f"stack output {key} not found: {'; '.join(broken)} in {self.region} ({DEPLOY_HINT})")
         names = ", ".join(s.name for s in self.stacks)
         raise WikilakeError(
-            f"stack output {key} not found in {names}: redeploy them with this version of "
-            "wikilake (`make deploy`)")
+            f"stack output {key} not found in {names}: redeploy them with this version of wikilake (`make deploy`)"
+        )
 
 
 def _describe(cloudformation, name: str) -> StackInfo:

@@ -1,4 +1,5 @@
 """What `wikilake status` reports: the cluster's last steps and the lake partitions present in S3."""
+
 from __future__ import annotations
 
 from itertools import islice
@@ -8,8 +9,7 @@ from wikilake_core import datasets, layout
 
 def recent_steps(emr, cluster_id: str, limit: int) -> list[dict]:
     """The cluster's newest ``limit`` steps (ListSteps returns newest first)."""
-    steps = (step for page in emr.get_paginator("list_steps").paginate(ClusterId=cluster_id)
-             for step in page["Steps"])
+    steps = (step for page in emr.get_paginator("list_steps").paginate(ClusterId=cluster_id) for step in page["Steps"])
     return list(islice(steps, limit))
 
 
@@ -19,14 +19,13 @@ def _partitions(s3, bucket: str, prefix: str) -> list[str]:
     dates = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         for common in page.get("CommonPrefixes", []):
-            folder = common["Prefix"][len(prefix):].rstrip("/")
+            folder = common["Prefix"][len(prefix) :].rstrip("/")
             if folder.startswith(marker):
-                dates.append(folder[len(marker):])
+                dates.append(folder[len(marker) :])
     return sorted(dates)
 
 
 def lake_partitions(s3, bucket: str) -> dict[str, list[str]]:
     """{"raw/<dataset>" | "processed/<table>": [dt, ...]} for every dataset and table."""
     areas = ((layout.RAW, datasets.DATASETS), (layout.PROCESSED, datasets.TABLES))
-    return {f"{area}/{name}": _partitions(s3, bucket, f"{area}/{name}/")
-            for area, names in areas for name in names}
+    return {f"{area}/{name}": _partitions(s3, bucket, f"{area}/{name}/") for area, names in areas for name in names}

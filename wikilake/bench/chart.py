@@ -3,6 +3,7 @@ jobs' time and memory grow with the input.
 
     python -m wikilake.bench.chart bench/results/2026-11-26.json   # -> bench/results/2026-11-26.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,8 @@ def _wall_panel(axes, table: list[dict]) -> None:
         xs = [i + (offset - (len(engines) - 1) / 2) * width for i in range(len(groups))]
         heights = [walls.get(group) or 0 for group in groups]
         bars = axes.bar(xs, heights, width, label=engine, color=ENGINE_COLORS.get(engine))
-        axes.bar_label(bars, labels=[f"{h:.0f}" if h else "failed" for h in heights],
-                       fontsize=7, padding=2)
-    axes.set_xticks(range(len(groups)), [f"{name}\n{scale}x" for name, scale in groups],
-                    fontsize=8)
+        axes.bar_label(bars, labels=[f"{h:.0f}" if h else "failed" for h in heights], fontsize=7, padding=2)
+    axes.set_xticks(range(len(groups)), [f"{name}\n{scale}x" for name, scale in groups], fontsize=8)
     axes.set_ylabel("wall median (s)")
     axes.set_title("wall time: our job (spark-submit local[2]) vs DuckDB vs zcat")
     axes.legend(frameon=False)
@@ -46,11 +45,16 @@ def _growth_panel(axes, table: list[dict]) -> None:
         if not base or not base["wall_median_s"]:
             continue
         timed = [s for s in sorted(rows) if rows[s]["wall_median_s"]]
-        axes.plot(timed, [rows[s]["wall_median_s"] / base["wall_median_s"] for s in timed],
-                  marker="o", label=f"{name}: time")
-        axes.plot(sorted(rows), [rows[s]["peak_rss_bytes"] / base["peak_rss_bytes"]
-                                 for s in sorted(rows)], marker="s", linestyle="--",
-                  label=f"{name}: peak RSS")
+        axes.plot(
+            timed, [rows[s]["wall_median_s"] / base["wall_median_s"] for s in timed], marker="o", label=f"{name}: time"
+        )
+        axes.plot(
+            sorted(rows),
+            [rows[s]["peak_rss_bytes"] / base["peak_rss_bytes"] for s in sorted(rows)],
+            marker="s",
+            linestyle="--",
+            label=f"{name}: peak RSS",
+        )
     axes.set_xticks(scales, [f"{s}x" for s in scales])
     axes.set_xlabel("input size")
     axes.set_ylabel("relative to 1x")
@@ -64,16 +68,20 @@ def write_chart(document: dict, path: Path) -> Path:
     _wall_panel(wall, document["table"])
     _growth_panel(growth, document["table"])
     machine = document["machine"]
-    figure.suptitle(f"wikilake bench {document['date']}: {machine['cores']} cores, "
-                    f"{machine['cpu_model']}, {machine['memory_bytes'] / 2**30:.0f} GiB",
-                    x=0.01, ha="left")
+    figure.suptitle(
+        f"wikilake bench {document['date']}: {machine['cores']} cores, "
+        f"{machine['cpu_model']}, {machine['memory_bytes'] / 2**30:.0f} GiB",
+        x=0.01,
+        ha="left",
+    )
     FigureCanvasAgg(figure).print_png(str(path))
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wikilake.bench.chart",
-                                     description="Draw a bench results JSON as a PNG beside it.")
+    parser = argparse.ArgumentParser(
+        prog="python -m wikilake.bench.chart", description="Draw a bench results JSON as a PNG beside it."
+    )
     parser.add_argument("results", type=Path, help="bench/results/<date>.json")
     args = parser.parse_args(argv)
     try:

@@ -5,6 +5,7 @@
 - ``zcat``: decompressing the input to /dev/null (``zcat``, or ``bzcat`` for bzip2 input), the
   floor any reader of the compressed files pays.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wikilake_core.paths import SPARK_JOBS_DIR
 from wikilake.bench.inputs import CachedInput
+from wikilake_core.paths import SPARK_JOBS_DIR
 
 LOCAL_MASTER = "local[2]"
 PEER_THREADS = 2
@@ -50,23 +51,44 @@ class Engine:
         if self.name == "spark":
             return spark_submit_argv(data, output_root, self.spark_conf, self.jobs_dir)
         if self.name == "duckdb":
-            return [sys.executable, "-m", "wikilake.bench.peer", data.dataset, "--date", data.dt,
-                    "--input", data.glob, "--output-root", str(output_root),
-                    "--threads", str(PEER_THREADS)]
+            return [
+                sys.executable,
+                "-m",
+                "wikilake.bench.peer",
+                data.dataset,
+                "--date",
+                data.dt,
+                "--input",
+                data.glob,
+                "--output-root",
+                str(output_root),
+                "--threads",
+                str(PEER_THREADS),
+            ]
         if self.name == "zcat":
             tool = "bzcat" if all(f.suffix == ".bz2" for f in data.files) else "zcat"
             return ["sh", "-c", f'exec {tool} -- "$@" > /dev/null', tool, *map(str, data.files)]
         raise ValueError(f"unknown engine {self.name!r}")
 
 
-def spark_submit_argv(data: CachedInput, output_root: Path, conf: dict[str, str],
-                      jobs_dir: Path = SPARK_JOBS_DIR) -> list[str]:
-    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or \
-        "spark-submit"
+def spark_submit_argv(
+    data: CachedInput, output_root: Path, conf: dict[str, str], jobs_dir: Path = SPARK_JOBS_DIR
+) -> list[str]:
+    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
     confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
-    return [spark_submit, "--master", LOCAL_MASTER, *confs,
-            str(jobs_dir / f"{data.dataset}.py"),
-            "--date", data.dt, "--input", data.glob, "--output-root", str(output_root)]
+    return [
+        spark_submit,
+        "--master",
+        LOCAL_MASTER,
+        *confs,
+        str(jobs_dir / f"{data.dataset}.py"),
+        "--date",
+        data.dt,
+        "--input",
+        data.glob,
+        "--output-root",
+        str(output_root),
+    ]
 
 
 def spark_env(python_path: Path | None = None) -> dict[str, str]:
@@ -76,17 +98,14 @@ def spark_env(python_path: Path | None = None) -> dict[str, str]:
     env.setdefault("PYSPARK_PYTHON", sys.executable)
     env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if python_path is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_path),
-                                                          env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_path), env.get("PYTHONPATH")]))
     return env
 
 
-def engines(spark_conf: dict[str, str] | None = None,
-            jobs_dir: Path = SPARK_JOBS_DIR) -> tuple[Engine, ...]:
+def engines(spark_conf: dict[str, str] | None = None, jobs_dir: Path = SPARK_JOBS_DIR) -> tuple[Engine, ...]:
     conf = {**DEFAULT_SPARK_CONF, **(spark_conf or {})}
     return (
-        Engine("spark", f"spark-submit {LOCAL_MASTER}", memory_process="java", spark_conf=conf,
-               jobs_dir=jobs_dir),
+        Engine("spark", f"spark-submit {LOCAL_MASTER}", memory_process="java", spark_conf=conf, jobs_dir=jobs_dir),
         Engine("duckdb", f"duckdb peer ({PEER_THREADS} threads)"),
         Engine("zcat", "zcat|bzcat > /dev/null", writes_tables=False),
     )

@@ -4,6 +4,7 @@ The order of runs interleaves the engines (spark, duckdb, zcat, spark, ...) so s
 machine's load hit all of them alike, and each input is read once unmeasured first so every timed
 run finds it in the page cache. Each run writes into an emptied output folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,18 +17,17 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wikilake_core import datasets
-from wikilake_core.layout import manifest_path, table_partition_dir
-from wikilake_core.paths import PROJECT_ROOT
 from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
 from wikilake.bench.engines import Engine, engines, spark_env
-from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
+from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.measure import Measurement, run_measured
+from wikilake_core import datasets
 from wikilake_core.errors import WikilakeError
+from wikilake_core.layout import manifest_path, table_partition_dir
+from wikilake_core.paths import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 # Repetitions per input size: the headline 1x comparison gets 3 (median quoted); the larger
@@ -68,8 +68,8 @@ def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
             pattern = str(Path(table_partition_dir(str(output_root), table, dt)) / "*.parquet")
             try:
                 rows[table] = con.execute(
-                    "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)",
-                    [pattern]).fetchone()[0]
+                    "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [pattern]
+                ).fetchone()[0]
             except duckdb.IOException:  # no files: the table was not written
                 rows[table] = 0
     return rows
@@ -109,8 +109,12 @@ def previous_medians(results_dir: Path) -> dict[tuple[str, int, str], float]:
         return {}
 
 
-def estimate_seconds(config: BenchConfig, records: dict[tuple[str, int], int],
-                     history: dict[tuple[str, int, str], float], names: list[str]) -> float:
+def estimate_seconds(
+    config: BenchConfig,
+    records: dict[tuple[str, int], int],
+    history: dict[tuple[str, int, str], float],
+    names: list[str],
+) -> float:
     total = 0.0
     for (name, scale), count in records.items():
         for engine in names:
@@ -136,8 +140,14 @@ class Bench:
         self.scan_result: dict | None = None
 
     def _progress(self) -> Progress:
-        return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=self.console)
+        return Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
 
     # --- inputs ---------------------------------------------------------------------------
     def prepare_inputs(self) -> None:
@@ -145,14 +155,15 @@ class Bench:
             for recipe in self.config.recipes:
                 for scale in self.config.scales:
                     scaled = recipe.scaled(scale) if scale != 1 else recipe
-                    task = progress.add_task(f"input {recipe.name} {scale}x",
-                                             total=scaled.steps())
-                    data = materialize(scaled, self.config.cache_root,
-                                       lambda: progress.advance(task))
-                    progress.update(task, completed=scaled.steps(),
-                                    description=f"input {data.label}: {len(data.files)} files, "
-                                                f"{data.records:,} records, "
-                                                f"{data.gz_bytes / 1e6:,.0f} MB gz")
+                    task = progress.add_task(f"input {recipe.name} {scale}x", total=scaled.steps())
+                    data = materialize(scaled, self.config.cache_root, lambda task=task: progress.advance(task))
+                    progress.update(
+                        task,
+                        completed=scaled.steps(),
+                        description=f"input {data.label}: {len(data.files)} files, "
+                        f"{data.records:,} records, "
+                        f"{data.gz_bytes / 1e6:,.0f} MB gz",
+                    )
                     self.inputs[(recipe.name, scale)] = data
 
     # --- runs -----------------------------------------------------------------------------
@@ -166,8 +177,10 @@ class Bench:
                 status.update(f"waiting for load average < {limit} (now {load:.2f})")
                 time.sleep(15)
         if machine.load_average() >= limit:
-            self.console.print(f"[yellow]load average still {machine.load_average():.2f} "
-                               f"after {self.config.max_wait_s:.0f}s; timing anyway[/]")
+            self.console.print(
+                f"[yellow]load average still {machine.load_average():.2f} "
+                f"after {self.config.max_wait_s:.0f}s; timing anyway[/]"
+            )
 
     def output_root(self, data: CachedInput, engine: Engine) -> Path:
         return self.config.cache_root / "runs" / f"{data.name}-{data.scale}x" / engine.name
@@ -177,17 +190,24 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         load_before = machine.load_average()
-        measured: Measurement = run_measured(engine.argv(data, out),
-                                             env=spark_env(self.config.jobs.python_path),
-                                             cwd=PROJECT_ROOT, log_path=out.parent /
-                                             f"{engine.name}.log")
+        measured: Measurement = run_measured(
+            engine.argv(data, out),
+            env=spark_env(self.config.jobs.python_path),
+            cwd=PROJECT_ROOT,
+            log_path=out.parent / f"{engine.name}.log",
+        )
         record = report.RunRecord(
-            input=data.name, scale=data.scale, engine=engine.name, repetition=repetition,
-            wall_s=measured.wall_s, peak_rss_bytes=measured.peak_rss(engine.memory_process),
-            peak_rss_process=engine.memory_process or (measured.processes[0].name
-                                                       if measured.processes else ""),
+            input=data.name,
+            scale=data.scale,
+            engine=engine.name,
+            repetition=repetition,
+            wall_s=measured.wall_s,
+            peak_rss_bytes=measured.peak_rss(engine.memory_process),
+            peak_rss_process=engine.memory_process or (measured.processes[0].name if measured.processes else ""),
             kernel_maxrss_bytes=measured.kernel_maxrss_bytes,
-            load_before=load_before, load_after=machine.load_average())
+            load_before=load_before,
+            load_after=machine.load_average(),
+        )
         if measured.returncode != 0:
             # Recorded and reported (a job that fails at 4x is a result), not fatal to the run.
             record.error = f"exit {measured.returncode}: {failure_reason(measured)}"
@@ -207,22 +227,27 @@ class Bench:
     def _check_manifest(manifest: dict, data: CachedInput) -> None:
         read = manifest.get("input_records")
         if read is not None and read != data.records:
-            raise BenchError(f"the job counted {read:,} input records in {data.label}, "
-                             f"the input has {data.records:,}")
+            raise BenchError(f"the job counted {read:,} input records in {data.label}, the input has {data.records:,}")
 
     def _check_same_rows(self, data: CachedInput) -> None:
         """Every engine that writes tables wrote the same row counts on the same input."""
-        written = {run.engine: run.rows_written for run in self.runs
-                   if (run.input, run.scale) == (data.name, data.scale) and run.rows_written
-                   and not run.error}
+        written = {
+            run.engine: run.rows_written
+            for run in self.runs
+            if (run.input, run.scale) == (data.name, data.scale) and run.rows_written and not run.error
+        }
         distinct = {json.dumps(rows, sort_keys=True) for rows in written.values()}
         if len(distinct) > 1:
             detail = "; ".join(f"{engine}: {rows}" for engine, rows in written.items())
             raise BenchError(f"row counts differ on {data.label}: {detail}")
 
     def time_all(self) -> None:
-        plan = [(data, rep, engine) for data in self.inputs.values()
-                for rep in range(1, self.config.reps(data.scale) + 1) for engine in self.engines]
+        plan = [
+            (data, rep, engine)
+            for data in self.inputs.values()
+            for rep in range(1, self.config.reps(data.scale) + 1)
+            for engine in self.engines
+        ]
         zcat = next(e for e in self.engines if e.name == "zcat")
         with self._progress() as progress:
             task = progress.add_task("timing", total=len(plan))
@@ -232,84 +257,108 @@ class Bench:
                     progress.update(task, description=f"{data.label}: warming the page cache")
                     run_measured(zcat.argv(data, self.config.cache_root))
                     warmed.add((data.name, data.scale))
-                progress.update(task, description=f"{data.label}: {engine.label}, "
-                                                  f"run {rep}/{self.config.reps(data.scale)}")
+                progress.update(
+                    task, description=f"{data.label}: {engine.label}, run {rep}/{self.config.reps(data.scale)}"
+                )
                 record = self.run_once(data, engine, rep)
                 self.runs.append(record)
                 self._check_same_rows(data)
                 progress.advance(task)
-                outcome = f"[red]FAILED {record.error}[/]" if record.error else \
-                    f"{record.wall_s:7.1f} s" + (f" ({record.input_splits} input splits)"
-                                                 if record.input_splits else "")
+                outcome = (
+                    f"[red]FAILED {record.error}[/]"
+                    if record.error
+                    else f"{record.wall_s:7.1f} s"
+                    + (f" ({record.input_splits} input splits)" if record.input_splits else "")
+                )
                 progress.console.print(
                     f"  {data.label:<20} {engine.label:<24} run {rep}: {outcome}, "
                     f"peak {record.peak_rss_bytes / 1e6:,.0f} MB ({record.peak_rss_process}), "
-                    f"load {record.load_before:.2f}")
-                if (data.name, data.scale) == (SCAN_INPUT, 1) and engine.name == "spark" \
-                        and not record.error:
+                    f"load {record.load_before:.2f}"
+                )
+                if (data.name, data.scale) == (SCAN_INPUT, 1) and engine.name == "spark" and not record.error:
                     self.scan_result = self._scan(data, engine)
 
     def _scan(self, data: CachedInput, engine: Engine) -> dict:
-        partition = Path(table_partition_dir(str(self.output_root(data, engine)), SCAN_TABLE,
-                                             data.dt))
+        partition = Path(table_partition_dir(str(self.output_root(data, engine)), SCAN_TABLE, data.dt))
         return scan.analyze(partition, data.gz_bytes).to_json()
 
     # --- the whole thing ------------------------------------------------------------------
     def header(self, machine_info: dict) -> None:
         records = {key: data.records for key, data in self.inputs.items()}
-        seconds = estimate_seconds(self.config, records,
-                                   previous_medians(self.config.results_dir),
-                                   [e.name for e in self.engines])
+        seconds = estimate_seconds(
+            self.config, records, previous_medians(self.config.results_dir), [e.name for e in self.engines]
+        )
         self.console.print(
             f"machine: {machine_info['cores']} cores, {machine_info['cpu_model']}, "
             f"{machine_info['memory_bytes'] / 2**30:.0f} GiB; load average "
-            f"{machine.load_average():.2f}")
+            f"{machine.load_average():.2f}"
+        )
         self.console.print(
             f"plan: {len(self.inputs)} inputs x {len(self.engines)} engines, repetitions per "
-            f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min")
+            f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min"
+        )
 
     def results(self, machine_info: dict, started: datetime) -> tuple:
         labels = {e.name: e.label for e in self.engines}
         datasets = {data.name: data.dataset for data in self.inputs.values()}
-        inputs = {key: {"files": len(d.files), "gz_bytes": d.gz_bytes, "records": d.records}
-                  for key, d in self.inputs.items()}
+        inputs = {
+            key: {"files": len(d.files), "gz_bytes": d.gz_bytes, "records": d.records} for key, d in self.inputs.items()
+        }
         rows = report.summarize(self.runs, inputs, labels, datasets)
         growth = report.scaling(rows, "spark")
         results = report.targets(rows, growth, self.scan_result)
         cluster = self._sizing(rows, machine_info["cores"])
         loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
-        return {
-            "date": started.date().isoformat(),
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine_info,
-            "load_average_1min": {"min": min(loads, default=0), "max": max(loads, default=0),
-                                  "median": statistics.median(loads) if loads else 0},
-            "settings": {
-                "engines": {e.name: e.label for e in self.engines},
-                "jobs": self.config.jobs.description,
-                "spark_conf": next(e.spark_conf for e in self.engines if e.name == "spark"),
-                "repetitions": self.config.repetitions,
-                "peak_rss": "max over repetitions of the VmHWM of the measured process "
-                            "(spark: the java process; duckdb: the peer's python process; "
-                            "zcat: gzip), sampled from /proc every 50 ms",
+        return (
+            {
+                "date": started.date().isoformat(),
+                "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": machine_info,
+                "load_average_1min": {
+                    "min": min(loads, default=0),
+                    "max": max(loads, default=0),
+                    "median": statistics.median(loads) if loads else 0,
+                },
+                "settings": {
+                    "engines": {e.name: e.label for e in self.engines},
+                    "jobs": self.config.jobs.description,
+                    "spark_conf": next(e.spark_conf for e in self.engines if e.name == "spark"),
+                    "repetitions": self.config.repetitions,
+                    "peak_rss": "max over repetitions of the VmHWM of the measured process "
+                    "(spark: the java process; duckdb: the peer's python process; "
+                    "zcat: gzip), sampled from /proc every 50 ms",
+                },
+                "inputs": [
+                    {
+                        "name": d.name,
+                        "dataset": d.dataset,
+                        "scale": d.scale,
+                        "dt": d.dt,
+                        "files": len(d.files),
+                        "records": d.records,
+                        "gz_bytes": d.gz_bytes,
+                        "directory": str(d.directory),
+                    }
+                    for d in self.inputs.values()
+                ],
+                "table": [asdict(r) for r in rows],
+                "scaling": growth,
+                "scan_efficiency": self.scan_result,
+                "targets": [asdict(t) for t in results],
+                "sizing": cluster,
+                "runs": [asdict(r) for r in self.runs],
             },
-            "inputs": [{"name": d.name, "dataset": d.dataset, "scale": d.scale, "dt": d.dt,
-                        "files": len(d.files), "records": d.records, "gz_bytes": d.gz_bytes,
-                        "directory": str(d.directory)} for d in self.inputs.values()],
-            "table": [asdict(r) for r in rows],
-            "scaling": growth,
-            "scan_efficiency": self.scan_result,
-            "targets": [asdict(t) for t in results],
-            "sizing": cluster,
-            "runs": [asdict(r) for r in self.runs],
-        }, rows, growth, results, cluster
+            rows,
+            growth,
+            results,
+            cluster,
+        )
 
     @staticmethod
     def _sizing(rows: list[report.SummaryRow], cores: int) -> dict | None:
         """The cluster estimate, from our pageviews job's in-job throughput at 1x."""
-        row = next((r for r in rows if (r.input, r.scale, r.engine) == (SCAN_INPUT, 1, "spark")),
-                   None)
+        row = next((r for r in rows if (r.input, r.scale, r.engine) == (SCAN_INPUT, 1, "spark")), None)
         if row is None or not row.in_job_median_s:
             return None
         return sizing.estimate(sizing.rows_per_vcpu_second(row.rows, row.in_job_median_s, cores))

@@ -14,6 +14,7 @@ A cached input lives in a folder named by a digest of its recipe (every generato
 the generator's source), so changing either regenerates it; ``input.json`` is written last and
 marks the folder complete.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -72,7 +73,7 @@ class Recipe(Protocol):
     dt: str
 
     def params(self) -> dict: ...
-    def scaled(self, factor: int) -> "Recipe": ...
+    def scaled(self, factor: int) -> Recipe: ...
     def steps(self) -> int: ...
     def write(self, out_dir: Path, on_step: OnStep) -> list[tuple[Path, int]]:
         """Write the files; returns each path with its record count."""
@@ -100,7 +101,7 @@ class EditsRecipe:
         sample_digest = hashlib.sha256(EDITS.sample.read_bytes()).hexdigest()[:16]
         return {**asdict(self), "sample_sha256": sample_digest, "gzip_level": GZIP_LEVEL}
 
-    def scaled(self, factor: int) -> "EditsRecipe":
+    def scaled(self, factor: int) -> EditsRecipe:
         return replace(self, files=self.files * factor, scale=self.scale * factor)
 
     def steps(self) -> int:
@@ -154,20 +155,22 @@ class PageviewsRecipe:
 
         source = inspect.getsource(pageviews).encode()
         params = {k: v for k, v in asdict(self).items() if k != "workers"}
-        return {**params, "gzip_level": GZIP_LEVEL,
-                "generator_sha256": hashlib.sha256(source).hexdigest()[:16]}
+        return {**params, "gzip_level": GZIP_LEVEL, "generator_sha256": hashlib.sha256(source).hexdigest()[:16]}
 
-    def scaled(self, factor: int) -> "PageviewsRecipe":
-        return replace(self, lines_per_hour=self.lines_per_hour * factor,
-                       scale=self.scale * factor)
+    def scaled(self, factor: int) -> PageviewsRecipe:
+        return replace(self, lines_per_hour=self.lines_per_hour * factor, scale=self.scale * factor)
 
     def steps(self) -> int:
         return len(self.hours)
 
     def write(self, out_dir: Path, on_step: OnStep) -> list[tuple[Path, int]]:
         day = Date.fromisoformat(self.dt)
-        kwargs = dict(lines_per_hour=self.lines_per_hour, seed=self.seed,
-                      malformed_rate=self.malformed_rate, compresslevel=GZIP_LEVEL)
+        kwargs = {
+            "lines_per_hour": self.lines_per_hour,
+            "seed": self.seed,
+            "malformed_rate": self.malformed_rate,
+            "compresslevel": GZIP_LEVEL,
+        }
         # The first hour builds the generator's page universe (cached in this process); forked
         # workers inherit it instead of each building their own.
         written = [_write_hour((day, out_dir, self.hours[0], kwargs))]
@@ -200,7 +203,7 @@ class ArticlesRecipe:
         sample_digest = hashlib.sha256(ARTICLES.sample.read_bytes()).hexdigest()[:16]
         return {**asdict(self), "sample_sha256": sample_digest, "bzip2_level": 9}
 
-    def scaled(self, factor: int) -> "ArticlesRecipe":
+    def scaled(self, factor: int) -> ArticlesRecipe:
         return replace(self, copies=self.copies * factor, scale=self.scale * factor)
 
     def steps(self) -> int:
@@ -217,7 +220,7 @@ class ArticlesRecipe:
         with path.open("wb") as out:
             out.write(compressor.compress(xml[:start].encode()))
             for copy in range(self.copies):
-                shifted = page_id.sub(lambda m: f"{m[1]}{int(m[2]) + copy * 10**9}{m[3]}", pages)
+                shifted = page_id.sub(lambda m, copy=copy: f"{m[1]}{int(m[2]) + copy * 10**9}{m[3]}", pages)
                 out.write(compressor.compress(shifted.encode()))
                 on_step()
             out.write(compressor.compress(xml[end:].encode()))
@@ -226,8 +229,7 @@ class ArticlesRecipe:
 
 
 # dataset -> how its benchmark input is made (a dataset without one is not benchmarked yet).
-RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (
-    EditsRecipe(), PageviewsRecipe(), ArticlesRecipe())}
+RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (EditsRecipe(), PageviewsRecipe(), ArticlesRecipe())}
 
 
 def _digest(params: dict) -> str:
@@ -247,8 +249,9 @@ def load_cached(recipe: Recipe, cache_root: Path) -> CachedInput | None:
     files = tuple(directory / name for name in meta["files"])
     if not all(path.exists() for path in files):
         return None
-    return CachedInput(recipe.name, recipe.dataset, recipe.scale, recipe.dt, directory, files,
-                       meta["records"], meta["gz_bytes"])
+    return CachedInput(
+        recipe.name, recipe.dataset, recipe.scale, recipe.dt, directory, files, meta["records"], meta["gz_bytes"]
+    )
 
 
 def materialize(recipe: Recipe, cache_root: Path, on_step: OnStep = lambda: None) -> CachedInput:

@@ -5,6 +5,7 @@ its spark_jobs/ and wikilake_core/ (the core the jobs import, where the revision
 exported with ``git archive`` under the cache and put first on the Python path of spark-submit,
 so the job and every helper it imports come from that revision.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,8 +48,7 @@ def working_tree() -> JobsSource:
         changed = bool(_git("status", "--porcelain", "--", *JOB_CODE))
     except WikilakeError:
         commit, changed = None, None
-    return JobsSource(SPARK_JOBS_DIR, {"source": "working tree", "head": commit,
-                                       "uncommitted_job_changes": changed})
+    return JobsSource(SPARK_JOBS_DIR, {"source": "working tree", "head": commit, "uncommitted_job_changes": changed})
 
 
 def at_revision(rev: str, cache_root: Path) -> JobsSource:
@@ -56,12 +56,12 @@ def at_revision(rev: str, cache_root: Path) -> JobsSource:
     target = cache_root / "jobs" / commit
     if not (target / JOBS_PACKAGE).is_dir():
         present = _git("ls-tree", "--name-only", commit, "--", *JOB_CODE).split()
-        archive = subprocess.run(["git", "archive", commit, *present], cwd=PROJECT_ROOT,
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", commit, *present], cwd=PROJECT_ROOT, capture_output=True, check=True
+        ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(target, filter="data")
-    return JobsSource(target / JOBS_PACKAGE, {"source": "git revision", "rev": rev,
-                                              "commit": commit})
+    return JobsSource(target / JOBS_PACKAGE, {"source": "git revision", "rev": rev, "commit": commit})
 
 
 def custom(jobs_dir: Path) -> JobsSource:

@@ -1,4 +1,5 @@
 """What the benchmark ran on: cores, memory, CPU model, load, and the versions of every tool timed."""
+
 from __future__ import annotations
 
 import os

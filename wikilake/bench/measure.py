@@ -7,6 +7,7 @@ The kernel's own figure for the tree (``ru_maxrss`` from ``wait4``: the largest 
 children included once reaped) is recorded as a cross-check only: it also counts the parent's
 pages a forked child holds until it execs, so it overstates small processes.
 """
+
 from __future__ import annotations
 
 import os
@@ -113,11 +114,18 @@ def run_measured(
     interval_s: float = SAMPLE_INTERVAL_S,
 ) -> Measurement:
     """Run ``argv`` to completion; stdout and stderr go to ``log_path`` (or are discarded)."""
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed in the finally below
     try:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         sampler = _TreeSampler(proc.pid, interval_s)
         sampler.sample()
         sampler.start()

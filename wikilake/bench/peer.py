@@ -7,6 +7,7 @@ output table (``peer_sql/<table>.sql``), under the same lake layout as the job w
 own process (``python -m wikilake.bench.peer``) so the harness measures its memory alone; prints
 the rows written per table as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,16 @@ def render(name: str, **values: str | tuple | dict) -> str:
     return sql
 
 
-def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: int = 2,
-        memory_limit: str = DEFAULT_MEMORY_LIMIT, country: str = "United States") -> dict[str, int]:
+def run(
+    dataset: str,
+    dt: str,
+    input_glob: str,
+    output_root: Path,
+    *,
+    threads: int = 2,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    country: str = "United States",
+) -> dict[str, int]:
     """Write every table of ``dataset`` for ``dt``; returns rows written per table."""
     rows: dict[str, int] = {}
     Path(output_root).mkdir(parents=True, exist_ok=True)
@@ -65,8 +74,7 @@ def run(dataset: str, dt: str, input_glob: str, output_root: Path, *, threads: i
         if dataset in PYTHON_PEERS:
             return PYTHON_PEERS[dataset](dt, input_glob, Path(output_root), con)
         for prelude in PRELUDE[dataset]:
-            con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES,
-                               project_suffixes=PROJECT_SUFFIXES))
+            con.execute(render(prelude, wikimedia_sites=WIKIMEDIA_SITES, project_suffixes=PROJECT_SUFFIXES))
         con.execute(render(STAGING[dataset], input=input_glob))
         for table in datasets.get(dataset).tables:
             out_dir = Path(table_partition_dir(str(output_root), table, dt))
@@ -87,8 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT)
     parser.add_argument("--country", default="United States")
     args = parser.parse_args(argv)
-    rows = run(args.dataset, args.date, args.input, args.output_root, threads=args.threads,
-               memory_limit=args.memory_limit, country=args.country)
+    rows = run(
+        args.dataset,
+        args.date,
+        args.input,
+        args.output_root,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+        country=args.country,
+    )
     json.dump(rows, sys.stdout)
     print()
     return 0

@@ -5,6 +5,7 @@ the standard library; each page is cleared once read, so memory stays at one pag
 category rules run as Python string code, and the rows go through CSV into DuckDB, which writes
 the same three Parquet tables as the job (DuckDB only encodes; it parses nothing).
 """
+
 from __future__ import annotations
 
 import bz2
@@ -24,8 +25,8 @@ NOWIKI = re.compile(r"<nowiki>.*?</nowiki>", re.S | re.I)
 CANDIDATE = re.compile(r"\[\[([^\[\]\n|]*)(?:\]\]|\|(?=([^\[\n]*?\]\])|))")
 COLUMNS = {
     "articles": "wiki VARCHAR, page_id BIGINT, namespace INTEGER, title VARCHAR, "
-                "redirect_title VARCHAR, revision_id BIGINT, revision_timestamp TIMESTAMP, "
-                "contributor VARCHAR, text_bytes BIGINT, links INTEGER, categories INTEGER",
+    "redirect_title VARCHAR, revision_id BIGINT, revision_timestamp TIMESTAMP, "
+    "contributor VARCHAR, text_bytes BIGINT, links INTEGER, categories INTEGER",
     "article_links": "wiki VARCHAR, page_id BIGINT, target VARCHAR, occurrences INTEGER",
     "article_categories": "wiki VARCHAR, page_id BIGINT, category VARCHAR, sort_key VARCHAR",
 }
@@ -33,8 +34,13 @@ NULL = "\\N"
 
 
 def _open(path: str):
-    return bz2.open(path, "rb") if path.endswith(".bz2") else \
-        gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    return (
+        bz2.open(path, "rb")
+        if path.endswith(".bz2")
+        else gzip.open(path, "rb")
+        if path.endswith(".gz")
+        else open(path, "rb")
+    )
 
 
 def _local(tag: str) -> str:
@@ -82,9 +88,12 @@ def _pages(path: str):
             elif tag == "namespace":
                 names[element.get("key")] = (element.text or "").strip().lower()
             elif tag == "page":
-                yield (wiki, {"category", names.get("14", "")} - {""},
-                       {"file", "image", "media", names.get("6", ""), names.get("-2", "")} - {""},
-                       element)
+                yield (
+                    wiki,
+                    {"category", names.get("14", "")} - {""},
+                    {"file", "image", "media", names.get("6", ""), names.get("-2", "")} - {""},
+                    element,
+                )
                 element.clear()
 
 
@@ -100,14 +109,13 @@ def _text(element, name):
 def run(dt: str, input_glob: str, output_root: Path, con) -> dict[str, int]:
     """Parse every file of ``input_glob`` and write the three tables with DuckDB ``con``."""
     with tempfile.TemporaryDirectory(dir=output_root) as scratch:
-        files = {t: open(Path(scratch) / f"{t}.csv", "w", newline="", encoding="utf-8")
-                 for t in COLUMNS}
+        # One CSV per table, open for the whole parse and closed below.
+        files = {t: open(Path(scratch) / f"{t}.csv", "w", newline="", encoding="utf-8") for t in COLUMNS}  # noqa: SIM115
         writers = {t: csv.writer(f) for t, f in files.items()}
         for path in sorted(glob.glob(input_glob)):
             for wiki, category_names, file_names, page in _pages(path):
                 title, ns, page_id = _text(page, "title"), _text(page, "ns"), _text(page, "id")
-                if not title or not (ns or "").strip().lstrip("-").isdigit() \
-                        or not (page_id or "").strip().isdigit():
+                if not title or not (ns or "").strip().lstrip("-").isdigit() or not (page_id or "").strip().isdigit():
                     continue
                 revision = _child(page, "revision")
                 contributor = _child(revision, "contributor")
@@ -116,30 +124,41 @@ def run(dt: str, input_glob: str, output_root: Path, con) -> dict[str, int]:
                 links, categories = links_and_categories(text or "", category_names, file_names)
                 redirect = _child(page, "redirect")
                 size = text_element.get("bytes") if text_element is not None else None
-                writers["articles"].writerow([
-                    wiki, page_id.strip(), ns.strip(), title,
-                    NULL if redirect is None else redirect.get("title"),
-                    _text(revision, "id") or NULL,
-                    (_text(revision, "timestamp") or NULL).replace("T", " ").rstrip("Z"),
-                    _text(contributor, "username") or _text(contributor, "ip") or NULL,
-                    size or (NULL if text is None else len(text.encode())),
-                    len(links), len(categories)])
+                writers["articles"].writerow(
+                    [
+                        wiki,
+                        page_id.strip(),
+                        ns.strip(),
+                        title,
+                        NULL if redirect is None else redirect.get("title"),
+                        _text(revision, "id") or NULL,
+                        (_text(revision, "timestamp") or NULL).replace("T", " ").rstrip("Z"),
+                        _text(contributor, "username") or _text(contributor, "ip") or NULL,
+                        size or (NULL if text is None else len(text.encode())),
+                        len(links),
+                        len(categories),
+                    ]
+                )
                 for target, count in links.items():
                     writers["article_links"].writerow([wiki, page_id.strip(), target, count])
                 for category, key in categories.items():
                     writers["article_categories"].writerow(
-                        [wiki, page_id.strip(), category, NULL if key is None else key])
+                        [wiki, page_id.strip(), category, NULL if key is None else key]
+                    )
         for f in files.values():
             f.close()
         rows = {}
         for table, columns in COLUMNS.items():
             out_dir = Path(table_partition_dir(str(output_root), table, dt))
             out_dir.mkdir(parents=True, exist_ok=True)
-            source = (f"read_csv('{Path(scratch) / f'{table}.csv'}', header = false, "
-                      f"nullstr = '{NULL}', columns = {_columns(columns)})")
+            source = (
+                f"read_csv('{Path(scratch) / f'{table}.csv'}', header = false, "
+                f"nullstr = '{NULL}', columns = {_columns(columns)})"
+            )
             rows[table] = con.execute(
                 f"COPY (SELECT * FROM {source}) TO '{out_dir / 'part-00000.parquet'}' "
-                "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
+                "(FORMAT parquet, COMPRESSION zstd)"
+            ).fetchone()[0]
     return rows
 
 

@@ -1,4 +1,5 @@
 """Turns the benchmark's individual runs into the results table, the targets and the JSON file."""
+
 from __future__ import annotations
 
 import json
@@ -68,22 +69,25 @@ class TargetResult:
     met: bool | None  # None: not measured in this run
 
     @staticmethod
-    def check(name: str, measured: float | None, limit: float,
-              failed: bool = False) -> "TargetResult":
+    def check(name: str, measured: float | None, limit: float, failed: bool = False) -> TargetResult:
         """``failed``: a run it depends on failed, so the target is missed, not unmeasured."""
         if failed:
             return TargetResult(name, None, limit, False)
         return TargetResult(name, measured, limit, None if measured is None else measured <= limit)
 
 
-def summarize(runs: list[RunRecord], inputs: dict[tuple[str, int], dict],
-              labels: dict[str, str], datasets: dict[str, str]) -> list[SummaryRow]:
+def summarize(
+    runs: list[RunRecord], inputs: dict[tuple[str, int], dict], labels: dict[str, str], datasets: dict[str, str]
+) -> list[SummaryRow]:
     """One row per (input, scale, engine): medians over repetitions, ratios within the same size."""
     groups: dict[tuple[str, int, str], list[RunRecord]] = {}
     for run in runs:
         groups.setdefault((run.input, run.scale, run.engine), []).append(run)
-    medians = {key: statistics.median(r.wall_s for r in ok)
-               for key, group in groups.items() if (ok := [r for r in group if not r.error])}
+    medians = {
+        key: statistics.median(r.wall_s for r in ok)
+        for key, group in groups.items()
+        if (ok := [r for r in group if not r.error])
+    }
     rows = []
     for (name, scale, engine), group in groups.items():
         data = inputs[(name, scale)]
@@ -92,20 +96,28 @@ def summarize(runs: list[RunRecord], inputs: dict[tuple[str, int], dict],
         in_job = [r.in_job_s for r in ok if r.in_job_s is not None]
         duckdb = medians.get((name, scale, "duckdb"))
         zcat = medians.get((name, scale, "zcat"))
-        rows.append(SummaryRow(
-            job=datasets[name], engine=engine, engine_label=labels[engine], input=name,
-            scale=scale,
-            input_files=data["files"], input_gz_bytes=data["gz_bytes"], rows=data["records"],
-            repetitions=len(group), wall_median_s=median,
-            wall_all_s=[round(r.wall_s, 3) for r in group],
-            rows_per_s=data["records"] / median if median else None,
-            ratio_to_duckdb=median / duckdb if median and duckdb else None,
-            ratio_to_zcat=median / zcat if median and zcat else None,
-            peak_rss_bytes=max(r.peak_rss_bytes for r in group),
-            in_job_median_s=statistics.median(in_job) if in_job else None,
-            rows_written=ok[-1].rows_written if ok else {},
-            errors=[r.error for r in group if r.error],
-        ))
+        rows.append(
+            SummaryRow(
+                job=datasets[name],
+                engine=engine,
+                engine_label=labels[engine],
+                input=name,
+                scale=scale,
+                input_files=data["files"],
+                input_gz_bytes=data["gz_bytes"],
+                rows=data["records"],
+                repetitions=len(group),
+                wall_median_s=median,
+                wall_all_s=[round(r.wall_s, 3) for r in group],
+                rows_per_s=data["records"] / median if median else None,
+                ratio_to_duckdb=median / duckdb if median and duckdb else None,
+                ratio_to_zcat=median / zcat if median and zcat else None,
+                peak_rss_bytes=max(r.peak_rss_bytes for r in group),
+                in_job_median_s=statistics.median(in_job) if in_job else None,
+                rows_written=ok[-1].rows_written if ok else {},
+                errors=[r.error for r in group if r.error],
+            )
+        )
     return rows
 
 
@@ -122,13 +134,17 @@ def scaling(rows: list[SummaryRow], engine: str) -> list[dict]:
         for smaller, larger in zip(sizes, sizes[1:]):
             a, b = _find(rows, name, smaller, engine), _find(rows, name, larger, engine)
             timed = a.wall_median_s is not None and b.wall_median_s is not None
-            found.append({
-                "input": name, "from_scale": smaller, "to_scale": larger,
-                "failed": not timed,
-                "time_ratio": b.wall_median_s / a.wall_median_s if timed else None,
-                "peak_rss_ratio": b.peak_rss_bytes / a.peak_rss_bytes,
-                "peak_rss_ratio_to_smallest": b.peak_rss_bytes / base.peak_rss_bytes,
-            })
+            found.append(
+                {
+                    "input": name,
+                    "from_scale": smaller,
+                    "to_scale": larger,
+                    "failed": not timed,
+                    "time_ratio": b.wall_median_s / a.wall_median_s if timed else None,
+                    "peak_rss_ratio": b.peak_rss_bytes / a.peak_rss_bytes,
+                    "peak_rss_ratio_to_smallest": b.peak_rss_bytes / base.peak_rss_bytes,
+                }
+            )
     return found
 
 
@@ -136,27 +152,47 @@ def targets(rows: list[SummaryRow], growth: list[dict], scan: dict | None) -> li
     results = []
     for name, limit in MAX_RATIO_TO_DUCKDB.items():
         row = _find(rows, name, 1, "spark")
-        results.append(TargetResult.check(
-            f"{name} 1x: spark wall / duckdb wall", row.ratio_to_duckdb if row else None, limit,
-            failed=bool(row and row.wall_median_s is None)))
+        results.append(
+            TargetResult.check(
+                f"{name} 1x: spark wall / duckdb wall",
+                row.ratio_to_duckdb if row else None,
+                limit,
+                failed=bool(row and row.wall_median_s is None),
+            )
+        )
     for step in growth:
         if step["to_scale"] == 2 * step["from_scale"]:
-            results.append(TargetResult.check(
-                f"{step['input']} {step['from_scale']}x -> {step['to_scale']}x: time ratio",
-                step["time_ratio"], MAX_DOUBLING_TIME_RATIO, failed=step["failed"]))
+            results.append(
+                TargetResult.check(
+                    f"{step['input']} {step['from_scale']}x -> {step['to_scale']}x: time ratio",
+                    step["time_ratio"],
+                    MAX_DOUBLING_TIME_RATIO,
+                    failed=step["failed"],
+                )
+            )
     for name in dict.fromkeys(r.input for r in rows):
         small, large = _find(rows, name, 1, "spark"), _find(rows, name, 4, "spark")
         if small and large:
-            results.append(TargetResult.check(
-                f"{name} 4x vs 1x: JVM peak RSS ratio",
-                large.peak_rss_bytes / small.peak_rss_bytes, MAX_PEAK_RSS_GROWTH_AT_4X,
-                failed=large.wall_median_s is None or small.wall_median_s is None))
+            results.append(
+                TargetResult.check(
+                    f"{name} 4x vs 1x: JVM peak RSS ratio",
+                    large.peak_rss_bytes / small.peak_rss_bytes,
+                    MAX_PEAK_RSS_GROWTH_AT_4X,
+                    failed=large.wall_median_s is None or small.wall_median_s is None,
+                )
+            )
     if scan is not None:
-        results.append(TargetResult.check("pageviews_daily Parquet bytes / raw gz bytes",
-                                          scan["storage_ratio"], MAX_STORAGE_RATIO))
-        results.append(TargetResult.check(
-            f"top_pages on {scan['value']} ({scan['value_row_share']:.1%} of rows): "
-            "share of bytes in matching row groups", scan["scan_share"], MAX_SCAN_SHARE))
+        results.append(
+            TargetResult.check("pageviews_daily Parquet bytes / raw gz bytes", scan["storage_ratio"], MAX_STORAGE_RATIO)
+        )
+        results.append(
+            TargetResult.check(
+                f"top_pages on {scan['value']} ({scan['value_row_share']:.1%} of rows): "
+                "share of bytes in matching row groups",
+                scan["scan_share"],
+                MAX_SCAN_SHARE,
+            )
+        )
     return results
 
 
@@ -170,19 +206,33 @@ def _ratio(value: float | None) -> str:
 
 def results_table(rows: list[SummaryRow]) -> Table:
     table = Table(title="wikilake bench: medians of wall time; ratios within the same input")
-    for column in ("job", "engine", "input (gz)", "rows", "wall median", "rows/s", "vs DuckDB",
-                   "vs zcat", "peak RSS", "runs"):
+    for column in (
+        "job",
+        "engine",
+        "input (gz)",
+        "rows",
+        "wall median",
+        "rows/s",
+        "vs DuckDB",
+        "vs zcat",
+        "peak RSS",
+        "runs",
+    ):
         table.add_column(column, justify="left" if column in ("job", "engine") else "right")
     for row in rows:
         failed = f" [red]({len(row.errors)} failed)[/]" if row.errors else ""
         table.add_row(
-            row.job, row.engine_label,
+            row.job,
+            row.engine_label,
             f"{row.input} {row.scale}x: {row.input_files} files, {_mb(row.input_gz_bytes)}",
             f"{row.rows:,}",
             "[red]FAILED[/]" if row.wall_median_s is None else f"{row.wall_median_s:.1f} s",
             "-" if row.rows_per_s is None else f"{row.rows_per_s:,.0f}",
-            _ratio(row.ratio_to_duckdb), _ratio(row.ratio_to_zcat), _mb(row.peak_rss_bytes),
-            f"{row.repetitions}{failed}")
+            _ratio(row.ratio_to_duckdb),
+            _ratio(row.ratio_to_zcat),
+            _mb(row.peak_rss_bytes),
+            f"{row.repetitions}{failed}",
+        )
     return table
 
 
@@ -207,43 +257,57 @@ def scan_table(scan: dict) -> Table:
     table.add_row("raw gz bytes of the day", _mb(scan["raw_gz_bytes"]))
     table.add_row("(a) Parquet / raw gz", f"{scan['storage_ratio']:.1%}")
     table.add_row(f"project = {scan['value']}", f"{scan['value_row_share']:.2%} of rows")
-    table.add_row("row groups matching / total",
-                  f"{scan['matching_row_groups']} / {scan['row_groups']}")
+    table.add_row("row groups matching / total", f"{scan['matching_row_groups']} / {scan['row_groups']}")
     table.add_row("(b) bytes in matching row groups", f"{scan['scan_share']:.1%}")
     return table
 
 
 def sizing_table(sizing: dict) -> Table:
     prices = sizing["usd_per_node_hour"]
-    table = Table(title=(
-        f"EMR sizing for a real day ({sizing['day_lines'] / 1e6:.0f}M lines) at the measured "
-        f"{sizing['rows_per_vcpu_s']:,.0f} lines/s per vCPU: {sizing['instance_type']} nodes at "
-        f"${prices['ec2']:.3f} EC2 + ${prices['emr']:.3f} EMR an hour, on demand, us-east-1"))
-    for column in ("core nodes (+1 primary)", "vCPUs", "day: wall", "day: cost",
-                   "month: wall", "month: cost"):
+    table = Table(
+        title=(
+            f"EMR sizing for a real day ({sizing['day_lines'] / 1e6:.0f}M lines) at the measured "
+            f"{sizing['rows_per_vcpu_s']:,.0f} lines/s per vCPU: {sizing['instance_type']} nodes at "
+            f"${prices['ec2']:.3f} EC2 + ${prices['emr']:.3f} EMR an hour, on demand, us-east-1"
+        )
+    )
+    for column in ("core nodes (+1 primary)", "vCPUs", "day: wall", "day: cost", "month: wall", "month: cost"):
         table.add_column(column, justify="right")
     for option in sizing["options"]:
-        table.add_row(str(option["core_nodes"]), str(option["vcpus"]),
-                      f"{option['day_wall_s'] / 60:.0f} min", f"${option['day_cost_usd']:.2f}",
-                      f"{option['month_wall_s'] / 3600:.1f} h", f"${option['month_cost_usd']:.2f}")
+        table.add_row(
+            str(option["core_nodes"]),
+            str(option["vcpus"]),
+            f"{option['day_wall_s'] / 60:.0f} min",
+            f"${option['day_cost_usd']:.2f}",
+            f"{option['month_wall_s'] / 3600:.1f} h",
+            f"${option['month_cost_usd']:.2f}",
+        )
     return table
 
 
-def print_report(console: Console, rows: list[SummaryRow], growth: list[dict],
-                 scan: dict | None, results: list[TargetResult], sizing: dict | None) -> None:
+def print_report(
+    console: Console,
+    rows: list[SummaryRow],
+    growth: list[dict],
+    scan: dict | None,
+    results: list[TargetResult],
+    sizing: dict | None,
+) -> None:
     console.print(results_table(rows))
     for row in rows:
         for error in dict.fromkeys(row.errors):
-            console.print(f"[red]{row.job} · {row.engine_label} on {row.input} {row.scale}x "
-                          f"failed:[/] {error}")
+            console.print(f"[red]{row.job} · {row.engine_label} on {row.input} {row.scale}x failed:[/] {error}")
     if growth:
         table = Table(title="scaling of our jobs (spark-submit)")
         for column in ("input", "size step", "time ratio", "peak RSS ratio"):
             table.add_column(column, justify="left" if column == "input" else "right")
         for step in growth:
-            table.add_row(step["input"], f"{step['from_scale']}x -> {step['to_scale']}x",
-                          "[red]failed[/]" if step["failed"] else _ratio(step["time_ratio"]),
-                          _ratio(step["peak_rss_ratio"]))
+            table.add_row(
+                step["input"],
+                f"{step['from_scale']}x -> {step['to_scale']}x",
+                "[red]failed[/]" if step["failed"] else _ratio(step["time_ratio"]),
+                _ratio(step["peak_rss_ratio"]),
+            )
         console.print(table)
     if scan is not None:
         console.print(scan_table(scan))

@@ -8,6 +8,7 @@ Two figures, both from DuckDB's ``parquet_metadata()`` (no data pages are read f
   any Parquet reader) skips the other row groups, so this share is what it must read at most.
   A row group without statistics on the column always counts as a match.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -93,19 +94,22 @@ def value_shares(partition_dir: Path, column: str) -> dict[str, float]:
         return dict(con.execute(sql, {"files": _parquet_files(partition_dir)}).fetchall())
 
 
-def pick_selective_value(shares: dict[str, float],
-                         max_share: float = DEFAULT_MAX_PROJECT_SHARE) -> str:
+def pick_selective_value(shares: dict[str, float], max_share: float = DEFAULT_MAX_PROJECT_SHARE) -> str:
     """The largest value holding less than ``max_share`` of the rows (a realistic mid-size project)."""
-    candidates = {value: share for value, share in shares.items()
-                  if value is not None and share < max_share}
+    candidates = {value: share for value, share in shares.items() if value is not None and share < max_share}
     if not candidates:
         raise ValueError(f"no value holds less than {max_share:.0%} of the rows")
     return max(candidates, key=lambda value: (candidates[value], value))
 
 
-def analyze(partition_dir: Path, raw_gz_bytes: int, *, column: str = "project",
-            value: str | None = None,
-            max_share: float = DEFAULT_MAX_PROJECT_SHARE) -> ScanEfficiency:
+def analyze(
+    partition_dir: Path,
+    raw_gz_bytes: int,
+    *,
+    column: str = "project",
+    value: str | None = None,
+    max_share: float = DEFAULT_MAX_PROJECT_SHARE,
+) -> ScanEfficiency:
     """Storage ratio and row-group pruning for ``column = value`` (picked if not given)."""
     shares = value_shares(partition_dir, column)
     value = value if value is not None else pick_selective_value(shares, max_share)

@@ -3,6 +3,7 @@
 Every assumption is a named constant below and is printed with the estimate; docs/performance.md
 quotes the estimate of the committed results file.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -64,10 +65,16 @@ def estimate(rows_per_vcpu_s: float, day_lines: int = REAL_DAY_LINES) -> dict:
         day = day_wall_seconds(vcpu_seconds, core_nodes)
         month = DAYS_PER_MONTH * day
         usd_per_s = nodes * node_usd_per_hour() / 3600
-        options.append(SizingOption(
-            core_nodes=core_nodes, vcpus=core_nodes * VCPUS_PER_NODE, day_wall_s=day,
-            day_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + day),
-            month_wall_s=month, month_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + month)))
+        options.append(
+            SizingOption(
+                core_nodes=core_nodes,
+                vcpus=core_nodes * VCPUS_PER_NODE,
+                day_wall_s=day,
+                day_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + day),
+                month_wall_s=month,
+                month_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + month),
+            )
+        )
     return {
         "rows_per_vcpu_s": rows_per_vcpu_s,
         "day_lines": day_lines,
@@ -76,9 +83,12 @@ def estimate(rows_per_vcpu_s: float, day_lines: int = REAL_DAY_LINES) -> dict:
         "instance_type": INSTANCE_TYPE,
         "usd_per_node_hour": {"ec2": EC2_USD_PER_HOUR, "emr": EMR_USD_PER_HOUR},
         "assumptions": {
-            "task_efficiency": TASK_EFFICIENCY, "spark_startup_s": SPARK_STARTUP_S,
-            "cluster_startup_s": CLUSTER_STARTUP_S, "hourly_files": HOURLY_FILES,
-            "days_per_month": DAYS_PER_MONTH, "vcpus_per_node": VCPUS_PER_NODE,
+            "task_efficiency": TASK_EFFICIENCY,
+            "spark_startup_s": SPARK_STARTUP_S,
+            "cluster_startup_s": CLUSTER_STARTUP_S,
+            "hourly_files": HOURLY_FILES,
+            "days_per_month": DAYS_PER_MONTH,
+            "vcpus_per_node": VCPUS_PER_NODE,
             "scan_share": SCAN_SHARE,
         },
         "options": [asdict(option) for option in options],
@@ -90,4 +100,3 @@ def rows_per_vcpu_second(records: int, in_job_s: float, cores: int) -> float:
     if in_job_s <= 0 or cores <= 0:
         raise ValueError("need a positive in-job time and core count")
     return records / in_job_s / cores
-

@@ -1,4 +1,5 @@
 """`wikilake backfill`: one pipeline execution per dt of a date range, a bounded number at once."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,23 +41,36 @@ DEFAULT_POLL_SECONDS = 10.0
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "backfill", help="run the pipeline for each date of a range, a few at once",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "backfill",
+        help="run the pipeline for each date of a range, a few at once",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("dataset", choices=DATASETS)
-    parser.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD",
-                        help="first date of the range")
-    parser.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD",
-                        help="last date of the range (included)")
-    parser.add_argument("--max-concurrency", type=positive_int, default=2, metavar="N",
-                        help="executions running at once (default 2)")
-    parser.add_argument("--force", action="store_true",
-                        help="also rerun the dates that already have a manifest")
-    parser.add_argument("--job-args", default="", metavar="'ARGS'",
-                        help="extra job options for every run, shell-quoted")
-    parser.add_argument("--allow-missing-hours", action="store_true",
-                        help="pageviews: run even if some hourly dumps of a date are missing")
-    parser.add_argument("--poll", type=float, default=DEFAULT_POLL_SECONDS, metavar="SECONDS",
-                        help=f"seconds between status checks (default {DEFAULT_POLL_SECONDS:g})")
+    parser.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first date of the range")
+    parser.add_argument(
+        "--to", dest="last", required=True, metavar="YYYY-MM-DD", help="last date of the range (included)"
+    )
+    parser.add_argument(
+        "--max-concurrency", type=positive_int, default=2, metavar="N", help="executions running at once (default 2)"
+    )
+    parser.add_argument("--force", action="store_true", help="also rerun the dates that already have a manifest")
+    parser.add_argument(
+        "--job-args", default="", metavar="'ARGS'", help="extra job options for every run, shell-quoted"
+    )
+    parser.add_argument(
+        "--allow-missing-hours",
+        action="store_true",
+        help="pageviews: run even if some hourly dumps of a date are missing",
+    )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=DEFAULT_POLL_SECONDS,
+        metavar="SECONDS",
+        help=f"seconds between status checks (default {DEFAULT_POLL_SECONDS:g})",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_backfill)
 
@@ -109,8 +123,11 @@ def _backfill(args) -> int:
         sfn = aws.client("stepfunctions")
         rows = [Row(dt) for dt in dts]
         running = pipeline.running_dts(sfn, state_machine, args.dataset)
-        built = set() if args.force else pipeline.dts_with_manifest(
-            aws.client("s3"), aws.outputs.require(Outputs.BUCKET), args.dataset, dts)
+        built = (
+            set()
+            if args.force
+            else pipeline.dts_with_manifest(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), args.dataset, dts)
+        )
         for row in rows:
             if row.dt in running:
                 row.state = f"skipped (running: {running[row.dt]})"
@@ -118,12 +135,17 @@ def _backfill(args) -> int:
                 row.state = MANIFEST_PRESENT
 
         def start(dt: str) -> str:
-            return pipeline.start(sfn, state_machine, args.dataset, dt, job_options=job_options,
-                                  allow_missing_hours=args.allow_missing_hours)
+            return pipeline.start(
+                sfn,
+                state_machine,
+                args.dataset,
+                dt,
+                job_options=job_options,
+                allow_missing_hours=args.allow_missing_hours,
+            )
 
         began = time.monotonic()
-        _run_rows(sfn, rows, start, args.max_concurrency, args.poll,
-                  f"backfill {args.dataset} {dts[0]}..{dts[-1]}")
+        _run_rows(sfn, rows, start, args.max_concurrency, args.poll, f"backfill {args.dataset} {dts[0]}..{dts[-1]}")
     return _summarize(args.dataset, rows, time.monotonic() - began)
 
 
@@ -134,14 +156,14 @@ def _run_rows(sfn, rows: list[Row], start, max_concurrency: int, poll: float, ti
     from rich.live import Live
 
     console = Console(stderr=True)
-    live = Live(_Table(title, rows), console=console, refresh_per_second=2) \
-        if console.is_terminal else None
+    live = Live(_Table(title, rows), console=console, refresh_per_second=2) if console.is_terminal else None
 
     def changed(row: Row) -> None:
         # Not a terminal: one plain line per change instead of a redrawn table.
         if live is None:
-            console.print(" ".join(filter(None, (row.dt, row.state, row.duration(), row.reason))),
-                          highlight=False, soft_wrap=True)
+            console.print(
+                " ".join(filter(None, (row.dt, row.state, row.duration(), row.reason))), highlight=False, soft_wrap=True
+            )
 
     for row in rows:
         if row.state != QUEUED:
@@ -158,17 +180,20 @@ def _run_rows(sfn, rows: list[Row], start, max_concurrency: int, poll: float, ti
     except Exception:
         # An AWS error (say, StartExecution throttled) ends the backfill, not what it started.
         if active:
-            console.print(f"{len(active)} started execution(s) go on: "
-                          + ", ".join(row.dt for row in active.values())
-                          + " (`wikilake runs` shows them)", highlight=False, soft_wrap=True)
+            console.print(
+                f"{len(active)} started execution(s) go on: "
+                + ", ".join(row.dt for row in active.values())
+                + " (`wikilake runs` shows them)",
+                highlight=False,
+                soft_wrap=True,
+            )
         raise
     finally:
         if live:
             live.stop()
 
 
-def _schedule(sfn, queue: deque, active: dict, start, max_concurrency: int, poll: float,
-              changed) -> None:
+def _schedule(sfn, queue: deque, active: dict, start, max_concurrency: int, poll: float, changed) -> None:
     from wikilake.aws import pipeline
 
     while queue or active:
@@ -212,13 +237,17 @@ def _summarize(dataset: str, rows: list[Row], seconds: float) -> int:
         counts[kind] = counts.get(kind, 0) + 1
     # Successes first, then the other outcomes, then what was skipped.
     order = sorted(counts, key=lambda kind: (kind.startswith("skipped"), kind != pipeline.SUCCEEDED, kind))
-    print(f"backfill {dataset} {rows[0].dt}..{rows[-1].dt}: {len(rows)} dts, "
-          + ", ".join(f"{counts[kind]} {kind}" for kind in order) + f" in {elapsed(seconds)}")
+    print(
+        f"backfill {dataset} {rows[0].dt}..{rows[-1].dt}: {len(rows)} dts, "
+        + ", ".join(f"{counts[kind]} {kind}" for kind in order)
+        + f" in {elapsed(seconds)}"
+    )
     failed = [row for row in rows if row.arn and row.state != pipeline.SUCCEEDED]
     if failed:
         first = next((row for row in failed if row.reason), None)
         raise WikilakeError(
             f"{len(failed)} of {sum(1 for row in rows if row.arn)} executions did not succeed: "
             + ", ".join(f"{row.dt} {row.state}" for row in failed)
-            + (f"; {first.dt}: {first.reason}" if first else ""))
+            + (f"; {first.dt}: {first.reason}" if first else "")
+        )
     return 0

@@ -1,4 +1,5 @@
 """`wikilake bench`: time the jobs against DuckDB and zcat, at 1x/2x/4x, and Athena scan efficiency."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ def _conf(text: str) -> tuple[str, str]:
 
 def _run(args) -> int:
     from wikilake.bench import jobs_source
-    from wikilake.bench.harness import BenchConfig, Bench
+    from wikilake.bench.harness import Bench, BenchConfig
     from wikilake.bench.inputs import RECIPES
 
     missing = [name for name in args.dataset or () if name not in RECIPES]
@@ -43,7 +44,7 @@ def _run(args) -> int:
     if args.repetitions is not None:
         if args.repetitions < 1:
             raise WikilakeError("--repetitions must be at least 1")
-        config.repetitions = {scale: args.repetitions for scale in args.scales}
+        config.repetitions = dict.fromkeys(args.scales, args.repetitions)
     if args.cache_dir:
         config.cache_root = args.cache_dir
     if args.jobs_dir:
@@ -61,29 +62,55 @@ def _run(args) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "bench", help="benchmark the jobs against DuckDB and zcat (what `make bench` runs)",
+        "bench",
+        help="benchmark the jobs against DuckDB and zcat (what `make bench` runs)",
         description="Generate (or reuse) the benchmark inputs, time our Spark jobs through "
-                    "spark-submit local[2], the DuckDB peer and zcat on each, at 1x/2x/4x, "
-                    "report Athena scan efficiency, print one table and write "
-                    "bench/results/<date>.json and a chart of it, <date>.png.")
-    parser.add_argument("--dataset", action="append", choices=DATASETS,
-                        help="only this dataset (repeatable; default: every benchmarked one)")
-    parser.add_argument("--scales", type=_scales, default=(1, 2, 4), metavar="LIST",
-                        help="input sizes to run (default: 1,2,4)")
-    parser.add_argument("--repetitions", type=int, metavar="N",
-                        help="runs per engine and size (default: 3 at 1x, 2 at 2x, 1 at 4x)")
-    parser.add_argument("--conf", type=_conf, action="append", default=[], metavar="KEY=VALUE",
-                        help="extra spark-submit --conf for the job runs (repeatable)")
-    parser.add_argument("--wait-for-load", type=float, metavar="LOAD",
-                        help="before timing, wait until the 1-minute load average is below LOAD")
-    parser.add_argument("--max-wait", type=float, default=30, metavar="MINUTES",
-                        help="give up waiting for a quiet machine after this long (default 30)")
+        "spark-submit local[2], the DuckDB peer and zcat on each, at 1x/2x/4x, "
+        "report Athena scan efficiency, print one table and write "
+        "bench/results/<date>.json and a chart of it, <date>.png.",
+    )
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        choices=DATASETS,
+        help="only this dataset (repeatable; default: every benchmarked one)",
+    )
+    parser.add_argument(
+        "--scales", type=_scales, default=(1, 2, 4), metavar="LIST", help="input sizes to run (default: 1,2,4)"
+    )
+    parser.add_argument(
+        "--repetitions", type=int, metavar="N", help="runs per engine and size (default: 3 at 1x, 2 at 2x, 1 at 4x)"
+    )
+    parser.add_argument(
+        "--conf",
+        type=_conf,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra spark-submit --conf for the job runs (repeatable)",
+    )
+    parser.add_argument(
+        "--wait-for-load",
+        type=float,
+        metavar="LOAD",
+        help="before timing, wait until the 1-minute load average is below LOAD",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=30,
+        metavar="MINUTES",
+        help="give up waiting for a quiet machine after this long (default 30)",
+    )
     jobs = parser.add_mutually_exclusive_group()
-    jobs.add_argument("--jobs-rev", metavar="REV",
-                      help="time spark_jobs/ as of this git revision (e.g. HEAD) instead of the "
-                           "working tree")
-    jobs.add_argument("--jobs-dir", type=Path, metavar="DIR",
-                      help="time DIR/<dataset>.py instead of spark_jobs/ (e.g. a tuned copy)")
+    jobs.add_argument(
+        "--jobs-rev",
+        metavar="REV",
+        help="time spark_jobs/ as of this git revision (e.g. HEAD) instead of the working tree",
+    )
+    jobs.add_argument(
+        "--jobs-dir", type=Path, metavar="DIR", help="time DIR/<dataset>.py instead of spark_jobs/ (e.g. a tuned copy)"
+    )
     parser.add_argument("--cache-dir", type=Path, help="inputs and outputs (default bench/cache)")
     parser.add_argument("--results-dir", type=Path, help="JSON results (default bench/results)")
     parser.set_defaults(func=_run)

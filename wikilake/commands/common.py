@@ -1,4 +1,5 @@
 """Options shared by several verbs."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,12 @@ DEFAULT_LAKE = "lake"
 
 
 def add_lake_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lake", default=DEFAULT_LAKE, metavar="DIR",
-                        help="local lake folder mirroring the S3 layout (default: ./lake)")
+    parser.add_argument(
+        "--lake",
+        default=DEFAULT_LAKE,
+        metavar="DIR",
+        help="local lake folder mirroring the S3 layout (default: ./lake)",
+    )
 
 
 def add_aws_options(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +25,14 @@ def add_aws_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="AWS region (default: from the profile/environment)")
     group.add_argument("--profile", help="AWS named profile")
     group.add_argument("--endpoint-url", help="send every AWS call here (moto, LocalStack)")
-    group.add_argument("--stack-prefix", default=DEFAULT_STACK_PREFIX,
-                       help=f"prefix of the deployed stacks (default: {DEFAULT_STACK_PREFIX})")
-    group.add_argument("--stage", default="dev", choices=("dev", "prod"),
-                       help="stage of the deployed stacks (default: dev)")
+    group.add_argument(
+        "--stack-prefix",
+        default=DEFAULT_STACK_PREFIX,
+        help=f"prefix of the deployed stacks (default: {DEFAULT_STACK_PREFIX})",
+    )
+    group.add_argument(
+        "--stage", default="dev", choices=("dev", "prod"), help="stage of the deployed stacks (default: dev)"
+    )
 
 
 def shell_words(text: str, option: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
 """`wikilake demo`: the whole pipeline on one machine, from the shipped samples to charts."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,15 @@ Reruns replace the same partitions, so a second run gives the same answers.
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the pipeline locally on the samples, query it, report, cdk synth",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "demo",
+        help="run the pipeline locally on the samples, query it, report, cdk synth",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_lake_option(parser)
-    parser.add_argument("--skip-synth", action="store_true",
-                        help="leave out `cdk synth` (e.g. in tests, or without Node)")
+    parser.add_argument(
+        "--skip-synth", action="store_true", help="leave out `cdk synth` (e.g. in tests, or without Node)"
+    )
     parser.set_defaults(func=_demo)
 
 

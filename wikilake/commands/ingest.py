@@ -1,4 +1,5 @@
 """`wikilake ingest`: copy a day of dumps into the lake's raw/ partition (S3 or a local folder)."""
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,7 @@ exit status: 0 when every file is in place (uploaded or already verified), 1 oth
 """
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kib|mib|gib)?\s*$", re.IGNORECASE)
-_UNITS = {None: 1, "b": 1, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
+_UNITS = {None: 1, "b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 
 
 def _size(text: str) -> int:
@@ -66,6 +67,7 @@ def _size(text: str) -> int:
 
 def _hours(text: str) -> tuple[int, ...]:
     from wikilake.generators.pageviews import parse_hours
+
     try:
         return parse_hours(text)
     except ValueError as err:
@@ -74,43 +76,91 @@ def _hours(text: str) -> tuple[int, ...]:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "ingest", help="copy a day of dumps into the lake's raw/ partition (S3 or local)",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "ingest",
+        help="copy a day of dumps into the lake's raw/ partition (S3 or local)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--date", required=True, help="the dump's date, YYYY-MM-DD (-> dt=)")
-    parser.add_argument("--to", metavar="s3://BUCKET[/PREFIX]|DIR",
-                        help="lake root to write to (default: the deployed stack's data bucket)")
+    parser.add_argument(
+        "--to",
+        metavar="s3://BUCKET[/PREFIX]|DIR",
+        help="lake root to write to (default: the deployed stack's data bucket)",
+    )
     pageviews = parser.add_argument_group("pageviews")
-    pageviews.add_argument("--hours", type=_hours, default=None, metavar="SPEC",
-                           help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23")
-    pageviews.add_argument("--mirror", default=None, metavar="URL",
-                           help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
-                                "for pageviews, https://dumps.wikimedia.org for articles)")
+    pageviews.add_argument(
+        "--hours",
+        type=_hours,
+        default=None,
+        metavar="SPEC",
+        help="hours of the day, e.g. 0-23 (default), 5 or 0-5,12,20-23",
+    )
+    pageviews.add_argument(
+        "--mirror",
+        default=None,
+        metavar="URL",
+        help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
+        "for pageviews, https://dumps.wikimedia.org for articles)",
+    )
     articles = parser.add_argument_group("articles")
-    articles.add_argument("--wiki", type=lambda name: (name,), default=None, metavar="DBNAME",
-                          help="the wiki whose dump to ingest (default: enwiki)")
-    articles.add_argument("--parts", action="store_const", const=True, default=None,
-                          help="the numbered parts (pages-articlesN.xml-p<first>p<last>.bz2) "
-                               "instead of the one whole file")
+    articles.add_argument(
+        "--wiki",
+        type=lambda name: (name,),
+        default=None,
+        metavar="DBNAME",
+        help="the wiki whose dump to ingest (default: enwiki)",
+    )
+    articles.add_argument(
+        "--parts",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the numbered parts (pages-articlesN.xml-p<first>p<last>.bz2) instead of the one whole file",
+    )
     edits = parser.add_argument_group("edits")
-    edits.add_argument("--source", metavar="URL|FILE",
-                       help="where the edits file is (default: the shipped sample, for 2015-09-12)")
+    edits.add_argument(
+        "--source", metavar="URL|FILE", help="where the edits file is (default: the shipped sample, for 2015-09-12)"
+    )
     edits.add_argument("--md5", help="the file's expected MD5 (verified; lets reruns skip it)")
     transfer = parser.add_argument_group("transfer")
-    transfer.add_argument("--contact", metavar="URL|EMAIL",
-                          help="how Wikimedia can reach you, sent in the User-Agent (default: "
-                               "$WIKILAKE_CONTACT; required for the public dumps site)")
-    transfer.add_argument("--parallel", type=int, choices=(1, 2, 3), default=3,
-                          help="concurrent downloads (default 3, the dumps site's limit)")
-    transfer.add_argument("--retries", type=int, default=5,
-                          help="retries per file for 5xx, timeouts, cut-off bodies, bad checksums "
-                               "(default 5)")
-    transfer.add_argument("--backoff", type=float, default=2.0, metavar="SECONDS",
-                          help="backoff factor: waits grow as SECONDS x 2^n, up to 2 min (default 2)")
-    transfer.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                          help="read timeout per request (default 60)")
-    transfer.add_argument("--part-size", type=_size, default="8MiB", metavar="SIZE",
-                          help="S3 multipart part size (default 8MiB; S3's minimum is 5MiB)")
+    transfer.add_argument(
+        "--contact",
+        metavar="URL|EMAIL",
+        help="how Wikimedia can reach you, sent in the User-Agent (default: "
+        "$WIKILAKE_CONTACT; required for the public dumps site)",
+    )
+    transfer.add_argument(
+        "--parallel",
+        type=int,
+        choices=(1, 2, 3),
+        default=3,
+        help="concurrent downloads (default 3, the dumps site's limit)",
+    )
+    transfer.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries per file for 5xx, timeouts, cut-off bodies, bad checksums (default 5)",
+    )
+    transfer.add_argument(
+        "--backoff",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="backoff factor: waits grow as SECONDS x 2^n, up to 2 min (default 2)",
+    )
+    transfer.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="read timeout per request (default 60)"
+    )
+    transfer.add_argument(
+        "--part-size",
+        type=_size,
+        default="8MiB",
+        metavar="SIZE",
+        help="S3 multipart part size (default 8MiB; S3's minimum is 5MiB)",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_ingest)
 
@@ -121,15 +171,16 @@ def _dataset_options(args, dataset) -> dict:
     refused = [name for name in given if name not in dataset.ingest_options]
     if refused:
         applies = ", ".join(f"--{name}" for name in sorted(dataset.ingest_options)) or "none"
-        raise WikilakeError(f"--{refused[0]} does not apply to {dataset.name} "
-                            f"(its options: {applies})")
-    return {name: default if getattr(args, name) is None else getattr(args, name)
-            for name, default in dataset.ingest_defaults().items()}
+        raise WikilakeError(f"--{refused[0]} does not apply to {dataset.name} (its options: {applies})")
+    return {
+        name: default if getattr(args, name) is None else getattr(args, name)
+        for name, default in dataset.ingest_defaults().items()
+    }
 
 
 def _sink(args, dataset: str, dt: str):
-    from wikilake_core import layout
     from wikilake.aws.sinks import LocalSink, S3Sink
+    from wikilake_core import layout
 
     if args.to and not args.to.startswith("s3://"):
         return LocalSink(layout.raw_dir(args.to, dataset, dt))
@@ -138,7 +189,7 @@ def _sink(args, dataset: str, dt: str):
 
     aws = AwsContext.from_args(args)
     root = args.to.rstrip("/") if args.to else f"s3://{aws.outputs.require(Outputs.BUCKET)}"
-    bucket, _, prefix = root[len("s3://"):].partition("/")
+    bucket, _, prefix = root[len("s3://") :].partition("/")
     if not bucket:
         raise WikilakeError(f"bad destination {args.to!r}: write s3://bucket[/prefix] or a folder")
     key_prefix = layout.raw_dir(prefix, dataset, dt).lstrip("/")
@@ -159,8 +210,9 @@ def _ingest(args) -> int:
     options = _dataset_options(args, dataset)
     contact = args.contact or os.environ.get(CONTACT_ENV) or None
     from_site = ingest.uses_site(dataset, options)
-    require_contact([options.get("mirror") or dataset.site.base_url] if from_site
-                    else [options.get("source") or ""], contact)
+    require_contact(
+        [options.get("mirror") or dataset.site.base_url] if from_site else [options.get("source") or ""], contact
+    )
     policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
     client = HttpClient(policy, max_connections=args.parallel, user_agent=user_agent(contact))
     with aws_errors():
@@ -170,13 +222,15 @@ def _ingest(args) -> int:
         items = items or ingest.plan(client, dataset, dt, options)
         started = time.monotonic()
         from wikilake.commands.ingest_progress import TransferProgress
+
         with TransferProgress(Console(stderr=True), len(items)) as tracker:
             outcomes = ingest.ingest(items, sink, parallel=args.parallel, tracker=tracker)
     _print_summary(outcomes, sink.location, time.monotonic() - started)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        raise WikilakeError(f"{len(failed)} of {len(outcomes)} files failed, nothing partial was kept; "
-                     f"first: {failed[0].error}")
+        raise WikilakeError(
+            f"{len(failed)} of {len(outcomes)} files failed, nothing partial was kept; first: {failed[0].error}"
+        )
     return 0
 
 
@@ -187,14 +241,24 @@ def _print_summary(outcomes, location: str, seconds: float) -> None:
 
     table = Table(title=f"ingest -> {location}", title_justify="left")
     table.add_column("file", no_wrap=True)
-    for column, justify in (("size", "right"), ("md5", "left"), ("result", "left"),
-                            ("tries", "right"), ("time", "right")):
+    for column, justify in (
+        ("size", "right"),
+        ("md5", "left"),
+        ("result", "left"),
+        ("tries", "right"),
+        ("time", "right"),
+    ):
         table.add_column(column, justify=justify)
     results = {"uploaded": "[green]ingested", "skipped": "already there", "failed": "[red]FAILED"}
     for o in outcomes:
-        table.add_row(o.name, decimal(o.size) if o.size is not None else "",
-                      (o.md5 or "")[:8], results[o.status], str(o.attempts or ""),
-                      f"{o.seconds:.1f}s" if o.status != "skipped" else "")
+        table.add_row(
+            o.name,
+            decimal(o.size) if o.size is not None else "",
+            (o.md5 or "")[:8],
+            results[o.status],
+            str(o.attempts or ""),
+            f"{o.seconds:.1f}s" if o.status != "skipped" else "",
+        )
     console = Console()
     console.print(table)
     for o in outcomes:
@@ -203,7 +267,10 @@ def _print_summary(outcomes, location: str, seconds: float) -> None:
     uploaded = [o for o in outcomes if o.status == "uploaded"]
     skipped = sum(o.status == "skipped" for o in outcomes)
     size = sum(o.size for o in uploaded)
-    console.print(f"{len(uploaded)} ingested ({decimal(size)} in {seconds:.1f}s, "
-                  f"{decimal(int(size / max(seconds, 1e-3)))}/s), {skipped} already there and "
-                  f"verified, {len(outcomes) - len(uploaded) - skipped} failed",
-                  highlight=False, soft_wrap=True)
+    console.print(
+        f"{len(uploaded)} ingested ({decimal(size)} in {seconds:.1f}s, "
+        f"{decimal(int(size / max(seconds, 1e-3)))}/s), {skipped} already there and "
+        f"verified, {len(outcomes) - len(uploaded) - skipped} failed",
+        highlight=False,
+        soft_wrap=True,
+    )

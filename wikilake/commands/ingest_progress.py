@@ -1,11 +1,11 @@
 """`wikilake ingest`'s live progress on the terminal (rich): per-file and total bars."""
+
 from __future__ import annotations
 
 import threading
 
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                           TransferSpeedColumn)
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from wikilake.aws.ingest import Cancelled
 
@@ -48,8 +48,13 @@ class TransferProgress:
 
     def __init__(self, console: Console, files: int):
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TimeRemainingColumn(), console=console)
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
         self.total_task = self.progress.add_task(f"total ({files} files)", total=None)
         self.files_to_fetch = files
         self.sizes: dict[str, int] = {}

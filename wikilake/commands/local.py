@@ -1,4 +1,5 @@
 """`wikilake local run`: a dataset's PySpark job on this machine, into a local lake folder."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,8 +8,8 @@ import time
 from wikilake.commands.common import add_lake_option
 from wikilake_core import datasets
 from wikilake_core.datasets import DATASETS, REGISTRY
-from wikilake_core.layout import manifest_path
 from wikilake_core.errors import WikilakeError
+from wikilake_core.layout import manifest_path
 
 EPILOG = """\
 examples:
@@ -22,14 +23,22 @@ def register(subparsers) -> None:
     local = subparsers.add_parser("local", help="run the pipeline on this machine (Spark local[*])")
     verbs = local.add_subparsers(dest="local_command", required=True, metavar="VERB")
     run = verbs.add_parser(
-        "run", help="run a dataset's PySpark job into a local lake folder",
+        "run",
+        help="run a dataset's PySpark job into a local lake folder",
         description="Run the same PySpark job EMR runs, on local Spark, writing processed/, "
-                    "rejected/ and manifests/ of one dt under the lake folder.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "rejected/ and manifests/ of one dt under the lake folder.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("dataset", choices=DATASETS)
     run.add_argument("--date", required=True, help="the dt to write, YYYY-MM-DD")
-    run.add_argument("--input", required=True, nargs="+", metavar="PATH|GLOB",
-                     help="input files, folders or globs (quote globs to let Spark expand them)")
+    run.add_argument(
+        "--input",
+        required=True,
+        nargs="+",
+        metavar="PATH|GLOB",
+        help="input files, folders or globs (quote globs to let Spark expand them)",
+    )
     add_lake_option(run)
     add_job_options(run)
     run.set_defaults(func=_run)
@@ -40,8 +49,12 @@ def add_job_options(parser) -> None:
     given, so the job's own default applies and an option of another dataset can be refused)."""
     for dataset in REGISTRY.values():
         for option in dataset.job_options:
-            parser.add_argument(option.flag, dest=option.dest, default=None,
-                                help=f"{dataset.name} only: {option.help} (default: {option.default})")
+            parser.add_argument(
+                option.flag,
+                dest=option.dest,
+                default=None,
+                help=f"{dataset.name} only: {option.help} (default: {option.default})",
+            )
 
 
 def job_options(args, dataset_name: str) -> tuple[str, ...]:
@@ -76,9 +89,13 @@ def _run(args) -> int:
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"{args.dataset} dt={args.date}: starting Spark", total=None)
         manifest = run_local(
-            args.dataset, args.date, args.input, lake=args.lake, job_options=options,
-            progress=lambda step: progress.update(
-                task, description=f"{args.dataset} dt={args.date}: {step}"))
+            args.dataset,
+            args.date,
+            args.input,
+            lake=args.lake,
+            job_options=options,
+            progress=lambda step: progress.update(task, description=f"{args.dataset} dt={args.date}: {step}"),
+        )
     _print_summary(console, manifest, args.lake, time.perf_counter() - started)
     return 0
 
@@ -96,9 +113,10 @@ def _print_summary(console, manifest: dict, lake: str, seconds: float) -> None:
     reasons = ", ".join(f"{reason}: {n:,}" for reason, n in manifest["rejected_by_reason"].items())
     console.print(
         f"{manifest['input_records']:,} records from {len(manifest['input_files'])} file(s): "
-        f"{manifest['valid_records']:,} valid, {rejected:,} rejected" + (f" ({reasons})" if reasons else "")
+        f"{manifest['valid_records']:,} valid, {rejected:,} rejected"
+        + (f" ({reasons})" if reasons else "")
         + f"; job {manifest['duration_seconds']:.1f} s, "
         f"{manifest['records_per_second'] or 0:,} records/s (with Spark start-up: {seconds:.1f} s)",
-        highlight=False)
-    console.print(f"manifest: {manifest_path(lake, manifest['dataset'], manifest['dt'])}",
-                  highlight=False)
+        highlight=False,
+    )
+    console.print(f"manifest: {manifest_path(lake, manifest['dataset'], manifest['dt'])}", highlight=False)

@@ -1,4 +1,5 @@
 """`wikilake query`: run a named query or ad-hoc Athena SQL, on Athena or locally on DuckDB."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,21 +33,41 @@ examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "query", help="run a named query or Athena SQL, on Athena or locally (--local)",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("query", nargs="?", metavar="NAME|SQL",
-                        help="a named query (see --list) or one SELECT statement")
+        "query",
+        help="run a named query or Athena SQL, on Athena or locally (--local)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "query", nargs="?", metavar="NAME|SQL", help="a named query (see --list) or one SELECT statement"
+    )
     parser.add_argument("--list", action="store_true", help="list the named queries and their parameters")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="[NAME=]VALUE",
-                        help="a parameter value, by name or in header order (repeatable)")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="[NAME=]VALUE",
+        help="a parameter value, by name or in header order (repeatable)",
+    )
     parser.add_argument("--local", action="store_true", help="run on DuckDB over the local lake")
     add_lake_option(parser)
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                        help="table for people (default), csv or json for scripts")
-    parser.add_argument("--chart", metavar="FILE.png", type=Path,
-                        help="also draw the result: a bar chart for rankings, a line for hours")
-    parser.add_argument("--show-sql", action="store_true",
-                        help="print the SQL as sent (and, with --local, as translated) to stderr")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table for people (default), csv or json for scripts",
+    )
+    parser.add_argument(
+        "--chart",
+        metavar="FILE.png",
+        type=Path,
+        help="also draw the result: a bar chart for rankings, a line for hours",
+    )
+    parser.add_argument(
+        "--show-sql", action="store_true", help="print the SQL as sent (and, with --local, as translated) to stderr"
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_query)
 
@@ -99,12 +120,14 @@ def _run_local(args, query, literals, errors):
     lake = Path(args.lake)
     if not lake.is_dir():
         raise WikilakeError(
-            f"no lake at {lake}/: run `wikilake demo` or `wikilake local run ...` first, or pass --lake")
+            f"no lake at {lake}/: run `wikilake demo` or `wikilake local run ...` first, or pass --lake"
+        )
     with LocalEngine(lake) as engine:
         if args.show_sql:
             sql = substitute(query.sql, list(literals.values()))
-            errors.print(f"-- Athena SQL\n{sql}\n-- DuckDB SQL\n{engine.translate(sql)}",
-                         highlight=False, soft_wrap=True)
+            errors.print(
+                f"-- Athena SQL\n{sql}\n-- DuckDB SQL\n{engine.translate(sql)}", highlight=False, soft_wrap=True
+            )
         return engine.run(query, literals)
 
 
@@ -114,11 +137,18 @@ def _run_on_athena(args, query, literals, errors):
 
     aws = AwsContext.from_args(args)
     if args.show_sql:
-        errors.print(f"-- Athena SQL\n{query.sql}\n-- execution parameters: "
-                     f"{list(literals.values())}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"-- Athena SQL\n{query.sql}\n-- execution parameters: {list(literals.values())}",
+            highlight=False,
+            soft_wrap=True,
+        )
     with aws_errors(), errors.status("Athena: submitting the query") as status:
         workgroup, database = athena_target(aws)
         return run_athena_query(
-            aws, query.sql, list(literals.values()), workgroup=workgroup, database=database,
+            aws,
+            query.sql,
+            list(literals.values()),
+            workgroup=workgroup,
+            database=database,
             progress=lambda state, seconds: status.update(f"Athena: {state.lower()} ({seconds:.0f} s)"),
         )

@@ -1,5 +1,6 @@
 """`wikilake run`: run a dataset's pipeline for one date (a Step Functions execution), or submit
 its Spark job to the interactive EMR cluster; either way follow it to the end."""
+
 from __future__ import annotations
 
 import argparse
@@ -46,37 +47,73 @@ PIPELINE_POLL_SECONDS = 10.0
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="run a dataset's pipeline for one date (or its job on the interactive cluster), "
-                    "followed",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "run",
+        help="run a dataset's pipeline for one date (or its job on the interactive cluster), followed",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--date", required=True, help="the partition to (re)build, YYYY-MM-DD")
-    parser.add_argument("--cluster", choices=(TRANSIENT, INTERACTIVE), default=TRANSIENT,
-                        help="transient: a pipeline execution, on compute made for the run "
-                             "(default); interactive: a step on the interactive cluster")
-    parser.add_argument("--job-args", default="", metavar="'ARGS'",
-                        help="extra job options, shell-quoted: --job-args='--country France'")
-    parser.add_argument("--allow-missing-hours", action="store_true",
-                        help="pageviews: run even if some hourly dumps of the date are missing "
-                             "(pipeline only)")
+    parser.add_argument(
+        "--cluster",
+        choices=(TRANSIENT, INTERACTIVE),
+        default=TRANSIENT,
+        help="transient: a pipeline execution, on compute made for the run "
+        "(default); interactive: a step on the interactive cluster",
+    )
+    parser.add_argument(
+        "--job-args",
+        default="",
+        metavar="'ARGS'",
+        help="extra job options, shell-quoted: --job-args='--country France'",
+    )
+    parser.add_argument(
+        "--allow-missing-hours",
+        action="store_true",
+        help="pageviews: run even if some hourly dumps of the date are missing (pipeline only)",
+    )
     follow = parser.add_argument_group("following")
-    follow.add_argument("--wait", dest="wait", action="store_true", default=True,
-                        help="follow the run until it ends (default)")
-    follow.add_argument("--no-wait", dest="wait", action="store_false",
-                        help="print the execution ARN (the step id) and return")
-    follow.add_argument("--timeout", type=float, default=120.0, metavar="MINUTES",
-                        help="stop following after this long (exit 1; the run goes on) (default 120)")
-    follow.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                        help=f"seconds between status checks (default {PIPELINE_POLL_SECONDS:g}; "
-                             "interactive: the step_complete waiter's, 30)")
-    follow.add_argument("--stop-on-interrupt", action="store_true",
-                        help="on Ctrl-C stop the execution too, which terminates its cluster "
-                             "(pipeline only)")
-    follow.add_argument("--log-lines", type=int, default=40, metavar="N",
-                        help="interactive: lines of stderr to show when the step fails (default 40)")
-    follow.add_argument("--log-wait", type=float, default=300.0, metavar="SECONDS",
-                        help="interactive: how long to wait for EMR to copy the failed step's log "
-                             "to S3 (default 300)")
+    follow.add_argument(
+        "--wait", dest="wait", action="store_true", default=True, help="follow the run until it ends (default)"
+    )
+    follow.add_argument(
+        "--no-wait", dest="wait", action="store_false", help="print the execution ARN (the step id) and return"
+    )
+    follow.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="MINUTES",
+        help="stop following after this long (exit 1; the run goes on) (default 120)",
+    )
+    follow.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"seconds between status checks (default {PIPELINE_POLL_SECONDS:g}; "
+        "interactive: the step_complete waiter's, 30)",
+    )
+    follow.add_argument(
+        "--stop-on-interrupt",
+        action="store_true",
+        help="on Ctrl-C stop the execution too, which terminates its cluster (pipeline only)",
+    )
+    follow.add_argument(
+        "--log-lines",
+        type=int,
+        default=40,
+        metavar="N",
+        help="interactive: lines of stderr to show when the step fails (default 40)",
+    )
+    follow.add_argument(
+        "--log-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="interactive: how long to wait for EMR to copy the failed step's log to S3 (default 300)",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_run)
 
@@ -86,12 +123,19 @@ def _run(args) -> int:
 
     dt = parse_date(args.date)
     job_options = shell_words(args.job_args, "--job-args")
-    pipeline_only = [flag for flag, given in (("--allow-missing-hours", args.allow_missing_hours),
-                                              ("--stop-on-interrupt", args.stop_on_interrupt)) if given]
+    pipeline_only = [
+        flag
+        for flag, given in (
+            ("--allow-missing-hours", args.allow_missing_hours),
+            ("--stop-on-interrupt", args.stop_on_interrupt),
+        )
+        if given
+    ]
     if args.cluster == INTERACTIVE:
         if pipeline_only:
-            raise WikilakeError(f"{', '.join(pipeline_only)}: only for a pipeline execution, "
-                                "not with --cluster interactive")
+            raise WikilakeError(
+                f"{', '.join(pipeline_only)}: only for a pipeline execution, not with --cluster interactive"
+            )
         return _run_interactive(args, dt, job_options)
     return _run_pipeline(args, dt, job_options)
 
@@ -115,9 +159,11 @@ class _ExecutionLine:
         from rich.text import Text
 
         # Text, not markup: a state's name may hold brackets.
-        return Text.assemble(f"execution {self.name}: {self.status}",
-                             *((" in ", (self.state, "bold")) if self.state else ()),
-                             f" ({elapsed(time.monotonic() - self.started)})")
+        return Text.assemble(
+            f"execution {self.name}: {self.status}",
+            *((" in ", (self.state, "bold")) if self.state else ()),
+            f" ({elapsed(time.monotonic() - self.started)})",
+        )
 
 
 def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
@@ -132,36 +178,47 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
         aws = AwsContext.from_args(args)
         state_machine = aws.outputs.require(Outputs.STATE_MACHINE_ARN)
         sfn = aws.client("stepfunctions")
-        arn = pipeline.start(sfn, state_machine, args.dataset, dt, job_options=job_options,
-                             allow_missing_hours=args.allow_missing_hours)
+        arn = pipeline.start(
+            sfn, state_machine, args.dataset, dt, job_options=job_options, allow_missing_hours=args.allow_missing_hours
+        )
         if not args.wait:
             print(arn)
             return 0
         name = arn.rsplit(":", 1)[-1]
-        err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False,
-                  soft_wrap=True)
+        err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False, soft_wrap=True)
         line = _ExecutionLine(name, err)
         try:
             with err.status(line):
-                final = pipeline.follow(sfn, arn, poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
-                                        timeout_seconds=args.timeout * 60, on_update=line.update)
+                final = pipeline.follow(
+                    sfn,
+                    arn,
+                    poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
+                    timeout_seconds=args.timeout * 60,
+                    on_update=line.update,
+                )
         except KeyboardInterrupt:
             if args.stop_on_interrupt:
                 pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
-                err.print(f"stopped execution {name}; the pipeline terminates its cluster",
-                          highlight=False, soft_wrap=True)
+                err.print(
+                    f"stopped execution {name}; the pipeline terminates its cluster", highlight=False, soft_wrap=True
+                )
             else:
-                err.print(f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
-                          f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
-                          highlight=False, soft_wrap=True)
+                err.print(
+                    f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
+                    f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             raise
     took = elapsed((final["stopDate"] - final["startDate"]).total_seconds())
     if final["status"] != pipeline.SUCCEEDED:
         reason = pipeline.failure(final)
-        raise WikilakeError(f"execution {name} {final['status']} after {took}"
-                            f"{f': {reason}' if reason else ''}")
-    out.print(f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; "
-              f"{_record_summary(pipeline.run_record(final))}", highlight=False, soft_wrap=True)
+        raise WikilakeError(f"execution {name} {final['status']} after {took}{f': {reason}' if reason else ''}")
+    out.print(
+        f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; {_record_summary(pipeline.run_record(final))}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -197,8 +254,10 @@ class _StatusLine:
         self.state = step["Status"]["State"]
 
     def __rich__(self) -> str:
-        return (f"step {self.step_id} on {self.cluster_id}: [bold]{self.state}[/bold] "
-                f"({elapsed(time.monotonic() - self.started)})")
+        return (
+            f"step {self.step_id} on {self.cluster_id}: [bold]{self.state}[/bold] "
+            f"({elapsed(time.monotonic() - self.started)})"
+        )
 
 
 def _run_interactive(args, dt: str, job_options: tuple[str, ...]) -> int:
@@ -221,34 +280,47 @@ def _run_interactive(args, dt: str, job_options: tuple[str, ...]) -> int:
         if not args.wait:
             print(step_id)
             return 0
-        err.print(f"submitted step {step_id} ({step['Name']}) to cluster {cluster_id} "
-                  f"({cluster['Status']['State']})", highlight=False, soft_wrap=True)
+        err.print(
+            f"submitted step {step_id} ({step['Name']}) to cluster {cluster_id} ({cluster['Status']['State']})",
+            highlight=False,
+            soft_wrap=True,
+        )
         line = _StatusLine(step_id, cluster_id)
         try:
             with err.status(line):
-                final = emr.follow_step(client, cluster_id, step_id, timeout_seconds=args.timeout * 60,
-                                        poll_seconds=args.poll, on_update=line.update)
+                final = emr.follow_step(
+                    client,
+                    cluster_id,
+                    step_id,
+                    timeout_seconds=args.timeout * 60,
+                    poll_seconds=args.poll,
+                    on_update=line.update,
+                )
         except KeyboardInterrupt:
             err.print(f"stopped following; step {step_id} goes on: `wikilake status` shows it")
             raise
         state = final["Status"]["State"]
         took = elapsed(time.monotonic() - line.started)
         if state == "COMPLETED":
-            out.print(f"step {step_id} COMPLETED in {took}: {dataset} dt={dt} is in "
-                      f"s3://{aws.outputs.require(Outputs.BUCKET)}/processed/", highlight=False)
+            out.print(
+                f"step {step_id} COMPLETED in {took}: {dataset} dt={dt} is in "
+                f"s3://{aws.outputs.require(Outputs.BUCKET)}/processed/",
+                highlight=False,
+            )
             return 0
         log_url = _show_log_tail(aws, err, cluster, step_id, final, args)
         reason = _failure_reason(final)
-        raise WikilakeError(f"step {step_id} {state} after {took}{f': {reason}' if reason else ''}"
-                            f"{f' (log: {log_url})' if log_url else ''}")
+        raise WikilakeError(
+            f"step {step_id} {state} after {took}{f': {reason}' if reason else ''}"
+            f"{f' (log: {log_url})' if log_url else ''}"
+        )
 
 
 def _failure_reason(step: dict) -> str:
     from wikilake.aws.emr import state_reason
 
     details = step["Status"].get("FailureDetails") or {}
-    return " ".join(filter(None, (details.get("Reason"), details.get("Message")))) \
-        or state_reason(step["Status"])
+    return " ".join(filter(None, (details.get("Reason"), details.get("Message")))) or state_reason(step["Status"])
 
 
 def _show_log_tail(aws, console, cluster: dict, step_id: str, step: dict, args) -> str | None:
@@ -264,11 +336,19 @@ def _show_log_tail(aws, console, cluster: dict, step_id: str, step: dict, args) 
     url = emr.step_log_url(log_uri, cluster["Id"], step_id, step)
     try:
         with console.status(f"waiting for the step's log at {url} (EMR copies it within minutes)"):
-            tail = emr.log_tail(aws.client("s3"), url, lines=args.log_lines, wait_seconds=args.log_wait,
-                                poll_seconds=min(15.0, args.poll or 15.0))
+            tail = emr.log_tail(
+                aws.client("s3"),
+                url,
+                lines=args.log_lines,
+                wait_seconds=args.log_wait,
+                poll_seconds=min(15.0, args.poll or 15.0),
+            )
     except botocore.exceptions.WaiterError:
-        console.print(f"the step's log is not in S3 yet; later: aws s3 cp {url} - | gunzip | tail -n "
-                      f"{args.log_lines}", highlight=False, soft_wrap=True)
+        console.print(
+            f"the step's log is not in S3 yet; later: aws s3 cp {url} - | gunzip | tail -n {args.log_lines}",
+            highlight=False,
+            soft_wrap=True,
+        )
         return url
     console.rule(f"last {len(tail)} lines of the step's stderr")
     for text in tail:

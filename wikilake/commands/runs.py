@@ -1,4 +1,5 @@
 """`wikilake runs`: the pipeline's executions with their rows, rejects and cost."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,20 +26,39 @@ examples:
   wikilake runs --format json | jq '[.[] | .usd] | add'     # what the listed runs cost
 """
 
-COLUMNS = ("dataset", "dt", "state", "start", "duration", "rows_written", "rejected_records",
-           "instance_hours", "usd", "prices_as_of")
+COLUMNS = (
+    "dataset",
+    "dt",
+    "state",
+    "start",
+    "duration",
+    "rows_written",
+    "rejected_records",
+    "instance_hours",
+    "usd",
+    "prices_as_of",
+)
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "runs", help="the pipeline's runs: state, duration, rows, rejects and cost",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "runs",
+        help="the pipeline's runs: state, duration, rows, rejects and cost",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--dataset", choices=DATASETS, help="only this dataset's runs")
-    parser.add_argument("--last", type=positive_int, default=20, metavar="N",
-                        help="the N most recent runs (default 20)")
+    parser.add_argument(
+        "--last", type=positive_int, default=20, metavar="N", help="the N most recent runs (default 20)"
+    )
     # wikilake.output's FORMATS, spelled out: importing it (and rich) would slow every `wikilake` start.
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                        help="table for people, csv or json for scripts (default table)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table for people, csv or json for scripts (default table)",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_runs)
 
@@ -56,26 +76,37 @@ def _runs(args) -> int:
     with aws_errors():
         aws = AwsContext.from_args(args)
         sfn = aws.client("stepfunctions")
-        found = list(pipeline.list_runs(sfn, aws.outputs.require(Outputs.STATE_MACHINE_ARN),
-                                        dataset=args.dataset, last=args.last))
+        found = list(
+            pipeline.list_runs(
+                sfn, aws.outputs.require(Outputs.STATE_MACHINE_ARN), dataset=args.dataset, last=args.last
+            )
+        )
         unrecorded = {run.arn for run in found if not run.record}
-        hours = pipeline.cluster_hours(aws.client("emr"), unrecorded,
-                                       min(run.start for run in found if run.arn in unrecorded)) \
-            if unrecorded else {}
+        hours = (
+            pipeline.cluster_hours(
+                aws.client("emr"), unrecorded, min(run.start for run in found if run.arn in unrecorded)
+            )
+            if unrecorded
+            else {}
+        )
     now = datetime.now(timezone.utc)
     rows = []
     for run in found:
         record, cost = run.record, run.record.get("cost") or {}
         written = record.get("rows_written")
-        rows.append((
-            run.dataset, run.dt, run.status,
-            run.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            elapsed(((run.stop or now) - run.start).total_seconds()),
-            sum(written.values()) if written else None,
-            record.get("rejected_records"),
-            cost.get("normalized_instance_hours", hours.get(run.arn)),
-            round(cost["usd"], 2) if cost.get("usd") is not None else None,
-            cost.get("prices_as_of"),
-        ))
+        rows.append(
+            (
+                run.dataset,
+                run.dt,
+                run.status,
+                run.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                elapsed(((run.stop or now) - run.start).total_seconds()),
+                sum(written.values()) if written else None,
+                record.get("rejected_records"),
+                cost.get("normalized_instance_hours", hours.get(run.arn)),
+                round(cost["usd"], 2) if cost.get("usd") is not None else None,
+                cost.get("prices_as_of"),
+            )
+        )
     render(QueryResult(COLUMNS, tuple(rows)), args.format, sys.stdout)
     return 0

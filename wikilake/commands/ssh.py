@@ -1,4 +1,5 @@
 """`wikilake ssh`: an SSH session (or a tunnel to the web UIs) to an EMR primary node."""
+
 from __future__ import annotations
 
 import argparse
@@ -55,31 +56,61 @@ def _port(text: str) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "ssh", help="SSH (or --tunnel to the web UIs) to an EMR primary node, or print how",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "ssh",
+        help="SSH (or --tunnel to the web UIs) to an EMR primary node, or print how",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--run", metavar="YYYY-MM-DD", help="the cluster of the running run of this dt")
     target.add_argument("--cluster-id", metavar="ID", help="this cluster")
     parser.add_argument("--dataset", choices=DATASETS, help="with --run: the run of this dataset")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--print", dest="print_only", action="store_true",
-                      help="print the ssh command instead of running it")
-    mode.add_argument("--ssm", action="store_true",
-                      help="print the `aws ssm start-session` command(s) for the primary node")
+    mode.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the ssh command instead of running it"
+    )
+    mode.add_argument(
+        "--ssm", action="store_true", help="print the `aws ssm start-session` command(s) for the primary node"
+    )
     tunnel = parser.add_argument_group("tunnel")
-    tunnel.add_argument("--tunnel", action="store_true",
-                        help="forward the Spark History Server and YARN ResourceManager UIs")
-    tunnel.add_argument("--history-port", type=_port, default=18080, metavar="PORT",
-                        help="local port of the Spark History Server (default 18080)")
-    tunnel.add_argument("--yarn-port", type=_port, default=8088, metavar="PORT",
-                        help="local port of the YARN ResourceManager (default 8088)")
-    parser.add_argument("--key-dir", type=Path, default=Path("~/.ssh"), metavar="DIR",
-                        help="where to keep the private key (default: ~/.ssh)")
-    parser.add_argument("--key-file", type=Path, metavar="PEM",
-                        help="use this private key instead (needed when the stack was deployed with "
-                             "your own key pair, -c key_pair_name=...)")
-    parser.add_argument("--ssh-args", default="", metavar="'ARGS'",
-                        help="extra ssh options, shell-quoted: --ssh-args='-L 4040:localhost:4040'")
+    tunnel.add_argument(
+        "--tunnel", action="store_true", help="forward the Spark History Server and YARN ResourceManager UIs"
+    )
+    tunnel.add_argument(
+        "--history-port",
+        type=_port,
+        default=18080,
+        metavar="PORT",
+        help="local port of the Spark History Server (default 18080)",
+    )
+    tunnel.add_argument(
+        "--yarn-port",
+        type=_port,
+        default=8088,
+        metavar="PORT",
+        help="local port of the YARN ResourceManager (default 8088)",
+    )
+    parser.add_argument(
+        "--key-dir",
+        type=Path,
+        default=Path("~/.ssh"),
+        metavar="DIR",
+        help="where to keep the private key (default: ~/.ssh)",
+    )
+    parser.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="PEM",
+        help="use this private key instead (needed when the stack was deployed with "
+        "your own key pair, -c key_pair_name=...)",
+    )
+    parser.add_argument(
+        "--ssh-args",
+        default="",
+        metavar="'ARGS'",
+        help="extra ssh options, shell-quoted: --ssh-args='-L 4040:localhost:4040'",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_ssh)
 
@@ -130,22 +161,32 @@ def _ssh(args) -> int:
 
 def _target(aws, emr, args) -> tuple[dict, str]:
     """The cluster to reach, and why SSH to it is closed ("" when open)."""
-    from wikilake.aws import emr as emr_ops, ssh
+    from wikilake.aws import emr as emr_ops
+    from wikilake.aws import ssh
     from wikilake_core.contract import Outputs
 
     if args.run or args.cluster_id:
         from wikilake_core.dates import parse_date
 
         hint = "check the id with `aws emr list-clusters --active`"
-        cluster = ssh.run_cluster(emr, parse_date(args.run), args.dataset) if args.run \
+        cluster = (
+            ssh.run_cluster(emr, parse_date(args.run), args.dataset)
+            if args.run
             else ssh.reachable_cluster(emr, args.cluster_id, hint)
+        )
         if ssh.ssh_allowed(aws.client("ec2"), cluster):
             return cluster, ""
-        return cluster, (f"SSH to cluster {cluster['Id']} is closed (no security group of its primary "
-                         "node lets port 22 in: deploy with -c ssh_cidrs=<your-ip>/32); use "
-                         "`wikilake ssh --ssm` or --tunnel (Session Manager)")
-    cluster = ssh.reachable_cluster(emr, emr_ops.interactive_cluster_id(
-        aws.outputs, aws.stack_names["processing"], "or pass --run <dt> or --cluster-id"))
+        return cluster, (
+            f"SSH to cluster {cluster['Id']} is closed (no security group of its primary "
+            "node lets port 22 in: deploy with -c ssh_cidrs=<your-ip>/32); use "
+            "`wikilake ssh --ssm` or --tunnel (Session Manager)"
+        )
+    cluster = ssh.reachable_cluster(
+        emr,
+        emr_ops.interactive_cluster_id(
+            aws.outputs, aws.stack_names["processing"], "or pass --run <dt> or --cluster-id"
+        ),
+    )
     # The stack outputs how to SSH to the interactive cluster, or why SSH is off (no CIDR).
     stack_ssh_command = aws.outputs.get(Outputs.SSH_COMMAND)
     if stack_ssh_command and not stack_ssh_command.startswith("ssh "):
@@ -207,6 +248,7 @@ def _private_key(aws, key_file: Path | None, key_dir: Path) -> Path:
     name = aws.outputs.require(Outputs.KEY_PAIR_NAME)
     key = key_dir / f"{name}.pem"
     if not key.is_file():
-        raise WikilakeError(f"the cluster uses your own EC2 key pair {name!r} and {key} does not exist: "
-                            "pass --key-file PATH")
+        raise WikilakeError(
+            f"the cluster uses your own EC2 key pair {name!r} and {key} does not exist: pass --key-file PATH"
+        )
     return key

@@ -1,5 +1,6 @@
 """`wikilake status`: the deployment at a glance (stacks, outputs, latest runs, interactive cluster
 and its steps, lake partitions)."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,12 +24,22 @@ examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "status", help="stacks, outputs, latest runs, interactive cluster and lake partitions",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, metavar="N",
-                        help="how many of the pipeline's latest runs to list (default 5)")
-    parser.add_argument("--steps", type=int, default=10, metavar="N",
-                        help="how many of the interactive cluster's latest steps to list (default 10)")
+        "status",
+        help="stacks, outputs, latest runs, interactive cluster and lake partitions",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, metavar="N", help="how many of the pipeline's latest runs to list (default 5)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=10,
+        metavar="N",
+        help="how many of the interactive cluster's latest steps to list (default 10)",
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_status)
 
@@ -58,8 +69,10 @@ def _status(args) -> int:
             console.print(_cluster_table(emr.describe_cluster(client, cluster_id)))
             console.print(_steps_table(status.recent_steps(client, cluster_id, args.steps), args.steps))
         elif any(stack.usable and stack.name == aws.stack_names["processing"] for stack in outputs.stacks):
-            console.print("no interactive cluster (each run makes its own; deploy one with "
-                          "-c interactive_cluster=true)", highlight=False)
+            console.print(
+                "no interactive cluster (each run makes its own; deploy one with -c interactive_cluster=true)",
+                highlight=False,
+            )
         bucket = values.get(Outputs.BUCKET)
         if bucket:
             console.print(_lake_table(bucket, status.lake_partitions(aws.client("s3"), bucket)))
@@ -108,10 +121,13 @@ def _cluster_table(cluster: dict):
     status = cluster["Status"]
     table = _table("EMR cluster", "cluster", "state", "release", "primary node", "created")
     reason = state_reason(status)
-    table.add_row(f"{cluster['Id']} ({cluster.get('Name', '')})",
-                  status["State"] + (f" ({reason})" if reason else ""),
-                  cluster.get("ReleaseLabel", ""), cluster.get("MasterPublicDnsName", ""),
-                  _when(status.get("Timeline", {}).get("CreationDateTime")))
+    table.add_row(
+        f"{cluster['Id']} ({cluster.get('Name', '')})",
+        status["State"] + (f" ({reason})" if reason else ""),
+        cluster.get("ReleaseLabel", ""),
+        cluster.get("MasterPublicDnsName", ""),
+        _when(status.get("Timeline", {}).get("CreationDateTime")),
+    )
     return table
 
 
@@ -119,8 +135,9 @@ def _steps_table(steps: list[dict], limit: int):
     table = _table(f"latest steps (up to {limit})", "step", "name", "state", "started", "took")
     for step in steps:
         timeline = step["Status"].get("Timeline", {})
-        table.add_row(step["Id"], step["Name"], step["Status"]["State"],
-                      _when(timeline.get("StartDateTime")), _duration(timeline))
+        table.add_row(
+            step["Id"], step["Name"], step["Status"]["State"], _when(timeline.get("StartDateTime")), _duration(timeline)
+        )
     if not steps:
         table.add_row("", "(no steps yet: `wikilake run <dataset> --date D`)", "", "", "")
     return table

@@ -14,6 +14,7 @@ Same (seed, date, hour, lines_per_hour) -> byte-identical file (gzip mtime is fi
     python -m wikilake.generators.pageviews --date 2024-03-15 --hours 0-23 \
         --lines-per-hour 1100000 --out lake/raw/pageviews/dt=2024-03-15
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,47 +35,173 @@ FILE_NAME_FORMAT = "pageviews-{ymd}-{hour:02d}0000.gz"
 # Share of lines per domain code, roughly like a real hourly file (English mobile and desktop
 # dominate; wikidata and commons are large; many small projects). Weights need not sum to 1.
 DOMAIN_MIX: tuple[tuple[str, float], ...] = (
-    ("en", 16.0), ("en.m", 20.0), ("de", 4.5), ("de.m", 4.5), ("ja", 2.5), ("ja.m", 4.5),
-    ("fr", 3.0), ("fr.m", 3.0), ("es", 2.5), ("es.m", 4.0), ("ru", 3.0), ("ru.m", 2.5),
-    ("it", 2.0), ("it.m", 2.0), ("zh", 2.0), ("zh.m", 1.5), ("pl", 1.0), ("pl.m", 1.2),
-    ("pt", 1.0), ("pt.m", 1.5), ("nl", 0.8), ("nl.m", 0.6), ("uk", 0.6), ("uk.m", 0.5),
-    ("sv", 0.4), ("fa.m", 0.5), ("ar.m", 0.5), ("commons.m", 4.0), ("commons.m.m", 0.5),
-    ("www.wd", 4.0), ("m.wd", 0.3), ("en.d", 1.0), ("en.m.d", 0.6), ("de.d", 0.3),
-    ("fr.d", 0.3), ("en.b", 0.2), ("en.q", 0.2), ("en.m.q", 0.1), ("en.s", 0.2),
-    ("de.s", 0.05), ("en.v", 0.1), ("en.voy", 0.1), ("en.m.voy", 0.05), ("fr.voy", 0.03),
-    ("en.n", 0.05), ("de.n", 0.02), ("meta.m", 0.3), ("meta.m.m", 0.05), ("species.m", 0.1),
-    ("incubator.m", 0.03), ("www.w", 0.2), ("m.w", 0.02), ("foundation.f", 0.01),
-    ("foundation.m.f", 0.005), ("en.zero", 0.01), ("ar.zero", 0.005),
+    ("en", 16.0),
+    ("en.m", 20.0),
+    ("de", 4.5),
+    ("de.m", 4.5),
+    ("ja", 2.5),
+    ("ja.m", 4.5),
+    ("fr", 3.0),
+    ("fr.m", 3.0),
+    ("es", 2.5),
+    ("es.m", 4.0),
+    ("ru", 3.0),
+    ("ru.m", 2.5),
+    ("it", 2.0),
+    ("it.m", 2.0),
+    ("zh", 2.0),
+    ("zh.m", 1.5),
+    ("pl", 1.0),
+    ("pl.m", 1.2),
+    ("pt", 1.0),
+    ("pt.m", 1.5),
+    ("nl", 0.8),
+    ("nl.m", 0.6),
+    ("uk", 0.6),
+    ("uk.m", 0.5),
+    ("sv", 0.4),
+    ("fa.m", 0.5),
+    ("ar.m", 0.5),
+    ("commons.m", 4.0),
+    ("commons.m.m", 0.5),
+    ("www.wd", 4.0),
+    ("m.wd", 0.3),
+    ("en.d", 1.0),
+    ("en.m.d", 0.6),
+    ("de.d", 0.3),
+    ("fr.d", 0.3),
+    ("en.b", 0.2),
+    ("en.q", 0.2),
+    ("en.m.q", 0.1),
+    ("en.s", 0.2),
+    ("de.s", 0.05),
+    ("en.v", 0.1),
+    ("en.voy", 0.1),
+    ("en.m.voy", 0.05),
+    ("fr.voy", 0.03),
+    ("en.n", 0.05),
+    ("de.n", 0.02),
+    ("meta.m", 0.3),
+    ("meta.m.m", 0.05),
+    ("species.m", 0.1),
+    ("incubator.m", 0.03),
+    ("www.w", 0.2),
+    ("m.w", 0.02),
+    ("foundation.f", 0.01),
+    ("foundation.m.f", 0.005),
+    ("en.zero", 0.01),
+    ("ar.zero", 0.005),
 )
 
 # Pages that lead the real dumps; they get the top popularity ranks.
 HEAD_PAGES: tuple[tuple[str, str], ...] = (
-    ("en.m", "Main_Page"), ("en", "Main_Page"), ("en", "Special:Search"), ("en", "-"),
-    ("de", "Wikipedia:Hauptseite"), ("commons.m", "Main_Page"), ("www.wd", "Special:EntityData"),
-    ("ja.m", "メインページ"), ("fr", "Wikipédia:Accueil_principal"), ("en.m", "-"),
+    ("en.m", "Main_Page"),
+    ("en", "Main_Page"),
+    ("en", "Special:Search"),
+    ("en", "-"),
+    ("de", "Wikipedia:Hauptseite"),
+    ("commons.m", "Main_Page"),
+    ("www.wd", "Special:EntityData"),
+    ("ja.m", "メインページ"),
+    ("fr", "Wikipédia:Accueil_principal"),
+    ("en.m", "-"),
 )
 
 # Real words and syllables from which each kind of title is built (pseudo-words from syllables
 # give the tail the variety of real titles without shipping a word list).
-_ENGLISH = (
-    "History Battle Album Film Station River Church School County Party Election Football Club "
-    "Railway Island Lake Mountain Village District Castle University Airport Bridge Museum Song "
-    "Novel Season Series Cup League Championship Tour Army Empire King Queen Prince Saint Ship "
-    "Park Street Tower Hospital Language Theory Algorithm Protein Species Galaxy Planet Virus "
-    "List of the and in John William Mary New North South United States Kingdom"
-).split()
+_ENGLISH = [
+    "History",
+    "Battle",
+    "Album",
+    "Film",
+    "Station",
+    "River",
+    "Church",
+    "School",
+    "County",
+    "Party",
+    "Election",
+    "Football",
+    "Club",
+    "Railway",
+    "Island",
+    "Lake",
+    "Mountain",
+    "Village",
+    "District",
+    "Castle",
+    "University",
+    "Airport",
+    "Bridge",
+    "Museum",
+    "Song",
+    "Novel",
+    "Season",
+    "Series",
+    "Cup",
+    "League",
+    "Championship",
+    "Tour",
+    "Army",
+    "Empire",
+    "King",
+    "Queen",
+    "Prince",
+    "Saint",
+    "Ship",
+    "Park",
+    "Street",
+    "Tower",
+    "Hospital",
+    "Language",
+    "Theory",
+    "Algorithm",
+    "Protein",
+    "Species",
+    "Galaxy",
+    "Planet",
+    "Virus",
+    "List",
+    "of",
+    "the",
+    "and",
+    "in",
+    "John",
+    "William",
+    "Mary",
+    "New",
+    "North",
+    "South",
+    "United",
+    "States",
+    "Kingdom",
+]
 _SYLLABLES = {
     "english": "ka ro mel an tor ius berg ville ton ia dor sen lin mar vel ost ham ford ley wick "
-               "son bert al ber ri co na de la mi ste ven ar thur ell ine ash by mont gom",
+    "son bert al ber ri co na de la mi ste ven ar thur ell ine ash by mont gom",
     "latin": "ber gen dorf stadt ville mont ski sz cz ier eau ai es os ana ita ino ella burg hof "
-             "mar ze wa ra lo ti no ca ge li ü ß é ł ñ ç ö ová ão",
+    "mar ze wa ra lo ti no ca ge li ü ß é ł ñ ç ö ová ão",
     "cyrillic": "ко ра ми ов ский гра до не ль ва сто ро на ев ин ка ли мо жи ча бо дер ово ск",
     "cjk": "日本東京大学駅線道県市町村山川戦争映画音楽中国北京上海人民歴史天皇寺神社高校"
-           "のがにをはでとアイウエオカキクケコサシスセソタチツテトナニヌネノマミムメモラリルレロン",
+    "のがにをはでとアイウエオカキクケコサシスセソタチツテトナニヌネノマミムメモラリルレロン",
 }
 _DISAMBIGUATORS = ("film", "album", "band", "song", "novel", "disambiguation", "TV_series")
-_NAMESPACES = ("", "", "", "", "", "", "", "", "Talk:", "Category:", "Template:", "User:",
-               "Wikipedia:", "Special:Search/")
+_NAMESPACES = (
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "Talk:",
+    "Category:",
+    "Template:",
+    "User:",
+    "Wikipedia:",
+    "Special:Search/",
+)
 # Characters left as is when a title is percent-encoded (what MediaWiki leaves unescaped).
 _TITLE_SAFE = "_:/!*-.,;@$'~"
 VOCABULARY_SIZE = 6000
@@ -90,10 +217,11 @@ LAST_RECURRING_VIEWS = 2.0  # ... and of the least popular recurring page
 PRESENCE_EXPONENT = 0.9  # rank r is drawn into an hour with weight (r + 1) ** -PRESENCE_EXPONENT
 VIEWS_NOISE_SIGMA = 0.5
 WIKIDATA_TAIL_OFFSET = 200_000_000
-_TAIL_SPREAD = 1_000_000_007  # a prime: coprime with every vocabulary-triple count  # tail items are Q-ids above every recurring one
+# Tail items are Q-ids above every recurring one; the spread is a prime, coprime with every
+# vocabulary-triple count.
+_TAIL_SPREAD = 1_000_000_007
 
-MALFORMED_KINDS = ("three_fields", "five_fields", "non_numeric_views", "negative_views",
-                   "double_space", "empty_domain")
+MALFORMED_KINDS = ("three_fields", "five_fields", "non_numeric_views", "negative_views", "double_space", "empty_domain")
 
 
 @dataclass(frozen=True)
@@ -162,8 +290,7 @@ def _vocabulary(kind: str, rng: np.random.Generator) -> np.ndarray:
     picks = rng.integers(0, len(syllables), (VOCABULARY_SIZE, 4)).tolist()
     lengths = rng.integers(2, 5, VOCABULARY_SIZE).tolist()
     words = ("".join(syllables[i] for i in row[:n]) for row, n in zip(picks, lengths))
-    return np.array(list(dict.fromkeys(_ENGLISH + [w[:1].upper() + w[1:] for w in words])),
-                    dtype=object)
+    return np.array(list(dict.fromkeys(_ENGLISH + [w[:1].upper() + w[1:] for w in words])), dtype=object)
 
 
 def _distinct_indexes(size: int, space: int, rng: np.random.Generator) -> np.ndarray:
@@ -193,12 +320,12 @@ def _decorate(kind: str, titles: np.ndarray, rng: np.random.Generator) -> np.nda
     return titles
 
 
-def _recurring_titles(kind: str, vocab: np.ndarray, size: int,
-                      rng: np.random.Generator) -> np.ndarray:
+def _recurring_titles(kind: str, vocab: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """``size`` distinct titles: distinct word pairs (first word from the first half), 30% longer."""
     if kind == "wikidata":
-        return np.array([f"Q{i + 1}" for i in _distinct_indexes(size, WIKIDATA_TAIL_OFFSET,
-                                                                  rng).tolist()], dtype=object)
+        return np.array(
+            [f"Q{i + 1}" for i in _distinct_indexes(size, WIKIDATA_TAIL_OFFSET, rng).tolist()], dtype=object
+        )
     half = len(vocab) // 2
     pair = _distinct_indexes(size, half * len(vocab), rng)
     separator = "" if kind == "cjk" else "_"
@@ -208,8 +335,7 @@ def _recurring_titles(kind: str, vocab: np.ndarray, size: int,
     return _decorate(kind, titles, rng)
 
 
-def _tail_titles(kind: str, vocab: np.ndarray, ids: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
+def _tail_titles(kind: str, vocab: np.ndarray, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The titles of virtual tail pages ``ids``: three words, the first from the second half."""
     if kind == "wikidata":
         return np.array([f"Q{i + WIKIDATA_TAIL_OFFSET}" for i in ids.tolist()], dtype=object)
@@ -219,8 +345,7 @@ def _tail_titles(kind: str, vocab: np.ndarray, ids: np.ndarray,
     spread = (ids * _TAIL_SPREAD) % ((size - half) * size * size)
     first = vocab[half + spread % (size - half)]
     rest = spread // (size - half)
-    return _decorate(kind, first + separator + vocab[rest % size] + separator +
-                     vocab[(rest // size) % size], rng)
+    return _decorate(kind, first + separator + vocab[rest % size] + separator + vocab[(rest // size) % size], rng)
 
 
 def _titles_by_kind(code_index: np.ndarray, make_titles) -> np.ndarray:
@@ -243,18 +368,18 @@ def build_universe(lines_per_hour: int, seed: int) -> Universe:
     rng = np.random.default_rng([seed, lines_per_hour])
     vocabularies = {kind: _vocabulary(kind, rng) for kind in _KINDS}
     size = max(len(HEAD_PAGES), math.ceil(lines_per_hour * RECURRING_FACTOR))
-    code_index = rng.choice(len(_CODES), size=size - len(HEAD_PAGES), p=np.diff(
-        _CODE_CUMULATIVE_SHARES, prepend=0.0))
-    titles = _titles_by_kind(code_index, lambda kind, mask: _recurring_titles(
-        kind, vocabularies[kind], int(mask.sum()), rng))
+    code_index = rng.choice(len(_CODES), size=size - len(HEAD_PAGES), p=np.diff(_CODE_CUMULATIVE_SHARES, prepend=0.0))
+    titles = _titles_by_kind(
+        code_index, lambda kind, mask: _recurring_titles(kind, vocabularies[kind], int(mask.sum()), rng)
+    )
     codes = np.concatenate([np.array([c for c, _ in HEAD_PAGES], dtype=object), _CODES[code_index]])
     titles = np.concatenate([np.array([t for _, t in HEAD_PAGES], dtype=object), titles])
     rank = np.arange(1, size + 1, dtype=np.float64)
     views_exponent = math.log(TOP_VIEWS / LAST_RECURRING_VIEWS) / math.log(size + 1)
     return Universe(
         prefixes=codes + " " + titles + " ",
-        base_views=TOP_VIEWS * rank ** -views_exponent,
-        presence_keys=rank ** -PRESENCE_EXPONENT,
+        base_views=TOP_VIEWS * rank**-views_exponent,
+        presence_keys=rank**-PRESENCE_EXPONENT,
         vocabularies=vocabularies,
         tail_space=TAIL_SPACE * max(1, int(lines_per_hour * TAIL_SHARE)),
     )
@@ -269,8 +394,7 @@ def _recurring_lines(universe: Universe, count: int, hour: int, rng: np.random.G
     """(prefixes, views) of ``count`` recurring pages drawn by popularity."""
     # Weighted sampling without replacement (Efraimidis-Spirakis): the smallest Exp(1)/weight.
     keys = rng.exponential(size=len(universe)) / universe.presence_keys
-    chosen = np.argpartition(keys, count - 1)[:count] if count < len(universe) else \
-        np.arange(len(universe))
+    chosen = np.argpartition(keys, count - 1)[:count] if count < len(universe) else np.arange(len(universe))
     noise = rng.lognormal(0.0, VIEWS_NOISE_SIGMA, len(chosen))
     views = np.maximum(1, np.rint(universe.base_views[chosen] * _daily_cycle(hour) * noise))
     return universe.prefixes[chosen], views.astype(np.int64)
@@ -282,8 +406,9 @@ def _tail_lines(universe: Universe, count: int, rng: np.random.Generator):
     # Fibonacci hashing: a page id maps to the same domain code in every hour.
     spread = (ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(11)
     code_index = np.searchsorted(_CODE_CUMULATIVE_SHARES, spread / float(1 << 53), side="right")
-    titles = _titles_by_kind(code_index, lambda kind, mask: _tail_titles(
-        kind, universe.vocabularies[kind], ids[mask], rng))
+    titles = _titles_by_kind(
+        code_index, lambda kind, mask: _tail_titles(kind, universe.vocabularies[kind], ids[mask], rng)
+    )
     views = 1 + (rng.random(count) < 0.15).astype(np.int64)
     return _CODES[code_index] + " " + titles + " ", views
 
@@ -292,14 +417,16 @@ def _malformed_lines(universe: Universe, count: int, rng: np.random.Generator) -
     lines = []
     for i, rank in enumerate(rng.integers(0, len(universe), count).tolist()):
         code, title = universe.prefixes[rank].split(" ")[:2]
-        lines.append({
-            "three_fields": f"{code} {title} 7\n",
-            "five_fields": f"{code} {title} 7 0 extra\n",
-            "non_numeric_views": f"{code} {title} n/a 0\n",
-            "negative_views": f"{code} {title} -3 0\n",
-            "double_space": f"{code}  {title} 2 0\n",
-            "empty_domain": f" {title} 2 0\n",
-        }[MALFORMED_KINDS[i % len(MALFORMED_KINDS)]])
+        lines.append(
+            {
+                "three_fields": f"{code} {title} 7\n",
+                "five_fields": f"{code} {title} 7 0 extra\n",
+                "non_numeric_views": f"{code} {title} n/a 0\n",
+                "negative_views": f"{code} {title} -3 0\n",
+                "double_space": f"{code}  {title} 2 0\n",
+                "empty_domain": f" {title} 2 0\n",
+            }[MALFORMED_KINDS[i % len(MALFORMED_KINDS)]]
+        )
     return lines
 
 
@@ -316,13 +443,11 @@ def hour_lines(
     rng = np.random.default_rng([seed, day.toordinal(), hour])
     tail = int(lines_per_hour * TAIL_SHARE)
     recurring = _recurring_lines(universe, lines_per_hour - tail, hour, rng)
-    prefixes, views = (np.concatenate(parts) for parts in
-                       zip(recurring, _tail_lines(universe, tail, rng)))
+    prefixes, views = (np.concatenate(parts) for parts in zip(recurring, _tail_lines(universe, tail, rng)))
     # "code title " strings sort as (code, title): the space sorts before any code or title
     # character. Sorted titles share prefixes, which gzip compresses as it does the real dumps.
     order = np.argsort(prefixes, kind="stable")
-    lines = [f"{prefix}{v} 0\n" for prefix, v in
-             zip(prefixes[order].tolist(), views[order].tolist())]
+    lines = [f"{prefix}{v} 0\n" for prefix, v in zip(prefixes[order].tolist(), views[order].tolist())]
     if malformed_rate > 0:
         bad = _malformed_lines(universe, int(rng.binomial(len(lines), malformed_rate)), rng)
         for position, line in zip(rng.integers(0, len(lines) + 1, len(bad)).tolist(), bad):
@@ -333,8 +458,10 @@ def hour_lines(
 def write_hour(path: Path, text: str, compresslevel: int = 1) -> None:
     """gzip ``text`` to ``path`` atomically (temp file + rename), reproducibly (mtime 0)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
-                                               compresslevel=compresslevel, mtime=0) as gz:
+    with (
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", filename="", compresslevel=compresslevel, mtime=0) as gz,
+    ):
         gz.write(text.encode("utf-8"))
     os.replace(tmp, path)
 
@@ -362,8 +489,7 @@ def generate_day(
     paths = []
     for hour in hours:
         path = out / file_name(day, hour)
-        text = hour_lines(universe, day, hour, lines_per_hour, seed=seed,
-                          malformed_rate=malformed_rate)
+        text = hour_lines(universe, day, hour, lines_per_hour, seed=seed, malformed_rate=malformed_rate)
         write_hour(path, text, compresslevel)
         paths.append(path)
         if on_hour is not None:
@@ -388,16 +514,19 @@ def _date_arg(text: str) -> Date:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m wikilake.generators.pageviews",
-        description="Write synthetic hourly pageview dumps (pageviews-YYYYMMDD-HH0000.gz).")
+        description="Write synthetic hourly pageview dumps (pageviews-YYYYMMDD-HH0000.gz).",
+    )
     parser.add_argument("--date", required=True, type=_date_arg, help="YYYY-MM-DD")
     parser.add_argument("--hours", default="0-23", type=_hours_arg, help="e.g. 0-23 or 0-5,12")
     parser.add_argument("--lines-per-hour", type=int, default=10_000)
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--malformed-rate", type=float, default=0.0,
-                        help="extra malformed lines per valid line (e.g. 1e-5); default 0")
-    parser.add_argument("--compresslevel", type=int, default=1, choices=range(1, 10),
-                        metavar="1-9", help="gzip level (default 1: fast)")
+    parser.add_argument(
+        "--malformed-rate", type=float, default=0.0, help="extra malformed lines per valid line (e.g. 1e-5); default 0"
+    )
+    parser.add_argument(
+        "--compresslevel", type=int, default=1, choices=range(1, 10), metavar="1-9", help="gzip level (default 1: fast)"
+    )
     args = parser.parse_args(argv)
 
     from rich.progress import Progress
@@ -406,14 +535,22 @@ def main(argv: list[str] | None = None) -> int:
     with Progress(transient=True) as progress:
         task = progress.add_task("generating pageviews", total=len(args.hours))
         paths = generate_day(
-            args.date, args.out, hours=args.hours, lines_per_hour=args.lines_per_hour,
-            seed=args.seed, malformed_rate=args.malformed_rate, compresslevel=args.compresslevel,
-            on_hour=lambda _path: progress.advance(task))
+            args.date,
+            args.out,
+            hours=args.hours,
+            lines_per_hour=args.lines_per_hour,
+            seed=args.seed,
+            malformed_rate=args.malformed_rate,
+            compresslevel=args.compresslevel,
+            on_hour=lambda _path: progress.advance(task),
+        )
     seconds = time.perf_counter() - started
     lines = len(paths) * args.lines_per_hour
     size = sum(p.stat().st_size for p in paths)
-    print(f"wrote {len(paths)} files, {lines:,} lines, {size / 1e6:.1f} MB to {args.out} "
-          f"in {seconds:.1f}s ({lines / seconds:,.0f} lines/s)")
+    print(
+        f"wrote {len(paths)} files, {lines:,} lines, {size / 1e6:.1f} MB to {args.out} "
+        f"in {seconds:.1f}s ({lines / seconds:,.0f} lines/s)"
+    )
     return 0
 
 

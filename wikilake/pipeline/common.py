@@ -1,5 +1,6 @@
 """What the pipeline's functions share: their settings (environment variables set by the stack),
 logging, and the errors the state machine catches by name."""
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,22 @@ import botocore.config
 from wikilake_core.errors import WikilakeError
 
 # Environment variables (stacks/pipeline.py sets them).
-from wikilake_core.function_env import (BUCKET, CLUSTER_NAME_PREFIX, CONTACT, DEFAULT_POLL_SECONDS,  # noqa: E402,F401
-                                        DUMPS_MIRROR, INGEST_BACKOFF, INGEST_RETRIES, JOB_SCRIPTS, POLL_SECONDS,
-                                        SERVERLESS_APPLICATION_ID)
+from wikilake_core.function_env import (  # noqa: E402,F401
+    BUCKET,
+    CLUSTER_NAME_PREFIX,
+    CONTACT,
+    DEFAULT_POLL_SECONDS,
+    DUMPS_MIRROR,
+    INGEST_BACKOFF,
+    INGEST_RETRIES,
+    JOB_SCRIPTS,
+    POLL_SECONDS,
+    SERVERLESS_APPLICATION_ID,
+)
 
-CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5},
-                                       user_agent_appid="wikilake-pipeline")
+CLIENT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="wikilake-pipeline"
+)
 
 
 class InvalidInput(WikilakeError):

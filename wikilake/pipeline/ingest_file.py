@@ -4,6 +4,7 @@ invisible until complete (multipart upload), skipped when already there and veri
 
 Event: {"dataset", "dt", "file": {"name", "url", "md5"}}.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,15 +23,24 @@ log = common.logger(__name__)
 
 def handle(event: Mapping, env: Mapping[str, str], s3=None) -> dict:
     file = event["file"]
-    sink = S3Sink(s3 or common.client("s3"), common.require(env, common.BUCKET),
-                  layout.raw_dir("", event["dataset"], event["dt"]).lstrip("/"))
+    sink = S3Sink(
+        s3 or common.client("s3"),
+        common.require(env, common.BUCKET),
+        layout.raw_dir("", event["dataset"], event["dt"]).lstrip("/"),
+    )
     item = ingest.Item(HttpSource(http_client(env), file["url"], name=file["name"]), file["md5"])
     outcome = ingest.ingest_one(item, sink, ingest.LogTracker(log))
     if outcome.status == "failed":
         raise IngestFailed(outcome.error)
     log.info("%s: %s", outcome.name, outcome.status)
-    return {"name": outcome.name, "status": outcome.status, "size": outcome.size, "md5": outcome.md5,
-            "attempts": outcome.attempts, "seconds": round(outcome.seconds, 1)}
+    return {
+        "name": outcome.name,
+        "status": outcome.status,
+        "size": outcome.size,
+        "md5": outcome.md5,
+        "attempts": outcome.attempts,
+        "seconds": round(outcome.seconds, 1),
+    }
 
 
 def handler(event, context):

@@ -5,6 +5,7 @@ Serverless job run's fields (runtime=emr-serverless). Nothing is written.
 
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime}.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,19 @@ def normalize(run_input: Mapping, started_at: str) -> dict:
     if not isinstance(run_input, Mapping) or not run_input.get("dataset"):
         raise WikilakeError('the input needs {"dataset": ..., "dt": "YYYY-MM-DD"} (dt empty: the previous UTC day)')
     dt = run_input.get("dt") or runs.scheduled_dt(started_at)
-    return runs.execution_input(run_input["dataset"], dt, job_options=tuple(run_input.get("job_options") or ()),
-                                allow_missing_hours=bool(run_input.get("allow_missing_hours")))
+    return runs.execution_input(
+        run_input["dataset"],
+        dt,
+        job_options=tuple(run_input.get("job_options") or ()),
+        allow_missing_hours=bool(run_input.get("allow_missing_hours")),
+    )
 
 
 def http_client(env: Mapping[str, str]) -> HttpClient:
     """One download at a time per invocation, with the User-Agent carrying context `contact`."""
-    policy = RetryPolicy(retries=int(env.get(common.INGEST_RETRIES, "5")),
-                         backoff=float(env.get(common.INGEST_BACKOFF, "2.0")))
+    policy = RetryPolicy(
+        retries=int(env.get(common.INGEST_RETRIES, "5")), backoff=float(env.get(common.INGEST_BACKOFF, "2.0"))
+    )
     return HttpClient(policy, max_connections=1, user_agent=user_agent(env.get(common.CONTACT) or None))
 
 
@@ -49,27 +55,35 @@ def files_to_ingest(run: dict, env: Mapping[str, str]) -> list[dict]:
         _require_raw(run, env)
         return []
     mirror = env.get(common.DUMPS_MIRROR) or None
-    options = {**dataset.ingest_defaults(), "mirror": mirror,
-               **{k: v for k, v in PIPELINE_INGEST_OPTIONS.items() if k in dataset.ingest_options}}
+    options = {
+        **dataset.ingest_defaults(),
+        "mirror": mirror,
+        **{k: v for k, v in PIPELINE_INGEST_OPTIONS.items() if k in dataset.ingest_options},
+    }
     # Wikimedia's sites want contact information: refused here, before anything moves (deploy
     # with -c contact=URL|EMAIL).
     require_contact([mirror or dataset.site.base_url], env.get(common.CONTACT) or None)
-    items = ingest.plan(http_client(env), dataset, run["dt"], options,
-                        skip_unlisted=run["allow_missing_hours"])
-    return [{"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
-            for item in items if isinstance(item.source, HttpSource)]
+    items = ingest.plan(http_client(env), dataset, run["dt"], options, skip_unlisted=run["allow_missing_hours"])
+    return [
+        {"name": item.source.name, "url": item.source.url, "md5": item.expected_md5}
+        for item in items
+        if isinstance(item.source, HttpSource)
+    ]
 
 
 def _require_raw(run: dict, env: Mapping[str, str], s3=None) -> None:
     """A dataset without a dump site (edits) ingests nothing here: its day must already be under
     raw/ (`wikilake ingest edits --source ...`); refused now rather than on a started cluster."""
     prefix = layout.raw_dir("", run["dataset"], run["dt"]).lstrip("/") + "/"
-    listed = (s3 or common.client("s3")).list_objects_v2(Bucket=common.require(env, common.BUCKET), Prefix=prefix,
-                                                         MaxKeys=1)
+    listed = (s3 or common.client("s3")).list_objects_v2(
+        Bucket=common.require(env, common.BUCKET), Prefix=prefix, MaxKeys=1
+    )
     if not listed.get("KeyCount"):
-        raise WikilakeError(f"{run['dataset']} has no dump site and s3://{env[common.BUCKET]}/{prefix} is empty: "
-                            f"put the day's file there first (wikilake ingest {run['dataset']} --date {run['dt']} "
-                            f"--source URL|FILE)")
+        raise WikilakeError(
+            f"{run['dataset']} has no dump site and s3://{env[common.BUCKET]}/{prefix} is empty: "
+            f"put the day's file there first (wikilake ingest {run['dataset']} --date {run['dt']} "
+            f"--source URL|FILE)"
+        )
 
 
 def handle(event: Mapping, env: Mapping[str, str]) -> dict:
@@ -84,11 +98,18 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         raise IngestFailed(f"planning {run['dataset']} dt={run['dt']}: {err}") from None
     scripts = JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS)))
     bucket = common.require(env, common.BUCKET)
-    step = spark_step(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
-                      job_options=tuple(run["job_options"]), action_on_failure=TRANSIENT_ACTION_ON_FAILURE)
+    step = spark_step(
+        run["dataset"],
+        run["dt"],
+        bucket=bucket,
+        scripts=scripts,
+        job_options=tuple(run["job_options"]),
+        action_on_failure=TRANSIENT_ACTION_ON_FAILURE,
+    )
     # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
-    job = job_submit(run["dataset"], run["dt"], bucket=bucket, scripts=scripts,
-                     job_options=tuple(run["job_options"])).serverless_job()
+    job = job_submit(
+        run["dataset"], run["dt"], bucket=bucket, scripts=scripts, job_options=tuple(run["job_options"])
+    ).serverless_job()
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {
         "run": run,

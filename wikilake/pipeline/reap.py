@@ -6,6 +6,7 @@ state machine); finds the run's cluster by its wikilake:execution tag and termin
 The cluster would end by itself anyway (no keep-alive: after its step; idle: after 15 minutes);
 this ends it within a minute, and also covers a step that hangs.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,9 @@ def clusters_of(emr, execution_arn: str, name_prefix: str) -> list[str]:
         for summary in page["Clusters"]:
             if not summary["Name"].startswith(name_prefix):
                 continue
-            tags = {t["Key"]: t["Value"] for t in emr.describe_cluster(ClusterId=summary["Id"])["Cluster"].get("Tags", [])}
+            tags = {
+                t["Key"]: t["Value"] for t in emr.describe_cluster(ClusterId=summary["Id"])["Cluster"].get("Tags", [])
+            }
             if tags.get(contract.TAG_RUN_EXECUTION) == execution_arn:
                 found.append(summary["Id"])
     return found

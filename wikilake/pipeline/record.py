@@ -7,6 +7,7 @@ Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2)
 {"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
 billed resource utilization, read with GetJobRun, priced with wikilake_core.prices).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,10 @@ def check_manifest(manifest: dict, run: Mapping) -> None:
         raise VerificationFailed(f"{where}: no rows written to {', '.join(empty)}")
     missing = manifest.get("hours_missing") or []
     if missing and not run.get("allow_missing_hours"):
-        raise VerificationFailed(f"{where}: {len(missing)} of 24 hours missing ({', '.join(map(str, missing[:6]))}"
-                                 f"{' ...' if len(missing) > 6 else ''}); rerun with allow_missing_hours to accept")
+        raise VerificationFailed(
+            f"{where}: {len(missing)} of 24 hours missing ({', '.join(map(str, missing[:6]))}"
+            f"{' ...' if len(missing) > 6 else ''}); rerun with allow_missing_hours to accept"
+        )
 
 
 def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
@@ -52,9 +55,14 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     created = timeline.get("CreationDateTime")
     ended = timeline.get("EndDateTime") or now or datetime.now(timezone.utc)
     hours = max((ended - created).total_seconds(), 60) / 3600 if created else 0.0
-    groups = [prices.InstanceGroup(g["InstanceType"], g.get("Market", "ON_DEMAND"),
-                                   g.get("RequestedInstanceCount") or g.get("RunningInstanceCount") or 0)
-              for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]]
+    groups = [
+        prices.InstanceGroup(
+            g["InstanceType"],
+            g.get("Market", "ON_DEMAND"),
+            g.get("RequestedInstanceCount") or g.get("RunningInstanceCount") or 0,
+        )
+        for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]
+    ]
     cost = prices.cluster_cost(groups, hours).as_record()
     if cluster.get("NormalizedInstanceHours"):
         cost["normalized_instance_hours"] = cluster["NormalizedInstanceHours"]
@@ -76,8 +84,9 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     """The job run's billed vCPU, memory and storage hours, priced; the run must have succeeded."""
     job_run = emr_serverless.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"]
     if job_run["state"] != "SUCCESS":
-        raise VerificationFailed(f"job run {run_id} on {application_id} is {job_run['state']}: "
-                                 f"{job_run.get('stateDetails') or 'no details'}")
+        raise VerificationFailed(
+            f"job run {run_id} on {application_id} is {job_run['state']}: {job_run.get('stateDetails') or 'no details'}"
+        )
     cost = prices.serverless_cost(job_run.get("billedResourceUtilization") or {})
     if job_run.get("totalExecutionDurationSeconds") is not None:
         cost["hours"] = round(job_run["totalExecutionDurationSeconds"] / 3600, 3)
@@ -93,29 +102,41 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except botocore.exceptions.ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise VerificationFailed(f"{run['dataset']} dt={run['dt']}: the job wrote no manifest "
-                                     f"(s3://{bucket}/{key})") from None
+            raise VerificationFailed(
+                f"{run['dataset']} dt={run['dt']}: the job wrote no manifest (s3://{bucket}/{key})"
+            ) from None
         raise
     check_manifest(manifest, run)
     if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
         application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
         run_id = job_run_id(event["job_run"])
-        compute = {"cluster_id": application_id, "job_run_id": run_id, "runtime": SERVERLESS_RUNTIME,
-                   "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id)}
+        compute = {
+            "cluster_id": application_id,
+            "job_run_id": run_id,
+            "runtime": SERVERLESS_RUNTIME,
+            "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id),
+        }
     else:
         cluster_id = event["cluster_id"]
-        compute = {"cluster_id": cluster_id, "runtime": RUNTIME,
-                   "cost": cluster_cost(emr or common.client("emr"), cluster_id)}
+        compute = {
+            "cluster_id": cluster_id,
+            "runtime": RUNTIME,
+            "cost": cluster_cost(emr or common.client("emr"), cluster_id),
+        }
     record = {
-        "dataset": run["dataset"], "dt": run["dt"], "status": "SUCCEEDED", "cluster_id": compute["cluster_id"],
+        "dataset": run["dataset"],
+        "dt": run["dt"],
+        "status": "SUCCEEDED",
+        "cluster_id": compute["cluster_id"],
         "runtime": compute["runtime"],
         **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
     manifest["run"] = record
-    s3.put_object(Bucket=bucket, Key=key, Body=(json.dumps(manifest, indent=2) + "\n").encode(),
-                  ContentType="application/json")
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=(json.dumps(manifest, indent=2) + "\n").encode(), ContentType="application/json"
+    )
     log.info("recorded %s", common.dumps(record))
     return record
 
