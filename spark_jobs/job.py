@@ -92,7 +92,13 @@ class DatasetJob:
             cache = {"spark.sql.inMemoryColumnarStorage.compressed": str(self.compressed_cache).lower()}
             with scoped_settings(spark, {**self.settings(inputs), **cache}):
                 manifest.clear_manifest(spark, args.output_root, self.dataset, args.date)
-                counts, rows_written, details = self._write(spark, inputs, args, progress)
+                try:
+                    counts, rows_written, details = self._write(spark, inputs, args, progress)
+                except Exception as failure:
+                    named = runtime.naming_the_unreadable_input(spark, failure, inputs)
+                    if named is failure:
+                        raise
+                    raise named from failure
             progress("writing manifest")
             return manifest.finish_run(
                 spark,

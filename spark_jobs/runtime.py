@@ -36,8 +36,46 @@ def _unreadable_file(java) -> str | None:
     return java.getMessageParameters().get("path")
 
 
+class UnreadableInput(Exception):
+    """A run failed reading ``path``, found by reading each input again (Spark did not name it)."""
+
+    def __init__(self, path: str, failure: BaseException):
+        super().__init__(path)
+        self.path, self.failure = path, failure
+
+
+def _java_chain(error: BaseException) -> list:
+    chain, java = [], getattr(error, "java_exception", None)
+    while java is not None:
+        chain.append(java)
+        java = java.getCause()
+    return chain
+
+
+def naming_the_unreadable_input(spark, failure: BaseException, inputs) -> BaseException:
+    """``failure``, or an UnreadableInput naming the input that caused it.
+
+    Spark 3.5 names a file only when its first record fails: a download cut short, or a bzip2
+    file whose first block is broken, fails with the codec's IOException alone. When the root
+    cause is such an I/O error and Spark named no file, each input is read again on its own (one
+    more read, paid only by a failed run) and the first that cannot be read whole is named."""
+    chain = _java_chain(failure)
+    if not chain or any(_unreadable_file(java) for java in chain):
+        return failure
+    if not chain[-1].getClass().getName().startswith("java.io."):
+        return failure
+    for file in inputs:
+        try:
+            spark.read.text(file.path).count()
+        except Exception:  # any failure to read it whole names this file
+            return UnreadableInput(file.path, failure)
+    return failure
+
+
 def describe_failure(error: BaseException) -> str:
     """One line for a failed run: the unreadable file and the root cause when Spark names them."""
+    if isinstance(error, UnreadableInput):
+        return f"cannot read {error.path}: {describe_failure(error.failure)}"
     java = getattr(error, "java_exception", None)
     if java is None:
         return f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")

@@ -39,7 +39,7 @@ def run_local(
     ``spark``: a session to reuse (tests, the demo); else the active one, else one is built for
     this run and stopped after it.
     """
-    from spark_jobs.runtime import describe_failure
+    from spark_jobs.runtime import UnreadableInput, describe_failure
     from wikilake_core.errors import JobError
 
     datasets.get(dataset)
@@ -74,7 +74,7 @@ def run_local(
     except JobError as err:
         raise WikilakeError(f"{dataset} dt={date}: {err}") from None
     except Exception as err:  # a Spark/Java failure, e.g. an unreadable (corrupt) input file
-        if type(err).__module__.startswith(("pyspark", "py4j")):
+        if isinstance(err, UnreadableInput) or type(err).__module__.startswith(("pyspark", "py4j")):
             raise WikilakeError(f"{dataset} dt={date} failed: {describe_failure(err)}") from err
         raise
     finally:

@@ -59,3 +59,28 @@ def test_other_failures_are_the_root_cause_alone(spark):
         spark.range(1).selectExpr("assert_true(false, 'no such luck')").collect()
     described = describe_failure(failure.value)
     assert "no such luck" in described and not described.startswith("cannot read")
+
+
+def test_a_run_names_the_input_that_is_cut_short_even_where_spark_does_not(spark, tmp_path):
+    """A pageviews day whose 03:00 file is a download cut short: the run fails naming that file
+    (Spark 3.5 does not name it; the job then reads each input again to find it), writes no
+    manifest, and the good files are not blamed."""
+    from spark_jobs import pageviews
+    from spark_jobs.runtime import describe_failure
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good = gzip.compress(b"en Page 1 0\n" * 1000)
+    for hour in range(5):
+        name = f"pageviews-20240315-{hour:02d}0000.gz"
+        (raw / name).write_bytes(truncated(gzip.compress(LINES)) if hour == 3 else good)
+    args = pageviews.JOB.parse_args(
+        ["--date", "2024-03-15", "--input", str(raw), "--output-root", str(tmp_path / "lake")]
+    )
+    with pytest.raises(Exception) as failure:
+        pageviews.JOB.run(spark, args)
+    described = describe_failure(failure.value)
+    assert described.startswith("cannot read ") and described.endswith(
+        "pageviews-20240315-030000.gz: EOFException: Unexpected end of input stream"
+    ), described
+    assert not (tmp_path / "lake" / "manifests").exists() or not any((tmp_path / "lake" / "manifests").rglob("*.json"))
