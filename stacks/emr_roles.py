@@ -17,30 +17,11 @@ from constructs import Construct
 from stacks import nag
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
+from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data
 from stacks.lake_bucket import lake_bucket_nag_name
 from wikilake_core import layout
 
 EMR_SERVICE_POLICY = "service-role/AmazonEMRServicePolicy_v2"
-READ_PREFIXES = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
-WRITE_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS, layout.EMR_LOGS)
-# Why the nodes need every object under each prefix (keys are generated at run time).
-PREFIX_USES = {
-    layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
-    layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
-    layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
-    layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
-    layout.EMR_LOGS: "EMR pushes node, application and step logs here",
-}
-GLUE_READ_ACTIONS = [
-    "glue:GetDatabase",
-    "glue:GetTable",
-    "glue:GetTables",
-    "glue:GetPartition",
-    "glue:GetPartitions",
-    "glue:BatchGetPartition",
-]
-# The Glue metastore client checks for (and creates, when missing) the `default` database at start.
-GLUE_DEFAULT_DATABASE = "default"
 # SSM Session Manager's agent on the nodes. It registers its own instance (this action takes
 # instance resources); its message channels take no resource, so they are limited by
 # ec2:SourceInstanceARN, which names the instance whose role credentials sign the call.
@@ -73,10 +54,6 @@ KEY_USER_ACTIONS = [
 KEY_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 
 
-def _under(prefixes: Iterable[str]) -> list[str]:
-    return [f"{prefix}/*" for prefix in prefixes]
-
-
 class EmrRoles(Construct):
     def __init__(
         self,
@@ -105,12 +82,18 @@ class EmrRoles(Construct):
             roles=[self.instance_role.role_name],
             instance_profile_name=self.instance_role.role_name,
         )
-        self._grant_lake(bucket, data_key)
-        self._grant_glue(config.database_name, table_names)
+        grant_job_data(
+            self.instance_role,
+            bucket=bucket,
+            data_key=data_key,
+            log_prefix=layout.EMR_LOGS,
+            database=config.database_name,
+            table_names=table_names,
+        )
         self._grant_key_use(self.instance_role, disk_key)
         job_code.grant_cluster_read(self.instance_role)
         if config.tls_certificates_s3_uri:
-            self._allow(
+            allow(
                 self.instance_role,
                 "ReadTlsCertificates",
                 ["s3:GetObject"],
@@ -121,7 +104,7 @@ class EmrRoles(Construct):
 
         self.service_role = self._service_role(config)
         self._grant_key_use(self.service_role, disk_key)
-        self._allow(
+        allow(
             self.service_role,
             "EbsVolumeGrants",
             KEY_GRANT_ACTIONS,
@@ -134,77 +117,21 @@ class EmrRoles(Construct):
         """The roles' default policies, which the cluster must wait for (roles are referenced anyway)."""
         return [role.node.find_child("DefaultPolicy") for role in (self.instance_role, self.service_role)]
 
-    @staticmethod
-    def _allow(
-        role: iam.Role, sid: str, actions: list[str], resources: list[str], conditions: dict | None = None
-    ) -> None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
-        )
-
     def _s3_object_arn(self, uri: str) -> str:
         bucket, key = uri.removeprefix("s3://").split("/", 1)
         return f"arn:{self._stack.partition}:s3:::{bucket}/{key}"
 
-    def _glue_arn(self, resource: str, name: str | None = None) -> str:
-        return self._stack.format_arn(
-            service="glue", resource=resource, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
-
-    def _grant_lake(self, bucket: s3.IBucket, data_key: kms.IKey | None) -> None:
-        listable = list(dict.fromkeys([*READ_PREFIXES, *WRITE_PREFIXES]))
-        self._allow(
-            self.instance_role,
-            "ListLakePrefixes",
-            ["s3:ListBucket"],
-            [bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [*listable, *_under(listable)]}},
-        )
-        self._allow(
-            self.instance_role,
-            "ReadLake",
-            ["s3:GetObject"],
-            [bucket.arn_for_objects(pattern) for pattern in _under(READ_PREFIXES)],
-        )
-        self._allow(
-            self.instance_role,
-            "WriteJobOutputs",
-            ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            [bucket.arn_for_objects(pattern) for pattern in _under(WRITE_PREFIXES)],
-        )
-        if data_key:
-            self._allow(self.instance_role, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [data_key.key_arn])
-
-    def _grant_glue(self, database: str, table_names: Iterable[str]) -> None:
-        self._allow(
-            self.instance_role,
-            "ReadCatalog",
-            GLUE_READ_ACTIONS,
-            [
-                self._glue_arn("catalog"),
-                self._glue_arn("database", database),
-                self._glue_arn("database", GLUE_DEFAULT_DATABASE),
-                *(self._glue_arn("table", f"{database}/{table}") for table in table_names),
-            ],
-        )
-        self._allow(
-            self.instance_role,
-            "CreateDefaultDatabase",
-            ["glue:CreateDatabase"],
-            [self._glue_arn("catalog"), self._glue_arn("database", GLUE_DEFAULT_DATABASE)],
-        )
-
     def _grant_agents(self) -> None:
         instances = self._instance_arn()
-        self._allow(self.instance_role, "SsmAgentRegistration", SSM_AGENT_REGISTRATION, [instances])
-        self._allow(
+        allow(self.instance_role, "SsmAgentRegistration", SSM_AGENT_REGISTRATION, [instances])
+        allow(
             self.instance_role,
             "SsmAgentChannels",
             SSM_AGENT_CHANNELS,
             ["*"],
             conditions={"ArnLike": {"ec2:SourceInstanceARN": instances}},
         )
-        self._allow(
+        allow(
             self.instance_role,
             "PutAgentMetrics",
             ["cloudwatch:PutMetricData"],
@@ -219,7 +146,7 @@ class EmrRoles(Construct):
         )
 
     def _grant_key_use(self, role: iam.Role, key: kms.IKey) -> None:
-        self._allow(role, "UseDiskKey", KEY_USER_ACTIONS, [key.key_arn])
+        allow(role, "UseDiskKey", KEY_USER_ACTIONS, [key.key_arn])
 
     def _service_role(self, config: WikilakeConfig) -> iam.Role:
         account = self._stack.account
@@ -241,7 +168,7 @@ class EmrRoles(Construct):
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(EMR_SERVICE_POLICY)],
         )
         # The managed policy may pass only EMR_EC2_DefaultRole; this cluster's nodes use ours.
-        self._allow(
+        allow(
             role,
             "PassInstanceRole",
             ["iam:PassRole"],
@@ -257,13 +184,12 @@ class EmrRoles(Construct):
         return role
 
     def _acknowledge_instance_findings(self, config: WikilakeConfig) -> None:
-        bucket = lake_bucket_nag_name(config)
-        for prefix, use in PREFIX_USES.items():
-            nag.acknowledge(
-                self.instance_role,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}/*]",
-                f"Objects under {prefix}/ of the lake bucket only: {use}.",
-            )
+        acknowledge_lake_prefixes(
+            self.instance_role,
+            lake_bucket_nag_name(config),
+            layout.EMR_LOGS,
+            "EMR pushes node, application and step logs here",
+        )
         nag.acknowledge(
             self.instance_role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",

@@ -25,26 +25,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import nag
-from stacks.emr_roles import GLUE_DEFAULT_DATABASE, GLUE_READ_ACTIONS, READ_PREFIXES
 from stacks.job_code import JobCode
+from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data
 from wikilake_core import layout
 
 APPLICATION_TYPE = "Spark"
 ARCHITECTURE = "X86_64"  # what the bench's sizing assumes (docs/runtimes.md: ARM64 is ~20% cheaper)
 SERVICE_PRINCIPAL = "emr-serverless.amazonaws.com"
-WRITE_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS, layout.EMR_SERVERLESS_LOGS)
-PREFIX_USES = {
-    layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
-    layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
-    layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
-    layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
-    layout.EMR_SERVERLESS_LOGS: "EMR Serverless writes each job run's driver and executor logs here",
-}
 LOG_STREAM_ACTIONS = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
-
-
-def _under(prefixes: Iterable[str]) -> list[str]:
-    return [f"{prefix}/*" for prefix in prefixes]
 
 
 class ServerlessApp(Construct):
@@ -130,60 +118,23 @@ class ServerlessApp(Construct):
                 },
             ),
         )
-        self._grant_lake(bucket, data_key)
-        self._grant_glue(database_name, table_names)
+        grant_job_data(
+            self.execution_role,
+            bucket=bucket,
+            data_key=data_key,
+            log_prefix=layout.EMR_SERVERLESS_LOGS,
+            database=database_name,
+            table_names=table_names,
+        )
         job_code.grant_job_read(self.execution_role)
         self._grant_logs()
         self._acknowledge(bucket_nag_name)
 
-    def _allow(self, sid: str, actions: list[str], resources: list[str], conditions: dict | None = None) -> None:
-        self.execution_role.add_to_principal_policy(
-            iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
-        )
-
-    def _glue_arn(self, resource: str, name: str | None = None) -> str:
-        return self._stack.format_arn(
-            service="glue", resource=resource, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
-
-    def _grant_lake(self, bucket: s3.IBucket, data_key: kms.IKey | None) -> None:
-        listable = list(dict.fromkeys([*READ_PREFIXES, *WRITE_PREFIXES]))
-        self._allow(
-            "ListLakePrefixes",
-            ["s3:ListBucket"],
-            [bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [*listable, *_under(listable)]}},
-        )
-        self._allow("ReadLake", ["s3:GetObject"], [bucket.arn_for_objects(p) for p in _under(READ_PREFIXES)])
-        self._allow(
-            "WriteJobOutputs",
-            ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            [bucket.arn_for_objects(p) for p in _under(WRITE_PREFIXES)],
-        )
-        if data_key:
-            self._allow("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [data_key.key_arn])
-
-    def _grant_glue(self, database: str, table_names: Iterable[str]) -> None:
-        self._allow(
-            "ReadCatalog",
-            GLUE_READ_ACTIONS,
-            [
-                self._glue_arn("catalog"),
-                self._glue_arn("database", database),
-                self._glue_arn("database", GLUE_DEFAULT_DATABASE),
-                *(self._glue_arn("table", f"{database}/{table}") for table in table_names),
-            ],
-        )
-        self._allow(
-            "CreateDefaultDatabase",
-            ["glue:CreateDatabase"],
-            [self._glue_arn("catalog"), self._glue_arn("database", GLUE_DEFAULT_DATABASE)],
-        )
-
     def _grant_logs(self) -> None:
-        self._allow("WriteJobLogs", LOG_STREAM_ACTIONS, [self.log_group.log_group_arn])
+        allow(self.execution_role, "WriteJobLogs", LOG_STREAM_ACTIONS, [self.log_group.log_group_arn])
         # DescribeLogGroups has no resource-level scoping beyond the account's log groups.
-        self._allow(
+        allow(
+            self.execution_role,
             "FindLogGroup",
             ["logs:DescribeLogGroups"],
             [
@@ -194,12 +145,12 @@ class ServerlessApp(Construct):
         )
 
     def _acknowledge(self, bucket: str) -> None:
-        for prefix, use in PREFIX_USES.items():
-            nag.acknowledge(
-                self.execution_role,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}/*]",
-                f"Objects under {prefix}/ of the lake bucket only: {use}.",
-            )
+        acknowledge_lake_prefixes(
+            self.execution_role,
+            bucket,
+            layout.EMR_SERVERLESS_LOGS,
+            "EMR Serverless writes each job run's driver and executor logs here",
+        )
         nag.acknowledge(
             self.execution_role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",

@@ -1,0 +1,112 @@
+"""What a Spark job's role may touch, whichever runtime runs it: the lake prefixes the jobs read
+and write, this app's Glue tables and the lake's key. One definition for the EMR nodes' instance
+role (stacks/emr_roles.py) and the EMR Serverless execution role (stacks/serverless_app.py); each
+adds its own log prefix and whatever else its runtime needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from stacks import nag
+from wikilake_core import layout
+
+READ_PREFIXES = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
+OUTPUT_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
+# Why a job needs every object under each prefix (keys are generated at run time).
+PREFIX_USES = {
+    layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
+    layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
+    layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
+    layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
+}
+GLUE_READ_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+]
+# The Glue metastore client checks for (and creates, when missing) the `default` database at start.
+GLUE_DEFAULT_DATABASE = "default"
+
+
+def under(prefixes: Iterable[str]) -> list[str]:
+    return [f"{prefix}/*" for prefix in prefixes]
+
+
+def allow(role: iam.IRole, sid: str, actions: list[str], resources: list[str], conditions: dict | None = None) -> None:
+    role.add_to_principal_policy(
+        iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+    )
+
+
+def glue_arn(stack: Stack, resource: str, name: str | None = None) -> str:
+    return stack.format_arn(
+        service="glue", resource=resource, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+    )
+
+
+def grant_job_data(
+    role: iam.IRole,
+    *,
+    bucket: s3.IBucket,
+    data_key: kms.IKey | None,
+    log_prefix: str,
+    database: str,
+    table_names: Iterable[str],
+) -> None:
+    """List, read and write the lake prefixes a job uses (plus ``log_prefix``, the runtime's own
+    logs), use the lake's key, and read this app's Glue database and tables."""
+    writes = (*OUTPUT_PREFIXES, log_prefix)
+    listable = list(dict.fromkeys([*READ_PREFIXES, *writes]))
+    allow(
+        role,
+        "ListLakePrefixes",
+        ["s3:ListBucket"],
+        [bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [*listable, *under(listable)]}},
+    )
+    allow(role, "ReadLake", ["s3:GetObject"], [bucket.arn_for_objects(p) for p in under(READ_PREFIXES)])
+    allow(
+        role,
+        "WriteJobOutputs",
+        ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        [bucket.arn_for_objects(p) for p in under(writes)],
+    )
+    if data_key:
+        allow(role, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [data_key.key_arn])
+    stack = Stack.of(role)
+    allow(
+        role,
+        "ReadCatalog",
+        GLUE_READ_ACTIONS,
+        [
+            glue_arn(stack, "catalog"),
+            glue_arn(stack, "database", database),
+            glue_arn(stack, "database", GLUE_DEFAULT_DATABASE),
+            *(glue_arn(stack, "table", f"{database}/{table}") for table in table_names),
+        ],
+    )
+    allow(
+        role,
+        "CreateDefaultDatabase",
+        ["glue:CreateDatabase"],
+        [glue_arn(stack, "catalog"), glue_arn(stack, "database", GLUE_DEFAULT_DATABASE)],
+    )
+
+
+def acknowledge_lake_prefixes(role: iam.IRole, bucket_nag_name: str, log_prefix: str, log_use: str) -> None:
+    """cdk-nag's IAM5 finding for each prefix's objects, with why the job needs all of them."""
+    for prefix, use in {**PREFIX_USES, log_prefix: log_use}.items():
+        nag.acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_nag_name}/{prefix}/*]",
+            f"Objects under {prefix}/ of the lake bucket only: {use}.",
+        )
