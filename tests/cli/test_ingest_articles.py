@@ -105,3 +105,20 @@ def test_options_of_other_datasets_are_refused(wikilake, site, tmp_path):
     assert code != 0 and "--hours does not apply to articles" in err
     code, _, err = wikilake("ingest", "pageviews", "--date", DT, "--parts", "--to", str(tmp_path))
     assert code != 0 and "--parts does not apply to pageviews" in err
+
+
+def test_the_pipeline_plans_an_article_dump_as_its_parts(site):
+    """The pipeline's plan function (one Lambda invocation per file) takes the dump's numbered
+    parts, in part order, with the MD5s of the folder's checksum file: a whole enwiki file would
+    outlast an invocation."""
+    from wikilake.pipeline import plan
+    from wikilake_core import function_env, runs
+
+    server = site(recombine="in-progress")
+    run = runs.execution_input("articles", DT)
+    files = plan.files_to_ingest(run, {function_env.BUCKET: "b", function_env.DUMPS_MIRROR: server.url})
+    in_part_order = sorted(PARTS, key=lambda n: int(n.split("articles")[1].split(".")[0]))
+    assert [(f["name"], f["md5"]) for f in files] == [
+        (name, hashlib.md5(PARTS[name]).hexdigest()) for name in in_part_order
+    ]
+    assert all(f["url"] == f"{server.url}/{FOLDER}/{f['name']}" for f in files)
