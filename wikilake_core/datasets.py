@@ -146,9 +146,6 @@ class Dataset:
     def sample(self) -> Path:
         return SAMPLES_DIR / self.sample_path
 
-    def job_defaults(self) -> dict[str, str]:
-        return {option.dest: option.default for option in self.job_options}
-
     def ingest_defaults(self) -> dict[str, object]:
         """The default of every ingest option that applies to this dataset."""
         return {name: default for name, default in INGEST_OPTION_DEFAULTS.items() if name in self.ingest_options}

@@ -45,9 +45,14 @@ def test_pageviews_site_maps_a_dt_to_its_hourly_files_and_month_folder():
     assert all(pattern.fullmatch(name) for name in site.file_names("2024-03-05", {"hours": range(24)}))
 
 
-def test_job_options_and_their_defaults():
-    assert datasets.get("edits").job_defaults() == {"country": "United States"}
-    assert datasets.get("pageviews").job_defaults() == {}
+def test_job_and_ingest_options_and_their_defaults():
+    assert [(o.flag, o.dest, o.default) for o in datasets.get("edits").job_options] == [
+        ("--country", "country", "United States")
+    ]
+    assert datasets.get("pageviews").job_options == ()
+    assert datasets.get("pageviews").ingest_defaults() == {"hours": tuple(range(24)), "mirror": None}
+    assert datasets.get("articles").ingest_defaults() == {"wiki": ("enwiki",), "parts": False, "mirror": None}
+    assert datasets.get("edits").ingest_defaults() == {"source": None, "md5": None}
 
 
 @pytest.mark.parametrize("text", ["2024-02-30", "2024-3-5x", "15/09/2015", "", None])
