@@ -61,6 +61,9 @@ BZIP2_TAIL_BYTES = 11
 # Splits of ~64 MB of bzip2 (~300 MB of XML): a task per split, enough tasks to use every core of
 # a cluster on one big file (enwiki's 22 GB: ~350 tasks); smaller inputs are split per core.
 SPLIT_BYTES = 64 * 1024 * 1024
+# Spark charges each file this many bytes when it sizes splits (default 4 MB): the shipped 1.7 MB
+# sample then makes one split, one task on one core. At 256 KB a small dump is split per core too.
+FILE_OPEN_COST_BYTES = 256 * 1024
 BYTES_PER_OUTPUT_FILE = 256 * 1024 * 1024
 
 MALFORMED = "malformed XML"
@@ -149,9 +152,23 @@ def ends_like_bzip2(tail: bytes) -> bool:
     return any((bits >> (32 + padding)) & (2**48 - 1) == BZIP2_END_OF_STREAM for padding in range(8))
 
 
+# The siteinfos of the last inputs read: the job's input check reads them, its read() needs them
+# again (each read opens every file and decodes its first bzip2 block).
+_last_siteinfos: dict[tuple[tuple[str, int], ...], dict[str, SiteInfo]] = {}
+
+
 def read_siteinfos(spark: SparkSession, inputs: Sequence[InputFile]) -> dict[str, SiteInfo]:
     """Each input's siteinfo by path; JobError naming the first file that is not a readable,
-    complete MediaWiki export."""
+    complete MediaWiki export. Read once for the same files (paths and sizes)."""
+    key = tuple((f.path, f.size) for f in inputs)
+    if key not in _last_siteinfos:
+        found = _read_siteinfos(spark, inputs)
+        _last_siteinfos.clear()
+        _last_siteinfos[key] = found
+    return _last_siteinfos[key]
+
+
+def _read_siteinfos(spark: SparkSession, inputs: Sequence[InputFile]) -> dict[str, SiteInfo]:
     found = {}
     for f in inputs:
         if not INPUT_NAME.fullmatch(f.name):
@@ -179,12 +196,11 @@ def read_siteinfos(spark: SparkSession, inputs: Sequence[InputFile]) -> dict[str
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
 
 
-def _unescape() -> Column:
-    """XML unescaping. Without character references: the five entities, &amp; last (so &amp;lt;
-    stays &lt;). With them: one pass over the pieces after each &, each starting with an entity
-    (the page passed the entity check), its character computed as UTF-8 bytes. Reads column
-    ``_u`` (a SQL lambda can only name columns)."""
-    text = F.col("_u")
+def _unescape(column: str) -> Column:
+    """XML unescaping of ``column``. Without character references: the five entities, &amp; last
+    (so &amp;lt; stays &lt;). With them: one pass over the pieces after each &, each starting with
+    an entity (the page passed the entity check), its character computed as UTF-8 bytes."""
+    text = F.col(column)
     named = text
     for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
         named = F.replace(named, F.lit(entity), F.lit(char))
@@ -209,28 +225,40 @@ def _unescape() -> Column:
         f"ELSE decode(unhex(transform(array({code}), c -> {utf8})[0]), 'UTF-8') END"
     )
     piece = f"transform(array(regexp_extract(p, '^([^;]*);', 1)), e -> {char} || substr(p, length(e) + 2))[0]"
-    with_references = F.expr(f"concat_ws('', transform(split(_u, '&'), (p, i) -> IF(i = 0, p, {piece})))")
+    with_references = F.expr(f"concat_ws('', transform(split({column}, '&'), (p, i) -> IF(i = 0, p, {piece})))")
     return F.when(text.isNull(), F.lit(None)).when(~text.contains("&#"), named).otherwise(with_references)
 
 
-def unescaped(frame: DataFrame, column: str, alias: str) -> DataFrame:
-    """``frame`` with ``alias`` = ``column`` XML-unescaped."""
-    return frame.withColumn("_u", F.col(column)).withColumn(alias, _unescape()).drop("_u")
+def unescaped(frame: DataFrame, aliases: dict[str, str]) -> DataFrame:
+    """``frame`` with each column ``alias`` = column ``name`` XML-unescaped, for ``aliases``
+    {name: alias}, in one projection (a projection per column re-analyses the whole plan)."""
+    return frame.select("*", *[_unescape(name).alias(alias) for name, alias in aliases.items()])
 
 
 def _ucfirst(text: Column) -> Column:
     return F.concat(F.upper(F.substring(text, 1, 1)), F.substring(text, 2, 2**31 - 1))
 
 
+def end_of_line_normalized(text: Column) -> Column:
+    """XML 1.0 section 2.11: every CR LF pair and every lone CR becomes one LF, before anything
+    else reads the text. Plain replaces (no regex), and only on the records that hold a CR."""
+    lf = F.lit("\n")
+    return F.when(F.instr(text, "\r") == 0, text).otherwise(
+        F.replace(F.replace(text, F.lit("\r\n"), lf), F.lit("\r"), lf)
+    )
+
+
 def page_records(records: DataFrame) -> DataFrame:
     """Text records split at ``</page>`` (``value``) -> ``page`` (the page's XML, ``<page>`` to
     ``</page>``) and ``outside`` (true when text lies outside a page). Records holding only a
-    file's header or its closing ``</mediawiki>`` are dropped."""
+    file's header or its closing ``</mediawiki>`` are dropped. Line ends are normalized first
+    (end_of_line_normalized), so every field, the text and rejected lines see LF only."""
     value = F.col("value")
     start = F.instr(value, "<page>")
     before = F.when(start > 0, F.expr("substr(value, 1, instr(value, '<page>') - 1)")).otherwise(value)
     return (
-        records.withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
+        records.withColumn("value", end_of_line_normalized(value))
+        .withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
         .where((start > 0) | F.col("_outside"))
         .select(
             F.when(start > 0, F.concat(F.expr("substr(value, instr(value, '<page>'))"), F.lit(PAGE_END)))
@@ -344,7 +372,8 @@ def page_fields(pages: DataFrame) -> DataFrame:
         page_id.alias("page_id"),
         ns.alias("namespace"),
         title.alias("_title"),
-        _field(head, r"<redirect\s+title=\"([^\"]*)\"").alias("_redirect_title"),
+        # XML 1.0 section 3.3.3: a tab or line end in an attribute value is read as a space.
+        F.translate(_field(head, r"<redirect\s+title=\"([^\"]*)\""), "\t\n", "  ").alias("_redirect_title"),
         F.expr(
             "try_cast(regexp_extract(substr(_markup, instr(_markup, '<revision>')), "
             r"'^<revision>\\s*<id>([0-9]+)</id>', 1) AS bigint)"
@@ -435,14 +464,10 @@ def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
             F.col("source_file")
         ]
     )
-    fields = page_fields(page_records(records)).withColumn("_site", site)
-    for column, alias in (
-        ("_title", "title"),
-        ("_redirect_title", "redirect_title"),
-        ("_contributor", "contributor"),
-        ("_text", "text"),
-    ):
-        fields = unescaped(fields, column, alias)
+    fields = unescaped(
+        page_fields(page_records(records)).withColumn("_site", site),
+        {"_title": "title", "_redirect_title": "redirect_title", "_contributor": "contributor", "_text": "text"},
+    )
     rejected = F.col("reason").isNotNull()
     valid = F.col("reason").isNull()
     candidates = link_candidates(F.col("text"), F.col("_site.category"), F.col("_site.file"))
@@ -504,7 +529,10 @@ def categories_table(valid: DataFrame) -> DataFrame:
 
 
 def settings(inputs: Sequence[InputFile]) -> dict[str, str]:
-    return {"spark.sql.files.maxPartitionBytes": str(SPLIT_BYTES)}
+    return {
+        "spark.sql.files.maxPartitionBytes": str(SPLIT_BYTES),
+        "spark.sql.files.openCostInBytes": str(FILE_OPEN_COST_BYTES),
+    }
 
 
 def read_records(spark: SparkSession, inputs: Sequence[InputFile]) -> DataFrame:

@@ -305,6 +305,42 @@ def test_two_part_dump_equals_the_whole(spark, rules_run, tmp_path):
     assert written(spark, tmp_path / "lake") == written(spark, lake)
 
 
+# ---- XML end-of-line handling (XML 1.0 sections 2.11 and 3.3.3) -------------------------------
+
+# CR LF and lone CR in text (no bytes attribute, so text_bytes is measured), titles, an attribute
+# value and a contributor name; a tab in an attribute value; a character reference &#13; that
+# stays a CR (references are not line ends).
+CR_PAGES = (
+    "  <page>\r\n    <title>Two\r\nlines</title>\r\n    <ns>0</ns>\r\n    <id>21</id>\r\n"
+    '    <redirect title="Line\r\nend\ttab\rcr" />\r\n'
+    "    <revision><id>2101</id><timestamp>2016-04-30T12:00:00Z</timestamp>"
+    "<contributor><username>Ed\r\nitor</username></contributor>"
+    '<text xml:space="preserve">first [[A\r\nB]]\r\nsecond\r\n\r\n[[Category:C\rD|key\r\nx]]'
+    " [[Lone\rcr]] [[Ref&#13;cr]]\r</text></revision>\r\n  </page>\r\n"
+    "  <page>\r    <title>Lone\rcarriage</title>\r    <ns>0</ns>\r    <id>22</id>\r"
+    '    <revision><id>2201</id><text xml:space="preserve">a\rb\r\nc</text></revision>\r  </page>\r'
+)
+
+
+def test_line_ends_are_read_as_an_xml_parser_reads_them(spark, tmp_path):
+    path = tmp_path / "bgwiki-20160501-pages-articles.xml"
+    with path.open("w", encoding="utf-8", newline="") as f:  # newline="": the CRs stay in the file
+        f.write(SITEINFO.replace("\n", "\r\n") + CR_PAGES + "</mediawiki>\r\n")
+    assert b"\r\n" in path.read_bytes() and b"\r " in path.read_bytes()
+    manifest = run(spark, tmp_path / "lake", [path])
+    assert manifest["rejected_records"] == 0
+    assert written(spark, tmp_path / "lake") == expected([path])
+    by_id = {r["page_id"]: r for r in rows(spark, tmp_path / "lake", "articles")}
+    assert (by_id[21]["title"], by_id[21]["redirect_title"], by_id[21]["contributor"]) == (
+        "Two\nlines",
+        "Line end tab cr",
+        "Ed\nitor",
+    )
+    text_21 = "first [[A\nB]]\nsecond\n\n[[Category:C\nD|key\nx]] [[Lone\ncr]] [[Ref\rcr]]\n"
+    assert by_id[21]["text_bytes"] == len(text_21.encode())
+    assert (by_id[22]["title"], by_id[22]["text_bytes"]) == ("Lone\ncarriage", len(b"a\nb\nc"))
+
+
 # ---- bad input -------------------------------------------------------------------------------
 
 
