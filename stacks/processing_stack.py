@@ -198,6 +198,7 @@ class ProcessingStack(Stack):
         return ClusterDefinition(
             release_label=config.release.label,
             python=config.release.python,
+            applications=config.release.applications,
             instance_groups=instance_groups(
                 primary_type=config.primary_instance_type,
                 core_type=config.core_instance_type,
