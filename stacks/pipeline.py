@@ -56,6 +56,11 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.SdkClientException",
 ]
 STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
+# The services RunJobFlow passes the cluster roles to (the instance profile's role goes to EC2).
+EMR_SERVICE = "elasticmapreduce.amazonaws.com"
+EC2_SERVICE = "ec2.amazonaws.com"
+EMR_CLEANUP_ROLE = "AWSServiceRoleForEMRCleanup"  # EMR's service-linked role, created at the first cluster
+_PASS_ROLE_SIDS = {EMR_SERVICE: "PassServiceRoleToEmr", EC2_SERVICE: "PassInstanceRoleToEc2"}
 # Only what the handlers import: wikilake_core, the pipeline package, the ingest modules.
 FUNCTION_FILES = [
     "*",
@@ -85,7 +90,7 @@ class Pipeline(Construct):
         data_key: kms.IKey | None,
         job_code: JobCode,
         definition: ClusterDefinition | None,
-        pass_roles: list[iam.IRole],
+        pass_roles: list[tuple[iam.IRole, str]],
         removal_policy: RemovalPolicy,
         serverless: ServerlessApp | None = None,
     ) -> None:
@@ -476,7 +481,9 @@ class Pipeline(Construct):
         )
         return task
 
-    def _state_machine(self, definition: ClusterDefinition, pass_roles: list[iam.IRole]) -> sfn.StateMachine:
+    def _state_machine(
+        self, definition: ClusterDefinition, pass_roles: list[tuple[iam.IRole, str]]
+    ) -> sfn.StateMachine:
         J = sfn.JsonPath
         error = "$.error"
 
@@ -627,14 +634,7 @@ class Pipeline(Construct):
         )
         chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="PassClusterRolesToEmr",
-                actions=["iam:PassRole"],
-                resources=[r.role_arn for r in pass_roles],
-                conditions={"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}},
-            )
-        )
+        self._grant_pass_cluster_roles(machine, pass_roles)
         machine.add_to_role_policy(
             iam.PolicyStatement(
                 sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]
@@ -653,6 +653,36 @@ class Pipeline(Construct):
             "EMR clusters of this account and region only.",
         )
         return machine
+
+    def _grant_pass_cluster_roles(self, machine: sfn.StateMachine, pass_roles: list[tuple[iam.IRole, str]]) -> None:
+        """RunJobFlow passes each role to the service that assumes it; EMR may create its cleanup role.
+
+        AWS's AmazonEMRFullAccessPolicy_v2 passes the service role only to elasticmapreduce.amazonaws.com
+        and the instance role only to ec2.amazonaws.com (statement PassRoleForEC2), and lets the caller
+        create the AWSServiceRoleForEMRCleanup service-linked role, which EMR creates at the first
+        cluster of an account (docs.aws.amazon.com/aws-managed-policy/latest/reference/
+        AmazonEMRFullAccessPolicy_v2.html; .../emr/latest/ManagementGuide/using-service-linked-roles-cleanup.html).
+        """
+        for role, service in pass_roles:
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid=_PASS_ROLE_SIDS[service],
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": service}},
+                )
+            )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="CreateEmrCleanupRole",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    f"arn:{self._stack.partition}:iam::{self._stack.account}:role/aws-service-role/"
+                    f"{EMR_SERVICE}/{EMR_CLEANUP_ROLE}"
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": EMR_SERVICE}},
+            )
+        )
 
     def _machine(self, chain: sfn.IChainable, job: str) -> sfn.StateMachine:
         log_group = audit_log_group(self, "ExecutionLogs", config=self.config, data_key=self.data_key)

@@ -27,7 +27,7 @@ from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
 from stacks.log_groups import audit_log_group
-from stacks.pipeline import Pipeline
+from stacks.pipeline import EC2_SERVICE, EMR_SERVICE, Pipeline
 from stacks.serverless_app import ServerlessApp
 from stacks.storage_stack import removal_policy
 from wikilake_core import contract, layout
@@ -111,7 +111,10 @@ class ProcessingStack(Stack):
             data_key=data_key,
             job_code=job_code,
             definition=self.cluster_definition,
-            pass_roles=[self.roles.service_role, self.roles.instance_role],
+            pass_roles=[
+                (self.roles.service_role, EMR_SERVICE),
+                (self.roles.instance_role, EC2_SERVICE),
+            ],
             removal_policy=removal,
         )
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
@@ -195,6 +198,7 @@ class ProcessingStack(Stack):
         return ClusterDefinition(
             release_label=config.release.label,
             python=config.release.python,
+            applications=config.release.applications,
             instance_groups=instance_groups(
                 primary_type=config.primary_instance_type,
                 core_type=config.core_instance_type,

@@ -22,6 +22,9 @@ class EmrRelease:
     python: str  # the interpreter PYSPARK_PYTHON points at on the cluster nodes (EMR on EC2)
     # The Python of the EMR Serverless release image (major.minor), None: no Serverless release.
     serverless_python: str | None = None
+    # The applications a cluster of this release asks for: only ones the release ships (AWS's
+    # release guide lists them per release; RunJobFlow rejects an application the release lacks).
+    applications: tuple[str, ...] = ("Hadoop", "Spark")
 
     @property
     def serverless(self) -> bool:
@@ -43,8 +46,17 @@ RELEASES: dict[str, EmrRelease] = {
         EmrRelease("emr-7.13.0", spark_version="3.5.6", python="/usr/bin/python3.11", serverless_python="3.9"),
         # Spark 4.0.2 (Scala 2.13), Python 3.11-3.13; standard support until 2027-05. Its Glue
         # metastore settings are assumed to match 7.x (not yet confirmed on a running cluster).
-        # On EMR Serverless the Spark 4 runtime is a preview only: EMR on EC2 only.
-        EmrRelease("emr-spark-8.0.0", spark_version="4.0.2", python="/usr/bin/python3.11"),
+        # AWS's release guide (checked 2026-12-04) lists its applications as AmazonCloudWatchAgent,
+        # Delta, Hudi, Iceberg, JupyterEnterpriseGateway, Livy and Spark: no Hadoop application to
+        # ask for (HDFS/YARN come with Spark). GA on EMR on EC2, EKS and Serverless; the image's
+        # Python is taken as the lowest the release supports, 3.11.
+        EmrRelease(
+            "emr-spark-8.0.0",
+            spark_version="4.0.2",
+            python="/usr/bin/python3.11",
+            serverless_python="3.11",
+            applications=("Spark",),
+        ),
     )
 }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-APPLICATIONS = ("Hadoop", "Spark")
 GLUE_METASTORE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 # The transient cluster's backstop: idle this long (no step running) -> EMR terminates it.
 TRANSIENT_IDLE_TIMEOUT_SECONDS = 15 * 60
@@ -62,7 +61,7 @@ class ClusterDefinition:
     managed_scaling: ManagedScaling | None = None
     termination_protected: bool = False
     tags: tuple[tuple[str, str], ...] = ()
-    applications: tuple[str, ...] = APPLICATIONS
+    applications: tuple[str, ...] = ("Spark",)  # the release's own list: stacks/release_labels.py
     unhealthy_node_replacement: bool = True
     configurations: tuple[dict, ...] = field(default=())
 

@@ -36,3 +36,38 @@ def test_every_release_has_the_requirements_of_its_spark_line():
         assert spark_requirement(files[f"spark-{version}.txt"]) == version
     default = RELEASES[DEFAULT_RELEASE_LABEL].spark_version
     assert spark_requirement(PROJECT_ROOT / "requirements.txt") == default
+
+
+# What each release ships, from AWS's EMR release guide (per-release "application versions" tables,
+# checked 2026-12-04, /work/shared/specs/aws-facts.md): emr-spark-8.0.0 has no Hadoop application;
+# emr-7.x lists Hadoop, Spark and the rest (only the ones this project could ask for are listed here).
+SHIPPED_APPLICATIONS = {
+    "emr-7.13.0": {"Hadoop", "Spark", "Hive", "Iceberg", "Livy", "JupyterEnterpriseGateway", "Delta", "Hudi"},
+    "emr-spark-8.0.0": {
+        "AmazonCloudWatchAgent",
+        "Delta",
+        "Hudi",
+        "Iceberg",
+        "JupyterEnterpriseGateway",
+        "Livy",
+        "Spark",
+    },
+}
+
+
+def test_every_release_asks_only_for_applications_it_ships(templates):
+    """The RunJobFlow request each synthesized state machine sends: variant `default` runs
+    emr-7.13.0 and `byo` emr-spark-8.0.0, so together they cover every supported release."""
+    from .conftest import variant_config
+    from .test_pipeline import definition
+
+    assert set(RELEASES) == set(SHIPPED_APPLICATIONS)
+    covered = set()
+    for variant in ("default", "byo"):
+        label = variant_config(variant).release.label
+        create = definition(templates(variant, "processing"))["States"]["CreateCluster"]["Parameters"]
+        assert create["ReleaseLabel"] == label
+        asked = {app["Name"] for app in create["Applications"]}
+        assert "Spark" in asked and asked <= SHIPPED_APPLICATIONS[label], (label, asked)
+        covered.add(label)
+    assert covered == set(RELEASES)

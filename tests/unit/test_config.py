@@ -46,6 +46,8 @@ def test_runtime_defaults_to_emr_ec2_and_serverless_caps_parse():
         64,
     )
     assert serverless.release.serverless_python == "3.9"
+    # emr-spark-8.0.0 is GA on EMR Serverless (AWS release guide, checked 2026-12-04).
+    assert parse(runtime="emr-serverless", release_label="emr-spark-8.0.0").release.serverless
     # prod needs TLS certificates for clusters only: EMR Serverless encrypts in transit itself.
     assert parse(runtime="emr-serverless", stage="prod").is_prod
 
@@ -318,11 +320,6 @@ BAD_VALUES = [
         "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org",
     ),
     ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
-    (
-        {"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
-        "context release_label='emr-spark-8.0.0': has no EMR Serverless release; "
-        "fix: use one of emr-7.13.0 with runtime=emr-serverless, or runtime=emr-ec2",
-    ),
     ({"serverless_max_vcpu": 0}, "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
     (
         {"serverless_max_vcpu": "lots"},
