@@ -45,7 +45,8 @@ from wikilake_core.paths import PROJECT_ROOT
 RUN_TIMEOUT = Duration.hours(4)
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # The dumps site allows a few connections per client: at most 3 downloads at once across every
-# execution (a backfill runs several), so the ingest function's concurrency is reserved at 3.
+# execution (a backfill runs several); the download slots of the lease table enforce it
+# (stacks/lease_table.py), a reserved concurrency only when opted in (ingest_reserved_concurrency).
 MAX_DOWNLOADS = 3
 INGEST_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a pageviews hour is ~50 MB
 EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
@@ -124,7 +125,7 @@ class Pipeline(Construct):
             },
             "ingests one dump file into raw/ (MD5-verified multipart upload)",
             memory=512,
-            reserved_concurrency=MAX_DOWNLOADS,
+            reserved_concurrency=config.ingest_reserved_concurrency,
         )
         record_env = (
             {**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}

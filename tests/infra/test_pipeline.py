@@ -302,12 +302,22 @@ def test_functions_reach_only_their_prefixes(templates):
         "aws:ResourceTag/Project": "wikilake",
         "aws:ResourceTag/Stage": "dev",
     }
-    (ingest_fn,) = [
-        r
-        for k, r in processing.find_resources("AWS::Lambda::Function").items()
-        if k.startswith("PipelineIngestFunction")
-    ]
-    assert ingest_fn["Properties"]["ReservedConcurrentExecutions"] == 3  # the dumps site's limit, account-wide
+
+
+def test_no_reserved_concurrency_unless_opted_in(templates):
+    """A new account (Lambda quota 10 or 50) cannot reserve any concurrency: by default no
+    function of any stack reserves some; `ingest_reserved_concurrency` opts the ingest one in."""
+    for variant in ("default", "byo", "serverless", "interactive"):
+        for role in ("storage", "catalog", "processing"):
+            functions = templates(variant, role).find_resources("AWS::Lambda::Function")
+            assert [k for k, r in functions.items() if "ReservedConcurrentExecutions" in r["Properties"]] == []
+    functions = templates("full", "processing").find_resources("AWS::Lambda::Function")
+    reserved = {
+        k: r["Properties"]["ReservedConcurrentExecutions"]
+        for k, r in functions.items()
+        if "ReservedConcurrentExecutions" in r["Properties"]
+    }
+    assert [(k.startswith("PipelineIngestFunction"), v) for k, v in reserved.items()] == [(True, 3)]
 
 
 def test_alerts_topic_rules_and_optional_email(templates):

@@ -319,6 +319,14 @@ BAD_VALUES = [
     ),
     ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
     (
+        {"ingest_reserved_concurrency": 4},
+        "context ingest_reserved_concurrency=4: out of range; fix: use a whole number from 1 to 3",
+    ),
+    (
+        {"ingest_reserved_concurrency": "three"},
+        "context ingest_reserved_concurrency='three': not a whole number; fix: use a whole number from 1 to 3",
+    ),
+    (
         {"runtime": "emr-serverless", "release_label": "emr-spark-8.0.0"},
         "context release_label='emr-spark-8.0.0': has no EMR Serverless release; "
         "fix: use one of emr-7.13.0 with runtime=emr-serverless, or runtime=emr-ec2",
@@ -399,6 +407,12 @@ def test_tags_and_names():
     config = parse(stack_prefix="Lake-A", cost_center="team:data")
     assert config.tags == {"Project": "wikilake", "Stage": "dev", "CostCenter": "team:data"}
     assert (config.name, config.database_name, config.is_prod) == ("Lake-A-dev", "lake_a_dev", False)
+
+
+def test_ingest_reserves_no_concurrency_unless_asked():
+    assert parse().ingest_reserved_concurrency is None
+    assert parse(ingest_reserved_concurrency=" ").ingest_reserved_concurrency is None
+    assert [parse(ingest_reserved_concurrency=n).ingest_reserved_concurrency for n in (1, "3")] == [1, 3]
 
 
 @pytest.mark.parametrize("contact", ["ops@example.org", "https://example.org/data-team"])
