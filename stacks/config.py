@@ -58,6 +58,7 @@ KEYS = (
     "schedule",
     "alert_email",
     "contact",
+    "ingest_reserved_concurrency",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -67,6 +68,8 @@ IDLE_MINUTES_RANGE = (1, 7 * 24 * 60)
 # Athena refuses a per-query cutoff below 10 MB.
 MIN_CUTOFF_GB = 0.01
 BYTES_PER_GB = 1_000_000_000
+# More concurrent downloads than the dumps site allows would only be throttled there.
+MAX_INGEST_RESERVATION = 3
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"), ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
@@ -132,6 +135,9 @@ class WikilakeConfig:
     # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
     # policy wants a way to reach whoever runs the pipeline.
     contact: str | None
+    # Opt-in: reserve this much Lambda concurrency for the ingest function (None: reserve none,
+    # the lease table caps downloads; a reservation needs account headroom, docs/configuration.md).
+    ingest_reserved_concurrency: int | None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -230,6 +236,7 @@ class WikilakeConfig:
             schedule=_schedule(read.text("schedule")),
             alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
             contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
+            ingest_reserved_concurrency=_ingest_reservation(read),
         )
 
     @property
@@ -449,6 +456,15 @@ def _serverless_capacity(read: _Reader) -> tuple[int, int]:
                 f"use at least {need} (its peak is {math.ceil(size.peak_memory_gb)})",
             )
     return max_vcpu, max_memory_gb
+
+
+def _ingest_reservation(read: _Reader) -> int | None:
+    """Empty: no reservation (the default, which a new account can deploy). Lambda needs the
+    account's unreserved concurrency to stay >= 100 after any reservation, so only 1..3 make
+    sense: the dumps site's limit is 3 downloads, and the lease table enforces it anyway."""
+    if not read.text("ingest_reserved_concurrency"):
+        return None
+    return read.integer("ingest_reserved_concurrency", minimum=1, maximum=MAX_INGEST_RESERVATION)
 
 
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:

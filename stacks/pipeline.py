@@ -35,6 +35,7 @@ from stacks import nag, serverless_job
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
+from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
 from wikilake_core import contract, layout, runs
@@ -45,9 +46,16 @@ from wikilake_core.paths import PROJECT_ROOT
 RUN_TIMEOUT = Duration.hours(4)
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # The dumps site allows a few connections per client: at most 3 downloads at once across every
-# execution (a backfill runs several), so the ingest function's concurrency is reserved at 3.
+# execution (a backfill runs several); the download slots of the lease table enforce it
+# (stacks/lease_table.py), a reserved concurrency only when opted in (ingest_reserved_concurrency).
 MAX_DOWNLOADS = 3
 INGEST_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a pageviews hour is ~50 MB
+# A download slot's hold outlives the function holding it by this much (clock skew, cold start).
+LEASE_MARGIN_SECONDS = 60
+# All slots held: the ingest function fails fast with SlotsBusy, retried until one frees up
+# (a download takes ~20 s; every retry is one short invocation and one state transition).
+SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
+SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
 EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
@@ -93,6 +101,7 @@ class Pipeline(Construct):
         pass_roles: list[tuple[iam.IRole, str]],
         removal_policy: RemovalPolicy,
         serverless: ServerlessApp | None = None,
+        leases: LeaseTable,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config, self.bucket, self.data_key = config, bucket, data_key
@@ -126,10 +135,13 @@ class Pipeline(Construct):
             {
                 **common_env,
                 **({env_keys.CONTACT: config.contact} if config.contact else {}),
+                env_keys.LEASE_TABLE: leases.table.table_name,
+                env_keys.DOWNLOAD_SLOTS: str(MAX_DOWNLOADS),
+                env_keys.LEASE_SECONDS: str(INGEST_TIMEOUT.to_seconds() + LEASE_MARGIN_SECONDS),
             },
             "ingests one dump file into raw/ (MD5-verified multipart upload)",
             memory=512,
-            reserved_concurrency=MAX_DOWNLOADS,
+            reserved_concurrency=config.ingest_reserved_concurrency,
         )
         record_env = (
             {**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
@@ -159,6 +171,7 @@ class Pipeline(Construct):
             )
         )
         self._grant_functions()
+        leases.grant_hold(self.ingest_function)
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
         for dataset, expression in config.schedule:
@@ -533,7 +546,18 @@ class Pipeline(Construct):
         ingest_one = self._invoke(
             "IngestFile",
             self.ingest_function,
-            {"dataset": J.string_at("$.dataset"), "dt": J.string_at("$.dt"), "file": J.object_at("$.file")},
+            {
+                "dataset": J.string_at("$.dataset"),
+                "dt": J.string_at("$.dt"),
+                "file": J.object_at("$.file"),
+                "execution": J.string_at("$$.Execution.Id"),
+            },
+        )
+        ingest_one.add_retry(
+            errors=["SlotsBusy"],
+            max_attempts=SLOTS_BUSY_ATTEMPTS,
+            jitter_strategy=sfn.JitterType.FULL,
+            **SLOTS_BUSY_RETRY,
         )
         ingest = sfn.Map(
             self,

@@ -26,6 +26,7 @@ from stacks.emr_roles import EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
+from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.pipeline import EC2_SERVICE, EMR_SERVICE, Pipeline
 from stacks.serverless_app import ServerlessApp
@@ -61,6 +62,8 @@ class ProcessingStack(Stack):
         self.config = config
         removal = removal_policy(config)
         self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
+        # Leases shared by the pipeline's executions (its download slots).
+        self.leases = LeaseTable(self, "Leases", data_key=data_key)
         if config.is_serverless:
             self._serverless_runtime(bucket, data_key, job_code, table_names)
             return
@@ -116,6 +119,7 @@ class ProcessingStack(Stack):
                 (self.roles.instance_role, EC2_SERVICE),
             ],
             removal_policy=removal,
+            leases=self.leases,
         )
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
         self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
@@ -160,6 +164,7 @@ class ProcessingStack(Stack):
             pass_roles=[],
             removal_policy=removal,
             serverless=self.serverless,
+            leases=self.leases,
         )
         if config.budget_monthly_usd:
             self._budget()

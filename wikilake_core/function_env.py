@@ -9,6 +9,10 @@ DUMPS_MIRROR = "WIKILAKE_DUMPS_MIRROR"  # another dumps base URL (a mirror; the 
 CONTACT = "WIKILAKE_CONTACT"  # context `contact`, for the downloads' User-Agent
 # runtime=emr-serverless: the application whose job runs the record function prices (GetJobRun).
 SERVERLESS_APPLICATION_ID = "WIKILAKE_SERVERLESS_APPLICATION_ID"
+# The lease table (stacks/lease_table.py) and the ingest function's download slots in it.
+LEASE_TABLE = "WIKILAKE_LEASE_TABLE"
+DOWNLOAD_SLOTS = "WIKILAKE_DOWNLOAD_SLOTS"  # how many downloads at once, across every execution
+LEASE_SECONDS = "WIKILAKE_LEASE_SECONDS"  # a slot's hold lapses after this (> the function's timeout)
 INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
 

@@ -8,8 +8,8 @@ Faults are queued per path and consumed one per request:
   "corrupt"  send a body with one byte flipped (the checksum will not match)
   "stall"    send half the body, then go silent for ``stall_seconds`` (or until the server
              stops) before hanging up
-The server records every request (path, Range, User-Agent, arrival time) and the highest number
-of requests in flight at once.
+The server records every request (path, Range, User-Agent, arrival time), the highest number
+of requests in flight at once, and the highest number of dump-file downloads (.gz) in flight.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class DumpsServer:
         self._stopping = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.downloads_in_flight = 0
+        self.max_downloads_in_flight = 0
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -103,17 +105,21 @@ class DumpsServer:
                 pass
 
             def do_GET(self):
+                download = int(self.path.endswith(".gz"))
                 with server._lock:
                     server.requests.append(
                         Request(self.path, self.headers.get("Range"), self.headers.get("User-Agent"), time.monotonic())
                     )
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    server.downloads_in_flight += download
+                    server.max_downloads_in_flight = max(server.max_downloads_in_flight, server.downloads_in_flight)
                 try:
                     self._answer()
                 finally:
                     with server._lock:
                         server.in_flight -= 1
+                        server.downloads_in_flight -= download
 
             def _answer(self):
                 if server.delay:

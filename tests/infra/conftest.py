@@ -48,6 +48,7 @@ VARIANTS: dict[str, dict] = {
         "budget_monthly_usd": 50,
         "budget_email": "team@example.com",
         "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
+        "ingest_reserved_concurrency": 3,
     },
     "byo": {
         "stack_prefix": "Byo",

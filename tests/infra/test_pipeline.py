@@ -60,6 +60,36 @@ def test_retries_only_on_throttling_and_transient_errors(templates):
     assert "States.ALL" not in retried and "States.Timeout" not in retried and "States.TaskFailed" not in retried
     assert "Emr.ThrottlingException" in retried and "Lambda.TooManyRequestsException" in retried
     assert all(r.get("BackoffRate", 1) >= 2 for s in states.values() for r in s.get("Retry", []))
+    # all download slots held (the lease table): the ingest function fails fast, retried until one frees
+    (busy,) = [r for r in states["IngestFile"]["Retry"] if r["ErrorEquals"] == ["SlotsBusy"]]
+    assert (busy["MaxDelaySeconds"], busy["JitterStrategy"]) == (30, "FULL")
+    assert busy["MaxAttempts"] * busy["MaxDelaySeconds"] > 4 * 3600  # outlasts the run's timeout
+
+
+def test_lease_table_and_its_least_privilege_grant(templates):
+    for variant in ("default", "serverless"):
+        processing = templates(variant, "processing")
+        (table,) = processing.find_resources("AWS::DynamoDB::Table").values()
+        props = table["Properties"]
+        assert props["KeySchema"] == [{"AttributeName": "lease_id", "KeyType": "HASH"}]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        granted = [
+            s
+            for k, r in processing.find_resources("AWS::IAM::Policy").items()
+            for s in r["Properties"]["PolicyDocument"]["Statement"]
+            if any(
+                str(a).startswith("dynamodb:")
+                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+            )
+        ]
+        assert [(sorted(s["Action"]), list(s["Resource"]["Fn::GetAtt"])[1]) for s in granted] == [
+            (["dynamodb:DeleteItem", "dynamodb:UpdateItem"], "Arn")
+        ]
+    # kms=true: the table is encrypted with the data key
+    (table,) = templates("full", "processing").find_resources("AWS::DynamoDB::Table").values()
+    assert "KMSMasterKeyId" in table["Properties"]["SSESpecification"]
 
 
 def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failure(templates):
@@ -302,12 +332,22 @@ def test_functions_reach_only_their_prefixes(templates):
         "aws:ResourceTag/Project": "wikilake",
         "aws:ResourceTag/Stage": "dev",
     }
-    (ingest_fn,) = [
-        r
-        for k, r in processing.find_resources("AWS::Lambda::Function").items()
-        if k.startswith("PipelineIngestFunction")
-    ]
-    assert ingest_fn["Properties"]["ReservedConcurrentExecutions"] == 3  # the dumps site's limit, account-wide
+
+
+def test_no_reserved_concurrency_unless_opted_in(templates):
+    """A new account (Lambda quota 10 or 50) cannot reserve any concurrency: by default no
+    function of any stack reserves some; `ingest_reserved_concurrency` opts the ingest one in."""
+    for variant in ("default", "byo", "serverless", "interactive"):
+        for role in ("storage", "catalog", "processing"):
+            functions = templates(variant, role).find_resources("AWS::Lambda::Function")
+            assert [k for k, r in functions.items() if "ReservedConcurrentExecutions" in r["Properties"]] == []
+    functions = templates("full", "processing").find_resources("AWS::Lambda::Function")
+    reserved = {
+        k: r["Properties"]["ReservedConcurrentExecutions"]
+        for k, r in functions.items()
+        if "ReservedConcurrentExecutions" in r["Properties"]
+    }
+    assert [(k.startswith("PipelineIngestFunction"), v) for k, v in reserved.items()] == [(True, 3)]
 
 
 def test_alerts_topic_rules_and_optional_email(templates):

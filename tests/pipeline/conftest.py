@@ -128,7 +128,15 @@ class Pipeline:
     dumps: DumpsServer
     lambda_: object = None
     reap_function: str = ""
+    dynamodb: object = None
+    lease_table: str = ""
     started: list = field(default_factory=list)
+
+    def holds(self) -> list[dict]:
+        """The lease table's items whose hold has not lapsed (what a conditional write would see)."""
+        items = self.dynamodb.scan(TableName=self.lease_table)["Items"]
+        now = time.time()
+        return [item for item in items if float(item["expires_at"]["N"]) >= now]
 
     def start(self, run_input: dict) -> str:
         """Start an execution named as `wikilake run` names them (runs.execution_name)."""
@@ -255,7 +263,7 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
 
     clients = {
         name: boto3.client(name, region_name=REGION)
-        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs")
+        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs", "dynamodb")
     }
     ec2 = clients["ec2"]
     vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
@@ -274,9 +282,20 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
 
     resources = template["Resources"]
     refs, attributes = {}, {}
+    lease_table = ""
     for logical_id, resource in resources.items():
         kind = resource["Type"]
-        if kind == "AWS::EC2::Subnet":
+        if kind == "AWS::DynamoDB::Table":  # the lease table, with the template's key schema
+            lease_table = refs[logical_id] = f"{logical_id}-name"
+            properties = resource["Properties"]
+            arn = clients["dynamodb"].create_table(
+                TableName=lease_table,
+                KeySchema=properties["KeySchema"],
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                BillingMode=properties["BillingMode"],
+            )["TableDescription"]["TableArn"]
+            attributes[logical_id, "Arn"] = arn
+        elif kind == "AWS::EC2::Subnet":
             refs[logical_id] = subnet
         elif kind == "AWS::EC2::SecurityGroup":
             attributes[logical_id, "GroupId"] = groups["primary" if "Primary" in logical_id else "core"]
@@ -327,4 +346,6 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
         dumps,
         lambda_=clients["lambda"],
         reap_function=reap,
+        dynamodb=clients["dynamodb"],
+        lease_table=lease_table,
     )

@@ -320,6 +320,14 @@ BAD_VALUES = [
         "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org",
     ),
     ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
+    (
+        {"ingest_reserved_concurrency": 4},
+        "context ingest_reserved_concurrency=4: out of range; fix: use a whole number from 1 to 3",
+    ),
+    (
+        {"ingest_reserved_concurrency": "three"},
+        "context ingest_reserved_concurrency='three': not a whole number; fix: use a whole number from 1 to 3",
+    ),
     ({"serverless_max_vcpu": 0}, "context serverless_max_vcpu=0: out of range; fix: use a whole number >= 1"),
     (
         {"serverless_max_vcpu": "lots"},
@@ -396,6 +404,12 @@ def test_tags_and_names():
     config = parse(stack_prefix="Lake-A", cost_center="team:data")
     assert config.tags == {"Project": "wikilake", "Stage": "dev", "CostCenter": "team:data"}
     assert (config.name, config.database_name, config.is_prod) == ("Lake-A-dev", "lake_a_dev", False)
+
+
+def test_ingest_reserves_no_concurrency_unless_asked():
+    assert parse().ingest_reserved_concurrency is None
+    assert parse(ingest_reserved_concurrency=" ").ingest_reserved_concurrency is None
+    assert [parse(ingest_reserved_concurrency=n).ingest_reserved_concurrency for n in (1, "3")] == [1, 3]
 
 
 @pytest.mark.parametrize("contact", ["ops@example.org", "https://example.org/data-team"])

@@ -2,7 +2,11 @@
 files, 3 at a time): the same code as `wikilake ingest` (wikilake.aws.ingest), MD5-verified,
 invisible until complete (multipart upload), skipped when already there and verified.
 
-Event: {"dataset", "dt", "file": {"name", "url", "md5"}}.
+Each download holds one of the lease table's download slots (wikilake/pipeline/lease.py) from
+before its first byte until it ends, whatever the outcome: the dumps site's limit holds across
+every execution at once. No free slot: SlotsBusy, which the state machine retries with backoff.
+
+Event: {"dataset", "dt", "file": {"name", "url", "md5"}, "execution": the execution's ARN}.
 """
 
 from __future__ import annotations
@@ -13,15 +17,37 @@ from collections.abc import Mapping
 from wikilake.aws import ingest
 from wikilake.aws.sinks import S3Sink
 from wikilake.aws.sources import HttpSource
-from wikilake.pipeline import common
+from wikilake.pipeline import common, lease
 from wikilake.pipeline.common import IngestFailed
 from wikilake.pipeline.plan import http_client
 from wikilake_core import layout
+from wikilake_core.leases import DUMPS_SLOTS
 
 log = common.logger(__name__)
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], s3=None, dynamodb=None) -> dict:
+    dynamodb = dynamodb or common.client("dynamodb")
+    table = common.require(env, common.LEASE_TABLE)
+    execution = event.get("execution", "")
+    holder = f"{execution}/{event['file']['name']}"
+    slot = lease.acquire(
+        dynamodb,
+        table,
+        DUMPS_SLOTS,
+        int(common.require(env, common.DOWNLOAD_SLOTS)),
+        holder=holder,
+        execution=execution,
+        seconds=int(common.require(env, common.LEASE_SECONDS)),
+    )
+    try:
+        return _ingest(event, env, s3)
+    finally:
+        if not lease.release(dynamodb, table, slot, holder=holder):
+            log.warning("%s: the hold of %s had lapsed before the download ended", holder, slot)
+
+
+def _ingest(event: Mapping, env: Mapping[str, str], s3=None) -> dict:
     file = event["file"]
     sink = S3Sink(
         s3 or common.client("s3"),
