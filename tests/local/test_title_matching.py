@@ -10,12 +10,9 @@ lets through (valid escapes, well-formed UTF-8) with `+` re-escaped, where both 
 
 from __future__ import annotations
 
-import contextlib
-import re
-from urllib.parse import unquote_to_bytes
-
 import pytest
 from local_helpers import write_partition
+from local_reference import dump_title
 
 from wikilake.local_query import LocalEngine
 from wikilake.query_params import bind
@@ -65,16 +62,6 @@ ARTICLE_TITLES = (
 )
 
 
-def reference_dump_title(page_title: str) -> str:
-    """The title a pageviews title names: percent-decoded when every % starts an escape and the
-    bytes are valid UTF-8, else as it is; then `_` as a space."""
-    decoded = page_title
-    if not re.search(r"%(?![0-9A-Fa-f]{2})", page_title):
-        with contextlib.suppress(UnicodeDecodeError):
-            decoded = unquote_to_bytes(page_title).decode("utf-8")
-    return decoded.replace("_", " ")
-
-
 @pytest.fixture(scope="module")
 def title_lake(tmp_path_factory):
     lake = tmp_path_factory.mktemp("titles") / "lake"
@@ -96,11 +83,11 @@ def title_lake(tmp_path_factory):
 
 
 def test_the_reference_reads_the_real_looking_cases_as_intended():
-    assert reference_dump_title("Caf%C3%A9") == "Café"
-    assert reference_dump_title("O%27Brien") == "O'Brien"
-    assert reference_dump_title("100%25_Pure") == "100% Pure"
-    assert reference_dump_title("Euro_%E2%82") == "Euro %E2%82"
-    assert reference_dump_title("C++") == "C++"
+    assert dump_title("Caf%C3%A9") == "Café"
+    assert dump_title("O%27Brien") == "O'Brien"
+    assert dump_title("100%25_Pure") == "100% Pure"
+    assert dump_title("Euro_%E2%82") == "Euro %E2%82"
+    assert dump_title("C++") == "C++"
 
 
 def test_percent_encoded_titles_match_their_articles_and_invalid_ones_stay_as_they_are(title_lake):
@@ -111,7 +98,7 @@ def test_percent_encoded_titles_match_their_articles_and_invalid_ones_stay_as_th
     got = {row[1]: (row[3], row[5]) for row in result.rows}
     expected = {}
     for title in PAGEVIEWS_TITLES:
-        article = reference_dump_title(title)
+        article = dump_title(title)
         expected[title] = (article, text_bytes[article]) if article in text_bytes else (None, None)
     assert got == expected
     assert got["Caf%C3%A9"] == ("Café", text_bytes["Café"])
