@@ -2,11 +2,14 @@
 
 The chart is chosen from the result's shape, so ad-hoc SQL gets charts too: a time column (hour,
 dt, ...) gives a line per numeric column; otherwise the text columns label bars whose length is
-the first numeric column (`rank` is never plotted). Drawn with the Agg backend, no pyplot state.
+the first numeric column (`rank` is never plotted). A title column (page_title, title) names its
+row alone: the other columns are in the table beside the chart. The chart's title is wrapped to
+the figure's width. Drawn with the Agg backend, no pyplot state.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +25,11 @@ from wikilake_core.errors import WikilakeError
 
 TIME_COLUMNS = ("hour", "minute", "day", "dt", "event_time", "time")
 ORDINAL_COLUMNS = ("rank",)
+TITLE_COLUMNS = ("page_title", "title")
 MAX_BARS = 25
 MAX_LABEL = 42
+FIGURE_WIDTH_INCHES = 9
+TITLE_CHARS_PER_INCH = 9  # at the large title size a line of the figure's width holds ~100
 # Titles come in every script; fall back to whatever installed font has the glyph (CJK fonts if
 # present, else the placeholder glyphs of Last Resort) instead of warning once per character.
 _FONT_FALLBACKS = (
@@ -38,8 +44,6 @@ _STYLE = {
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.3,
-    "axes.titlelocation": "left",
-    "axes.titlesize": "large",
 }
 
 
@@ -70,6 +74,8 @@ def infer_chart(result: QueryResult) -> ChartSpec:
         if series:
             return ChartSpec("line", (time_column,), tuple(series))
     labels = [c for c in result.columns if c not in numeric and c not in ORDINAL_COLUMNS]
+    titles = [c for c in labels if c.lower() in TITLE_COLUMNS]
+    labels = titles[:1] or labels
     if not numeric or not labels:
         raise WikilakeError(
             f"nothing to chart: needs a label column and a numeric column (columns: {', '.join(result.columns)})"
@@ -95,7 +101,7 @@ def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> 
     rows = rows[:MAX_BARS]
     column = spec.y[0]
     values = [row[column] or 0 for row in rows]
-    figure.set_size_inches(9, 1.6 + 0.38 * len(rows))
+    figure.set_size_inches(FIGURE_WIDTH_INCHES, 1.6 + 0.38 * len(rows))
     axes = figure.subplots()
     bars = axes.barh(range(len(rows)), values, color="#3572b0")
     axes.set_yticks(range(len(rows)), [_label(row, spec.x) for row in rows])
@@ -107,11 +113,18 @@ def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> 
     axes.margins(x=0.12)
     if column.endswith("_pct"):
         axes.set_xlim(0, 108)  # a share reads against the whole, with room for the labels
-    axes.set_title(title)
+    _set_title(figure, title)
+
+
+def _set_title(figure: Figure, title: str) -> None:
+    """The chart's title over the whole figure width (not the axes', which the bar labels
+    narrow), in lines that fit: a long parameter list would otherwise run off the figure."""
+    lines = textwrap.wrap(title, FIGURE_WIDTH_INCHES * TITLE_CHARS_PER_INCH, break_on_hyphens=False)
+    figure.suptitle("\n".join(lines), x=0.01, ha="left", fontsize="large")
 
 
 def _draw_line(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> None:
-    figure.set_size_inches(9, 4.5)
+    figure.set_size_inches(FIGURE_WIDTH_INCHES, 4.5)
     axes = figure.subplots()
     x = [row[spec.x[0]] for row in rows]
     for column in spec.y:
@@ -126,7 +139,7 @@ def _draw_line(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) ->
     axes.set_ylim(bottom=0)
     if len(spec.y) > 1:
         axes.legend(frameon=False)
-    axes.set_title(title)
+    _set_title(figure, title)
 
 
 def _font_family() -> list[str]:
@@ -146,11 +159,18 @@ def write_chart(result: QueryResult, path: str | Path, title: str, spec: ChartSp
     spec = spec or infer_chart(result)
     path = check_chart_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [dict(zip(result.columns, row)) for row in result.rows]
     with matplotlib.rc_context({**_STYLE, "font.family": _font_family()}):
-        figure = Figure(dpi=110, layout="constrained")
-        FigureCanvasAgg(figure)
-        (_draw_line if spec.kind == "line" else _draw_bar)(figure, spec, rows, title)
+        figure = draw_chart(result, title, spec)
         # No timestamp or version in the file: the same result gives the same bytes.
         figure.savefig(path, format="png", metadata={"Software": None})
     return path
+
+
+def draw_chart(result: QueryResult, title: str, spec: ChartSpec | None = None) -> Figure:
+    """The chart of ``result`` as a Matplotlib figure (Agg canvas), not yet saved."""
+    spec = spec or infer_chart(result)
+    rows = [dict(zip(result.columns, row)) for row in result.rows]
+    figure = Figure(dpi=110, layout="constrained")
+    FigureCanvasAgg(figure)
+    (_draw_line if spec.kind == "line" else _draw_bar)(figure, spec, rows, title)
+    return figure

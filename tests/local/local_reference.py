@@ -1,16 +1,20 @@
 """Plain-Python answers to the named queries, computed from the RAW sample files.
 
-Independent of the jobs and of SQL: JSON lines and pageview lines are parsed here with the rules
+Independent of the jobs and of SQL: JSON lines, pageview lines and the XML dump are parsed here with the rules
 of /work/shared/specs/datasets.md (restated in the comments), then grouped with dicts.
 """
 
 from __future__ import annotations
 
+import bz2
+import contextlib
 import gzip
 import json
 import re
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
+from xml.etree import ElementTree
 
 # Project suffixes of domain codes (datasets.md, "domain_code rules").
 SUFFIXES = {
@@ -175,3 +179,50 @@ def mobile_share(lines, top_n: int = 15) -> list[tuple]:
 
 def _whole(text: str) -> bool:
     return text.isascii() and text.isdigit()
+
+
+# --- pageviews joined to articles -----------------------------------------------------------
+
+
+def dump_title(page_title: str) -> str:
+    """The dump title a pageviews title names (docs/datasets.md, "How titles are matched"):
+    percent-decoded when every % starts an escape and the bytes are valid UTF-8, else as it is;
+    then `_` as a space."""
+    decoded = page_title
+    if not re.search(r"%(?![0-9A-Fa-f]{2})", page_title):
+        with contextlib.suppress(UnicodeDecodeError):
+            decoded = unquote_to_bytes(page_title).decode("utf-8")
+    return decoded.replace("_", " ")
+
+
+def dump_redirects(path: Path) -> dict[str, str | None]:
+    """title -> redirect title (None if not a redirect) of every page of a MediaWiki export,
+    read whole with xml.etree (the articles job reads it with regular expressions)."""
+    with bz2.open(path) as xml:
+        root = ElementTree.parse(xml).getroot()
+    ns = {"mw": root.tag[1 : root.tag.index("}")]}
+    pages = {}
+    for page in root.iterfind("mw:page", ns):
+        redirect = page.find("mw:redirect", ns)
+        pages[page.findtext("mw:title", namespaces=ns)] = None if redirect is None else redirect.get("title")
+    return pages
+
+
+def most_viewed_articles(lines, pages: dict[str, str | None], project: str, top_n: int = 10) -> list[tuple]:
+    """rank, page_title, views, article (the matched page, or its redirect's target when the dump
+    has it; None when nothing matched)."""
+    views = defaultdict(int)
+    for _, code, title, count in lines:
+        kind = classify(code)
+        if kind and kind[0] == project:
+            views[title] += count
+    top = sorted(views.items(), key=lambda item: (-item[1], item[0]))[:top_n]
+    rows = []
+    for rank, (title, count) in enumerate(top, 1):
+        page = dump_title(title)
+        article = None
+        if page in pages:
+            target = pages[page]
+            article = target if target in pages else page
+        rows.append((rank, title, count, article))
+    return rows

@@ -4,6 +4,7 @@ import shutil
 import stat
 from html.parser import HTMLParser
 
+import local_reference as reference
 import pytest
 from rich.console import Console
 
@@ -107,3 +108,15 @@ def test_synth_without_node_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "synth_environment", lambda: {"PATH": str(tmp_path)})
     with pytest.raises(WikilakeError, match="npx not found: run `make setup`"):
         demo.synth(tmp_path / "synth.log", demo._Steps(Console(file=io.StringIO())))
+
+
+def test_the_demos_join_of_pageviews_to_articles_matches_at_least_five_articles():
+    """Plain Python over the shipped samples (not the jobs, not SQL): the demo's top pages of
+    en.wikipedia (the query's default top_n) and the articles sample's titles read with xml.etree."""
+    days = {d.dataset: d for d in demo.sample_days()}
+    lines = reference.pageview_lines(list(days["pageviews"].inputs))
+    pages = reference.dump_redirects(days["articles"].inputs[0])
+    top_n = next(int(p.default) for p in QUERIES["most_viewed_articles_content"].parameters if p.name == "top_n")
+    rows = reference.most_viewed_articles(lines, pages, demo.DEMO_VALUES["project"], top_n)
+    matched = [row for row in rows if row[3] is not None]
+    assert len(rows) == top_n and len(matched) >= 5, rows

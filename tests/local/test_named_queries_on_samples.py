@@ -109,3 +109,13 @@ def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
 
 def dataset_of(table):
     return datasets.of_table(table).name
+
+
+@pytest.mark.parametrize("top_n", ["top_n=10", "top_n=300"])
+def test_most_viewed_articles_content(sample_lake, lines, top_n):
+    pages = reference.dump_redirects(DAYS["articles"].inputs[0])
+    params = [f"pageviews_dt={PAGEVIEWS_DT}", "project=en.wikipedia", f"articles_dt={DAYS['articles'].dt}", top_n]
+    result = run(sample_lake, "most_viewed_articles_content", *params)
+    expected = reference.most_viewed_articles(lines, pages, "en.wikipedia", int(top_n.split("=")[1]))
+    assert [row[:4] for row in result.rows] == expected
+    assert sum(row[3] is not None for row in expected) >= 5

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from wikilake.charts import ChartSpec, infer_chart, write_chart
+from wikilake.charts import ChartSpec, draw_chart, infer_chart, write_chart
 from wikilake.output import render, to_csv, to_json
 from wikilake.query_result import QueryResult
 from wikilake_core.errors import WikilakeError
@@ -111,3 +111,39 @@ def test_the_same_result_gives_the_same_png_bytes(tmp_path):
 def test_chart_files_must_be_png(tmp_path):
     with pytest.raises(WikilakeError, match="name it \\*.png"):
         write_chart(HOURLY, tmp_path / "chart.jpg", "t")
+
+
+JOINED = QueryResult(
+    ("rank", "page_title", "views", "article", "via_redirect", "text_bytes", "links", "categories"),
+    (
+        (1, "Main_Page", 10_813_753, None, None, None, None, None),
+        (2, "Arithmetic_mean", 327_023, "Arithmetic mean", False, 16_713, 97, 4),
+        (3, "List_of_Governors_of_the_Commonwealth_of_Massachusetts_since_1780", 5_000, None, None, None, None, None),
+        (4, "AfghanistanHistory", 4_000, "History of Afghanistan", True, 20, 1, 0),
+    ),
+)
+JOINED_TITLE = (
+    "most_viewed_articles_content · pageviews_dt=2024-03-15 project=en.wikipedia articles_dt=2016-05-01 "
+    "wiki=enwiki top_n=10"
+)
+
+
+def test_a_ranking_with_a_title_column_is_labelled_by_the_title_alone():
+    assert infer_chart(JOINED) == ChartSpec("bar", ("page_title",), ("views",))
+
+
+def test_the_chart_title_and_row_labels_stay_inside_the_figure():
+    figure = draw_chart(JOINED, JOINED_TITLE)
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    inside = figure.bbox
+    texts = [*figure.texts, *figure.axes[0].get_yticklabels()]
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, (
+            text.get_text(),
+            box,
+        )
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert labels[:2] == ["Main_Page", "Arithmetic_mean"] and labels[2].endswith("…")
+    assert "project=en.wikipedia" in figure.get_suptitle()

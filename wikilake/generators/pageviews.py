@@ -7,6 +7,11 @@ Shape of the output (what the jobs, tests and the benchmark rely on):
   views, plus a long tail of pages mostly seen in a single hour with 1-2 views;
 - a realistic mix of domain codes (desktop/mobile Wikipedias, wiktionary, wikidata, commons, ...)
   and titles (underscores, raw UTF-8, percent-encoded variants, ``-``);
+- real titles where the lake has their articles: 3 in 5 of the most popular en.wikipedia pages
+  (desktop and mobile, after the head pages) carry a namespace-0 title of the shipped articles
+  sample (``data/samples/enwiki-pages-articles-sample.xml.bz2``) until its titles run out, so the
+  join of pageviews to articles matches as it does on real dumps; their views follow the same
+  Zipf ranks as every page. Without that file (an install with no samples) every title is made up;
 - optionally rare malformed lines (``malformed_rate``), each kind the jobs must reject.
 
 Same (seed, date, hour, lines_per_hour) -> byte-identical file (gzip mtime is fixed at 0).
@@ -18,6 +23,7 @@ Same (seed, date, hour, lines_per_hour) -> byte-identical file (gzip mtime is fi
 from __future__ import annotations
 
 import argparse
+import bz2
 import gzip
 import math
 import os
@@ -27,8 +33,11 @@ from datetime import date as Date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import numpy as np
+
+from wikilake_core.paths import SAMPLES_DIR
 
 FILE_NAME_FORMAT = "pageviews-{ymd}-{hour:02d}0000.gz"
 
@@ -202,6 +211,9 @@ _NAMESPACES = (
     "Wikipedia:",
     "Special:Search/",
 )
+ARTICLES_SAMPLE = SAMPLES_DIR / "enwiki-pages-articles-sample.xml.bz2"
+SAMPLE_TITLE_CODES = ("en", "en.m")  # en.wikipedia, whose dump the articles sample is
+SAMPLE_TITLE_EVERY, SAMPLE_TITLE_TAKEN = 5, 3  # 3 in 5 of those pages, by popularity rank
 # Characters left as is when a title is percent-encoded (what MediaWiki leaves unescaped).
 _TITLE_SAFE = "_:/!*-.,;@$'~"
 VOCABULARY_SIZE = 6000
@@ -313,10 +325,51 @@ def _decorate(kind: str, titles: np.ndarray, rng: np.random.Generator) -> np.nda
         titles[disambiguated] += suffixes[rng.integers(0, len(suffixes), len(disambiguated))]
         namespaces = np.array(_NAMESPACES, dtype=object)
         titles = namespaces[rng.integers(0, len(namespaces), size)] + titles
-    # Real dumps carry both raw UTF-8 and percent-encoded spellings: encode 15% of the special ones.
-    for i in np.flatnonzero(rng.random(size) < 0.15).tolist():
+    return _percent_encode_some(titles, rng)
+
+
+def _percent_encode_some(titles: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Real dumps carry both raw UTF-8 and percent-encoded spellings: encode 15% of the special ones."""
+    for i in np.flatnonzero(rng.random(len(titles)) < 0.15).tolist():
         if not titles[i].isascii() or "(" in titles[i]:
             titles[i] = quote(titles[i], safe=_TITLE_SAFE)
+    return titles
+
+
+@lru_cache(maxsize=2)
+def article_sample_titles(path: Path = ARTICLES_SAMPLE) -> tuple[str, ...]:
+    """The namespace-0 titles of a MediaWiki export as pageviews write them (`_` for spaces), in
+    file order; () if the file is absent. A streaming parse that keeps no page."""
+    if not path.is_file():
+        return ()
+    titles, title = [], None
+    with bz2.open(path) as xml:
+        for _, element in ElementTree.iterparse(xml):
+            tag = element.tag.rpartition("}")[2]
+            if tag == "title":
+                title = element.text
+            elif tag == "ns" and element.text == "0" and title:
+                titles.append(title.replace(" ", "_"))
+            elif tag == "page":
+                element.clear()
+    return tuple(titles)
+
+
+def _with_sample_titles(codes: np.ndarray, titles: np.ndarray, seed: int) -> np.ndarray:
+    """``titles`` with 3 in 5 of each SAMPLE_TITLE_CODES's recurring pages after the head (by
+    rank) renamed to a title of the articles sample, each title once per code, in a seeded order."""
+    sample = article_sample_titles()
+    if not sample:
+        return titles
+    rng = np.random.default_rng([seed, len(titles), 1])  # its own stream: other titles unchanged
+    titles = titles.copy()
+    head = len(HEAD_PAGES)
+    for code in SAMPLE_TITLE_CODES:
+        taken = set(titles[codes == code].tolist())
+        chosen = [sample[i] for i in rng.permutation(len(sample)).tolist() if sample[i] not in taken]
+        ranks = head + np.flatnonzero(codes[head:] == code)
+        ranks = ranks[np.arange(len(ranks)) % SAMPLE_TITLE_EVERY < SAMPLE_TITLE_TAKEN][: len(chosen)]
+        titles[ranks] = _percent_encode_some(np.array(chosen[: len(ranks)], dtype=object), rng)
     return titles
 
 
@@ -373,7 +426,9 @@ def build_universe(lines_per_hour: int, seed: int) -> Universe:
         code_index, lambda kind, mask: _recurring_titles(kind, vocabularies[kind], int(mask.sum()), rng)
     )
     codes = np.concatenate([np.array([c for c, _ in HEAD_PAGES], dtype=object), _CODES[code_index]])
-    titles = np.concatenate([np.array([t for _, t in HEAD_PAGES], dtype=object), titles])
+    titles = _with_sample_titles(
+        codes, np.concatenate([np.array([t for _, t in HEAD_PAGES], dtype=object), titles]), seed
+    )
     rank = np.arange(1, size + 1, dtype=np.float64)
     views_exponent = math.log(TOP_VIEWS / LAST_RECURRING_VIEWS) / math.log(size + 1)
     return Universe(
