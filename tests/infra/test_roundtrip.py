@@ -256,10 +256,16 @@ def app_leftovers(aws) -> dict[str, list]:
     buckets = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if not b["Name"].startswith("cdk-")]
     roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"] if not r["RoleName"].startswith("cdk-")]
     log_groups = [g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]]
+    # AWS managed keys (alias/aws/...: the account's aws/dynamodb key, made at the first table
+    # encrypted with it) belong to the account and outlive every stack.
+    aws_managed = {
+        a.get("TargetKeyId") for a in aws("kms").list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")
+    }
     keys = [
         k["KeyId"]
         for k in aws("kms").list_keys()["Keys"]
-        if aws("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+        if k["KeyId"] not in aws_managed
+        and aws("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
     ]
     vpcs = [v["VpcId"] for v in aws("ec2").describe_vpcs()["Vpcs"] if not v["IsDefault"]]
     security_groups = [

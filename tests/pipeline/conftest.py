@@ -133,10 +133,13 @@ class Pipeline:
     started: list = field(default_factory=list)
 
     def holds(self) -> list[dict]:
-        """The lease table's items whose hold has not lapsed (what a conditional write would see)."""
+        """The lease table's items whose hold has not lapsed (what a conditional write would see).
+
+        moto applies an UpdateItem in steps, so a scan racing a first write can see the new item with
+        its key alone: counted as held (it is about to be), never as free."""
         items = self.dynamodb.scan(TableName=self.lease_table)["Items"]
         now = time.time()
-        return [item for item in items if float(item["expires_at"]["N"]) >= now]
+        return [item for item in items if "expires_at" not in item or float(item["expires_at"]["N"]) >= now]
 
     def start(self, run_input: dict) -> str:
         """Start an execution named as `wikilake run` names them (runs.execution_name)."""
