@@ -1,13 +1,16 @@
 """The pipeline: one Step Functions state machine that runs (dataset, dt) end to end on compute
 that exists only for the run, its Lambda functions, the alerts topic, the optional schedules.
 
-    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> CreateCluster (RunJobFlow with
-    the job step; no keep-alive, step failure terminates, idle auto-termination) -> poll ListSteps
-    -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
-    Notify (SNS) -> Fail.
+    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> SizeRun (the plan function
+    again: core nodes and the job's deadline from the day's bytes under raw/) -> CreateCluster
+    (RunJobFlow with the job step and the sized core nodes; no keep-alive, step failure
+    terminates, idle auto-termination) -> poll ListSteps until the step ends or the deadline
+    passes -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists (a step
+    past its deadline too) -> Terminate -> Notify (SNS) -> Fail.
 
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
-Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
+Serverless application (stacks/serverless_job.py) with the sized executors and deadline ->
+Verify+record; a failed (or cancelled at its deadline) job run -> Notify.
 
 Only aws-sdk EMR integrations (no .sync exists for them, and moto's interpreter runs them), so
 the tests execute this very definition (tests/pipeline/). docs/running-daily.md explains it.
@@ -38,12 +41,12 @@ from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
-from wikilake_core import contract, layout, runs
+from wikilake_core import contract, http_budget, layout, run_sizing, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_core.paths import PROJECT_ROOT
 
-RUN_TIMEOUT = Duration.hours(4)
+RUN_TIMEOUT = Duration.seconds(run_sizing.RUN_TIMEOUT_SECONDS)
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # The dumps site allows a few connections per client: at most 3 downloads at once across every
 # execution (a backfill runs several); the download slots of the lease table enforce it
@@ -87,6 +90,23 @@ FUNCTION_FILES = [
 ]
 
 
+def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:
+    """What the plan function may give a run (context keys), for its SizeRun state."""
+    return run_sizing.RunBounds(
+        runtime=config.runtime,
+        core_instance_type=config.core_instance_type,
+        core_nodes_min=config.core_instance_count,
+        core_nodes_max=config.run_core_nodes_max,
+        target_seconds=config.run_target_minutes * 60,
+        run_timeout_seconds=run_sizing.RUN_TIMEOUT_SECONDS,
+        serverless_max_vcpu=config.serverless_max_vcpu,
+        serverless_max_memory_gb=config.serverless_max_memory_gb,
+        task_nodes=config.task_instance_count,
+        managed_scaling_max=config.managed_scaling_max,
+        task_spot=config.task_spot,
+    )
+
+
 class Pipeline(Construct):
     def __init__(
         self,
@@ -116,16 +136,18 @@ class Pipeline(Construct):
             "PlanFunction",
             code,
             "plan",
-            Duration.minutes(1),
+            # Above the worst case of its HTTP retries (wikilake_core/http_budget.py).
+            Duration.seconds(http_budget.plan_timeout_seconds()),
             {
                 **common_env,
                 env_keys.JOB_SCRIPTS: self._stack.to_json_string(
                     {"package_url": scripts.package_url, "entrypoint_urls": scripts.entrypoint_urls}
                 ),
                 env_keys.CLUSTER_NAME_PREFIX: config.name,
+                env_keys.RUN_SIZING: run_bounds(config).to_json(),
                 **({env_keys.CONTACT: config.contact} if config.contact else {}),
             },
-            "plans a run: reads the dump's checksums, builds the job step",
+            "plans a run: reads the dump's checksums, builds the job step, sizes the run",
         )
         self.ingest_function = self._function(
             "IngestFunction",
@@ -573,6 +595,14 @@ class Pipeline(Construct):
         )
         ingest.item_processor(ingest_one)
         ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
+        # The day is under raw/: its bytes size the job's compute and deadline (plan.size).
+        size_run = self._invoke(
+            "SizeRun",
+            self.plan_function,
+            {"size": {"run": J.object_at("$.plan.run"), "started_at": J.string_at("$$.Execution.StartTime")}},
+            result_path="$.plan.size",
+        )
+        size_run.add_catch(notify, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
@@ -583,7 +613,9 @@ class Pipeline(Construct):
                 {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
             )
             record.add_catch(notify, errors=["States.ALL"], result_path=error)
-            return self._machine(plan.next(ingest).next(job).next(record), "job run on the EMR Serverless application")
+            return self._machine(
+                plan.next(ingest).next(size_run).next(job).next(record), "job run on the EMR Serverless application"
+            )
 
         terminate_on_failure = self._emr(
             "TerminateAfterFailure", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
@@ -597,7 +629,11 @@ class Pipeline(Construct):
             (contract.TAG_RUN_EXECUTION, J.string_at("$$.Execution.Id")),
         )
         request = definition.run_job_flow_request(
-            name=J.string_at("$.plan.cluster_name"), steps=J.list_at("$.plan.steps"), extra_tags=tags
+            name=J.string_at("$.plan.cluster_name"),
+            steps=J.list_at("$.plan.steps"),
+            extra_tags=tags,
+            core_count=J.number_at("$.plan.size.core_nodes"),
+            compute_limits=J.object_at("$.plan.size.compute_limits") if definition.managed_scaling else None,
         )
         create = self._emr(
             "CreateCluster",
@@ -635,6 +671,44 @@ class Pipeline(Construct):
             },
         )
         job_failed.next(terminate_on_failure)
+        # EMR steps have no timeout: the poll loop counts down the polls the plan's deadline allows.
+        start_deadline = sfn.Pass(
+            self,
+            "StartJobDeadline",
+            parameters={"polls_left": J.number_at("$.plan.size.deadline_polls")},
+            result_path="$.deadline",
+        )
+        count_poll = sfn.Pass(
+            self,
+            "CountPoll",
+            parameters={"polls_left": J.math_add(J.number_at("$.deadline.polls_left"), -1)},
+            result_path="$.deadline",
+        )
+        job_timed_out = sfn.Pass(
+            self,
+            "JobTimedOut",
+            result_path=error,
+            parameters={
+                "Error": "JobTimedOut",
+                "Cause": J.format(
+                    "job step {} on cluster {} still {} at its deadline, {} s after the cluster was requested "
+                    "(sized for {} bytes: ~{} s of job on {} core nodes); the cluster is terminated",
+                    J.string_at("$.step.Id"),
+                    J.string_at("$.cluster.ClusterId"),
+                    J.string_at("$.step.State"),
+                    J.string_at("$.plan.size.timeout_seconds"),
+                    J.string_at("$.plan.size.input_bytes"),
+                    J.string_at("$.plan.size.estimated_seconds"),
+                    J.string_at("$.plan.size.core_nodes"),
+                ),
+            },
+        )
+        job_timed_out.next(terminate_on_failure)
+        deadline = (
+            sfn.Choice(self, "DeadlinePassed?")
+            .when(sfn.Condition.number_less_than_equals("$.deadline.polls_left", 1), job_timed_out)
+            .otherwise(count_poll.next(wait))
+        )
 
         terminate = self._emr(
             "TerminateCluster", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
@@ -654,9 +728,9 @@ class Pipeline(Construct):
                 sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
                 job_failed,
             )
-            .otherwise(wait)
+            .otherwise(deadline)
         )
-        chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
+        chain = plan.next(ingest).next(size_run).next(create).next(start_deadline).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
         machine.add_to_role_policy(

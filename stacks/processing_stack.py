@@ -36,8 +36,8 @@ from wikilake_core.cluster import (
     GLUE_METASTORE_FACTORY,
     BootstrapAction,
     ClusterDefinition,
-    ManagedScaling,
     instance_groups,
+    managed_scaling,
 )
 from wikilake_core.contract import SSH_USER, Outputs
 from wikilake_core.submit import spark_step
@@ -191,15 +191,12 @@ class ProcessingStack(Stack):
     def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
         """The ONE cluster definition: the interactive cluster and every run's cluster."""
         config, network = self.config, self.network
-        scaling = None
-        if config.managed_scaling_max:
-            # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
-            scaling = ManagedScaling(
-                minimum=config.core_instance_count + config.task_instance_count,
-                maximum=config.managed_scaling_max,
-                maximum_core=config.core_instance_count,
-                maximum_on_demand=config.core_instance_count if config.task_spot else None,
-            )
+        scaling = managed_scaling(
+            core_count=config.core_instance_count,
+            task_count=config.task_instance_count,
+            maximum=config.managed_scaling_max,
+            task_spot=config.task_spot,
+        )
         return ClusterDefinition(
             release_label=config.release.label,
             python=config.release.python,

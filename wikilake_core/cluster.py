@@ -34,6 +34,32 @@ class ManagedScaling:
     maximum_core: int
     maximum_on_demand: int | None
 
+    def compute_limits(self) -> dict:
+        limits = {
+            "UnitType": "Instances",
+            "MinimumCapacityUnits": self.minimum,
+            "MaximumCapacityUnits": self.maximum,
+            "MaximumCoreCapacityUnits": self.maximum_core,
+        }
+        if self.maximum_on_demand is not None:
+            limits["MaximumOnDemandCapacityUnits"] = self.maximum_on_demand
+        return limits
+
+
+def managed_scaling(*, core_count: int, task_count: int, maximum: int, task_spot: bool) -> ManagedScaling | None:
+    """Managed scaling of a cluster with ``core_count`` core nodes (None when ``maximum`` is 0: off).
+    Core nodes hold HDFS: it scales with task nodes only (spot ones when task_spot); a run sized
+    above ``maximum`` keeps its nodes."""
+    if not maximum:
+        return None
+    fixed = core_count + task_count
+    return ManagedScaling(
+        minimum=fixed,
+        maximum=max(maximum, fixed),
+        maximum_core=core_count,
+        maximum_on_demand=core_count if task_spot else None,
+    )
+
 
 @dataclass(frozen=True)
 class BootstrapAction:
@@ -77,11 +103,18 @@ class ClusterDefinition:
         return replace(self, idle_timeout_seconds=TRANSIENT_IDLE_TIMEOUT_SECONDS, termination_protected=False)
 
     def run_job_flow_request(
-        self, *, name: str, steps: list[dict] | None = None, extra_tags: tuple[tuple[str, str], ...] = ()
+        self,
+        *,
+        name: str,
+        steps: list[dict] | None = None,
+        extra_tags: tuple[tuple[str, str], ...] = (),
+        core_count=None,
+        compute_limits=None,
     ) -> dict:
         """The EMR ``RunJobFlow`` request (boto3 / Step Functions aws-sdk shape) of a transient
         cluster: it runs ``steps`` and ends (KeepJobFlowAliveWhenNoSteps false), a failed step
-        terminates it, and auto-termination reclaims it if it ever sits idle."""
+        terminates it, and auto-termination reclaims it if it ever sits idle. ``core_count`` and
+        ``compute_limits`` (values or tokens: the run's sizing) replace the definition's."""
         definition = self.transient()
         instances = {
             "InstanceGroups": [
@@ -89,7 +122,7 @@ class ClusterDefinition:
                     "Name": g.name,
                     "InstanceRole": g.role,
                     "InstanceType": g.instance_type,
-                    "InstanceCount": g.count,
+                    "InstanceCount": core_count if g.role == "CORE" and core_count is not None else g.count,
                     "Market": g.market,
                 }
                 for g in definition.instance_groups
@@ -123,22 +156,11 @@ class ClusterDefinition:
             "Tags": [{"Key": k, "Value": v} for k, v in (*definition.tags, *extra_tags)],
         }
         if definition.managed_scaling:
-            request["ManagedScalingPolicy"] = {"ComputeLimits": _compute_limits(definition.managed_scaling)}
+            limits = compute_limits if compute_limits is not None else definition.managed_scaling.compute_limits()
+            request["ManagedScalingPolicy"] = {"ComputeLimits": limits}
         if steps:
             request["Steps"] = steps
         return request
-
-
-def _compute_limits(scaling: ManagedScaling) -> dict:
-    limits = {
-        "UnitType": "Instances",
-        "MinimumCapacityUnits": scaling.minimum,
-        "MaximumCapacityUnits": scaling.maximum,
-        "MaximumCoreCapacityUnits": scaling.maximum_core,
-    }
-    if scaling.maximum_on_demand is not None:
-        limits["MaximumOnDemandCapacityUnits"] = scaling.maximum_on_demand
-    return limits
 
 
 def default_configurations(python: str) -> tuple[dict, ...]:
