@@ -59,7 +59,16 @@ LEASE_MARGIN_SECONDS = 60
 # (a download takes ~20 s; every retry is one short invocation and one state transition).
 SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
 SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
-EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
+# Step Functions names an aws-sdk task's error <Service>.<ErrorName> (Step Functions developer
+# guide, "AWS SDK service integrations"); an error EMR's API does not model (throttling by HTTP
+# status, a 5xx) comes as the SDK's base exception, Emr.EmrException, as S3's 503 SlowDown comes as
+# S3.S3Exception (cdklabs/construct-hub#1904). Retrying a permanent one costs ~2.5 minutes.
+EMR_TRANSIENT_ERRORS = [
+    "Emr.ThrottlingException",
+    "Emr.InternalServerErrorException",
+    "Emr.InternalServerException",
+    "Emr.EmrException",
+]
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",
@@ -279,7 +288,8 @@ class Pipeline(Construct):
         self.record_function.add_to_role_policy(
             iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
-        # The plan function checks that a dataset without a dump site has its day under raw/.
+        # The plan function lists the day under raw/: a dataset without a dump site must have it
+        # there, and SizeRun sums its bytes. A listing only: no HEAD of a missing key is made.
         self.plan_function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ListRaw",
@@ -373,6 +383,15 @@ class Pipeline(Construct):
 
     def _job_runs_finding(self) -> str:
         return serverless_job.job_runs_finding(self.serverless, self._stack.get_logical_id(self.serverless.application))
+
+    def _app_tags_requested(self) -> dict:
+        tags = self.config.tags
+        return {
+            "StringEquals": {
+                f"aws:RequestTag/{contract.TAG_PROJECT}": tags[contract.TAG_PROJECT],
+                f"aws:RequestTag/{contract.TAG_STAGE}": tags[contract.TAG_STAGE],
+            }
+        }
 
     def _app_clusters_only(self) -> dict:
         tags = self.config.tags
@@ -495,6 +514,11 @@ class Pipeline(Construct):
             result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
         )
         task.add_retry(errors=EMR_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
+        # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
+        # are listed for these actions in the Service Authorization Reference (Amazon EMR).
+        (statement,) = task._task_policies
+        statement.add_conditions(self._app_tags_requested() if action == "runJobFlow" else self._app_clusters_only())
         return task
 
     def _invoke(self, construct_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
@@ -733,11 +757,7 @@ class Pipeline(Construct):
         chain = plan.next(ingest).next(size_run).next(create).next(start_deadline).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]
-            )
-        )
+        self._grant_tag_run_clusters(machine, request["Tags"])
         nag.acknowledge(
             machine,
             "AwsSolutions-IAM5[Resource::*]",
@@ -748,9 +768,33 @@ class Pipeline(Construct):
             machine,
             f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
             "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
-            "EMR clusters of this account and region only.",
+            "EMR clusters of this account and region tagged with this app's Project and Stage only.",
         )
         return machine
+
+    def _grant_tag_run_clusters(self, machine: sfn.StateMachine, tags: list[dict]) -> None:
+        """RunJobFlow with Tags is also authorized as elasticmapreduce:AddTags (Service Authorization
+        Reference, Amazon EMR: the API operations table lists AddTags, RunJobFlow and iam:PassRole for
+        RunJobFlow). AddTags takes aws:RequestTag, aws:TagKeys and aws:ResourceTag: only this app's
+        Project and Stage, only the keys a run's request carries, and never onto a cluster of another
+        project or stage. (No plain aws:ResourceTag condition: a cluster being created has no tags
+        yet; IfExists lets that case through.)"""
+        app = self.config.tags
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="TagRunClusters",
+                actions=["elasticmapreduce:AddTags"],
+                resources=[self._cluster_arns()],
+                conditions={
+                    **self._app_tags_requested(),
+                    "ForAllValues:StringEquals": {"aws:TagKeys": sorted(t["Key"] for t in tags)},
+                    "StringEqualsIfExists": {
+                        f"aws:ResourceTag/{contract.TAG_PROJECT}": app[contract.TAG_PROJECT],
+                        f"aws:ResourceTag/{contract.TAG_STAGE}": app[contract.TAG_STAGE],
+                    },
+                },
+            )
+        )
 
     def _grant_pass_cluster_roles(self, machine: sfn.StateMachine, pass_roles: list[tuple[iam.IRole, str]]) -> None:
         """RunJobFlow passes each role to the service that assumes it; EMR may create its cleanup role.

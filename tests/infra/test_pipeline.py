@@ -378,6 +378,40 @@ def test_state_machine_passes_only_the_cluster_roles(templates):
     } <= actions
 
 
+@pytest.mark.parametrize("variant, stage", [("default", "dev"), ("full", "prod")])
+def test_cluster_actions_are_scoped_to_this_apps_tags(templates, variant, stage):
+    """Which condition keys each EMR action takes: Service Authorization Reference, Amazon EMR
+    (RunJobFlow: aws:RequestTag, aws:TagKeys; ListSteps, TerminateJobFlows: aws:ResourceTag;
+    AddTags: all three; RunJobFlow with Tags is authorized as AddTags too)."""
+    statements = _policy_statements(templates(variant, "processing"), "PipelineStateMachineRole")
+
+    def granting(action):
+        return [s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+    app = {"Project": "wikilake", "Stage": stage}
+    (run,) = granting("elasticmapreduce:RunJobFlow")
+    assert run["Condition"] == {"StringEquals": {f"aws:RequestTag/{k}": v for k, v in app.items()}}
+    for action in ("elasticmapreduce:ListSteps", "elasticmapreduce:TerminateJobFlows"):
+        (scoped,) = granting(action)
+        assert scoped["Condition"] == {"StringEquals": {f"aws:ResourceTag/{k}": v for k, v in app.items()}}
+    (tag,) = granting("elasticmapreduce:AddTags")
+    assert tag["Condition"]["StringEquals"] == {f"aws:RequestTag/{k}": v for k, v in app.items()}
+    assert tag["Condition"]["StringEqualsIfExists"] == {f"aws:ResourceTag/{k}": v for k, v in app.items()}
+    # exactly the keys a run's RunJobFlow request carries
+    create = definition(templates(variant, "processing"))["States"]["CreateCluster"]["Parameters"]
+    assert tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == sorted(t["Key"] for t in create["Tags"])
+    assert {"Project", "Stage", contract.TAG_RUN_EXECUTION} <= set(
+        tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]
+    )
+
+
+def test_emr_retries_cover_the_sdk_base_exception(templates):
+    states = definition(templates("default", "processing"))["States"]
+    for name in ("CreateCluster", "PollJob", "TerminateCluster", "TerminateAfterFailure"):
+        (retry,) = states[name]["Retry"]
+        assert "Emr.EmrException" in retry["ErrorEquals"] and "Emr.ThrottlingException" in retry["ErrorEquals"]
+
+
 def test_functions_reach_only_their_prefixes(templates):
     processing = templates("default", "processing")
     ingest = _policy_statements(processing, "PipelineIngestFunctionServiceRole")
