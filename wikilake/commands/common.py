@@ -22,7 +22,7 @@ def add_lake_option(parser: argparse.ArgumentParser) -> None:
 
 def add_aws_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("AWS")
-    group.add_argument("--region", help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile)")
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)")
     group.add_argument("--profile", help="AWS named profile")
     group.add_argument("--endpoint-url", help="send every AWS call here (moto, LocalStack)")
     group.add_argument(
