@@ -5,6 +5,7 @@ urllib3's Retry, which the downloads use)."""
 from __future__ import annotations
 
 import json
+import math
 import statistics
 
 import pytest
@@ -125,3 +126,64 @@ def test_the_plan_function_outlasts_its_http_retries():
     assert http_budget.plan_timeout_seconds() == 660 > http_budget.PLAN_REQUESTS * 300
     with pytest.raises(ValueError):
         http_budget.plan_timeout_seconds(http_budget.DOWNLOAD, requests=3)
+
+
+# --- the plan function's SizeRun (listing raw/ runs under moto in tests/pipeline/) ---
+
+STARTED = "2026-12-06T03:00:00Z"
+SCRIPTS = '{"package_url": "s3://a/jobs.zip", "entrypoint_urls": {"articles": "s3://a/articles.py"}}'
+
+
+def _size(monkeypatch, input_bytes: int, bounds: RunBounds, minutes_in: int = 30) -> dict:
+    from datetime import datetime, timedelta, timezone
+
+    from wikilake.pipeline import plan
+
+    monkeypatch.setattr(plan, "raw_bytes", lambda run, env: (input_bytes, 27))
+    env = {"WIKILAKE_BUCKET": "lake", "WIKILAKE_JOB_SCRIPTS": SCRIPTS, "WIKILAKE_RUN_SIZING": bounds.to_json()}
+    now = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc) + timedelta(minutes=minutes_in)
+    run = {"dataset": "articles", "dt": "2016-05-01", "job_options": [], "allow_missing_hours": False}
+    return plan.size({"run": run, "started_at": STARTED}, env, now=now)
+
+
+def test_size_run_answers_what_the_state_machine_reads(monkeypatch):
+    """$.plan.size: the core count RunJobFlow takes, the deadline's polls (60 s apart by default)."""
+    sized = _size(monkeypatch, 22 * GB, BOUNDS)
+    assert {k: sized[k] for k in ("input_bytes", "input_files", "core_nodes", "timeout_seconds")} == {
+        "input_bytes": 22 * GB,
+        "input_files": 27,
+        "core_nodes": 6,
+        "timeout_seconds": 11857,
+    }
+    assert sized["deadline_polls"] == 198  # ceil(11,857 / 60)
+    assert "compute_limits" not in sized and "spark_submit_parameters" not in sized
+
+
+def test_size_run_with_managed_scaling_gives_the_run_its_limits(monkeypatch):
+    """6 core nodes + 2 task nodes, scaling up to 6 (below the 8 the run starts with): min 8, max 8,
+    core 6, on-demand 6 (task nodes on spot)."""
+    scaling = RunBounds(**{**BOUNDS.__dict__, "task_nodes": 2, "managed_scaling_max": 6, "task_spot": True})
+    assert _size(monkeypatch, 22 * GB, scaling)["compute_limits"] == {
+        "UnitType": "Instances",
+        "MinimumCapacityUnits": 8,
+        "MaximumCapacityUnits": 8,
+        "MaximumCoreCapacityUnits": 6,
+        "MaximumOnDemandCapacityUnits": 6,
+    }
+
+
+def test_size_run_on_serverless_renders_the_sized_executors(monkeypatch):
+    serverless = RunBounds(**{**BOUNDS.__dict__, "runtime": "emr-serverless"})
+    sized = _size(monkeypatch, 22 * GB, serverless)
+    assert sized["executors"] == 6
+    assert "--conf spark.dynamicAllocation.maxExecutors=6" in sized["spark_submit_parameters"]
+    assert sized["timeout_minutes"] == math.ceil(sized["timeout_seconds"] / 60)
+
+
+def test_a_day_too_big_for_what_is_left_of_the_run_is_refused_by_name(monkeypatch):
+    """Three and a half hours in, 30 minutes are left: 22 GB needs ~59 min on 6 nodes."""
+    with pytest.raises(RunTooLarge) as raised:
+        _size(monkeypatch, 22 * GB, BOUNDS, minutes_in=210)
+    message = str(raised.value)
+    assert message.startswith("articles dt=2016-05-01 (22,000,000,000 bytes): the job needs ~60 min on 6 core nodes")
+    assert "30 min left" in message and "\n" not in message
