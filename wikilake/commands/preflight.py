@@ -29,8 +29,8 @@ one line per check, with the fix when it does not fit:
 A check that cannot read the account (no permission, an endpoint without the API) says
 `skipped` and why: check that one by hand.
 
-Exit status: 0 when everything fits (skipped checks included); 1 with the failing lines
-otherwise, or with one line when the configuration itself is invalid.
+Exit status: 0 when no check fails (a skipped one does not); 1 when one does, or with one
+line when the configuration itself is invalid.
 """
 
 EPILOG = """\
