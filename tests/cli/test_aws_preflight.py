@@ -216,6 +216,20 @@ def test_the_spot_quota_counts_the_task_nodes_managed_scaling_may_add(wikilake, 
     assert wikilake("preflight", "-c", "managed_scaling_max=5", "--max-concurrency", "1", *aws_options)[0] == 0
 
 
+def test_on_demand_task_nodes_count_against_the_on_demand_quota(wikilake, aws_options, ready, quotas):
+    """task_spot=false: managed scaling's task nodes are on-demand too (up to 3 - 1 = 2 more)."""
+    need = default_on_demand_vcpus() + (3 - CONTEXT["core_instance_count"]) * VCPUS[CONTEXT["core_instance_type"]]
+    assert need == 16
+    quotas[ON_DEMAND] = need
+    options = ("-c", "managed_scaling_max=3", "-c", "task_spot=false", "--max-concurrency", "1", *aws_options)
+    code, out, _ = wikilake("preflight", *options)
+    assert code == 0, out
+    assert f"one run's cluster needs {need} " in checks(out)["EC2 on-demand vCPUs"][1]
+    assert checks(out)["EC2 spot vCPUs"] == ("pass", "the run cluster uses none")
+    quotas[ON_DEMAND] = need - 1
+    assert failing(wikilake("preflight", *options)[1]) == ["EC2 on-demand vCPUs"]
+
+
 def test_a_lambda_quota_of_10_with_the_opt_in_reservation_fails(wikilake, aws_options, ready, lambda_quota):
     lambda_quota(10)
     code, out, _ = wikilake("preflight", "-c", "ingest_reserved_concurrency=3", *aws_options)

@@ -185,6 +185,8 @@ def lambda_concurrency(lambda_client, reservation: int | None) -> Check:
     seen = f"quota {quota}, unreserved {unreserved}"
     if reservation is None:
         return Check(name, PASS, f"{seen}; the default deploy reserves none (the lease table caps downloads)")
+    # An app already deployed with the reservation has it out of `unreserved` already, so a
+    # redeploy is judged conservatively, by at most the reservation (3) too strict.
     left = unreserved - reservation
     if left < LAMBDA_MIN_UNRESERVED:
         return Check(
