@@ -6,6 +6,10 @@ that exists only for the run, its Lambda functions, the alerts topic, the option
     -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
     Notify (SNS) -> Fail.
 
+Each run that ends badly alerts once: caught failures from NotifyFailure; failures no Catch sees
+(States.Runtime, ...), a failed publish (AlertNotSent), timeouts and stops from EventBridge. What
+an asynchronous delivery gives up on lands in the failure sink (stacks/failure_sink.py).
+
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
 Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
 
