@@ -34,9 +34,7 @@ ALARM_PERIOD = Duration.minutes(5)
 
 
 class FailureSink(Construct):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, name: str, alerts: sns.Topic, removal_policy: RemovalPolicy
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, alerts: sns.Topic) -> None:
         super().__init__(scope, construct_id)
         self.queue = sqs.Queue(
             self,
@@ -44,7 +42,8 @@ class FailureSink(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=RETENTION,
-            removal_policy=removal_policy,
+            # Letters are about runs of this stack: nothing is left to redo once it is destroyed.
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.queue.node.default_child.add_metadata(
             "checkov",

@@ -120,9 +120,7 @@ class Pipeline(Construct):
         self._stack = Stack.of(self)
         self._removal = removal_policy
         self.alerts = self._alerts_topic()
-        self.failures = FailureSink(
-            self, "Failures", name=config.name, alerts=self.alerts, removal_policy=removal_policy
-        )
+        self.failures = FailureSink(self, "Failures", name=config.name, alerts=self.alerts)
         code = lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=FUNCTION_FILES)
         scripts = job_code.scripts
         common_env = {env_keys.BUCKET: bucket.bucket_name}
