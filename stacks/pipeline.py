@@ -434,8 +434,9 @@ class Pipeline(Construct):
         # A FAILED run alerts exactly once. Every caught failure publishes from NotifyFailure and
         # ends under a name of ours (never States.*: see OwnError?); these two did not publish: an
         # error no catcher runs for (States.Runtime, States.DataLimitExceeded) and a publish that
-        # failed. The message is the whole event: its detail carries error, cause, executionArn and
-        # input (Step Functions Execution Status Change, EventBridge events reference).
+        # failed. The message is the whole event: "the detail section in the event data provides the
+        # same information as the DescribeExecution API" (Step Functions developer guide, events),
+        # whose answer carries error, cause, executionArn and input (Step Functions API reference).
         events.Rule(
             self,
             "RunFailedUnalertedRule",
