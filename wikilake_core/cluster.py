@@ -189,3 +189,61 @@ def instance_groups(
     if task_group:
         groups.append(InstanceGroup("TASK", "task", core_type, task_count, "SPOT" if task_spot else "ON_DEMAND"))
     return tuple(groups)
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """The cluster's instances: its groups and how far managed scaling may grow them."""
+
+    instance_groups: tuple[InstanceGroup, ...]
+    managed_scaling: ManagedScaling | None
+    # The most core nodes a pipeline run's sizing may give its cluster (run_core_nodes_max).
+    core_count_max: int | None = None
+
+    def peak_groups(self) -> tuple[InstanceGroup, ...]:
+        """Each group at the most instances it can run at once. The core group: the most a run's
+        sizing gives it. Managed scaling's limits count core and task nodes (never the primary)
+        and never shrink the core group, so task nodes reach ``maximum`` minus the core nodes: on a
+        market of their own (spot) at most with the fewest core nodes, on the core nodes' market
+        (on-demand) core and task nodes together reach at most ``maximum`` (or the sized core
+        nodes and the starting task nodes, when more)."""
+        core_group = self.group("CORE")
+        core = max(core_group.count, self.core_count_max or 0)
+        scaling = self.managed_scaling
+
+        def peak(group: InstanceGroup) -> int:
+            if group.role == "CORE":
+                return core
+            if group.role == "TASK" and scaling:
+                with_core = core if group.market == core_group.market else core_group.count
+                return max(scaling.maximum, with_core + group.count) - with_core
+            return group.count
+
+        return tuple(replace(g, count=peak(g)) for g in self.instance_groups)
+
+    def group(self, role: str) -> InstanceGroup | None:
+        return next((g for g in self.instance_groups if g.role == role), None)
+
+
+def cluster_shape(
+    *,
+    primary_type: str,
+    core_type: str,
+    core_count: int,
+    task_count: int,
+    task_spot: bool,
+    scaling_max: int,
+    core_count_max: int | None = None,
+) -> ClusterShape:
+    """The instance groups and managed scaling of the cluster the settings (context keys) describe;
+    ``scaling_max`` 0 means no managed scaling; ``core_count_max``: the most core nodes a run gets."""
+    groups = instance_groups(
+        primary_type=primary_type,
+        core_type=core_type,
+        core_count=core_count,
+        task_count=task_count,
+        task_spot=task_spot,
+        task_group=task_count > 0 or scaling_max > 0,
+    )
+    scaling = managed_scaling(core_count=core_count, task_count=task_count, maximum=scaling_max, task_spot=task_spot)
+    return ClusterShape(groups, scaling, core_count_max)

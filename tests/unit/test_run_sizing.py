@@ -187,3 +187,30 @@ def test_a_day_too_big_for_what_is_left_of_the_run_is_refused_by_name(monkeypatc
     message = str(raised.value)
     assert message.startswith("articles dt=2016-05-01 (22,000,000,000 bytes): the job needs ~60 min on 6 core nodes")
     assert "30 min left" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "task_spot, peaks",
+    [
+        # spot task nodes: the most with the fewest core nodes, 6 - 1 = 5; core nodes at the sized 4
+        (True, {"MASTER": 1, "CORE": 4, "TASK": 5}),
+        # on-demand task nodes: core + task reach at most 6 together, so 2 beside the sized 4 core
+        (False, {"MASTER": 1, "CORE": 4, "TASK": 2}),
+    ],
+)
+def test_the_peak_cluster_counts_the_sized_core_nodes(task_spot, peaks):
+    """What `wikilake preflight` holds against the vCPU quotas: 1 core node at start, runs sized up
+    to 4, task nodes 0 at start with managed scaling up to 6 core + task nodes."""
+    from wikilake_core.cluster import cluster_shape
+
+    shape = cluster_shape(
+        primary_type="m5.xlarge",
+        core_type="m5.xlarge",
+        core_count=1,
+        task_count=0,
+        task_spot=task_spot,
+        scaling_max=6,
+        core_count_max=4,
+    )
+    assert {g.role: g.count for g in shape.peak_groups()} == peaks
+    assert {g.role: g.count for g in shape.instance_groups} == {"MASTER": 1, "CORE": 1, "TASK": 0}
