@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
-from wikilake_core import contract, datasets
+from wikilake_core import contract, datasets, run_sizing
 from wikilake_core.cluster import ClusterShape, cluster_shape
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 from wikilake_core.dates import parse_date
@@ -60,6 +60,8 @@ KEYS = (
     "alert_email",
     "contact",
     "ingest_reserved_concurrency",
+    "run_core_nodes_max",
+    "run_target_minutes",
 )
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
@@ -71,6 +73,9 @@ MIN_CUTOFF_GB = 0.01
 BYTES_PER_GB = 1_000_000_000
 # More concurrent downloads than the dumps site allows would only be throttled there.
 MAX_INGEST_RESERVATION = 3
+# A run's job aims to finish in this many minutes: at least 10, and at most 3/4 of the run's own
+# timeout (ingest and cluster start take the rest).
+RUN_TARGET_MINUTES_RANGE = (10, run_sizing.RUN_TIMEOUT_SECONDS * 3 // 4 // 60)
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"), ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
@@ -139,6 +144,10 @@ class WikilakeConfig:
     # Opt-in: reserve this much Lambda concurrency for the ingest function (None: reserve none,
     # the lease table caps downloads; a reservation needs account headroom, docs/configuration.md).
     ingest_reserved_concurrency: int | None
+    # A pipeline run's cluster gets core nodes for its input (wikilake_core/run_sizing.py) from
+    # core_instance_count up to this; its job aims to finish in run_target_minutes.
+    run_core_nodes_max: int
+    run_target_minutes: int
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -156,6 +165,8 @@ class WikilakeConfig:
                 "set both (a subnet of that VPC with a route to S3) or neither",
             )
         core_count = read.integer("core_instance_count", minimum=1)
+        core_type = read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge")
+        _require_vcpus(core_type)
         task_count = read.integer("task_instance_count", minimum=0)
         budget_usd = read.optional_number("budget_monthly_usd", minimum=1)
         budget_email = read.optional("budget_email", _EMAIL, "an address like team@example.com")
@@ -218,7 +229,7 @@ class WikilakeConfig:
             subnet_id=subnet_id,
             release=release,
             primary_instance_type=read.matching("primary_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
-            core_instance_type=read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
+            core_instance_type=core_type,
             core_instance_count=core_count,
             task_instance_count=task_count,
             task_spot=read.boolean("task_spot"),
@@ -238,6 +249,8 @@ class WikilakeConfig:
             alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
             contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
             ingest_reserved_concurrency=_ingest_reservation(read),
+            run_core_nodes_max=_run_core_nodes_max(read.integer("run_core_nodes_max", minimum=1), core_count),
+            run_target_minutes=read.integer("run_target_minutes", *RUN_TARGET_MINUTES_RANGE),
         )
 
     @property
@@ -247,7 +260,7 @@ class WikilakeConfig:
     @property
     def cluster_shape(self) -> ClusterShape:
         """The run cluster's instance groups and managed scaling (one rendering for the stack and
-        for `wikilake preflight`'s vCPU check)."""
+        for `wikilake preflight`'s vCPU check, which counts the most core nodes a run may get)."""
         return cluster_shape(
             primary_type=self.primary_instance_type,
             core_type=self.core_instance_type,
@@ -255,6 +268,7 @@ class WikilakeConfig:
             task_count=self.task_instance_count,
             task_spot=self.task_spot,
             scaling_max=self.managed_scaling_max,
+            core_count_max=self.run_core_nodes_max,
         )
 
     @property
@@ -479,6 +493,30 @@ def _ingest_reservation(read: _Reader) -> int | None:
     if not read.text("ingest_reserved_concurrency"):
         return None
     return read.integer("ingest_reserved_concurrency", minimum=1, maximum=MAX_INGEST_RESERVATION)
+
+
+def _require_vcpus(instance_type: str) -> None:
+    """The pipeline sizes its runs in vCPUs of the core instance type, read from its size name."""
+    try:
+        run_sizing.instance_vcpus(instance_type)
+    except WikilakeError:
+        raise ConfigError(
+            "core_instance_type",
+            instance_type,
+            "the pipeline cannot tell its vCPUs from the size name",
+            "use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
+        ) from None
+
+
+def _run_core_nodes_max(maximum: int, core_count: int) -> int:
+    if maximum < core_count:
+        raise ConfigError(
+            "run_core_nodes_max",
+            maximum,
+            f"below core_instance_count ({core_count}), the fewest core nodes a run gets",
+            f"use at least {core_count}",
+        )
+    return maximum
 
 
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:

@@ -49,6 +49,8 @@ VARIANTS: dict[str, dict] = {
         "budget_email": "team@example.com",
         "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
         "ingest_reserved_concurrency": 3,
+        "run_core_nodes_max": 12,
+        "run_target_minutes": 45,
     },
     "byo": {
         "stack_prefix": "Byo",

@@ -61,6 +61,8 @@ def test_cli_strings_and_cdk_json_types_parse_alike():
         ssh_cidrs="203.0.113.7/32, 198.51.100.0/24",
         steps="edits@2015-09-12",
         interactive_cluster="true",
+        run_core_nodes_max="4",
+        run_target_minutes="90",
     )
     typed = parse(
         kms=True,
@@ -70,8 +72,11 @@ def test_cli_strings_and_cdk_json_types_parse_alike():
         ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"],
         steps=["edits@2015-09-12"],
         interactive_cluster=True,
+        run_core_nodes_max=4,
+        run_target_minutes=90,
     )
     assert from_cli == typed
+    assert (from_cli.run_core_nodes_max, from_cli.run_target_minutes) == (4, 90)
     assert from_cli.steps == (("edits", "2015-09-12"),)
     assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
 
@@ -320,6 +325,25 @@ BAD_VALUES = [
         "context contact='call me': invalid; fix: use a URL or an e-mail address, e.g. https://example.org/data-team or ops@example.org",
     ),
     ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
+    (
+        {"run_core_nodes_max": 1, "core_instance_count": 2},
+        "context run_core_nodes_max=1: below core_instance_count (2), the fewest core nodes a run gets; "
+        "fix: use at least 2",
+    ),
+    ({"run_core_nodes_max": 0}, "context run_core_nodes_max=0: out of range; fix: use a whole number >= 1"),
+    (
+        {"run_target_minutes": 5},
+        "context run_target_minutes=5: out of range; fix: use a whole number from 10 to 180",
+    ),
+    (
+        {"run_target_minutes": 181},
+        "context run_target_minutes=181: out of range; fix: use a whole number from 10 to 180",
+    ),
+    (
+        {"core_instance_type": "m5.metal"},
+        "context core_instance_type='m5.metal': the pipeline cannot tell its vCPUs from the size name; "
+        "fix: use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
+    ),
     (
         {"ingest_reserved_concurrency": 4},
         "context ingest_reserved_concurrency=4: out of range; fix: use a whole number from 1 to 3",
