@@ -75,6 +75,10 @@ def delivery_stack_name(prefix: str) -> str:
     return f"{prefix}-Delivery"
 
 
+def pinned_cdk_cli() -> str:
+    return json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+
+
 def add_delivery(
     app: App, config: WikilakeConfig, stages: tuple[WikilakeConfig, WikilakeConfig], context: Mapping[str, Any]
 ) -> DeliveryStack:
@@ -121,6 +125,8 @@ class DeliveryStack(Stack):
             synth=self.synth,
             artifact_bucket=self.artifact_bucket,
             self_mutation=True,
+            # Self-mutation and asset publishing run the CLI package.json pins, not the latest.
+            cli_version=pinned_cdk_cli(),
             # One assets project instead of one per asset: the app ships a dozen file assets.
             publish_assets_in_parallel=False,
             code_build_defaults=pipelines.CodeBuildOptions(
