@@ -29,6 +29,8 @@ def test_cdk_synth_succeeds_with_nag_and_a_supported_node(tmp_path):
         "Wikilake-dev-Processing.template.json",
         "Wikilake-dev-Storage.template.json",
     ]
+    # without the delivery keys: no delivery stack, and no stage assemblies (docs/delivery.md)
+    assert list((tmp_path / "cdk.out").glob("assembly-*")) == []
 
 
 @pytest.mark.parametrize(
@@ -42,10 +44,19 @@ def test_cdk_synth_succeeds_with_nag_and_a_supported_node(tmp_path):
             "EventBridge Scheduler cron() or rate() expression",
         ),
         ("schedule=clicks", "wikilake: context schedule='clicks': unknown dataset 'clicks'"),
+        (
+            "delivery_repo=my-org/wikilake",
+            "wikilake: context delivery_connection_arn: delivery_repo and delivery_connection_arn go together",
+        ),
+        (
+            "delivery_repo=my-org/wikilake -c contact=ops@example.org -c delivery_connection_arn="
+            "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "wikilake: delivery prod stage: context tls_certificates_s3_uri: stage=prod requires in-transit encryption",
+        ),
     ],
 )
 def test_bad_context_fails_synth_with_one_clear_line(tmp_path, override, message):
-    result = cdk_synth(tmp_path, "-c", override)
+    result = cdk_synth(tmp_path, *(arg for value in override.split(" -c ") for arg in ("-c", value)))
     assert result.returncode != 0
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("wikilake:")]
     assert line.startswith(message) and "; fix: " in line
