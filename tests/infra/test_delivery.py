@@ -13,6 +13,8 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from stacks.config import context_arguments
 from stacks.delivery_stack import INTEGRATION_DATASET, INTEGRATION_DT
+from wikilake_core.contract import Outputs
+from wikilake_core.paths import PROJECT_ROOT
 
 from .conftest import DELIVERY_CONNECTION, DELIVERY_CONTEXT, cdk_context
 from .test_snapshots import mask_asset_hashes
@@ -98,12 +100,18 @@ def test_the_integration_step_runs_the_check_on_the_fixed_dt_with_the_dev_state_
         "--allow-missing-hours --timeout 90"
     ]
     assert step["TimeoutInMinutes"] == 100  # the check's deadline, plus its install
-    # The state machine's ARN: the dev processing stack's output, handed over by CDK Pipelines.
+    # The state machine's ARN: the dev processing stack's output, which CDK Pipelines hands over
+    # as a variable of that stack's deploy action.
     ((_, pipeline),) = resources(delivery, "AWS::CodePipeline::Pipeline").items()
-    (action,) = [a for a in pipeline["Properties"]["Stages"][4]["Actions"] if a["Name"] == "IntegrationRun"]
-    variables = json.loads(json.dumps(action["Configuration"]["EnvironmentVariables"]))
-    assert "WIKILAKE_STATE_MACHINE_ARN" in json.dumps(variables)
-    assert "PipelineStateMachineArn" in json.dumps(variables)
+    dev = {a["Name"]: a for a in pipeline["Properties"]["Stages"][4]["Actions"]}
+    namespace = dev["Dlv-dev-Processing.Deploy"]["Namespace"]
+    assert json.loads(dev["IntegrationRun"]["Configuration"]["EnvironmentVariables"]) == [
+        {
+            "name": "WIKILAKE_STATE_MACHINE_ARN",
+            "type": "PLAINTEXT",
+            "value": f"#{{{namespace}.{Outputs.STATE_MACHINE_ARN}}}",
+        }
+    ]
 
 
 def policy_of(delivery, role_prefix: str) -> list[dict]:
@@ -203,7 +211,7 @@ def bucket_id(delivery) -> str:
 
 def test_self_mutation_is_on_with_the_pinned_cli(delivery):
     spec = json.loads(project(delivery, "PipelineUpdatePipelineSelfMutation")["Source"]["BuildSpec"])
-    package = json.loads((__import__("wikilake_core.paths").paths.PROJECT_ROOT / "package.json").read_text())
+    package = json.loads((PROJECT_ROOT / "package.json").read_text())
     assert spec["phases"]["install"]["commands"] == [f"npm install -g aws-cdk@{package['devDependencies']['aws-cdk']}"]
     assert spec["phases"]["build"]["commands"] == ["cdk -a . deploy Dlv-Delivery --require-approval=never --verbose"]
 

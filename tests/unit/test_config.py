@@ -524,3 +524,32 @@ def test_a_value_one_delivery_stage_refuses_names_that_stage():
         "fix: upload a PEM certificate zip (see docs/security.md) and pass "
         "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip"
     )
+
+
+def test_the_pipeline_synth_gets_the_keys_that_differ_from_cdk_json_shell_quoted():
+    import shlex
+
+    from stacks.config import context_arguments
+
+    context = {
+        **CDK_CONTEXT,
+        **DELIVERY,
+        "kms": True,
+        "ssh_cidrs": ["203.0.113.7/32", "198.51.100.0/24"],
+        "schedule": "edits@cron(0 6 ? * MON,WED *)",
+        "stage": "dev",  # cdk.json's value: not repeated
+        "@aws-cdk/core:newStyleStackSynthesis": True,  # not one of the app's keys
+    }
+    arguments = context_arguments(context, CDK_CONTEXT)
+    assert shlex.split(" ".join(arguments)) == [
+        *("-c", "kms=true"),
+        *("-c", "ssh_cidrs=203.0.113.7/32,198.51.100.0/24"),
+        *("-c", "schedule=edits@cron(0 6 ? * MON,WED *)"),
+        *("-c", "contact=ops@example.org"),
+        *("-c", "delivery_repo=my-org/wikilake"),
+        *("-c", f"delivery_connection_arn={CONNECTION}"),
+    ]
+    # what the pipeline's synth passes parses back to the same configuration
+    parsed = dict(arg.split("=", 1) for arg in shlex.split(" ".join(arguments)) if arg != "-c")
+    assert parse(**parsed) == parse(**{k: v for k, v in context.items() if k in parsed})
+    assert context_arguments(CDK_CONTEXT, CDK_CONTEXT) == ()
