@@ -31,7 +31,6 @@ INTEGRATION_DATASET = "pageviews"
 INTEGRATION_DT = "2024-03-15"
 # The run's deadline: ingest of a day of pageviews plus a transient cluster's start and job.
 INTEGRATION_TIMEOUT = Duration.minutes(90)
-STATE_MACHINE_ARN_ENV = "WIKILAKE_STATE_MACHINE_ARN"
 # Ubuntu standard:7.0 offers Python 3.11 as a runtime version (CodeBuild "Available runtimes").
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 PYTHON_RUNTIME = {"phases": {"install": {"runtime-versions": {"python": "3.11"}}}}
@@ -259,6 +258,7 @@ class DeliveryStack(Stack):
         )
 
     def _integration_step(self, repository: pipelines.CodePipelineSource, dev: WikilakeConfig):
+        state_machine_arn = self.dev_stage.stacks.processing.node.find_child(Outputs.STATE_MACHINE_ARN)
         command = [
             "python3",
             "-m",
@@ -270,23 +270,20 @@ class DeliveryStack(Stack):
             "--timeout",
             str(INTEGRATION_TIMEOUT.to_minutes()),
         ]
-        step = pipelines.CodeBuildStep(
+        return pipelines.CodeBuildStep(
             "IntegrationRun",
             input=repository,
             partial_build_spec=codebuild.BuildSpec.from_object(PYTHON_RUNTIME),
             # boto3 at requirements.txt's pins; the check needs nothing else from the project.
             install_commands=["python3 -m pip install --quiet -c requirements.txt boto3 botocore"],
             commands=[shlex.join(command)],
-            env_from_cfn_outputs={
-                STATE_MACHINE_ARN_ENV: self.dev_stage.stacks.processing.node.find_child(Outputs.STATE_MACHINE_ARN)
-            },
-            role_policy_statements=integration_statements(self, dev),
+            env_from_cfn_outputs={contract.DELIVERY_STATE_MACHINE_ARN_ENV: state_machine_arn},
+            role_policy_statements=integration_statements(dev),
             timeout=INTEGRATION_TIMEOUT.plus(Duration.minutes(10)),
         )
-        return step
 
 
-def integration_statements(scope: Construct, dev: WikilakeConfig) -> list[iam.PolicyStatement]:
+def integration_statements(dev: WikilakeConfig) -> list[iam.PolicyStatement]:
     """What the integration step may do beyond CodeBuild's own logs and artifacts: start
     executions of the dev state machine, and read those executions; nothing else."""
     name = state_machine_name(dev)

@@ -22,10 +22,10 @@ import time
 
 from wikilake.aws import pipeline
 from wikilake_core import datasets
+from wikilake_core.contract import DELIVERY_STATE_MACHINE_ARN_ENV as STATE_MACHINE_ARN_ENV
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
-STATE_MACHINE_ARN_ENV = "WIKILAKE_STATE_MACHINE_ARN"
 PASSED, FAILED, USAGE = 0, 1, 2
 
 
