@@ -41,6 +41,17 @@ def actions(stage: dict) -> list[tuple[int, str, str]]:
     return sorted((a["RunOrder"], a["Name"], a["ActionTypeId"]["Provider"]) for a in stage["Actions"])
 
 
+DELIVERY_TYPES = {"AWS::CodePipeline::Pipeline", "AWS::CodeBuild::Project", "AWS::CodeStarConnections::Connection"}
+
+
+def test_the_variants_without_the_delivery_keys_have_no_delivery_resource(synthesized):
+    kinds = {r["Type"] for template in synthesized.all_templates().values() for r in template["Resources"].values()}
+    assert kinds & DELIVERY_TYPES == set()
+    assert {r["Type"] for r in synthesized.delivery_template_json()["Resources"].values()} >= DELIVERY_TYPES - {
+        "AWS::CodeStarConnections::Connection"  # the connection is made in the console, not here
+    }
+
+
 def test_the_stages_run_in_order_source_synth_self_mutation_assets_dev_prod(stages):
     assert [stage["Name"] for stage in stages] == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Prod"]
     ((source,),) = [stages[0]["Actions"]]
