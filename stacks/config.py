@@ -20,6 +20,7 @@ from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
 from wikilake_core import contract, datasets
+from wikilake_core.cluster import ClusterShape, cluster_shape
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
@@ -250,6 +251,19 @@ class WikilakeConfig:
     @property
     def is_serverless(self) -> bool:
         return self.runtime == "emr-serverless"
+
+    @property
+    def cluster_shape(self) -> ClusterShape:
+        """The run cluster's instance groups and managed scaling (one rendering for the stack and
+        for `wikilake preflight`'s vCPU check)."""
+        return cluster_shape(
+            primary_type=self.primary_instance_type,
+            core_type=self.core_instance_type,
+            core_count=self.core_instance_count,
+            task_count=self.task_instance_count,
+            task_spot=self.task_spot,
+            scaling_max=self.managed_scaling_max,
+        )
 
     @property
     def is_prod(self) -> bool:

@@ -6,6 +6,10 @@ that exists only for the run, its Lambda functions, the alerts topic, the option
     -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
     Notify (SNS) -> Fail.
 
+Each run that ends badly alerts once: caught failures from NotifyFailure; failures no Catch sees
+(States.Runtime, ...), a failed publish (AlertNotSent), timeouts and stops from EventBridge. What
+an asynchronous delivery gives up on lands in the failure sink (stacks/failure_sink.py).
+
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
 Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
 
@@ -21,6 +25,7 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -33,6 +38,7 @@ from constructs import Construct
 
 from stacks import nag, serverless_job
 from stacks.config import WikilakeConfig
+from stacks.failure_sink import FailureSink
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
@@ -64,6 +70,11 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.SdkClientException",
 ]
 STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
+# A run whose own alert could not be published ends under this error; EventBridge alerts it instead.
+ALERT_NOT_SENT = "AlertNotSent"
+# Errors no catcher runs for (States.ALL does not catch States.Runtime or States.DataLimitExceeded):
+# the run ends under them without publishing its alert.
+UNCAUGHT_ERROR_PREFIX = "States."
 # The services RunJobFlow passes the cluster roles to (the instance profile's role goes to EC2).
 EMR_SERVICE = "elasticmapreduce.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
@@ -109,6 +120,7 @@ class Pipeline(Construct):
         self._stack = Stack.of(self)
         self._removal = removal_policy
         self.alerts = self._alerts_topic()
+        self.failures = FailureSink(self, "Failures", name=config.name, alerts=self.alerts)
         code = lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=FUNCTION_FILES)
         scripts = job_code.scripts
         common_env = {env_keys.BUCKET: bucket.bucket_name}
@@ -170,6 +182,11 @@ class Pipeline(Construct):
                 "terminates the cluster of a run that timed out or was stopped",
             )
         )
+        if self.reap_function:
+            # EventBridge invokes it asynchronously: when every attempt fails, keep the event.
+            self.reap_function.configure_async_invoke(
+                on_failure=lambda_destinations.SqsDestination(self.failures.queue), retry_attempts=2
+            )
         self._grant_functions()
         leases.grant_hold(self.ingest_function)
         self.state_machine = self._state_machine(definition, pass_roles)
@@ -382,6 +399,10 @@ class Pipeline(Construct):
         )
         return topic
 
+    def _alert(self) -> events_targets.SnsTopic:
+        """The alerts topic as a rule target; what EventBridge cannot deliver lands in the sink."""
+        return events_targets.SnsTopic(self.alerts, dead_letter_queue=self.failures.queue)
+
     def _events(self) -> None:
         if self.serverless:
             events.Rule(
@@ -393,31 +414,47 @@ class Pipeline(Construct):
                     detail_type=["EMR Serverless Job Run State Change"],
                     detail={"state": ["FAILED"], "applicationId": [self.serverless.application.attr_application_id]},
                 ),
-                targets=[events_targets.SnsTopic(self.alerts)],
+                targets=[self._alert()],
             )
         else:
             self._cluster_failed_rule()
-        # FAILED executions notify from inside the state machine (with the cause); these end
-        # without running another state: alert, and end the run's cluster now.
-        ended = lambda statuses: events.EventPattern(  # noqa: E731
+        ended = lambda detail: events.EventPattern(  # noqa: E731
             source=["aws.states"],
             detail_type=["Step Functions Execution Status Change"],
-            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
+            detail={**detail, "stateMachineArn": [self.state_machine.state_machine_arn]},
         )
+        # TIMED_OUT and ABORTED end without running another state: no NotifyFailure.
         events.Rule(
             self,
             "RunTimedOutRule",
             description=f"{self.config.name}: a pipeline run timed out or was stopped",
-            event_pattern=ended(["TIMED_OUT", "ABORTED"]),
-            targets=[events_targets.SnsTopic(self.alerts)],
+            event_pattern=ended({"status": ["TIMED_OUT", "ABORTED"]}),
+            targets=[self._alert()],
+        )
+        # A FAILED run alerts exactly once. Every caught failure publishes from NotifyFailure and
+        # ends under a name of ours (never States.*: see OwnError?); these two did not publish: an
+        # error no catcher runs for (States.Runtime, States.DataLimitExceeded) and a publish that
+        # failed. The message is the whole event: "the detail section in the event data provides the
+        # same information as the DescribeExecution API" (Step Functions developer guide, events),
+        # whose answer carries error, cause, executionArn and input (Step Functions API reference).
+        events.Rule(
+            self,
+            "RunFailedUnalertedRule",
+            description=f"{self.config.name}: a pipeline run failed without publishing its alert",
+            event_pattern=ended({"status": ["FAILED"], "error": [{"prefix": UNCAUGHT_ERROR_PREFIX}, ALERT_NOT_SENT]}),
+            targets=[self._alert()],
         )
         if self.reap_function:
             events.Rule(
                 self,
                 "ReapRule",
                 description=f"{self.config.name}: end the cluster of a run that did not",
-                event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
-                targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)],
+                event_pattern=ended({"status": ["TIMED_OUT", "ABORTED", "FAILED"]}),
+                targets=[
+                    events_targets.LambdaFunction(
+                        self.reap_function, retry_attempts=4, dead_letter_queue=self.failures.queue
+                    )
+                ],
             )
 
     def _cluster_failed_rule(self) -> None:
@@ -430,7 +467,7 @@ class Pipeline(Construct):
                 detail_type=["EMR Cluster State Change"],
                 detail={"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": self.config.name}]},
             ),
-            targets=[events_targets.SnsTopic(self.alerts)],
+            targets=[self._alert()],
         )
 
     # --- schedule ---
@@ -446,6 +483,7 @@ class Pipeline(Construct):
                 input=scheduler.ScheduleTargetInput.from_object(runs.scheduled_input(dataset)),
                 retry_attempts=2,
                 max_event_age=Duration.hours(2),
+                dead_letter_queue=self.failures.queue,
             ),
         )
 
@@ -532,7 +570,14 @@ class Pipeline(Construct):
             backoff_rate=2,
             max_attempts=5,
         )
-        notify.add_catch(fail, errors=["States.ALL"], result_path="$.notify_error")
+        # The alert could not be published: end under ALERT_NOT_SENT, which EventBridge alerts.
+        alert_not_sent = sfn.Fail(
+            self,
+            "RunFailedUnalerted",
+            error=ALERT_NOT_SENT,
+            cause_path=J.format("{}: {}", J.string_at("$.error.Error"), J.string_at("$.error.Cause")),
+        )
+        notify.add_catch(alert_not_sent, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
 
         plan = self._invoke(

@@ -167,3 +167,54 @@ def instance_groups(
     if task_group:
         groups.append(InstanceGroup("TASK", "task", core_type, task_count, "SPOT" if task_spot else "ON_DEMAND"))
     return tuple(groups)
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """The cluster's instances: its groups and how far managed scaling may grow them."""
+
+    instance_groups: tuple[InstanceGroup, ...]
+    managed_scaling: ManagedScaling | None
+
+    def peak_groups(self) -> tuple[InstanceGroup, ...]:
+        """Each group at the most instances it can run at once. Managed scaling's limits count
+        core and task nodes (never the primary); core nodes stay fixed, so the task group may
+        reach ``maximum - maximum_core``, on the task group's own market."""
+        scaling = self.managed_scaling
+        if scaling is None:
+            return self.instance_groups
+        return tuple(
+            replace(g, count=scaling.maximum - scaling.maximum_core) if g.role == "TASK" else g
+            for g in self.instance_groups
+        )
+
+
+def cluster_shape(
+    *,
+    primary_type: str,
+    core_type: str,
+    core_count: int,
+    task_count: int,
+    task_spot: bool,
+    scaling_max: int,
+) -> ClusterShape:
+    """The instance groups and managed scaling of the cluster the settings (context keys) describe;
+    ``scaling_max`` 0 means no managed scaling."""
+    scaling = None
+    if scaling_max:
+        # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
+        scaling = ManagedScaling(
+            minimum=core_count + task_count,
+            maximum=scaling_max,
+            maximum_core=core_count,
+            maximum_on_demand=core_count if task_spot else None,
+        )
+    groups = instance_groups(
+        primary_type=primary_type,
+        core_type=core_type,
+        core_count=core_count,
+        task_count=task_count,
+        task_spot=task_spot,
+        task_group=task_count > 0 or scaling_max > 0,
+    )
+    return ClusterShape(groups, scaling)

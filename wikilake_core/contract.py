@@ -30,6 +30,7 @@ class Outputs:
     WORKGROUP = "AthenaWorkgroupName"
     STATE_MACHINE_ARN = "PipelineStateMachineArn"
     ALERTS_TOPIC_ARN = "PipelineAlertsTopicArn"
+    DEAD_LETTER_QUEUE_URL = "PipelineDeadLetterQueueUrl"  # the failure sink (`wikilake status`)
     CLUSTER_ID = "EmrClusterId"  # the interactive cluster (interactive_cluster=true) only
     PRIMARY_DNS = "EmrPrimaryDns"
     KEY_PAIR_NAME = "KeyPairName"

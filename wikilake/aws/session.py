@@ -51,8 +51,9 @@ class AwsContext:
         self._clients: dict[str, object] = {}
 
     @classmethod
-    def from_args(cls, args) -> AwsContext:
-        """Build from parsed ``add_aws_options`` arguments; fails early without credentials/region."""
+    def from_args(cls, args, *, stack_prefix: str | None = None, stage: str | None = None) -> AwsContext:
+        """Build from parsed ``add_aws_options`` arguments (``stack_prefix``/``stage`` given: in
+        place of --stack-prefix/--stage); fails early without credentials/region."""
         try:
             session = boto3.Session(profile_name=args.profile, region_name=args.region)
         except botocore.exceptions.ProfileNotFound as err:
@@ -65,7 +66,12 @@ class AwsContext:
             raise WikilakeError(_one_line(f"cannot load AWS credentials: {err}")) from None
         if credentials is None:
             raise WikilakeError(NO_CREDENTIALS)
-        return cls(session, endpoint_url=args.endpoint_url, stack_prefix=args.stack_prefix, stage=args.stage)
+        return cls(
+            session,
+            endpoint_url=args.endpoint_url,
+            stack_prefix=stack_prefix or args.stack_prefix,
+            stage=stage or args.stage,
+        )
 
     @property
     def region(self) -> str:
