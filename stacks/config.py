@@ -12,6 +12,7 @@ import difflib
 import ipaddress
 import math
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -63,6 +64,10 @@ KEYS = (
     "run_core_nodes_max",
     "run_target_minutes",
 )
+
+# Delivery (docs/delivery.md): the opt-in CDK Pipelines stack; empty repo and connection: none.
+DELIVERY_KEYS = ("delivery_repo", "delivery_connection_arn", "delivery_branch")
+KEYS += DELIVERY_KEYS
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
 MIN_SSH_PREFIX = {4: 8, 6: 32}
@@ -148,6 +153,8 @@ class WikilakeConfig:
     # core_instance_count up to this; its job aims to finish in run_target_minutes.
     run_core_nodes_max: int
     run_target_minutes: int
+    # The delivery pipeline's source, when both delivery keys are set (None: no delivery stack).
+    delivery: DeliverySource | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -251,6 +258,7 @@ class WikilakeConfig:
             ingest_reserved_concurrency=_ingest_reservation(read),
             run_core_nodes_max=_run_core_nodes_max(read.integer("run_core_nodes_max", minimum=1), core_count),
             run_target_minutes=read.integer("run_target_minutes", *RUN_TARGET_MINUTES_RANGE),
+            delivery=_delivery(read),
         )
 
     @property
@@ -300,6 +308,16 @@ class WikilakeConfig:
             contract.TAG_STAGE: self.stage,
             contract.TAG_COST_CENTER: self.cost_center,
         }
+
+
+@dataclass(frozen=True)
+class DeliverySource:
+    """Where the delivery pipeline takes the app from: a GitHub repository through a CodeStar
+    (CodeConnections) connection."""
+
+    repo: str  # OWNER/NAME
+    connection_arn: str
+    branch: str
 
 
 class _Reader:
@@ -590,3 +608,90 @@ def _schedule(text: str) -> tuple[tuple[str, str], ...]:
     if len({name for name, _ in entries}) != len(entries):
         raise ConfigError("schedule", text, "the same dataset twice", "schedule each dataset once")
     return tuple(entries)
+
+
+# --- Delivery (docs/delivery.md) ------------------------------------------------------------------
+# GitHub: owner 1-39 letters, digits, hyphens; repository 1-100 letters, digits, '.', '_', '-'.
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# Connections were renamed CodeConnections in 2024; ARNs of either service name are accepted.
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+)
+# A git branch name without the forms git refuses (.., leading '-' or '/', trailing '/' or '.lock').
+_BRANCH = re.compile(r"^(?![-/])(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])(?<!\.lock)$")
+
+
+def _delivery(read: _Reader) -> DeliverySource | None:
+    repo = read.text("delivery_repo")
+    connection = read.text("delivery_connection_arn")
+    if not repo and not connection:
+        return None
+    if not (repo and connection):
+        missing = "delivery_connection_arn" if repo else "delivery_repo"
+        raise ConfigError(
+            missing,
+            None,
+            "delivery_repo and delivery_connection_arn go together",
+            "set both to deploy the delivery pipeline (docs/delivery.md), or neither",
+        )
+    if not _GITHUB_REPO.match(repo) or repo.endswith((".git", "/.", "/..")):
+        raise ConfigError(
+            "delivery_repo", repo, "invalid", "use the GitHub repository as OWNER/NAME, e.g. my-org/wikilake"
+        )
+    if not _CONNECTION_ARN.match(connection):
+        raise ConfigError(
+            "delivery_connection_arn",
+            connection,
+            "invalid",
+            "use the ARN of an AVAILABLE connection, "
+            "arn:aws:codeconnections:<region>:<account>:connection/<uuid> (docs/delivery.md)",
+        )
+    branch = read.matching("delivery_branch", _BRANCH, "a branch name like main")
+    # The integration run downloads from Wikimedia's dump site, which wants to know who asks.
+    if not read.text("contact"):
+        raise ConfigError(
+            "contact",
+            None,
+            "the delivery pipeline's integration run downloads from dumps.wikimedia.org, which wants a contact",
+            "set -c contact=<URL or e-mail> (docs/ingest.md)",
+        )
+    return DeliverySource(repo=repo, connection_arn=connection, branch=branch)
+
+
+class DeliveryStageError(ConfigError):
+    """A context value that one of the delivery's stages refuses (e.g. prod without TLS)."""
+
+    def __init__(self, stage: str, error: ConfigError):
+        WikilakeError.__init__(self, f"delivery {stage} stage: {error}")
+
+
+def delivery_stage_configs(context: Mapping[str, Any]) -> tuple[WikilakeConfig, WikilakeConfig]:
+    """The dev and prod configurations the delivery pipeline deploys: the context with ``stage``
+    set to each (whatever the context's own stage); a problem of either names its stage."""
+    configs = []
+    for stage in STAGES:
+        try:
+            configs.append(WikilakeConfig.from_context({**context, "stage": stage}))
+        except ConfigError as err:
+            raise DeliveryStageError(stage, err) from None
+    dev, prod = configs
+    return dev, prod
+
+
+def context_arguments(context: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """``-c key=value`` for each of the app's keys whose value in ``context`` differs from
+    ``defaults`` (cdk.json's): what the delivery pipeline's synth passes to reproduce this synth.
+    Shell-quoted; lists comma-joined and booleans lower-case, as `-c` writes them."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ",".join(map(str, value))
+        return "" if value is None else str(value)
+
+    return tuple(
+        f"-c {shlex.quote(f'{key}={text(context[key])}')}"
+        for key in KEYS
+        if key in context and text(context[key]) != text(defaults.get(key))
+    )
