@@ -248,20 +248,27 @@ def end_of_line_normalized(text: Column) -> Column:
     )
 
 
+def _bytes_from(text: Column, position: Column) -> Column:
+    """``text`` from its ``position``-th byte (1-based) to its end. substr() counts characters:
+    it walks the whole text twice (its length, then the cut) where a byte offset is a copy."""
+    return text.cast("binary").substr(position, F.lit(2**31 - 1)).cast("string")
+
+
 def page_records(records: DataFrame) -> DataFrame:
     """Text records split at ``</page>`` (``value``) -> ``page`` (the page's XML, ``<page>`` to
     ``</page>``) and ``outside`` (true when text lies outside a page). Records holding only a
     file's header or its closing ``</mediawiki>`` are dropped. Line ends are normalized first
     (end_of_line_normalized), so every field, the text and rejected lines see LF only."""
     value = F.col("value")
-    start = F.instr(value, "<page>")
-    before = F.when(start > 0, F.expr("substr(value, 1, instr(value, '<page>') - 1)")).otherwise(value)
+    has_page = value.contains("<page>")
+    # The text before the first <page> (all of it when there is none).
+    before = F.substring_index(value, "<page>", 1)
     return (
         records.withColumn("value", end_of_line_normalized(value))
         .withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
-        .where((start > 0) | F.col("_outside"))
+        .where(has_page | F.col("_outside"))
         .select(
-            F.when(start > 0, F.concat(F.expr("substr(value, instr(value, '<page>'))"), F.lit(PAGE_END)))
+            F.when(has_page, F.concat(_bytes_from(value, F.octet_length(before) + 1), F.lit(PAGE_END)))
             .otherwise(value)
             .alias("page"),
             F.col("_outside").alias("outside"),
@@ -310,10 +317,12 @@ def split_text(pages: DataFrame) -> DataFrame:
     ``_markup`` (the page with an empty <text ...></text>), ``_text_attributes``, ``_content``
     (the text, still escaped; null when the page has no <text>...</text>)."""
     page = F.col("page")
+    before_first, after_last = F.substring_index(page, "</text>", 1), F.substring_index(page, "</text>", -1)
     # ' xml:space="preserve" bytes="12">content' when the page has exactly one </text>.
-    element = F.substring_index(F.substring_index(page, "</text>", 1), "<text", -1)
-    closes = (F.length(page) - F.length(F.replace(page, F.lit("</text>"), F.lit("")))) / 7
-    one_text = closes == 1
+    element = F.substring_index(before_first, "<text", -1)
+    # Exactly one </text> (occurrences cannot overlap): what precedes the first and what follows
+    # the last are the whole page but the one delimiter. Byte lengths: no pass over the text.
+    one_text = F.octet_length(before_first) + len("</text>") + F.octet_length(after_last) == F.octet_length(page)
     attributes = F.substring_index(element, ">", 1)
     return (
         pages.withColumn("_text_attributes", F.when(one_text, attributes))
@@ -321,10 +330,7 @@ def split_text(pages: DataFrame) -> DataFrame:
             "_content",
             F.when(
                 one_text,
-                F.expr(
-                    "substr(substring_index(substring_index(page, '</text>', 1), '<text', -1), "
-                    "instr(substring_index(substring_index(page, '</text>', 1), '<text', -1), '>') + 1)"
-                ),
+                _bytes_from(element, F.when(element.contains(">"), F.octet_length(attributes) + 2).otherwise(1)),
             ),
         )
         .withColumn(
