@@ -38,10 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from py4j.protocol import Py4JJavaError
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import outputs, storage
+from spark_jobs.extract import Tally
 from spark_jobs.job import DatasetJob, Plan, TableOutput
 from spark_jobs.storage import InputFile
 from wikilake_core import datasets
@@ -566,18 +567,29 @@ def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namesp
     return classify(records, infos)
 
 
+def tally_aggregates(args: argparse.Namespace) -> dict[str, Column]:
+    return {
+        "redirects": F.count("redirect_title"),
+        "link_occurrences": F.sum(F.size("link_targets")),
+        "category_occurrences": F.sum(F.size("category_entries")),
+    }
+
+
+def tally_details(by_namespace: list[Row]) -> dict:
+    """The manifest's page facts from the valid pages' tally by namespace."""
+    return {
+        "pages": sum(r["_count"] for r in by_namespace),
+        "redirects": sum(r["redirects"] for r in by_namespace),
+        "pages_by_namespace": {
+            str(r["namespace"]): r["_count"] for r in sorted(by_namespace, key=lambda r: r["namespace"])
+        },
+        "link_occurrences": sum(r["link_occurrences"] or 0 for r in by_namespace),
+        "category_occurrences": sum(r["category_occurrences"] or 0 for r in by_namespace),
+    }
+
+
 def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
     valid = classified.where(F.col("reason").isNull())
-    by_namespace = (
-        valid.groupBy("namespace")
-        .agg(
-            F.count(F.lit(1)).alias("pages"),
-            F.count("redirect_title").alias("redirects"),
-            F.sum(F.size("link_targets")).alias("link_occurrences"),
-            F.sum(F.size("category_entries")).alias("category_occurrences"),
-        )
-        .collect()
-    )
     files = outputs.files_for_cores(
         sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism
     )
@@ -587,21 +599,22 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
             TableOutput(TABLE_LINKS, links_table(valid), ("page_id", "target")),
             TableOutput(TABLE_CATEGORIES, categories_table(valid), ("page_id", "category")),
         ),
-        details={
-            "pages": sum(r["pages"] for r in by_namespace),
-            "redirects": sum(r["redirects"] for r in by_namespace),
-            "pages_by_namespace": {
-                str(r["namespace"]): r["pages"] for r in sorted(by_namespace, key=lambda r: r["namespace"])
-            },
-            "link_occurrences": sum(r["link_occurrences"] or 0 for r in by_namespace),
-            "category_occurrences": sum(r["category_occurrences"] or 0 for r in by_namespace),
-            "input_splits": classified.rdd.getNumPartitions(),
-        },
+        details={"input_splits": classified.rdd.getNumPartitions()},
     )
 
 
 # Wide rows of mostly distinct text: not worth compressing in the cache (as for edits).
-JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, settings=settings, compressed_cache=False)
+JOB = DatasetJob(
+    DATASET,
+    read=read,
+    plan=plan,
+    check_inputs=check_inputs,
+    settings=settings,
+    compressed_cache=False,
+    # The manifest's page facts come with the counts by reason, in the same Spark job.
+    tally=Tally(("namespace",), tally_aggregates),
+    tally_details=tally_details,
+)
 
 if __name__ == "__main__":
     sys.exit(JOB.main())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.storage import InputFile
@@ -63,6 +66,29 @@ def keep(classified: DataFrame) -> DataFrame:
     return classified.persist(StorageLevel.DISK_ONLY)
 
 
-def count_by_reason(classified: DataFrame) -> dict[str | None, int]:
-    """Lines per rejection reason (None: valid), the few rows of one small aggregation."""
-    return {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+def count_by_reason(
+    classified: DataFrame, tally: Tally | None = None, args: argparse.Namespace | None = None
+) -> tuple[dict[str | None, int], list[Row]]:
+    """Lines per rejection reason (None: valid), and the ``tally`` of the valid lines (its
+    aggregates built for the run's ``args``), in one small aggregation: one Spark job over the
+    kept lines, not one per fact."""
+    by, aggregates = (tally.by, tally.aggregates(args)) if tally else ((), {})
+    rows = (
+        classified.groupBy("reason", *by)
+        .agg(F.count(F.lit(1)).alias("_count"), *[column.alias(name) for name, column in aggregates.items()])
+        .collect()
+    )
+    counts: dict[str | None, int] = {}
+    for row in rows:
+        counts[row["reason"]] = counts.get(row["reason"], 0) + row["_count"]
+    return counts, [row for row in rows if row["reason"] is None]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Facts about the valid records for the manifest, aggregated in the same Spark job as the
+    counts by reason: grouped ``by`` these columns, with these ``aggregates`` (name -> Column,
+    built for the run's arguments) beside each group's ``_count``."""
+
+    by: tuple[str, ...]
+    aggregates: Callable[[argparse.Namespace], dict[str, Column]]

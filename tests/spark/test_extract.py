@@ -16,7 +16,7 @@ def test_one_gzip_file_is_spread_over_every_core_after_the_read(spark):
     assert lines.rdd.getNumPartitions() == 2
     # Every line is still there once, each with the file it came from.
     assert lines.count() == spark.read.text(str(EDITS_SAMPLE)).count()
-    assert {row.source_file for row in lines.select("source_file").distinct().collect()} == {inputs[0].path}
+    assert {row.source_file for row in lines.select("source_file").distinct().collect()} == {f"file://{EDITS_SAMPLE}"}
 
 
 def test_as_many_gzip_files_as_cores_are_read_as_they_are(spark, tmp_path):
