@@ -41,7 +41,7 @@ from py4j.protocol import Py4JJavaError
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import outputs, storage
+from spark_jobs import extract, outputs, storage
 from spark_jobs.extract import Tally
 from spark_jobs.job import DatasetJob, Plan, TableOutput
 from spark_jobs.storage import InputFile
@@ -274,6 +274,7 @@ def page_records(records: DataFrame) -> DataFrame:
             .alias("page"),
             F.col("_outside").alias("outside"),
             "source_file",
+            *extract.RECORD_COLUMNS,
         )
     )
 
@@ -398,6 +399,7 @@ def page_fields(pages: DataFrame) -> DataFrame:
         reason.alias("reason"),
         "source_file",
         "page",
+        *extract.RECORD_COLUMNS,
     )
 
 
@@ -501,6 +503,7 @@ def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
         "reason",
         F.when(rejected, F.col("source_file")).alias("source_file"),
         F.when(rejected, F.col("page")).alias("line"),
+        *extract.RECORD_COLUMNS,
     )
 
 
@@ -557,7 +560,8 @@ def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argpars
 
 
 def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
-    records = read_records(spark, inputs)
+    # Ids from the scan, so the job can drop a page a split boundary repeated (splits_repeat_records).
+    records = extract.with_record_ids(read_records(spark, inputs))
     # Spark names local files file:///... in input_file_name() and file:/... in listings.
     infos = {
         name: info
@@ -611,6 +615,7 @@ JOB = DatasetJob(
     check_inputs=check_inputs,
     settings=settings,
     compressed_cache=False,
+    splits_repeat_records=True,
     # The manifest's page facts come with the counts by reason, in the same Spark job.
     tally=Tally(("namespace",), tally_aggregates),
     tally_details=tally_details,

@@ -70,6 +70,9 @@ class DatasetJob:
     # valid), ``source_file`` and ``line`` (kept for rejected rows).
     read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
     plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
+    # Whether a split of the input can repeat a record of the next split (bzip2 on Hadoop before
+    # 3.3.5): read() then adds extract.RECORD_COLUMNS and the repeats are dropped after the parse.
+    splits_repeat_records: bool = False
     # Facts about the valid records aggregated with the counts by reason (one Spark job), and the
     # manifest details made from the tally's rows.
     tally: extract.Tally | None = None
@@ -125,6 +128,8 @@ class DatasetJob:
         classified = extract.keep(self.read(spark, inputs, args))
         kept = [classified]
         try:
+            if self.splits_repeat_records:
+                classified = extract.without_split_duplicates(classified)
             counts, tallied = extract.count_by_reason(classified, self.tally, args)
             plan = self.plan(spark, classified, inputs, args)
             kept += plan.kept
