@@ -371,7 +371,13 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, message", BAD_VALUES, ids=[str(o) for o, _ in BAD_VALUES])
+def _case_id(overrides: dict) -> str:
+    """The case's test id: its context as text, '::' spelled ': :' (pytest and mutmut read a test's
+    node id up to each '::', so an id holding one cannot be selected)."""
+    return str(overrides).replace("::", ": :")
+
+
+@pytest.mark.parametrize("overrides, message", BAD_VALUES, ids=[_case_id(o) for o, _ in BAD_VALUES])
 def test_bad_value_is_refused_in_one_line_naming_key_and_fix(overrides, message):
     with pytest.raises(ConfigError) as caught:
         parse(**overrides)
