@@ -64,3 +64,17 @@ def test_a_run_records_compute_hours_come_with_their_runtimes_unit():
     assert (prices.NIH.short, prices.VCPU_HOURS.short) == ("NIH", "vCPU-h")
     assert prices.compute_hours({"normalized_instance_hours": 0}) == (0, prices.NIH)  # zero is a figure
     assert prices.compute_hours({"usd": 1.0}) is None and prices.compute_hours({"vcpu_hours": None}) is None
+
+
+def test_an_unknown_size_or_type_counts_zero_normalized_hours():
+    assert prices.normalization_factor("m5.9xlarge") == 72 and prices.normalization_factor("r7g.medium") == 2
+    assert prices.normalization_factor("m5.hugeish") == 0  # a size EMR's table lacks
+    assert prices.normalization_factor("not-an-instance-type") == 0
+
+
+def test_hours_round_to_cents_of_an_hour_and_usd_to_four_places():
+    # 1 m5.xlarge for 1/3 h: 8/3 = 2.6667 normalized hours; (0.192 + 0.048) / 3 = $0.08 exactly,
+    # and 1/7 h: $0.0342857... -> 0.0343.
+    third = cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 3)
+    assert third.normalized_instance_hours == 2.67 and third.usd == 0.08
+    assert cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 7).usd == 0.0343
