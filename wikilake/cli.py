@@ -10,7 +10,19 @@ from wikilake_core.errors import WikilakeError
 
 # Each module exposes ``register(subparsers)`` and sets ``func`` on its parser(s). Modules keep
 # heavy imports (pyspark, boto3, duckdb) inside their handlers so `wikilake --help` stays fast.
-COMMAND_MODULES = ("local", "query", "ingest", "run", "backfill", "runs", "status", "ssh", "demo", "bench")
+COMMAND_MODULES = (
+    "local",
+    "query",
+    "ingest",
+    "preflight",
+    "run",
+    "backfill",
+    "runs",
+    "status",
+    "ssh",
+    "demo",
+    "bench",
+)
 
 
 EXIT_USAGE = 2

@@ -32,7 +32,7 @@ def requoted(text: str) -> str:
 def test_the_docs_quote_the_current_help_of_each_command(monkeypatch):
     monkeypatch.setenv("COLUMNS", WIDTH)
     text = DOC.read_text()
-    assert [m["verb"] for m in QUOTE.finditer(text)] == ["run", "backfill", "runs", "ssh"]
+    assert [m["verb"] for m in QUOTE.finditer(text)] == ["preflight", "run", "backfill", "runs", "ssh"]
     assert requoted(text) == text, f"stale --help in {DOC}: run python {__file__}"
 
 

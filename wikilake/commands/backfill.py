@@ -37,6 +37,8 @@ examples:
 MANIFEST_PRESENT = "skipped (manifest present)"
 QUEUED = "queued"
 DEFAULT_POLL_SECONDS = 10.0
+# Each execution runs its own cluster: `wikilake preflight` checks the vCPUs this many need.
+DEFAULT_MAX_CONCURRENCY = 2
 
 
 def register(subparsers) -> None:
@@ -53,7 +55,11 @@ def register(subparsers) -> None:
         "--to", dest="last", required=True, metavar="YYYY-MM-DD", help="last date of the range (included)"
     )
     parser.add_argument(
-        "--max-concurrency", type=positive_int, default=2, metavar="N", help="executions running at once (default 2)"
+        "--max-concurrency",
+        type=positive_int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar="N",
+        help=f"executions running at once (default {DEFAULT_MAX_CONCURRENCY})",
     )
     parser.add_argument("--force", action="store_true", help="also rerun the dates that already have a manifest")
     parser.add_argument(
