@@ -637,3 +637,19 @@ def test_the_pipeline_synth_gets_the_keys_that_differ_from_cdk_json_shell_quoted
     parsed = dict(arg.split("=", 1) for arg in shlex.split(" ".join(arguments)) if arg != "-c")
     assert parse(**parsed) == parse(**{k: v for k, v in context.items() if k in parsed})
     assert context_arguments(CDK_CONTEXT, CDK_CONTEXT) == ()
+
+
+def test_values_merged_in_this_round_read_back_and_their_bounds_pass():
+    """Run sizing and delivery keys (docs/configuration.md): a core type read back, a run core
+    maximum equal to the core count taken, a repository named `.` or `..` refused, and a key set
+    to None in the context passed on as an empty `-c key=`."""
+    from stacks.config import context_arguments
+
+    assert parse(core_instance_type="m5.2xlarge").core_instance_type == "m5.2xlarge"
+    assert parse(run_core_nodes_max=2, core_instance_count=2).run_core_nodes_max == 2
+    for repo in ("my-org/.", "my-org/.."):
+        with pytest.raises(ConfigError, match=r"^context delivery_repo='my-org/\.+': invalid; fix: use the GitHub"):
+            parse(**{**DELIVERY, "delivery_repo": repo})
+    assert context_arguments({**CDK_CONTEXT, "budget_email": None}, {**CDK_CONTEXT, "budget_email": "x"}) == (
+        "-c budget_email=",
+    )

@@ -156,3 +156,10 @@ def test_the_serverless_job_carries_the_run_name_and_the_driver_fields():
 def test_a_step_spec_splits_at_its_first_at_sign():
     with pytest.raises(WikilakeError, match=r"^bad date '2015-09-12@x'"):
         parse_step_spec("edits@2015-09-12@x")
+
+
+def test_a_sized_run_brings_its_own_executor_maximum():
+    from wikilake_core.submit import job_submit
+
+    sized = job_submit("pageviews", "2024-03-15", bucket="b", scripts=SCRIPTS, max_executors=7)
+    assert ("spark.dynamicAllocation.maxExecutors", "7") in sized.serverless_properties
