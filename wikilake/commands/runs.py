@@ -9,11 +9,14 @@ from wikilake_core.datasets import DATASETS
 
 DESCRIPTION = """\
 List the pipeline's executions, newest first: dataset, dt, state, start (UTC), duration, rows
-written (all tables), rejected records, and the run's cost: the normalized instance hours of
-its cluster and an estimate in USD at the on-demand prices of the date shown (prices_as_of).
-A run that succeeded carries all of it in its run record (the execution's output, also in the
-dt's manifest); for a run that failed, was stopped or is still running, the instance hours
-are read from its cluster (tagged with the execution) and there is no USD estimate.
+written (all tables), rejected records, and the run's cost: its compute hours with their unit
+(NIH: the normalized instance hours of its EMR cluster; vCPU-h: the billed vCPU hours of its
+EMR Serverless job run) and an estimate in USD at the on-demand prices of the date shown
+(prices_as_of). The table shows the hours and unit in one column; csv and json give the number
+(compute_hours) and its unit (compute_unit) apart. A run that succeeded carries all of it in
+its run record (the execution's output, also in the dt's manifest); for a run that failed, was
+stopped or is still running, the instance hours are read from its cluster (tagged with the
+execution; a job run on EMR Serverless shows none) and there is no USD estimate.
 
 Exit status: 0 (also when there are no runs), 1 with one line on error.
 """
@@ -24,6 +27,7 @@ examples:
   wikilake runs --dataset pageviews --last 50
   wikilake runs --format csv > runs.csv
   wikilake runs --format json | jq '[.[] | .usd] | add'     # what the listed runs cost
+  wikilake runs --format json | jq '[.[] | select(.compute_unit == "vCPU-h") | .compute_hours] | add'
 """
 
 COLUMNS = (
@@ -34,7 +38,8 @@ COLUMNS = (
     "duration",
     "rows_written",
     "rejected_records",
-    "instance_hours",
+    "compute_hours",
+    "compute_unit",
     "usd",
     "prices_as_of",
 )
@@ -72,6 +77,7 @@ def _runs(args) -> int:
     from wikilake.output import render
     from wikilake.query_result import QueryResult
     from wikilake_core.contract import Outputs
+    from wikilake_core.prices import NIH, compute_hours
 
     with aws_errors():
         aws = AwsContext.from_args(args)
@@ -94,6 +100,9 @@ def _runs(args) -> int:
     for run in found:
         record, cost = run.record, run.record.get("cost") or {}
         written = record.get("rows_written")
+        compute = compute_hours(cost)
+        if compute is None and run.arn in hours:
+            compute = (hours[run.arn], NIH)
         rows.append(
             (
                 run.dataset,
@@ -103,10 +112,24 @@ def _runs(args) -> int:
                 elapsed(((run.stop or now) - run.start).total_seconds()),
                 sum(written.values()) if written else None,
                 record.get("rejected_records"),
-                cost.get("normalized_instance_hours", hours.get(run.arn)),
+                *((compute[0], compute[1].short) if compute else (None, None)),
                 round(cost["usd"], 2) if cost.get("usd") is not None else None,
                 cost.get("prices_as_of"),
             )
         )
-    render(QueryResult(COLUMNS, tuple(rows)), args.format, sys.stdout)
+    result = QueryResult(COLUMNS, tuple(rows))
+    render(_with_units(result) if args.format == "table" else result, args.format, sys.stdout)
     return 0
+
+
+def _with_units(result):
+    """For people: compute_hours and compute_unit in one column (``24.00 NIH``, ``3.20 vCPU-h``),
+    so the runs of both runtimes compare in one place."""
+    from wikilake.query_result import QueryResult
+
+    at = COLUMNS.index("compute_hours")
+    columns = (*COLUMNS[:at], "compute_hours", *COLUMNS[at + 2 :])
+    rows = tuple(
+        (*row[:at], None if row[at] is None else f"{row[at]:,.2f} {row[at + 1]}", *row[at + 2 :]) for row in result.rows
+    )
+    return QueryResult(columns, rows)

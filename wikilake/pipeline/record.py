@@ -65,7 +65,7 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     ]
     cost = prices.cluster_cost(groups, hours).as_record()
     if cluster.get("NormalizedInstanceHours"):
-        cost["normalized_instance_hours"] = cluster["NormalizedInstanceHours"]
+        cost[prices.NIH.key] = cluster["NormalizedInstanceHours"]
     cost["hours"] = round(hours, 3)
     return cost
 
