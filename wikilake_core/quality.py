@@ -64,10 +64,10 @@ class Result:
         if self.low is None and self.high is None:
             return ""
         if self.low is None:
-            return f"<= {_number(self.high)}"
+            return f"<= {number(self.high)}"
         if self.high is None:
-            return f">= {_number(self.low)}"
-        return f"[{_number(self.low)}, {_number(self.high)}]"
+            return f">= {number(self.low)}"
+        return f"[{number(self.low)}, {number(self.high)}]"
 
     def row(self) -> dict:
         """The ``quality`` table's row (athena_ddl/tables/quality.sql); dataset and dt are its
@@ -84,7 +84,7 @@ class Result:
         }
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
 
 
@@ -149,7 +149,7 @@ class HistoryBand(Check):
 
     def describe(self, baseline):
         window = list(baseline)[-self.history :]
-        return f"median {_number(statistics.median(window))} of the previous {len(window)} dt(s)"
+        return f"median {number(statistics.median(window))} of the previous {len(window)} dt(s)"
 
 
 # --- measures: one number of a manifest, None when the run did not measure it ---
@@ -231,12 +231,3 @@ def outcome(results: Sequence[Result]) -> str:
     """fail if a fail check failed, else warn if a warn check did, else pass."""
     statuses = {r.status for r in results}
     return FAIL if FAIL in statuses else WARN if WARN in statuses else PASS
-
-
-def summary(results: Sequence[Result], severity: str) -> str:
-    """The failed checks of ``severity`` in one line: ``rows_pageviews_daily 3,300 not in [...]``."""
-    return "; ".join(
-        f"{r.check} {_number(r.value)} not in {r.expected}" + (f" ({r.detail})" if r.detail else "")
-        for r in results
-        if r.status == severity
-    )
