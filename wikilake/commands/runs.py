@@ -15,6 +15,9 @@ A run that succeeded carries all of it in its run record (the execution's output
 dt's manifest); for a run that failed, was stopped or is still running, the instance hours
 are read from its cluster (tagged with the execution) and there is no USD estimate.
 
+With --quality, a last column lists each run's failing data-quality checks: the `warn` checks
+of a run that succeeded, the `fail` checks of a run that ended QualityFailed (docs/quality.md).
+
 Exit status: 0 (also when there are no runs), 1 with one line on error.
 """
 
@@ -23,6 +26,7 @@ examples:
   wikilake runs
   wikilake runs --dataset pageviews --last 50
   wikilake runs --format csv > runs.csv
+  wikilake runs --quality --dataset pageviews              # which days failed which checks
   wikilake runs --format json | jq '[.[] | .usd] | add'     # what the listed runs cost
 """
 
@@ -58,6 +62,9 @@ def register(subparsers) -> None:
         choices=("table", "csv", "json"),
         default="table",
         help="table for people, csv or json for scripts (default table)",
+    )
+    parser.add_argument(
+        "--quality", action="store_true", help="add each run's failing data-quality checks (a last column)"
     )
     add_aws_options(parser)
     parser.set_defaults(func=_runs)
@@ -108,5 +115,12 @@ def _runs(args) -> int:
                 cost.get("prices_as_of"),
             )
         )
-    render(QueryResult(COLUMNS, tuple(rows)), args.format, sys.stdout)
+    columns = COLUMNS
+    if args.quality:
+        from wikilake.aws.run_quality import failing_checks
+
+        with aws_errors():
+            rows = [row + (failing_checks(sfn, run),) for row, run in zip(rows, found)]
+        columns += ("failing_checks",)
+    render(QueryResult(columns, tuple(rows)), args.format, sys.stdout)
     return 0
