@@ -17,6 +17,7 @@ EXPECTED_DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",
     "boolean": "BOOLEAN",
     "double": "DOUBLE",
+    "map<string,bigint>": "MAP(VARCHAR, BIGINT)",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
