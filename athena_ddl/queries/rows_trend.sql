@@ -3,9 +3,16 @@
 --
 -- Reads runs (rows_written, a map per table). Athena console: 'pageviews_daily'.
 -- @param table_name varchar = pageviews_daily: a table of a dataset, e.g. edits, articles
-WITH per_dt AS (
-  SELECT dt, element_at(rows_written, ?) AS table_rows, input_records, rejected_records, quality_status
-  FROM runs
+WITH per_table AS (
+  SELECT
+    r.dt,
+    t.table_name,
+    element_at(r.rows_written, t.table_name) AS table_rows,
+    r.input_records,
+    r.rejected_records,
+    r.quality_status
+  FROM runs AS r
+  CROSS JOIN UNNEST(map_keys(r.rows_written)) AS t (table_name)
 )
 SELECT
   dt,
@@ -14,6 +21,6 @@ SELECT
   rejected_records,
   round(100.0 * rejected_records / nullif(input_records, 0), 2) AS rejected_percent,
   quality_status
-FROM per_dt
-WHERE table_rows IS NOT NULL
+FROM per_table
+WHERE table_name = ?
 ORDER BY dt
