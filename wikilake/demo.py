@@ -73,11 +73,6 @@ def query_datasets(query: NamedQuery, engine) -> tuple[str, ...]:
     return tuple(name for name in datasets.DATASETS if name in needed)
 
 
-def is_history_query(query: NamedQuery, engine) -> bool:
-    """A query of the run history alone (runs, quality): the report's "Runs and quality"."""
-    return not query_datasets(query, engine)
-
-
 def dt_parameter(dataset: str) -> str:
     """The parameter naming ``dataset``'s dt in a query that reads several datasets."""
     return f"{dataset}_{layout.PARTITION_KEY}"

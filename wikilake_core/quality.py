@@ -207,11 +207,16 @@ def distinct_input_names(pattern: str, group: int = 1) -> Measure:
 # --- a run against its history ---
 
 
+def is_baseline(manifest: Mapping, dt: str) -> bool:
+    """Whether a run counts in the baseline of a run of ``dt``: an earlier dt (a backfill of an
+    old day is compared with the days before it) that did not end QualityFailed (its data stays,
+    but a bad day is no measure of a normal one)."""
+    return bool(manifest.get("dt")) and manifest["dt"] < dt and manifest.get("status") != QUALITY_FAILED
+
+
 def baseline(history: Sequence[Mapping], dt: str) -> list[Mapping]:
-    """The manifests a run of ``dt`` is compared with: earlier dts only (a backfill of an old day
-    is compared with the days before it), one per dt, oldest first, without runs that ended
-    QualityFailed (their data stays, but a bad day is no measure of a normal one)."""
-    by_dt = {m["dt"]: m for m in history if m.get("dt") and m["dt"] < dt and m.get("status") != QUALITY_FAILED}
+    """The manifests a run of ``dt`` is compared with (is_baseline), one per dt, oldest first."""
+    by_dt = {m["dt"]: m for m in history if is_baseline(m, dt)}
     return [by_dt[d] for d in sorted(by_dt)]
 
 

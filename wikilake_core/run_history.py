@@ -77,7 +77,7 @@ def read_history(dts: Iterable[str], dt: str, needed: int, load: Callable[[str],
         if len(found) >= needed:
             break
         manifest = load(previous)
-        if manifest is not None and quality.baseline([manifest], dt):
+        if manifest is not None and quality.is_baseline(manifest, dt):
             found.append(manifest)
     return found
 
