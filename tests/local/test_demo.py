@@ -70,24 +70,24 @@ HISTORY_QUERIES = ("cost_by_month", "quality_failures", "rows_trend", "run_histo
 
 
 def assert_the_anomaly_days_raise_exactly_their_checks(history: dict):
-    """wikilake.demo_history: 03-18 has a third of the usual lines in each hour (its
-    pageviews_daily rows fall below half the median of 03-15..03-17: fail), 03-19 5% malformed
-    lines (rejected share over the 1% limit: warn); nothing else fails, 03-16 and 03-17 have too
-    little history to compare rows with (skipped), and the data of every day stays queryable."""
+    """wikilake.demo_history: 03-17 has 5% malformed lines (rejected share over the 1% limit:
+    warn), 03-18 a third of the usual lines in each hour (its pageviews_daily rows fall below half
+    the median of 03-15..03-17: fail); nothing else fails (03-16 and 03-17 have too little history
+    to compare rows with: skipped), and every day's data stays."""
     assert sorted(history) == sorted(HISTORY_QUERIES)
     failures = history["quality_failures"]
     assert [row[:3] + row[5:7] for row in failures.rows] == [
-        ("pageviews", "2024-03-19", "rejected_share", "warn", "warn"),
         ("pageviews", "2024-03-18", "rows_pageviews_daily", "fail", "fail"),
+        ("pageviews", "2024-03-17", "rejected_share", "warn", "warn"),
     ]
     trend = {row[0]: row for row in history["rows_trend"].rows}
-    assert sorted(trend) == ["2024-03-15", "2024-03-16", "2024-03-17", "2024-03-18", "2024-03-19"]
+    assert sorted(trend) == ["2024-03-15", "2024-03-16", "2024-03-17", "2024-03-18"]
     usual = sorted(trend[dt][1] for dt in ("2024-03-15", "2024-03-16", "2024-03-17"))[1]
     assert 0.25 < trend["2024-03-18"][1] / usual < 0.4  # about a third
-    assert 4 < trend["2024-03-19"][4] < 6 and all(trend[dt][4] < 1 for dt in trend if dt != "2024-03-19")
+    assert 4 < trend["2024-03-17"][4] < 6 and all(trend[dt][4] < 1 for dt in trend if dt != "2024-03-17")
     statuses = {(row[0], row[1]): (row[2], row[3]) for row in history["run_history"].rows}
     assert statuses[("pageviews", "2024-03-18")] == ("QUALITY_FAILED", "fail")
-    assert statuses[("pageviews", "2024-03-19")] == ("SUCCEEDED", "warn")
+    assert statuses[("pageviews", "2024-03-17")] == ("SUCCEEDED", "warn")
     assert statuses[("edits", "2015-09-12")] == ("SUCCEEDED", "pass")
     assert all(row[4] is None for row in history["cost_by_month"].rows)  # usd: local runs cost nothing known
 
