@@ -141,7 +141,8 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         compute_id=compute.get("job_run_id", compute["cluster_id"]),
         cost=compute["cost"],
     )
-    recorded = quality_gate.check(s3, bucket, {**manifest, **fields})
+    # The run's own dataset and dt: the ones the checks and the quality rows are about.
+    recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
     record.update(
         quality_status=recorded["quality_status"],
         failing_checks=run_history.failed_checks(recorded, quality.WARN)
