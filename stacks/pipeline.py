@@ -1,17 +1,20 @@
 """The pipeline: one Step Functions state machine that runs (dataset, dt) end to end on compute
 that exists only for the run, its Lambda functions, the alerts topic, the optional schedules.
 
-    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> CreateCluster (RunJobFlow with
-    the job step; no keep-alive, step failure terminates, idle auto-termination) -> poll ListSteps
-    -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
-    Notify (SNS) -> Fail.
+    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> SizeRun (the plan function
+    again: core nodes and the job's deadline from the day's bytes under raw/) -> CreateCluster
+    (RunJobFlow with the job step and the sized core nodes; no keep-alive, step failure
+    terminates, idle auto-termination) -> poll ListSteps until the step ends or the deadline
+    passes -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists (a step
+    past its deadline too) -> Terminate -> Notify (SNS) -> Fail.
 
 Each run that ends badly alerts once: caught failures from NotifyFailure; failures no Catch sees
 (States.Runtime, ...), a failed publish (AlertNotSent), timeouts and stops from EventBridge. What
 an asynchronous delivery gives up on lands in the failure sink (stacks/failure_sink.py).
 
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
-Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
+Serverless application (stacks/serverless_job.py) with the sized executors and deadline ->
+Verify+record; a failed (or cancelled at its deadline) job run -> Notify.
 
 Only aws-sdk EMR integrations (no .sync exists for them, and moto's interpreter runs them), so
 the tests execute this very definition (tests/pipeline/). docs/running-daily.md explains it.
@@ -44,12 +47,12 @@ from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
-from wikilake_core import contract, layout, runs
+from wikilake_core import contract, http_budget, layout, run_sizing, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_core.paths import PROJECT_ROOT
 
-RUN_TIMEOUT = Duration.hours(4)
+RUN_TIMEOUT = Duration.seconds(run_sizing.RUN_TIMEOUT_SECONDS)
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # The dumps site allows a few connections per client: at most 3 downloads at once across every
 # execution (a backfill runs several); the download slots of the lease table enforce it
@@ -62,7 +65,16 @@ LEASE_MARGIN_SECONDS = 60
 # (a download takes ~20 s; every retry is one short invocation and one state transition).
 SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
 SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
-EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
+# Step Functions names an aws-sdk task's error <Service>.<ErrorName> (Step Functions developer
+# guide, "AWS SDK service integrations"); an error EMR's API does not model (throttling by HTTP
+# status, a 5xx) comes as the SDK's base exception, Emr.EmrException, as S3's 503 SlowDown comes as
+# S3.S3Exception (cdklabs/construct-hub#1904). Retrying a permanent one costs ~2.5 minutes.
+EMR_TRANSIENT_ERRORS = [
+    "Emr.ThrottlingException",
+    "Emr.InternalServerErrorException",
+    "Emr.InternalServerException",
+    "Emr.EmrException",
+]
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",
@@ -98,6 +110,23 @@ FUNCTION_FILES = [
 ]
 
 
+def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:
+    """What the plan function may give a run (context keys), for its SizeRun state."""
+    return run_sizing.RunBounds(
+        runtime=config.runtime,
+        core_instance_type=config.core_instance_type,
+        core_nodes_min=config.core_instance_count,
+        core_nodes_max=config.run_core_nodes_max,
+        target_seconds=config.run_target_minutes * 60,
+        run_timeout_seconds=run_sizing.RUN_TIMEOUT_SECONDS,
+        serverless_max_vcpu=config.serverless_max_vcpu,
+        serverless_max_memory_gb=config.serverless_max_memory_gb,
+        task_nodes=config.task_instance_count,
+        managed_scaling_max=config.managed_scaling_max,
+        task_spot=config.task_spot,
+    )
+
+
 class Pipeline(Construct):
     def __init__(
         self,
@@ -128,16 +157,18 @@ class Pipeline(Construct):
             "PlanFunction",
             code,
             "plan",
-            Duration.minutes(1),
+            # Above the worst case of its HTTP retries (wikilake_core/http_budget.py).
+            Duration.seconds(http_budget.plan_timeout_seconds()),
             {
                 **common_env,
                 env_keys.JOB_SCRIPTS: self._stack.to_json_string(
                     {"package_url": scripts.package_url, "entrypoint_urls": scripts.entrypoint_urls}
                 ),
                 env_keys.CLUSTER_NAME_PREFIX: config.name,
+                env_keys.RUN_SIZING: run_bounds(config).to_json(),
                 **({env_keys.CONTACT: config.contact} if config.contact else {}),
             },
-            "plans a run: reads the dump's checksums, builds the job step",
+            "plans a run: reads the dump's checksums, builds the job step, sizes the run",
         )
         self.ingest_function = self._function(
             "IngestFunction",
@@ -275,7 +306,8 @@ class Pipeline(Construct):
         self.record_function.add_to_role_policy(
             iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
-        # The plan function checks that a dataset without a dump site has its day under raw/.
+        # The plan function lists the day under raw/: a dataset without a dump site must have it
+        # there, and SizeRun sums its bytes. A listing only: no HEAD of a missing key is made.
         self.plan_function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ListRaw",
@@ -393,6 +425,15 @@ class Pipeline(Construct):
 
     def _job_runs_finding(self) -> str:
         return serverless_job.job_runs_finding(self.serverless, self._stack.get_logical_id(self.serverless.application))
+
+    def _app_tags_requested(self) -> dict:
+        tags = self.config.tags
+        return {
+            "StringEquals": {
+                f"aws:RequestTag/{contract.TAG_PROJECT}": tags[contract.TAG_PROJECT],
+                f"aws:RequestTag/{contract.TAG_STAGE}": tags[contract.TAG_STAGE],
+            }
+        }
 
     def _app_clusters_only(self) -> dict:
         tags = self.config.tags
@@ -536,6 +577,11 @@ class Pipeline(Construct):
             result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
         )
         task.add_retry(errors=EMR_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
+        # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
+        # are listed for these actions in the Service Authorization Reference (Amazon EMR).
+        (statement,) = task._task_policies
+        statement.add_conditions(self._app_tags_requested() if action == "runJobFlow" else self._app_clusters_only())
         return task
 
     def _invoke(self, construct_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
@@ -643,6 +689,14 @@ class Pipeline(Construct):
         )
         ingest.item_processor(ingest_one)
         ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
+        # The day is under raw/: its bytes size the job's compute and deadline (plan.size).
+        size_run = self._invoke(
+            "SizeRun",
+            self.plan_function,
+            {"size": {"run": J.object_at("$.plan.run"), "started_at": J.string_at("$$.Execution.StartTime")}},
+            result_path="$.plan.size",
+        )
+        size_run.add_catch(notify, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
@@ -653,7 +707,9 @@ class Pipeline(Construct):
                 {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
             )
             record.add_catch(notify, errors=["States.ALL"], result_path=error)
-            return self._machine(plan.next(ingest).next(job).next(record), "job run on the EMR Serverless application")
+            return self._machine(
+                plan.next(ingest).next(size_run).next(job).next(record), "job run on the EMR Serverless application"
+            )
 
         terminate_on_failure = self._emr(
             "TerminateAfterFailure", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
@@ -667,7 +723,11 @@ class Pipeline(Construct):
             (contract.TAG_RUN_EXECUTION, J.string_at("$$.Execution.Id")),
         )
         request = definition.run_job_flow_request(
-            name=J.string_at("$.plan.cluster_name"), steps=J.list_at("$.plan.steps"), extra_tags=tags
+            name=J.string_at("$.plan.cluster_name"),
+            steps=J.list_at("$.plan.steps"),
+            extra_tags=tags,
+            core_count=J.number_at("$.plan.size.core_nodes"),
+            compute_limits=J.object_at("$.plan.size.compute_limits") if definition.managed_scaling else None,
         )
         create = self._emr(
             "CreateCluster",
@@ -705,6 +765,44 @@ class Pipeline(Construct):
             },
         )
         job_failed.next(terminate_on_failure)
+        # EMR steps have no timeout: the poll loop counts down the polls the plan's deadline allows.
+        start_deadline = sfn.Pass(
+            self,
+            "StartJobDeadline",
+            parameters={"polls_left": J.number_at("$.plan.size.deadline_polls")},
+            result_path="$.deadline",
+        )
+        count_poll = sfn.Pass(
+            self,
+            "CountPoll",
+            parameters={"polls_left": J.math_add(J.number_at("$.deadline.polls_left"), -1)},
+            result_path="$.deadline",
+        )
+        job_timed_out = sfn.Pass(
+            self,
+            "JobTimedOut",
+            result_path=error,
+            parameters={
+                "Error": "JobTimedOut",
+                "Cause": J.format(
+                    "job step {} on cluster {} still {} at its deadline, {} s after the cluster was requested "
+                    "(sized for {} bytes: ~{} s of job on {} core nodes); the cluster is terminated",
+                    J.string_at("$.step.Id"),
+                    J.string_at("$.cluster.ClusterId"),
+                    J.string_at("$.step.State"),
+                    J.string_at("$.plan.size.timeout_seconds"),
+                    J.string_at("$.plan.size.input_bytes"),
+                    J.string_at("$.plan.size.estimated_seconds"),
+                    J.string_at("$.plan.size.core_nodes"),
+                ),
+            },
+        )
+        job_timed_out.next(terminate_on_failure)
+        deadline = (
+            sfn.Choice(self, "DeadlinePassed?")
+            .when(sfn.Condition.number_less_than_equals("$.deadline.polls_left", 1), job_timed_out)
+            .otherwise(count_poll.next(wait))
+        )
 
         terminate = self._emr(
             "TerminateCluster", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
@@ -724,16 +822,12 @@ class Pipeline(Construct):
                 sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
                 job_failed,
             )
-            .otherwise(wait)
+            .otherwise(deadline)
         )
-        chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
+        chain = plan.next(ingest).next(size_run).next(create).next(start_deadline).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]
-            )
-        )
+        self._grant_tag_run_clusters(machine, request["Tags"])
         nag.acknowledge(
             machine,
             "AwsSolutions-IAM5[Resource::*]",
@@ -744,9 +838,33 @@ class Pipeline(Construct):
             machine,
             f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
             "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
-            "EMR clusters of this account and region only.",
+            "EMR clusters of this account and region tagged with this app's Project and Stage only.",
         )
         return machine
+
+    def _grant_tag_run_clusters(self, machine: sfn.StateMachine, tags: list[dict]) -> None:
+        """RunJobFlow with Tags is also authorized as elasticmapreduce:AddTags (Service Authorization
+        Reference, Amazon EMR: the API operations table lists AddTags, RunJobFlow and iam:PassRole for
+        RunJobFlow). AddTags takes aws:RequestTag, aws:TagKeys and aws:ResourceTag: only this app's
+        Project and Stage, only the keys a run's request carries, and never onto a cluster of another
+        project or stage. (No plain aws:ResourceTag condition: a cluster being created has no tags
+        yet; IfExists lets that case through.)"""
+        app = self.config.tags
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="TagRunClusters",
+                actions=["elasticmapreduce:AddTags"],
+                resources=[self._cluster_arns()],
+                conditions={
+                    **self._app_tags_requested(),
+                    "ForAllValues:StringEquals": {"aws:TagKeys": sorted(t["Key"] for t in tags)},
+                    "StringEqualsIfExists": {
+                        f"aws:ResourceTag/{contract.TAG_PROJECT}": app[contract.TAG_PROJECT],
+                        f"aws:ResourceTag/{contract.TAG_STAGE}": app[contract.TAG_STAGE],
+                    },
+                },
+            )
+        )
 
     def _grant_pass_cluster_roles(self, machine: sfn.StateMachine, pass_roles: list[tuple[iam.IRole, str]]) -> None:
         """RunJobFlow passes each role to the service that assumes it; EMR may create its cleanup role.

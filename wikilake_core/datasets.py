@@ -114,6 +114,16 @@ class JobSize:
         return self.worker_memory_gb(self.driver_memory_gb) + self.worker_memory_gb(self.executor_memory_gb)
 
 
+@dataclass(frozen=True)
+class Throughput:
+    """How fast the dataset's job gets through its input: bytes as stored under raw/ (compressed)
+    per second of one vCPU's work, measured by the bench (``make bench``). The pipeline sizes each
+    run from it (wikilake_core/run_sizing.py); ``source`` says where the figure comes from."""
+
+    bytes_per_vcpu_second: float
+    source: str
+
+
 # `wikilake ingest` options a dataset may take, with their defaults (None: not given).
 INGEST_OPTION_DEFAULTS: dict[str, object] = {
     "hours": tuple(range(24)),
@@ -144,6 +154,8 @@ class Dataset:
     size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
     # Checked after each run against the dataset's earlier runs (wikilake_core/quality.py).
     checks: tuple[quality.Check, ...] = ()
+    # The measured rate the pipeline sizes its runs from (None: not measured; sized as the slowest).
+    throughput: Throughput | None = None
 
     @property
     def sample(self) -> Path:
@@ -175,6 +187,11 @@ REGISTRY: dict[str, Dataset] = {
             checks=(
                 quality.HistoryBand("rows_edits", quality.WARN, quality.rows("edits")),
                 quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
+            ),
+            throughput=Throughput(
+                2_300_000,
+                "bench/results/2026-11-26.json: edits-100x 1x, 236,583,640 bytes of gzip in a median 50.97 s "
+                "inside the job on 2 vCPUs (2.32 MB/s per vCPU)",
             ),
         ),
         Dataset(
@@ -208,6 +225,12 @@ REGISTRY: dict[str, Dataset] = {
                     "distinct_projects", quality.WARN, quality.field("distinct_projects"), low=0.95, high=None
                 ),
             ),
+            throughput=Throughput(
+                1_000_000,
+                "bench/results/2026-11-26.json: 142,803 lines/s per vCPU (sizing.rows_per_vcpu_s) at ~7 bytes "
+                "of gzip per real dump line (docs/performance.md, Cluster sizing; the bench's synthetic "
+                "lines are 9.6 bytes, 1.38 MB/s per vCPU)",
+            ),
         ),
         Dataset(
             name="articles",
@@ -233,6 +256,11 @@ REGISTRY: dict[str, Dataset] = {
                 quality.HistoryBand(
                     "distinct_wikis", quality.WARN, quality.distinct_input_names(ARTICLES_FILE), low=1.0, high=None
                 ),
+            ),
+            throughput=Throughput(
+                350_000,
+                "docs/datasets.md, Benchmark: 68 MB of bzip2 (8,240 pages) in 95 s inside the job on 2 vCPUs, "
+                "2026-11-30, with pip's pure-Java bzip2 codec (EMR's native one is faster)",
             ),
         ),
     )

@@ -14,6 +14,9 @@
 - EMR: moto's steps never progress; `Pipeline.drive_job` plays the job (writes the manifest and
   marks the step COMPLETED or FAILED), as EMR would.
 - The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
+- DynamoDB: AWS applies a conditional write atomically; moto evaluates the condition and then
+  writes without a lock, so two functions racing for one download slot could both win (seen as 4
+  downloads at once under load). `_atomic_item_writes` serializes moto's item writes, as AWS does.
 - EventBridge: moto's Step Functions emits no "Step Functions Execution Status Change" event and
   moto's EventBridge delivers to no SNS target. So `Pipeline.wait` puts the event AWS documents
   (detail: executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error,
@@ -31,6 +34,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,8 +318,23 @@ def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
     error_equals = importlib.import_module(ERROR_EQUALS).ErrorEqualsDecl
     monkeypatch.setattr(error_equals, "moto_eval_body", error_equals._eval_body, raising=False)
     monkeypatch.setattr(error_equals, "_eval_body", _aws_catch_all)
+    _atomic_item_writes(monkeypatch)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield _deploy(processing_template, dumps, poll_seconds)
+
+
+def _atomic_item_writes(monkeypatch) -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item"):
+        unlocked = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, _unlocked=unlocked, **kwargs):
+            with lock:
+                return _unlocked(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:

@@ -80,6 +80,14 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
     assert manifest["run"] == record
     assert pipeline.alerts() == []
 
+    # sized from the day's bytes under raw/: the tiny day gets the fewest core nodes (cdk.json)
+    size = _task_output(pipeline, execution, "SizeRun")
+    assert size["input_bytes"] == sum(len(body) for body in hourly_files().values())
+    assert size["input_files"] == 24
+    request = pipeline.run_job_flow_request(execution)
+    (core,) = [g for g in request["Instances"]["InstanceGroups"] if g["InstanceRole"] == "CORE"]
+    assert core["InstanceCount"] == size["core_nodes"] == 1
+
 
 def test_job_failure_terminates_the_cluster_alerts_and_fails_the_run(pipeline):
     execution = pipeline.start(runs.execution_input("pageviews", DT))
@@ -100,6 +108,36 @@ def test_verification_failure_fails_the_run_and_terminates_the_cluster(pipeline)
     assert "1 of 24 hours missing" in done["cause"]
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
     assert len(pipeline.alerts()) == 1
+
+
+def _task_output(pipeline, execution: str, state: str) -> dict:
+    """What the Task state ``state`` returned (its result, as Step Functions recorded it)."""
+    events = pipeline.sfn.get_execution_history(executionArn=execution)["events"]
+    entered = next(i for i, e in enumerate(events) if e.get("stateEnteredEventDetails", {}).get("name") == state)
+    succeeded = next(e for e in events[entered:] if e["type"] in ("LambdaFunctionSucceeded", "TaskSucceeded"))
+    details = succeeded.get("lambdaFunctionSucceededEventDetails") or succeeded["taskSucceededEventDetails"]
+    return json.loads(details["output"])
+
+
+def test_a_job_step_past_its_deadline_fails_the_run_and_terminates_the_cluster(pipeline, monkeypatch):
+    """The step never ends (moto's steps do not progress unless the test plays them): after the
+    polls the plan's deadline allows, the run fails with JobTimedOut, terminates its cluster and
+    alerts once. The deadline is cut to 3 polls here (the sizing itself: tests/unit/test_run_sizing.py);
+    that a real EMR step stuck RUNNING is reported as such stays untested (moto has no YARN)."""
+    from wikilake_core import run_sizing
+
+    monkeypatch.setattr(run_sizing, "deadline_polls", lambda timeout_seconds, poll_seconds: 3)
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    done = pipeline.wait(execution)  # no job played: the step stays as EMR left it
+
+    assert done["status"] == "FAILED" and done["error"] == "JobTimedOut", done
+    assert "at its deadline" in done["cause"] and "the cluster is terminated" in done["cause"]
+    events = pipeline.sfn.get_execution_history(executionArn=execution)["events"]
+    polls = [e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "PollJob"]
+    assert len(polls) == 3
+    assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
+    (alert,) = pipeline.alerts()
+    assert alert.startswith("wikilake run failed: JobTimedOut") and execution in alert
 
 
 def _cluster_when_created(pipeline, execution) -> dict:
