@@ -4,7 +4,6 @@ so its presence says the dt is complete; a rerun deletes it first.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -12,8 +11,9 @@ from datetime import datetime, timezone
 from pyspark.sql import SparkSession
 
 from spark_jobs import storage
+from spark_jobs.code_version import job_code_version
 from spark_jobs.storage import InputFile
-from wikilake_core import layout
+from wikilake_core import layout, run_history
 
 
 class RunClock:
@@ -60,6 +60,7 @@ def build_manifest(
         **details,
         "job_args": job_args,
         "spark_version": spark.version,
+        "job_code_version": job_code_version(),
         "started_at": clock.started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(seconds, 3),
@@ -69,7 +70,7 @@ def build_manifest(
 
 def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str:
     path = layout.manifest_path(output_root, manifest["dataset"], manifest["dt"])
-    storage.write_text(spark, path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    storage.write_text(spark, path, run_history.encode(manifest))  # one line: the runs table reads it
     return path
 
 

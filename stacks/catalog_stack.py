@@ -13,15 +13,28 @@ from constructs import Construct
 from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket
 from stacks.storage_stack import removal_policy
-from wikilake_core import layout
+from wikilake_core import datasets, layout
 from wikilake_core.contract import Outputs
-from wikilake_core.ddl import Column, NamedQuery, TableDef, load_queries, load_tables
+from wikilake_core.ddl import LOCATION_TEMPLATE, Column, NamedQuery, TableDef, load_queries, load_tables
 from wikilake_core.errors import WikilakeError
 
 ATHENA_ENGINE = "Athena engine version 3"
 # Java (SimpleDateFormat) spelling of dates.DATE_FORMAT, which Athena projection expects.
 PROJECTION_DATE_FORMAT = "yyyy-MM-dd"
-DATA_FORMATS = {"parquet": glue.DataFormat.PARQUET}
+HIVE_JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
+# (STORED AS, ROW FORMAT SERDE) -> Glue's storage descriptor. JSON: the Hive JSON SerDe, whose
+# results Athena documents as deterministic (the OpenX SerDe's "can be non-deterministic",
+# docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html).
+DATA_FORMATS = {
+    ("parquet", None): glue.DataFormat.PARQUET,
+    ("textfile", HIVE_JSON_SERDE): glue.DataFormat(
+        input_format=glue.InputFormat.TEXT,
+        output_format=glue.OutputFormat.HIVE_IGNORE_KEY_TEXT,
+        serialization_library=glue.SerializationLibrary.HIVE_JSON,
+    ),
+}
+# Partition keys other than dt that tables are projected on: their values.
+ENUM_PARTITION_KEYS = {"dataset": datasets.DATASETS}
 
 
 def construct_name(snake: str) -> str:
@@ -35,6 +48,9 @@ def glue_column(column: Column) -> glue.Column:
 
 
 def location_template(table: TableDef, bucket_name: str) -> str:
+    """The table's own template (a table property of its DDL), else ``<location>/dt=${dt}/``."""
+    if table.partition_template:
+        return f"s3://{bucket_name}/{table.partition_template}"
     return f"{table.location(bucket_name).rstrip('/')}/{layout.PARTITION_KEY}=${{{layout.PARTITION_KEY}}}/"
 
 
@@ -61,22 +77,17 @@ class CatalogStack(Stack):
         CfnOutput(self, Outputs.WORKGROUP, value=self.workgroup.name, description="Athena workgroup")
 
     def _table(self, table: TableDef, config: WikilakeConfig, bucket: s3.IBucket) -> glue.S3Table:
-        if table.stored_as not in DATA_FORMATS:
-            raise WikilakeError(f"table {table.name}: STORED AS {table.stored_as} is not supported; use PARQUET")
-        projected = layout.PARTITION_KEY in {key.name for key in table.partition_keys}
-        projection = (
-            {
-                layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
-                    min=config.projection_start_date,
-                    max="NOW",
-                    format=PROJECTION_DATE_FORMAT,
-                    step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
-                )
-            }
-            if projected
-            else None
-        )
-        template = {"storage.location.template": location_template(table, bucket.bucket_name)} if projected else {}
+        data_format = DATA_FORMATS.get((table.stored_as, table.serde))
+        if data_format is None:
+            raise WikilakeError(
+                f"table {table.name}: STORED AS {table.stored_as} with SerDe {table.serde} is not supported; "
+                f"use PARQUET, or TEXTFILE with ROW FORMAT SERDE '{HIVE_JSON_SERDE}'"
+            )
+        keys = [key.name for key in table.partition_keys]
+        projected = layout.PARTITION_KEY in keys
+        projection = {key: self._projection(key, config) for key in keys} if projected else None
+        properties = {k: v for k, v in table.properties if k != LOCATION_TEMPLATE}
+        template = {LOCATION_TEMPLATE: location_template(table, bucket.bucket_name)} if projected else {}
         return glue.S3Table(
             self,
             f"{construct_name(table.name)}Table",
@@ -85,13 +96,26 @@ class CatalogStack(Stack):
             database=self.database,
             columns=[glue_column(column) for column in table.columns],
             partition_keys=[glue_column(column) for column in table.partition_keys],
-            data_format=DATA_FORMATS[table.stored_as],
+            data_format=data_format,
             storage=glue.S3TableStorage.from_bucket(bucket),
             s3_prefix=table.prefix,
             has_encrypted_data=False,  # server-side encryption only: Athena needs no client-side keys
-            parameters={**dict(table.properties), **template},
+            parameters={**properties, **template},
             partition_projection=projection,
         )
+
+    @staticmethod
+    def _projection(key: str, config: WikilakeConfig) -> glue.PartitionProjectionConfiguration:
+        if key == layout.PARTITION_KEY:
+            return glue.PartitionProjectionConfiguration.date(
+                min=config.projection_start_date,
+                max="NOW",
+                format=PROJECTION_DATE_FORMAT,
+                step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
+            )
+        if key not in ENUM_PARTITION_KEYS:
+            raise WikilakeError(f"partition key {key!r} has no projection; known: dt, {', '.join(ENUM_PARTITION_KEYS)}")
+        return glue.PartitionProjectionConfiguration.enum(values=list(ENUM_PARTITION_KEYS[key]))
 
     def _workgroup(self, config: WikilakeConfig, bucket: s3.IBucket, data_key: kms.IKey | None) -> athena.CfnWorkGroup:
         encryption = (

@@ -186,11 +186,11 @@ class Pipeline(Construct):
             memory=512,
             reserved_concurrency=config.ingest_reserved_concurrency,
         )
-        record_env = (
-            {**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
-            if serverless
-            else common_env
-        )
+        record_env = {
+            **common_env,
+            env_keys.ALERTS_TOPIC: self.alerts.topic_arn,  # failing `warn` quality checks
+            **({env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id} if serverless else {}),
+        }
         self.record_function = self._function(
             "RecordFunction",
             code,
@@ -219,6 +219,7 @@ class Pipeline(Construct):
                 on_failure=lambda_destinations.SqsDestination(self.failures.queue), retry_attempts=2
             )
         self._grant_functions()
+        self._grant_quality_checks()
         leases.grant_hold(self.ingest_function)
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
@@ -391,6 +392,30 @@ class Pipeline(Construct):
                 "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
                 "and only on clusters tagged with this app's Project and Stage.",
             )
+
+    def _grant_quality_checks(self) -> None:
+        """The record function's quality step: it reads the dataset's earlier manifests (the
+        ReadWriteManifests statement), writes the day's quality rows and publishes warnings."""
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteQuality",
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"{layout.QUALITY}/*")],
+            )
+        )
+        # The alerts topic is not KMS-encrypted (see _alerts_topic): Publish on it is all it takes.
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PublishQualityWarnings", actions=["sns:Publish"], resources=[self.alerts.topic_arn]
+            )
+        )
+        nag.acknowledge(
+            self.record_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake_bucket_nag_name(self.config)}/"
+            f"{layout.QUALITY}/*]",
+            "The record function writes quality/<dataset>/dt=<dt>/checks.json of the run it records; "
+            "nothing else under quality/ or outside it.",
+        )
 
     def _cluster_arns(self) -> str:
         return self._stack.format_arn(service="elasticmapreduce", resource="cluster", resource_name="*")

@@ -2,13 +2,16 @@
 
 Each view reads `<lake>/processed/<table>/dt=*/*.parquet` with hive partitioning and selects
 exactly the DDL's columns, cast to the DDL's types, in DDL order (partition keys last, as in
-Glue). A table with no files yet is an empty view of the same shape. Queries are translated from
+Glue). A JSON table (the run history: runs, quality) reads the one-line JSON files where its
+location template puts them (`<lake>/manifests/<dataset>/dt=<dt>/`), its partition values taken
+from the path. A table with no files yet is an empty view of the same shape. Queries are translated from
 the Athena dialect with the DDL as sqlglot's schema, so type-dependent semantics (Trino's integer
 division, for one) carry over instead of silently changing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -41,11 +44,25 @@ def _string(text: str) -> str:
     return exp.Literal.string(text).sql(ENGINE_DIALECT)
 
 
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")  # ${key} in a location template
+
+
+def template_pattern(table: TableDef) -> tuple[str, list[str]]:
+    """(a regular expression over a file's path with one group per partition value, the partition
+    keys in group order) for a table whose DDL gives a location template."""
+    parts = _PLACEHOLDER.split(table.partition_template)  # literal, key, literal, key, ..., literal
+    return "([^/]+)".join(map(re.escape, parts[0::2])) + "[^/]+$", parts[1::2]
+
+
 def table_files(lake: Path, table: TableDef) -> list[Path]:
-    """The table's Parquet files, one folder level per partition key; like Hive and Athena,
+    """The table's data files, one folder level per partition key; like Hive and Athena,
     files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary, .crc) are skipped."""
-    pattern = "/".join(f"{key.name}=*" for key in table.partition_keys) + "/*.parquet"
-    root = Path(layout.table_dir(str(lake), table.name))
+    if table.partition_template:
+        root = Path(lake)
+        pattern = _PLACEHOLDER.sub("*", table.partition_template) + "*.json"
+    else:
+        pattern = "/".join(f"{key.name}=*" for key in table.partition_keys) + "/*.parquet"
+        root = Path(layout.table_dir(str(lake), table.name))
     return sorted(
         path
         for path in root.glob(pattern)
@@ -61,11 +78,33 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
     )
     if not files:
         return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} WHERE false"
+    if table.partition_template:
+        return json_view_sql(table, files)
     hive_types = ", ".join(f"{_string(k.name)}: {_string(duckdb_type(k.type))}" for k in table.partition_keys)
     file_list = ", ".join(_string(str(path)) for path in files)
     return (
         f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM read_parquet("
         f"[{file_list}], hive_partitioning = true, hive_types = {{{hive_types}}}, union_by_name = true)"
+    )
+
+
+def json_view_sql(table: TableDef, files: list[Path]) -> str:
+    """CREATE VIEW over one-line JSON files (keys missing from a document read as null), the
+    partition values cut out of each file's path."""
+    regex, keys = template_pattern(table)
+    columns = ", ".join(f"{_string(c.name)}: {_string(duckdb_type(c.type))}" for c in table.columns)
+    select = ", ".join(
+        [_quoted(c.name) for c in table.columns]
+        + [
+            f"CAST(regexp_extract(filename, {_string(regex)}, {keys.index(k.name) + 1}) AS {duckdb_type(k.type)}) "
+            f"AS {_quoted(k.name)}"
+            for k in table.partition_keys
+        ]
+    )
+    file_list = ", ".join(_string(str(path)) for path in files)
+    return (
+        f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM read_json("
+        f"[{file_list}], format = 'newline_delimited', columns = {{{columns}}}, filename = true)"
     )
 
 

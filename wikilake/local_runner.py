@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
+from wikilake.local_record import record_local
 from wikilake_core import datasets
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
@@ -34,8 +35,10 @@ def run_local(
 ) -> dict:
     """Run ``dataset``'s job for ``date`` on ``inputs`` (paths, folders or globs) into ``lake``.
 
-    Returns the manifest. Bad input (nothing matches, pageviews of another date, bad arguments)
-    raises WikilakeError with a one-line message; nothing is written in that case.
+    Returns the recorded manifest, checked against the lake's earlier runs (wikilake.local_record;
+    QualityFailed, a WikilakeError, if a ``fail`` check failed: the data stays). Bad input (nothing
+    matches, pageviews of another date, bad arguments) raises WikilakeError with a one-line
+    message; nothing is written in that case.
     ``spark``: a session to reuse (tests, the demo); else the active one, else one is built for
     this run and stopped after it.
     """
@@ -70,7 +73,7 @@ def run_local(
     owned = session is None
     session = session or build_session("wikilake-local", master="local[*]")
     try:
-        return job.run(session, args, progress or (lambda step: None))
+        manifest = job.run(session, args, progress or (lambda step: None))
     except JobError as err:
         raise WikilakeError(f"{dataset} dt={date}: {err}") from None
     except Exception as err:  # a Spark/Java failure, e.g. an unreadable (corrupt) input file
@@ -80,3 +83,4 @@ def run_local(
     finally:
         if owned:
             session.stop()
+    return record_local(args.output_root, manifest)

@@ -16,5 +16,7 @@ DOWNLOAD_SLOTS = "WIKILAKE_DOWNLOAD_SLOTS"  # how many downloads at once, across
 LEASE_SECONDS = "WIKILAKE_LEASE_SECONDS"  # a slot's hold lapses after this (> the function's timeout)
 INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
+# The alerts topic: the record function publishes a run's failing `warn` quality checks to it.
+ALERTS_TOPIC = "WIKILAKE_ALERTS_TOPIC"
 
 DEFAULT_POLL_SECONDS = 60

@@ -9,6 +9,7 @@ RAW = "raw"
 PROCESSED = "processed"
 REJECTED = "rejected"
 MANIFESTS = "manifests"
+QUALITY = "quality"  # the quality checks of each run (wikilake_core/run_history.py)
 ATHENA_RESULTS = "athena-results"
 LOGS = "logs"
 EMR_LOGS = f"{LOGS}/emr"

@@ -250,3 +250,55 @@ def test_no_runs_yet(wikilake, pipeline, aws_options):
     pipeline.deploy()
     code, out, _ = wikilake("runs", "--format", "json", *aws_options)
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_quality_adds_each_runs_failing_checks(wikilake, pipeline, clients, aws_options, monkeypatch):
+    """A run that succeeded with a failing warn check (its run record lists it) and one that ended
+    QualityFailed (the checks in its cause: Lambda's error object, as the record function's failure
+    reaches Step Functions)."""
+    import fake_pipeline
+
+    warned = "rejected_share 0.05 not in <= 0.01"
+    failed = "pageviews dt=2024-03-18: quality checks failed: rows_pageviews_daily 3 not in [5, 15] (the data is kept)"
+    states = {
+        "Verify": {
+            "Type": "Choice",
+            "Default": "Record",
+            "Choices": [{"Variable": "$.dt", "StringEquals": "2024-03-18", "Next": "Failed"}],
+        },
+        "Record": {
+            "Type": "Pass",
+            "End": True,
+            "Parameters": {
+                "dataset.$": "$.dataset",
+                "dt.$": "$.dt",
+                **fake_pipeline.RECORD,
+                "quality_status": "warn",
+                "failing_checks": [warned],
+            },
+        },
+        "Failed": {
+            "Type": "Fail",
+            "Error": "QualityFailed",
+            "Cause": json.dumps({"errorType": "QualityFailed", "errorMessage": failed}),
+        },
+    }
+    monkeypatch.setattr(fake_pipeline, "definition", lambda seconds, failing: {"StartAt": "Verify", "States": states})
+    arn = pipeline.deploy()
+    sfn = clients.stepfunctions
+    for name, dt in (
+        ("pageviews-2024-03-18-20261206T040000Z", "2024-03-18"),
+        ("pageviews-2024-03-19-20261206T040001Z", "2024-03-19"),
+    ):
+        wait_until_finished(sfn, start(sfn, arn, name, "pageviews", dt))
+        time.sleep(0.01)
+
+    code, out, err = wikilake("runs", "--quality", "--format", "json", *aws_options)
+
+    assert code == 0, err
+    assert [(r["dt"], r["state"], r["failing_checks"]) for r in json.loads(out)] == [
+        ("2024-03-19", "SUCCEEDED", warned),
+        ("2024-03-18", "FAILED", failed),
+    ]
+    code, out, _ = wikilake("runs", "--format", "csv", *aws_options)
+    assert "failing_checks" not in out.splitlines()[0]  # only with --quality

@@ -422,6 +422,12 @@ def test_functions_reach_only_their_prefixes(templates):
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*"]}}
     assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
     assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
+    # the quality step: earlier manifests (ReadWriteManifests), the day's quality rows, warnings
+    (quality,) = [s for s in record if s["Sid"] == "WriteQuality"]
+    assert (quality["Action"], quality["Resource"]["Fn::Join"][1][-1]) == ("s3:PutObject", "/quality/*")
+    (publish,) = [s for s in record if s["Sid"] == "PublishQualityWarnings"]
+    (topic,) = processing.find_resources("AWS::SNS::Topic")
+    assert (publish["Action"], publish["Resource"]) == ("sns:Publish", {"Ref": topic})
     (describe,) = [s for s in record if s["Sid"] == "DescribeRunClusters"]
     assert describe["Condition"]["StringEquals"] == {
         "aws:ResourceTag/Project": "wikilake",

@@ -18,6 +18,9 @@ its run record (the execution's output, also in the dt's manifest); for a run th
 stopped or is still running, the instance hours are read from its cluster (tagged with the
 execution; a job run on EMR Serverless shows none) and there is no USD estimate.
 
+With --quality, a last column lists each run's failing data-quality checks: the `warn` checks
+of a run that succeeded, the `fail` checks of a run that ended QualityFailed (docs/quality.md).
+
 Exit status: 0 (also when there are no runs), 1 with one line on error.
 """
 
@@ -26,6 +29,7 @@ examples:
   wikilake runs
   wikilake runs --dataset pageviews --last 50
   wikilake runs --format csv > runs.csv
+  wikilake runs --quality --dataset pageviews              # which days failed which checks
   wikilake runs --format json | jq '[.[] | .usd] | add'     # what the listed runs cost
   wikilake runs --format json | jq '[.[] | select(.compute_unit == "vCPU-h") | .compute_hours] | add'
 """
@@ -63,6 +67,9 @@ def register(subparsers) -> None:
         choices=("table", "csv", "json"),
         default="table",
         help="table for people, csv or json for scripts (default table)",
+    )
+    parser.add_argument(
+        "--quality", action="store_true", help="add each run's failing data-quality checks (a last column)"
     )
     add_aws_options(parser)
     parser.set_defaults(func=_runs)
@@ -117,7 +124,14 @@ def _runs(args) -> int:
                 cost.get("prices_as_of"),
             )
         )
-    result = QueryResult(COLUMNS, tuple(rows))
+    columns = COLUMNS
+    if args.quality:
+        from wikilake.aws.run_quality import failing_checks
+
+        with aws_errors():
+            rows = [row + (failing_checks(sfn, run),) for row, run in zip(rows, found)]
+        columns += ("failing_checks",)
+    result = QueryResult(columns, tuple(rows))
     render(_with_units(result) if args.format == "table" else result, args.format, sys.stdout)
     return 0
 
@@ -127,8 +141,8 @@ def _with_units(result):
     so the runs of both runtimes compare in one place."""
     from wikilake.query_result import QueryResult
 
-    at = COLUMNS.index("compute_hours")
-    columns = (*COLUMNS[:at], "compute_hours", *COLUMNS[at + 2 :])
+    at = result.columns.index("compute_hours")
+    columns = (*result.columns[:at], "compute_hours", *result.columns[at + 2 :])
     rows = tuple(
         (*row[:at], None if row[at] is None else f"{row[at]:,.2f} {row[at + 1]}", *row[at + 2 :]) for row in result.rows
     )

@@ -1,7 +1,8 @@
 """Verify and record a run (the state machine's last state, after the job step completed and
 the cluster was told to terminate): read the dt's manifest, check its invariants, estimate the
-cluster's cost, write the run record into the manifest under "run" and return it (the
-execution's output).
+cluster's cost, write the run record into the manifest under "run" (and the ``runs`` table's
+fields at its top level), check the run's data quality against the dataset's history
+(wikilake.pipeline.quality_gate), and return the record (the execution's output).
 
 Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
 {"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
@@ -17,9 +18,9 @@ from datetime import datetime, timezone
 
 import botocore.exceptions
 
-from wikilake.pipeline import common
+from wikilake.pipeline import common, quality_gate
 from wikilake.pipeline.common import VerificationFailed
-from wikilake_core import datasets, layout, prices
+from wikilake_core import datasets, layout, prices, quality, run_history
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"
@@ -93,7 +94,7 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, sns=None) -> dict:
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
@@ -134,10 +135,23 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         "cost": compute["cost"],
     }
     manifest["run"] = record
-    s3.put_object(
-        Bucket=bucket, Key=key, Body=(json.dumps(manifest, indent=2) + "\n").encode(), ContentType="application/json"
+    fields = run_history.run_fields(
+        status=run_history.SUCCEEDED,
+        runtime=compute["runtime"],
+        compute_id=compute.get("job_run_id", compute["cluster_id"]),
+        cost=compute["cost"],
     )
+    # The run's own dataset and dt: the ones the checks and the quality rows are about.
+    recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
+    record.update(
+        quality_status=recorded["quality_status"],
+        failing_checks=run_history.failed_checks(recorded, quality.WARN)
+        + run_history.failed_checks(recorded, quality.FAIL),
+    )
+    recorded["run"] = record
+    s3.put_object(Bucket=bucket, Key=key, Body=run_history.encode(recorded).encode(), ContentType="application/json")
     log.info("recorded %s", common.dumps(record))
+    quality_gate.act(recorded, env, sns)
     return record
 
 
