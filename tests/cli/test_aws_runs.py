@@ -283,7 +283,9 @@ def test_quality_adds_each_runs_failing_checks(wikilake, pipeline, clients, aws_
             "Cause": json.dumps({"errorType": "QualityFailed", "errorMessage": failed}),
         },
     }
-    monkeypatch.setattr(fake_pipeline, "definition", lambda seconds, failing: {"StartAt": "Verify", "States": states})
+    monkeypatch.setattr(
+        fake_pipeline, "definition", lambda seconds, failing, records=None: {"StartAt": "Verify", "States": states}
+    )
     arn = pipeline.deploy()
     sfn = clients.stepfunctions
     for name, dt in (
