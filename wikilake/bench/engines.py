@@ -106,8 +106,16 @@ def event_log_dir(output_root: Path) -> Path:
 
 def _spark_submit_start(output_root: Path, conf: dict[str, str]) -> list[str]:
     spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
-    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file.
-    logged = {**conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log_dir(output_root).as_uri()}
+    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file;
+    # one uncompressed JSON-lines file on every Spark line (Spark 4.0 rolls the log into a folder
+    # of event files by default).
+    logged = {
+        **conf,
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.compress": "false",
+        "spark.eventLog.rolling.enabled": "false",
+        "spark.eventLog.dir": event_log_dir(output_root).as_uri(),
+    }
     confs = [arg for key, value in logged.items() for arg in ("--conf", f"{key}={value}")]
     return [spark_submit, "--master", LOCAL_MASTER, *confs]
 
