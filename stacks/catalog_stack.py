@@ -1,5 +1,9 @@
 """CatalogStack: the Glue database and tables (from athena_ddl/tables), the Athena workgroup and
-the named queries (from athena_ddl/queries). The DDL files are the single source of truth."""
+the named queries (from athena_ddl/queries). The DDL files are the single source of truth.
+
+The tables have no partition projection: a day's partition exists only once a run of it is
+verified, registered (and later repointed) by the record function at that run's folder, so
+Athena never sees a day being written (wikilake/pipeline/publish.py, docs/atomic-days.md)."""
 
 from __future__ import annotations
 
@@ -19,8 +23,6 @@ from wikilake_core.ddl import Column, NamedQuery, TableDef, load_queries, load_t
 from wikilake_core.errors import WikilakeError
 
 ATHENA_ENGINE = "Athena engine version 3"
-# Java (SimpleDateFormat) spelling of dates.DATE_FORMAT, which Athena projection expects.
-PROJECTION_DATE_FORMAT = "yyyy-MM-dd"
 DATA_FORMATS = {"parquet": glue.DataFormat.PARQUET}
 
 
@@ -32,10 +34,6 @@ def construct_name(snake: str) -> str:
 def glue_column(column: Column) -> glue.Column:
     # The DDL already spells Hive/Glue type names; complex types (array<...>) are not primitive.
     return glue.Column(name=column.name, type=glue.Schema.custom(column.type, is_primitive="<" not in column.type))
-
-
-def location_template(table: TableDef, bucket_name: str) -> str:
-    return f"{table.location(bucket_name).rstrip('/')}/{layout.PARTITION_KEY}=${{{layout.PARTITION_KEY}}}/"
 
 
 class CatalogStack(Stack):
@@ -63,20 +61,6 @@ class CatalogStack(Stack):
     def _table(self, table: TableDef, config: WikilakeConfig, bucket: s3.IBucket) -> glue.S3Table:
         if table.stored_as not in DATA_FORMATS:
             raise WikilakeError(f"table {table.name}: STORED AS {table.stored_as} is not supported; use PARQUET")
-        projected = layout.PARTITION_KEY in {key.name for key in table.partition_keys}
-        projection = (
-            {
-                layout.PARTITION_KEY: glue.PartitionProjectionConfiguration.date(
-                    min=config.projection_start_date,
-                    max="NOW",
-                    format=PROJECTION_DATE_FORMAT,
-                    step=glue.DateProjectionStep(interval=1, interval_unit=glue.DateIntervalUnit.DAYS),
-                )
-            }
-            if projected
-            else None
-        )
-        template = {"storage.location.template": location_template(table, bucket.bucket_name)} if projected else {}
         return glue.S3Table(
             self,
             f"{construct_name(table.name)}Table",
@@ -89,8 +73,7 @@ class CatalogStack(Stack):
             storage=glue.S3TableStorage.from_bucket(bucket),
             s3_prefix=table.prefix,
             has_encrypted_data=False,  # server-side encryption only: Athena needs no client-side keys
-            parameters={**dict(table.properties), **template},
-            partition_projection=projection,
+            parameters=dict(table.properties),
         )
 
     def _workgroup(self, config: WikilakeConfig, bucket: s3.IBucket, data_key: kms.IKey | None) -> athena.CfnWorkGroup:

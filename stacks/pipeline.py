@@ -1,10 +1,11 @@
 """The pipeline: one Step Functions state machine that runs (dataset, dt) end to end on compute
 that exists only for the run, its Lambda functions, the alerts topic, the optional schedules.
 
-    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> CreateCluster (RunJobFlow with
+    TakeDayLease -> Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> CreateCluster (RunJobFlow with
     the job step; no keep-alive, step failure terminates, idle auto-termination) -> poll ListSteps
-    -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists -> Terminate ->
-    Notify (SNS) -> Fail.
+    -> Terminate -> Verify+publish+record (Lambda) -> ReleaseDayLease ; any failure after the
+    cluster exists -> Terminate -> ReleaseDayLease -> Notify (SNS) -> Fail. One writer per
+    (dataset, dt): the day's lease (stacks/day_publishing.py, docs/atomic-days.md).
 
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
 Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
@@ -31,7 +32,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import nag, serverless_job
+from stacks import day_publishing, nag, serverless_job
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
@@ -57,6 +58,13 @@ LEASE_MARGIN_SECONDS = 60
 SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
 SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
 EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
+# RunJobFlow is retried only when throttled (the request was refused, nothing was created): after
+# a 5xx the cluster may exist, and a second one would write the same run folder.
+EMR_REFUSED_ERRORS = ["Emr.ThrottlingException"]
+# A day's writer lease outlives the run's timeout by this much: the backstop if neither the
+# state machine nor the reap function gives it back.
+DAY_LEASE_MARGIN = Duration.minutes(15)
+RECORD_TIMEOUT = Duration.minutes(5)  # verify, repoint 3 partitions, tag up to ~1000 objects
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",
@@ -152,26 +160,36 @@ class Pipeline(Construct):
             "RecordFunction",
             code,
             "record",
-            Duration.minutes(2),
-            record_env,
-            "verifies a run's manifest, estimates its cost, records it",
+            RECORD_TIMEOUT,
+            {**record_env, env_keys.DATABASE: config.database_name},
+            "verifies a run's manifest, estimates its cost, publishes and records it",
         )
-        # runtime=emr-serverless has no cluster to reap: a stopped .sync task cancels its job run,
-        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes.
-        self.reap_function = (
-            None
-            if serverless
-            else self._function(
-                "ReapFunction",
-                code,
-                "reap",
-                Duration.minutes(2),
-                {env_keys.CLUSTER_NAME_PREFIX: config.name},
-                "terminates the cluster of a run that timed out or was stopped",
-            )
+        lease_env = {env_keys.LEASE_TABLE: leases.table.table_name}
+        self.day_lease_function = self._function(
+            "DayLeaseFunction",
+            code,
+            "day_lease",
+            Duration.minutes(1),
+            {**lease_env, env_keys.DAY_LEASE_SECONDS: str((RUN_TIMEOUT.plus(DAY_LEASE_MARGIN)).to_seconds())},
+            "takes and gives back a day's writer lease (one run per dataset and dt)",
+        )
+        # runtime=emr-serverless has no cluster to reap (a stopped .sync task cancels its job run,
+        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes): its reap function
+        # only gives the day's lease back.
+        self.reap_function = self._function(
+            "ReapFunction",
+            code,
+            "reap",
+            Duration.minutes(2),
+            lease_env if serverless else {**lease_env, env_keys.CLUSTER_NAME_PREFIX: config.name},
+            "gives back the day and ends the cluster of a run that timed out or was stopped",
         )
         self._grant_functions()
         leases.grant_hold(self.ingest_function)
+        leases.grant_hold(self.day_lease_function)
+        leases.grant_release(self.reap_function)
+        day_publishing.grant_read_holder(self.day_lease_function, leases.table.table_arn)
+        day_publishing.grant_publish(self.record_function, bucket, config.database_name, lake_bucket_nag_name(config))
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
         for dataset, expression in config.schedule:
@@ -307,7 +325,8 @@ class Pipeline(Construct):
                 "TerminateJobFlows only on clusters tagged with this app's Project and Stage.",
             )
         if self.data_key:
-            for function in (self.ingest_function, self.record_function):
+            # The lease table is encrypted with the data key too (kms=true).
+            for function in (self.ingest_function, self.record_function, self.day_lease_function, self.reap_function):
                 function.add_to_role_policy(
                     iam.PolicyStatement(
                         sid="UseDataKey",
@@ -472,7 +491,8 @@ class Pipeline(Construct):
             result_selector=result_selector,
             result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
         )
-        task.add_retry(errors=EMR_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        retried = EMR_REFUSED_ERRORS if action == "runJobFlow" else EMR_TRANSIENT_ERRORS
+        task.add_retry(errors=retried, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
         return task
 
     def _invoke(self, construct_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
@@ -493,6 +513,22 @@ class Pipeline(Construct):
             jitter_strategy=sfn.JitterType.FULL,
         )
         return task
+
+    def _day_lease(self, construct_id: str, action: str) -> tasks.LambdaInvoke:
+        """Take or give back the execution's day (wikilake/pipeline/day_lease.py); the state's
+        input passes through unchanged."""
+        J = sfn.JsonPath
+        return self._invoke(
+            construct_id,
+            self.day_lease_function,
+            {
+                "action": action,
+                "input": J.object_at("$$.Execution.Input"),
+                "started_at": J.string_at("$$.Execution.StartTime"),
+                "execution": J.string_at("$$.Execution.Id"),
+            },
+            result_path=J.DISCARD,
+        )
 
     def _state_machine(
         self, definition: ClusterDefinition, pass_roles: list[tuple[iam.IRole, str]]
@@ -534,14 +570,25 @@ class Pipeline(Construct):
         )
         notify.add_catch(fail, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
+        # Every failure gives the day back first (the release is conditional: never another's hold).
+        on_failure = self._day_lease("ReleaseDayAfterFailure", "release")
+        on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.release_error")
+        on_failure.next(notify)
+        take_day = self._day_lease("TakeDayLease", "take")
+        take_day.add_catch(notify, errors=["States.ALL"], result_path=error)
+        release_day = self._day_lease("ReleaseDay", "release")
 
         plan = self._invoke(
             "Plan",
             self.plan_function,
-            {"input": J.object_at("$"), "started_at": J.string_at("$$.Execution.StartTime")},
+            {
+                "input": J.object_at("$"),
+                "started_at": J.string_at("$$.Execution.StartTime"),
+                "run_id": J.string_at("$$.Execution.Name"),
+            },
             result_path="$.plan",
         )
-        plan.add_catch(notify, errors=["States.ALL"], result_path=error)
+        plan.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         ingest_one = self._invoke(
             "IngestFile",
@@ -572,24 +619,25 @@ class Pipeline(Construct):
             result_path=J.DISCARD,
         )
         ingest.item_processor(ingest_one)
-        ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
+        ingest.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
-            job.add_catch(notify, errors=["States.ALL"], result_path=error)
+            job.add_catch(on_failure, errors=["States.ALL"], result_path=error)
             record = self._invoke(
                 "VerifyAndRecord",
                 self.record_function,
                 {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
             )
-            record.add_catch(notify, errors=["States.ALL"], result_path=error)
-            return self._machine(plan.next(ingest).next(job).next(record), "job run on the EMR Serverless application")
+            record.add_catch(on_failure, errors=["States.ALL"], result_path=error)
+            chain = take_day.next(plan).next(ingest).next(job).next(record).next(release_day)
+            return self._machine(chain, "job run on the EMR Serverless application")
 
         terminate_on_failure = self._emr(
             "TerminateAfterFailure", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
         )
-        terminate_on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.cleanup_error")
-        terminate_on_failure.next(notify)
+        terminate_on_failure.add_catch(on_failure, errors=["States.ALL"], result_path="$.cleanup_error")
+        terminate_on_failure.next(on_failure)
 
         tags = (
             (contract.TAG_RUN_DATASET, J.string_at("$.plan.run.dataset")),
@@ -606,7 +654,7 @@ class Pipeline(Construct):
             result_selector={"ClusterId": J.string_at("$.JobFlowId")},
             result_path="$.cluster",
         )
-        create.add_catch(notify, errors=["States.ALL"], result_path=error)
+        create.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         wait = sfn.Wait(self, "WaitForJob", time=sfn.WaitTime.seconds_path("$.plan.poll_seconds"))
         poll = self._emr(
@@ -649,14 +697,14 @@ class Pipeline(Construct):
 
         job_done = (
             sfn.Choice(self, "JobDone?")
-            .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record))
+            .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record).next(release_day))
             .when(
                 sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
                 job_failed,
             )
             .otherwise(wait)
         )
-        chain = plan.next(ingest).next(create).next(wait).next(poll).next(job_done)
+        chain = take_day.next(plan).next(ingest).next(create).next(wait).next(poll).next(job_done)
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
         machine.add_to_role_policy(
@@ -719,12 +767,13 @@ class Pipeline(Construct):
             comment=f"{self.config.name}: one run of (dataset, dt): ingest, {job}, verify, record",
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
+        invoked = (self.day_lease_function, self.plan_function, self.ingest_function, self.record_function)
+        for function in invoked:  # invoked by the machine
             nag.acknowledge(
                 machine,
                 f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
                 "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
-                "adds <arn>:*); only the pipeline's own three functions.",
+                "adds <arn>:*); only the pipeline's own four functions.",
             )
         if self.serverless:
             serverless_job.grant_start_job_run(machine.role, self.serverless)

@@ -1,7 +1,9 @@
-"""Verify and record a run (the state machine's last state, after the job step completed and
-the cluster was told to terminate): read the dt's manifest, check its invariants, estimate the
-cluster's cost, write the run record into the manifest under "run" and return it (the
-execution's output).
+"""Verify, publish and record a run (the state machine's last state but the lease release, after
+the job step completed and the cluster was told to terminate): read the run's manifest (in its
+run folder), check its invariants, estimate the cluster's cost, make the run the day's live one
+(wikilake/pipeline/publish.py: Glue partitions, then the day's manifest with the run record
+under "run"), tag the day's other runs for expiry, and return the run record (the execution's
+output).
 
 Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
 {"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
@@ -17,9 +19,9 @@ from datetime import datetime, timezone
 
 import botocore.exceptions
 
-from wikilake.pipeline import common
+from wikilake.pipeline import common, publish
 from wikilake.pipeline.common import VerificationFailed
-from wikilake_core import datasets, layout, prices
+from wikilake_core import datasets, day_runs, layout, prices
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"
@@ -93,11 +95,12 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None) -> dict:
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
-    key = layout.manifest_path("", run["dataset"], run["dt"]).lstrip("/")
+    run_id = day_runs.check_run_id(run.get(day_runs.RUN_ID, ""))
+    key = layout.run_manifest_path("", run["dataset"], run["dt"], run_id).lstrip("/")
     try:
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except botocore.exceptions.ClientError as err:
@@ -126,19 +129,33 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     record = {
         "dataset": run["dataset"],
         "dt": run["dt"],
-        "status": "SUCCEEDED",
+        "status": day_runs.SUCCEEDED,
+        day_runs.RUN_ID: run_id,
         "cluster_id": compute["cluster_id"],
         "runtime": compute["runtime"],
         **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
-    manifest["run"] = record
-    s3.put_object(
-        Bucket=bucket, Key=key, Body=(json.dumps(manifest, indent=2) + "\n").encode(), ContentType="application/json"
-    )
+    _publish(s3, glue or common.client("glue"), bucket, common.require(env, common.DATABASE), manifest, record)
     log.info("recorded %s", common.dumps(record))
     return record
+
+
+def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict) -> None:
+    """The run becomes the day's: partitions first (what Athena reads), then the day's manifest."""
+    dataset, dt, run_id = record["dataset"], record["dt"], record[day_runs.RUN_ID]
+    tables = datasets.get(dataset).tables
+    publish.repoint(glue, database, {t: publish.run_location(bucket, t, dt, run_id) for t in tables}, dt)
+    day = {**manifest, day_runs.RUN_RECORD: record}
+    s3.put_object(
+        Bucket=bucket,
+        Key=layout.manifest_path("", dataset, dt).lstrip("/"),
+        Body=(json.dumps(day, indent=2) + "\n").encode(),
+        ContentType="application/json",
+    )
+    tagged = publish.tag_superseded(s3, bucket, dataset, tables, dt, run_id)
+    log.info("%s dt=%s: run %s is live; %d objects of other runs tagged for expiry", dataset, dt, run_id, tagged)
 
 
 def handler(event, context):
