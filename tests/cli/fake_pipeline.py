@@ -27,7 +27,11 @@ RECORD = {
 
 
 def definition(seconds: int, failing: tuple[str, ...]) -> dict:
-    record = {"Type": "Pass", "End": True, "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", **RECORD}}
+    record = {
+        "Type": "Pass",
+        "End": True,
+        "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", "run_id.$": "$$.Execution.Name", **RECORD},
+    }
     states = {
         JOB_STATE: {"Type": "Wait", "Seconds": seconds, "Next": "Verify"},
         "Record": record,

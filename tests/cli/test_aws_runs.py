@@ -111,7 +111,7 @@ def test_dataset_and_last_filter(wikilake, history, aws_options):
     assert (row["dataset"], row["dt"], row["state"]) == ("edits", "2015-09-02", "FAILED")
     assert row["usd"] == "" and row["instance_hours"] == "6"
     assert out.splitlines()[0] == (
-        "dataset,dt,state,start,duration,rows_written,rejected_records,instance_hours,usd,prices_as_of"
+        "dataset,dt,state,version,start,duration,rows_written,rejected_records,instance_hours,usd,prices_as_of"
     )
 
 
@@ -129,3 +129,26 @@ def test_no_runs_yet(wikilake, pipeline, aws_options):
     pipeline.deploy()
     code, out, _ = wikilake("runs", "--format", "json", *aws_options)
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_each_run_is_the_live_superseded_or_a_failed_version_of_its_day(
+    wikilake, history, clients, deployed, aws_options
+):
+    """edits 09-01's day manifest names that run (live); pageviews 03-15's names a later run
+    (superseded); edits 09-02 failed (never published)."""
+    for dataset, dt, run_id in (
+        ("edits", "2015-09-01", "edits-2015-09-01-20261130T100000Z"),
+        ("pageviews", "2024-03-15", "a-later-run"),
+    ):
+        key = f"manifests/{dataset}/dt={dt}/manifest.json"
+        body = json.dumps({"run_id": run_id, "run": {"status": "SUCCEEDED"}}).encode()
+        clients.s3.put_object(Bucket=deployed.bucket, Key=key, Body=body)
+
+    code, out, err = wikilake("runs", "--format", "json", *aws_options)
+
+    assert code == 0, err
+    assert [(r["dataset"], r["dt"], r["state"], r["version"]) for r in json.loads(out)] == [
+        ("pageviews", "2024-03-15", "SUCCEEDED", "superseded"),
+        ("edits", "2015-09-02", "FAILED", "failed"),
+        ("edits", "2015-09-01", "SUCCEEDED", "live"),
+    ]

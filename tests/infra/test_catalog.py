@@ -1,4 +1,4 @@
-"""CatalogStack: Glue tables exactly as the DDL files say, partition projection, workgroup, queries."""
+"""CatalogStack: Glue tables exactly as the DDL files say, no partition projection, workgroup, queries."""
 
 import re
 
@@ -53,22 +53,16 @@ def test_glue_table_columns_partitions_and_properties_come_from_the_ddl(template
 
 
 @pytest.mark.parametrize("path", TABLE_FILES, ids=lambda p: p.stem)
-def test_dt_is_projected_daily_from_the_configured_start_to_now(templates, path):
+def test_dt_is_not_projected_a_day_exists_once_published(templates, path):
+    """Partition projection would show every dt= folder, a day being written included: a day's
+    partition is registered by the record function at the verified run's folder instead."""
     parameters = glue_tables(templates)[path.stem]["Parameters"]
-    prefix = ddl_reference(path)["location"].replace("s3://${bucket}", "")
-    assert parameters["projection.enabled"] == "true"
-    assert parameters["projection.dt.type"] == "date"
-    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
-    assert parameters["projection.dt.range"] == "2015-05-01,NOW"
-    assert parameters["projection.dt.interval"] == "1"
-    assert parameters["projection.dt.interval.unit"] == "DAYS"
-    assert parameters["storage.location.template"] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix + "dt=${dt}/"]]}
+    assert not [key for key in parameters if key.startswith("projection.") or key == "storage.location.template"]
 
 
 def test_explicit_bucket_name_reaches_the_table_locations(templates):
     edits = glue_tables(templates, "full")["edits"]
     assert edits["StorageDescriptor"]["Location"] == "s3://wikilake-full-test/processed/edits/"
-    assert edits["Parameters"]["storage.location.template"] == "s3://wikilake-full-test/processed/edits/dt=${dt}/"
 
 
 def test_database_name_is_derived_from_prefix_and_stage(templates):

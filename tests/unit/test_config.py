@@ -1,7 +1,6 @@
 """stacks.config: context parsing and one clear error per bad value (no jsii, so fast)."""
 
 import json
-from datetime import date, timedelta
 
 import pytest
 
@@ -95,7 +94,6 @@ def test_prod_with_certificates_and_everything_else_set():
     assert config.is_prod and config.budget_monthly_usd == 25.0 and config.managed_scaling_max == 4
 
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 BAD_VALUES = [
     # (overrides, the whole one-line message)
     ({"stage": "qa"}, "context stage='qa': unknown value; fix: use one of dev, prod"),
@@ -221,15 +219,6 @@ BAD_VALUES = [
     (
         {"athena_bytes_scanned_cutoff_gb": 0.001},
         "context athena_bytes_scanned_cutoff_gb=0.001: out of range; fix: use a number >= 0.01",
-    ),
-    (
-        {"projection_start_date": "2015-13-01"},
-        "context projection_start_date='2015-13-01': not a date; fix: use YYYY-MM-DD, e.g. 2015-05-01",
-    ),
-    (
-        {"projection_start_date": TOMORROW},
-        f"context projection_start_date={TOMORROW!r}: in the future: Athena would project no partitions; "
-        "fix: use the first date you have data for",
     ),
     (
         {"steps": "edits", "interactive_cluster": True},
@@ -382,8 +371,6 @@ def test_values_exactly_at_a_bound_are_accepted():
     assert parse(athena_bytes_scanned_cutoff_gb="0.01").athena_bytes_scanned_cutoff == 10_000_000
     assert parse(budget_monthly_usd=1, budget_email="ops@example.com").budget_monthly_usd == 1.0
     assert parse(core_instance_count=2, task_instance_count=1, managed_scaling_max=3).managed_scaling_max == 3
-    today = date.today().isoformat()
-    assert parse(projection_start_date=today).projection_start_date == today
     assert [parse(idle_timeout_minutes=m).idle_timeout_minutes for m in (1, 10080)] == [1, 10080]
     config = parse(core_instance_count="+1", task_instance_count=" 0 ")
     assert (config.core_instance_count, config.task_instance_count) == (1, 0)

@@ -8,8 +8,10 @@ from wikilake.commands.common import add_aws_options, elapsed, positive_int
 from wikilake_core.datasets import DATASETS
 
 DESCRIPTION = """\
-List the pipeline's executions, newest first: dataset, dt, state, start (UTC), duration, rows
-written (all tables), rejected records, and the run's cost: the normalized instance hours of
+List the pipeline's executions, newest first: dataset, dt, state, version (live: the run readers
+see for its day; superseded: a later run of the day replaced it; failed: never published, the
+day kept its previous run; writing: still running), start (UTC), duration, rows written (all
+tables), rejected records, and the run's cost: the normalized instance hours of
 its cluster and an estimate in USD at the on-demand prices of the date shown (prices_as_of).
 A run that succeeded carries all of it in its run record (the execution's output, also in the
 dt's manifest); for a run that failed, was stopped or is still running, the instance hours
@@ -30,6 +32,7 @@ COLUMNS = (
     "dataset",
     "dt",
     "state",
+    "version",
     "start",
     "duration",
     "rows_written",
@@ -67,7 +70,7 @@ def _runs(args) -> int:
     import sys
     from datetime import datetime, timezone
 
-    from wikilake.aws import pipeline
+    from wikilake.aws import day_versions, pipeline
     from wikilake.aws.session import AwsContext, aws_errors
     from wikilake.output import render
     from wikilake.query_result import QueryResult
@@ -89,6 +92,7 @@ def _runs(args) -> int:
             if unrecorded
             else {}
         )
+        versions = day_versions.versions(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), found)
     now = datetime.now(timezone.utc)
     rows = []
     for run in found:
@@ -99,6 +103,7 @@ def _runs(args) -> int:
                 run.dataset,
                 run.dt,
                 run.status,
+                versions.get(run.arn),
                 run.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 elapsed(((run.stop or now) - run.start).total_seconds()),
                 sum(written.values()) if written else None,
