@@ -99,8 +99,8 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
-    run_id = day_runs.check_run_id(run.get(day_runs.RUN_ID, ""))
-    key = layout.run_manifest_path("", run["dataset"], run["dt"], run_id).lstrip("/")
+    publishing = day_runs.check_run_id(run.get(day_runs.RUN_ID, ""))  # the run folder to publish
+    key = layout.run_manifest_path("", run["dataset"], run["dt"], publishing).lstrip("/")
     try:
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except botocore.exceptions.ClientError as err:
@@ -130,7 +130,7 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         "dataset": run["dataset"],
         "dt": run["dt"],
         "status": day_runs.SUCCEEDED,
-        day_runs.RUN_ID: run_id,
+        day_runs.RUN_ID: publishing,
         "cluster_id": compute["cluster_id"],
         "runtime": compute["runtime"],
         **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
