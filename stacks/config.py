@@ -12,12 +12,13 @@ import difflib
 import ipaddress
 import math
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
-from wikilake_core import contract, datasets
+from wikilake_core import contract, datasets, run_sizing
 from wikilake_core.cluster import ClusterShape, cluster_shape
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 from wikilake_core.errors import WikilakeError
@@ -57,7 +58,13 @@ KEYS = (
     "alert_email",
     "contact",
     "ingest_reserved_concurrency",
+    "run_core_nodes_max",
+    "run_target_minutes",
 )
+
+# Delivery (docs/delivery.md): the opt-in CDK Pipelines stack; empty repo and connection: none.
+DELIVERY_KEYS = ("delivery_repo", "delivery_connection_arn", "delivery_branch")
+KEYS += DELIVERY_KEYS
 
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
 MIN_SSH_PREFIX = {4: 8, 6: 32}
@@ -68,6 +75,9 @@ MIN_CUTOFF_GB = 0.01
 BYTES_PER_GB = 1_000_000_000
 # More concurrent downloads than the dumps site allows would only be throttled there.
 MAX_INGEST_RESERVATION = 3
+# A run's job aims to finish in this many minutes: at least 10, and at most 3/4 of the run's own
+# timeout (ingest and cluster start take the rest).
+RUN_TARGET_MINUTES_RANGE = (10, run_sizing.RUN_TIMEOUT_SECONDS * 3 // 4 // 60)
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _RESERVED_BUCKET_AFFIXES = (("xn--", "sthree-", "amzn-s3-demo-"), ("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
@@ -135,6 +145,12 @@ class WikilakeConfig:
     # Opt-in: reserve this much Lambda concurrency for the ingest function (None: reserve none,
     # the lease table caps downloads; a reservation needs account headroom, docs/configuration.md).
     ingest_reserved_concurrency: int | None
+    # A pipeline run's cluster gets core nodes for its input (wikilake_core/run_sizing.py) from
+    # core_instance_count up to this; its job aims to finish in run_target_minutes.
+    run_core_nodes_max: int
+    run_target_minutes: int
+    # The delivery pipeline's source, when both delivery keys are set (None: no delivery stack).
+    delivery: DeliverySource | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> WikilakeConfig:
@@ -152,6 +168,8 @@ class WikilakeConfig:
                 "set both (a subnet of that VPC with a route to S3) or neither",
             )
         core_count = read.integer("core_instance_count", minimum=1)
+        core_type = read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge")
+        _require_vcpus(core_type)
         task_count = read.integer("task_instance_count", minimum=0)
         budget_usd = read.optional_number("budget_monthly_usd", minimum=1)
         budget_email = read.optional("budget_email", _EMAIL, "an address like team@example.com")
@@ -214,7 +232,7 @@ class WikilakeConfig:
             subnet_id=subnet_id,
             release=release,
             primary_instance_type=read.matching("primary_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
-            core_instance_type=read.matching("core_instance_type", _INSTANCE_TYPE, "an EC2 type like m5.xlarge"),
+            core_instance_type=core_type,
             core_instance_count=core_count,
             task_instance_count=task_count,
             task_spot=read.boolean("task_spot"),
@@ -233,6 +251,9 @@ class WikilakeConfig:
             alert_email=read.optional("alert_email", _EMAIL, "an address like team@example.com"),
             contact=read.optional("contact", CONTACT, CONTACT_EXAMPLE),
             ingest_reserved_concurrency=_ingest_reservation(read),
+            run_core_nodes_max=_run_core_nodes_max(read.integer("run_core_nodes_max", minimum=1), core_count),
+            run_target_minutes=read.integer("run_target_minutes", *RUN_TARGET_MINUTES_RANGE),
+            delivery=_delivery(read),
         )
 
     @property
@@ -242,7 +263,7 @@ class WikilakeConfig:
     @property
     def cluster_shape(self) -> ClusterShape:
         """The run cluster's instance groups and managed scaling (one rendering for the stack and
-        for `wikilake preflight`'s vCPU check)."""
+        for `wikilake preflight`'s vCPU check, which counts the most core nodes a run may get)."""
         return cluster_shape(
             primary_type=self.primary_instance_type,
             core_type=self.core_instance_type,
@@ -250,6 +271,7 @@ class WikilakeConfig:
             task_count=self.task_instance_count,
             task_spot=self.task_spot,
             scaling_max=self.managed_scaling_max,
+            core_count_max=self.run_core_nodes_max,
         )
 
     @property
@@ -281,6 +303,16 @@ class WikilakeConfig:
             contract.TAG_STAGE: self.stage,
             contract.TAG_COST_CENTER: self.cost_center,
         }
+
+
+@dataclass(frozen=True)
+class DeliverySource:
+    """Where the delivery pipeline takes the app from: a GitHub repository through a CodeStar
+    (CodeConnections) connection."""
+
+    repo: str  # OWNER/NAME
+    connection_arn: str
+    branch: str
 
 
 class _Reader:
@@ -476,6 +508,30 @@ def _ingest_reservation(read: _Reader) -> int | None:
     return read.integer("ingest_reserved_concurrency", minimum=1, maximum=MAX_INGEST_RESERVATION)
 
 
+def _require_vcpus(instance_type: str) -> None:
+    """The pipeline sizes its runs in vCPUs of the core instance type, read from its size name."""
+    try:
+        run_sizing.instance_vcpus(instance_type)
+    except WikilakeError:
+        raise ConfigError(
+            "core_instance_type",
+            instance_type,
+            "the pipeline cannot tell its vCPUs from the size name",
+            "use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
+        ) from None
+
+
+def _run_core_nodes_max(maximum: int, core_count: int) -> int:
+    if maximum < core_count:
+        raise ConfigError(
+            "run_core_nodes_max",
+            maximum,
+            f"below core_instance_count ({core_count}), the fewest core nodes a run gets",
+            f"use at least {core_count}",
+        )
+    return maximum
+
+
 def _scaling_max(maximum: int, fixed_nodes: int) -> int:
     if 0 < maximum < fixed_nodes:
         raise ConfigError(
@@ -535,3 +591,90 @@ def _schedule(text: str) -> tuple[tuple[str, str], ...]:
     if len({name for name, _ in entries}) != len(entries):
         raise ConfigError("schedule", text, "the same dataset twice", "schedule each dataset once")
     return tuple(entries)
+
+
+# --- Delivery (docs/delivery.md) ------------------------------------------------------------------
+# GitHub: owner 1-39 letters, digits, hyphens; repository 1-100 letters, digits, '.', '_', '-'.
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# Connections were renamed CodeConnections in 2024; ARNs of either service name are accepted.
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+)
+# A git branch name without the forms git refuses (.., leading '-' or '/', trailing '/' or '.lock').
+_BRANCH = re.compile(r"^(?![-/])(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])(?<!\.lock)$")
+
+
+def _delivery(read: _Reader) -> DeliverySource | None:
+    repo = read.text("delivery_repo")
+    connection = read.text("delivery_connection_arn")
+    if not repo and not connection:
+        return None
+    if not (repo and connection):
+        missing = "delivery_connection_arn" if repo else "delivery_repo"
+        raise ConfigError(
+            missing,
+            None,
+            "delivery_repo and delivery_connection_arn go together",
+            "set both to deploy the delivery pipeline (docs/delivery.md), or neither",
+        )
+    if not _GITHUB_REPO.match(repo) or repo.endswith((".git", "/.", "/..")):
+        raise ConfigError(
+            "delivery_repo", repo, "invalid", "use the GitHub repository as OWNER/NAME, e.g. my-org/wikilake"
+        )
+    if not _CONNECTION_ARN.match(connection):
+        raise ConfigError(
+            "delivery_connection_arn",
+            connection,
+            "invalid",
+            "use the ARN of an AVAILABLE connection, "
+            "arn:aws:codeconnections:<region>:<account>:connection/<uuid> (docs/delivery.md)",
+        )
+    branch = read.matching("delivery_branch", _BRANCH, "a branch name like main")
+    # The integration run downloads from Wikimedia's dump site, which wants to know who asks.
+    if not read.text("contact"):
+        raise ConfigError(
+            "contact",
+            None,
+            "the delivery pipeline's integration run downloads from dumps.wikimedia.org, which wants a contact",
+            "set -c contact=<URL or e-mail> (docs/ingest.md)",
+        )
+    return DeliverySource(repo=repo, connection_arn=connection, branch=branch)
+
+
+class DeliveryStageError(ConfigError):
+    """A context value that one of the delivery's stages refuses (e.g. prod without TLS)."""
+
+    def __init__(self, stage: str, error: ConfigError):
+        WikilakeError.__init__(self, f"delivery {stage} stage: {error}")
+
+
+def delivery_stage_configs(context: Mapping[str, Any]) -> tuple[WikilakeConfig, WikilakeConfig]:
+    """The dev and prod configurations the delivery pipeline deploys: the context with ``stage``
+    set to each (whatever the context's own stage); a problem of either names its stage."""
+    configs = []
+    for stage in STAGES:
+        try:
+            configs.append(WikilakeConfig.from_context({**context, "stage": stage}))
+        except ConfigError as err:
+            raise DeliveryStageError(stage, err) from None
+    dev, prod = configs
+    return dev, prod
+
+
+def context_arguments(context: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """``-c key=value`` for each of the app's keys whose value in ``context`` differs from
+    ``defaults`` (cdk.json's): what the delivery pipeline's synth passes to reproduce this synth.
+    Shell-quoted; lists comma-joined and booleans lower-case, as `-c` writes them."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ",".join(map(str, value))
+        return "" if value is None else str(value)
+
+    return tuple(
+        f"-c {shlex.quote(f'{key}={text(context[key])}')}"
+        for key in KEYS
+        if key in context and text(context[key]) != text(defaults.get(key))
+    )

@@ -65,14 +65,15 @@ def grant_job_data(
     """List, read and write the lake prefixes a job uses (plus ``log_prefix``, the runtime's own
     logs), use the lake's key, and read this app's Glue database and tables."""
     writes = (*OUTPUT_PREFIXES, log_prefix)
-    listable = list(dict.fromkeys([*READ_PREFIXES, *writes]))
-    allow(
-        role,
-        "ListLakePrefixes",
-        ["s3:ListBucket"],
-        [bucket.bucket_arn],
-        conditions={"StringLike": {"s3:prefix": [*listable, *under(listable)]}},
-    )
+    # The whole bucket's key names, no condition: S3 answers a HEAD of a missing key with 404 only
+    # to a caller allowed s3:ListBucket on the bucket, and with 403 otherwise (Amazon S3 API
+    # Reference, HeadObject, "Permissions"). A HEAD carries no s3:prefix, so a ListBucket limited by
+    # s3:prefix does not count. Spark's filesystems probe a path with HEAD before they list it
+    # (does processed/<table>/dt=<dt> exist yet?); Hadoop's S3A reports a 403 as
+    # AccessDeniedException, not as "no such file", and EMRFS (closed source) is taken to do the
+    # same: a prefix-limited listing would fail the first run of every dt. Reading and writing
+    # objects stays limited to the lake prefixes below.
+    allow(role, "ListLake", ["s3:ListBucket"], [bucket.bucket_arn])
     allow(role, "ReadLake", ["s3:GetObject"], [bucket.arn_for_objects(p) for p in under(READ_PREFIXES)])
     allow(
         role,

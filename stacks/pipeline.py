@@ -1,14 +1,22 @@
 """The pipeline: one Step Functions state machine that runs (dataset, dt) end to end on compute
 that exists only for the run, its Lambda functions, the alerts topic, the optional schedules.
 
-    TakeDayLease -> Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> CreateCluster (RunJobFlow with
-    the job step; no keep-alive, step failure terminates, idle auto-termination) -> poll ListSteps
-    -> Terminate -> Verify+publish+record (Lambda) -> ReleaseDayLease ; any failure after the
-    cluster exists -> Terminate -> ReleaseDayLease -> Notify (SNS) -> Fail. One writer per
-    (dataset, dt): the day's lease (stacks/day_publishing.py, docs/atomic-days.md).
+    TakeDayLease (one writer per (dataset, dt): the day's lease, stacks/day_publishing.py,
+    docs/atomic-days.md) -> Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> SizeRun
+    (the plan function again: core nodes and the job's deadline from the day's bytes under raw/) ->
+    CreateCluster (RunJobFlow with the job step and the sized core nodes; no keep-alive, step
+    failure terminates, idle auto-termination) -> poll ListSteps until the step ends or the
+    deadline passes -> Terminate -> Verify+publish+record (Lambda) -> ReleaseDay ; any failure
+    after the cluster exists (a step past its deadline too) -> Terminate -> ReleaseDayAfterFailure
+    -> Notify (SNS) -> Fail.
+
+Each run that ends badly alerts once: caught failures from NotifyFailure; failures no Catch sees
+(States.Runtime, ...), a failed publish (AlertNotSent), timeouts and stops from EventBridge. What
+an asynchronous delivery gives up on lands in the failure sink (stacks/failure_sink.py).
 
 runtime=emr-serverless replaces the cluster states with one: StartJobRun (.sync) on the EMR
-Serverless application (stacks/serverless_job.py) -> Verify+record; a failed job run -> Notify.
+Serverless application (stacks/serverless_job.py) with the sized executors and deadline ->
+Verify+record; a failed (or cancelled at its deadline) job run -> Notify.
 
 Only aws-sdk EMR integrations (no .sync exists for them, and moto's interpreter runs them), so
 the tests execute this very definition (tests/pipeline/). docs/running-daily.md explains it.
@@ -22,6 +30,7 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -34,17 +43,18 @@ from constructs import Construct
 
 from stacks import day_publishing, nag, serverless_job
 from stacks.config import WikilakeConfig
+from stacks.failure_sink import FailureSink
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.serverless_app import ServerlessApp
-from wikilake_core import contract, layout, runs
+from wikilake_core import contract, http_budget, layout, run_sizing, runs
 from wikilake_core import function_env as env_keys
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_core.paths import PROJECT_ROOT
 
-RUN_TIMEOUT = Duration.hours(4)
+RUN_TIMEOUT = Duration.seconds(run_sizing.RUN_TIMEOUT_SECONDS)
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
 # The dumps site allows a few connections per client: at most 3 downloads at once across every
 # execution (a backfill runs several); the download slots of the lease table enforce it
@@ -57,9 +67,19 @@ LEASE_MARGIN_SECONDS = 60
 # (a download takes ~20 s; every retry is one short invocation and one state transition).
 SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
 SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
-EMR_TRANSIENT_ERRORS = ["Emr.ThrottlingException", "Emr.InternalServerErrorException", "Emr.InternalServerException"]
+# Step Functions names an aws-sdk task's error <Service>.<ErrorName> (Step Functions developer
+# guide, "AWS SDK service integrations"); an error EMR's API does not model (throttling by HTTP
+# status, a 5xx) comes as the SDK's base exception, Emr.EmrException, as S3's 503 SlowDown comes as
+# S3.S3Exception (cdklabs/construct-hub#1904). Retrying a permanent one costs ~2.5 minutes.
+EMR_TRANSIENT_ERRORS = [
+    "Emr.ThrottlingException",
+    "Emr.InternalServerErrorException",
+    "Emr.InternalServerException",
+    "Emr.EmrException",
+]
 # RunJobFlow is retried only when throttled (the request was refused, nothing was created): after
-# a 5xx the cluster may exist, and a second one would write the same run folder.
+# a 5xx (or an unmodelled Emr.EmrException) the cluster may exist, and a second one would write
+# the same run folder.
 EMR_REFUSED_ERRORS = ["Emr.ThrottlingException"]
 # A day's writer lease outlives the run's timeout by this much: the backstop if neither the
 # state machine nor the reap function gives it back.
@@ -72,6 +92,11 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.SdkClientException",
 ]
 STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
+# A run whose own alert could not be published ends under this error; EventBridge alerts it instead.
+ALERT_NOT_SENT = "AlertNotSent"
+# Errors no catcher runs for (States.ALL does not catch States.Runtime or States.DataLimitExceeded):
+# the run ends under them without publishing its alert.
+UNCAUGHT_ERROR_PREFIX = "States."
 # The services RunJobFlow passes the cluster roles to (the instance profile's role goes to EC2).
 EMR_SERVICE = "elasticmapreduce.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
@@ -93,6 +118,23 @@ FUNCTION_FILES = [
     "wikilake/aws/*",
     *(f"!wikilake/aws/{name}.py" for name in ("__init__", "ingest", "sources", "sinks", "session", "stack")),
 ]
+
+
+def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:
+    """What the plan function may give a run (context keys), for its SizeRun state."""
+    return run_sizing.RunBounds(
+        runtime=config.runtime,
+        core_instance_type=config.core_instance_type,
+        core_nodes_min=config.core_instance_count,
+        core_nodes_max=config.run_core_nodes_max,
+        target_seconds=config.run_target_minutes * 60,
+        run_timeout_seconds=run_sizing.RUN_TIMEOUT_SECONDS,
+        serverless_max_vcpu=config.serverless_max_vcpu,
+        serverless_max_memory_gb=config.serverless_max_memory_gb,
+        task_nodes=config.task_instance_count,
+        managed_scaling_max=config.managed_scaling_max,
+        task_spot=config.task_spot,
+    )
 
 
 class Pipeline(Construct):
@@ -117,6 +159,7 @@ class Pipeline(Construct):
         self._stack = Stack.of(self)
         self._removal = removal_policy
         self.alerts = self._alerts_topic()
+        self.failures = FailureSink(self, "Failures", name=config.name, alerts=self.alerts)
         code = lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=FUNCTION_FILES)
         scripts = job_code.scripts
         common_env = {env_keys.BUCKET: bucket.bucket_name}
@@ -124,16 +167,18 @@ class Pipeline(Construct):
             "PlanFunction",
             code,
             "plan",
-            Duration.minutes(1),
+            # Above the worst case of its HTTP retries (wikilake_core/http_budget.py).
+            Duration.seconds(http_budget.plan_timeout_seconds()),
             {
                 **common_env,
                 env_keys.JOB_SCRIPTS: self._stack.to_json_string(
                     {"package_url": scripts.package_url, "entrypoint_urls": scripts.entrypoint_urls}
                 ),
                 env_keys.CLUSTER_NAME_PREFIX: config.name,
+                env_keys.RUN_SIZING: run_bounds(config).to_json(),
                 **({env_keys.CONTACT: config.contact} if config.contact else {}),
             },
-            "plans a run: reads the dump's checksums, builds the job step",
+            "plans a run: reads the dump's checksums, builds the job step, sizes the run",
         )
         self.ingest_function = self._function(
             "IngestFunction",
@@ -184,6 +229,11 @@ class Pipeline(Construct):
             lease_env if serverless else {**lease_env, env_keys.CLUSTER_NAME_PREFIX: config.name},
             "gives back the day and ends the cluster of a run that timed out or was stopped",
         )
+        if self.reap_function:
+            # EventBridge invokes it asynchronously: when every attempt fails, keep the event.
+            self.reap_function.configure_async_invoke(
+                on_failure=lambda_destinations.SqsDestination(self.failures.queue), retry_attempts=2
+            )
         self._grant_functions()
         leases.grant_hold(self.ingest_function)
         leases.grant_hold(self.day_lease_function)
@@ -275,7 +325,8 @@ class Pipeline(Construct):
         self.record_function.add_to_role_policy(
             iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
-        # The plan function checks that a dataset without a dump site has its day under raw/.
+        # The plan function lists the day under raw/: a dataset without a dump site must have it
+        # there, and SizeRun sums its bytes. A listing only: no HEAD of a missing key is made.
         self.plan_function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ListRaw",
@@ -371,6 +422,15 @@ class Pipeline(Construct):
     def _job_runs_finding(self) -> str:
         return serverless_job.job_runs_finding(self.serverless, self._stack.get_logical_id(self.serverless.application))
 
+    def _app_tags_requested(self) -> dict:
+        tags = self.config.tags
+        return {
+            "StringEquals": {
+                f"aws:RequestTag/{contract.TAG_PROJECT}": tags[contract.TAG_PROJECT],
+                f"aws:RequestTag/{contract.TAG_STAGE}": tags[contract.TAG_STAGE],
+            }
+        }
+
     def _app_clusters_only(self) -> dict:
         tags = self.config.tags
         return {
@@ -401,6 +461,10 @@ class Pipeline(Construct):
         )
         return topic
 
+    def _alert(self) -> events_targets.SnsTopic:
+        """The alerts topic as a rule target; what EventBridge cannot deliver lands in the sink."""
+        return events_targets.SnsTopic(self.alerts, dead_letter_queue=self.failures.queue)
+
     def _events(self) -> None:
         if self.serverless:
             events.Rule(
@@ -412,31 +476,47 @@ class Pipeline(Construct):
                     detail_type=["EMR Serverless Job Run State Change"],
                     detail={"state": ["FAILED"], "applicationId": [self.serverless.application.attr_application_id]},
                 ),
-                targets=[events_targets.SnsTopic(self.alerts)],
+                targets=[self._alert()],
             )
         else:
             self._cluster_failed_rule()
-        # FAILED executions notify from inside the state machine (with the cause); these end
-        # without running another state: alert, and end the run's cluster now.
-        ended = lambda statuses: events.EventPattern(  # noqa: E731
+        ended = lambda detail: events.EventPattern(  # noqa: E731
             source=["aws.states"],
             detail_type=["Step Functions Execution Status Change"],
-            detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
+            detail={**detail, "stateMachineArn": [self.state_machine.state_machine_arn]},
         )
+        # TIMED_OUT and ABORTED end without running another state: no NotifyFailure.
         events.Rule(
             self,
             "RunTimedOutRule",
             description=f"{self.config.name}: a pipeline run timed out or was stopped",
-            event_pattern=ended(["TIMED_OUT", "ABORTED"]),
-            targets=[events_targets.SnsTopic(self.alerts)],
+            event_pattern=ended({"status": ["TIMED_OUT", "ABORTED"]}),
+            targets=[self._alert()],
+        )
+        # A FAILED run alerts exactly once. Every caught failure publishes from NotifyFailure and
+        # ends under a name of ours (never States.*: see OwnError?); these two did not publish: an
+        # error no catcher runs for (States.Runtime, States.DataLimitExceeded) and a publish that
+        # failed. The message is the whole event: "the detail section in the event data provides the
+        # same information as the DescribeExecution API" (Step Functions developer guide, events),
+        # whose answer carries error, cause, executionArn and input (Step Functions API reference).
+        events.Rule(
+            self,
+            "RunFailedUnalertedRule",
+            description=f"{self.config.name}: a pipeline run failed without publishing its alert",
+            event_pattern=ended({"status": ["FAILED"], "error": [{"prefix": UNCAUGHT_ERROR_PREFIX}, ALERT_NOT_SENT]}),
+            targets=[self._alert()],
         )
         if self.reap_function:
             events.Rule(
                 self,
                 "ReapRule",
                 description=f"{self.config.name}: end the cluster of a run that did not",
-                event_pattern=ended(["TIMED_OUT", "ABORTED", "FAILED"]),
-                targets=[events_targets.LambdaFunction(self.reap_function, retry_attempts=4)],
+                event_pattern=ended({"status": ["TIMED_OUT", "ABORTED", "FAILED"]}),
+                targets=[
+                    events_targets.LambdaFunction(
+                        self.reap_function, retry_attempts=4, dead_letter_queue=self.failures.queue
+                    )
+                ],
             )
 
     def _cluster_failed_rule(self) -> None:
@@ -449,7 +529,7 @@ class Pipeline(Construct):
                 detail_type=["EMR Cluster State Change"],
                 detail={"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": self.config.name}]},
             ),
-            targets=[events_targets.SnsTopic(self.alerts)],
+            targets=[self._alert()],
         )
 
     # --- schedule ---
@@ -465,6 +545,7 @@ class Pipeline(Construct):
                 input=scheduler.ScheduleTargetInput.from_object(runs.scheduled_input(dataset)),
                 retry_attempts=2,
                 max_event_age=Duration.hours(2),
+                dead_letter_queue=self.failures.queue,
             ),
         )
 
@@ -493,6 +574,11 @@ class Pipeline(Construct):
         )
         retried = EMR_REFUSED_ERRORS if action == "runJobFlow" else EMR_TRANSIENT_ERRORS
         task.add_retry(errors=retried, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
+        # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
+        # are listed for these actions in the Service Authorization Reference (Amazon EMR).
+        (statement,) = task._task_policies
+        statement.add_conditions(self._app_tags_requested() if action == "runJobFlow" else self._app_clusters_only())
         return task
 
     def _invoke(self, construct_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
@@ -568,7 +654,14 @@ class Pipeline(Construct):
             backoff_rate=2,
             max_attempts=5,
         )
-        notify.add_catch(fail, errors=["States.ALL"], result_path="$.notify_error")
+        # The alert could not be published: end under ALERT_NOT_SENT, which EventBridge alerts.
+        alert_not_sent = sfn.Fail(
+            self,
+            "RunFailedUnalerted",
+            error=ALERT_NOT_SENT,
+            cause_path=J.format("{}: {}", J.string_at("$.error.Error"), J.string_at("$.error.Cause")),
+        )
+        notify.add_catch(alert_not_sent, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
         # Every failure gives the day back first (the release is conditional: never another's hold).
         on_failure = self._day_lease("ReleaseDayAfterFailure", "release")
@@ -620,6 +713,14 @@ class Pipeline(Construct):
         )
         ingest.item_processor(ingest_one)
         ingest.add_catch(on_failure, errors=["States.ALL"], result_path=error)
+        # The day is under raw/: its bytes size the job's compute and deadline (plan.size).
+        size_run = self._invoke(
+            "SizeRun",
+            self.plan_function,
+            {"size": {"run": J.object_at("$.plan.run"), "started_at": J.string_at("$$.Execution.StartTime")}},
+            result_path="$.plan.size",
+        )
+        size_run.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
@@ -630,7 +731,7 @@ class Pipeline(Construct):
                 {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
             )
             record.add_catch(on_failure, errors=["States.ALL"], result_path=error)
-            chain = take_day.next(plan).next(ingest).next(job).next(record).next(release_day)
+            chain = take_day.next(plan).next(ingest).next(size_run).next(job).next(record).next(release_day)
             return self._machine(chain, "job run on the EMR Serverless application")
 
         terminate_on_failure = self._emr(
@@ -645,7 +746,11 @@ class Pipeline(Construct):
             (contract.TAG_RUN_EXECUTION, J.string_at("$$.Execution.Id")),
         )
         request = definition.run_job_flow_request(
-            name=J.string_at("$.plan.cluster_name"), steps=J.list_at("$.plan.steps"), extra_tags=tags
+            name=J.string_at("$.plan.cluster_name"),
+            steps=J.list_at("$.plan.steps"),
+            extra_tags=tags,
+            core_count=J.number_at("$.plan.size.core_nodes"),
+            compute_limits=J.object_at("$.plan.size.compute_limits") if definition.managed_scaling else None,
         )
         create = self._emr(
             "CreateCluster",
@@ -683,6 +788,44 @@ class Pipeline(Construct):
             },
         )
         job_failed.next(terminate_on_failure)
+        # EMR steps have no timeout: the poll loop counts down the polls the plan's deadline allows.
+        start_deadline = sfn.Pass(
+            self,
+            "StartJobDeadline",
+            parameters={"polls_left": J.number_at("$.plan.size.deadline_polls")},
+            result_path="$.deadline",
+        )
+        count_poll = sfn.Pass(
+            self,
+            "CountPoll",
+            parameters={"polls_left": J.math_add(J.number_at("$.deadline.polls_left"), -1)},
+            result_path="$.deadline",
+        )
+        job_timed_out = sfn.Pass(
+            self,
+            "JobTimedOut",
+            result_path=error,
+            parameters={
+                "Error": "JobTimedOut",
+                "Cause": J.format(
+                    "job step {} on cluster {} still {} at its deadline, {} s after the cluster was requested "
+                    "(sized for {} bytes: ~{} s of job on {} core nodes); the cluster is terminated",
+                    J.string_at("$.step.Id"),
+                    J.string_at("$.cluster.ClusterId"),
+                    J.string_at("$.step.State"),
+                    J.string_at("$.plan.size.timeout_seconds"),
+                    J.string_at("$.plan.size.input_bytes"),
+                    J.string_at("$.plan.size.estimated_seconds"),
+                    J.string_at("$.plan.size.core_nodes"),
+                ),
+            },
+        )
+        job_timed_out.next(terminate_on_failure)
+        deadline = (
+            sfn.Choice(self, "DeadlinePassed?")
+            .when(sfn.Condition.number_less_than_equals("$.deadline.polls_left", 1), job_timed_out)
+            .otherwise(count_poll.next(wait))
+        )
 
         terminate = self._emr(
             "TerminateCluster", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
@@ -702,16 +845,21 @@ class Pipeline(Construct):
                 sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
                 job_failed,
             )
-            .otherwise(wait)
+            .otherwise(deadline)
         )
-        chain = take_day.next(plan).next(ingest).next(create).next(wait).next(poll).next(job_done)
+        chain = (
+            take_day.next(plan)
+            .next(ingest)
+            .next(size_run)
+            .next(create)
+            .next(start_deadline)
+            .next(wait)
+            .next(poll)
+            .next(job_done)
+        )
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
-        machine.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="TagRunClusters", actions=["elasticmapreduce:AddTags"], resources=[self._cluster_arns()]
-            )
-        )
+        self._grant_tag_run_clusters(machine, request["Tags"])
         nag.acknowledge(
             machine,
             "AwsSolutions-IAM5[Resource::*]",
@@ -722,9 +870,33 @@ class Pipeline(Construct):
             machine,
             f"AwsSolutions-IAM5[{self._cluster_arn_finding()}]",
             "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
-            "EMR clusters of this account and region only.",
+            "EMR clusters of this account and region tagged with this app's Project and Stage only.",
         )
         return machine
+
+    def _grant_tag_run_clusters(self, machine: sfn.StateMachine, tags: list[dict]) -> None:
+        """RunJobFlow with Tags is also authorized as elasticmapreduce:AddTags (Service Authorization
+        Reference, Amazon EMR: the API operations table lists AddTags, RunJobFlow and iam:PassRole for
+        RunJobFlow). AddTags takes aws:RequestTag, aws:TagKeys and aws:ResourceTag: only this app's
+        Project and Stage, only the keys a run's request carries, and never onto a cluster of another
+        project or stage. (No plain aws:ResourceTag condition: a cluster being created has no tags
+        yet; IfExists lets that case through.)"""
+        app = self.config.tags
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="TagRunClusters",
+                actions=["elasticmapreduce:AddTags"],
+                resources=[self._cluster_arns()],
+                conditions={
+                    **self._app_tags_requested(),
+                    "ForAllValues:StringEquals": {"aws:TagKeys": sorted(t["Key"] for t in tags)},
+                    "StringEqualsIfExists": {
+                        f"aws:ResourceTag/{contract.TAG_PROJECT}": app[contract.TAG_PROJECT],
+                        f"aws:ResourceTag/{contract.TAG_STAGE}": app[contract.TAG_STAGE],
+                    },
+                },
+            )
+        )
 
     def _grant_pass_cluster_roles(self, machine: sfn.StateMachine, pass_roles: list[tuple[iam.IRole, str]]) -> None:
         """RunJobFlow passes each role to the service that assumes it; EMR may create its cleanup role.

@@ -295,6 +295,12 @@ class ProcessingStack(Stack):
             value=self.pipeline.alerts.topic_arn,
             description="SNS topic for failed, timed-out and stopped runs and failed clusters",
         )
+        CfnOutput(
+            self,
+            Outputs.DEAD_LETTER_QUEUE_URL,
+            value=self.pipeline.failures.queue.queue_url,
+            description="SQS dead letters: events a schedule, rule or the reap function could not deliver",
+        )
 
     def _outputs(self) -> None:
         self._pipeline_outputs()

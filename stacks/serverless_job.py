@@ -6,6 +6,9 @@ The request is in Step Functions' names for that integration (PascalCase: Applic
 ExecutionRoleArn, JobDriver.SparkSubmit.EntryPoint, ...), as the AWS Step Functions docs give them;
 the job driver's fields come from the plan function, which renders them with the one submit
 builder (wikilake_core.submit.job_submit), so the EC2 step and this job run the same command.
+Its SizeRun state sizes the job from the day's bytes (wikilake_core/run_sizing.py): the Spark
+parameters carry the executors it gets, and ExecutionTimeoutMinutes its deadline, after which
+EMR Serverless cancels the job run (a hung job fails the run).
 The task's output (the job run's ids) goes to `$.job_run`; the record function reads the billed
 resource utilization with GetJobRun and prices it (wikilake_core.prices.serverless_cost).
 
@@ -24,8 +27,6 @@ from stacks.serverless_app import ServerlessApp
 from wikilake_core import contract
 
 INTEGRATION = "emr-serverless:startJobRun.sync"
-# A hung job is cancelled by EMR Serverless well before the execution's own timeout (4 h).
-EXECUTION_TIMEOUT_MINUTES = 180
 TRANSIENT_ERRORS = [
     "EmrServerless.ThrottlingException",
     "EmrServerless.InternalServerException",
@@ -48,6 +49,7 @@ def start_job_run(
     """The Task state: the plan's job on ``app``, waiting for the run to end (SUCCESS or fail)."""
     run = f"{plan_path}.run"
     job = f"{plan_path}.job"
+    size = f"{plan_path}.size"
     state = sfn.CustomState(
         scope,
         construct_id,
@@ -60,12 +62,12 @@ def start_job_run(
                 # Idempotent per execution: a retried request does not start a second job run.
                 "ClientToken.$": "States.Hash($$.Execution.Id, 'MD5')",
                 "Name.$": f"{job}.name",
-                "ExecutionTimeoutMinutes": EXECUTION_TIMEOUT_MINUTES,
+                "ExecutionTimeoutMinutes.$": f"{size}.timeout_minutes",
                 "JobDriver": {
                     "SparkSubmit": {
                         "EntryPoint.$": f"{job}.entry_point",
                         "EntryPointArguments.$": f"{job}.arguments",
-                        "SparkSubmitParameters.$": f"{job}.spark_submit_parameters",
+                        "SparkSubmitParameters.$": f"{size}.spark_submit_parameters",
                     }
                 },
                 "Tags": {

@@ -1,10 +1,12 @@
-"""Adds the three wikilake stacks for one configuration to an app, tagged and wired together."""
+"""Adds the three wikilake stacks for one configuration to an app (or to a delivery Stage),
+tagged and wired together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import App, Aspects, Tags
+from aws_cdk import Aspects, Stage, Tags
+from constructs import Construct
 
 from stacks.catalog_stack import CatalogStack
 from stacks.config import WikilakeConfig
@@ -23,27 +25,32 @@ class WikilakeStacks:
         return iter((self.storage, self.catalog, self.processing))
 
 
-def add_wikilake(app: App, config: WikilakeConfig) -> WikilakeStacks:
+def add_wikilake(scope: Construct, config: WikilakeConfig) -> WikilakeStacks:
+    """``scope``: the app, or a Stage; either way each stack is named as the CLI expects
+    (contract.stack_names), not after the Stage's path."""
     names = config.stack_names
     common = {"tags": config.tags, "termination_protection": config.is_prod}
     storage = StorageStack(
-        app,
+        scope,
         names["storage"],
+        stack_name=names["storage"],
         config=config,
         **common,
         description="wikilake: data-lake bucket, access logs, job code assets",
     )
     catalog = CatalogStack(
-        app,
+        scope,
         names["catalog"],
+        stack_name=names["catalog"],
         config=config,
         data_key=storage.data_key,
         **common,
         description="wikilake: Glue database and tables, Athena workgroup and queries",
     )
     processing = ProcessingStack(
-        app,
+        scope,
         names["processing"],
+        stack_name=names["processing"],
         config=config,
         data_key=storage.data_key,
         job_code=storage.job_code,
@@ -60,3 +67,21 @@ def add_wikilake(app: App, config: WikilakeConfig) -> WikilakeStacks:
             Tags.of(stack).add(key, value)
         Aspects.of(stack).add(ProviderLogGroups(storage.data_key))
     return stacks
+
+
+class WikilakeStage(Stage):
+    """The three stacks of one configuration as a CDK Pipelines stage (stacks/delivery_stack.py).
+
+    Its state machine gets a fixed name, <prefix>-<stage>-pipeline, so the delivery's
+    integration step can be granted exactly that state machine and its executions (a generated
+    name is known only after the deploy, and a wildcard would also match the other stage's)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.stacks = add_wikilake(self, config)
+        machine = self.stacks.processing.pipeline.state_machine.node.default_child
+        machine.state_machine_name = state_machine_name(config)
+
+
+def state_machine_name(config: WikilakeConfig) -> str:
+    return f"{config.name}-pipeline"

@@ -34,6 +34,32 @@ class ManagedScaling:
     maximum_core: int
     maximum_on_demand: int | None
 
+    def compute_limits(self) -> dict:
+        limits = {
+            "UnitType": "Instances",
+            "MinimumCapacityUnits": self.minimum,
+            "MaximumCapacityUnits": self.maximum,
+            "MaximumCoreCapacityUnits": self.maximum_core,
+        }
+        if self.maximum_on_demand is not None:
+            limits["MaximumOnDemandCapacityUnits"] = self.maximum_on_demand
+        return limits
+
+
+def managed_scaling(*, core_count: int, task_count: int, maximum: int, task_spot: bool) -> ManagedScaling | None:
+    """Managed scaling of a cluster with ``core_count`` core nodes (None when ``maximum`` is 0: off).
+    Core nodes hold HDFS: it scales with task nodes only (spot ones when task_spot); a run sized
+    above ``maximum`` keeps its nodes."""
+    if not maximum:
+        return None
+    fixed = core_count + task_count
+    return ManagedScaling(
+        minimum=fixed,
+        maximum=max(maximum, fixed),
+        maximum_core=core_count,
+        maximum_on_demand=core_count if task_spot else None,
+    )
+
 
 @dataclass(frozen=True)
 class BootstrapAction:
@@ -77,11 +103,18 @@ class ClusterDefinition:
         return replace(self, idle_timeout_seconds=TRANSIENT_IDLE_TIMEOUT_SECONDS, termination_protected=False)
 
     def run_job_flow_request(
-        self, *, name: str, steps: list[dict] | None = None, extra_tags: tuple[tuple[str, str], ...] = ()
+        self,
+        *,
+        name: str,
+        steps: list[dict] | None = None,
+        extra_tags: tuple[tuple[str, str], ...] = (),
+        core_count=None,
+        compute_limits=None,
     ) -> dict:
         """The EMR ``RunJobFlow`` request (boto3 / Step Functions aws-sdk shape) of a transient
         cluster: it runs ``steps`` and ends (KeepJobFlowAliveWhenNoSteps false), a failed step
-        terminates it, and auto-termination reclaims it if it ever sits idle."""
+        terminates it, and auto-termination reclaims it if it ever sits idle. ``core_count`` and
+        ``compute_limits`` (values or tokens: the run's sizing) replace the definition's."""
         definition = self.transient()
         instances = {
             "InstanceGroups": [
@@ -89,7 +122,7 @@ class ClusterDefinition:
                     "Name": g.name,
                     "InstanceRole": g.role,
                     "InstanceType": g.instance_type,
-                    "InstanceCount": g.count,
+                    "InstanceCount": core_count if g.role == "CORE" and core_count is not None else g.count,
                     "Market": g.market,
                 }
                 for g in definition.instance_groups
@@ -123,22 +156,11 @@ class ClusterDefinition:
             "Tags": [{"Key": k, "Value": v} for k, v in (*definition.tags, *extra_tags)],
         }
         if definition.managed_scaling:
-            request["ManagedScalingPolicy"] = {"ComputeLimits": _compute_limits(definition.managed_scaling)}
+            limits = compute_limits if compute_limits is not None else definition.managed_scaling.compute_limits()
+            request["ManagedScalingPolicy"] = {"ComputeLimits": limits}
         if steps:
             request["Steps"] = steps
         return request
-
-
-def _compute_limits(scaling: ManagedScaling) -> dict:
-    limits = {
-        "UnitType": "Instances",
-        "MinimumCapacityUnits": scaling.minimum,
-        "MaximumCapacityUnits": scaling.maximum,
-        "MaximumCoreCapacityUnits": scaling.maximum_core,
-    }
-    if scaling.maximum_on_demand is not None:
-        limits["MaximumOnDemandCapacityUnits"] = scaling.maximum_on_demand
-    return limits
 
 
 def default_configurations(python: str) -> tuple[dict, ...]:
@@ -175,18 +197,32 @@ class ClusterShape:
 
     instance_groups: tuple[InstanceGroup, ...]
     managed_scaling: ManagedScaling | None
+    # The most core nodes a pipeline run's sizing may give its cluster (run_core_nodes_max).
+    core_count_max: int | None = None
 
     def peak_groups(self) -> tuple[InstanceGroup, ...]:
-        """Each group at the most instances it can run at once. Managed scaling's limits count
-        core and task nodes (never the primary); core nodes stay fixed, so the task group may
-        reach ``maximum - maximum_core``, on the task group's own market."""
+        """Each group at the most instances it can run at once. The core group: the most a run's
+        sizing gives it. Managed scaling's limits count core and task nodes (never the primary)
+        and never shrink the core group, so task nodes reach ``maximum`` minus the core nodes: on a
+        market of their own (spot) at most with the fewest core nodes, on the core nodes' market
+        (on-demand) core and task nodes together reach at most ``maximum`` (or the sized core
+        nodes and the starting task nodes, when more)."""
+        core_group = self.group("CORE")
+        core = max(core_group.count, self.core_count_max or 0)
         scaling = self.managed_scaling
-        if scaling is None:
-            return self.instance_groups
-        return tuple(
-            replace(g, count=scaling.maximum - scaling.maximum_core) if g.role == "TASK" else g
-            for g in self.instance_groups
-        )
+
+        def peak(group: InstanceGroup) -> int:
+            if group.role == "CORE":
+                return core
+            if group.role == "TASK" and scaling:
+                with_core = core if group.market == core_group.market else core_group.count
+                return max(scaling.maximum, with_core + group.count) - with_core
+            return group.count
+
+        return tuple(replace(g, count=peak(g)) for g in self.instance_groups)
+
+    def group(self, role: str) -> InstanceGroup | None:
+        return next((g for g in self.instance_groups if g.role == role), None)
 
 
 def cluster_shape(
@@ -197,18 +233,10 @@ def cluster_shape(
     task_count: int,
     task_spot: bool,
     scaling_max: int,
+    core_count_max: int | None = None,
 ) -> ClusterShape:
     """The instance groups and managed scaling of the cluster the settings (context keys) describe;
-    ``scaling_max`` 0 means no managed scaling."""
-    scaling = None
-    if scaling_max:
-        # Core nodes hold HDFS: scale with task nodes only (spot ones when task_spot).
-        scaling = ManagedScaling(
-            minimum=core_count + task_count,
-            maximum=scaling_max,
-            maximum_core=core_count,
-            maximum_on_demand=core_count if task_spot else None,
-        )
+    ``scaling_max`` 0 means no managed scaling; ``core_count_max``: the most core nodes a run gets."""
     groups = instance_groups(
         primary_type=primary_type,
         core_type=core_type,
@@ -217,4 +245,5 @@ def cluster_shape(
         task_spot=task_spot,
         task_group=task_count > 0 or scaling_max > 0,
     )
-    return ClusterShape(groups, scaling)
+    scaling = managed_scaling(core_count=core_count, task_count=task_count, maximum=scaling_max, task_spot=task_spot)
+    return ClusterShape(groups, scaling, core_count_max)

@@ -30,6 +30,7 @@ class Outputs:
     WORKGROUP = "AthenaWorkgroupName"
     STATE_MACHINE_ARN = "PipelineStateMachineArn"
     ALERTS_TOPIC_ARN = "PipelineAlertsTopicArn"
+    DEAD_LETTER_QUEUE_URL = "PipelineDeadLetterQueueUrl"  # the failure sink (`wikilake status`)
     CLUSTER_ID = "EmrClusterId"  # the interactive cluster (interactive_cluster=true) only
     PRIMARY_DNS = "EmrPrimaryDns"
     KEY_PAIR_NAME = "KeyPairName"
@@ -45,6 +46,10 @@ class Outputs:
 def job_entrypoint_output(dataset: str) -> str:
     return Outputs.JOB_ENTRYPOINT_URL_PREFIX + dataset.title()
 
+
+# The delivery pipeline hands the dev state machine's ARN to its integration check in this variable
+# (stacks/delivery_stack.py sets it, wikilake/delivery_check.py reads it).
+DELIVERY_STATE_MACHINE_ARN_ENV = "WIKILAKE_STATE_MACHINE_ARN"
 
 # EMR's login user on the primary node (the SSH command the stack outputs and `wikilake ssh`).
 SSH_USER = "hadoop"

@@ -113,6 +113,16 @@ class JobSize:
         return self.worker_memory_gb(self.driver_memory_gb) + self.worker_memory_gb(self.executor_memory_gb)
 
 
+@dataclass(frozen=True)
+class Throughput:
+    """How fast the dataset's job gets through its input: bytes as stored under raw/ (compressed)
+    per second of one vCPU's work, measured by the bench (``make bench``). The pipeline sizes each
+    run from it (wikilake_core/run_sizing.py); ``source`` says where the figure comes from."""
+
+    bytes_per_vcpu_second: float
+    source: str
+
+
 # `wikilake ingest` options a dataset may take, with their defaults (None: not given).
 INGEST_OPTION_DEFAULTS: dict[str, object] = {
     "hours": tuple(range(24)),
@@ -141,6 +151,8 @@ class Dataset:
     ingest_options: frozenset[str] = field(default_factory=frozenset)
     # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
     size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
+    # The measured rate the pipeline sizes its runs from (None: not measured; sized as the slowest).
+    throughput: Throughput | None = None
 
     @property
     def sample(self) -> Path:
@@ -166,6 +178,11 @@ REGISTRY: dict[str, Dataset] = {
             # 38k events/s per vCPU measured; its JVM filled a 2 GB heap per core at 4x (3 GB per core
             # here); one scan task per gzip file (10 in the bench's day): 4 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=12, max_executors=4),
+            throughput=Throughput(
+                2_300_000,
+                "bench/results/2026-11-26.json: edits-100x 1x, 236,583,640 bytes of gzip in a median 50.97 s "
+                "inside the job on 2 vCPUs (2.32 MB/s per vCPU)",
+            ),
         ),
         Dataset(
             name="pageviews",
@@ -186,6 +203,12 @@ REGISTRY: dict[str, Dataset] = {
             # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
             # scan task per hourly file, 24 a day: 6 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
+            throughput=Throughput(
+                1_000_000,
+                "bench/results/2026-11-26.json: 142,803 lines/s per vCPU (sizing.rows_per_vcpu_s) at ~7 bytes "
+                "of gzip per real dump line (docs/performance.md, Cluster sizing; the bench's synthetic "
+                "lines are 9.6 bytes, 1.38 MB/s per vCPU)",
+            ),
         ),
         Dataset(
             name="articles",
@@ -206,6 +229,11 @@ REGISTRY: dict[str, Dataset] = {
                 parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
             ),
             ingest_options=frozenset({"wiki", "parts", "mirror"}),
+            throughput=Throughput(
+                350_000,
+                "docs/datasets.md, Benchmark: 68 MB of bzip2 (8,240 pages) in 95 s inside the job on 2 vCPUs, "
+                "2026-11-30, with pip's pure-Java bzip2 codec (EMR's native one is faster)",
+            ),
         ),
     )
 }

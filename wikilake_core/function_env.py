@@ -5,6 +5,7 @@ BUCKET = "WIKILAKE_BUCKET"
 JOB_SCRIPTS = "WIKILAKE_JOB_SCRIPTS"  # JSON: {"package_url": ..., "entrypoint_urls": {dataset: url}}
 CLUSTER_NAME_PREFIX = "WIKILAKE_CLUSTER_NAME_PREFIX"  # run clusters: <prefix>-<dataset>-<dt>
 POLL_SECONDS = "WIKILAKE_POLL_SECONDS"  # how often the state machine polls the job step
+RUN_SIZING = "WIKILAKE_RUN_SIZING"  # JSON: what a run may be given (wikilake_core.run_sizing.RunBounds)
 DUMPS_MIRROR = "WIKILAKE_DUMPS_MIRROR"  # another dumps base URL (a mirror; the tests' loopback server)
 CONTACT = "WIKILAKE_CONTACT"  # context `contact`, for the downloads' User-Agent
 # runtime=emr-serverless: the application whose job runs the record function prices (GetJobRun).

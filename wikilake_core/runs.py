@@ -41,8 +41,13 @@ def scheduled_dt(started: datetime | str) -> str:
     """The dt a scheduled execution processes: the previous UTC day of its start (a datetime, or
     the ISO-8601 text ``$$.Execution.StartTime`` gives, e.g. ``2026-11-30T04:30:02.1Z``)."""
     if isinstance(started, str):
-        started = datetime.fromisoformat(started.replace("Z", "+00:00"))
+        started = start_time(started)
     return (started.astimezone(timezone.utc).date() - timedelta(days=1)).isoformat()
+
+
+def start_time(text: str) -> datetime:
+    """``$$.Execution.StartTime`` (ISO 8601 with a Z) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def scheduled_input(dataset: str) -> dict:

@@ -104,20 +104,27 @@ class JobSubmit:
         }
 
 
-def size_properties(dataset: str) -> tuple[tuple[str, str], ...]:
-    """The dataset's driver/executor sizes as Spark properties (EMR Serverless workers)."""
+def size_properties(dataset: str, max_executors: int | None = None) -> tuple[tuple[str, str], ...]:
+    """The dataset's driver/executor sizes as Spark properties (EMR Serverless workers); a run the
+    pipeline sized (wikilake_core/run_sizing.py) brings its own ``max_executors``."""
     size = datasets.get(dataset).size
     return (
         ("spark.driver.cores", str(size.driver_vcpu)),
         ("spark.driver.memory", f"{size.driver_memory_gb}g"),
         ("spark.executor.cores", str(size.executor_vcpu)),
         ("spark.executor.memory", f"{size.executor_memory_gb}g"),
-        ("spark.dynamicAllocation.maxExecutors", str(size.max_executors)),
+        ("spark.dynamicAllocation.maxExecutors", str(max_executors or size.max_executors)),
     )
 
 
 def job_submit(
-    dataset: str, dt: str, *, bucket: str, scripts: JobScripts, job_options: tuple[str, ...] = ()
+    dataset: str,
+    dt: str,
+    *,
+    bucket: str,
+    scripts: JobScripts,
+    job_options: tuple[str, ...] = (),
+    max_executors: int | None = None,
 ) -> JobSubmit:
     """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code."""
     return JobSubmit(
@@ -125,7 +132,7 @@ def job_submit(
         entry_point=scripts.entrypoint_urls[dataset],
         py_files=scripts.package_url,
         arguments=tuple(job_arguments(dataset, dt, root=f"s3://{bucket}", job_options=job_options)),
-        serverless_properties=size_properties(dataset),
+        serverless_properties=size_properties(dataset, max_executors),
     )
 
 

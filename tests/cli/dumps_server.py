@@ -114,12 +114,23 @@ class DumpsServer:
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                     server.downloads_in_flight += download
                     server.max_downloads_in_flight = max(server.max_downloads_in_flight, server.downloads_in_flight)
+                self._download = download
+                self._ended = False
                 try:
                     self._answer()
                 finally:
-                    with server._lock:
-                        server.in_flight -= 1
-                        server.downloads_in_flight -= download
+                    self._end()
+
+            def _end(self):
+                """Count this request as ended (once). Called before the body's last byte is sent, so
+                a client that has the whole body can never start its next download before this
+                request stops counting, however late this thread is scheduled."""
+                if self._ended:
+                    return
+                self._ended = True
+                with server._lock:
+                    server.in_flight -= 1
+                    server.downloads_in_flight -= self._download
 
             def _answer(self):
                 if server.delay:
@@ -173,6 +184,9 @@ class DumpsServer:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[:-1])
+                self.wfile.flush()
+                self._end()
+                self.wfile.write(body[-1:])
 
         return Handler

@@ -134,11 +134,12 @@ def failing(out: str) -> list[str]:
 
 
 def default_on_demand_vcpus() -> int:
-    """One run's cluster as cdk.json defines it: 1 primary + core_instance_count core nodes, all
-    on-demand (task_instance_count 0, managed scaling off)."""
+    """The biggest run's cluster as cdk.json defines it: 1 primary + run_core_nodes_max core nodes
+    (a run's sizing gives it up to that many), all on-demand (task_instance_count 0, managed
+    scaling off)."""
     assert CONTEXT["task_instance_count"] == 0 and CONTEXT["managed_scaling_max"] == 0
     return (
-        VCPUS[CONTEXT["primary_instance_type"]] + CONTEXT["core_instance_count"] * VCPUS[CONTEXT["core_instance_type"]]
+        VCPUS[CONTEXT["primary_instance_type"]] + CONTEXT["run_core_nodes_max"] * VCPUS[CONTEXT["core_instance_type"]]
     )
 
 
@@ -149,7 +150,7 @@ def test_all_green_for_the_default_app(wikilake, aws_options, ready):
     assert [name for name, (status, _) in found.items() if status != "pass"] == ["EMR Serverless vCPUs"]
     assert found["EMR Serverless vCPUs"] == ("skipped", "runtime emr-ec2 runs no EMR Serverless application")
     need = default_on_demand_vcpus()
-    assert need == 8
+    assert need == 16  # 1 primary + 3 core m5.xlarge
     assert f"one run's cluster needs {need} " in found["EC2 on-demand vCPUs"][1]
     assert f"backfill --max-concurrency 2 needs {2 * need}" in found["EC2 on-demand vCPUs"][1]
     assert found["EC2 spot vCPUs"] == ("pass", "the run cluster uses none")
@@ -217,11 +218,15 @@ def test_the_spot_quota_counts_the_task_nodes_managed_scaling_may_add(wikilake, 
 
 
 def test_on_demand_task_nodes_count_against_the_on_demand_quota(wikilake, aws_options, ready, quotas):
-    """task_spot=false: managed scaling's task nodes are on-demand too (up to 3 - 1 = 2 more)."""
-    need = default_on_demand_vcpus() + (3 - CONTEXT["core_instance_count"]) * VCPUS[CONTEXT["core_instance_type"]]
+    """task_spot=false: managed scaling's task nodes are on-demand too: with runs of 1 core node
+    (run_core_nodes_max=1), up to 3 - 1 = 2 more: 1 primary + 1 core + 2 task m5.xlarge."""
+    need = (1 + 1 + (3 - 1)) * VCPUS[CONTEXT["core_instance_type"]]
     assert need == 16
     quotas[ON_DEMAND] = need
-    options = ("-c", "managed_scaling_max=3", "-c", "task_spot=false", "--max-concurrency", "1", *aws_options)
+    options = (
+        *("-c", "managed_scaling_max=3", "-c", "task_spot=false", "-c", "run_core_nodes_max=1"),
+        *("--max-concurrency", "1", *aws_options),
+    )
     code, out, _ = wikilake("preflight", *options)
     assert code == 0, out
     assert f"one run's cluster needs {need} " in checks(out)["EC2 on-demand vCPUs"][1]

@@ -97,3 +97,51 @@ def test_status_without_an_interactive_cluster_lists_the_latest_runs(wikilake, p
     assert "no interactive cluster" in out and "EMR cluster" not in out
     row = next(line for line in out.splitlines() if "2024-03-15" in line and "pageviews " in line)
     assert "SUCCEEDED" in row
+
+
+def _with_dead_letter_queue(clients, deployed) -> str:
+    """The processing stack with the failure sink's output, naming a queue that exists in moto."""
+    from aws_stacks import redeploy
+
+    from wikilake_core.contract import Outputs
+
+    url = clients.sqs.create_queue(QueueName="wikilake-dev-dead-letters")["QueueUrl"]
+    redeploy(clients.cloudformation, deployed, "processing", **{Outputs.DEAD_LETTER_QUEUE_URL: url})
+    return url
+
+
+def test_status_counts_the_dead_letters_waiting_and_says_how_to_read_them(wikilake, deployed, clients, aws_options):
+    url = _with_dead_letter_queue(clients, deployed)
+    for body in ('{"detail-type": "Step Functions Execution Status Change"}', '{"requestPayload": {}}'):
+        clients.sqs.send_message(QueueUrl=url, MessageBody=body)
+    clients.sqs.send_message(QueueUrl=url, MessageBody='{"being": "read"}')
+    clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)  # one in flight
+
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert f"dead letters: 2 waiting, 1 being read in {url}" in out
+    assert (
+        f"aws sqs receive-message --region us-east-1 --queue-url {url} --max-number-of-messages 10 "
+        "--attribute-names All --message-attribute-names All"
+    ) in out
+    assert f"aws sqs delete-message --region us-east-1 --queue-url {url} --receipt-handle <ReceiptHandle>" in out
+    # read-only: status itself received nothing (the two letters are still there to read)
+    attributes = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "2"
+
+
+def test_status_with_an_empty_sink_says_so_in_one_line(wikilake, deployed, clients, aws_options):
+    _with_dead_letter_queue(clients, deployed)
+
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert "dead letters: none" in out and "receive-message" not in out
+
+
+def test_status_of_a_deployment_without_the_sink_output_shows_no_dead_letter_line(wikilake, deployed, aws_options):
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert "dead letters" not in out

@@ -3,7 +3,8 @@
 jsii makes every synth cost seconds, so the three configurations under test live side by side
 (different stack prefixes) in one app: `default` (cdk.json as is), `full` (prod with every option
 on), `byo` (existing VPC and key pair, the other release label) and `serverless`
-(runtime=emr-serverless, prod, with a KMS data key).
+(runtime=emr-serverless, prod, with a KMS data key); and the opt-in delivery pipeline (`delivery`,
+prefix Dlv) with its dev and prod stages.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ VARIANTS: dict[str, dict] = {
         "budget_email": "team@example.com",
         "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
         "ingest_reserved_concurrency": 3,
+        "run_core_nodes_max": 12,
+        "run_target_minutes": 45,
     },
     "byo": {
         "stack_prefix": "Byo",
@@ -74,6 +77,16 @@ VARIANTS: dict[str, dict] = {
     # The defaults plus the opt-in long-lived cluster.
     "interactive": {"stack_prefix": "Interactive", "interactive_cluster": True},
 }
+# The opt-in delivery pipeline (stacks/delivery_stack.py), with its dev and prod stages.
+DELIVERY = "delivery"
+DELIVERY_CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+DELIVERY_CONTEXT = {
+    "stack_prefix": "Dlv",
+    "delivery_repo": "my-org/wikilake",
+    "delivery_connection_arn": DELIVERY_CONNECTION,
+    "contact": "ops@example.org",
+    "tls_certificates_s3_uri": "s3://wikilake-certs/emr/certs.zip",
+}
 
 
 def cdk_context() -> dict:
@@ -95,15 +108,25 @@ def build_app(outdir: Path, with_nag: bool):
 
     app = cdk.App(outdir=str(outdir), context=cdk_context())
     stacks = {variant: add_wikilake(app, variant_config(variant)) for variant in VARIANTS}
+    stacks[DELIVERY] = add_delivery_variant(app)
     if with_nag:
         nag.register_checks(app)
     return app, stacks
+
+
+def add_delivery_variant(app):
+    from stacks.config import WikilakeConfig, delivery_stage_configs
+    from stacks.delivery_stack import add_delivery
+
+    context = {**cdk_context(), **DELIVERY_CONTEXT}
+    return add_delivery(app, WikilakeConfig.from_context(context), delivery_stage_configs(context), context)
 
 
 @dataclass(frozen=True)
 class Synthesized:
     outdir: Path
     stack_names: dict[tuple[str, str], str]  # (variant, role) -> stack name
+    delivery_stack_name: str
 
     def template_path(self, variant: str, role: str) -> Path:
         return self.outdir / f"{self.stack_names[variant, role]}.template.json"
@@ -119,6 +142,17 @@ class Synthesized:
     def all_templates(self) -> dict[tuple[str, str], dict]:
         return {key: self.template_json(*key) for key in self.stack_names}
 
+    @property
+    def delivery_template_path(self) -> Path:
+        return self.outdir / f"{self.delivery_stack_name}.template.json"
+
+    def delivery_template_json(self) -> dict:
+        return json.loads(self.delivery_template_path.read_text())
+
+    def stage_template_paths(self) -> list[Path]:
+        """The templates of the delivery's dev and prod stages (nested cloud assemblies)."""
+        return sorted(self.outdir.glob(f"assembly-{self.delivery_stack_name}-*/*.template.json"))
+
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory) -> Synthesized:
@@ -128,7 +162,8 @@ def synthesized(tmp_path_factory) -> Synthesized:
     app.synth()
     return Synthesized(
         outdir,
-        {(variant, role): getattr(group, role).stack_name for variant, group in stacks.items() for role in ROLES},
+        {(variant, role): getattr(stacks[variant], role).stack_name for variant in VARIANTS for role in ROLES},
+        stacks[DELIVERY].stack_name,
     )
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from wikilake_core import contract
+from wikilake_core import contract, http_budget, run_sizing
 
 from .test_processing import cluster, only
 
@@ -117,12 +117,12 @@ def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failur
     assert asl["StartAt"] == "TakeDayLease" and states["TakeDayLease"]["Next"] == "Plan"
     assert states["Plan"]["Next"] == "Ingest"
     assert states["Ingest"]["Type"] == "Map" and states["Ingest"]["MaxConcurrency"] == 3
-    assert states["Ingest"]["Next"] == "CreateCluster"
+    assert states["Ingest"]["Next"] == "SizeRun" and states["SizeRun"]["Next"] == "CreateCluster"
     # Before the cluster exists, a failure gives the day back and notifies; after, it terminates
     # the cluster first. A refused day (or any failure to take it) only notifies.
-    assert [
-        c["Next"] for c in states["Plan"]["Catch"] + states["Ingest"]["Catch"] + states["CreateCluster"]["Catch"]
-    ] == ["ReleaseDayAfterFailure"] * 3
+    assert [c["Next"] for name in ("Plan", "Ingest", "SizeRun", "CreateCluster") for c in states[name]["Catch"]] == [
+        "ReleaseDayAfterFailure"
+    ] * 4
     assert [c["Next"] for c in states["TakeDayLease"]["Catch"]] == ["NotifyFailure"]
     assert states["ReleaseDayAfterFailure"]["Next"] == "NotifyFailure"
     assert states["VerifyAndRecord"]["Next"] == "ReleaseDay" and states["ReleaseDay"]["End"] is True
@@ -130,10 +130,56 @@ def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failur
     for name in ("PollJob", "TerminateCluster", "VerifyAndRecord"):
         assert states[name]["Catch"][0]["Next"] == "TerminateAfterFailure", name
     assert states["JobFailed"]["Next"] == "TerminateAfterFailure"
+    assert states["JobTimedOut"]["Next"] == "TerminateAfterFailure"
     assert states["TerminateAfterFailure"]["Next"] == "ReleaseDayAfterFailure"
     assert states["RunFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
     uses = {s["Resource"].rsplit(":::", 1)[-1] for s in states.values() if "aws-sdk:emr" in s.get("Resource", "")}
     assert uses == {"aws-sdk:emr:runJobFlow", "aws-sdk:emr:listSteps", "aws-sdk:emr:terminateJobFlows"}
+
+
+def test_the_run_is_sized_and_its_step_has_a_deadline(templates):
+    """SizeRun (the plan function, after ingest) sizes the cluster and the step's deadline; the poll
+    loop counts the deadline's polls down and, at the last, fails the run and ends the cluster."""
+    states = definition(templates("default", "processing"))["States"]
+    assert states["SizeRun"]["ResultPath"] == "$.plan.size"
+    assert states["SizeRun"]["Parameters"]["size"] == {
+        "run.$": "$.plan.run",
+        "started_at.$": "$$.Execution.StartTime",
+    }
+    groups = states["CreateCluster"]["Parameters"]["Instances"]["InstanceGroups"]
+    (core,) = [g for g in groups if g["InstanceRole"] == "CORE"]
+    assert core["InstanceCount.$"] == "$.plan.size.core_nodes" and "InstanceCount" not in core
+    assert states["CreateCluster"]["Next"] == "StartJobDeadline"
+    assert states["StartJobDeadline"]["Parameters"] == {"polls_left.$": "$.plan.size.deadline_polls"}
+    assert states["JobDone?"]["Default"] == "DeadlinePassed?"
+    (last_poll,) = states["DeadlinePassed?"]["Choices"]
+    assert last_poll == {"Variable": "$.deadline.polls_left", "NumericLessThanEquals": 1, "Next": "JobTimedOut"}
+    assert states["DeadlinePassed?"]["Default"] == "CountPoll"
+    assert states["CountPoll"]["Parameters"] == {"polls_left.$": "States.MathAdd($.deadline.polls_left, -1)"}
+    assert states["CountPoll"]["Next"] == "WaitForJob"
+    assert states["JobTimedOut"]["Parameters"]["Error"] == "JobTimedOut"
+
+
+@pytest.mark.parametrize(
+    "variant, bounds",
+    [
+        ("default", {"runtime": "emr-ec2", "core_nodes_min": 1, "core_nodes_max": 3, "target_seconds": 3600}),
+        ("full", {"runtime": "emr-ec2", "core_nodes_min": 2, "core_nodes_max": 12, "target_seconds": 2700}),
+        ("serverless", {"runtime": "emr-serverless", "serverless_max_vcpu": 48, "serverless_max_memory_gb": 192}),
+    ],
+)
+def test_the_plan_function_gets_the_run_bounds_and_outlasts_its_retries(templates, variant, bounds):
+    functions = templates(variant, "processing").find_resources("AWS::Lambda::Function")
+    (plan,) = [f["Properties"] for k, f in functions.items() if k.startswith("PipelinePlanFunction")]
+    sizing = json.loads(plan["Environment"]["Variables"]["WIKILAKE_RUN_SIZING"])
+    assert {k: sizing[k] for k in bounds} == bounds
+    assert sizing["run_timeout_seconds"] == 4 * 3600 == run_sizing.RUN_TIMEOUT_SECONDS
+    assert plan["Timeout"] == http_budget.plan_timeout_seconds() > 2 * http_budget.PLAN.request_seconds()
+
+
+def test_managed_scaling_limits_of_a_run_come_from_its_sizing(templates):
+    create = definition(templates("full", "processing"))["States"]["CreateCluster"]["Parameters"]
+    assert create["ManagedScalingPolicy"] == {"ComputeLimits.$": "$.plan.size.compute_limits"}
 
 
 def test_run_cluster_has_its_own_backstop_and_run_tags(templates):
@@ -224,6 +270,12 @@ def _request_to_comparable(template_json: dict) -> dict:
 
     request = value(request)
     instances = request["Instances"]
+    # What the run's sizing decides (SizeRun): the interactive cluster's own values stand in.
+    for group in instances["InstanceGroups"]:
+        if group.pop("InstanceCount.$", None) == "$.plan.size.core_nodes":
+            group["InstanceCount"] = SIZED
+    if request.get("ManagedScalingPolicy", {}).get("ComputeLimits.$") == "$.plan.size.compute_limits":
+        request["ManagedScalingPolicy"] = SIZED
     return {
         **{
             k: request[k]
@@ -253,12 +305,21 @@ def _request_to_comparable(template_json: dict) -> dict:
     }
 
 
+SIZED = "sized by the run"
+
+
 @pytest.mark.parametrize("variant", ["interactive", "full", "byo"])
 def test_interactive_and_run_clusters_come_from_one_definition(synthesized, templates, variant):
     """Same release, applications, configurations, bootstrap, groups, network, roles, security
-    configuration and log URI; they differ only in lifetime (keep-alive, idle timeout, protection)."""
+    configuration and log URI; they differ only in lifetime (keep-alive, idle timeout, protection)
+    and in what each run's sizing decides: its core nodes (and with them its scaling limits)."""
     cfn = _cfn_to_api(cluster(templates, variant))
     api = _request_to_comparable(synthesized.template_json(variant, "processing"))
+    for group in cfn["InstanceGroups"]:
+        if group["InstanceRole"] == "CORE":
+            group["InstanceCount"] = SIZED
+    if cfn["ManagedScalingPolicy"]:
+        cfn["ManagedScalingPolicy"] = SIZED
 
     def bootstrap(request: dict) -> list[dict]:  # asset paths differ only in how they are spelled
         return [
@@ -342,6 +403,40 @@ def test_state_machine_passes_only_the_cluster_roles(templates):
     } <= actions
 
 
+@pytest.mark.parametrize("variant, stage", [("default", "dev"), ("full", "prod")])
+def test_cluster_actions_are_scoped_to_this_apps_tags(templates, variant, stage):
+    """Which condition keys each EMR action takes: Service Authorization Reference, Amazon EMR
+    (RunJobFlow: aws:RequestTag, aws:TagKeys; ListSteps, TerminateJobFlows: aws:ResourceTag;
+    AddTags: all three; RunJobFlow with Tags is authorized as AddTags too)."""
+    statements = _policy_statements(templates(variant, "processing"), "PipelineStateMachineRole")
+
+    def granting(action):
+        return [s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+    app = {"Project": "wikilake", "Stage": stage}
+    (run,) = granting("elasticmapreduce:RunJobFlow")
+    assert run["Condition"] == {"StringEquals": {f"aws:RequestTag/{k}": v for k, v in app.items()}}
+    for action in ("elasticmapreduce:ListSteps", "elasticmapreduce:TerminateJobFlows"):
+        (scoped,) = granting(action)
+        assert scoped["Condition"] == {"StringEquals": {f"aws:ResourceTag/{k}": v for k, v in app.items()}}
+    (tag,) = granting("elasticmapreduce:AddTags")
+    assert tag["Condition"]["StringEquals"] == {f"aws:RequestTag/{k}": v for k, v in app.items()}
+    assert tag["Condition"]["StringEqualsIfExists"] == {f"aws:ResourceTag/{k}": v for k, v in app.items()}
+    # exactly the keys a run's RunJobFlow request carries
+    create = definition(templates(variant, "processing"))["States"]["CreateCluster"]["Parameters"]
+    assert tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == sorted(t["Key"] for t in create["Tags"])
+    assert {"Project", "Stage", contract.TAG_RUN_EXECUTION} <= set(
+        tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]
+    )
+
+
+def test_emr_retries_cover_the_sdk_base_exception(templates):
+    states = definition(templates("default", "processing"))["States"]
+    for name in ("CreateCluster", "PollJob", "TerminateCluster", "TerminateAfterFailure"):
+        (retry,) = states[name]["Retry"]
+        assert "Emr.EmrException" in retry["ErrorEquals"] and "Emr.ThrottlingException" in retry["ErrorEquals"]
+
+
 def test_functions_reach_only_their_prefixes(templates):
     processing = templates("default", "processing")
     ingest = _policy_statements(processing, "PipelineIngestFunctionServiceRole")
@@ -385,8 +480,8 @@ def test_alerts_topic_rules_and_optional_email(templates):
     patterns = [r["Properties"]["EventPattern"] for r in default.find_resources("AWS::Events::Rule").values()]
     emr = [p for p in patterns if p["source"] == ["aws.emr"]][0]
     assert emr["detail"] == {"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": "Wikilake-dev"}]}
-    states = [p for p in patterns if p["source"] == ["aws.states"]][0]
-    assert states["detail"]["status"] == ["TIMED_OUT", "ABORTED"]
+    statuses = [p["detail"]["status"] for p in patterns if p["source"] == ["aws.states"]]
+    assert ["TIMED_OUT", "ABORTED"] in statuses  # failed runs: tests/infra/test_failure_sink.py
 
 
 def test_contact_reaches_the_download_functions(templates):
@@ -403,7 +498,7 @@ def test_reaper_runs_when_an_execution_ends_without_cleanup(templates):
     ]
     assert reap_rule["Properties"]["EventPattern"]["detail"]["status"] == ["TIMED_OUT", "ABORTED", "FAILED"]
     statements = _policy_statements(processing, "PipelineReapFunctionServiceRole")
-    (end,) = [s for s in statements if s["Sid"] == "EndRunClusters"]
+    (end,) = [s for s in statements if s.get("Sid") == "EndRunClusters"]
     assert sorted(end["Action"]) == ["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"]
     assert end["Condition"]["StringEquals"]["aws:ResourceTag/Project"] == "wikilake"
 

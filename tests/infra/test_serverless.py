@@ -154,7 +154,6 @@ def test_execution_role_is_assumed_by_emr_serverless_for_this_application_only(p
 LAKE = "arn:${AWS::Partition}:s3:::sls-prod-${AWS::AccountId}-${AWS::Region}"
 GLUE = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}"
 TABLES = tuple(sorted(datasets.TABLES))  # the registry's tables (the stack takes them from the DDL)
-PREFIXES = ["raw", "processed", "rejected", "manifests", "logs/emr-serverless"]
 
 
 def test_execution_role_has_exactly_these_permissions(processing):
@@ -168,11 +167,7 @@ def test_execution_role_has_exactly_these_permissions(processing):
     # The storage stack's data key, by its ARN (a weak cross-stack reference).
     assert re.fullmatch(r"\$\{output:\w*DataKey\w*Arn\w*\}", found["UseDataKey"][1][0]), found["UseDataKey"]
     assert found == {
-        "ListLakePrefixes": (
-            ["s3:ListBucket"],
-            [LAKE],
-            json.dumps({"StringLike": {"s3:prefix": [*PREFIXES, *(f"{p}/*" for p in PREFIXES)]}}, sort_keys=True),
-        ),
+        "ListLake": (["s3:ListBucket"], [LAKE], "null"),  # key names only; a missing key's HEAD answers 404
         "ReadLake": (
             ["s3:GetObject"],
             sorted(f"{LAKE}/{p}/*" for p in ("raw", "processed", "rejected", "manifests")),
@@ -232,7 +227,7 @@ def test_the_same_lake_and_catalog_scope_as_the_ec2_instance_role(templates, pro
         text = re.sub(r"logs/emr(?=[/\"])", "logs/emr-serverless", text)
         return text.replace("wikilake-dev-", "sls-prod-").replace("wikilake_dev", "sls_prod")
 
-    for sid in ("ListLakePrefixes", "ReadLake", "WriteJobOutputs", "ReadCatalog", "CreateDefaultDatabase"):
+    for sid in ("ListLake", "ReadLake", "WriteJobOutputs", "ReadCatalog", "CreateDefaultDatabase"):
         actions, resources, condition = ec2[sid]
         assert serverless[sid] == (
             actions,

@@ -104,7 +104,7 @@ def test_the_job_stage_is_one_sync_job_run_in_step_functions_names(template):
         "ExecutionRoleArn",
         "ClientToken.$",
         "Name.$",
-        "ExecutionTimeoutMinutes",
+        "ExecutionTimeoutMinutes.$",
         "JobDriver",
         "Tags",
     }
@@ -112,10 +112,11 @@ def test_the_job_stage_is_one_sync_job_run_in_step_functions_names(template):
         "SparkSubmit": {
             "EntryPoint.$": "$.plan.job.entry_point",
             "EntryPointArguments.$": "$.plan.job.arguments",
-            "SparkSubmitParameters.$": "$.plan.job.spark_submit_parameters",
+            "SparkSubmitParameters.$": "$.plan.size.spark_submit_parameters",  # with the sized executors
         }
     }
-    assert parameters["ExecutionTimeoutMinutes"] == 180
+    assert parameters["ExecutionTimeoutMinutes.$"] == "$.plan.size.timeout_minutes"  # the sized deadline
+    assert definition["States"]["Ingest"]["Next"] == "SizeRun" and definition["States"]["SizeRun"]["Next"] == "RunJob"
     assert job["ResultPath"] == "$.job_run"
     assert job["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ReleaseDayAfterFailure"}]
     assert job["Next"] == "VerifyAndRecord"
@@ -227,6 +228,11 @@ def _catalog_and_leases(session, database: str) -> str:
     return "leases"
 
 
+def _plan_environment(template) -> dict:
+    function = logical_id(template, "AWS::Lambda::Function", "PipelinePlanFunction")
+    return template["Resources"][function]["Properties"]["Environment"]["Variables"]
+
+
 def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     import boto3
     from moto.awslambda.models import LambdaFunction
@@ -254,6 +260,8 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
         "WIKILAKE_DATABASE": "sls_prod",
         "WIKILAKE_LEASE_TABLE": _catalog_and_leases(session, "sls_prod"),
         "WIKILAKE_DAY_LEASE_SECONDS": "15300",
+        # as deployed: the bounds the stack renders for the plan function
+        "WIKILAKE_RUN_SIZING": _plan_environment(template)["WIKILAKE_RUN_SIZING"],
     }
     handlers = {
         "plan": lambda event: plan.handle(event, env),
@@ -343,17 +351,25 @@ def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws
     result = run_pipeline(template, monkeypatch)
     described = result["described"]
     assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
-    assert result["entered"] == ["TakeDayLease", "Plan", "Ingest", "RunJob", "VerifyAndRecord", "ReleaseDay"]
+    assert result["entered"] == ["TakeDayLease", "Plan", "Ingest", "SizeRun", "RunJob", "VerifyAndRecord", "ReleaseDay"]
 
-    # The job run got the one builder's command line and the execution role.
+    # The job run got the one builder's command line and the execution role, sized for its 1-byte
+    # day: one executor, and a deadline of 10 min of start + 3 x (60 s and a hair) of job: 781 s
+    # rounded up to whole seconds, 14 whole minutes.
     expected = job_submit(
-        DATASET, DT, bucket="sls-prod-lake", scripts=JobScripts(**SCRIPTS), job_options=("--run-id", EXECUTION_NAME)
+        DATASET,
+        DT,
+        bucket="sls-prod-lake",
+        scripts=JobScripts(**SCRIPTS),
+        max_executors=1,
+        job_options=("--run-id", EXECUTION_NAME),
     ).serverless_job_driver()
     job_run = result["job_run"]
     assert job_run["jobDriver"] == expected
     assert job_run["executionRole"] == result["role_arn"]
     assert job_run["name"] == f"wikilake {DATASET} dt={DT}"
-    assert job_run["executionTimeoutMinutes"] == 180
+    assert job_run["executionTimeoutMinutes"] == 14
+    assert "spark.dynamicAllocation.maxExecutors=1" in job_run["jobDriver"]["sparkSubmit"]["sparkSubmitParameters"]
     assert job_run["tags"]["wikilake:dataset"] == DATASET and job_run["tags"]["wikilake:dt"] == DT
 
     # The run record: same shape as on EC2, the cost from the billed utilization x the price table.
@@ -392,6 +408,7 @@ def test_a_failed_job_run_is_not_recorded_and_notifies(aws, template, monkeypatc
         "TakeDayLease",
         "Plan",
         "Ingest",
+        "SizeRun",
         "RunJob",
         "VerifyAndRecord",
         "ReleaseDayAfterFailure",

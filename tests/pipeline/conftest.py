@@ -7,11 +7,26 @@
 - Lambda: moto runs functions only in Docker; LambdaFunction._invoke_lambda is patched to call the
   handler module in-process with the function's (rendered) environment, returning the payload or
   a Lambda-style error ({"errorType", "errorMessage"}) as moto would.
+- Catchers: moto's interpreter lets `States.ALL` catch every error; AWS's does not catch
+  States.Runtime or States.DataLimitExceeded with it ("The States.ALL error type ... can't catch
+  the States.DataLimitExceeded terminal error or Runtime error types", Step Functions developer
+  guide, Handling errors). `_aws_catch_all` makes moto's wildcard follow that rule.
 - EMR: moto's steps never progress; `Pipeline.play_job` plays the job (writes the run's manifest
   and a Parquet stand-in in its run folder, marks the step COMPLETED or FAILED), as EMR would.
 - Glue: the CatalogStack's database and tables are created from athena_ddl/tables (moto's
   CloudFormation has no Glue), so the record function repoints real (moto) partitions.
 - The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
+- DynamoDB: AWS applies a conditional write atomically; moto evaluates the condition and then
+  writes without a lock, so two functions racing for one download slot could both win (seen as 4
+  downloads at once under load). `_atomic_item_writes` serializes moto's item writes, as AWS does.
+- EventBridge: moto's Step Functions emits no "Step Functions Execution Status Change" event and
+  moto's EventBridge delivers to no SNS target. So `Pipeline.wait` puts the event AWS documents
+  (detail: executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error,
+  cause) on moto's default bus once each execution ends, and the template's rules that alert
+  (target: the alerts topic) are created in moto's EventBridge with their own patterns, delivering
+  the whole event to the queue that stands for the topic's subscriber. Untested here: that AWS
+  emits the event (best effort, by AWS's own account), the topic's delivery of it, and the
+  reap rule (the tests invoke the reap function with the event, `Pipeline.reap`).
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +121,20 @@ class Intrinsics:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
 
 
+ERROR_EQUALS = "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl"
+UNCATCHABLE = {"States.Runtime", "States.DataLimitExceeded"}  # by States.ALL, on AWS
+
+
+def _aws_catch_all(self, env) -> None:
+    """moto's ErrorEqualsDecl._eval_body (kept as moto_eval_body), with AWS's exception to the
+    States.ALL wildcard: the error on the stack is matched against this Catch/Retry's names."""
+    if self._STATE_ALL_ERROR in self.error_names and env.stack[-1].error_name in UNCATCHABLE:
+        env.stack.pop()
+        env.stack.append(False)
+        return
+    self.moto_eval_body(env)
+
+
 def _invoke_in_process(self, event=None):
     """Stands in for moto's Docker-based invoke: the handler module, in-process."""
     prefix = next(p for p in HANDLERS if self.function_name.startswith(p))
@@ -135,7 +165,9 @@ class Pipeline:
     lease_table: str = ""
     glue: object = None
     database: str = ""
+    events: object = None
     started: list = field(default_factory=list)
+    announced: set = field(default_factory=set)
 
     def holds(self) -> list[dict]:
         """The lease table's items whose hold has not lapsed (what a conditional write would see).
@@ -178,6 +210,7 @@ class Pipeline:
         while time.monotonic() < deadline:
             described = self.describe(execution_arn)
             if described["status"] != "RUNNING":
+                self.announce(described)
                 return described
             if job:
                 self.play_job(job, manifest, wrote)
@@ -186,6 +219,29 @@ class Pipeline:
             f"execution still running after {timeout}s: "
             f"{[e['type'] for e in self.sfn.get_execution_history(executionArn=execution_arn)['events']][-5:]}"
         )
+
+    def announce(self, described: dict) -> None:
+        """What Step Functions sends EventBridge when an execution ends (once per execution)."""
+        if described["executionArn"] in self.announced:
+            return
+        self.announced.add(described["executionArn"])
+        detail = {
+            key: described.get(key)
+            for key in ("executionArn", "stateMachineArn", "name", "status", "input", "output", "error", "cause")
+        }
+        detail["startDate"] = int(described["startDate"].timestamp() * 1000)
+        detail["stopDate"] = int(described["stopDate"].timestamp() * 1000)
+        answer = self.events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Resources": [described["executionArn"]],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+        assert answer["FailedEntryCount"] == 0, answer
 
     def play_job(self, job: str, manifest: dict | None = None, wrote: bool = False) -> None:
         """What EMR does with a run's step: ends it ``job`` (after writing ``manifest``, or with
@@ -265,10 +321,13 @@ class Pipeline:
         }
 
     def alerts(self) -> list[str]:
+        """The messages the alerts topic's subscriber got: the text the state machine published, or
+        the event an EventBridge rule delivered (JSON)."""
         messages = self.sqs.receive_message(
             QueueUrl=self.alerts_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", [])
-        return [json.loads(m["Body"])["Message"] for m in messages]
+        bodies = [json.loads(m["Body"]) for m in messages]
+        return [body["Message"] if body.get("Type") == "Notification" else json.dumps(body) for body in bodies]
 
 
 def hourly_files() -> dict[str, bytes]:
@@ -303,8 +362,26 @@ def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr("moto.awslambda.models.LambdaFunction._invoke_lambda", _invoke_in_process)
+    error_equals = importlib.import_module(ERROR_EQUALS).ErrorEqualsDecl
+    monkeypatch.setattr(error_equals, "moto_eval_body", error_equals._eval_body, raising=False)
+    monkeypatch.setattr(error_equals, "_eval_body", _aws_catch_all)
+    _atomic_item_writes(monkeypatch)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield _deploy(processing_template, dumps, poll_seconds)
+
+
+def _atomic_item_writes(monkeypatch) -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item"):
+        unlocked = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, _unlocked=unlocked, **kwargs):
+            with lock:
+                return _unlocked(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
@@ -313,7 +390,7 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
 
     clients = {
         name: boto3.client(name, region_name=REGION)
-        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs", "dynamodb", "glue")
+        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs", "dynamodb", "events", "glue")
     }
     ec2 = clients["ec2"]
     vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
@@ -385,6 +462,8 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
     arn = clients["stepfunctions"].create_state_machine(name=machine_id, definition=definition, roleArn=role_arn)[
         "stateMachineArn"
     ]
+    intrinsics.refs[machine_id] = arn
+    _alert_rules(clients["events"], intrinsics, queue_arn)
     reap = next(k for k in intrinsics.of_type("AWS::Lambda::Function") if k.startswith("PipelineReapFunction"))
     return Pipeline(
         clients["stepfunctions"],
@@ -401,6 +480,7 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
         lease_table=lease_table,
         glue=clients["glue"],
         database=database,
+        events=clients["events"],
     )
 
 
@@ -425,3 +505,15 @@ def _catalog(glue, template: dict, intrinsics: Intrinsics, bucket: str) -> str:
             },
         )
     return database
+
+
+def _alert_rules(events, intrinsics: Intrinsics, subscriber_queue_arn: str) -> None:
+    """The template's rules whose target is the alerts topic, in moto's EventBridge: their own
+    patterns, delivering to the topic's subscriber queue (moto's EventBridge has no SNS target)."""
+    (topic_id,) = intrinsics.of_type("AWS::SNS::Topic")
+    for logical_id, rule in intrinsics.of_type("AWS::Events::Rule").items():
+        properties = rule["Properties"]
+        if [t["Arn"] for t in properties["Targets"]] != [{"Ref": topic_id}]:
+            continue
+        events.put_rule(Name=logical_id, EventPattern=json.dumps(intrinsics.resolve(properties["EventPattern"])))
+        events.put_targets(Rule=logical_id, Targets=[{"Id": "alerts", "Arn": subscriber_queue_arn}])

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from stacks.pipeline import ALERT_NOT_SENT
 from wikilake_core import contract, prices, runs
 
 from .conftest import DT, hourly_files
@@ -82,6 +83,14 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
     assert record["run_id"] == manifest["run_id"] == pipeline.describe(execution)["name"]
     assert pipeline.alerts() == []
 
+    # sized from the day's bytes under raw/: the tiny day gets the fewest core nodes (cdk.json)
+    size = _task_output(pipeline, execution, "SizeRun")
+    assert size["input_bytes"] == sum(len(body) for body in hourly_files().values())
+    assert size["input_files"] == 24
+    request = pipeline.run_job_flow_request(execution)
+    (core,) = [g for g in request["Instances"]["InstanceGroups"] if g["InstanceRole"] == "CORE"]
+    assert core["InstanceCount"] == size["core_nodes"] == 1
+
 
 def test_job_failure_terminates_the_cluster_alerts_and_fails_the_run(pipeline):
     execution = pipeline.start(runs.execution_input("pageviews", DT))
@@ -102,6 +111,36 @@ def test_verification_failure_fails_the_run_and_terminates_the_cluster(pipeline)
     assert "1 of 24 hours missing" in done["cause"]
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
     assert len(pipeline.alerts()) == 1
+
+
+def _task_output(pipeline, execution: str, state: str) -> dict:
+    """What the Task state ``state`` returned (its result, as Step Functions recorded it)."""
+    events = pipeline.sfn.get_execution_history(executionArn=execution)["events"]
+    entered = next(i for i, e in enumerate(events) if e.get("stateEnteredEventDetails", {}).get("name") == state)
+    succeeded = next(e for e in events[entered:] if e["type"] in ("LambdaFunctionSucceeded", "TaskSucceeded"))
+    details = succeeded.get("lambdaFunctionSucceededEventDetails") or succeeded["taskSucceededEventDetails"]
+    return json.loads(details["output"])
+
+
+def test_a_job_step_past_its_deadline_fails_the_run_and_terminates_the_cluster(pipeline, monkeypatch):
+    """The step never ends (moto's steps do not progress unless the test plays them): after the
+    polls the plan's deadline allows, the run fails with JobTimedOut, terminates its cluster and
+    alerts once. The deadline is cut to 3 polls here (the sizing itself: tests/unit/test_run_sizing.py);
+    that a real EMR step stuck RUNNING is reported as such stays untested (moto has no YARN)."""
+    from wikilake_core import run_sizing
+
+    monkeypatch.setattr(run_sizing, "deadline_polls", lambda timeout_seconds, poll_seconds: 3)
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    done = pipeline.wait(execution)  # no job played: the step stays as EMR left it
+
+    assert done["status"] == "FAILED" and done["error"] == "JobTimedOut", done
+    assert "at its deadline" in done["cause"] and "the cluster is terminated" in done["cause"]
+    events = pipeline.sfn.get_execution_history(executionArn=execution)["events"]
+    polls = [e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "PollJob"]
+    assert len(polls) == 3
+    assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
+    (alert,) = pipeline.alerts()
+    assert alert.startswith("wikilake run failed: JobTimedOut") and execution in alert
 
 
 def _cluster_when_created(pipeline, execution) -> dict:
@@ -126,6 +165,8 @@ def test_stopped_execution_leaves_a_cluster_with_its_own_backstop_and_the_reaper
     stopped = pipeline.wait(execution)
     assert stopped["status"] == "ABORTED", (stopped.get("error"), stopped.get("cause"))
     assert _cluster(pipeline)["Status"]["State"] != "TERMINATED"  # nothing in the state machine ended it
+    (alert,) = pipeline.alerts()  # from the RunTimedOutRule: no state published one
+    assert json.loads(alert)["detail"]["status"] == "ABORTED"
 
     request = pipeline.run_job_flow_request(execution)
     assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is False  # ends after its step
@@ -200,3 +241,56 @@ def test_a_dataset_without_dump_site_needs_its_day_in_raw_first(pipeline):
     done = pipeline.wait(execution, job="COMPLETED", manifest=manifest)
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert json.loads(done["output"])["rows_written"] == manifest["rows_written"]
+
+
+def _drop_steps(cluster_id: str) -> None:
+    """What an empty ListSteps answer needs: the run's cluster with no step (moto's EMR model)."""
+    from moto.emr.models import emr_backends
+
+    from .conftest import ACCOUNT, REGION
+
+    emr_backends[ACCOUNT][REGION].clusters[cluster_id].steps = []
+
+
+@pytest.mark.parametrize("poll_seconds", ["3"])
+def test_a_failure_no_catcher_sees_alerts_once_from_eventbridge_and_the_reaper_ends_the_cluster(pipeline):
+    """`$.Steps[0]` of an empty ListSteps answer: the ResultSelector's path matches nothing, which
+    fails the execution with States.Runtime, an error `States.ALL` does not catch (Step Functions
+    developer guide, error names): no state runs after it, not NotifyFailure, not the cleanup. The
+    RunFailedUnalertedRule alerts (the event's detail carries error and cause) and the reap function,
+    invoked with the FAILED event as the ReapRule would, ends the cluster."""
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    cluster = _cluster_when_created(pipeline, execution)
+    _drop_steps(cluster["Id"])
+    done = pipeline.wait(execution)
+
+    assert done["status"] == "FAILED" and done["error"] == "States.Runtime", (done.get("error"), done.get("cause"))
+    assert "$.Steps[0]" in done["cause"]
+    (alert,) = pipeline.alerts()
+    event = json.loads(alert)
+    assert event["detail-type"] == "Step Functions Execution Status Change"
+    assert event["detail"]["executionArn"] == execution
+    assert (event["detail"]["error"], event["detail"]["cause"]) == ("States.Runtime", done["cause"])
+    assert _cluster(pipeline)["Status"]["State"] != "TERMINATED"  # nothing in the machine ended it
+    assert pipeline.reap(execution, "FAILED")["terminated"] == [cluster["Id"]]
+
+
+def test_a_run_whose_own_alert_cannot_be_published_is_alerted_once_by_eventbridge(pipeline, monkeypatch):
+    """NotifyFailure's publish fails with an error it does not retry (moto's SNS made to answer
+    InvalidParameter): the run ends under AlertNotSent, with the original error in its cause, and
+    the RunFailedUnalertedRule sends the one alert. (The rule's own delivery goes to the topic on
+    AWS; here to its subscriber queue directly, conftest.py says why.)"""
+    from moto.sns.exceptions import SNSInvalidParameter
+
+    def refuse(*args, **kwargs):
+        raise SNSInvalidParameter("publishing refused by the test")
+
+    monkeypatch.setattr("moto.sns.models.SNSBackend.publish", refuse)
+    execution = pipeline.start(runs.execution_input("pageviews", DT))
+    done = pipeline.wait(execution, job="FAILED")
+
+    assert done["status"] == "FAILED" and done["error"] == ALERT_NOT_SENT
+    assert done["cause"].startswith("JobFailed: job step ")
+    assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"  # the cleanup ran before the publish
+    (alert,) = pipeline.alerts()
+    assert json.loads(alert)["detail"]["error"] == ALERT_NOT_SENT

@@ -60,6 +60,8 @@ def test_cli_strings_and_cdk_json_types_parse_alike():
         ssh_cidrs="203.0.113.7/32, 198.51.100.0/24",
         steps="edits@2015-09-12",
         interactive_cluster="true",
+        run_core_nodes_max="4",
+        run_target_minutes="90",
     )
     typed = parse(
         kms=True,
@@ -69,8 +71,11 @@ def test_cli_strings_and_cdk_json_types_parse_alike():
         ssh_cidrs=["203.0.113.7/32", "198.51.100.0/24"],
         steps=["edits@2015-09-12"],
         interactive_cluster=True,
+        run_core_nodes_max=4,
+        run_target_minutes=90,
     )
     assert from_cli == typed
+    assert (from_cli.run_core_nodes_max, from_cli.run_target_minutes) == (4, 90)
     assert from_cli.steps == (("edits", "2015-09-12"),)
     assert from_cli.athena_bytes_scanned_cutoff == 2_500_000_000
 
@@ -310,6 +315,25 @@ BAD_VALUES = [
     ),
     ({"runtime": "lambda"}, "context runtime='lambda': unknown value; fix: use one of emr-ec2, emr-serverless"),
     (
+        {"run_core_nodes_max": 1, "core_instance_count": 2},
+        "context run_core_nodes_max=1: below core_instance_count (2), the fewest core nodes a run gets; "
+        "fix: use at least 2",
+    ),
+    ({"run_core_nodes_max": 0}, "context run_core_nodes_max=0: out of range; fix: use a whole number >= 1"),
+    (
+        {"run_target_minutes": 5},
+        "context run_target_minutes=5: out of range; fix: use a whole number from 10 to 180",
+    ),
+    (
+        {"run_target_minutes": 181},
+        "context run_target_minutes=181: out of range; fix: use a whole number from 10 to 180",
+    ),
+    (
+        {"core_instance_type": "m5.metal"},
+        "context core_instance_type='m5.metal': the pipeline cannot tell its vCPUs from the size name; "
+        "fix: use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
+    ),
+    (
         {"ingest_reserved_concurrency": 4},
         "context ingest_reserved_concurrency=4: out of range; fix: use a whole number from 1 to 3",
     ),
@@ -424,3 +448,119 @@ def test_schedule_entries_bare_datasets_run_daily_and_cron_lists_stay_whole():
     assert DEFAULT_SCHEDULE == "cron(30 4 * * ? *)"
     assert config.alert_email == "ops@example.com"
     assert parse(schedule="pageviews@rate(1 day)").schedule == (("pageviews", "rate(1 day)"),)
+
+
+# --- Delivery (docs/delivery.md) ------------------------------------------------------------------
+CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+DELIVERY = {"delivery_repo": "my-org/wikilake", "delivery_connection_arn": CONNECTION, "contact": "ops@example.org"}
+
+
+def test_delivery_is_off_by_default_and_on_with_repo_and_connection():
+    assert parse().delivery is None
+    source = parse(**DELIVERY, delivery_branch=" release/2026 ").delivery
+    assert (source.repo, source.connection_arn, source.branch) == ("my-org/wikilake", CONNECTION, "release/2026")
+    assert parse(**DELIVERY).delivery.branch == "main"  # cdk.json's default
+    old_service = CONNECTION.replace("codeconnections", "codestar-connections")
+    assert parse(**{**DELIVERY, "delivery_connection_arn": old_service}).delivery.connection_arn == old_service
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"delivery_repo": "my-org/wikilake"},
+            "context delivery_connection_arn: delivery_repo and delivery_connection_arn go together; fix: set both to deploy the delivery pipeline (docs/delivery.md), or neither",
+        ),
+        (
+            {"delivery_connection_arn": CONNECTION},
+            "context delivery_repo: delivery_repo and delivery_connection_arn go together; fix: set both to deploy the delivery pipeline (docs/delivery.md), or neither",
+        ),
+        (
+            {**DELIVERY, "delivery_repo": "https://github.com/my-org/wikilake"},
+            "context delivery_repo='https://github.com/my-org/wikilake': invalid; fix: use the GitHub repository as OWNER/NAME, e.g. my-org/wikilake",
+        ),
+        (
+            {**DELIVERY, "delivery_repo": "my-org/wikilake.git"},
+            "context delivery_repo='my-org/wikilake.git': invalid; fix: use the GitHub repository as OWNER/NAME, e.g. my-org/wikilake",
+        ),
+        (
+            {**DELIVERY, "delivery_connection_arn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/xyz"},
+            "context delivery_connection_arn='arn:aws:codeconnections:eu-west-1:123456789012:connection/xyz': invalid; fix: use the ARN of an AVAILABLE connection, arn:aws:codeconnections:<region>:<account>:connection/<uuid> (docs/delivery.md)",
+        ),
+        (
+            {**DELIVERY, "delivery_branch": "feature..x"},
+            "context delivery_branch='feature..x': invalid; fix: use a branch name like main",
+        ),
+        (
+            {**DELIVERY, "delivery_branch": "main.lock"},
+            "context delivery_branch='main.lock': invalid; fix: use a branch name like main",
+        ),
+        (
+            {**DELIVERY, "contact": ""},
+            "context contact: the delivery pipeline's integration run downloads from dumps.wikimedia.org, which wants a contact; fix: set -c contact=<URL or e-mail> (docs/ingest.md)",
+        ),
+        (
+            {"delivery_repos": "my-org/wikilake"},
+            "context delivery_repos: unknown context key; fix: did you mean delivery_repo?",
+        ),
+    ],
+)
+def test_bad_delivery_values_fail_with_one_line(overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        parse(**overrides)
+    assert str(caught.value) == message
+
+
+def test_delivery_builds_a_dev_and_a_prod_configuration_whatever_the_context_stage():
+    from stacks.config import delivery_stage_configs
+
+    certs = "s3://my-certs/emr/certs.zip"
+    context = {**CDK_CONTEXT, **DELIVERY, "stage": "prod", "tls_certificates_s3_uri": certs}
+    dev, prod = delivery_stage_configs(context)
+    assert (dev.stage, prod.stage) == ("dev", "prod")
+    assert (dev.stack_names["processing"], prod.stack_names["processing"]) == (
+        "Wikilake-dev-Processing",
+        "Wikilake-prod-Processing",
+    )
+    assert dev.delivery == prod.delivery == parse(**DELIVERY).delivery
+
+
+def test_a_value_one_delivery_stage_refuses_names_that_stage():
+    from stacks.config import delivery_stage_configs
+
+    with pytest.raises(ConfigError) as caught:
+        delivery_stage_configs({**CDK_CONTEXT, **DELIVERY})
+    assert str(caught.value) == (
+        "delivery prod stage: context tls_certificates_s3_uri: stage=prod requires in-transit encryption; "
+        "fix: upload a PEM certificate zip (see docs/security.md) and pass "
+        "-c tls_certificates_s3_uri=s3://<bucket>/<key>.zip"
+    )
+
+
+def test_the_pipeline_synth_gets_the_keys_that_differ_from_cdk_json_shell_quoted():
+    import shlex
+
+    from stacks.config import context_arguments
+
+    context = {
+        **CDK_CONTEXT,
+        **DELIVERY,
+        "kms": True,
+        "ssh_cidrs": ["203.0.113.7/32", "198.51.100.0/24"],
+        "schedule": "edits@cron(0 6 ? * MON,WED *)",
+        "stage": "dev",  # cdk.json's value: not repeated
+        "@aws-cdk/core:newStyleStackSynthesis": True,  # not one of the app's keys
+    }
+    arguments = context_arguments(context, CDK_CONTEXT)
+    assert shlex.split(" ".join(arguments)) == [
+        *("-c", "kms=true"),
+        *("-c", "ssh_cidrs=203.0.113.7/32,198.51.100.0/24"),
+        *("-c", "schedule=edits@cron(0 6 ? * MON,WED *)"),
+        *("-c", "contact=ops@example.org"),
+        *("-c", "delivery_repo=my-org/wikilake"),
+        *("-c", f"delivery_connection_arn={CONNECTION}"),
+    ]
+    # what the pipeline's synth passes parses back to the same configuration
+    parsed = dict(arg.split("=", 1) for arg in shlex.split(" ".join(arguments)) if arg != "-c")
+    assert parse(**parsed) == parse(**{k: v for k, v in context.items() if k in parsed})
+    assert context_arguments(CDK_CONTEXT, CDK_CONTEXT) == ()

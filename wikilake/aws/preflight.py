@@ -243,7 +243,7 @@ def _market(ec2, service_quotas, needs: Needs, market: str, name: str) -> Check:
             FAIL,
             f"{shown}: a run cannot start",
             f"request {quota.service} {quota.code} >= {need} in Service Quotas, or use smaller or fewer "
-            "instances (core_instance_type, core_instance_count, task_instance_count, managed_scaling_max)",
+            "instances (core_instance_type, run_core_nodes_max, task_instance_count, managed_scaling_max)",
         )
     if value < need:
         fits = max(value // per_cluster - (1 if needs.interactive_cluster else 0), 1)

@@ -8,6 +8,7 @@ exceptions reach the user as one-line ``WikilakeError`` messages.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from functools import cached_property
 
@@ -29,7 +30,12 @@ NO_CREDENTIALS = (
     "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, "
     "or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
 )
-NO_REGION = "no AWS region: pass --region or set AWS_REGION (or a region in your profile)"
+NO_REGION = "no AWS region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or set a region in your profile"
+# The AWS CLI v2 and the SDKs read AWS_REGION before AWS_DEFAULT_REGION (AWS SDKs and Tools
+# Reference Guide, "AWS Region", docs.aws.amazon.com/sdkref/latest/guide/feature-region.html, and
+# the AWS CLI's environment variables page, cli-configure-envvars.html); botocore reads only
+# AWS_DEFAULT_REGION, so the CLI looks at AWS_REGION itself.
+REGION_VARIABLE = "AWS_REGION"
 
 
 class AwsContext:
@@ -55,7 +61,7 @@ class AwsContext:
         """Build from parsed ``add_aws_options`` arguments (``stack_prefix``/``stage`` given: in
         place of --stack-prefix/--stage); fails early without credentials/region."""
         try:
-            session = boto3.Session(profile_name=args.profile, region_name=args.region)
+            session = boto3.Session(profile_name=args.profile, region_name=chosen_region(args.region))
         except botocore.exceptions.ProfileNotFound as err:
             raise WikilakeError(f"{err}: check --profile or AWS_PROFILE") from None
         if session.region_name is None:
@@ -98,6 +104,13 @@ class AwsContext:
     def outputs(self) -> StackOutputs:
         """The merged CfnOutputs of the deployment's stacks (read once)."""
         return read_stack_outputs(self.client("cloudformation"), self.stack_names, self.region)
+
+
+def chosen_region(flag: str | None) -> str | None:
+    """--region, else AWS_REGION; None lets botocore go on to AWS_DEFAULT_REGION, then the profile.
+
+    So: --region > AWS_REGION > AWS_DEFAULT_REGION > the profile's region, the AWS CLI v2's order."""
+    return flag or os.environ.get(REGION_VARIABLE, "").strip() or None
 
 
 def _one_line(text: str) -> str:

@@ -23,7 +23,7 @@ def add_lake_option(parser: argparse.ArgumentParser) -> None:
 def add_aws_options(parser: argparse.ArgumentParser, *, deployment: bool = True) -> None:
     """--region --profile --endpoint-url, and (``deployment``) which deployed stacks to read."""
     group = parser.add_argument_group("AWS")
-    group.add_argument("--region", help="AWS region (default: from the profile/environment)")
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)")
     group.add_argument("--profile", help="AWS named profile")
     group.add_argument("--endpoint-url", help="send every AWS call here (moto, LocalStack)")
     if not deployment:

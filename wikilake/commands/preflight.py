@@ -37,7 +37,7 @@ EPILOG = """\
 examples:
   wikilake preflight
   wikilake preflight --runtime emr-serverless
-  wikilake preflight -c core_instance_count=4 --max-concurrency 4 --profile prod --region eu-west-1
+  wikilake preflight -c run_core_nodes_max=6 --max-concurrency 4 --profile prod --region eu-west-1
   make deploy                                     # runs preflight first
 """
 

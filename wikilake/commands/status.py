@@ -1,5 +1,5 @@
-"""`wikilake status`: the deployment at a glance (stacks, outputs, latest runs, interactive cluster
-and its steps, lake partitions)."""
+"""`wikilake status`: the deployment at a glance (stacks, outputs, latest runs, dead letters,
+interactive cluster and its steps, lake partitions)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from wikilake.commands.common import add_aws_options
 
 DESCRIPTION = """\
 Show the deployed wikilake: each stack's CloudFormation status and outputs, the pipeline's
-latest runs, the interactive EMR cluster's state and its latest steps (when one is deployed),
-and which dt= partitions are present under raw/ and processed/ in the data bucket. A stack
-that is not deployed is shown as such; the rest is still listed.
+latest runs, the dead letters waiting (events a schedule, an EventBridge rule or the reap
+function could not deliver) and how to read them, the interactive EMR cluster's state and its
+latest steps (when one is deployed), and which dt= partitions are present under raw/ and
+processed/ in the data bucket. A stack that is not deployed is shown as such; the rest is
+still listed.
 """
 
 EPILOG = """\
@@ -25,7 +27,7 @@ examples:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "status",
-        help="stacks, outputs, latest runs, interactive cluster and lake partitions",
+        help="stacks, outputs, latest runs, dead letters, interactive cluster and lake partitions",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -63,6 +65,10 @@ def _status(args) -> int:
         if state_machine:
             runs = pipeline.list_runs(aws.client("stepfunctions"), state_machine, last=args.runs)
             console.print(_runs_table(list(runs), args.runs))
+        queue_url = values.get(Outputs.DEAD_LETTER_QUEUE_URL)
+        if queue_url:
+            letters = status.dead_letters(aws.client("sqs"), queue_url)
+            console.print(_dead_letters_text(letters, queue_url, aws.region), highlight=False, soft_wrap=True)
         cluster_id = values.get(Outputs.CLUSTER_ID)
         if cluster_id:
             client = aws.client("emr")
@@ -151,6 +157,26 @@ def _runs_table(runs, limit: int):
     if not runs:
         table.add_row("", "(no runs yet: `wikilake run <dataset> --date D`)", "", "", "")
     return table
+
+
+def _dead_letters_text(letters, queue_url: str, region: str) -> str:
+    """One line when the sink is empty; otherwise the count and how to read and clear them."""
+    if not (letters.waiting or letters.in_flight):
+        return "dead letters: none (nothing a schedule, a rule or the reap function gave up on)"
+    in_flight = f", {letters.in_flight} being read" if letters.in_flight else ""
+    return "\n".join(
+        [
+            f"[red]dead letters: {letters.waiting} waiting{in_flight}[/red] in {queue_url}",
+            "  events a schedule, an EventBridge rule or the reap function could not deliver: a missed "
+            "day, an alert not sent, a cluster not reaped. Read them:",
+            f"  aws sqs receive-message --region {region} --queue-url {queue_url} --max-number-of-messages 10 "
+            "--attribute-names All --message-attribute-names All",
+            "  redo each by hand (docs/running-daily.md, Dead letters: `wikilake run` for a missed day, the "
+            "reap function for a cluster), then delete it:",
+            f"  aws sqs delete-message --region {region} --queue-url {queue_url} --receipt-handle <ReceiptHandle>",
+            "  (SQS redrive, StartMessageMoveTask, cannot move these: their source is not an SQS queue)",
+        ]
+    )
 
 
 def _lake_table(bucket: str, partitions: dict[str, list[str]]):

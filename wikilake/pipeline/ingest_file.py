@@ -20,7 +20,7 @@ from wikilake.aws.sources import HttpSource
 from wikilake.pipeline import common, lease
 from wikilake.pipeline.common import IngestFailed
 from wikilake.pipeline.plan import http_client
-from wikilake_core import layout
+from wikilake_core import http_budget, layout
 from wikilake_core.leases import DUMPS_SLOTS
 
 log = common.logger(__name__)
@@ -54,7 +54,7 @@ def _ingest(event: Mapping, env: Mapping[str, str], s3=None) -> dict:
         common.require(env, common.BUCKET),
         layout.raw_dir("", event["dataset"], event["dt"]).lstrip("/"),
     )
-    item = ingest.Item(HttpSource(http_client(env), file["url"], name=file["name"]), file["md5"])
+    item = ingest.Item(HttpSource(http_client(env, http_budget.DOWNLOAD), file["url"], name=file["name"]), file["md5"])
     outcome = ingest.ingest_one(item, sink, ingest.LogTracker(log))
     if outcome.status == "failed":
         raise IngestFailed(outcome.error)

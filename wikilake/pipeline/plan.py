@@ -6,6 +6,10 @@ Serverless job run's fields (runtime=emr-serverless). Nothing is written.
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime, "run_id":
 $$.Execution.Name}: the run id names the run's folders (run=<execution name>) and goes to the
 job as --run-id; the record function publishes that folder.
+
+Once the day is under raw/, the same function sizes the run (state SizeRun): the bytes the job
+will read, listed under raw/, give the core nodes (or Serverless executors) and the job's deadline
+(wikilake_core/run_sizing.py). Event: {"size": {"run": <the plan's run>, "started_at": ...}}.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from datetime import datetime, timezone
 
 from wikilake.aws import ingest
 from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
 from wikilake.pipeline import common
 from wikilake.pipeline.common import IngestFailed, InvalidInput
 from wikilake.user_agent import require_contact, user_agent
-from wikilake_core import datasets, day_runs, layout, runs
-from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE
+from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
+from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
 
@@ -43,10 +48,15 @@ def normalize(run_input: Mapping, started_at: str) -> dict:
     )
 
 
-def http_client(env: Mapping[str, str]) -> HttpClient:
-    """One download at a time per invocation, with the User-Agent carrying context `contact`."""
+def http_client(env: Mapping[str, str], budget: http_budget.HttpBudget = http_budget.PLAN) -> HttpClient:
+    """One download at a time per invocation, with the User-Agent carrying context `contact`; the
+    plan's retries fit its function's timeout (wikilake_core/http_budget.py)."""
     policy = RetryPolicy(
-        retries=int(env.get(common.INGEST_RETRIES, "5")), backoff=float(env.get(common.INGEST_BACKOFF, "2.0"))
+        retries=int(env.get(common.INGEST_RETRIES, budget.retries)),
+        backoff=float(env.get(common.INGEST_BACKOFF, budget.backoff)),
+        backoff_max=budget.backoff_max,
+        connect_timeout=budget.connect_timeout,
+        read_timeout=budget.read_timeout,
     )
     return HttpClient(policy, max_connections=1, user_agent=user_agent(env.get(common.CONTACT) or None))
 
@@ -88,7 +98,65 @@ def _require_raw(run: dict, env: Mapping[str, str], s3=None) -> None:
         )
 
 
+def raw_bytes(run: dict, env: Mapping[str, str], s3=None) -> tuple[int, int]:
+    """(bytes, files) of the run's day under raw/: what its job will read."""
+    prefix = layout.raw_dir("", run["dataset"], run["dt"]).lstrip("/") + "/"
+    pages = (
+        (s3 or common.client("s3"))
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=common.require(env, common.BUCKET), Prefix=prefix)
+    )
+    sizes = [item["Size"] for page in pages for item in page.get("Contents", [])]
+    return sum(sizes), len(sizes)
+
+
+def size(event: Mapping, env: Mapping[str, str], *, now: datetime | None = None) -> dict:
+    """The run's compute and the job's deadline from the bytes under raw/ (state SizeRun)."""
+    run = event["run"]
+    bounds = run_sizing.RunBounds.from_json(common.require(env, common.RUN_SIZING))
+    elapsed = ((now or datetime.now(timezone.utc)) - runs.start_time(event["started_at"])).total_seconds()
+    input_bytes, files = raw_bytes(run, env)
+    try:
+        sized = run_sizing.size_run(
+            run["dataset"], input_bytes, bounds, seconds_left=bounds.run_timeout_seconds - elapsed
+        )
+    except run_sizing.RunTooLarge as err:
+        raise run_sizing.RunTooLarge(f"{run['dataset']} dt={run['dt']} ({input_bytes:,} bytes): {err}") from None
+    poll = int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS))
+    result = {
+        "input_bytes": input_bytes,
+        "input_files": files,
+        "core_nodes": sized.core_nodes,
+        "executors": sized.executors,
+        "estimated_seconds": sized.estimated_seconds,
+        "timeout_seconds": sized.timeout_seconds,
+        "timeout_minutes": sized.timeout_minutes,
+        "deadline_polls": run_sizing.deadline_polls(sized.timeout_seconds, poll),
+    }
+    scaling = managed_scaling(
+        core_count=sized.core_nodes,
+        task_count=bounds.task_nodes,
+        maximum=bounds.managed_scaling_max,
+        task_spot=bounds.task_spot,
+    )
+    if scaling:
+        result["compute_limits"] = scaling.compute_limits()
+    if bounds.runtime == "emr-serverless":
+        result["spark_submit_parameters"] = job_submit(
+            run["dataset"],
+            run["dt"],
+            bucket=common.require(env, common.BUCKET),
+            scripts=JobScripts(**json.loads(common.require(env, common.JOB_SCRIPTS))),
+            job_options=tuple(run["job_options"]),
+            max_executors=sized.executors,
+        ).serverless_job()["spark_submit_parameters"]
+    log.info("run %s dt=%s sized: %s", run["dataset"], run["dt"], common.dumps(result))
+    return result
+
+
 def handle(event: Mapping, env: Mapping[str, str]) -> dict:
+    if "size" in event:
+        return size(event["size"], env)
     run_input = event.get("input")
     try:
         run = {**normalize(run_input, event["started_at"]), day_runs.RUN_ID: day_runs.check_run_id(event["run_id"])}
