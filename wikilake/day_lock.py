@@ -126,8 +126,17 @@ def release(path: Path, run_id: str) -> None:
 
 @contextmanager
 def holding(lake: str | Path, dataset: str, dt: str, run_id: str) -> Iterator[Path]:
+    """Hold the day while the block runs; the folders the lock needed and the run left empty (a
+    run refused before writing anything) go with it."""
+    parent = Path(layout.day_lock_path(str(lake), dataset, dt)).parent
+    created = [folder for folder in (parent, *parent.parents) if not folder.exists()]  # deepest first
     path = acquire(lake, dataset, dt, run_id)
     try:
         yield path
     finally:
         release(path, run_id)
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: the run wrote there
+                break
