@@ -1,6 +1,6 @@
-"""One writer per (dataset, dt) on a local lake: a lock file in the day's manifest folder,
-created with O_CREAT|O_EXCL (atomic on a local file system), holding the writer's host, pid and
-run id.
+"""One writer per (dataset, dt) on a local lake: a lock file in the day's manifest folder, holding
+the writer's host, pid and run id, created whole and atomically (written under a private
+O_CREAT|O_EXCL name, then hard-linked to the lock's name, which fails if it exists).
 
 A lock whose writer is gone (same host, pid no longer alive: killed, crashed) is stale: the next
 writer breaks it by renaming it aside and checking that what it moved is the stale lock it read
@@ -71,12 +71,18 @@ def _describe(text: str | None, path: Path) -> str:
 
 
 def _create(path: Path, text: str) -> bool:
+    """Create the lock whole: written under a private name (O_CREAT|O_EXCL), then hard-linked to
+    the lock's name, which fails if it exists; a reader never sees a lock without its holder."""
+    private = path.with_name(f"{path.name}.{os.getpid()}.new")
+    descriptor = os.open(private, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     try:
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(descriptor, "w") as lock:
+            lock.write(text)
+        os.link(private, path)
     except FileExistsError:
         return False
-    with os.fdopen(descriptor, "w") as lock:
-        lock.write(text)
+    finally:
+        private.unlink()
     return True
 
 
