@@ -38,10 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from py4j.protocol import Py4JJavaError
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import outputs, storage
+from spark_jobs import extract, outputs, storage
+from spark_jobs.extract import Tally
 from spark_jobs.job import DatasetJob, Plan, TableOutput
 from spark_jobs.storage import InputFile
 from wikilake_core import datasets
@@ -248,24 +249,32 @@ def end_of_line_normalized(text: Column) -> Column:
     )
 
 
+def _bytes_from(text: Column, position: Column) -> Column:
+    """``text`` from its ``position``-th byte (1-based) to its end. substr() counts characters:
+    it walks the whole text twice (its length, then the cut) where a byte offset is a copy."""
+    return text.cast("binary").substr(position, F.lit(2**31 - 1)).cast("string")
+
+
 def page_records(records: DataFrame) -> DataFrame:
     """Text records split at ``</page>`` (``value``) -> ``page`` (the page's XML, ``<page>`` to
     ``</page>``) and ``outside`` (true when text lies outside a page). Records holding only a
     file's header or its closing ``</mediawiki>`` are dropped. Line ends are normalized first
     (end_of_line_normalized), so every field, the text and rejected lines see LF only."""
     value = F.col("value")
-    start = F.instr(value, "<page>")
-    before = F.when(start > 0, F.expr("substr(value, 1, instr(value, '<page>') - 1)")).otherwise(value)
+    has_page = value.contains("<page>")
+    # The text before the first <page> (all of it when there is none).
+    before = F.substring_index(value, "<page>", 1)
     return (
         records.withColumn("value", end_of_line_normalized(value))
         .withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
-        .where((start > 0) | F.col("_outside"))
+        .where(has_page | F.col("_outside"))
         .select(
-            F.when(start > 0, F.concat(F.expr("substr(value, instr(value, '<page>'))"), F.lit(PAGE_END)))
+            F.when(has_page, F.concat(_bytes_from(value, F.octet_length(before) + 1), F.lit(PAGE_END)))
             .otherwise(value)
             .alias("page"),
             F.col("_outside").alias("outside"),
             "source_file",
+            *extract.RECORD_COLUMNS,
         )
     )
 
@@ -310,10 +319,12 @@ def split_text(pages: DataFrame) -> DataFrame:
     ``_markup`` (the page with an empty <text ...></text>), ``_text_attributes``, ``_content``
     (the text, still escaped; null when the page has no <text>...</text>)."""
     page = F.col("page")
+    before_first, after_last = F.substring_index(page, "</text>", 1), F.substring_index(page, "</text>", -1)
     # ' xml:space="preserve" bytes="12">content' when the page has exactly one </text>.
-    element = F.substring_index(F.substring_index(page, "</text>", 1), "<text", -1)
-    closes = (F.length(page) - F.length(F.replace(page, F.lit("</text>"), F.lit("")))) / 7
-    one_text = closes == 1
+    element = F.substring_index(before_first, "<text", -1)
+    # Exactly one </text> (occurrences cannot overlap): what precedes the first and what follows
+    # the last are the whole page but the one delimiter. Byte lengths: no pass over the text.
+    one_text = F.octet_length(before_first) + len("</text>") + F.octet_length(after_last) == F.octet_length(page)
     attributes = F.substring_index(element, ">", 1)
     return (
         pages.withColumn("_text_attributes", F.when(one_text, attributes))
@@ -321,10 +332,7 @@ def split_text(pages: DataFrame) -> DataFrame:
             "_content",
             F.when(
                 one_text,
-                F.expr(
-                    "substr(substring_index(substring_index(page, '</text>', 1), '<text', -1), "
-                    "instr(substring_index(substring_index(page, '</text>', 1), '<text', -1), '>') + 1)"
-                ),
+                _bytes_from(element, F.when(element.contains(">"), F.octet_length(attributes) + 2).otherwise(1)),
             ),
         )
         .withColumn(
@@ -391,6 +399,7 @@ def page_fields(pages: DataFrame) -> DataFrame:
         reason.alias("reason"),
         "source_file",
         "page",
+        *extract.RECORD_COLUMNS,
     )
 
 
@@ -494,6 +503,7 @@ def classify(records: DataFrame, siteinfos: dict[str, SiteInfo]) -> DataFrame:
         "reason",
         F.when(rejected, F.col("source_file")).alias("source_file"),
         F.when(rejected, F.col("page")).alias("line"),
+        *extract.RECORD_COLUMNS,
     )
 
 
@@ -550,7 +560,8 @@ def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argpars
 
 
 def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:
-    records = read_records(spark, inputs)
+    # Ids from the scan, so the job can drop a page a split boundary repeated (splits_repeat_records).
+    records = extract.with_record_ids(read_records(spark, inputs))
     # Spark names local files file:///... in input_file_name() and file:/... in listings.
     infos = {
         name: info
@@ -560,18 +571,29 @@ def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namesp
     return classify(records, infos)
 
 
+def tally_aggregates(args: argparse.Namespace) -> dict[str, Column]:
+    return {
+        "redirects": F.count("redirect_title"),
+        "link_occurrences": F.sum(F.size("link_targets")),
+        "category_occurrences": F.sum(F.size("category_entries")),
+    }
+
+
+def tally_details(by_namespace: list[Row]) -> dict:
+    """The manifest's page facts from the valid pages' tally by namespace."""
+    return {
+        "pages": sum(r["_count"] for r in by_namespace),
+        "redirects": sum(r["redirects"] for r in by_namespace),
+        "pages_by_namespace": {
+            str(r["namespace"]): r["_count"] for r in sorted(by_namespace, key=lambda r: r["namespace"])
+        },
+        "link_occurrences": sum(r["link_occurrences"] or 0 for r in by_namespace),
+        "category_occurrences": sum(r["category_occurrences"] or 0 for r in by_namespace),
+    }
+
+
 def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
     valid = classified.where(F.col("reason").isNull())
-    by_namespace = (
-        valid.groupBy("namespace")
-        .agg(
-            F.count(F.lit(1)).alias("pages"),
-            F.count("redirect_title").alias("redirects"),
-            F.sum(F.size("link_targets")).alias("link_occurrences"),
-            F.sum(F.size("category_entries")).alias("category_occurrences"),
-        )
-        .collect()
-    )
     files = outputs.files_for_cores(
         sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism
     )
@@ -581,21 +603,23 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
             TableOutput(TABLE_LINKS, links_table(valid), ("page_id", "target")),
             TableOutput(TABLE_CATEGORIES, categories_table(valid), ("page_id", "category")),
         ),
-        details={
-            "pages": sum(r["pages"] for r in by_namespace),
-            "redirects": sum(r["redirects"] for r in by_namespace),
-            "pages_by_namespace": {
-                str(r["namespace"]): r["pages"] for r in sorted(by_namespace, key=lambda r: r["namespace"])
-            },
-            "link_occurrences": sum(r["link_occurrences"] or 0 for r in by_namespace),
-            "category_occurrences": sum(r["category_occurrences"] or 0 for r in by_namespace),
-            "input_splits": classified.rdd.getNumPartitions(),
-        },
+        details={"input_splits": classified.rdd.getNumPartitions()},
     )
 
 
 # Wide rows of mostly distinct text: not worth compressing in the cache (as for edits).
-JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, settings=settings, compressed_cache=False)
+JOB = DatasetJob(
+    DATASET,
+    read=read,
+    plan=plan,
+    check_inputs=check_inputs,
+    settings=settings,
+    compressed_cache=False,
+    splits_repeat_records=True,
+    # The manifest's page facts come with the counts by reason, in the same Spark job.
+    tally=Tally(("namespace",), tally_aggregates),
+    tally_details=tally_details,
+)
 
 if __name__ == "__main__":
     sys.exit(JOB.main())

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 
 from spark_jobs import extract, manifest, outputs, runtime, storage
 from spark_jobs.arguments import parse_job_args
@@ -73,6 +73,13 @@ class DatasetJob:
     # valid), ``source_file`` and ``line`` (kept for rejected rows).
     read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
     plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
+    # Whether a split of the input can repeat a record of the next split (bzip2 on Hadoop before
+    # 3.3.5): read() then adds extract.RECORD_COLUMNS and the repeats are dropped after the parse.
+    splits_repeat_records: bool = False
+    # Facts about the valid records aggregated with the counts by reason (one Spark job), and the
+    # manifest details made from the tally's rows.
+    tally: extract.Tally | None = None
+    tally_details: Callable[[list[Row]], dict] = lambda rows: {}
     # Refuses inputs (JobError) before anything is written; returns facts for the manifest. It may
     # read the files' heads or tails (storage.read_head/read_tail), never whole files.
     check_inputs: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], dict] = _no_input_checks
@@ -125,7 +132,9 @@ class DatasetJob:
         classified = extract.keep(self.read(spark, inputs, args))
         kept = [classified]
         try:
-            counts = extract.count_by_reason(classified)
+            if self.splits_repeat_records:
+                classified = extract.without_split_duplicates(classified)
+            counts, tallied = extract.count_by_reason(classified, self.tally, args)
             plan = self.plan(spark, classified, inputs, args)
             kept += plan.kept
             rows_written = {}
@@ -145,7 +154,7 @@ class DatasetJob:
         finally:
             for frame in reversed(kept):
                 frame.unpersist()
-        return counts, rows_written, plan.details
+        return counts, rows_written, {**self.tally_details(tallied), **plan.details}
 
     def main(self, argv: list[str] | None = None) -> int:
         """spark-submit's entry point: exit 0 with the counts on stdout, else one line on stderr."""

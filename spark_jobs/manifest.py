@@ -5,7 +5,6 @@ run is whole; publishing the run copies it to the day's manifest (wikilake_core.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -13,8 +12,9 @@ from datetime import datetime, timezone
 from pyspark.sql import SparkSession
 
 from spark_jobs import storage
+from spark_jobs.code_version import job_code_version
 from spark_jobs.storage import InputFile
-from wikilake_core import layout
+from wikilake_core import layout, run_history
 
 
 class RunClock:
@@ -63,6 +63,7 @@ def build_manifest(
         **details,
         "job_args": job_args,
         "spark_version": spark.version,
+        "job_code_version": job_code_version(),
         "started_at": clock.started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(seconds, 3),
@@ -72,7 +73,8 @@ def build_manifest(
 
 def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str:
     path = layout.run_manifest_path(output_root, manifest["dataset"], manifest["dt"], manifest["run_id"])
-    storage.write_text(spark, path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    # one line, as the day's manifest (its copy once published) that the runs table reads
+    storage.write_text(spark, path, run_history.encode(manifest))
     return path
 
 

@@ -44,8 +44,25 @@ def write_rejected(classified: DataFrame, path: str) -> None:
 
 
 def rows_in(spark: SparkSession, path: str) -> int:
-    """Rows of a written Parquet partition (from the file footers: no data is read)."""
-    return spark.read.parquet(path).count()
+    """Rows of a written Parquet partition, summed from its files' footers on the driver (Hadoop's
+    FileSystem, so S3 too): no Spark job, where reading the folder back cost two (the schema, then
+    the count), about a second each on the articles sample."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    folder = jvm.org.apache.hadoop.fs.Path(path)
+    fs = folder.getFileSystem(conf)
+    rows = 0
+    for status in fs.listStatus(folder):
+        name = status.getPath().getName()
+        if status.isFile() and name.endswith(".parquet") and not name.startswith(("_", ".")):
+            reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
+                jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromStatus(status, conf)
+            )
+            try:
+                rows += reader.getRecordCount()
+            finally:
+                reader.close()
+    return rows
 
 
 def files_for(input_bytes: int, bytes_per_file: int) -> int:

@@ -198,6 +198,8 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
         ),
         details={
             "unknown_domain_code_lines": sum(n for _, n in unknown),
+            # The quality check "distinct projects not fewer than usual" (datasets.py) reads it.
+            "distinct_projects": projects.where(F.col("project") != UNKNOWN).select("project").distinct().count(),
             "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
         },
         kept=(by_code, projects),

@@ -15,12 +15,14 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
 from wikilake_core import contract, datasets, run_sizing
 from wikilake_core.cluster import ClusterShape, cluster_shape
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
+from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import parse_step_spec
 
@@ -47,6 +49,7 @@ KEYS = (
     "managed_scaling_max",
     "tls_certificates_s3_uri",
     "athena_bytes_scanned_cutoff_gb",
+    "projection_start_date",
     "steps",
     "budget_monthly_usd",
     "budget_email",
@@ -128,6 +131,7 @@ class WikilakeConfig:
     managed_scaling_max: int
     tls_certificates_s3_uri: str | None
     athena_bytes_scanned_cutoff_gb: float
+    projection_start_date: str
     steps: tuple[tuple[str, str], ...]
     budget_monthly_usd: float | None
     budget_email: str | None
@@ -240,6 +244,7 @@ class WikilakeConfig:
             managed_scaling_max=_scaling_max(read.integer("managed_scaling_max", minimum=0), core_count + task_count),
             tls_certificates_s3_uri=tls_uri,
             athena_bytes_scanned_cutoff_gb=read.number("athena_bytes_scanned_cutoff_gb", minimum=MIN_CUTOFF_GB),
+            projection_start_date=_past_date("projection_start_date", read.text("projection_start_date")),
             steps=steps,
             budget_monthly_usd=budget_usd,
             budget_email=budget_email,
@@ -541,6 +546,18 @@ def _scaling_max(maximum: int, fixed_nodes: int) -> int:
             f"use 0 (off) or at least {fixed_nodes}",
         )
     return maximum
+
+
+def _past_date(key: str, text: str) -> str:
+    try:
+        day = parse_date(text)
+    except WikilakeError:
+        raise ConfigError(key, text, "not a date", "use YYYY-MM-DD, e.g. 2015-05-01") from None
+    if date.fromisoformat(day) > date.today():
+        raise ConfigError(
+            key, text, "in the future: Athena would project no partitions", "use the first date you have data for"
+        )
+    return day
 
 
 def _steps(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from stacks import nag
 from wikilake_core import layout
 from wikilake_core.ddl import load_tables
+from wikilake_core.run_history import HISTORY_TABLES
 
 # GetTable: the partition's storage descriptor is the table's, with the run's location;
 # DeletePartition: only to put back a first day's partition when publishing fails midway.
@@ -29,15 +30,16 @@ RUN_FOLDER_PREFIXES = (layout.PROCESSED, layout.REJECTED)
 
 
 def catalog_arns(stack: Stack, database: str) -> list[str]:
-    """The catalog, the database and each processed table: Glue checks all three levels for a
-    partition action (docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html)."""
+    """The catalog, the database and each processed table (not the run history's, which are
+    projected): Glue checks all three levels for a partition action
+    (docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html)."""
     arn = lambda resource, name=None: stack.format_arn(  # noqa: E731
         service="glue", resource=resource, resource_name=name
     )
     return [
         stack.format_arn(service="glue", resource="catalog"),
         arn("database", database),
-        *(arn("table", f"{database}/{table}") for table in load_tables()),
+        *(arn("table", f"{database}/{table}") for table in load_tables() if table not in HISTORY_TABLES),
     ]
 
 

@@ -196,11 +196,11 @@ class Pipeline(Construct):
             memory=512,
             reserved_concurrency=config.ingest_reserved_concurrency,
         )
-        record_env = (
-            {**common_env, env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id}
-            if serverless
-            else common_env
-        )
+        record_env = {
+            **common_env,
+            env_keys.ALERTS_TOPIC: self.alerts.topic_arn,  # failing `warn` quality checks
+            **({env_keys.SERVERLESS_APPLICATION_ID: serverless.application.attr_application_id} if serverless else {}),
+        }
         self.record_function = self._function(
             "RecordFunction",
             code,
@@ -235,6 +235,7 @@ class Pipeline(Construct):
                 on_failure=lambda_destinations.SqsDestination(self.failures.queue), retry_attempts=2
             )
         self._grant_functions()
+        self._grant_quality_checks()
         leases.grant_hold(self.ingest_function)
         leases.grant_hold(self.day_lease_function)
         leases.grant_release(self.reap_function)
@@ -304,6 +305,7 @@ class Pipeline(Construct):
         bucket = self.bucket
         raw = bucket.arn_for_objects(f"{layout.RAW}/*")
         manifests = bucket.arn_for_objects(f"{layout.MANIFESTS}/*")
+        run_manifests = bucket.arn_for_objects(f"{layout.RUN_MANIFESTS}/*")
         self.ingest_function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="WriteRaw",
@@ -321,6 +323,10 @@ class Pipeline(Construct):
             iam.PolicyStatement(
                 sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]
             )
+        )
+        # The run's manifest, which the job wrote: read to verify and publish the run.
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(sid="ReadRunManifests", actions=["s3:GetObject"], resources=[run_manifests])
         )
         self.record_function.add_to_role_policy(
             iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
@@ -412,6 +418,30 @@ class Pipeline(Construct):
                 "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
                 "and only on clusters tagged with this app's Project and Stage.",
             )
+
+    def _grant_quality_checks(self) -> None:
+        """The record function's quality step: it reads the dataset's earlier manifests (the
+        ReadWriteManifests statement), writes the day's quality rows and publishes warnings."""
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteQuality",
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"{layout.QUALITY}/*")],
+            )
+        )
+        # The alerts topic is not KMS-encrypted (see _alerts_topic): Publish on it is all it takes.
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PublishQualityWarnings", actions=["sns:Publish"], resources=[self.alerts.topic_arn]
+            )
+        )
+        nag.acknowledge(
+            self.record_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake_bucket_nag_name(self.config)}/"
+            f"{layout.QUALITY}/*]",
+            "The record function writes quality/<dataset>/dt=<dt>/checks.json of the run it records; "
+            "nothing else under quality/ or outside it.",
+        )
 
     def _cluster_arns(self) -> str:
         return self._stack.format_arn(service="elasticmapreduce", resource="cluster", resource_name="*")

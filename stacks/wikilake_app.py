@@ -13,6 +13,7 @@ from stacks.config import WikilakeConfig
 from stacks.log_groups import ProviderLogGroups
 from stacks.processing_stack import ProcessingStack
 from stacks.storage_stack import StorageStack
+from wikilake_core.run_history import HISTORY_TABLES
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def add_wikilake(scope: Construct, config: WikilakeConfig) -> WikilakeStacks:
         config=config,
         data_key=storage.data_key,
         job_code=storage.job_code,
-        table_names=tuple(catalog.tables),
+        # the jobs' tables: the run history (runs, quality) is no job's input or output
+        table_names=tuple(t for t in catalog.tables if t not in HISTORY_TABLES),
         **common,
         description="wikilake: EMR cluster, network, IAM, encryption",
     )

@@ -15,12 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from wikilake import demo_history
 from wikilake.output import print_table, rich_table
 from wikilake.query_result import QueryResult
-from wikilake_core import contract, datasets, layout
+from wikilake_core import contract, datasets, layout, quality, run_history
 from wikilake_core.ddl import NamedQuery, load_queries
 from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import PROJECT_ROOT, SAMPLES_DIR
+from wikilake_core.quality import QualityFailed
+from wikilake_core.run_history import failed_checks, failure_message, warning_message
 
 # Values for the named queries' parameters that have no default; dt comes from the sample days.
 DEMO_VALUES = {"project": "en.wikipedia"}
@@ -41,6 +44,7 @@ class Answer:
     query: NamedQuery
     params: str  # as typed, e.g. "dt=2015-09-12 top_n=10"
     result: QueryResult
+    history: bool = False  # a query of the run history (runs, quality)
 
 
 def sample_days(samples_dir: Path = SAMPLES_DIR) -> tuple[SampleDay, ...]:
@@ -60,9 +64,11 @@ def sample_days(samples_dir: Path = SAMPLES_DIR) -> tuple[SampleDay, ...]:
 
 
 def query_datasets(query: NamedQuery, engine) -> tuple[str, ...]:
-    """The datasets whose tables the query reads, in registry order."""
-    needed = {datasets.of_table(table).name for table in engine.tables_of(query.sql)}
-    if not needed:
+    """The datasets whose tables the query reads, in registry order (none for a query of the
+    run history only: it takes no dt)."""
+    tables = engine.tables_of(query.sql)
+    needed = {datasets.of_table(table).name for table in tables - set(run_history.HISTORY_TABLES)}
+    if not needed and not tables & set(run_history.HISTORY_TABLES):
         raise WikilakeError(f"{query.name}: reads no table of a dataset; the demo cannot pick its dt")
     return tuple(name for name in datasets.DATASETS if name in needed)
 
@@ -79,7 +85,7 @@ def demo_params(query: NamedQuery, dts: dict[str, str]) -> list[str]:
         {layout.PARTITION_KEY: next(iter(dts.values()))}
         if len(dts) == 1
         else {dt_parameter(name): dt for name, dt in dts.items()}
-    )
+    )  # {} for a query of the run history
     names = {p.name for p in query.parameters}
     if missing := sorted(set(dt_values) - names):
         raise WikilakeError(
@@ -140,12 +146,30 @@ def run_jobs(days, lake: Path, steps: _Steps, spark=None) -> list[dict]:
             label = " (synthetic)" if day.synthetic else ""
             text = f"{day.dataset} job: {len(day.inputs)} file(s){label} -> {lake}/ dt={day.dt}"
             with steps.step(text) as show:
-                manifests.append(
-                    run_local(
+                try:
+                    manifest = run_local(
                         day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=session, progress=show
                     )
-                )
+                except QualityFailed as failed:  # the demo shows it, the data stays: go on
+                    manifest = failed.manifest
+            manifests.append(manifest)
+            show_quality(manifest, steps.console)
     return manifests
+
+
+def show_quality(manifest: dict, console: Console) -> None:
+    """A run's failing quality checks, as `wikilake local run` reports them."""
+    if failed_checks(manifest, quality.FAIL):
+        console.print(f"  [red]QualityFailed[/]: {failure_message(manifest)}", highlight=False)
+    if failed_checks(manifest, quality.WARN):
+        console.print(f"  [yellow]warning[/]: {warning_message(manifest)}", highlight=False)
+
+
+def history_days(lake: Path, steps: _Steps) -> tuple[SampleDay, ...]:
+    """The generated pageviews days after the sample (wikilake.demo_history), as sample days."""
+    with steps.step(f"generating {len(demo_history.DAYS)} more pageviews days -> {lake}/raw/"):
+        files = demo_history.generate(lake)
+    return tuple(SampleDay(demo_history.DATASET, day.dt, files[day.dt], True) for day in demo_history.DAYS)
 
 
 def run_queries(days, lake: Path, steps: _Steps) -> list[Answer]:
@@ -160,7 +184,7 @@ def run_queries(days, lake: Path, steps: _Steps) -> list[Answer]:
             with steps.step(f"query {query.name}"):
                 dts = {name: dt_of[name] for name in query_datasets(query, engine)}
                 literals = bind(query, demo_params(query, dts))
-                answers.append(Answer(query, describe(literals), engine.run(query, literals)))
+                answers.append(Answer(query, describe(literals), engine.run(query, literals), history=not dts))
     return answers
 
 
@@ -191,10 +215,53 @@ def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: 
         notes=notes,
         facts=(Section("runs", "Job runs", "", jobs_table(manifests), chart=False),),
         sections=tuple(
-            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql) for a in answers
+            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql)
+            for a in answers
+            if not a.history
         ),
+        groups=((RUNS_AND_QUALITY, runs_and_quality([a for a in answers if a.history])),),
     )
     return write_report(report, lake / REPORT_DIR)
+
+
+RUNS_AND_QUALITY = "Runs and quality"
+
+
+def column(result: QueryResult, name: str) -> list:
+    index = result.columns.index(name)
+    return [row[index] for row in result.rows]
+
+
+def runs_and_quality(answers: list[Answer]) -> tuple:
+    """The report's run-history sections: rows and rejects per dt (charts), cost per month (a
+    chart where a cost is known: runs on AWS), the runs and the failed checks (tables)."""
+    from wikilake.charts import ChartSpec
+    from wikilake.report import Section
+
+    by_name = {a.query.name: a for a in answers}
+
+    def section(name: str, **chart) -> Section:
+        a = by_name[name]
+        return Section(name, name, a.query.description, a.result, a.params, a.query.sql, **chart)
+
+    trend = by_name["rows_trend"].result
+    rejects = QueryResult(
+        ("dt", "rejected_records"), tuple(zip(column(trend, "dt"), column(trend, "rejected_records")))
+    )
+    priced = any(usd is not None for usd in column(by_name["cost_by_month"].result, "usd"))
+    return (
+        section("rows_trend", chart_spec=ChartSpec("line", ("dt",), ("table_rows",))),
+        Section(
+            "rejects_per_dt",
+            "rejected records per dt",
+            "Records the pageviews job rejected per dt (from rows_trend).",
+            rejects,
+            chart_spec=ChartSpec("line", ("dt",), ("rejected_records",)),
+        ),
+        section("quality_failures", chart=False),
+        section("run_history", chart=False),
+        section("cost_by_month", chart=priced, chart_spec=ChartSpec("bar", ("month", "dataset"), ("usd",))),
+    )
 
 
 def jobs_table(manifests: list[dict]) -> QueryResult:
@@ -286,7 +353,7 @@ def run_demo(
     started = time.perf_counter()
     days = sample_days()
     console.rule("[bold]1/4 PySpark jobs on the shipped samples")
-    manifests = run_jobs(days, lake, steps, spark=spark)
+    manifests = run_jobs(days + history_days(lake, steps), lake, steps, spark=spark)
     print_table(console, rich_table(jobs_table(manifests), title="job runs (manifests/)"))
     console.rule("[bold]2/4 Named queries (Athena SQL on DuckDB)")
     answers = run_queries(days, lake, steps)

@@ -16,9 +16,9 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wikilake_core import datasets, day_runs, layout
+from wikilake_core import datasets, day_runs, layout, run_history
 
-LOCAL_RUNTIME = "local"
+LOCAL_RUNTIME = run_history.LOCAL_RUNTIME
 
 
 def _hidden(name: str) -> bool:
@@ -74,7 +74,7 @@ def publish(lake: str | Path, manifest: dict) -> dict:
         },
     }
     path = Path(layout.manifest_path(str(lake), manifest["dataset"], manifest["dt"]))
-    _write_atomically(path, json.dumps(day, indent=2, ensure_ascii=False) + "\n")
+    _write_atomically(path, run_history.encode(day))  # one line: the runs view reads it
     return day
 
 
@@ -82,7 +82,7 @@ def run_folders(lake: str | Path, dataset: str, dt: str) -> list[Path]:
     """Every run folder of the day: its tables', rejected records' and manifests'."""
     root = str(lake)
     days = [Path(layout.table_partition_dir(root, table, dt)) for table in datasets.get(dataset).tables]
-    days += [Path(layout.rejected_dir(root, dataset, dt)), Path(layout.manifest_dir(root, dataset, dt))]
+    days += [Path(layout.rejected_dir(root, dataset, dt)), Path(layout.run_manifest_dir(root, dataset, dt))]
     prefix = f"{layout.RUN_KEY}="
     return sorted(folder for day in days if day.is_dir() for folder in day.iterdir() if folder.name.startswith(prefix))
 

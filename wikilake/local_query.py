@@ -4,13 +4,16 @@ Each view reads, for every `<lake>/processed/<table>/dt=*/` day, the files of th
 (`dt=<dt>/run=<run_id>/*.parquet`, the run the day's manifest names: wikilake.local_days; for a
 day of the older in-place layout, `dt=<dt>/*.parquet`) with hive partitioning and selects
 exactly the DDL's columns, cast to the DDL's types, in DDL order (partition keys last, as in
-Glue). A table with no files yet is an empty view of the same shape. Queries are translated from
+Glue). A JSON table (the run history: runs, quality) reads the one-line JSON files where its
+location template puts them (`<lake>/manifests/<dataset>/dt=<dt>/`), its partition values taken
+from the path. A table with no files yet is an empty view of the same shape. Queries are translated from
 the Athena dialect with the DDL as sqlglot's schema, so type-dependent semantics (Trino's integer
 division, for one) carry over instead of silently changing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -44,10 +47,28 @@ def _string(text: str) -> str:
     return exp.Literal.string(text).sql(ENGINE_DIALECT)
 
 
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")  # ${key} in a location template
+
+
+def template_pattern(table: TableDef) -> tuple[str, list[str]]:
+    """(a regular expression over a file's path with one group per partition value, the partition
+    keys in group order) for a table whose DDL gives a location template."""
+    parts = _PLACEHOLDER.split(table.partition_template)  # literal, key, literal, key, ..., literal
+    return "([^/]+)".join(map(re.escape, parts[0::2])) + "[^/]+$", parts[1::2]
+
+
 def table_files(lake: Path, table: TableDef) -> list[Path]:
-    """The table's Parquet files readers see: the live run's of each day (see live_files); like
-    Hive and Athena, files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary,
-    .crc) are skipped."""
+    """The table's files readers see. A JSON history table: the files its location template
+    names. Otherwise the live run's Parquet files of each day (see live_files); like Hive and
+    Athena, files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary, .crc) are
+    skipped."""
+    if table.partition_template:
+        pattern = _PLACEHOLDER.sub("*", table.partition_template) + "*.json"
+        return sorted(
+            path
+            for path in Path(lake).glob(pattern)
+            if not any(part.startswith(("_", ".")) for part in path.relative_to(lake).parts)
+        )
     if [key.name for key in table.partition_keys] != [layout.PARTITION_KEY]:
         raise WikilakeError(f"table {table.name}: the local engine reads tables partitioned by dt only")
     root = Path(layout.table_dir(str(lake), table.name))
@@ -75,11 +96,33 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
     )
     if not files:
         return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} WHERE false"
+    if table.partition_template:
+        return json_view_sql(table, files)
     by_depth: dict[int, list[Path]] = {}
     for path in files:
         by_depth.setdefault(len(path.parts), []).append(path)
     source = " UNION ALL BY NAME ".join(_read_parquet(table, group) for _, group in sorted(by_depth.items()))
     return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM ({source})"
+
+
+def json_view_sql(table: TableDef, files: list[Path]) -> str:
+    """CREATE VIEW over one-line JSON files (keys missing from a document read as null), the
+    partition values cut out of each file's path."""
+    regex, keys = template_pattern(table)
+    columns = ", ".join(f"{_string(c.name)}: {_string(duckdb_type(c.type))}" for c in table.columns)
+    select = ", ".join(
+        [_quoted(c.name) for c in table.columns]
+        + [
+            f"CAST(regexp_extract(filename, {_string(regex)}, {keys.index(k.name) + 1}) AS {duckdb_type(k.type)}) "
+            f"AS {_quoted(k.name)}"
+            for k in table.partition_keys
+        ]
+    )
+    file_list = ", ".join(_string(str(path)) for path in files)
+    return (
+        f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM read_json("
+        f"[{file_list}], format = 'newline_delimited', columns = {{{columns}}}, filename = true)"
+    )
 
 
 def referenced_tables(expression: exp.Expression) -> set[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from wikilake import day_lock, local_days
+from wikilake.local_record import record_local
 from wikilake_core import datasets, day_runs
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
@@ -37,9 +38,11 @@ def run_local(
     """Run ``dataset``'s job for ``date`` on ``inputs`` (paths, folders or globs) into ``lake``.
 
     Takes the day's lock first (DayBusy, a WikilakeError, if another run writes the day), writes
-    the run under its own folders and publishes it when the job has finished: readers see the
-    previous day until then. Returns the day's manifest. Bad input (nothing matches, pageviews
-    of another date, bad arguments) raises WikilakeError with a one-line message; nothing is
+    the run under its own folders, checks it against the lake's published days and publishes it
+    when the job has finished (wikilake.local_record): readers see the previous day until then.
+    Returns the day's manifest; QualityFailed (a WikilakeError) if a ``fail`` check failed: the
+    run is published all the same, the data stays. Bad input (nothing matches, pageviews of
+    another date, bad arguments) raises WikilakeError with a one-line message; nothing is
     published in that case.
     ``spark``: a session to reuse (tests, the demo); else the active one, else one is built for
     this run and stopped after it.
@@ -74,12 +77,15 @@ def run_local(
 
 
 def _publish(lake: str, manifest: dict) -> dict:
-    """Make the finished run live; keep the run it replaced (a reader may still be reading its
-    files), remove older and abandoned runs of the day."""
+    """Check the finished run and make it live (also when a check fails: QualityFailed after);
+    keep the run it replaced (a reader may still be reading its files), remove older and
+    abandoned runs of the day."""
     previous = day_runs.live_run_id(local_days.read_day_manifest(lake, manifest["dataset"], manifest["dt"]))
-    day = local_days.publish(lake, manifest)
-    local_days.prune(lake, manifest["dataset"], manifest["dt"], keep={manifest[day_runs.RUN_ID], previous} - {None})
-    return day
+    try:
+        return record_local(lake, manifest)
+    finally:
+        keep = {manifest[day_runs.RUN_ID], previous} - {None}
+        local_days.prune(lake, manifest["dataset"], manifest["dt"], keep=keep)
 
 
 def _run_job(job, args, dataset: str, date: str, spark, progress) -> dict:
@@ -94,7 +100,7 @@ def _run_job(job, args, dataset: str, date: str, spark, progress) -> dict:
     owned = session is None
     session = session or build_session("wikilake-local", master="local[*]")
     try:
-        return job.run(session, args, progress or (lambda step: None))
+        manifest = job.run(session, args, progress or (lambda step: None))
     except JobError as err:
         raise WikilakeError(f"{dataset} dt={date}: {err}") from None
     except Exception as err:  # a Spark/Java failure, e.g. an unreadable (corrupt) input file
@@ -104,3 +110,4 @@ def _run_job(job, args, dataset: str, date: str, spark, progress) -> dict:
     finally:
         if owned:
             session.stop()
+    return manifest

@@ -35,6 +35,7 @@ class Section:
     params: str = ""  # e.g. "dt=2015-09-12 top_n=10"
     sql: str = ""  # shown folded under the table
     chart: bool = True
+    chart_spec: charts.ChartSpec | None = None  # None: the chart that suits the result
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Report:
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = ()  # paragraphs under the title
     facts: tuple[Section, ...] = field(default=())  # tables before the sections, e.g. job runs
+    # (heading, sections) after the sections, e.g. ("Runs and quality", ...)
+    groups: tuple[tuple[str, tuple[Section, ...]], ...] = field(default=())
 
 
 def _cell(value) -> str:
@@ -64,7 +67,8 @@ def _chart(section: Section, report_dir: Path) -> str:
         return ""
     relative = f"{CHARTS_DIR}/{section.name}.png"
     try:
-        charts.write_chart(section.result, report_dir / relative, f"{section.title} · {section.params}")
+        title = f"{section.title} · {section.params}" if section.params else section.title
+        charts.write_chart(section.result, report_dir / relative, title, section.chart_spec)
     except WikilakeError as err:
         return f'<p class="note">No chart: {html.escape(str(err))}</p>'
     return f'<p><img src="{relative}" alt="chart of {html.escape(section.title)}"></p>'
@@ -89,19 +93,33 @@ def _section(section: Section, report_dir: Path, level: str = "h2") -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _anchor(heading: str) -> str:
+    return "-".join(heading.lower().split())
+
+
+def _group(heading: str, sections: tuple[Section, ...], report_dir: Path) -> str:
+    return "\n".join(
+        [f'<h2 id="{_anchor(heading)}">{html.escape(heading)}</h2>', *(_section(s, report_dir, "h3") for s in sections)]
+    )
+
+
 def write_report(report: Report, report_dir: str | Path) -> Path:
     """Writes ``report_dir``/index.html and its charts; returns the HTML file's path."""
     report_dir = Path(report_dir)
     (report_dir / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
     for stale in (report_dir / CHARTS_DIR).glob("*.png"):  # from a previous run's sections
         stale.unlink()
-    nav = " ".join(f'<a href="#{s.name}">{html.escape(s.title)}</a>' for s in report.sections)
+    nav = " ".join(
+        [f'<a href="#{s.name}">{html.escape(s.title)}</a>' for s in report.sections]
+        + [f'<a href="#{_anchor(heading)}">{html.escape(heading)}</a>' for heading, _ in report.groups]
+    )
     body = [
         f"<h1>{html.escape(report.title)}</h1>",
         *(f'<p class="note">{html.escape(note)}</p>' for note in report.notes),
         f"<nav>{nav}</nav>",
         *(_section(s, report_dir, "h3") for s in report.facts),
         *(_section(s, report_dir) for s in report.sections),
+        *(_group(heading, sections, report_dir) for heading, sections in report.groups),
     ]
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

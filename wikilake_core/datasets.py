@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wikilake_core import quality
 from wikilake_core.dates import to_day
 from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import SAMPLES_DIR
@@ -151,6 +152,8 @@ class Dataset:
     ingest_options: frozenset[str] = field(default_factory=frozenset)
     # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
     size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
+    # Checked after each run against the dataset's earlier runs (wikilake_core/quality.py).
+    checks: tuple[quality.Check, ...] = ()
     # The measured rate the pipeline sizes its runs from (None: not measured; sized as the slowest).
     throughput: Throughput | None = None
 
@@ -162,6 +165,9 @@ class Dataset:
         """The default of every ingest option that applies to this dataset."""
         return {name: default for name, default in INGEST_OPTION_DEFAULTS.items() if name in self.ingest_options}
 
+
+# enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
+ARTICLES_FILE = r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?\.xml(-p\d+p\d+)?(\.bz2|\.gz)?"
 
 REGISTRY: dict[str, Dataset] = {
     d.name: d
@@ -178,6 +184,10 @@ REGISTRY: dict[str, Dataset] = {
             # 38k events/s per vCPU measured; its JVM filled a 2 GB heap per core at 4x (3 GB per core
             # here); one scan task per gzip file (10 in the bench's day): 4 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=12, max_executors=4),
+            checks=(
+                quality.HistoryBand("rows_edits", quality.WARN, quality.rows("edits")),
+                quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
+            ),
             throughput=Throughput(
                 2_300_000,
                 "bench/results/2026-11-26.json: edits-100x 1x, 236,583,640 bytes of gzip in a median 50.97 s "
@@ -203,6 +213,18 @@ REGISTRY: dict[str, Dataset] = {
             # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
             # scan task per hourly file, 24 a day: 6 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
+            checks=(
+                # A partly published day has every hourly file but a fraction of the lines: the
+                # run is not whole, so it ends QualityFailed (its data stays) until rerun.
+                quality.HistoryBand("rows_pageviews_daily", quality.FAIL, quality.rows("pageviews_daily")),
+                quality.HistoryBand("rows_projectviews_hourly", quality.WARN, quality.rows("projectviews_hourly")),
+                quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
+                # Missing hours fail verification unless the run allows them; then they warn.
+                quality.Limits("hours_complete", quality.WARN, quality.hours_present, low=24),
+                quality.HistoryBand(
+                    "distinct_projects", quality.WARN, quality.field("distinct_projects"), low=0.95, high=None
+                ),
+            ),
             throughput=Throughput(
                 1_000_000,
                 "bench/results/2026-11-26.json: 142,803 lines/s per vCPU (sizing.rows_per_vcpu_s) at ~7 bytes "
@@ -214,9 +236,7 @@ REGISTRY: dict[str, Dataset] = {
             name="articles",
             summary="MediaWiki XML article dumps (pages-articles), whole or in numbered parts",
             tables=("articles", "article_links", "article_categories"),
-            # enwiki-20160501-pages-articles.xml.bz2, ...-pages-articles1.xml-p10p30302.bz2, .xml, .gz
-            raw_file_pattern=r"([a-z0-9_]+)-(\d{8})-pages-articles(-multistream)?(\d+)?"
-            r"\.xml(-p\d+p\d+)?(\.bz2|\.gz)?",
+            raw_file_pattern=ARTICLES_FILE,
             sample_path="enwiki-pages-articles-sample.xml.bz2",
             sample_dt="2016-05-01",
             site=DumpSite(
@@ -229,6 +249,14 @@ REGISTRY: dict[str, Dataset] = {
                 parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
             ),
             ingest_options=frozenset({"wiki", "parts", "mirror"}),
+            checks=(
+                quality.HistoryBand("rows_articles", quality.FAIL, quality.rows("articles")),
+                quality.HistoryBand("links_per_page", quality.WARN, quality.rows_per_row("article_links", "articles")),
+                quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
+                quality.HistoryBand(
+                    "distinct_wikis", quality.WARN, quality.distinct_input_names(ARTICLES_FILE), low=1.0, high=None
+                ),
+            ),
             throughput=Throughput(
                 350_000,
                 "docs/datasets.md, Benchmark: 68 MB of bzip2 (8,240 pages) in 95 s inside the job on 2 vCPUs, "

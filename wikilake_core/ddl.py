@@ -17,6 +17,8 @@ from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import DDL_DIR
 
 BUCKET_PLACEHOLDER = "${bucket}"
+# Athena partition projection's location template (the table property); ${<key>} per partition key.
+LOCATION_TEMPLATE = "storage.location.template"
 # `-- @param <name> [<type>] [= <default>]: <description>`; the type defaults to varchar.
 _PARAM_LINE = re.compile(
     r"^--\s*@param\s+(?P<name>\w+)(?:\s+(?P<type>\w+))?(?:\s*=\s*(?P<default>[^:]*?))?"
@@ -42,6 +44,14 @@ class TableDef:
     stored_as: str  # e.g. parquet
     properties: tuple[tuple[str, str], ...]
     description: str
+    serde: str | None = None  # ROW FORMAT SERDE, e.g. the Hive JSON SerDe; None for Parquet
+
+    @property
+    def partition_template(self) -> str | None:
+        """Where a partition's files are when they are not under ``<key>=<value>/`` folders: the
+        table's location template, relative to the bucket (``manifests/${dataset}/dt=${dt}/``)."""
+        template = dict(self.properties).get(LOCATION_TEMPLATE)
+        return template.split(BUCKET_PLACEHOLDER + "/", 1)[1] if template else None
 
     @property
     def prefix(self) -> str:
@@ -93,7 +103,8 @@ def _description(header: list[str]) -> str:
 
 
 def _column(column_def: exp.ColumnDef) -> Column:
-    return Column(column_def.name.lower(), column_def.args["kind"].sql(dialect="hive").lower())
+    # Glue spells complex types without spaces: map<string,bigint>.
+    return Column(column_def.name.lower(), column_def.args["kind"].sql(dialect="hive").lower().replace(", ", ","))
 
 
 def parse_table(text: str, source: str = "<sql>") -> TableDef:
@@ -107,6 +118,7 @@ def parse_table(text: str, source: str = "<sql>") -> TableDef:
     partitioned = next((p for p in props if isinstance(p, exp.PartitionedByProperty)), None)
     location = next((p for p in props if isinstance(p, exp.LocationProperty)), None)
     file_format = next((p for p in props if isinstance(p, exp.FileFormatProperty)), None)
+    serde = next((p for p in props if isinstance(p, exp.RowFormatSerdeProperty)), None)
     if location is None or file_format is None:
         raise WikilakeError(f"{source}: DDL needs LOCATION and STORED AS")
     return TableDef(
@@ -117,6 +129,7 @@ def parse_table(text: str, source: str = "<sql>") -> TableDef:
         stored_as=file_format.this.name.lower(),
         properties=tuple((p.this.name, p.args["value"].name) for p in props if type(p) is exp.Property),
         description=_description(_header_comments(text)),
+        serde=serde.this.name if serde else None,
     )
 
 

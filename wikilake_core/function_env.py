@@ -18,5 +18,7 @@ DAY_LEASE_SECONDS = "WIKILAKE_DAY_LEASE_SECONDS"  # a day's writer lease lapses 
 DATABASE = "WIKILAKE_DATABASE"  # the Glue database whose partitions the record function repoints
 INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
+# The alerts topic: the record function publishes a run's failing `warn` quality checks to it.
+ALERTS_TOPIC = "WIKILAKE_ALERTS_TOPIC"
 
 DEFAULT_POLL_SECONDS = 60

@@ -3,8 +3,9 @@
 The single source of these paths for the jobs, the CDK stacks and the CLI.
 
 A run writes its tables, rejected records and manifest under a run-scoped folder of the day
-(``.../dt=<dt>/run=<run_id>/``); the day's manifest (``manifests/<dataset>/dt=<dt>/manifest.json``)
-names the live run, and only once that run is whole and verified (docs/atomic-days.md).
+(``.../dt=<dt>/run=<run_id>/``; its manifest under ``run-manifests/``); the day's manifest
+(``manifests/<dataset>/dt=<dt>/manifest.json``) names the live run, and only once that run is whole
+and verified (docs/atomic-days.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ RAW = "raw"
 PROCESSED = "processed"
 REJECTED = "rejected"
 MANIFESTS = "manifests"
+# Each run's own manifest, outside manifests/: the runs table (Athena reads every file under a
+# partition's folder, recursively) must see the day's manifest only, one row per day.
+RUN_MANIFESTS = "run-manifests"
+QUALITY = "quality"  # the quality checks of each run (wikilake_core/run_history.py)
 ATHENA_RESULTS = "athena-results"
 LOGS = "logs"
 EMR_LOGS = f"{LOGS}/emr"
@@ -71,9 +76,14 @@ def manifest_path(root: str, dataset: str, dt: str) -> str:
     return _join(root, MANIFESTS, dataset, partition(dt), MANIFEST_NAME)
 
 
+def run_manifest_dir(root: str, dataset: str, dt: str) -> str:
+    """The day's folder of run manifests (one run=<run_id>/ subfolder per run)."""
+    return _join(root, RUN_MANIFESTS, dataset, partition(dt))
+
+
 def run_manifest_path(root: str, dataset: str, dt: str, run_id: str) -> str:
     """The manifest one run writes last, in its own folder: the run is whole once it exists."""
-    return _join(root, MANIFESTS, dataset, partition(dt), run_folder(run_id), MANIFEST_NAME)
+    return _join(run_manifest_dir(root, dataset, dt), run_folder(run_id), MANIFEST_NAME)
 
 
 def day_lock_path(root: str, dataset: str, dt: str) -> str:

@@ -16,7 +16,7 @@ Update PRICES_AS_OF with the table; `wikilake runs` shows the date next to every
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 PRICES_AS_OF = "2026-11-30"
@@ -68,6 +68,21 @@ _SIZE = re.compile(r"^[a-z0-9-]+\.(?P<size>[a-z0-9]+)$")
 
 
 @dataclass(frozen=True)
+class ComputeUnit:
+    """A run's compute figure: its key in the run record's ``cost``, its unit in tables and in
+    sentences."""
+
+    key: str
+    short: str
+    words: str
+
+
+# EMR's normalized instance hours for a cluster, the billed vCPU hours for an EMR Serverless job run.
+NIH = ComputeUnit("normalized_instance_hours", "NIH", "normalized instance hours")
+VCPU_HOURS = ComputeUnit("vcpu_hours", "vCPU-h", "vCPU hours")
+
+
+@dataclass(frozen=True)
 class InstanceGroup:
     instance_type: str
     market: str  # ON_DEMAND | SPOT
@@ -82,7 +97,7 @@ class Cost:
 
     def as_record(self) -> dict:
         record = {
-            "normalized_instance_hours": self.normalized_instance_hours,
+            NIH.key: self.normalized_instance_hours,
             "usd": self.usd,
             "prices_as_of": PRICES_AS_OF,
         }
@@ -149,9 +164,18 @@ def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
     storage = float(billed.get("storageGBHour") or 0.0)
     usd = vcpu * price.vcpu_hour + memory * price.memory_gb_hour + storage * price.storage_gb_hour
     return {
-        "vcpu_hours": vcpu,
+        VCPU_HOURS.key: vcpu,
         "memory_gb_hours": memory,
         "storage_gb_hours": storage,
         "usd": round(usd, 4),
         "prices_as_of": PRICES_AS_OF,
     }
+
+
+def compute_hours(cost: Mapping) -> tuple[float, ComputeUnit] | None:
+    """A run record's compute hours and their unit: ``(24, NIH)`` for a run on a cluster,
+    ``(3.2, VCPU_HOURS)`` for a job run on EMR Serverless; None when ``cost`` has neither."""
+    for unit in (NIH, VCPU_HOURS):
+        if cost.get(unit.key) is not None:
+            return cost[unit.key], unit
+    return None

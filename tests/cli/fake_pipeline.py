@@ -26,25 +26,25 @@ RECORD = {
 }
 
 
-def definition(seconds: int, failing: tuple[str, ...]) -> dict:
-    record = {
-        "Type": "Pass",
-        "End": True,
-        "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", "run_id.$": "$$.Execution.Name", **RECORD},
-    }
+def definition(seconds: int, failing: tuple[str, ...], records: dict[str, dict] | None = None) -> dict:
+    """``records``: {dt: the run record returned for that dt} (RECORD for the others)."""
+    records = records or {}
     states = {
         JOB_STATE: {"Type": "Wait", "Seconds": seconds, "Next": "Verify"},
-        "Record": record,
+        "Record": {
+            "Type": "Pass",
+            "End": True,
+            "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", "run_id.$": "$$.Execution.Name", **RECORD},
+        },
         "Failed": {"Type": "Fail", **FAILURE},
     }
-    if failing:
-        states["Verify"] = {
-            "Type": "Choice",
-            "Default": "Record",
-            "Choices": [{"Variable": "$.dt", "StringEquals": dt, "Next": "Failed"} for dt in failing],
-        }
-    else:
-        states["Verify"] = {"Type": "Pass", "Next": "Record"}
+    choices = [{"Variable": "$.dt", "StringEquals": dt, "Next": "Failed"} for dt in failing]
+    for i, (dt, record) in enumerate(records.items()):
+        states[f"Record{i}"] = {"Type": "Pass", "End": True, "Result": record}
+        choices.append({"Variable": "$.dt", "StringEquals": dt, "Next": f"Record{i}"})
+    states["Verify"] = (
+        {"Type": "Choice", "Default": "Record", "Choices": choices} if choices else {"Type": "Pass", "Next": "Record"}
+    )
     return {"StartAt": JOB_STATE, "States": states}
 
 
@@ -60,11 +60,11 @@ class FakePipeline:
         self.clients, self.deployment = clients, deployment
         self.arn: str | None = None
 
-    def deploy(self, seconds: int = 0, failing: tuple[str, ...] = ()) -> str:
+    def deploy(self, seconds: int = 0, failing: tuple[str, ...] = (), records: dict[str, dict] | None = None) -> str:
         """Create the state machine and put its ARN into the processing stack's outputs."""
         self.arn = self.clients.stepfunctions.create_state_machine(
             name="wikilake-dev-pipeline",
-            definition=json.dumps(definition(seconds, failing)),
+            definition=json.dumps(definition(seconds, failing, records)),
             roleArn="arn:aws:iam::123456789012:role/wikilake-pipeline",
         )["stateMachineArn"]
         redeploy(self.clients.cloudformation, self.deployment, "processing", **{Outputs.STATE_MACHINE_ARN: self.arn})

@@ -6,7 +6,7 @@ import json
 import re
 
 from aws_stacks import redeploy
-from fake_pipeline import JOB_STATE
+from fake_pipeline import JOB_STATE, RECORD
 
 from wikilake_core.contract import Outputs
 
@@ -38,6 +38,19 @@ def test_a_succeeded_execution_prints_its_run_record_and_exits_zero(wikilake, pi
         "written: edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; "
         "cost: 24 normalized instance hours, ~$1.23 (prices of 2026-11-01)\n"
     )
+
+
+def test_a_job_run_on_emr_serverless_is_summed_up_in_billed_vcpu_hours(wikilake, pipeline, aws_options):
+    """The record's cost in the shape the record function writes for runtime=emr-serverless
+    (wikilake_core.prices.serverless_cost of GetJobRun's billedResourceUtilization)."""
+    cost = {"vcpu_hours": 3.2, "memory_gb_hours": 12.8, "storage_gb_hours": 0.0, "usd": 0.2424}
+    serverless = {**RECORD, "runtime": "emr-serverless", "cost": {**cost, "prices_as_of": "2026-11-30"}}
+    pipeline.deploy(records={DT: {"dataset": "edits", "dt": DT, **serverless}})
+
+    code, out, err = wikilake("run", "edits", "--date", DT, *FAST, *aws_options)
+
+    assert code == 0, err
+    assert out.endswith("; cost: 3.2 vCPU hours, ~$0.24 (prices of 2026-11-30)\n")
 
 
 def test_a_failed_execution_exits_one_with_error_and_cause(wikilake, pipeline, aws_options):

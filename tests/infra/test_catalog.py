@@ -4,11 +4,14 @@ import re
 
 import pytest
 
+from wikilake_core.datasets import DATASETS
 from wikilake_core.paths import DDL_DIR
 
 TABLE_FILES = sorted((DDL_DIR / "tables").glob("*.sql"))
 QUERY_FILES = sorted((DDL_DIR / "queries").glob("*.sql"))
 BUCKET = {"Fn::Join": ["", ["s3://wikilake-dev-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]}
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+TEMPLATE = "storage.location.template"
 
 
 def ddl_reference(path):
@@ -17,13 +20,16 @@ def ddl_reference(path):
     body = re.search(r"\((.*?)\)\s*PARTITIONED BY\s*\((.*?)\)", text, re.S)
 
     def pairs(block: str) -> list[tuple[str, ...]]:
-        return [tuple(col.split()) for col in (c.strip() for c in block.split(",")) if col]
+        # a comma inside <...> (map<string,bigint>) separates no columns
+        return [tuple(col.split()) for col in (c.strip() for c in re.split(r",(?![^<]*>)", block)) if col]
 
+    serde = re.search(r"ROW FORMAT SERDE\s+'([^']+)'", text)
     return {
         "columns": pairs(body.group(1)),
         "partition_keys": pairs(body.group(2)),
         "location": re.search(r"LOCATION\s+'([^']+)'", text).group(1),
         "properties": dict(re.findall(r"'([^']+)'\s*=\s*'([^']+)'", text.split("TBLPROPERTIES", 1)[1])),
+        "serde": serde.group(1) if serde else PARQUET_SERDE,
     }
 
 
@@ -47,9 +53,10 @@ def test_glue_table_columns_partitions_and_properties_come_from_the_ddl(template
     assert [(c["Name"], c["Type"]) for c in table["PartitionKeys"]] == reference["partition_keys"]
     prefix = reference["location"].replace("s3://${bucket}", "")
     assert storage["Location"] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], prefix]]}
-    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert storage["SerdeInfo"]["SerializationLibrary"] == reference["serde"]
     for key, value in reference["properties"].items():
-        assert table["Parameters"][key] == value
+        if key != TEMPLATE:  # the bucket goes in: see the projection test
+            assert table["Parameters"][key] == value
 
 
 @pytest.mark.parametrize("path", TABLE_FILES, ids=lambda p: p.stem)
@@ -57,7 +64,50 @@ def test_dt_is_not_projected_a_day_exists_once_published(templates, path):
     """Partition projection would show every dt= folder, a day being written included: a day's
     partition is registered by the record function at the verified run's folder instead."""
     parameters = glue_tables(templates)[path.stem]["Parameters"]
-    assert not [key for key in parameters if key.startswith("projection.") or key == "storage.location.template"]
+    if ddl_reference(path)["properties"].get(TEMPLATE):  # the run history: projected (see below)
+        return
+    assert not [key for key in parameters if key.startswith("projection.") or key == TEMPLATE]
+
+
+@pytest.mark.parametrize("name", ["runs", "quality"])
+def test_the_run_history_is_projected_daily_and_per_dataset_over_its_template(templates, name):
+    """The runs and quality tables read files written only when a day is published (the day's
+    manifest, its checks): projection shows no day being written."""
+    (path,) = [p for p in TABLE_FILES if p.stem == name]
+    parameters = glue_tables(templates)[name]["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    assert parameters["projection.dt.range"] == "2015-05-01,NOW"
+    assert parameters["projection.dt.interval"] == "1"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+    template = ddl_reference(path)["properties"][TEMPLATE].replace("s3://${bucket}", "")
+    assert parameters[TEMPLATE] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], template]]}
+    assert parameters["projection.dataset.type"] == "enum"
+    assert parameters["projection.dataset.values"] == ",".join(DATASETS)
+    prefix = ddl_reference(path)["location"].replace("s3://${bucket}", "")
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    assert parameters["projection.dt.range"] == "2015-05-01,NOW"
+    assert parameters["projection.dt.interval"] == "1"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+    own = ddl_reference(path)["properties"].get(TEMPLATE)  # the run history's: per dataset too
+    template = own.replace("s3://${bucket}", "") if own else prefix + "dt=${dt}/"
+    assert parameters[TEMPLATE] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], template]]}
+    if own:
+        assert parameters["projection.dataset.type"] == "enum"
+        assert parameters["projection.dataset.values"] == ",".join(DATASETS)
+
+
+def test_the_run_history_tables_are_json_over_manifests_and_quality(templates):
+    tables = glue_tables(templates)
+    for name, folder in (("runs", "manifests"), ("quality", "quality")):
+        storage = tables[name]["StorageDescriptor"]
+        assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+        assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+        assert [k["Name"] for k in tables[name]["PartitionKeys"]] == ["dataset", "dt"]
+        assert tables[name]["Parameters"][TEMPLATE]["Fn::Join"][1][-1] == f"/{folder}/${{dataset}}/dt=${{dt}}/"
 
 
 def test_explicit_bucket_name_reaches_the_table_locations(templates):

@@ -455,6 +455,14 @@ def test_functions_reach_only_their_prefixes(templates):
     (tagging,) = [s for s in record if s["Sid"] == "TagSupersededRuns"]
     assert tagging["Action"] == "s3:PutObjectTagging"
     assert sorted(r["Fn::Join"][1][-1] for r in tagging["Resource"]) == ["/processed/*", "/rejected/*"]
+    # the run's own manifest, written by the job outside manifests/ (the runs table's location)
+    assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadRunManifests"] == ["/run-manifests/*"]
+    # the quality step: earlier manifests (ReadWriteManifests), the day's quality rows, warnings
+    (quality,) = [s for s in record if s["Sid"] == "WriteQuality"]
+    assert (quality["Action"], quality["Resource"]["Fn::Join"][1][-1]) == ("s3:PutObject", "/quality/*")
+    (publish,) = [s for s in record if s["Sid"] == "PublishQualityWarnings"]
+    (topic,) = processing.find_resources("AWS::SNS::Topic")
+    assert (publish["Action"], publish["Resource"]) == ("sns:Publish", {"Ref": topic})
     (describe,) = [s for s in record if s["Sid"] == "DescribeRunClusters"]
     assert describe["Condition"]["StringEquals"] == {
         "aws:ResourceTag/Project": "wikilake",

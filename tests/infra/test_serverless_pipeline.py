@@ -396,7 +396,11 @@ def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws
             "prices_as_of": prices.PRICES_AS_OF,
             "hours": 0.15,
         },
+        # no earlier edits runs: the history checks are skipped; 44 of 39,244 rejected is under 1%
+        "quality_status": "pass",
+        "failing_checks": [],
     }
+    assert result["manifest"]["runtime"] == "emr-serverless" and result["manifest"]["vcpu_hours"] == 0.9
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["cost"]["prices_as_of"])
 
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from local_helpers import channel_row, png_size, write_partition
+from local_helpers import channel_row, png_size, write_partition, write_run_history
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +128,7 @@ def tiny_lake_template(tmp_path_factory) -> Path:
             {"wiki": "enwiki", "page_id": 4, "category": "Mythology", "sort_key": ""},
         ],
     )
+    write_run_history(lake, dt)
     return lake
 
 

@@ -17,6 +17,7 @@ EXPECTED_DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",
     "boolean": "BOOLEAN",
     "double": "DOUBLE",
+    "map<string,bigint>": "MAP(VARCHAR, BIGINT)",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -66,3 +67,29 @@ def png_size(path: Path) -> tuple[int, int]:
     length, chunk = struct.unpack(">I4s", data[8:16])
     assert chunk == b"IHDR" and length == 13, f"{path}: first chunk is not IHDR"
     return struct.unpack(">II", data[16:24])
+
+
+def write_run_history(lake: Path, dt: str) -> None:
+    """The edits run of ``dt`` as `wikilake local run` records it (manifest and quality rows), with
+    5% of its records rejected: a failing `warn` check (rejected_share)."""
+    from wikilake.local_record import record_local
+    from wikilake_core import layout, run_history
+
+    manifest = {
+        "dataset": "edits",
+        "dt": dt,
+        "input_files": [],
+        "input_records": 20,
+        "valid_records": 19,
+        "rejected_records": 1,
+        "rejected_by_reason": {"not_json": 1},
+        "rows_written": {"edits": 19, "edits_filtered": 3, "edits_by_channel": 4},
+        "started_at": f"{dt}T04:30:00+00:00",
+        "duration_seconds": 2.0,
+        "spark_version": "3.5.6",
+        "job_code_version": "0",
+    }
+    path = Path(layout.manifest_path(str(lake), "edits", dt))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(run_history.encode(manifest))
+    record_local(lake, manifest)

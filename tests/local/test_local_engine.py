@@ -205,5 +205,11 @@ def test_every_named_query_translates_and_the_duckdb_sql_runs(tiny_lake, name):
 
 
 def demo_values(query):
-    values = {"dt": "2015-09-12", "pageviews_dt": "2015-09-12", "articles_dt": "2015-09-12", "project": "en.wikipedia"}
+    values = {
+        "dt": "2015-09-12",
+        "pageviews_dt": "2015-09-12",
+        "articles_dt": "2015-09-12",
+        "project": "en.wikipedia",
+        "table_name": "edits",  # rows_trend: the tiny lake's run history is one edits run
+    }
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]

@@ -16,8 +16,10 @@ WHITESPACE = " \t\n\r\f\v"
 
 
 def read_xml(path: Path) -> str:
+    """The file's text with its line ends as they are (newline=""): the XML parser applies the
+    end-of-line rules itself (XML 1.0 sections 2.11 and 3.3.3), not Python's universal newlines."""
     opener = {".bz2": bz2.open, ".gz": gzip.open}.get(path.suffix, open)
-    with opener(path, "rt", encoding="utf-8") as f:
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
         return f.read()
 
 

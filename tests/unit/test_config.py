@@ -1,11 +1,13 @@
 """stacks.config: context parsing and one clear error per bad value (no jsii, so fast)."""
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
 from stacks.config import KEYS, ConfigError, WikilakeConfig
-from stacks.release_labels import supported_labels
+from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
+from wikilake_core import datasets
 from wikilake_core.paths import PROJECT_ROOT
 
 CDK_CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
@@ -97,8 +99,15 @@ def test_prod_with_certificates_and_everything_else_set():
         bucket_name="my-lake-bucket",
     )
     assert config.is_prod and config.budget_monthly_usd == 25.0 and config.managed_scaling_max == 4
+    assert (config.vpc_id, config.subnet_id, config.tls_certificates_s3_uri, config.budget_email) == (
+        "vpc-0123abcd",
+        "subnet-0123abcd",
+        "s3://certs-bucket/emr/certs.zip",
+        "ops@example.com",
+    )
 
 
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 BAD_VALUES = [
     # (overrides, the whole one-line message)
     ({"stage": "qa"}, "context stage='qa': unknown value; fix: use one of dev, prod"),
@@ -226,6 +235,15 @@ BAD_VALUES = [
         "context athena_bytes_scanned_cutoff_gb=0.001: out of range; fix: use a number >= 0.01",
     ),
     (
+        {"projection_start_date": "2015-13-01"},
+        "context projection_start_date='2015-13-01': not a date; fix: use YYYY-MM-DD, e.g. 2015-05-01",
+    ),
+    (
+        {"projection_start_date": TOMORROW},
+        f"context projection_start_date={TOMORROW!r}: in the future: Athena would project no partitions; "
+        "fix: use the first date you have data for",
+    ),
+    (
         {"steps": "edits", "interactive_cluster": True},
         "context steps='edits': bad step 'edits': write <dataset>@<YYYY-MM-DD>, e.g. edits@2015-09-12; fix: write dataset@YYYY-MM-DD, comma-separated, e.g. edits@2015-09-12",
     ),
@@ -283,6 +301,18 @@ BAD_VALUES = [
     (
         {"steps": "edits@2015-09-12"},
         "context steps='edits@2015-09-12': steps run on the interactive cluster, which is off; fix: add -c interactive_cluster=true, or run them with `wikilake run`",
+    ),
+    (
+        {"steps": "edits@2015-09-12, pageviews@2024-03-15"},
+        "context steps='edits@2015-09-12,pageviews@2024-03-15': steps run on the interactive cluster, which is off; fix: add -c interactive_cluster=true, or run them with `wikilake run`",
+    ),
+    (
+        {"budget_email": "ops@example.com"},
+        "context budget_email='ops@example.com': budget_monthly_usd and budget_email go together; fix: set both to get budget alerts, or neither",
+    ),
+    (
+        {"vpc_id": "vpc-0123abcd", "subnet_id": "subnet-xyz"},
+        "context subnet_id='subnet-xyz': invalid; fix: use a subnet id like subnet-0abc1234def567890",
     ),
     (
         {"interactive_cluster": "sometimes"},
@@ -384,7 +414,15 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, message", BAD_VALUES, ids=[str(o) for o, _ in BAD_VALUES])
+def _case_id(overrides: dict) -> str:
+    """The case's test id: its context as text, '::' spelled ': :' and other than ASCII as '?'
+    (`mutmut run` selects each test by its node id, and cannot select one holding '::' or the
+    escapes pytest writes for non-ASCII ids)."""
+    text = str(overrides).replace("::", ": :")
+    return "".join(c if c.isascii() else "?" for c in text)
+
+
+@pytest.mark.parametrize("overrides, message", BAD_VALUES, ids=[_case_id(o) for o, _ in BAD_VALUES])
 def test_bad_value_is_refused_in_one_line_naming_key_and_fix(overrides, message):
     with pytest.raises(ConfigError) as caught:
         parse(**overrides)
@@ -395,6 +433,8 @@ def test_values_exactly_at_a_bound_are_accepted():
     assert parse(athena_bytes_scanned_cutoff_gb="0.01").athena_bytes_scanned_cutoff == 10_000_000
     assert parse(budget_monthly_usd=1, budget_email="ops@example.com").budget_monthly_usd == 1.0
     assert parse(core_instance_count=2, task_instance_count=1, managed_scaling_max=3).managed_scaling_max == 3
+    today = date.today().isoformat()
+    assert parse(projection_start_date=today).projection_start_date == today
     assert [parse(idle_timeout_minutes=m).idle_timeout_minutes for m in (1, 10080)] == [1, 10080]
     config = parse(core_instance_count="+1", task_instance_count=" 0 ")
     assert (config.core_instance_count, config.task_instance_count) == (1, 0)
@@ -448,6 +488,39 @@ def test_schedule_entries_bare_datasets_run_daily_and_cron_lists_stay_whole():
     assert DEFAULT_SCHEDULE == "cron(30 4 * * ? *)"
     assert config.alert_email == "ops@example.com"
     assert parse(schedule="pageviews@rate(1 day)").schedule == (("pageviews", "rate(1 day)"),)
+
+
+def test_the_smallest_allowed_values_are_accepted():
+    """Each bound itself passes: the jobs' smallest driver + executor (6 vCPUs, wikilake_core.datasets),
+    SSH prefixes of exactly /8 (IPv4) and /32 (IPv6)."""
+    smallest = max(d.size.smallest_vcpu for d in datasets.REGISTRY.values())
+    assert parse(serverless_max_vcpu=smallest).serverless_max_vcpu == smallest == 6
+    assert parse(ssh_cidrs="10.0.0.0/8, 2001:db8::/32").ssh_cidrs == ("10.0.0.0/8", "2001:db8::/32")
+
+
+def test_a_cron_list_before_another_entry_stays_whole():
+    from stacks.config import DEFAULT_SCHEDULE
+
+    config = parse(schedule="edits@cron(0 6 ? * MON,WED *), pageviews")
+    assert config.schedule == (("edits", "cron(0 6 ? * MON,WED *)"), ("pageviews", DEFAULT_SCHEDULE))
+
+
+def test_serverless_needs_a_release_with_an_emr_serverless_image(monkeypatch):
+    """Every release in the table has one today; a release without it (EMR on EC2 only) is refused."""
+    ec2_only = EmrRelease("emr-7.0.0", spark_version="3.5.0", python="/usr/bin/python3")
+    monkeypatch.setitem(RELEASES, ec2_only.label, ec2_only)
+    with pytest.raises(ConfigError) as refused:
+        parse(runtime="emr-serverless", release_label=ec2_only.label)
+    assert str(refused.value) == (
+        "context release_label='emr-7.0.0': has no EMR Serverless release; fix: use one of "
+        f"{serverless_labels()} with runtime=emr-serverless, or runtime=emr-ec2"
+    )
+    assert parse(release_label=ec2_only.label).release == ec2_only  # EMR on EC2 takes it
+
+
+def test_an_unknown_key_names_the_closest_known_one():
+    with pytest.raises(ConfigError, match=r"^context ssh_cidr: unknown context key; fix: did you mean ssh_cidrs\?$"):
+        parse(ssh_cidr="203.0.113.7/32")
 
 
 # --- Delivery (docs/delivery.md) ------------------------------------------------------------------
@@ -564,3 +637,19 @@ def test_the_pipeline_synth_gets_the_keys_that_differ_from_cdk_json_shell_quoted
     parsed = dict(arg.split("=", 1) for arg in shlex.split(" ".join(arguments)) if arg != "-c")
     assert parse(**parsed) == parse(**{k: v for k, v in context.items() if k in parsed})
     assert context_arguments(CDK_CONTEXT, CDK_CONTEXT) == ()
+
+
+def test_values_merged_in_this_round_read_back_and_their_bounds_pass():
+    """Run sizing and delivery keys (docs/configuration.md): a core type read back, a run core
+    maximum equal to the core count taken, a repository named `.` or `..` refused, and a key set
+    to None in the context passed on as an empty `-c key=`."""
+    from stacks.config import context_arguments
+
+    assert parse(core_instance_type="m5.2xlarge").core_instance_type == "m5.2xlarge"
+    assert parse(run_core_nodes_max=2, core_instance_count=2).run_core_nodes_max == 2
+    for repo in ("my-org/.", "my-org/.."):
+        with pytest.raises(ConfigError, match=r"^context delivery_repo='my-org/\.+': invalid; fix: use the GitHub"):
+            parse(**{**DELIVERY, "delivery_repo": repo})
+    assert context_arguments({**CDK_CONTEXT, "budget_email": None}, {**CDK_CONTEXT, "budget_email": "x"}) == (
+        "-c budget_email=",
+    )

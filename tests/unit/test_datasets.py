@@ -35,6 +35,7 @@ def test_pageviews_site_maps_a_dt_to_its_hourly_files_and_month_folder():
     site = datasets.get("pageviews").site
     assert site.folder_url("2024-03-05") == "https://dumps.wikimedia.org/other/pageviews/2024/2024-03"
     assert site.folder_url("2024-03-05", mirror="http://m/pv/") == "http://m/pv/2024/2024-03"
+    assert site.folder_url("2024-03-05", mirror="http://m/PVX") == "http://m/PVX/2024/2024-03"  # only / is cut
     assert site.file_names("2024-03-05", {"hours": (0, 9, 23)}) == [
         "pageviews-20240305-000000.gz",
         "pageviews-20240305-090000.gz",
@@ -100,3 +101,14 @@ def test_stacks_and_jobs_import_the_core_not_the_cli_package():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_split_articles_dump_names_its_parts_by_a_pattern_of_that_day():
+    """enwiki's dumps come in parts (pages-articles1.xml-p1p41242.bz2, ...): one pattern per wiki and day."""
+    site = datasets.get("articles").site
+    pattern = re.compile(site.parts_pattern("2016-05-01", wiki="enwiki"))
+    assert pattern.fullmatch("enwiki-20160501-pages-articles1.xml-p1p41242.bz2")
+    assert pattern.fullmatch("enwiki-20160501-pages-articles27.xml-p54663462p56163461.bz2")
+    assert not pattern.fullmatch("enwiki-20160502-pages-articles1.xml-p1p41242.bz2")
+    assert not pattern.fullmatch("dewiki-20160501-pages-articles1.xml-p1p41242.bz2")
+    assert not pattern.fullmatch("enwiki-20160501-pages-articles.xml.bz2")

@@ -53,3 +53,28 @@ def test_serverless_job_run_cost_by_hand():
     }
     assert prices.serverless_cost({})["usd"] == 0.0  # a run EMR Serverless billed nothing for
     assert prices.serverless_cost({"vCPUHour": 1.0}, "ARM64")["usd"] == 0.0421
+
+
+def test_a_run_records_compute_hours_come_with_their_runtimes_unit():
+    on_cluster = prices.cluster_cost([prices.InstanceGroup("m5.xlarge", "ON_DEMAND", 2)], 1.5).as_record()
+    on_serverless = prices.serverless_cost({"vCPUHour": 3.2, "memoryGBHour": 12.8})
+    # m5.xlarge normalizes to 8 per instance-hour (EMR's table): 2 x 8 x 1.5 = 24.
+    assert prices.compute_hours(on_cluster) == (24.0, prices.NIH)
+    assert prices.compute_hours(on_serverless) == (3.2, prices.VCPU_HOURS)
+    assert (prices.NIH.short, prices.VCPU_HOURS.short) == ("NIH", "vCPU-h")
+    assert prices.compute_hours({"normalized_instance_hours": 0}) == (0, prices.NIH)  # zero is a figure
+    assert prices.compute_hours({"usd": 1.0}) is None and prices.compute_hours({"vcpu_hours": None}) is None
+
+
+def test_an_unknown_size_or_type_counts_zero_normalized_hours():
+    assert prices.normalization_factor("m5.9xlarge") == 72 and prices.normalization_factor("r7g.medium") == 2
+    assert prices.normalization_factor("m5.hugeish") == 0  # a size EMR's table lacks
+    assert prices.normalization_factor("not-an-instance-type") == 0
+
+
+def test_hours_round_to_cents_of_an_hour_and_usd_to_four_places():
+    # 1 m5.xlarge for 1/3 h: 8/3 = 2.6667 normalized hours; (0.192 + 0.048) / 3 = $0.08 exactly,
+    # and 1/7 h: $0.0342857... -> 0.0343.
+    third = cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 3)
+    assert third.normalized_instance_hours == 2.67 and third.usd == 0.08
+    assert cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 7).usd == 0.0343

@@ -127,3 +127,39 @@ def test_sizes_fit_the_default_serverless_caps_and_serverless_workers():
         for vcpu, heap in ((size.driver_vcpu, size.driver_memory_gb), (size.executor_vcpu, size.executor_memory_gb)):
             assert vcpu in (1, 2, 4, 8, 16)
             assert 2 * vcpu <= size.worker_memory_gb(heap) <= 8 * vcpu
+
+
+def test_the_step_is_named_for_its_run_and_leaves_the_cluster_up_on_failure():
+    """ActionOnFailure CONTINUE by default (the interactive cluster outlives a failed step);
+    the EMR API's own key names (AddJobFlowSteps: Name, ActionOnFailure, HadoopJarStep)."""
+    step = spark_step("edits", "2015-09-12", bucket="lake-bucket", scripts=SCRIPTS)
+    assert set(step) == {"Name", "ActionOnFailure", "HadoopJarStep"}
+    assert (step["Name"], step["ActionOnFailure"]) == ("wikilake edits dt=2015-09-12", "CONTINUE")
+    terminate = spark_step("edits", "2015-09-12", bucket="b", scripts=SCRIPTS, action_on_failure="TERMINATE_CLUSTER")
+    assert terminate["ActionOnFailure"] == "TERMINATE_CLUSTER"
+
+
+def test_the_serverless_job_carries_the_run_name_and_the_driver_fields():
+    from wikilake_core.submit import job_submit
+
+    submit = job_submit("articles", "2016-05-01", bucket="lake-bucket", scripts=SCRIPTS)
+    driver = submit.serverless_job_driver()["sparkSubmit"]
+    assert submit.serverless_job() == {
+        "name": "wikilake articles dt=2016-05-01",
+        "entry_point": "s3://assets/articles.py",
+        "arguments": driver["entryPointArguments"],
+        "spark_submit_parameters": driver["sparkSubmitParameters"],
+    }
+    assert driver["entryPointArguments"][:2] == ["--date", "2016-05-01"]
+
+
+def test_a_step_spec_splits_at_its_first_at_sign():
+    with pytest.raises(WikilakeError, match=r"^bad date '2015-09-12@x'"):
+        parse_step_spec("edits@2015-09-12@x")
+
+
+def test_a_sized_run_brings_its_own_executor_maximum():
+    from wikilake_core.submit import job_submit
+
+    sized = job_submit("pageviews", "2024-03-15", bucket="b", scripts=SCRIPTS, max_executors=7)
+    assert ("spark.dynamicAllocation.maxExecutors", "7") in sized.serverless_properties

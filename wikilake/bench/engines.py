@@ -3,7 +3,12 @@
 - ``spark``: our job through ``spark-submit --master local[2]`` (exactly what EMR runs, on 2 cores);
 - ``duckdb``: the DuckDB peer (``python -m wikilake.bench.peer``) writing the same tables;
 - ``zcat``: decompressing the input to /dev/null (``zcat``, or ``bzcat`` for bzip2 input), the
-  floor any reader of the compressed files pays.
+  floor any reader of the compressed files pays;
+- ``floor`` (articles): Spark reading the same files with the job's record delimiter and splits,
+  counting records (``read_floor.py``): the job's own read floor, pip pyspark's pure-Java bzip2
+  included;
+- ``lbzip2`` (bzip2 input): ``lbzip2 -d`` on every core, a parallel decompressor (Debian package
+  lbzip2; left out, and said so, where it is not installed).
 """
 
 from __future__ import annotations
@@ -46,10 +51,33 @@ class Engine:
     writes_tables: bool = True
     spark_conf: dict[str, str] = field(default_factory=dict)
     jobs_dir: Path = SPARK_JOBS_DIR  # another folder benchmarks a modified copy of the jobs
+    # Only inputs of these datasets (None: every input).
+    datasets: tuple[str, ...] | None = None
+    # Only inputs whose files all end so (None: any).
+    suffix: str | None = None
+
+    def applies(self, data: CachedInput) -> bool:
+        return (self.datasets is None or data.dataset in self.datasets) and (
+            self.suffix is None or all(f.name.endswith(self.suffix) for f in data.files)
+        )
+
+    @property
+    def runs_spark(self) -> bool:
+        return self.name in ("spark", "floor")
 
     def argv(self, data: CachedInput, output_root: Path) -> list[str]:
         if self.name == "spark":
             return spark_submit_argv(data, output_root, self.spark_conf, self.jobs_dir)
+        if self.name == "floor":
+            return read_floor_argv(data, output_root, self.spark_conf)
+        if self.name == "lbzip2":
+            return [
+                "sh",
+                "-c",
+                f'exec lbzip2 -d -c -n {PEER_THREADS} -- "$@" > /dev/null',
+                "lbzip2",
+                *map(str, data.files),
+            ]
         if self.name == "duckdb":
             return [
                 sys.executable,
@@ -71,16 +99,33 @@ class Engine:
         raise ValueError(f"unknown engine {self.name!r}")
 
 
+def event_log_dir(output_root: Path) -> Path:
+    """Where a Spark run of the bench writes its event log (its stage timings)."""
+    return output_root / "eventlog"
+
+
+def _spark_submit_start(output_root: Path, conf: dict[str, str]) -> list[str]:
+    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
+    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file.
+    logged = {**conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": event_log_dir(output_root).as_uri()}
+    confs = [arg for key, value in logged.items() for arg in ("--conf", f"{key}={value}")]
+    return [spark_submit, "--master", LOCAL_MASTER, *confs]
+
+
+def read_floor_argv(data: CachedInput, output_root: Path, conf: dict[str, str]) -> list[str]:
+    return [
+        *_spark_submit_start(output_root, conf),
+        str(Path(__file__).with_name("read_floor.py")),
+        "--input",
+        data.glob,
+    ]
+
+
 def spark_submit_argv(
     data: CachedInput, output_root: Path, conf: dict[str, str], jobs_dir: Path = SPARK_JOBS_DIR
 ) -> list[str]:
-    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
-    confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
     return [
-        spark_submit,
-        "--master",
-        LOCAL_MASTER,
-        *confs,
+        *_spark_submit_start(output_root, conf),
         str(jobs_dir / f"{data.dataset}.py"),
         "--date",
         data.dt,
@@ -102,10 +147,25 @@ def spark_env(python_path: Path | None = None) -> dict[str, str]:
     return env
 
 
+def lbzip2_installed() -> bool:
+    return shutil.which("lbzip2") is not None
+
+
 def engines(spark_conf: dict[str, str] | None = None, jobs_dir: Path = SPARK_JOBS_DIR) -> tuple[Engine, ...]:
     conf = {**DEFAULT_SPARK_CONF, **(spark_conf or {})}
-    return (
+    found = [
         Engine("spark", f"spark-submit {LOCAL_MASTER}", memory_process="java", spark_conf=conf, jobs_dir=jobs_dir),
         Engine("duckdb", f"duckdb peer ({PEER_THREADS} threads)"),
         Engine("zcat", "zcat|bzcat > /dev/null", writes_tables=False),
-    )
+        Engine(
+            "floor",
+            f"spark read floor {LOCAL_MASTER}",
+            memory_process="java",
+            writes_tables=False,
+            spark_conf=conf,
+            datasets=("articles",),
+        ),
+    ]
+    if lbzip2_installed():
+        found.append(Engine("lbzip2", f"lbzip2 -d -n {PEER_THREADS} > /dev/null", writes_tables=False, suffix=".bz2"))
+    return tuple(found)

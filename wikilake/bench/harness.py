@@ -19,8 +19,8 @@ import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wikilake.bench import chart, jobs_source, machine, report, scan, sizing
-from wikilake.bench.engines import Engine, engines, spark_env
+from wikilake.bench import chart, jobs_source, machine, report, scan, sizing, stages
+from wikilake.bench.engines import Engine, engines, event_log_dir, lbzip2_installed, spark_env
 from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.measure import Measurement, run_measured
@@ -36,7 +36,13 @@ DEFAULT_REPETITIONS = {1: 3, 2: 2, 4: 1}
 SCAN_INPUT = "pageviews-day"
 SCAN_TABLE = "pageviews_daily"
 # Seconds per run when no earlier result says better: start-up + records / throughput.
-_FIRST_GUESS = {"spark": (15.0, 60_000), "duckdb": (1.0, 300_000), "zcat": (0.0, 2_000_000)}
+_FIRST_GUESS = {
+    "spark": (15.0, 60_000),
+    "duckdb": (1.0, 300_000),
+    "zcat": (0.0, 2_000_000),
+    "floor": (10.0, 20_000),
+    "lbzip2": (0.0, 50_000),
+}
 
 
 @dataclass
@@ -174,7 +180,7 @@ class Bench:
     def prepare_inputs(self) -> None:
         with self._progress() as progress:
             for recipe in self.config.recipes:
-                for scale in self.config.scales:
+                for scale in (1,) if getattr(recipe, "fixed_size", False) else self.config.scales:
                     scaled = recipe.scaled(scale) if scale != 1 else recipe
                     task = progress.add_task(f"input {recipe.name} {scale}x", total=scaled.steps())
                     data = materialize(scaled, self.config.cache_root, lambda task=task: progress.advance(task))
@@ -210,6 +216,8 @@ class Bench:
         out = self.output_root(data, engine)
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
+        if engine.runs_spark:
+            event_log_dir(out).mkdir()
         load_before = machine.load_average()
         measured: Measurement = run_measured(
             engine.argv(data, out),
@@ -237,6 +245,8 @@ class Bench:
             raise BenchError(f"no {engine.memory_process!r} process seen under {engine.label}")
         if engine.writes_tables:
             record.rows_written = table_rows(out, data.dataset, data.dt)
+        if engine.runs_spark:
+            record.spark_jobs = stages.read_event_logs(event_log_dir(out))
         if engine.name == "spark":
             manifest = read_manifest(out, data)
             self._check_manifest(manifest, data)
@@ -268,6 +278,7 @@ class Bench:
             for data in self.inputs.values()
             for rep in range(1, self.config.reps(data.scale) + 1)
             for engine in self.engines
+            if engine.applies(data)
         ]
         zcat = next(e for e in self.engines if e.name == "zcat")
         with self._progress() as progress:
@@ -314,6 +325,11 @@ class Bench:
             f"{machine_info['memory_bytes'] / 2**30:.0f} GiB; load average "
             f"{machine.load_average():.2f}"
         )
+        if not lbzip2_installed():
+            self.console.print(
+                "[yellow]lbzip2 is not installed (apt-get install lbzip2): no parallel-decompressor "
+                "floor for bzip2 input in this run[/]"
+            )
         self.console.print(
             f"plan: {len(self.inputs)} inputs x {len(self.engines)} engines, repetitions per "
             f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min"
@@ -392,7 +408,7 @@ class Bench:
         self._wait_for_quiet_machine()
         self.time_all()
         document, rows, growth, results, cluster = self.results(machine_info, started)
-        report.print_report(self.console, rows, growth, self.scan_result, results, cluster)
+        report.print_report(self.console, rows, growth, self.scan_result, results, cluster, self.runs)
         path = report.write_json(self.config.results_dir / f"{document['date']}.json", document)
         picture = chart.write_chart(document, path.with_suffix(".png"))
         self.console.print(f"results written to {path}, chart to {picture}")

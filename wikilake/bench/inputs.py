@@ -228,8 +228,60 @@ class ArticlesRecipe:
         return [(path, pages.count("<page>") * self.copies)]
 
 
+@dataclass(frozen=True)
+class SampleRecipe:
+    """The dataset's shipped sample, copied as it is: the job's fixed cost (a small wiki's dump is
+    nothing else). One size only: ``scaled`` keeps it (the harness runs it at 1x)."""
+
+    dataset: str
+    scale: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}-sample"
+
+    @property
+    def dt(self) -> str:
+        return datasets.get(self.dataset).sample_dt
+
+    fixed_size = True
+
+    def params(self) -> dict:
+        sample = datasets.get(self.dataset).sample
+        return {"dataset": self.dataset, "sample_sha256": hashlib.sha256(sample.read_bytes()).hexdigest()[:16]}
+
+    def scaled(self, factor: int) -> SampleRecipe:
+        return self
+
+    def steps(self) -> int:
+        return 1
+
+    def write(self, out_dir: Path, on_step: OnStep) -> list[tuple[Path, int]]:
+        sample = datasets.get(self.dataset).sample
+        path = out_dir / sample.name
+        shutil.copyfile(sample, path)
+        on_step()
+        with bz2.open(sample, "rt", encoding="utf-8") as f:
+            return [(path, f.read().count("<page>"))]
+
+
 # dataset -> how its benchmark input is made (a dataset without one is not benchmarked yet).
 RECIPES: dict[str, Recipe] = {recipe.dataset: recipe for recipe in (EditsRecipe(), PageviewsRecipe(), ArticlesRecipe())}
+# dataset -> inputs timed at one size only, beside the scaled one: the job's fixed cost.
+FIXED_SIZE_RECIPES: dict[str, tuple[Recipe, ...]] = {"articles": (SampleRecipe("articles"),)}
+
+
+def recipes_for(names: list[str], articles_copies: int | None = None) -> tuple[Recipe, ...]:
+    """The recipes of the datasets ``names`` (their fixed-size inputs first), with the articles
+    input resized to ``articles_copies`` copies of the sample if given (a slower machine)."""
+    found: list[Recipe] = []
+    for name in names:
+        found += FIXED_SIZE_RECIPES.get(name, ())
+        recipe = RECIPES[name]
+        if articles_copies is not None and isinstance(recipe, ArticlesRecipe):
+            recipe = replace(recipe, copies=articles_copies, name=f"articles-{articles_copies}x-sample")
+        found.append(recipe)
+    return tuple(found)
 
 
 def _digest(params: dict) -> str:

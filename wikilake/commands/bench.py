@@ -29,13 +29,15 @@ def _conf(text: str) -> tuple[str, str]:
 def _run(args) -> int:
     from wikilake.bench import jobs_source
     from wikilake.bench.harness import Bench, BenchConfig
-    from wikilake.bench.inputs import RECIPES
+    from wikilake.bench.inputs import RECIPES, recipes_for
 
     missing = [name for name in args.dataset or () if name not in RECIPES]
     if missing:
         raise WikilakeError(f"no benchmark input for {missing[0]} yet (benchmarked: {', '.join(RECIPES)})")
+    if args.articles_copies is not None and args.articles_copies < 1:
+        raise WikilakeError("--articles-copies must be at least 1")
     config = BenchConfig(
-        recipes=tuple(RECIPES[name] for name in (args.dataset or RECIPES)),
+        recipes=recipes_for(list(args.dataset or RECIPES), args.articles_copies),
         scales=args.scales,
         spark_conf=dict(args.conf),
         max_load=args.wait_for_load,
@@ -77,6 +79,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--scales", type=_scales, default=(1, 2, 4), metavar="LIST", help="input sizes to run (default: 1,2,4)"
+    )
+    parser.add_argument(
+        "--articles-copies",
+        type=int,
+        metavar="N",
+        help="the articles input as N copies of the sample's pages in one bz2 file "
+        "(default: 170, ~1 GB of XML; fewer on a slow or busy machine)",
     )
     parser.add_argument(
         "--repetitions", type=int, metavar="N", help="runs per engine and size (default: 3 at 1x, 2 at 2x, 1 at 4x)"

@@ -6,10 +6,11 @@ import argparse
 import time
 
 from wikilake.commands.common import add_lake_option
-from wikilake_core import datasets
+from wikilake_core import datasets, quality
 from wikilake_core.datasets import DATASETS, REGISTRY
 from wikilake_core.errors import WikilakeError
 from wikilake_core.layout import manifest_path
+from wikilake_core.run_history import failed_checks, warning_message
 
 EPILOG = """\
 examples:
@@ -120,3 +121,5 @@ def _print_summary(console, manifest: dict, lake: str, seconds: float) -> None:
         highlight=False,
     )
     console.print(f"manifest: {manifest_path(lake, manifest['dataset'], manifest['dt'])}", highlight=False)
+    if failed_checks(manifest, quality.WARN):
+        console.print(f"[yellow]warning[/]: {warning_message(manifest)}", highlight=False)

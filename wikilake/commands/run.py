@@ -15,8 +15,8 @@ Run the dataset's pipeline for one date: start an execution of the deployed stat
 (ingest -> Spark job on a cluster that exists only for this run -> verify the manifest ->
 record), then follow it with a live status line (its state and the step it is in) until it
 ends. On success it prints the run record: rows written per table, rejected records and the
-cost (the cluster's normalized instance hours and an estimate in USD). A rerun replaces
-exactly that date's partitions.
+cost (the cluster's normalized instance hours, or on EMR Serverless the job run's billed vCPU
+hours, and an estimate in USD). A rerun replaces exactly that date's partitions.
 
 --cluster interactive instead submits one EMR step that runs the job on the long-lived
 interactive cluster (deployed with -c interactive_cluster=true): spark-submit reading
@@ -224,7 +224,10 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
 
 def _record_summary(record: dict) -> str:
     """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours,
-    ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out)."""
+    ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out); a job run
+    on EMR Serverless gives its billed ``vCPU hours`` instead."""
+    from wikilake_core.prices import compute_hours
+
     parts = []
     written = record.get("rows_written") or {}
     if written:
@@ -233,8 +236,9 @@ def _record_summary(record: dict) -> str:
         parts.append(f"{record['rejected_records']:,} rejected records")
     cost = record.get("cost") or {}
     costs = []
-    if cost.get("normalized_instance_hours") is not None:
-        costs.append(f"{cost['normalized_instance_hours']:g} normalized instance hours")
+    compute = compute_hours(cost)
+    if compute is not None:
+        costs.append(f"{compute[0]:g} {compute[1].words}")
     if cost.get("usd") is not None:
         costs.append(f"~${cost['usd']:.2f} (prices of {cost.get('prices_as_of', '?')})")
     if costs:

@@ -11,11 +11,17 @@ DESCRIPTION = """\
 List the pipeline's executions, newest first: dataset, dt, state, version (live: the run readers
 see for its day; superseded: a later run of the day replaced it; failed: never published, the
 day kept its previous run; writing: still running), start (UTC), duration, rows written (all
-tables), rejected records, and the run's cost: the normalized instance hours of
-its cluster and an estimate in USD at the on-demand prices of the date shown (prices_as_of).
-A run that succeeded carries all of it in its run record (the execution's output, also in the
-dt's manifest); for a run that failed, was stopped or is still running, the instance hours
-are read from its cluster (tagged with the execution) and there is no USD estimate.
+tables), rejected records, and the run's cost: its compute hours with their unit (NIH: the
+normalized instance hours of its EMR cluster; vCPU-h: the billed vCPU hours of its EMR
+Serverless job run) and an estimate in USD at the on-demand prices of the date shown
+(prices_as_of). The table shows the hours and unit in one column; csv and json give the number
+(compute_hours) and its unit (compute_unit) apart. A run that succeeded carries all of it in
+its run record (the execution's output, also in the dt's manifest); for a run that failed, was
+stopped or is still running, the instance hours are read from its cluster (tagged with the
+execution; a job run on EMR Serverless shows none) and there is no USD estimate.
+
+With --quality, a last column lists each run's failing data-quality checks: the `warn` checks
+of a run that succeeded, the `fail` checks of a run that ended QualityFailed (docs/quality.md).
 
 Exit status: 0 (also when there are no runs), 1 with one line on error.
 """
@@ -25,7 +31,9 @@ examples:
   wikilake runs
   wikilake runs --dataset pageviews --last 50
   wikilake runs --format csv > runs.csv
+  wikilake runs --quality --dataset pageviews              # which days failed which checks
   wikilake runs --format json | jq '[.[] | .usd] | add'     # what the listed runs cost
+  wikilake runs --format json | jq '[.[] | select(.compute_unit == "vCPU-h") | .compute_hours] | add'
 """
 
 COLUMNS = (
@@ -37,7 +45,8 @@ COLUMNS = (
     "duration",
     "rows_written",
     "rejected_records",
-    "instance_hours",
+    "compute_hours",
+    "compute_unit",
     "usd",
     "prices_as_of",
 )
@@ -62,6 +71,9 @@ def register(subparsers) -> None:
         default="table",
         help="table for people, csv or json for scripts (default table)",
     )
+    parser.add_argument(
+        "--quality", action="store_true", help="add each run's failing data-quality checks (a last column)"
+    )
     add_aws_options(parser)
     parser.set_defaults(func=_runs)
 
@@ -75,6 +87,7 @@ def _runs(args) -> int:
     from wikilake.output import render
     from wikilake.query_result import QueryResult
     from wikilake_core.contract import Outputs
+    from wikilake_core.prices import NIH, compute_hours
 
     with aws_errors():
         aws = AwsContext.from_args(args)
@@ -98,6 +111,9 @@ def _runs(args) -> int:
     for run in found:
         record, cost = run.record, run.record.get("cost") or {}
         written = record.get("rows_written")
+        compute = compute_hours(cost)
+        if compute is None and run.arn in hours:
+            compute = (hours[run.arn], NIH)
         rows.append(
             (
                 run.dataset,
@@ -108,10 +124,31 @@ def _runs(args) -> int:
                 elapsed(((run.stop or now) - run.start).total_seconds()),
                 sum(written.values()) if written else None,
                 record.get("rejected_records"),
-                cost.get("normalized_instance_hours", hours.get(run.arn)),
+                *((compute[0], compute[1].short) if compute else (None, None)),
                 round(cost["usd"], 2) if cost.get("usd") is not None else None,
                 cost.get("prices_as_of"),
             )
         )
-    render(QueryResult(COLUMNS, tuple(rows)), args.format, sys.stdout)
+    columns = COLUMNS
+    if args.quality:
+        from wikilake.aws.run_quality import failing_checks
+
+        with aws_errors():
+            rows = [row + (failing_checks(sfn, run),) for row, run in zip(rows, found)]
+        columns += ("failing_checks",)
+    result = QueryResult(columns, tuple(rows))
+    render(_with_units(result) if args.format == "table" else result, args.format, sys.stdout)
     return 0
+
+
+def _with_units(result):
+    """For people: compute_hours and compute_unit in one column (``24.00 NIH``, ``3.20 vCPU-h``),
+    so the runs of both runtimes compare in one place."""
+    from wikilake.query_result import QueryResult
+
+    at = result.columns.index("compute_hours")
+    columns = (*result.columns[:at], "compute_hours", *result.columns[at + 2 :])
+    rows = tuple(
+        (*row[:at], None if row[at] is None else f"{row[at]:,.2f} {row[at + 1]}", *row[at + 2 :]) for row in result.rows
+    )
+    return QueryResult(columns, rows)

@@ -14,6 +14,7 @@ from wikilake_core.errors import WikilakeError
 
 # Environment variables (stacks/pipeline.py sets them).
 from wikilake_core.function_env import (  # noqa: E402,F401
+    ALERTS_TOPIC,
     BUCKET,
     CLUSTER_NAME_PREFIX,
     CONTACT,

@@ -1,9 +1,14 @@
 """Verify, publish and record a run (the state machine's last state but the lease release, after
 the job step completed and the cluster was told to terminate): read the run's manifest (in its
-run folder), check its invariants, estimate the cluster's cost, make the run the day's live one
-(wikilake/pipeline/publish.py: Glue partitions, then the day's manifest with the run record
-under "run"), tag the day's other runs for expiry, and return the run record (the execution's
-output).
+run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
+run's data quality against the dataset's published days (wikilake.pipeline.quality_gate), make
+the run the day's live one (wikilake/pipeline/publish.py: Glue partitions, then the day's
+manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
+tag the day's other runs for expiry, and return the run record (the execution's output).
+
+A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
+then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
+publishing; the state machine's catch releases the day's lease (docs/atomic-days.md).
 
 Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
 {"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
@@ -19,9 +24,9 @@ from datetime import datetime, timezone
 
 import botocore.exceptions
 
-from wikilake.pipeline import common, publish
+from wikilake.pipeline import common, publish, quality_gate
 from wikilake.pipeline.common import VerificationFailed
-from wikilake_core import datasets, day_runs, layout, prices
+from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"
@@ -67,7 +72,7 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     ]
     cost = prices.cluster_cost(groups, hours).as_record()
     if cluster.get("NormalizedInstanceHours"):
-        cost["normalized_instance_hours"] = cluster["NormalizedInstanceHours"]
+        cost[prices.NIH.key] = cluster["NormalizedInstanceHours"]
     cost["hours"] = round(hours, 3)
     return cost
 
@@ -95,7 +100,7 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None) -> dict:
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
@@ -137,8 +142,23 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
-    _publish(s3, glue or common.client("glue"), bucket, common.require(env, common.DATABASE), manifest, record)
+    fields = run_history.run_fields(
+        status=run_history.SUCCEEDED,
+        runtime=compute["runtime"],
+        compute_id=compute.get("job_run_id", compute["cluster_id"]),
+        cost=compute["cost"],
+    )
+    # The run's own dataset and dt: the ones the checks and the quality rows are about. The
+    # history read is of published days only (their day manifests under manifests/).
+    recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
+    record.update(
+        quality_status=recorded["quality_status"],
+        failing_checks=run_history.failed_checks(recorded, quality.WARN)
+        + run_history.failed_checks(recorded, quality.FAIL),
+    )
+    _publish(s3, glue or common.client("glue"), bucket, common.require(env, common.DATABASE), recorded, record)
     log.info("recorded %s", common.dumps(record))
+    quality_gate.act(recorded, env, sns)
     return record
 
 
@@ -151,7 +171,7 @@ def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict)
     s3.put_object(
         Bucket=bucket,
         Key=layout.manifest_path("", dataset, dt).lstrip("/"),
-        Body=(json.dumps(day, indent=2) + "\n").encode(),
+        Body=run_history.encode(day).encode(),  # one line: the runs table reads it
         ContentType="application/json",
     )
     tagged = publish.tag_superseded(s3, bucket, dataset, tables, dt, run_id)
