@@ -400,9 +400,15 @@ class Pipeline(Construct):
         )
         nag.acknowledge(
             self.record_function,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/manifests/*]",
-            "The record function reads and rewrites manifests/<dataset>/dt=<dt>/manifest.json of "
-            "the run it records; nothing outside manifests/.",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/{layout.MANIFESTS}/*]",
+            "The record function reads the dataset's day manifests (the quality checks' history) and "
+            "writes manifests/<dataset>/dt=<dt>/manifest.json of the run it publishes; nothing outside manifests/.",
+        )
+        nag.acknowledge(
+            self.record_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/{layout.RUN_MANIFESTS}/*]",
+            "The record function reads run-manifests/<dataset>/dt=<dt>/run=<id>/manifest.json of the run "
+            "it verifies (run ids known at run time); read only, nothing outside run-manifests/.",
         )
         if self.serverless:
             nag.acknowledge(

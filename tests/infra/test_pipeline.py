@@ -519,8 +519,9 @@ def test_reaper_runs_when_an_execution_ends_without_cleanup(templates):
 def test_the_record_function_repoints_partitions_of_this_database_s_tables_only(templates):
     """Glue checks the catalog, the database and the table for a partition action
     (docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html): exactly those three
-    levels, this app's database, each of its processed tables, no wildcard."""
-    from wikilake_core.ddl import load_tables
+    levels, this app's database, each of its processed tables (the datasets' tables: not the
+    projected run history tables), no wildcard."""
+    from wikilake_core import datasets
 
     processing = templates("default", "processing")
     (glue,) = [s for s in _policy_statements(processing, "PipelineRecordFunctionServiceRole") if "glue:" in str(s)]
@@ -532,5 +533,6 @@ def test_the_record_function_repoints_partitions_of_this_database_s_tables_only(
         "glue:UpdatePartition",
     ]
     tails = sorted(r["Fn::Join"][1][-1] for r in glue["Resource"])
-    assert tails == sorted([":catalog", ":database/wikilake_dev", *(f":table/wikilake_dev/{t}" for t in load_tables())])
+    processed = {t for name in datasets.DATASETS for t in datasets.get(name).tables}
+    assert tails == sorted([":catalog", ":database/wikilake_dev", *(f":table/wikilake_dev/{t}" for t in processed)])
     assert "*" not in json.dumps(glue["Resource"])
