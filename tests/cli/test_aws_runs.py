@@ -152,16 +152,29 @@ def manifest_of(dataset: str) -> dict:
     }
 
 
-def recorded(clients, bucket: str, dataset: str, dt: str, compute: dict, env: dict) -> dict:
+RECORD_DATABASE = "wikilake_records"  # the Glue database the record function publishes into
+
+
+def _catalog(glue, dataset: str) -> None:
+    """The dataset's tables in Glue (moto), for the record function to publish the day's partitions."""
+    if RECORD_DATABASE not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]:
+        glue.create_database(DatabaseInput={"Name": RECORD_DATABASE})
+    for table in datasets.get(dataset).tables:
+        descriptor = {"Location": f"s3://lake/processed/{table}/"}
+        glue.create_table(DatabaseName=RECORD_DATABASE, TableInput={"Name": table, "StorageDescriptor": descriptor})
+
+
+def recorded(clients, bucket: str, dataset: str, dt: str, compute: dict, env: dict, run_id: str) -> dict:
     """The run record the pipeline's record function (wikilake.pipeline.record) writes for a run
     whose job ended on ``compute`` (its part of the event), run in-process against moto."""
-    key = layout.manifest_path("", dataset, dt).lstrip("/")
-    clients.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest_of(dataset)).encode())
-    event = {"run": {"dataset": dataset, "dt": dt}, **compute}
+    key = layout.run_manifest_path("", dataset, dt, run_id).lstrip("/")
+    clients.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({**manifest_of(dataset), "run_id": run_id}).encode())
+    glue = clients.glue
+    _catalog(glue, dataset)
+    event = {"run": {"dataset": dataset, "dt": dt, "run_id": run_id}, **compute}
     serverless = getattr(clients, "emr-serverless")
-    return record.handle(
-        event, {function_env.BUCKET: bucket, **env}, s3=clients.s3, emr=clients.emr, emr_serverless=serverless
-    )
+    env = {function_env.BUCKET: bucket, function_env.DATABASE: RECORD_DATABASE, **env}
+    return record.handle(event, env, s3=clients.s3, emr=clients.emr, emr_serverless=serverless, glue=glue)
 
 
 def serverless_job_run(clients, billed: dict) -> tuple[str, str]:
@@ -180,6 +193,9 @@ def serverless_job_run(clients, billed: dict) -> tuple[str, str]:
     return app, run_id
 
 
+EXECUTIONS = ("edits-2015-09-01-20261130T100000Z", "pageviews-2024-03-15-20261130T100001Z")
+
+
 @pytest.fixture
 def two_runtimes(pipeline, clients, deployed):
     """Oldest to newest: edits 2015-09-01 on a cluster (EMR reports 12 normalized instance
@@ -187,7 +203,9 @@ def two_runtimes(pipeline, clients, deployed):
     no storage beyond the free 20 GB): their run records as the record function writes them."""
     cluster_id = start_cluster(clients.emr, deployed.bucket)
     emr_backends[DEFAULT_ACCOUNT_ID][REGION].clusters[cluster_id].normalized_instance_hours = 12
-    on_cluster = recorded(clients, deployed.bucket, "edits", "2015-09-01", {"cluster_id": cluster_id}, {})
+    on_cluster = recorded(
+        clients, deployed.bucket, "edits", "2015-09-01", {"cluster_id": cluster_id}, {}, EXECUTIONS[0]
+    )
     app, run_id = serverless_job_run(clients, {"vCPUHour": 3.2, "memoryGBHour": 12.8, "storageGBHour": 0.0})
     serverless = recorded(
         clients,
@@ -196,13 +214,11 @@ def two_runtimes(pipeline, clients, deployed):
         "2024-03-15",
         {"job_run": {"jobRunId": run_id}},
         {function_env.SERVERLESS_APPLICATION_ID: app},
+        EXECUTIONS[1],
     )
     arn = pipeline.deploy(records={"2015-09-01": on_cluster, "2024-03-15": serverless})
     sfn = clients.stepfunctions
-    for name, dataset, dt in (
-        ("edits-2015-09-01-20261130T100000Z", "edits", "2015-09-01"),
-        ("pageviews-2024-03-15-20261130T100001Z", "pageviews", "2024-03-15"),
-    ):
+    for name, dataset, dt in zip(EXECUTIONS, ("edits", "pageviews"), ("2015-09-01", "2024-03-15")):
         wait_until_finished(sfn, start(sfn, arn, name, dataset, dt))
         time.sleep(0.01)
 
