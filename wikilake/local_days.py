@@ -74,6 +74,7 @@ def publish(lake: str | Path, manifest: dict) -> dict:
         },
     }
     path = Path(layout.manifest_path(str(lake), manifest["dataset"], manifest["dt"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, run_history.encode(day))  # one line: the runs view reads it
     return day
 
