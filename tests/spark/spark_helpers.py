@@ -83,7 +83,7 @@ def pageviews_input(folder: Path, dt: str = PAGEVIEWS_DT) -> tuple[Path, ...]:
 def latest_run_id(lake: Path, dataset: str, dt: str) -> str:
     """The run id of the day's newest run manifest: the run a test just made (JOB.run writes a
     run's folders and manifest; publishing it is the local runner's or the record function's)."""
-    manifests = Path(layout.manifest_dir(str(lake), dataset, dt)).glob(f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}")
+    manifests = Path(layout.run_manifest_dir(str(lake), dataset, dt)).glob(f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}")
     newest = max(manifests, key=lambda path: path.stat().st_mtime_ns)
     return newest.parent.name.split("=", 1)[1]
 
