@@ -1,5 +1,5 @@
 """The manifest of a run: what it read, kept, rejected and wrote. Written last, after all tables,
-into the run's own folder (manifests/<dataset>/dt=<dt>/run=<run_id>/), so its presence says the
+into the run's own folder (run-manifests/<dataset>/dt=<dt>/run=<run_id>/), so its presence says the
 run is whole; publishing the run copies it to the day's manifest (wikilake_core.day_runs).
 """
 
