@@ -343,3 +343,17 @@ def test_quality_adds_each_runs_failing_checks(wikilake, pipeline, clients, aws_
     ]
     code, out, _ = wikilake("runs", "--format", "csv", *aws_options)
     assert "failing_checks" not in out.splitlines()[0]  # only with --quality
+
+
+def test_a_failed_run_its_day_publishes_is_live(wikilake, history, clients, deployed, aws_options):
+    """A run that ended QualityFailed was published before its checks failed the execution
+    (docs/quality.md): the day's manifest names it, so it is the day's live version, not 'failed'."""
+    key = "manifests/edits/dt=2015-09-02/manifest.json"
+    body = json.dumps({"run_id": "edits-2015-09-02-20261130T100001Z", "status": "QUALITY_FAILED"}).encode()
+    clients.s3.put_object(Bucket=deployed.bucket, Key=key, Body=body)
+
+    code, out, err = wikilake("runs", "--dataset", "edits", "--format", "json", *aws_options)
+
+    assert code == 0, err
+    failed = [(r["dt"], r["state"], r["version"]) for r in json.loads(out) if r["state"] == "FAILED"]
+    assert failed == [("2015-09-02", "FAILED", "live")]
