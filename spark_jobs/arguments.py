@@ -7,6 +7,7 @@ import argparse
 
 from wikilake_core import datasets
 from wikilake_core.dates import parse_date
+from wikilake_core.day_runs import check_run_id
 from wikilake_core.errors import JobError, WikilakeError
 
 
@@ -24,6 +25,13 @@ def _date(text: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _run_id(text: str) -> str:
+    try:
+        return check_run_id(text)
+    except WikilakeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def parse_job_args(dataset: str, argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog=f"spark_jobs/{dataset}.py", description=f"The {dataset} job: raw dumps of one day -> Parquet tables."
@@ -37,6 +45,13 @@ def parse_job_args(dataset: str, argv: list[str] | None) -> argparse.Namespace:
         help="input files, folders or globs (local paths or s3://...)",
     )
     parser.add_argument("--output-root", required=True, metavar="ROOT", help="lake root: s3://bucket or a local folder")
+    parser.add_argument(
+        "--run-id",
+        type=_run_id,
+        default=None,
+        help="the run-scoped folder this run writes under each day (run=<id>; default: a new id); "
+        "the pipeline passes its execution name",
+    )
     for option in datasets.get(dataset).job_options:
         parser.add_argument(
             option.flag, dest=option.dest, default=option.default, help=f"{option.help} (default: {option.default})"

@@ -1,5 +1,7 @@
-"""The one job skeleton every dataset runs: begin the run, clear the manifest, read and classify
-the input once, write each table and rejected/, finish with the manifest.
+"""The one job skeleton every dataset runs: begin the run, read and classify the input once, write
+each table and rejected/ under the run's own folder of the day (run=<run_id>), finish with the
+run's manifest. Readers see the run only once a publisher names it in the day's manifest (the
+record function on AWS, the local runner locally): the job never touches the live day.
 
 A dataset module supplies only its parsing and transforms, as a DatasetJob:
 
@@ -22,6 +24,7 @@ from spark_jobs.arguments import parse_job_args
 from spark_jobs.session import scoped_settings
 from spark_jobs.storage import InputFile
 from wikilake_core import layout
+from wikilake_core.day_runs import new_run_id
 
 Progress = Callable[[str], None]
 
@@ -92,13 +95,13 @@ class DatasetJob:
     def run(self, spark: SparkSession, args: argparse.Namespace, progress: Progress = lambda step: None) -> dict:
         """Read the input once, write every table and rejected/, then the manifest (returned)."""
         clock = manifest.RunClock()
+        args.run_id = args.run_id or new_run_id(clock.started_at)
         with scoped_settings(spark, JOB_SQL_SETTINGS):
             progress("listing input")
             inputs = storage.resolve_inputs(spark, args.input)
             checked = self.check_inputs(spark, inputs, args)
             cache = {"spark.sql.inMemoryColumnarStorage.compressed": str(self.compressed_cache).lower()}
             with scoped_settings(spark, {**self.settings(inputs), **cache}):
-                manifest.clear_manifest(spark, args.output_root, self.dataset, args.date)
                 try:
                     counts, rows_written, details = self._write(spark, inputs, args, progress)
                 except Exception as failure:
@@ -112,6 +115,7 @@ class DatasetJob:
                 args.output_root,
                 dataset=self.dataset,
                 dt=args.date,
+                run_id=args.run_id,
                 job_args=vars(args),
                 input_files=inputs,
                 counts_by_reason=counts,
@@ -123,7 +127,7 @@ class DatasetJob:
     def _write(
         self, spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace, progress: Progress
     ) -> tuple[dict, dict, dict]:
-        root, dt = args.output_root, args.date
+        root, dt, run_id = args.output_root, args.date, args.run_id
         progress("reading and classifying the input")
         classified = extract.keep(self.read(spark, inputs, args))
         kept = [classified]
@@ -136,7 +140,7 @@ class DatasetJob:
             rows_written = {}
             for output in plan.tables:
                 progress(f"writing {output.table}")
-                path = layout.table_partition_dir(root, output.table, dt)
+                path = layout.table_run_dir(root, output.table, dt, run_id)
                 outputs.write_partition(
                     output.frame,
                     path,
@@ -146,7 +150,7 @@ class DatasetJob:
                 )
                 rows_written[output.table] = outputs.rows_in(spark, path)
             progress("writing rejected")
-            outputs.write_rejected(classified, layout.rejected_dir(root, self.dataset, dt))
+            outputs.write_rejected(classified, layout.rejected_run_dir(root, self.dataset, dt, run_id))
         finally:
             for frame in reversed(kept):
                 frame.unpersist()

@@ -1,5 +1,6 @@
 """The manifest of a run: what it read, kept, rejected and wrote. Written last, after all tables,
-so its presence says the dt is complete; a rerun deletes it first.
+into the run's own folder (run-manifests/<dataset>/dt=<dt>/run=<run_id>/), so its presence says the
+run is whole; publishing the run copies it to the day's manifest (wikilake_core.day_runs).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def build_manifest(
     *,
     dataset: str,
     dt: str,
+    run_id: str,
     job_args: dict,
     input_files: Sequence[InputFile],
     counts_by_reason: dict[str | None, int],
@@ -55,8 +57,9 @@ def build_manifest(
         "rejected_records": rejected,
         "rejected_by_reason": rejected_by_reason,
         "rows_written": rows_written,
-        "outputs": {table: layout.table_partition_dir(output_root, table, dt) for table in rows_written},
-        "rejected_path": layout.rejected_dir(output_root, dataset, dt),
+        "run_id": run_id,
+        "outputs": {table: layout.table_run_dir(output_root, table, dt, run_id) for table in rows_written},
+        "rejected_path": layout.rejected_run_dir(output_root, dataset, dt, run_id),
         **details,
         "job_args": job_args,
         "spark_version": spark.version,
@@ -69,8 +72,9 @@ def build_manifest(
 
 
 def write_manifest(spark: SparkSession, output_root: str, manifest: dict) -> str:
-    path = layout.manifest_path(output_root, manifest["dataset"], manifest["dt"])
-    storage.write_text(spark, path, run_history.encode(manifest))  # one line: the runs table reads it
+    path = layout.run_manifest_path(output_root, manifest["dataset"], manifest["dt"], manifest["run_id"])
+    # one line, as the day's manifest (its copy once published) that the runs table reads
+    storage.write_text(spark, path, run_history.encode(manifest))
     return path
 
 
@@ -79,8 +83,3 @@ def finish_run(spark: SparkSession, output_root: str, **fields) -> dict:
     manifest = build_manifest(spark=spark, output_root=output_root, **fields)
     write_manifest(spark, output_root, manifest)
     return manifest
-
-
-def clear_manifest(spark: SparkSession, output_root: str, dataset: str, dt: str) -> None:
-    """Remove the previous run's manifest before rewriting a dt, so a failed rerun is visible."""
-    storage.delete(spark, layout.manifest_path(output_root, dataset, dt))

@@ -1,8 +1,8 @@
 """Writing a job's outputs: one dt partition of a table, the rejected records, rows-written counts.
 
-Each write targets the partition folder itself (``processed/<table>/dt=.../``) with mode overwrite:
-on the local file system and on S3 alike that replaces exactly that dt and leaves every other dt
-untouched, with no dependency on partition-overwrite settings or committers.
+Each write targets the run's own folder of the day (``processed/<table>/dt=.../run=<run_id>/``),
+which no reader lists until the run is published: mode overwrite only replaces what an earlier
+attempt of the same run left there, and never touches the live day or any other dt.
 """
 
 from __future__ import annotations

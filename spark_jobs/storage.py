@@ -1,5 +1,5 @@
 """Driver-side file operations through Hadoop's FileSystem API, so s3:// (EMRFS) and local paths
-behave the same: resolving inputs, deleting a partition's old manifest, writing the manifest.
+behave the same: resolving inputs, reading file heads and tails, writing the run's manifest.
 """
 
 from __future__ import annotations
@@ -86,11 +86,6 @@ def read_tail(spark: SparkSession, path: str, size: int, count: int) -> bytes:
         return bytes(stream.readNBytes(count))
     finally:
         stream.close()
-
-
-def delete(spark: SparkSession, path: str) -> None:
-    fs, hadoop_path = _filesystem(spark, path)
-    fs.delete(hadoop_path, True)
 
 
 def write_text(spark: SparkSession, path: str, text: str) -> None:

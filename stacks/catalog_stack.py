@@ -1,5 +1,11 @@
 """CatalogStack: the Glue database and tables (from athena_ddl/tables), the Athena workgroup and
-the named queries (from athena_ddl/queries). The DDL files are the single source of truth."""
+the named queries (from athena_ddl/queries). The DDL files are the single source of truth.
+
+The processed tables have no partition projection: a day's partition exists only once a run of it
+is verified, registered (and later repointed) by the record function at that run's folder, so
+Athena never sees a day being written (wikilake/pipeline/publish.py, docs/atomic-days.md). The run
+history tables (runs, quality) are projected on their DDL's location template: their files, the
+day's manifest and checks, are written only when a day is published."""
 
 from __future__ import annotations
 
@@ -48,10 +54,8 @@ def glue_column(column: Column) -> glue.Column:
 
 
 def location_template(table: TableDef, bucket_name: str) -> str:
-    """The table's own template (a table property of its DDL), else ``<location>/dt=${dt}/``."""
-    if table.partition_template:
-        return f"s3://{bucket_name}/{table.partition_template}"
-    return f"{table.location(bucket_name).rstrip('/')}/{layout.PARTITION_KEY}=${{{layout.PARTITION_KEY}}}/"
+    """The table's own template (a table property of its DDL): where a partition's files are."""
+    return f"s3://{bucket_name}/{table.partition_template}"
 
 
 class CatalogStack(Stack):
@@ -83,8 +87,9 @@ class CatalogStack(Stack):
                 f"table {table.name}: STORED AS {table.stored_as} with SerDe {table.serde} is not supported; "
                 f"use PARQUET, or TEXTFILE with ROW FORMAT SERDE '{HIVE_JSON_SERDE}'"
             )
+        # Projected: the history tables only, whose template names files written at publish time.
         keys = [key.name for key in table.partition_keys]
-        projected = layout.PARTITION_KEY in keys
+        projected = bool(table.partition_template)
         projection = {key: self._projection(key, config) for key in keys} if projected else None
         properties = {k: v for k, v in table.properties if k != LOCATION_TEMPLATE}
         template = {LOCATION_TEMPLATE: location_template(table, bucket.bucket_name)} if projected else {}

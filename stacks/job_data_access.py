@@ -16,14 +16,14 @@ from aws_cdk import aws_s3 as s3
 from stacks import nag
 from wikilake_core import layout
 
-READ_PREFIXES = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
-OUTPUT_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.MANIFESTS)
+READ_PREFIXES = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.RUN_MANIFESTS)
+OUTPUT_PREFIXES = (layout.PROCESSED, layout.REJECTED, layout.RUN_MANIFESTS)
 # Why a job needs every object under each prefix (keys are generated at run time).
 PREFIX_USES = {
     layout.RAW: "the jobs read the day's dump files, named by Wikimedia",
     layout.PROCESSED: "the jobs replace dt partitions of their tables (Spark part-file names)",
     layout.REJECTED: "the jobs write the records they reject, per dataset and dt",
-    layout.MANIFESTS: "the jobs write (and reruns read) the run manifest per dataset and dt",
+    layout.RUN_MANIFESTS: "the jobs write their run's manifest (per dataset, dt and run); the publisher copies it",
 }
 GLUE_READ_ACTIONS = [
     "glue:GetDatabase",

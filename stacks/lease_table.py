@@ -61,3 +61,9 @@ class LeaseTable(Construct):
                 resources=[self.table.table_arn],
             )
         )
+
+    def grant_release(self, grantee: iam.IGrantable) -> None:
+        """Only give leases back (a conditional DeleteItem), on this table only."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(sid="ReleaseLeases", actions=["dynamodb:DeleteItem"], resources=[self.table.table_arn])
+        )

@@ -1,12 +1,14 @@
 """The pipeline: one Step Functions state machine that runs (dataset, dt) end to end on compute
 that exists only for the run, its Lambda functions, the alerts topic, the optional schedules.
 
-    Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> SizeRun (the plan function
-    again: core nodes and the job's deadline from the day's bytes under raw/) -> CreateCluster
-    (RunJobFlow with the job step and the sized core nodes; no keep-alive, step failure
-    terminates, idle auto-termination) -> poll ListSteps until the step ends or the deadline
-    passes -> Terminate -> Verify+record (Lambda) ; any failure after the cluster exists (a step
-    past its deadline too) -> Terminate -> Notify (SNS) -> Fail.
+    TakeDayLease (one writer per (dataset, dt): the day's lease, stacks/day_publishing.py,
+    docs/atomic-days.md) -> Plan -> Ingest (Map, 3 at a time, one Lambda per dump file) -> SizeRun
+    (the plan function again: core nodes and the job's deadline from the day's bytes under raw/) ->
+    CreateCluster (RunJobFlow with the job step and the sized core nodes; no keep-alive, step
+    failure terminates, idle auto-termination) -> poll ListSteps until the step ends or the
+    deadline passes -> Terminate -> Verify+publish+record (Lambda) -> ReleaseDay ; any failure
+    after the cluster exists (a step past its deadline too) -> Terminate -> ReleaseDayAfterFailure
+    -> Notify (SNS) -> Fail.
 
 Each run that ends badly alerts once: caught failures from NotifyFailure; failures no Catch sees
 (States.Runtime, ...), a failed publish (AlertNotSent), timeouts and stops from EventBridge. What
@@ -39,7 +41,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import nag, serverless_job
+from stacks import day_publishing, nag, serverless_job
 from stacks.config import WikilakeConfig
 from stacks.failure_sink import FailureSink
 from stacks.job_code import JobCode
@@ -75,6 +77,14 @@ EMR_TRANSIENT_ERRORS = [
     "Emr.InternalServerException",
     "Emr.EmrException",
 ]
+# RunJobFlow is retried only when throttled (the request was refused, nothing was created): after
+# a 5xx (or an unmodelled Emr.EmrException) the cluster may exist, and a second one would write
+# the same run folder.
+EMR_REFUSED_ERRORS = ["Emr.ThrottlingException"]
+# A day's writer lease outlives the run's timeout by this much: the backstop if neither the
+# state machine nor the reap function gives it back.
+DAY_LEASE_MARGIN = Duration.minutes(15)
+RECORD_TIMEOUT = Duration.minutes(5)  # verify, repoint 3 partitions, tag up to ~1000 objects
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",
@@ -195,23 +205,29 @@ class Pipeline(Construct):
             "RecordFunction",
             code,
             "record",
-            Duration.minutes(2),
-            record_env,
-            "verifies a run's manifest, estimates its cost, records it",
+            RECORD_TIMEOUT,
+            {**record_env, env_keys.DATABASE: config.database_name},
+            "verifies a run's manifest, estimates its cost, publishes and records it",
         )
-        # runtime=emr-serverless has no cluster to reap: a stopped .sync task cancels its job run,
-        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes.
-        self.reap_function = (
-            None
-            if serverless
-            else self._function(
-                "ReapFunction",
-                code,
-                "reap",
-                Duration.minutes(2),
-                {env_keys.CLUSTER_NAME_PREFIX: config.name},
-                "terminates the cluster of a run that timed out or was stopped",
-            )
+        lease_env = {env_keys.LEASE_TABLE: leases.table.table_name}
+        self.day_lease_function = self._function(
+            "DayLeaseFunction",
+            code,
+            "day_lease",
+            Duration.minutes(1),
+            {**lease_env, env_keys.DAY_LEASE_SECONDS: str((RUN_TIMEOUT.plus(DAY_LEASE_MARGIN)).to_seconds())},
+            "takes and gives back a day's writer lease (one run per dataset and dt)",
+        )
+        # runtime=emr-serverless has no cluster to reap (a stopped .sync task cancels its job run,
+        # and EMR Serverless cancels one that outlives ExecutionTimeoutMinutes): its reap function
+        # only gives the day's lease back.
+        self.reap_function = self._function(
+            "ReapFunction",
+            code,
+            "reap",
+            Duration.minutes(2),
+            lease_env if serverless else {**lease_env, env_keys.CLUSTER_NAME_PREFIX: config.name},
+            "gives back the day and ends the cluster of a run that timed out or was stopped",
         )
         if self.reap_function:
             # EventBridge invokes it asynchronously: when every attempt fails, keep the event.
@@ -221,6 +237,10 @@ class Pipeline(Construct):
         self._grant_functions()
         self._grant_quality_checks()
         leases.grant_hold(self.ingest_function)
+        leases.grant_hold(self.day_lease_function)
+        leases.grant_release(self.reap_function)
+        day_publishing.grant_read_holder(self.day_lease_function, leases.table.table_arn)
+        day_publishing.grant_publish(self.record_function, bucket, config.database_name, lake_bucket_nag_name(config))
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
         for dataset, expression in config.schedule:
@@ -285,6 +305,7 @@ class Pipeline(Construct):
         bucket = self.bucket
         raw = bucket.arn_for_objects(f"{layout.RAW}/*")
         manifests = bucket.arn_for_objects(f"{layout.MANIFESTS}/*")
+        run_manifests = bucket.arn_for_objects(f"{layout.RUN_MANIFESTS}/*")
         self.ingest_function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="WriteRaw",
@@ -302,6 +323,10 @@ class Pipeline(Construct):
             iam.PolicyStatement(
                 sid="ReadWriteManifests", actions=["s3:GetObject", "s3:PutObject"], resources=[manifests]
             )
+        )
+        # The run's manifest, which the job wrote: read to verify and publish the run.
+        self.record_function.add_to_role_policy(
+            iam.PolicyStatement(sid="ReadRunManifests", actions=["s3:GetObject"], resources=[run_manifests])
         )
         self.record_function.add_to_role_policy(
             iam.PolicyStatement(sid="ListLake", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
@@ -357,7 +382,8 @@ class Pipeline(Construct):
                 "TerminateJobFlows only on clusters tagged with this app's Project and Stage.",
             )
         if self.data_key:
-            for function in (self.ingest_function, self.record_function):
+            # The lease table is encrypted with the data key too (kms=true).
+            for function in (self.ingest_function, self.record_function, self.day_lease_function, self.reap_function):
                 function.add_to_role_policy(
                     iam.PolicyStatement(
                         sid="UseDataKey",
@@ -374,9 +400,15 @@ class Pipeline(Construct):
         )
         nag.acknowledge(
             self.record_function,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/manifests/*]",
-            "The record function reads and rewrites manifests/<dataset>/dt=<dt>/manifest.json of "
-            "the run it records; nothing outside manifests/.",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/{layout.MANIFESTS}/*]",
+            "The record function reads the dataset's day manifests (the quality checks' history) and "
+            "writes manifests/<dataset>/dt=<dt>/manifest.json of the run it publishes; nothing outside manifests/.",
+        )
+        nag.acknowledge(
+            self.record_function,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake}/{layout.RUN_MANIFESTS}/*]",
+            "The record function reads run-manifests/<dataset>/dt=<dt>/run=<id>/manifest.json of the run "
+            "it verifies (run ids known at run time); read only, nothing outside run-manifests/.",
         )
         if self.serverless:
             nag.acknowledge(
@@ -576,7 +608,8 @@ class Pipeline(Construct):
             result_selector=result_selector,
             result_path=result_path if result_path is not None else sfn.JsonPath.DISCARD,
         )
-        task.add_retry(errors=EMR_TRANSIENT_ERRORS, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        retried = EMR_REFUSED_ERRORS if action == "runJobFlow" else EMR_TRANSIENT_ERRORS
+        task.add_retry(errors=retried, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
         # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
         # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
         # are listed for these actions in the Service Authorization Reference (Amazon EMR).
@@ -602,6 +635,22 @@ class Pipeline(Construct):
             jitter_strategy=sfn.JitterType.FULL,
         )
         return task
+
+    def _day_lease(self, construct_id: str, action: str) -> tasks.LambdaInvoke:
+        """Take or give back the execution's day (wikilake/pipeline/day_lease.py); the state's
+        input passes through unchanged."""
+        J = sfn.JsonPath
+        return self._invoke(
+            construct_id,
+            self.day_lease_function,
+            {
+                "action": action,
+                "input": J.object_at("$$.Execution.Input"),
+                "started_at": J.string_at("$$.Execution.StartTime"),
+                "execution": J.string_at("$$.Execution.Id"),
+            },
+            result_path=J.DISCARD,
+        )
 
     def _state_machine(
         self, definition: ClusterDefinition, pass_roles: list[tuple[iam.IRole, str]]
@@ -650,14 +699,25 @@ class Pipeline(Construct):
         )
         notify.add_catch(alert_not_sent, errors=["States.ALL"], result_path="$.notify_error")
         notify.next(fail)
+        # Every failure gives the day back first (the release is conditional: never another's hold).
+        on_failure = self._day_lease("ReleaseDayAfterFailure", "release")
+        on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.release_error")
+        on_failure.next(notify)
+        take_day = self._day_lease("TakeDayLease", "take")
+        take_day.add_catch(notify, errors=["States.ALL"], result_path=error)
+        release_day = self._day_lease("ReleaseDay", "release")
 
         plan = self._invoke(
             "Plan",
             self.plan_function,
-            {"input": J.object_at("$"), "started_at": J.string_at("$$.Execution.StartTime")},
+            {
+                "input": J.object_at("$"),
+                "started_at": J.string_at("$$.Execution.StartTime"),
+                "run_id": J.string_at("$$.Execution.Name"),
+            },
             result_path="$.plan",
         )
-        plan.add_catch(notify, errors=["States.ALL"], result_path=error)
+        plan.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         ingest_one = self._invoke(
             "IngestFile",
@@ -688,7 +748,7 @@ class Pipeline(Construct):
             result_path=J.DISCARD,
         )
         ingest.item_processor(ingest_one)
-        ingest.add_catch(notify, errors=["States.ALL"], result_path=error)
+        ingest.add_catch(on_failure, errors=["States.ALL"], result_path=error)
         # The day is under raw/: its bytes size the job's compute and deadline (plan.size).
         size_run = self._invoke(
             "SizeRun",
@@ -696,26 +756,25 @@ class Pipeline(Construct):
             {"size": {"run": J.object_at("$.plan.run"), "started_at": J.string_at("$$.Execution.StartTime")}},
             result_path="$.plan.size",
         )
-        size_run.add_catch(notify, errors=["States.ALL"], result_path=error)
+        size_run.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         if self.serverless:  # runtime=emr-serverless: one job-run state instead of the cluster's
             job = serverless_job.start_job_run(self, "RunJob", app=self.serverless)
-            job.add_catch(notify, errors=["States.ALL"], result_path=error)
+            job.add_catch(on_failure, errors=["States.ALL"], result_path=error)
             record = self._invoke(
                 "VerifyAndRecord",
                 self.record_function,
                 {"run": J.object_at("$.plan.run"), "job_run": J.object_at("$.job_run")},
             )
-            record.add_catch(notify, errors=["States.ALL"], result_path=error)
-            return self._machine(
-                plan.next(ingest).next(size_run).next(job).next(record), "job run on the EMR Serverless application"
-            )
+            record.add_catch(on_failure, errors=["States.ALL"], result_path=error)
+            chain = take_day.next(plan).next(ingest).next(size_run).next(job).next(record).next(release_day)
+            return self._machine(chain, "job run on the EMR Serverless application")
 
         terminate_on_failure = self._emr(
             "TerminateAfterFailure", "terminateJobFlows", {"JobFlowIds": J.array(J.string_at("$.cluster.ClusterId"))}
         )
-        terminate_on_failure.add_catch(notify, errors=["States.ALL"], result_path="$.cleanup_error")
-        terminate_on_failure.next(notify)
+        terminate_on_failure.add_catch(on_failure, errors=["States.ALL"], result_path="$.cleanup_error")
+        terminate_on_failure.next(on_failure)
 
         tags = (
             (contract.TAG_RUN_DATASET, J.string_at("$.plan.run.dataset")),
@@ -736,7 +795,7 @@ class Pipeline(Construct):
             result_selector={"ClusterId": J.string_at("$.JobFlowId")},
             result_path="$.cluster",
         )
-        create.add_catch(notify, errors=["States.ALL"], result_path=error)
+        create.add_catch(on_failure, errors=["States.ALL"], result_path=error)
 
         wait = sfn.Wait(self, "WaitForJob", time=sfn.WaitTime.seconds_path("$.plan.poll_seconds"))
         poll = self._emr(
@@ -817,14 +876,23 @@ class Pipeline(Construct):
 
         job_done = (
             sfn.Choice(self, "JobDone?")
-            .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record))
+            .when(sfn.Condition.string_equals("$.step.State", "COMPLETED"), terminate.next(record).next(release_day))
             .when(
                 sfn.Condition.or_(*(sfn.Condition.string_equals("$.step.State", s) for s in STEP_FAILED_STATES)),
                 job_failed,
             )
             .otherwise(deadline)
         )
-        chain = plan.next(ingest).next(size_run).next(create).next(start_deadline).next(wait).next(poll).next(job_done)
+        chain = (
+            take_day.next(plan)
+            .next(ingest)
+            .next(size_run)
+            .next(create)
+            .next(start_deadline)
+            .next(wait)
+            .next(poll)
+            .next(job_done)
+        )
         machine = self._machine(chain, "job on a transient EMR cluster")
         self._grant_pass_cluster_roles(machine, pass_roles)
         self._grant_tag_run_clusters(machine, request["Tags"])
@@ -907,12 +975,13 @@ class Pipeline(Construct):
             comment=f"{self.config.name}: one run of (dataset, dt): ingest, {job}, verify, record",
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        for function in (self.plan_function, self.ingest_function, self.record_function):  # invoked by the machine
+        invoked = (self.day_lease_function, self.plan_function, self.ingest_function, self.record_function)
+        for function in invoked:  # invoked by the machine
             nag.acknowledge(
                 machine,
                 f"AwsSolutions-IAM5[Resource::<{self._stack.get_logical_id(function.node.default_child)}.Arn>:*]",
                 "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
-                "adds <arn>:*); only the pipeline's own three functions.",
+                "adds <arn>:*); only the pipeline's own four functions.",
             )
         if self.serverless:
             serverless_job.grant_start_job_run(machine.role, self.serverless)

@@ -11,7 +11,7 @@ from constructs import Construct
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_name_in_stack
-from wikilake_core import layout
+from wikilake_core import contract, layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
 
 ACCESS_LOG_PREFIX = "s3-access/"
@@ -20,6 +20,10 @@ LOG_DAYS = 30
 RAW_TO_INFREQUENT_ACCESS_DAYS = 30
 ACCESS_LOG_DAYS = 90  # audit evidence: kept longer than job logs
 NONCURRENT_VERSION_DAYS = 30
+# A superseded run's objects (tagged by the record function when a newer run of the day is
+# published) stay this long: longer than any query that started on them can run (Athena's
+# limit is hours), short enough that a rerun does not double a day's storage for long.
+SUPERSEDED_RUN_DAYS = 7
 INCOMPLETE_UPLOAD_DAYS = 1
 # What CloudWatch Logs does with the key of an encrypted log group (AWS's documented key policy).
 LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
@@ -60,6 +64,11 @@ def data_lifecycle_rules() -> list[s3.LifecycleRule]:
                     transition_after=Duration.days(RAW_TO_INFREQUENT_ACCESS_DAYS),
                 ),
             ],
+        ),
+        s3.LifecycleRule(
+            id="expire-superseded-runs",
+            tag_filters={contract.TAG_SUPERSEDED: contract.SUPERSEDED},
+            expiration=Duration.days(SUPERSEDED_RUN_DAYS),
         ),
         _housekeeping_rule(),
     ]

@@ -1,6 +1,8 @@
 """Runs Athena (Trino) SQL on a local lake with DuckDB: one view per DDL table, SQL via sqlglot.
 
-Each view reads `<lake>/processed/<table>/dt=*/*.parquet` with hive partitioning and selects
+Each view reads, for every `<lake>/processed/<table>/dt=*/` day, the files of the day's live run
+(`dt=<dt>/run=<run_id>/*.parquet`, the run the day's manifest names: wikilake.local_days; for a
+day of the older in-place layout, `dt=<dt>/*.parquet`) with hive partitioning and selects
 exactly the DDL's columns, cast to the DDL's types, in DDL order (partition keys last, as in
 Glue). A JSON table (the run history: runs, quality) reads the one-line JSON files where its
 location template puts them (`<lake>/manifests/<dataset>/dt=<dt>/`), its partition values taken
@@ -21,6 +23,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
+from wikilake.local_days import live_files
 from wikilake.query_params import literal_value, substitute
 from wikilake.query_result import QueryResult
 from wikilake_core import datasets, layout
@@ -55,23 +58,38 @@ def template_pattern(table: TableDef) -> tuple[str, list[str]]:
 
 
 def table_files(lake: Path, table: TableDef) -> list[Path]:
-    """The table's data files, one folder level per partition key; like Hive and Athena,
-    files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary, .crc) are skipped."""
+    """The table's files readers see. A JSON history table: the files its location template
+    names. Otherwise the live run's Parquet files of each day (see live_files); like Hive and
+    Athena, files and folders starting with `_` or `.` (Spark's _SUCCESS, _temporary, .crc) are
+    skipped."""
     if table.partition_template:
-        root = Path(lake)
         pattern = _PLACEHOLDER.sub("*", table.partition_template) + "*.json"
-    else:
-        pattern = "/".join(f"{key.name}=*" for key in table.partition_keys) + "/*.parquet"
-        root = Path(layout.table_dir(str(lake), table.name))
-    return sorted(
-        path
-        for path in root.glob(pattern)
-        if not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+        return sorted(
+            path
+            for path in Path(lake).glob(pattern)
+            if not any(part.startswith(("_", ".")) for part in path.relative_to(lake).parts)
+        )
+    if [key.name for key in table.partition_keys] != [layout.PARTITION_KEY]:
+        raise WikilakeError(f"table {table.name}: the local engine reads tables partitioned by dt only")
+    root = Path(layout.table_dir(str(lake), table.name))
+    days = sorted(root.glob(f"{layout.PARTITION_KEY}=*")) if root.is_dir() else []
+    return [path for day in days if day.is_dir() for path in live_files(lake, table.name, day)]
+
+
+def _read_parquet(table: TableDef, files: list[Path]) -> str:
+    hive_types = ", ".join(f"{_string(k.name)}: {_string(duckdb_type(k.type))}" for k in table.partition_keys)
+    file_list = ", ".join(_string(str(path)) for path in files)
+    return (
+        f"SELECT * FROM read_parquet([{file_list}], hive_partitioning = true, "
+        f"hive_types = {{{hive_types}}}, union_by_name = true)"
     )
 
 
 def view_sql(table: TableDef, files: list[Path]) -> str:
-    """CREATE VIEW for ``table`` over ``files`` (an empty view of the same columns if none)."""
+    """CREATE VIEW for ``table`` over ``files`` (an empty view of the same columns if none).
+
+    Files of run folders (dt=/run=/) and of in-place days (dt=/) have different hive paths, which
+    one read_parquet refuses to mix: each depth is read on its own and the two unioned by name."""
     columns: tuple[Column, ...] = table.columns + table.partition_keys
     select = ", ".join(
         f"CAST({_quoted(c.name) if files else 'NULL'} AS {duckdb_type(c.type)}) AS {_quoted(c.name)}" for c in columns
@@ -80,12 +98,11 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
         return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} WHERE false"
     if table.partition_template:
         return json_view_sql(table, files)
-    hive_types = ", ".join(f"{_string(k.name)}: {_string(duckdb_type(k.type))}" for k in table.partition_keys)
-    file_list = ", ".join(_string(str(path)) for path in files)
-    return (
-        f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM read_parquet("
-        f"[{file_list}], hive_partitioning = true, hive_types = {{{hive_types}}}, union_by_name = true)"
-    )
+    by_depth: dict[int, list[Path]] = {}
+    for path in files:
+        by_depth.setdefault(len(path.parts), []).append(path)
+    source = " UNION ALL BY NAME ".join(_read_parquet(table, group) for _, group in sorted(by_depth.items()))
+    return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM ({source})"
 
 
 def json_view_sql(table: TableDef, files: list[Path]) -> str:

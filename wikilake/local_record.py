@@ -1,13 +1,15 @@
-"""What `wikilake local run` does after the job: completes the manifest as the pipeline's record
-function does on AWS (status, runtime local, no cluster, cost null), checks the run against the
-lake's earlier runs of the dataset, and rewrites the manifest with the results beside the day's
-``quality`` rows. A failing ``fail`` check raises QualityFailed; the data stays where it is."""
+"""What `wikilake local run` does after the job, as the pipeline's record function does on AWS:
+completes the run's manifest (status, runtime local, no cluster, cost null), checks the run against
+the lake's published days of the dataset (their day manifests), writes the day's ``quality`` rows
+and publishes the run (wikilake.local_days: the day's manifest, with the results). A failing
+``fail`` check raises QualityFailed after publishing: the data stays, and is the day's."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from wikilake import local_days
 from wikilake_core import datasets, layout, quality, run_history
 from wikilake_core.quality import QualityFailed
 
@@ -20,7 +22,7 @@ def _load(path: Path) -> dict | None:
 
 
 def lake_history(lake: Path, dataset: str, dt: str, needed: int) -> list[dict]:
-    """The dataset's manifests under ``lake`` that the run of ``dt`` is compared with."""
+    """The dataset's published day manifests under ``lake`` that the run of ``dt`` is compared with."""
     paths = {}
     for path in (lake / layout.MANIFESTS / dataset).glob(f"{layout.PARTITION_KEY}=*/{layout.MANIFEST_NAME}"):
         found = run_history.manifest_dt(path.as_posix())
@@ -30,7 +32,8 @@ def lake_history(lake: Path, dataset: str, dt: str, needed: int) -> list[dict]:
 
 
 def record_local(lake: str | Path, manifest: dict) -> dict:
-    """The recorded manifest (also written); QualityFailed (with it) if a ``fail`` check failed."""
+    """The day's manifest once the run is published; QualityFailed (with it) if a ``fail`` check
+    failed. Call it holding the day's lock (wikilake.day_lock)."""
     lake = Path(lake)
     checks = datasets.get(manifest["dataset"]).checks
     fields = run_history.run_fields(
@@ -38,10 +41,10 @@ def record_local(lake: str | Path, manifest: dict) -> dict:
     )
     history = lake_history(lake, manifest["dataset"], manifest["dt"], quality.history_needed(checks))
     recorded, results = run_history.check_run({**manifest, **fields}, history, checks)
-    Path(layout.manifest_path(str(lake), manifest["dataset"], manifest["dt"])).write_text(run_history.encode(recorded))
     rows_path = Path(run_history.quality_path(str(lake), manifest["dataset"], manifest["dt"]))
     rows_path.parent.mkdir(parents=True, exist_ok=True)
     rows_path.write_text(run_history.encode_rows(recorded["quality"]))
+    day = local_days.publish(lake, recorded)  # published even so: a check must not hide data
     if quality.outcome(results) == quality.FAIL:
-        raise QualityFailed(run_history.failure_message(recorded), manifest=recorded)
-    return recorded
+        raise QualityFailed(run_history.failure_message(day), manifest=day)
+    return day

@@ -1,6 +1,7 @@
 """Runs a dataset's PySpark job in-process on a local Spark session against a lake folder.
 
-The same ``spark_jobs/<dataset>.py`` job that EMR runs, called through its ``JOB.run(spark, args)``.
+The same ``spark_jobs/<dataset>.py`` job that EMR runs, called through its ``JOB.run(spark, args)``,
+as the day's only writer (wikilake.day_lock) and published only once whole (wikilake.local_days).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
+from wikilake import day_lock, local_days
 from wikilake.local_record import record_local
-from wikilake_core import datasets
+from wikilake_core import datasets, day_runs
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
@@ -35,14 +37,16 @@ def run_local(
 ) -> dict:
     """Run ``dataset``'s job for ``date`` on ``inputs`` (paths, folders or globs) into ``lake``.
 
-    Returns the recorded manifest, checked against the lake's earlier runs (wikilake.local_record;
-    QualityFailed, a WikilakeError, if a ``fail`` check failed: the data stays). Bad input (nothing
-    matches, pageviews of another date, bad arguments) raises WikilakeError with a one-line
-    message; nothing is written in that case.
+    Takes the day's lock first (DayBusy, a WikilakeError, if another run writes the day), writes
+    the run under its own folders, checks it against the lake's published days and publishes it
+    when the job has finished (wikilake.local_record): readers see the previous day until then.
+    Returns the day's manifest; QualityFailed (a WikilakeError) if a ``fail`` check failed: the
+    run is published all the same, the data stays. Bad input (nothing matches, pageviews of
+    another date, bad arguments) raises WikilakeError with a one-line message; nothing is
+    published in that case.
     ``spark``: a session to reuse (tests, the demo); else the active one, else one is built for
     this run and stopped after it.
     """
-    from spark_jobs.runtime import UnreadableInput, describe_failure
     from wikilake_core.errors import JobError
 
     datasets.get(dataset)
@@ -51,6 +55,7 @@ def run_local(
     if not inputs:
         raise WikilakeError("no --input given")
     job = importlib.import_module(f"spark_jobs.{dataset}").JOB
+    run_id = day_runs.new_run_id()
     argv = [
         "--date",
         date,
@@ -58,15 +63,37 @@ def run_local(
         *map(_absolute, map(str, inputs)),
         "--output-root",
         _absolute(str(lake)),
+        "--run-id",
+        run_id,
         *job_options,
     ]
     try:
         args = job.parse_args(argv)
     except JobError as err:
         raise WikilakeError(str(err)) from None
+    with day_lock.holding(_absolute(str(lake)), dataset, date, run_id):
+        manifest = _run_job(job, args, dataset, date, spark, progress)
+        return _publish(_absolute(str(lake)), manifest)
+
+
+def _publish(lake: str, manifest: dict) -> dict:
+    """Check the finished run and make it live (also when a check fails: QualityFailed after);
+    keep the run it replaced (a reader may still be reading its files), remove older and
+    abandoned runs of the day."""
+    previous = day_runs.live_run_id(local_days.read_day_manifest(lake, manifest["dataset"], manifest["dt"]))
+    try:
+        return record_local(lake, manifest)
+    finally:
+        keep = {manifest[day_runs.RUN_ID], previous} - {None}
+        local_days.prune(lake, manifest["dataset"], manifest["dt"], keep=keep)
+
+
+def _run_job(job, args, dataset: str, date: str, spark, progress) -> dict:
     from pyspark.sql import SparkSession
 
+    from spark_jobs.runtime import UnreadableInput, describe_failure
     from spark_jobs.session import build_session
+    from wikilake_core.errors import JobError
 
     # Reuse the caller's or an already running session (and leave it running); else own one.
     session = spark or SparkSession.getActiveSession()
@@ -83,4 +110,4 @@ def run_local(
     finally:
         if owned:
             session.stop()
-    return record_local(args.output_root, manifest)
+    return manifest

@@ -62,3 +62,7 @@ TAG_COST_CENTER = "CostCenter"
 TAG_RUN_DATASET = "wikilake:dataset"
 TAG_RUN_DT = "wikilake:dt"
 TAG_RUN_EXECUTION = "wikilake:execution"
+# Tag the record function puts on the objects of a day's superseded (or abandoned) runs; the lake
+# bucket's lifecycle rule expires tagged objects (stacks/storage_stack.py, docs/atomic-days.md).
+TAG_SUPERSEDED = "wikilake:superseded"
+SUPERSEDED = "true"

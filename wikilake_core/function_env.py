@@ -14,6 +14,8 @@ SERVERLESS_APPLICATION_ID = "WIKILAKE_SERVERLESS_APPLICATION_ID"
 LEASE_TABLE = "WIKILAKE_LEASE_TABLE"
 DOWNLOAD_SLOTS = "WIKILAKE_DOWNLOAD_SLOTS"  # how many downloads at once, across every execution
 LEASE_SECONDS = "WIKILAKE_LEASE_SECONDS"  # a slot's hold lapses after this (> the function's timeout)
+DAY_LEASE_SECONDS = "WIKILAKE_DAY_LEASE_SECONDS"  # a day's writer lease lapses after this (> the run timeout)
+DATABASE = "WIKILAKE_DATABASE"  # the Glue database whose partitions the record function repoints
 INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
 # The alerts topic: the record function publishes a run's failing `warn` quality checks to it.

@@ -5,3 +5,8 @@ EXPIRES_AT = "expires_at"  # epoch seconds (N): the hold lapses then; the table'
 HOLDER = "holder"  # who holds it (S)
 EXECUTION = "execution"  # the Step Functions execution the holder works for (S)
 DUMPS_SLOTS = "dumps.wikimedia.org/slot"  # download slots: <prefix>-0 .. -<n-1>
+DAY_LEASES = "day"  # one writer per day: day/<dataset>/<dt>
+
+
+def day_lease_id(dataset: str, dt: str) -> str:
+    return f"{DAY_LEASES}/{dataset}/{dt}"

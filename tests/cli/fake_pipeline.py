@@ -31,7 +31,11 @@ def definition(seconds: int, failing: tuple[str, ...], records: dict[str, dict] 
     records = records or {}
     states = {
         JOB_STATE: {"Type": "Wait", "Seconds": seconds, "Next": "Verify"},
-        "Record": {"Type": "Pass", "End": True, "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", **RECORD}},
+        "Record": {
+            "Type": "Pass",
+            "End": True,
+            "Parameters": {"dataset.$": "$.dataset", "dt.$": "$.dt", "run_id.$": "$$.Execution.Name", **RECORD},
+        },
         "Failed": {"Type": "Fail", **FAILURE},
     }
     choices = [{"Variable": "$.dt", "StringEquals": dt, "Next": "Failed"} for dt in failing]

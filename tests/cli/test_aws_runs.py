@@ -124,7 +124,7 @@ def test_dataset_and_last_filter(wikilake, history, aws_options):
     assert (row["dataset"], row["dt"], row["state"]) == ("edits", "2015-09-02", "FAILED")
     assert row["usd"] == "" and (row["compute_hours"], row["compute_unit"]) == ("6", "NIH")
     assert out.splitlines()[0] == (
-        "dataset,dt,state,start,duration,rows_written,rejected_records,compute_hours,compute_unit,usd,prices_as_of"
+        "dataset,dt,state,version,start,duration,rows_written,rejected_records,compute_hours,compute_unit,usd,prices_as_of"
     )
 
 
@@ -152,16 +152,29 @@ def manifest_of(dataset: str) -> dict:
     }
 
 
-def recorded(clients, bucket: str, dataset: str, dt: str, compute: dict, env: dict) -> dict:
+RECORD_DATABASE = "wikilake_records"  # the Glue database the record function publishes into
+
+
+def _catalog(glue, dataset: str) -> None:
+    """The dataset's tables in Glue (moto), for the record function to publish the day's partitions."""
+    if RECORD_DATABASE not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]:
+        glue.create_database(DatabaseInput={"Name": RECORD_DATABASE})
+    for table in datasets.get(dataset).tables:
+        descriptor = {"Location": f"s3://lake/processed/{table}/"}
+        glue.create_table(DatabaseName=RECORD_DATABASE, TableInput={"Name": table, "StorageDescriptor": descriptor})
+
+
+def recorded(clients, bucket: str, dataset: str, dt: str, compute: dict, env: dict, run_id: str) -> dict:
     """The run record the pipeline's record function (wikilake.pipeline.record) writes for a run
     whose job ended on ``compute`` (its part of the event), run in-process against moto."""
-    key = layout.manifest_path("", dataset, dt).lstrip("/")
-    clients.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest_of(dataset)).encode())
-    event = {"run": {"dataset": dataset, "dt": dt}, **compute}
+    key = layout.run_manifest_path("", dataset, dt, run_id).lstrip("/")
+    clients.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({**manifest_of(dataset), "run_id": run_id}).encode())
+    glue = clients.glue
+    _catalog(glue, dataset)
+    event = {"run": {"dataset": dataset, "dt": dt, "run_id": run_id}, **compute}
     serverless = getattr(clients, "emr-serverless")
-    return record.handle(
-        event, {function_env.BUCKET: bucket, **env}, s3=clients.s3, emr=clients.emr, emr_serverless=serverless
-    )
+    env = {function_env.BUCKET: bucket, function_env.DATABASE: RECORD_DATABASE, **env}
+    return record.handle(event, env, s3=clients.s3, emr=clients.emr, emr_serverless=serverless, glue=glue)
 
 
 def serverless_job_run(clients, billed: dict) -> tuple[str, str]:
@@ -180,6 +193,9 @@ def serverless_job_run(clients, billed: dict) -> tuple[str, str]:
     return app, run_id
 
 
+EXECUTIONS = ("edits-2015-09-01-20261130T100000Z", "pageviews-2024-03-15-20261130T100001Z")
+
+
 @pytest.fixture
 def two_runtimes(pipeline, clients, deployed):
     """Oldest to newest: edits 2015-09-01 on a cluster (EMR reports 12 normalized instance
@@ -187,7 +203,9 @@ def two_runtimes(pipeline, clients, deployed):
     no storage beyond the free 20 GB): their run records as the record function writes them."""
     cluster_id = start_cluster(clients.emr, deployed.bucket)
     emr_backends[DEFAULT_ACCOUNT_ID][REGION].clusters[cluster_id].normalized_instance_hours = 12
-    on_cluster = recorded(clients, deployed.bucket, "edits", "2015-09-01", {"cluster_id": cluster_id}, {})
+    on_cluster = recorded(
+        clients, deployed.bucket, "edits", "2015-09-01", {"cluster_id": cluster_id}, {}, EXECUTIONS[0]
+    )
     app, run_id = serverless_job_run(clients, {"vCPUHour": 3.2, "memoryGBHour": 12.8, "storageGBHour": 0.0})
     serverless = recorded(
         clients,
@@ -196,13 +214,11 @@ def two_runtimes(pipeline, clients, deployed):
         "2024-03-15",
         {"job_run": {"jobRunId": run_id}},
         {function_env.SERVERLESS_APPLICATION_ID: app},
+        EXECUTIONS[1],
     )
     arn = pipeline.deploy(records={"2015-09-01": on_cluster, "2024-03-15": serverless})
     sfn = clients.stepfunctions
-    for name, dataset, dt in (
-        ("edits-2015-09-01-20261130T100000Z", "edits", "2015-09-01"),
-        ("pageviews-2024-03-15-20261130T100001Z", "pageviews", "2024-03-15"),
-    ):
+    for name, dataset, dt in zip(EXECUTIONS, ("edits", "pageviews"), ("2015-09-01", "2024-03-15")):
         wait_until_finished(sfn, start(sfn, arn, name, dataset, dt))
         time.sleep(0.01)
 
@@ -250,6 +266,29 @@ def test_no_runs_yet(wikilake, pipeline, aws_options):
     pipeline.deploy()
     code, out, _ = wikilake("runs", "--format", "json", *aws_options)
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_each_run_is_the_live_superseded_or_a_failed_version_of_its_day(
+    wikilake, history, clients, deployed, aws_options
+):
+    """edits 09-01's day manifest names that run (live); pageviews 03-15's names a later run
+    (superseded); edits 09-02 failed (never published)."""
+    for dataset, dt, run_id in (
+        ("edits", "2015-09-01", "edits-2015-09-01-20261130T100000Z"),
+        ("pageviews", "2024-03-15", "a-later-run"),
+    ):
+        key = f"manifests/{dataset}/dt={dt}/manifest.json"
+        body = json.dumps({"run_id": run_id, "run": {"status": "SUCCEEDED"}}).encode()
+        clients.s3.put_object(Bucket=deployed.bucket, Key=key, Body=body)
+
+    code, out, err = wikilake("runs", "--format", "json", *aws_options)
+
+    assert code == 0, err
+    assert [(r["dataset"], r["dt"], r["state"], r["version"]) for r in json.loads(out)] == [
+        ("pageviews", "2024-03-15", "SUCCEEDED", "superseded"),
+        ("edits", "2015-09-02", "FAILED", "failed"),
+        ("edits", "2015-09-01", "SUCCEEDED", "live"),
+    ]
 
 
 def test_quality_adds_each_runs_failing_checks(wikilake, pipeline, clients, aws_options, monkeypatch):
@@ -304,3 +343,17 @@ def test_quality_adds_each_runs_failing_checks(wikilake, pipeline, clients, aws_
     ]
     code, out, _ = wikilake("runs", "--format", "csv", *aws_options)
     assert "failing_checks" not in out.splitlines()[0]  # only with --quality
+
+
+def test_a_failed_run_its_day_publishes_is_live(wikilake, history, clients, deployed, aws_options):
+    """A run that ended QualityFailed was published before its checks failed the execution
+    (docs/quality.md): the day's manifest names it, so it is the day's live version, not 'failed'."""
+    key = "manifests/edits/dt=2015-09-02/manifest.json"
+    body = json.dumps({"run_id": "edits-2015-09-02-20261130T100001Z", "status": "QUALITY_FAILED"}).encode()
+    clients.s3.put_object(Bucket=deployed.bucket, Key=key, Body=body)
+
+    code, out, err = wikilake("runs", "--dataset", "edits", "--format", "json", *aws_options)
+
+    assert code == 0, err
+    failed = [(r["dt"], r["state"], r["version"]) for r in json.loads(out) if r["state"] == "FAILED"]
+    assert failed == [("2015-09-02", "FAILED", "live")]

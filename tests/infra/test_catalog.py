@@ -1,4 +1,4 @@
-"""CatalogStack: Glue tables exactly as the DDL files say, partition projection, workgroup, queries."""
+"""CatalogStack: Glue tables exactly as the DDL files say, no partition projection, workgroup, queries."""
 
 import re
 
@@ -60,8 +60,31 @@ def test_glue_table_columns_partitions_and_properties_come_from_the_ddl(template
 
 
 @pytest.mark.parametrize("path", TABLE_FILES, ids=lambda p: p.stem)
-def test_dt_is_projected_daily_from_the_configured_start_to_now(templates, path):
+def test_dt_is_not_projected_a_day_exists_once_published(templates, path):
+    """Partition projection would show every dt= folder, a day being written included: a day's
+    partition is registered by the record function at the verified run's folder instead."""
     parameters = glue_tables(templates)[path.stem]["Parameters"]
+    if ddl_reference(path)["properties"].get(TEMPLATE):  # the run history: projected (see below)
+        return
+    assert not [key for key in parameters if key.startswith("projection.") or key == TEMPLATE]
+
+
+@pytest.mark.parametrize("name", ["runs", "quality"])
+def test_the_run_history_is_projected_daily_and_per_dataset_over_its_template(templates, name):
+    """The runs and quality tables read files written only when a day is published (the day's
+    manifest, its checks): projection shows no day being written."""
+    (path,) = [p for p in TABLE_FILES if p.stem == name]
+    parameters = glue_tables(templates)[name]["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    assert parameters["projection.dt.range"] == "2015-05-01,NOW"
+    assert parameters["projection.dt.interval"] == "1"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+    template = ddl_reference(path)["properties"][TEMPLATE].replace("s3://${bucket}", "")
+    assert parameters[TEMPLATE] == {"Fn::Join": ["", [*BUCKET["Fn::Join"][1], template]]}
+    assert parameters["projection.dataset.type"] == "enum"
+    assert parameters["projection.dataset.values"] == ",".join(DATASETS)
     prefix = ddl_reference(path)["location"].replace("s3://${bucket}", "")
     assert parameters["projection.enabled"] == "true"
     assert parameters["projection.dt.type"] == "date"
@@ -90,7 +113,6 @@ def test_the_run_history_tables_are_json_over_manifests_and_quality(templates):
 def test_explicit_bucket_name_reaches_the_table_locations(templates):
     edits = glue_tables(templates, "full")["edits"]
     assert edits["StorageDescriptor"]["Location"] == "s3://wikilake-full-test/processed/edits/"
-    assert edits["Parameters"]["storage.location.template"] == "s3://wikilake-full-test/processed/edits/dt=${dt}/"
 
 
 def test_database_name_is_derived_from_prefix_and_stage(templates):

@@ -21,7 +21,14 @@ ACCEPTED = {
             f"Pipeline{name}",
         ): "CDK's lambda.Function / sfn.StateMachine depend on their role AND its default policy; the role half is "
         "redundant with the GetAtt, the policy half is what makes the first invocation find its permissions."
-        for name in ("PlanFunction", "IngestFunction", "RecordFunction", "ReapFunction", "StateMachine")
+        for name in (
+            "PlanFunction",
+            "IngestFunction",
+            "RecordFunction",
+            "ReapFunction",
+            "DayLeaseFunction",
+            "StateMachine",
+        )
     },
     # The delivery stack's CodePipeline (construct path Pipeline/Pipeline, made by CDK Pipelines).
     (

@@ -91,8 +91,12 @@ def test_the_reap_function_sends_its_failed_async_invocations_to_the_sink(templa
     assert [s["Resource"] for s in sends] == [_queue_arn(processing)]
 
 
-def test_no_reap_function_no_destination_on_serverless(templates):
-    templates("serverless", "processing").resource_count_is("AWS::Lambda::EventInvokeConfig", 0)
+def test_the_serverless_reap_function_keeps_its_failed_events_too(templates):
+    """With runtime=emr-serverless the reap function only gives a run's day back (issue 27); an
+    event it could not handle is kept like on EC2."""
+    processing = templates("serverless", "processing")
+    (config,) = processing.find_resources("AWS::Lambda::EventInvokeConfig").values()
+    assert "OnFailure" in config["Properties"]["DestinationConfig"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -64,6 +64,9 @@ def test_retries_only_on_throttling_and_transient_errors(templates):
     (busy,) = [r for r in states["IngestFile"]["Retry"] if r["ErrorEquals"] == ["SlotsBusy"]]
     assert (busy["MaxDelaySeconds"], busy["JitterStrategy"]) == (30, "FULL")
     assert busy["MaxAttempts"] * busy["MaxDelaySeconds"] > 4 * 3600  # outlasts the run's timeout
+    # RunJobFlow only when throttled: after a 5xx the cluster may exist, a retry would start a second
+    assert [r["ErrorEquals"] for r in states["CreateCluster"]["Retry"]] == [["Emr.ThrottlingException"]]
+    assert "Emr.InternalServerException" in str(states["PollJob"]["Retry"])
 
 
 def test_lease_table_and_its_least_privilege_grant(templates):
@@ -75,18 +78,34 @@ def test_lease_table_and_its_least_privilege_grant(templates):
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
         assert props["SSESpecification"]["SSEEnabled"] is True
-        granted = [
+        granted = {
+            role: sorted(
+                (tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else (s["Action"],), s["Resource"])
+                for s in _policy_statements(processing, role)
+                if "dynamodb:" in str(s["Action"])
+            )
+            for role in (
+                "PipelineIngestFunctionServiceRole",
+                "PipelineDayLeaseFunctionServiceRole",
+                "PipelineReapFunctionServiceRole",
+            )
+        }
+        (table_id,) = processing.find_resources("AWS::DynamoDB::Table")
+        arn = {"Fn::GetAtt": [table_id, "Arn"]}
+        hold = (("dynamodb:DeleteItem", "dynamodb:UpdateItem"), arn)
+        assert granted == {
+            "PipelineIngestFunctionServiceRole": [hold],  # download slots
+            "PipelineDayLeaseFunctionServiceRole": sorted([hold, (("dynamodb:GetItem",), arn)]),  # names the holder
+            "PipelineReapFunctionServiceRole": [(("dynamodb:DeleteItem",), arn)],  # only gives a day back
+        }
+        others = [
             s
             for k, r in processing.find_resources("AWS::IAM::Policy").items()
+            if not any(role in json.dumps(r["Properties"]["Roles"]) for role in granted)
             for s in r["Properties"]["PolicyDocument"]["Statement"]
-            if any(
-                str(a).startswith("dynamodb:")
-                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
-            )
+            if "dynamodb:" in str(s["Action"])
         ]
-        assert [(sorted(s["Action"]), list(s["Resource"]["Fn::GetAtt"])[1]) for s in granted] == [
-            (["dynamodb:DeleteItem", "dynamodb:UpdateItem"], "Arn")
-        ]
+        assert others == []
     # kms=true: the table is encrypted with the data key
     (table,) = templates("full", "processing").find_resources("AWS::DynamoDB::Table").values()
     assert "KMSMasterKeyId" in table["Properties"]["SSESpecification"]
@@ -95,18 +114,24 @@ def test_lease_table_and_its_least_privilege_grant(templates):
 def test_flow_ingests_three_at_a_time_before_any_cluster_and_cleans_up_on_failure(templates):
     asl = definition(templates("default", "processing"))
     states = asl["States"]
-    assert asl["StartAt"] == "Plan" and states["Plan"]["Next"] == "Ingest"
+    assert asl["StartAt"] == "TakeDayLease" and states["TakeDayLease"]["Next"] == "Plan"
+    assert states["Plan"]["Next"] == "Ingest"
     assert states["Ingest"]["Type"] == "Map" and states["Ingest"]["MaxConcurrency"] == 3
     assert states["Ingest"]["Next"] == "SizeRun" and states["SizeRun"]["Next"] == "CreateCluster"
-    # Before the cluster exists, a failure only notifies; after, it terminates the cluster first.
+    # Before the cluster exists, a failure gives the day back and notifies; after, it terminates
+    # the cluster first. A refused day (or any failure to take it) only notifies.
     assert [c["Next"] for name in ("Plan", "Ingest", "SizeRun", "CreateCluster") for c in states[name]["Catch"]] == [
-        "NotifyFailure"
+        "ReleaseDayAfterFailure"
     ] * 4
+    assert [c["Next"] for c in states["TakeDayLease"]["Catch"]] == ["NotifyFailure"]
+    assert states["ReleaseDayAfterFailure"]["Next"] == "NotifyFailure"
+    assert states["VerifyAndRecord"]["Next"] == "ReleaseDay" and states["ReleaseDay"]["End"] is True
+    assert states["ReleaseDay"]["ResultPath"] is None  # the run record stays the execution's output
     for name in ("PollJob", "TerminateCluster", "VerifyAndRecord"):
         assert states[name]["Catch"][0]["Next"] == "TerminateAfterFailure", name
     assert states["JobFailed"]["Next"] == "TerminateAfterFailure"
     assert states["JobTimedOut"]["Next"] == "TerminateAfterFailure"
-    assert states["TerminateAfterFailure"]["Next"] == "NotifyFailure"
+    assert states["TerminateAfterFailure"]["Next"] == "ReleaseDayAfterFailure"
     assert states["RunFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
     uses = {s["Resource"].rsplit(":::", 1)[-1] for s in states.values() if "aws-sdk:emr" in s.get("Resource", "")}
     assert uses == {"aws-sdk:emr:runJobFlow", "aws-sdk:emr:listSteps", "aws-sdk:emr:terminateJobFlows"}
@@ -406,10 +431,15 @@ def test_cluster_actions_are_scoped_to_this_apps_tags(templates, variant, stage)
 
 
 def test_emr_retries_cover_the_sdk_base_exception(templates):
+    """Except RunJobFlow: an EmrException may be a 5xx after which the cluster exists (issue 27),
+    so CreateCluster retries only the modelled throttling error; a throttle that comes as the base
+    exception fails the run, which gives its day back for the next run."""
     states = definition(templates("default", "processing"))["States"]
-    for name in ("CreateCluster", "PollJob", "TerminateCluster", "TerminateAfterFailure"):
+    for name in ("PollJob", "TerminateCluster", "TerminateAfterFailure"):
         (retry,) = states[name]["Retry"]
         assert "Emr.EmrException" in retry["ErrorEquals"] and "Emr.ThrottlingException" in retry["ErrorEquals"]
+    (retry,) = states["CreateCluster"]["Retry"]
+    assert retry["ErrorEquals"] == ["Emr.ThrottlingException"]
 
 
 def test_functions_reach_only_their_prefixes(templates):
@@ -422,6 +452,11 @@ def test_functions_reach_only_their_prefixes(templates):
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*"]}}
     assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
     assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
+    (tagging,) = [s for s in record if s["Sid"] == "TagSupersededRuns"]
+    assert tagging["Action"] == "s3:PutObjectTagging"
+    assert sorted(r["Fn::Join"][1][-1] for r in tagging["Resource"]) == ["/processed/*", "/rejected/*"]
+    # the run's own manifest, written by the job outside manifests/ (the runs table's location)
+    assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadRunManifests"] == ["/run-manifests/*"]
     # the quality step: earlier manifests (ReadWriteManifests), the day's quality rows, warnings
     (quality,) = [s for s in record if s["Sid"] == "WriteQuality"]
     assert (quality["Action"], quality["Resource"]["Fn::Join"][1][-1]) == ("s3:PutObject", "/quality/*")
@@ -479,3 +514,25 @@ def test_reaper_runs_when_an_execution_ends_without_cleanup(templates):
     (end,) = [s for s in statements if s.get("Sid") == "EndRunClusters"]
     assert sorted(end["Action"]) == ["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"]
     assert end["Condition"]["StringEquals"]["aws:ResourceTag/Project"] == "wikilake"
+
+
+def test_the_record_function_repoints_partitions_of_this_database_s_tables_only(templates):
+    """Glue checks the catalog, the database and the table for a partition action
+    (docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html): exactly those three
+    levels, this app's database, each of its processed tables (the datasets' tables: not the
+    projected run history tables), no wildcard."""
+    from wikilake_core import datasets
+
+    processing = templates("default", "processing")
+    (glue,) = [s for s in _policy_statements(processing, "PipelineRecordFunctionServiceRole") if "glue:" in str(s)]
+    assert sorted(glue["Action"]) == [
+        "glue:CreatePartition",
+        "glue:DeletePartition",
+        "glue:GetPartition",
+        "glue:GetTable",
+        "glue:UpdatePartition",
+    ]
+    tails = sorted(r["Fn::Join"][1][-1] for r in glue["Resource"])
+    processed = {t for name in datasets.DATASETS for t in datasets.get(name).tables}
+    assert tails == sorted([":catalog", ":database/wikilake_dev", *(f":table/wikilake_dev/{t}" for t in processed)])
+    assert "*" not in json.dumps(glue["Resource"])

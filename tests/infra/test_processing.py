@@ -258,7 +258,7 @@ def test_instance_role_reaches_only_the_lake_prefixes_it_needs(templates):
     sids = statements(templates, "default", "IamInstanceRole")
     assert sids["ReadLake"]["Action"] == "s3:GetObject"
     assert sorted(map(str, sids["ReadLake"]["Resource"])) == sorted(
-        str(lake(f"/{p}/*")) for p in ("raw", "processed", "rejected", "manifests")
+        str(lake(f"/{p}/*")) for p in ("raw", "processed", "rejected", "run-manifests")
     )
     assert sorted(sids["WriteJobOutputs"]["Action"]) == [
         "s3:AbortMultipartUpload",
@@ -267,7 +267,7 @@ def test_instance_role_reaches_only_the_lake_prefixes_it_needs(templates):
         "s3:PutObject",
     ]
     assert sorted(map(str, sids["WriteJobOutputs"]["Resource"])) == sorted(
-        str(lake(f"/{p}/*")) for p in ("processed", "rejected", "manifests", "logs/emr")
+        str(lake(f"/{p}/*")) for p in ("processed", "rejected", "run-manifests", "logs/emr")
     )
     # key names of the whole bucket, with no s3:prefix condition: a HEAD of a missing key must
     # answer 404, not 403 (stacks/job_data_access.py says why)

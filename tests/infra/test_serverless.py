@@ -170,12 +170,12 @@ def test_execution_role_has_exactly_these_permissions(processing):
         "ListLake": (["s3:ListBucket"], [LAKE], "null"),  # key names only; a missing key's HEAD answers 404
         "ReadLake": (
             ["s3:GetObject"],
-            sorted(f"{LAKE}/{p}/*" for p in ("raw", "processed", "rejected", "manifests")),
+            sorted(f"{LAKE}/{p}/*" for p in ("raw", "processed", "rejected", "run-manifests")),
             "null",
         ),
         "WriteJobOutputs": (
             ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
-            sorted(f"{LAKE}/{p}/*" for p in ("processed", "rejected", "manifests", "logs/emr-serverless")),
+            sorted(f"{LAKE}/{p}/*" for p in ("processed", "rejected", "run-manifests", "logs/emr-serverless")),
             "null",
         ),
         "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], found["UseDataKey"][1], "null"),

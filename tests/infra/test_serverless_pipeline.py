@@ -28,6 +28,7 @@ from wikilake_core import layout
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DATASET, DT = "edits", "2015-09-12"
+EXECUTION_NAME = f"{DATASET}-{DT}-20261130T150000Z"  # the run id: the name of the run's folders
 BILLED = {"vCPUHour": 0.9, "memoryGBHour": 2.7, "storageGBHour": 0.0}
 SCRIPTS = {
     "package_url": "s3://assets/jobs.zip",
@@ -117,7 +118,7 @@ def test_the_job_stage_is_one_sync_job_run_in_step_functions_names(template):
     assert parameters["ExecutionTimeoutMinutes.$"] == "$.plan.size.timeout_minutes"  # the sized deadline
     assert definition["States"]["Ingest"]["Next"] == "SizeRun" and definition["States"]["SizeRun"]["Next"] == "RunJob"
     assert job["ResultPath"] == "$.job_run"
-    assert job["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
+    assert job["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ReleaseDayAfterFailure"}]
     assert job["Next"] == "VerifyAndRecord"
     assert definition["States"]["VerifyAndRecord"]["Parameters"] == {"run.$": "$.plan.run", "job_run.$": "$.job_run"}
 
@@ -183,7 +184,8 @@ def aws(monkeypatch):
 
 
 def _manifest(bucket: str, s3, dataset: str = DATASET, dt: str = DT) -> str:
-    key = layout.manifest_path("", dataset, dt).lstrip("/")
+    """The run's manifest, as the job writes it in its run folder; returns the day's manifest key."""
+    key = layout.run_manifest_path("", dataset, dt, EXECUTION_NAME).lstrip("/")
     s3.put_object(
         Bucket=bucket,
         Key=key,
@@ -196,7 +198,34 @@ def _manifest(bucket: str, s3, dataset: str = DATASET, dt: str = DT) -> str:
             }
         ).encode(),
     )
-    return key
+    return layout.manifest_path("", dataset, dt).lstrip("/")
+
+
+def _catalog_and_leases(session, database: str) -> str:
+    """What the CatalogStack and the lease table give the functions: the Glue database and the
+    dataset's tables (no partitions yet), and the lease table; returns the table's name."""
+    from wikilake_core import datasets
+    from wikilake_core.ddl import load_tables
+
+    glue = session.client("glue")
+    glue.create_database(DatabaseInput={"Name": database})
+    for name in datasets.get(DATASET).tables:
+        table = load_tables()[name]
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": name,
+                "PartitionKeys": [{"Name": k.name, "Type": k.type} for k in table.partition_keys],
+                "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.type} for c in table.columns]},
+            },
+        )
+    session.client("dynamodb").create_table(
+        TableName="leases",
+        KeySchema=[{"AttributeName": "lease_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "lease_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return "leases"
 
 
 def _plan_environment(template) -> dict:
@@ -209,7 +238,7 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     from moto.awslambda.models import LambdaFunction
     from moto.emrserverless import models as emrs_models
 
-    from wikilake.pipeline import plan, record
+    from wikilake.pipeline import day_lease, plan, record
 
     session = boto3.session.Session(region_name=REGION)
     s3, sfn, sns, iam, lam = (session.client(n) for n in ("s3", "stepfunctions", "sns", "iam", "lambda"))
@@ -228,12 +257,16 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
         "WIKILAKE_JOB_SCRIPTS": json.dumps(SCRIPTS),
         "WIKILAKE_CLUSTER_NAME_PREFIX": "Sls-prod",
         "WIKILAKE_SERVERLESS_APPLICATION_ID": app_id,
+        "WIKILAKE_DATABASE": "sls_prod",
+        "WIKILAKE_LEASE_TABLE": _catalog_and_leases(session, "sls_prod"),
+        "WIKILAKE_DAY_LEASE_SECONDS": "15300",
         # as deployed: the bounds the stack renders for the plan function
         "WIKILAKE_RUN_SIZING": _plan_environment(template)["WIKILAKE_RUN_SIZING"],
     }
     handlers = {
         "plan": lambda event: plan.handle(event, env),
-        "record": lambda event: record.handle(event, env, s3=s3, emr_serverless=emrs),
+        "record": lambda event: record.handle(event, env, s3=s3, emr_serverless=emrs, glue=session.client("glue")),
+        "day_lease": lambda event: day_lease.handle(event, env, dynamodb=session.client("dynamodb")),
     }
 
     def invoke_in_process(self, event=None):
@@ -256,7 +289,7 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     monkeypatch.setattr(emrs_models.JobRun, "__init__", job_run_init)
 
     functions = {}
-    for name in ("plan", "ingest_file", "record"):
+    for name in ("plan", "ingest_file", "record", "day_lease"):
         functions[name] = lam.create_function(
             FunctionName=f"wikilake-{name}",
             Runtime="python3.12",
@@ -276,6 +309,7 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
         ("PipelinePlanFunction", "plan"),
         ("PipelineIngestFunction", "ingest_file"),
         ("PipelineRecordFunction", "record"),
+        ("PipelineDayLeaseFunction", "day_lease"),
     ):
         substitutions[f"{logical_id(template, 'AWS::Lambda::Function', prefix)}.Arn"] = functions[name]
     definition = for_moto(json.loads(resolve(definition_of(template), substitutions)))
@@ -285,7 +319,7 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     ]
     execution = sfn.start_execution(
         stateMachineArn=machine,
-        name=f"{DATASET}-{DT}-20261130T150000Z",
+        name=EXECUTION_NAME,
         input=json.dumps({"dataset": DATASET, "dt": DT}),
     )["executionArn"]
     for _ in range(240):  # up to a minute on a busy machine; moto's run takes a few seconds
@@ -298,7 +332,8 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     (job_run,) = emrs.list_job_runs(applicationId=app_id)["jobRuns"]
     details = emrs.get_job_run(applicationId=app_id, jobRunId=job_run["id"])["jobRun"]
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    published = s3.list_objects_v2(Bucket=bucket, Prefix=manifest_key).get("KeyCount")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read()) if published else None
     return {
         "described": described,
         "entered": entered,
@@ -316,13 +351,18 @@ def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws
     result = run_pipeline(template, monkeypatch)
     described = result["described"]
     assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
-    assert result["entered"] == ["Plan", "Ingest", "SizeRun", "RunJob", "VerifyAndRecord"]
+    assert result["entered"] == ["TakeDayLease", "Plan", "Ingest", "SizeRun", "RunJob", "VerifyAndRecord", "ReleaseDay"]
 
     # The job run got the one builder's command line and the execution role, sized for its 1-byte
     # day: one executor, and a deadline of 10 min of start + 3 x (60 s and a hair) of job: 781 s
     # rounded up to whole seconds, 14 whole minutes.
     expected = job_submit(
-        DATASET, DT, bucket="sls-prod-lake", scripts=JobScripts(**SCRIPTS), max_executors=1
+        DATASET,
+        DT,
+        bucket="sls-prod-lake",
+        scripts=JobScripts(**SCRIPTS),
+        max_executors=1,
+        job_options=("--run-id", EXECUTION_NAME),
     ).serverless_job_driver()
     job_run = result["job_run"]
     assert job_run["jobDriver"] == expected
@@ -340,6 +380,7 @@ def test_a_run_starts_the_job_on_the_application_and_records_its_billed_cost(aws
         "dataset": DATASET,
         "dt": DT,
         "status": "SUCCEEDED",
+        "run_id": EXECUTION_NAME,
         "cluster_id": result["app_id"],
         "job_run_id": job_run["jobRunId"],
         "runtime": "emr-serverless",
@@ -368,15 +409,17 @@ def test_a_failed_job_run_is_not_recorded_and_notifies(aws, template, monkeypatc
     described = result["described"]
     assert described["status"] == "FAILED"
     assert result["entered"] == [
+        "TakeDayLease",
         "Plan",
         "Ingest",
         "SizeRun",
         "RunJob",
         "VerifyAndRecord",
+        "ReleaseDayAfterFailure",
         "NotifyFailure",
         "OwnError?",
         "RunFailed",
     ]
     assert described["error"] == "VerificationFailed"
     assert "is FAILED" in described["cause"]
-    assert "run" not in result["manifest"]
+    assert result["manifest"] is None  # the day was never published

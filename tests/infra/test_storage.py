@@ -114,10 +114,13 @@ def test_data_bucket_lifecycle_matches_the_lake_layout(templates):
     assert {(r.get("Prefix"), r.get("ExpirationInDays")) for r in rules.values() if "ExpirationInDays" in r} == {
         ("athena-results/", 7),
         ("logs/", 30),
+        (None, 7),  # superseded runs, by tag (below)
     }
+    # The record function tags the objects of a day's superseded runs; they expire a week later.
+    assert rules["expire-superseded-runs"]["TagFilters"] == [{"Key": "wikilake:superseded", "Value": "true"}]
     (to_ia,) = [r for r in rules.values() if r.get("Prefix") == "raw/"]
     assert to_ia["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]
-    (housekeeping,) = [r for r in rules.values() if "Prefix" not in r]
+    (housekeeping,) = [r for r in rules.values() if "Prefix" not in r and "TagFilters" not in r]
     assert housekeeping["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert housekeeping["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert all(r["Status"] == "Enabled" for r in rules.values())

@@ -24,6 +24,7 @@ def tiny_lake_template(tmp_path_factory) -> Path:
             channel_row("#fr.wikipedia", 5, 1),
             channel_row("#it.wikipedia", 1, 1),
         ],
+        run_id=f"run-{dt}",
     )
     edit = {
         "event_time": None,
@@ -47,8 +48,9 @@ def tiny_lake_template(tmp_path_factory) -> Path:
         {**edit, "channel": "#de.wikipedia", "page": "Apollo", "user_name": "c"},
         {**edit, "channel": "#en.wikipedia", "page": "Zeus", "user_name": "d"},
     ]
-    write_partition(lake, "edits", dt, edits)
-    write_partition(lake, "edits_filtered", dt, edits)
+    run = f"run-{dt}"  # the edits run write_run_history publishes
+    write_partition(lake, "edits", dt, edits, run_id=run)
+    write_partition(lake, "edits_filtered", dt, edits, run_id=run)
     page = {"domain_code": "en", "project": "en.wikipedia", "access_site": "desktop", "hours_seen": 1}
     write_partition(
         lake,

@@ -22,11 +22,13 @@ EXPECTED_DUCKDB_TYPES = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def write_partition(lake: Path, table: str, dt: str, rows: list[dict], types: dict | None = None) -> Path:
-    """Writes ``rows`` as Parquet at <lake>/processed/<table>/dt=<dt>/ with the DDL's columns
-    (``types`` overrides the Parquet type of some columns)."""
+def write_partition(
+    lake: Path, table: str, dt: str, rows: list[dict], types: dict | None = None, run_id: str | None = None
+) -> Path:
+    """Writes ``rows`` as Parquet at <lake>/processed/<table>/dt=<dt>/ (in run=<run_id>/ when
+    given) with the DDL's columns (``types`` overrides the Parquet type of some columns)."""
     columns = load_tables()[table].columns
-    folder = lake / "processed" / table / f"dt={dt}"
+    folder = lake / "processed" / table / f"dt={dt}" / (f"run={run_id}" if run_id else "")
     folder.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect()
     types = {c.name: EXPECTED_DUCKDB_TYPES[c.type] for c in columns} | (types or {})
@@ -78,6 +80,7 @@ def write_run_history(lake: Path, dt: str) -> None:
     manifest = {
         "dataset": "edits",
         "dt": dt,
+        "run_id": f"run-{dt}",
         "input_files": [],
         "input_records": 20,
         "valid_records": 19,
@@ -89,7 +92,7 @@ def write_run_history(lake: Path, dt: str) -> None:
         "spark_version": "3.5.6",
         "job_code_version": "0",
     }
-    path = Path(layout.manifest_path(str(lake), "edits", dt))
+    path = Path(layout.run_manifest_path(str(lake), "edits", dt, manifest["run_id"]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(run_history.encode(manifest))
+    path.write_text(run_history.encode(manifest))  # as the job leaves it
     record_local(lake, manifest)

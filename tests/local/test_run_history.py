@@ -27,6 +27,7 @@ def job_manifest(dt: str, daily_rows: int = USUAL, rejected: int = 10, started: 
     return {
         "dataset": "pageviews",
         "dt": dt,
+        "run_id": f"run-{dt}",
         "input_files": [],
         "input_records": 1000 + rejected,
         "valid_records": 1000,
@@ -44,7 +45,7 @@ def job_manifest(dt: str, daily_rows: int = USUAL, rejected: int = 10, started: 
 
 
 def record(lake: Path, manifest: dict) -> dict:
-    path = Path(layout.manifest_path(str(lake), manifest["dataset"], manifest["dt"]))
+    path = Path(layout.run_manifest_path(str(lake), manifest["dataset"], manifest["dt"], manifest["run_id"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(run_history.encode(manifest))  # as the job leaves it
     try:
@@ -60,12 +61,14 @@ def history_lake(tmp_path) -> Path:
     for dt in ("2024-03-10", "2024-03-11", "2024-03-13"):
         record(lake, job_manifest(dt))
     page = {"domain_code": "en", "project": "en.wikipedia", "access_site": "desktop", "page_title": "A"}
-    write_partition(lake, "pageviews_daily", "2024-03-14", [{**page, "views": 7, "hours_seen": 1}])
+    write_partition(
+        lake, "pageviews_daily", "2024-03-14", [{**page, "views": 7, "hours_seen": 1}], run_id="run-2024-03-14"
+    )
     with pytest.raises(QualityFailed, match=r"rows_pageviews_daily 3,000 not in \[4,500, 13,500\]"):
         path = Path(layout.manifest_path(str(lake), "pageviews", "2024-03-14"))
         path.parent.mkdir(parents=True)
         record_local(lake, job_manifest("2024-03-14", daily_rows=USUAL // 3))
-    with LocalEngine(lake) as engine:  # a failing check keeps the day's data, visible
+    with LocalEngine(lake) as engine:  # a failing check keeps the day's data, published and visible
         assert engine.execute("SELECT views FROM pageviews_daily WHERE dt = '2024-03-14'").rows == ((7,),)
     record(lake, job_manifest("2024-03-15", rejected=53, started="2024-04-01T04:30:00+00:00"))
     return lake

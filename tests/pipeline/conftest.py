@@ -11,8 +11,10 @@
   States.Runtime or States.DataLimitExceeded with it ("The States.ALL error type ... can't catch
   the States.DataLimitExceeded terminal error or Runtime error types", Step Functions developer
   guide, Handling errors). `_aws_catch_all` makes moto's wildcard follow that rule.
-- EMR: moto's steps never progress; `Pipeline.drive_job` plays the job (writes the manifest and
-  marks the step COMPLETED or FAILED), as EMR would.
+- EMR: moto's steps never progress; `Pipeline.play_job` plays the job (writes the run's manifest
+  and a Parquet stand-in in its run folder, marks the step COMPLETED or FAILED), as EMR would.
+- Glue: the CatalogStack's database and tables are created from athena_ddl/tables (moto's
+  CloudFormation has no Glue), so the record function repoints real (moto) partitions.
 - The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
 - DynamoDB: AWS applies a conditional write atomically; moto evaluates the condition and then
   writes without a lock, so two functions racing for one download slot could both win (seen as 4
@@ -56,6 +58,7 @@ HANDLERS = {
     "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
     "PipelineRecordFunction": "wikilake.pipeline.record",
     "PipelineReapFunction": "wikilake.pipeline.reap",
+    "PipelineDayLeaseFunction": "wikilake.pipeline.day_lease",
 }
 DT = "2024-03-15"
 MONTH = "2024/2024-03"
@@ -160,6 +163,8 @@ class Pipeline:
     reap_function: str = ""
     dynamodb: object = None
     lease_table: str = ""
+    glue: object = None
+    database: str = ""
     events: object = None
     started: list = field(default_factory=list)
     announced: set = field(default_factory=set)
@@ -191,7 +196,13 @@ class Pipeline:
         return self.emr.list_clusters()["Clusters"]
 
     def wait(
-        self, execution_arn: str, *, job: str | None = None, manifest: dict | None = None, timeout: float = 60
+        self,
+        execution_arn: str,
+        *,
+        job: str | None = None,
+        manifest: dict | None = None,
+        wrote: bool = False,
+        timeout: float = 60,
     ) -> dict:
         """Until the execution ends; meanwhile play EMR: the job step ends ``job`` (COMPLETED
         after writing ``manifest``, or FAILED)."""
@@ -202,7 +213,7 @@ class Pipeline:
                 self.announce(described)
                 return described
             if job:
-                self.play_job(job, manifest)
+                self.play_job(job, manifest, wrote)
             time.sleep(0.2)
         raise AssertionError(
             f"execution still running after {timeout}s: "
@@ -232,23 +243,37 @@ class Pipeline:
         )
         assert answer["FailedEntryCount"] == 0, answer
 
-    def play_job(self, job: str, manifest: dict | None = None) -> None:
-        """What EMR does with a run's step: ends it ``job`` (after writing ``manifest``)."""
+    def play_job(self, job: str, manifest: dict | None = None, wrote: bool = False) -> None:
+        """What EMR does with a run's step: ends it ``job`` (after writing ``manifest``, or with
+        ``wrote`` the run's files alone, as a job failing after its writes would)."""
         from moto.emr.models import emr_backends
 
         for cluster in list(emr_backends[ACCOUNT][REGION].clusters.values()):
             for step in cluster.steps:
                 if step.state in ("PENDING", "RUNNING"):
+                    run_id = step.args[step.args.index("--run-id") + 1]
+                    if (job == "COMPLETED" and manifest is not None) or wrote:
+                        self.put_run_files(manifest or {"dataset": "pageviews", "dt": DT}, run_id)
                     if job == "COMPLETED" and manifest is not None:
-                        self.put_manifest(manifest)
+                        self.put_manifest(manifest, run_id)
                     step.state = job
 
     def reap(self, execution_arn: str, status: str) -> dict:
         """What EventBridge does when an execution ends: invoke the reap function with the event."""
+        try:
+            described = self.describe(execution_arn)
+            started = {"input": described["input"], "startDate": int(described["startDate"].timestamp() * 1000)}
+        except self.sfn.exceptions.ExecutionDoesNotExist:
+            started = {}  # an execution of another state machine: EventBridge would not call us
         event = {
             "detail-type": "Step Functions Execution Status Change",
             "source": "aws.states",
-            "detail": {"executionArn": execution_arn, "stateMachineArn": self.state_machine_arn, "status": status},
+            "detail": {
+                "executionArn": execution_arn,
+                "stateMachineArn": self.state_machine_arn,
+                "status": status,
+                **started,  # startDate in epoch ms, as EventBridge sends it
+            },
         }
         response = self.lambda_.invoke(FunctionName=self.reap_function, Payload=json.dumps(event).encode())
         assert "FunctionError" not in response, response["Payload"].read()
@@ -262,9 +287,31 @@ class Pipeline:
                 return json.loads(details["parameters"])
         raise AssertionError("no RunJobFlow in the execution's history")
 
-    def put_manifest(self, manifest: dict) -> None:
-        key = f"manifests/{manifest['dataset']}/dt={manifest['dt']}/manifest.json"
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(manifest).encode())
+    def put_manifest(self, manifest: dict, run_id: str) -> None:
+        from wikilake_core import layout
+
+        key = layout.run_manifest_path("", manifest["dataset"], manifest["dt"], run_id).lstrip("/")
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps({**manifest, "run_id": run_id}).encode())
+
+    def put_run_files(self, manifest: dict, run_id: str) -> None:
+        """One object per table in the run's folder (the job's Parquet files, as far as S3 cares)."""
+        from wikilake_core import datasets, layout
+
+        for table in datasets.get(manifest["dataset"]).tables:
+            folder = layout.table_run_dir("", table, manifest["dt"], run_id).lstrip("/")
+            self.s3.put_object(Bucket=self.bucket, Key=f"{folder}/part-00000.parquet", Body=b"PAR1")
+
+    def partition_location(self, table: str, dt: str = DT) -> str | None:
+        try:
+            partition = self.glue.get_partition(DatabaseName=self.database, TableName=table, PartitionValues=[dt])
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+        return partition["Partition"]["StorageDescriptor"]["Location"]
+
+    def day_lease(self, dataset: str = "pageviews", dt: str = DT) -> dict | None:
+        from wikilake_core.leases import day_lease_id
+
+        return next((item for item in self.holds() if item["lease_id"]["S"] == day_lease_id(dataset, dt)), None)
 
     def raw_objects(self, dataset: str = "pageviews", dt: str = DT) -> dict[str, dict]:
         listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"raw/{dataset}/dt={dt}/").get("Contents", [])
@@ -343,7 +390,7 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
 
     clients = {
         name: boto3.client(name, region_name=REGION)
-        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs", "dynamodb", "events")
+        for name in ("stepfunctions", "s3", "emr", "ec2", "iam", "lambda", "sns", "sqs", "dynamodb", "events", "glue")
     }
     ec2 = clients["ec2"]
     vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
@@ -389,6 +436,7 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
     intrinsics = Intrinsics(template, refs, attributes)
     bucket = f"wikilake-dev-{ACCOUNT}-{REGION}"
     clients["s3"].create_bucket(Bucket=bucket)
+    database = _catalog(clients["glue"], template, intrinsics, bucket)
 
     overrides = {
         "WIKILAKE_POLL_SECONDS": poll_seconds,
@@ -430,8 +478,33 @@ def _deploy(template: dict, dumps: DumpsServer, poll_seconds: str) -> Pipeline:
         reap_function=reap,
         dynamodb=clients["dynamodb"],
         lease_table=lease_table,
+        glue=clients["glue"],
+        database=database,
         events=clients["events"],
     )
+
+
+def _catalog(glue, template: dict, intrinsics: Intrinsics, bucket: str) -> str:
+    """The Glue database and tables the CatalogStack deploys (same DDL, no partitions)."""
+    from wikilake_core.ddl import load_tables
+
+    ((_, record),) = [
+        (k, r) for k, r in intrinsics.of_type("AWS::Lambda::Function").items() if k.startswith("PipelineRecordFunction")
+    ]
+    database = record["Properties"]["Environment"]["Variables"]["WIKILAKE_DATABASE"]
+    glue.create_database(DatabaseInput={"Name": database})
+    for table in load_tables().values():
+        columns = [{"Name": c.name, "Type": c.type} for c in table.columns]
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": table.name,
+                "PartitionKeys": [{"Name": k.name, "Type": k.type} for k in table.partition_keys],
+                "StorageDescriptor": {"Columns": columns, "Location": table.location(bucket)},
+                "TableType": "EXTERNAL_TABLE",
+            },
+        )
+    return database
 
 
 def _alert_rules(events, intrinsics: Intrinsics, subscriber_queue_arn: str) -> None:

@@ -1,15 +1,17 @@
 """The record function's quality checks, in the synthesized state machine under moto (conftest.py):
 a failing `warn` check alerts (the record function publishes to the alerts topic) and the run
 succeeds; a failing `fail` check ends the execution QualityFailed with the checks in its cause
-(NotifyFailure alerts, as for every failed run). Both keep the day's data and write its quality
-rows. The history is the dataset's earlier manifests in the bucket, as the jobs leave them.
+(NotifyFailure alerts, as for every failed run). Both publish the run (a check must not hide data:
+the day's partitions point at the run, the day's manifest carries the results), write the day's
+quality rows and release the day. The history is the dataset's earlier published days: their day
+manifests, as the record function leaves them.
 
 Untested here: SNS's delivery of the published warning by email (moto delivers to the SQS
 subscriber the test reads)."""
 
 import json
 
-from wikilake_core import runs
+from wikilake_core import layout, run_history, runs
 
 from .conftest import DT
 from .test_state_machine import MANIFEST
@@ -21,7 +23,10 @@ DATA_KEY = f"processed/pageviews_daily/dt={DT}/part-00000.parquet"
 
 def _with_history(pipeline) -> None:
     for dt in HISTORY_DTS:
-        pipeline.put_manifest({**MANIFEST, "dt": dt, "rows_written": USUAL_ROWS, "status": "SUCCEEDED"})
+        run_id = f"pageviews-{dt}-20261206T043000Z"
+        day = {**MANIFEST, "dt": dt, "rows_written": USUAL_ROWS, "status": "SUCCEEDED", "run_id": run_id}
+        key = layout.manifest_path("", "pageviews", dt).lstrip("/")
+        pipeline.s3.put_object(Bucket=pipeline.bucket, Key=key, Body=run_history.encode(day).encode())
     pipeline.s3.put_object(Bucket=pipeline.bucket, Key=DATA_KEY, Body=b"the day's data")
 
 
@@ -79,6 +84,11 @@ def test_a_failing_fail_check_ends_the_execution_quality_failed_and_keeps_the_da
     assert (manifest["status"], manifest["quality_status"]) == ("QUALITY_FAILED", "fail")
     assert _quality_rows(pipeline)["rows_pageviews_daily"]["status"] == "fail"
     assert _object(pipeline, DATA_KEY) == b"the day's data"
+    # published all the same: the day reads the run; the day is free for the next run
+    run_id = execution.rsplit(":", 1)[-1]
+    assert manifest["run_id"] == run_id
+    assert pipeline.partition_location("pageviews_daily").endswith(f"/dt={DT}/run={run_id}/")
+    assert pipeline.day_lease() is None
     (cluster,) = pipeline.clusters()
     assert cluster["Status"]["State"] == "TERMINATED"
 

@@ -52,6 +52,8 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
         f"s3://{pipeline.bucket}/raw/pageviews/dt={DT}/",
         "--output-root",
         f"s3://{pipeline.bucket}",
+        "--run-id",
+        pipeline.describe(execution)["name"],
     ]
     assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
     assert cluster["Status"]["State"] == "TERMINATED"
@@ -78,6 +80,7 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
         pipeline.s3.get_object(Bucket=pipeline.bucket, Key=f"manifests/pageviews/dt={DT}/manifest.json")["Body"].read()
     )
     assert manifest["run"] == record
+    assert record["run_id"] == manifest["run_id"] == pipeline.describe(execution)["name"]
     assert pipeline.alerts() == []
 
     # sized from the day's bytes under raw/: the tiny day gets the fewest core nodes (cdk.json)
@@ -176,6 +179,7 @@ def test_stopped_execution_leaves_a_cluster_with_its_own_backstop_and_the_reaper
         "execution": execution,
         "status": "ABORTED",
         "terminated": [cluster["Id"]],
+        "day_released": True,
     }
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"
     assert pipeline.reap(execution, "ABORTED")["terminated"] == []  # idempotent

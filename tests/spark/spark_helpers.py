@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from wikilake.generators import pageviews as generator
-from wikilake_core import datasets
+from wikilake_core import datasets, layout
 
 EDITS_SAMPLE = datasets.get("edits").sample
 EDITS_DT = datasets.get("edits").sample_dt
@@ -78,3 +78,24 @@ def pageviews_input(folder: Path, dt: str = PAGEVIEWS_DT) -> tuple[Path, ...]:
     files = generator.generate_day(day, folder, hours=(0, 1, 2, 23), lines_per_hour=400, seed=3, malformed_rate=0.01)
     tricky = write_gz(folder / generator.file_name(day, 3), TRICKY_LINES)
     return tuple(sorted([*files, tricky]))
+
+
+def latest_run_id(lake: Path, dataset: str, dt: str) -> str:
+    """The run id of the day's newest run manifest: the run a test just made (JOB.run writes a
+    run's folders and manifest; publishing it is the local runner's or the record function's)."""
+    manifests = Path(layout.run_manifest_dir(str(lake), dataset, dt)).glob(f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}")
+    newest = max(manifests, key=lambda path: path.stat().st_mtime_ns)
+    return newest.parent.name.split("=", 1)[1]
+
+
+def run_table_dir(lake: Path, table: str, dt: str) -> str:
+    """The newest run's folder of a table's day."""
+    return layout.table_run_dir(str(lake), table, dt, latest_run_id(lake, datasets.of_table(table).name, dt))
+
+
+def run_rejected_dir(lake: Path, dataset: str, dt: str) -> str:
+    return layout.rejected_run_dir(str(lake), dataset, dt, latest_run_id(lake, dataset, dt))
+
+
+def run_manifest(lake: Path, dataset: str, dt: str) -> Path:
+    return Path(layout.run_manifest_path(str(lake), dataset, dt, latest_run_id(lake, dataset, dt)))

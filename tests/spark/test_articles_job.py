@@ -13,10 +13,9 @@ from pathlib import Path
 
 import articles_reference as reference
 import pytest
-from spark_helpers import ARTICLES_DT, ARTICLES_SAMPLE
+from spark_helpers import ARTICLES_DT, ARTICLES_SAMPLE, run_rejected_dir, run_table_dir
 
 from wikilake.local_runner import run_local
-from wikilake_core import layout
 from wikilake_core.errors import JobError, WikilakeError
 
 pytestmark = pytest.mark.spark
@@ -25,7 +24,7 @@ TABLES = ("articles", "article_links", "article_categories")
 
 
 def rows(spark, lake: Path, table: str, dt: str = ARTICLES_DT) -> list[dict]:
-    frame = spark.read.parquet(layout.table_partition_dir(str(lake), table, dt))
+    frame = spark.read.parquet(run_table_dir(lake, table, dt))
     return [r.asDict() for r in frame.collect()]
 
 
@@ -284,7 +283,7 @@ def test_bad_pages_are_rejected_with_their_reason(spark, rules_run):
         "missing or invalid id": 1,
         "missing or invalid ns": 1,
     }
-    with gzip.open(next(Path(layout.rejected_dir(str(lake), "articles", ARTICLES_DT)).glob("*.json.gz")), "rt") as f:
+    with gzip.open(next(Path(run_rejected_dir(lake, "articles", ARTICLES_DT)).glob("*.json.gz")), "rt") as f:
         rejected = [json.loads(line) for line in f]
     assert all(r["source_file"].endswith(path.name) and r["line"].startswith("<page>") for r in rejected)
     assert any("<title>Bad entity</title>" in r["line"] and r["reason"] == "malformed XML" for r in rejected)

@@ -6,9 +6,9 @@ import difflib
 
 import pytest
 from pyspark.sql import types as T
-from spark_helpers import ARTICLES_DT, EDITS_DT, PAGEVIEWS_DT
+from spark_helpers import ARTICLES_DT, EDITS_DT, PAGEVIEWS_DT, run_table_dir
 
-from wikilake_core import datasets, layout
+from wikilake_core import datasets
 from wikilake_core.ddl import load_tables
 from wikilake_core.run_history import HISTORY_TABLES
 
@@ -55,7 +55,7 @@ def test_every_table_matches_its_ddl(spark, edits_run, pageviews_run, articles_r
     for name, ddl in job_tables().items():
         dataset = datasets.of_table(name).name
         lake, dt = runs[dataset]
-        written = spark.read.parquet(layout.table_partition_dir(str(lake), name, dt)).schema
+        written = spark.read.parquet(run_table_dir(lake, name, dt)).schema
         expected = schema_lines((c.name, spark_type(c.type)) for c in ddl.columns)
         actual = schema_lines((f.name, f.dataType) for f in written.fields)
         if expected != actual:

@@ -8,12 +8,11 @@ from collections import Counter
 import pyspark
 import pytest
 from pyspark.sql import functions as F
-from spark_helpers import EDITS_DT, EDITS_SAMPLE, write_gz
+from spark_helpers import EDITS_DT, EDITS_SAMPLE, run_manifest, run_rejected_dir, run_table_dir, write_gz
 from spark_reference import EDIT_COLUMNS, edit_rows, edits_by_channel
 
 from spark_jobs import edits
 from stacks.release_labels import RELEASES
-from wikilake_core import layout
 from wikilake_core.errors import JobError
 
 pytestmark = pytest.mark.spark
@@ -27,7 +26,7 @@ def reference_rows():
 
 
 def table(spark, lake, name, dt=EDITS_DT):
-    return spark.read.parquet(layout.table_partition_dir(str(lake), name, dt))
+    return spark.read.parquet(run_table_dir(lake, name, dt))
 
 
 def as_tuples(rows: list[dict]) -> Counter:
@@ -71,7 +70,7 @@ def test_manifest_counts_and_invariants(edits_run, reference_rows):
         "edits_by_channel": len(by_channel),
     }
     assert manifest["events_outside_dt"] == sum(not r["event_time"].startswith(EDITS_DT) for r in reference_rows)
-    written = json.loads((edits_run.lake / "manifests/edits/dt=2015-09-12/manifest.json").read_text())
+    written = json.loads(run_manifest(edits_run.lake, "edits", EDITS_DT).read_text())
     assert written == manifest
     # The Spark this venv runs (each release label's line has its own venv), one that a label offers.
     assert written["spark_version"] == pyspark.__version__
@@ -172,7 +171,7 @@ def test_dirty_file_exact_counts_and_reasons(dirty_run):
 
 def test_dirty_file_rejected_records_keep_line_source_and_reason(spark, dirty_run):
     lake, _ = dirty_run
-    rejected = spark.read.json(layout.rejected_dir(str(lake), "edits", EDITS_DT)).collect()
+    rejected = spark.read.json(run_rejected_dir(lake, "edits", EDITS_DT)).collect()
     got = sorted((r["line"], r["reason"]) for r in rejected)
     assert got == sorted((line, reason) for line, reason in DIRTY if reason)
     assert {r["source_file"].rsplit("/", 1)[1] for r in rejected} == {"part-1.json.gz", "part-2.json.gz"}
@@ -204,8 +203,8 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     second = run(EDITS_DT, small)
     assert second["rows_written"] == {"edits": 1, "edits_filtered": 1, "edits_by_channel": 1}
     assert [r["page"] for r in table(spark, lake, "edits").collect()] == ["Only"]
-    assert spark.read.json(layout.rejected_dir(str(lake), "edits", EDITS_DT)).count() == 1
-    saved = json.loads((lake / "manifests/edits/dt=2015-09-12/manifest.json").read_text())
+    assert spark.read.json(run_rejected_dir(lake, "edits", EDITS_DT)).count() == 1
+    saved = json.loads(run_manifest(lake, "edits", EDITS_DT).read_text())
     assert saved["input_records"] == 2
     assert {p: p.read_bytes() for p in lake.rglob("*dt=2015-09-13*/*") if p.is_file()} == other_files
     assert table(spark, lake, "edits", "2015-09-13").count() == 1

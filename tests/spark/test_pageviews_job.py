@@ -6,11 +6,10 @@ import json
 
 import duckdb
 import pytest
-from spark_helpers import PAGEVIEWS_DT, pageviews_input, write_gz
+from spark_helpers import PAGEVIEWS_DT, pageviews_input, run_manifest, run_rejected_dir, run_table_dir, write_gz
 from spark_reference import pageviews_reference, read_lines
 
 from spark_jobs import pageviews
-from wikilake_core import layout
 from wikilake_core.errors import JobError
 
 pytestmark = pytest.mark.spark
@@ -22,7 +21,7 @@ def reference(pageviews_run):
 
 
 def table(spark, lake, name, dt=PAGEVIEWS_DT):
-    return spark.read.parquet(layout.table_partition_dir(str(lake), name, dt))
+    return spark.read.parquet(run_table_dir(lake, name, dt))
 
 
 def test_daily_rows_equal_reference_per_page(spark, pageviews_run, reference):
@@ -63,17 +62,17 @@ def test_rejections_and_manifest(spark, pageviews_run, reference):
         "pageviews_daily": len(reference["daily"]),
         "projectviews_hourly": len(reference["hourly"]),
     }
-    rejected = spark.read.json(layout.rejected_dir(str(pageviews_run.lake), "pageviews", PAGEVIEWS_DT)).collect()
+    rejected = spark.read.json(run_rejected_dir(pageviews_run.lake, "pageviews", PAGEVIEWS_DT)).collect()
     assert len(rejected) == manifest["rejected_records"]
     assert all(r["source_file"].endswith(".gz") and r["reason"] and r["line"] for r in rejected)
     assert "en  Double_space 12 0" in {r["line"] for r in rejected}
-    saved = json.loads((pageviews_run.lake / "manifests/pageviews/dt=2024-03-15/manifest.json").read_text())
+    saved = json.loads(run_manifest(pageviews_run.lake, "pageviews", PAGEVIEWS_DT).read_text())
     assert saved == manifest
 
 
 def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
-    folder = layout.table_partition_dir(str(pageviews_run.lake), "pageviews_daily", PAGEVIEWS_DT)
-    files = sorted(str(p) for p in pageviews_run.lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))
+    folder = run_table_dir(pageviews_run.lake, "pageviews_daily", PAGEVIEWS_DT)
+    files = sorted(str(p) for p in pageviews_run.lake.glob("processed/pageviews_daily/dt=*/run=*/part-*.parquet"))
     assert len(files) == 1, folder
     rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{files[0]}')").fetchall()
     assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
@@ -123,7 +122,7 @@ def test_rerun_replaces_only_its_dt(spark, tmp_path):
     assert second["rows_written"] == {"pageviews_daily": 1, "projectviews_hourly": 1}
     daily = table(spark, lake, "pageviews_daily").collect()
     assert [(r["page_title"], r["views"], r["hours_seen"]) for r in daily] == [("C", 5, 1)]
-    assert spark.read.json(layout.rejected_dir(str(lake), "pageviews", PAGEVIEWS_DT)).count() == 0
+    assert spark.read.json(run_rejected_dir(lake, "pageviews", PAGEVIEWS_DT)).count() == 0
     after = {p: p.read_bytes() for p in lake.rglob("*") if p.is_file() and "2024-03-14" in str(p)}
     assert after == before and len(before) >= 3
 
@@ -137,7 +136,7 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
             ["--date", PAGEVIEWS_DT, "--input", *map(str, pageviews_run.inputs), "--output-root", str(lake)]
         ),
     )
-    files = sorted(lake.glob("processed/pageviews_daily/dt=*/part-*.parquet"))
+    files = sorted(lake.glob("processed/pageviews_daily/dt=*/run=*/part-*.parquet"))
     assert len(files) > 2
     ranges = []
     for path in files:

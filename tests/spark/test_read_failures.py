@@ -83,4 +83,5 @@ def test_a_run_names_the_input_that_is_cut_short_even_where_spark_does_not(spark
     assert described.startswith("cannot read ") and described.endswith(
         "pageviews-20240315-030000.gz: EOFException: Unexpected end of input stream"
     ), described
-    assert not (tmp_path / "lake" / "manifests").exists() or not any((tmp_path / "lake" / "manifests").rglob("*.json"))
+    for folder in ("manifests", "run-manifests"):  # no day manifest, no run manifest
+        assert not any((tmp_path / "lake" / folder).rglob("*.json"))

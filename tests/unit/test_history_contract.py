@@ -23,6 +23,8 @@ from wikilake_core.ddl import load_tables
 TABLES = load_tables()
 DT = "2024-03-15"
 BUCKET = "lake"
+RUN_ID = "pageviews-2024-03-15-20261206T043000Z"
+DATABASE = "wikilake_test"
 
 
 class _Spark:
@@ -35,6 +37,7 @@ def job_manifest(output_root: str) -> dict:
     return build_manifest(
         dataset="pageviews",
         dt=DT,
+        run_id=RUN_ID,
         job_args={"date": DT},
         input_files=inputs,
         counts_by_reason={None: 1190, "bad_views": 10},
@@ -83,7 +86,7 @@ def test_a_local_run_writes_the_runs_and_quality_columns_with_cost_null(tmp_path
     lake = tmp_path / "lake"
     manifest_path = Path(layout.manifest_path(str(lake), "pageviews", DT))
     manifest_path.parent.mkdir(parents=True)
-    record_local(lake, job_manifest(str(lake)))
+    record_local(lake, job_manifest(str(lake)))  # publishes: the day's manifest is the runs row
 
     document = assert_runs_row(manifest_path.read_text())
     assert (document["status"], document["runtime"], document["compute_id"]) == ("SUCCEEDED", "local", None)
@@ -117,23 +120,29 @@ def test_the_record_function_writes_the_runs_and_quality_columns(runtime, monkey
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
-        key = layout.manifest_path("", "pageviews", DT).lstrip("/")
-        s3.put_object(Bucket=BUCKET, Key=key, Body=run_history.encode(job_manifest(f"s3://{BUCKET}")).encode())
-        event = {"run": {"dataset": "pageviews", "dt": DT, "allow_missing_hours": False}}
-        env = {"WIKILAKE_BUCKET": BUCKET, "WIKILAKE_SERVERLESS_APPLICATION_ID": "app-1"}
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_database(DatabaseInput={"Name": DATABASE})
+        for table in ("pageviews_daily", "projectviews_hourly"):
+            descriptor = {"Location": f"s3://{BUCKET}/processed/{table}/"}
+            glue.create_table(DatabaseName=DATABASE, TableInput={"Name": table, "StorageDescriptor": descriptor})
+        run_key = layout.run_manifest_path("", "pageviews", DT, RUN_ID).lstrip("/")
+        s3.put_object(Bucket=BUCKET, Key=run_key, Body=run_history.encode(job_manifest(f"s3://{BUCKET}")).encode())
+        event = {"run": {"dataset": "pageviews", "dt": DT, "run_id": RUN_ID, "allow_missing_hours": False}}
+        env = {"WIKILAKE_BUCKET": BUCKET, "WIKILAKE_SERVERLESS_APPLICATION_ID": "app-1", "WIKILAKE_DATABASE": DATABASE}
         if runtime == "emr-ec2":
             event["cluster_id"] = "j-1"
         else:
             event["job_run"] = {"JobRunId": "run-1"}
-        record.handle(event, env, s3=s3, emr=_Emr(), emr_serverless=_Serverless())
+        record.handle(event, env, s3=s3, emr=_Emr(), emr_serverless=_Serverless(), glue=glue)
 
+        key = layout.manifest_path("", "pageviews", DT).lstrip("/")  # the day's, written when published
         document = assert_runs_row(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode())
         rows = assert_quality_rows(
             s3.get_object(Bucket=BUCKET, Key=run_history.quality_path("", "pageviews", DT).lstrip("/"))["Body"]
             .read()
             .decode()
         )
-    assert (document["status"], document["runtime"]) == ("SUCCEEDED", runtime)
+    assert (document["status"], document["runtime"], document["run_id"]) == ("SUCCEEDED", runtime, RUN_ID)
     if runtime == "emr-ec2":  # 2 x m5.xlarge (8 normalized units each) for 0.5 h; $0.24 an hour each
         assert (document["compute_id"], document["normalized_instance_hours"], document["usd"]) == ("j-1", 8.0, 0.24)
         assert document["vcpu_hours"] is None
@@ -141,3 +150,13 @@ def test_the_record_function_writes_the_runs_and_quality_columns(runtime, monkey
         assert (document["compute_id"], document["vcpu_hours"]) == ("run-1", 1.5)
         assert document["usd"] == pytest.approx(round(1.5 * 0.052624 + 6 * 0.0057785, 4))
     assert len(rows) == 5  # the pageviews checks of the registry
+
+
+def test_run_manifests_are_outside_the_runs_tables_location():
+    """Athena reads every file under a partition's location, subfolders included
+    (docs.aws.amazon.com/athena/latest/ug/tables-location-format.html): a run's own manifest under
+    the day's manifest folder would be a second row of the day in the runs table."""
+    day = layout.manifest_path("s3://lake", "pageviews", DT)
+    runs_location = TABLES["runs"].partition_template.replace("${dataset}", "pageviews").replace("${dt}", DT)
+    assert day == f"s3://lake/{runs_location}{layout.MANIFEST_NAME}"
+    assert not layout.run_manifest_path("s3://lake", "pageviews", DT, RUN_ID).startswith("s3://lake/manifests/")

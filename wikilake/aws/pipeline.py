@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from wikilake_core import layout, runs
+from wikilake_core import day_runs, layout, runs
 from wikilake_core.errors import WikilakeError
 
 RUNNING = "RUNNING"
@@ -175,17 +175,31 @@ def running_dts(sfn, state_machine_arn: str, dataset: str) -> dict[str, str]:
     return running
 
 
-def dts_with_manifest(s3, bucket: str, dataset: str, dts: list[str]) -> set[str]:
-    """The dts among ``dts`` whose manifest is in the bucket: one listing of the dataset's
-    manifests instead of one request per dt."""
+def built_dts(s3, bucket: str, dataset: str, dts: list[str]) -> set[str]:
+    """The dts among ``dts`` that are built: their day's manifest records a run that succeeded
+    (wikilake_core.day_runs.is_built; a manifest of the older layout, written before verification,
+    does not count). One listing of the dataset's manifests, then one read per day's manifest."""
     root = f"s3://{bucket}"
     prefix = f"{layout.MANIFESTS}/{dataset}/"
     present = {
-        f"{root}/{obj['Key']}"
+        obj["Key"]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for obj in page.get("Contents", [])
     }
-    return {dt for dt in dts if layout.manifest_path(root, dataset, dt) in present}
+    built = set()
+    for dt in dts:
+        key = layout.manifest_path(root, dataset, dt)[len(root) + 1 :]
+        if key in present and day_runs.is_built(_json_object(s3.get_object(Bucket=bucket, Key=key)["Body"].read())):
+            built.add(dt)
+    return built
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def cluster_hours(emr, execution_arns: set[str], created_after: datetime) -> dict[str, float]:

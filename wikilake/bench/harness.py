@@ -24,7 +24,7 @@ from wikilake.bench.engines import Engine, engines, event_log_dir, lbzip2_instal
 from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from wikilake.bench.jobs_source import JobsSource
 from wikilake.bench.measure import Measurement, run_measured
-from wikilake_core import datasets
+from wikilake_core import datasets, layout
 from wikilake_core.errors import WikilakeError
 from wikilake_core.layout import manifest_path, table_partition_dir
 from wikilake_core.paths import PROJECT_ROOT
@@ -66,12 +66,27 @@ class BenchError(WikilakeError):
     """A run failed or the engines disagree: the benchmark's numbers would mean nothing."""
 
 
+def newest_run_id(output_root: Path, dataset: str, dt: str) -> str | None:
+    """The run the benchmark just made: the job writes run-scoped folders and a run manifest
+    (spark_jobs/job.py), nothing publishes them here; None for writers of the in-place layout
+    (the DuckDB peer, jobs from before run folders)."""
+    runs = Path(layout.manifest_dir(str(output_root), dataset, dt)).glob(f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}")
+    newest = max(runs, key=lambda path: path.stat().st_mtime_ns, default=None)
+    return newest.parent.name.split("=", 1)[1] if newest else None
+
+
+def written_dir(output_root: Path, dataset: str, table: str, dt: str) -> Path:
+    run_id = newest_run_id(output_root, dataset, dt)
+    root = str(output_root)
+    return Path(layout.table_run_dir(root, table, dt, run_id) if run_id else table_partition_dir(root, table, dt))
+
+
 def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
     """Rows of each table's ``dt`` partition, from the Parquet footers."""
     rows = {}
     with duckdb.connect() as con:
         for table in datasets.get(dataset).tables:
-            pattern = str(Path(table_partition_dir(str(output_root), table, dt)) / "*.parquet")
+            pattern = str(written_dir(output_root, dataset, table, dt) / "*.parquet")
             try:
                 rows[table] = con.execute(
                     "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [pattern]
@@ -99,7 +114,13 @@ def _in_job_seconds(manifest: dict) -> float | None:
 
 
 def read_manifest(output_root: Path, data: CachedInput) -> dict:
-    path = Path(manifest_path(str(output_root), data.dataset, data.dt))
+    run_id = newest_run_id(output_root, data.dataset, data.dt)
+    root = str(output_root)
+    path = Path(
+        layout.run_manifest_path(root, data.dataset, data.dt, run_id)
+        if run_id
+        else manifest_path(root, data.dataset, data.dt)
+    )
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -290,7 +311,7 @@ class Bench:
                     self.scan_result = self._scan(data, engine)
 
     def _scan(self, data: CachedInput, engine: Engine) -> dict:
-        partition = Path(table_partition_dir(str(self.output_root(data, engine)), SCAN_TABLE, data.dt))
+        partition = written_dir(self.output_root(data, engine), data.dataset, SCAN_TABLE, data.dt)
         return scan.analyze(partition, data.gz_bytes).to_json()
 
     # --- the whole thing ------------------------------------------------------------------

@@ -14,10 +14,11 @@ from wikilake_core.errors import WikilakeError
 DESCRIPTION = """\
 Run the dataset's pipeline for every date from --from to --to (both included): one execution
 of the state machine per dt, at most --max-concurrency at once (each runs its own cluster, so
-this bounds the EC2 capacity in use). A dt whose manifest is already in the lake
-(manifests/<dataset>/dt=<date>/manifest.json) was built before and is skipped, unless
---force; a dt with an execution of the dataset already running is always skipped, so two runs
-never write the same partition.
+this bounds the EC2 capacity in use). A dt that is built (its day's manifest,
+manifests/<dataset>/dt=<date>/manifest.json, records a run that was verified and published) is
+skipped, unless --force; a day whose last run failed or was never verified is run again. A dt
+with an execution of the dataset already running is skipped; should one start meanwhile (the
+schedule), the pipeline itself refuses the second run of a day (its writer lease).
 
 A live table shows each dt's state and duration (plain lines when the output is not a
 terminal); a summary line ends the backfill. Ctrl-C stops the executions the backfill started
@@ -34,7 +35,7 @@ examples:
   wikilake backfill edits --from 2015-09-01 --to 2015-09-12 --job-args='--country France'
 """
 
-MANIFEST_PRESENT = "skipped (manifest present)"
+BUILT = "skipped (built)"
 QUEUED = "queued"
 DEFAULT_POLL_SECONDS = 10.0
 # Each execution runs its own cluster: `wikilake preflight` checks the vCPUs this many need.
@@ -61,7 +62,7 @@ def register(subparsers) -> None:
         metavar="N",
         help=f"executions running at once (default {DEFAULT_MAX_CONCURRENCY})",
     )
-    parser.add_argument("--force", action="store_true", help="also rerun the dates that already have a manifest")
+    parser.add_argument("--force", action="store_true", help="also rerun the dates that are built")
     parser.add_argument(
         "--job-args", default="", metavar="'ARGS'", help="extra job options for every run, shell-quoted"
     )
@@ -132,13 +133,13 @@ def _backfill(args) -> int:
         built = (
             set()
             if args.force
-            else pipeline.dts_with_manifest(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), args.dataset, dts)
+            else pipeline.built_dts(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), args.dataset, dts)
         )
         for row in rows:
             if row.dt in running:
                 row.state = f"skipped (running: {running[row.dt]})"
             elif row.dt in built:
-                row.state = MANIFEST_PRESENT
+                row.state = BUILT
 
         def start(dt: str) -> str:
             return pipeline.start(

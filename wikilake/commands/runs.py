@@ -8,10 +8,12 @@ from wikilake.commands.common import add_aws_options, elapsed, positive_int
 from wikilake_core.datasets import DATASETS
 
 DESCRIPTION = """\
-List the pipeline's executions, newest first: dataset, dt, state, start (UTC), duration, rows
-written (all tables), rejected records, and the run's cost: its compute hours with their unit
-(NIH: the normalized instance hours of its EMR cluster; vCPU-h: the billed vCPU hours of its
-EMR Serverless job run) and an estimate in USD at the on-demand prices of the date shown
+List the pipeline's executions, newest first: dataset, dt, state, version (live: the run readers
+see for its day; superseded: a later run of the day replaced it; failed: never published, the
+day kept its previous run; writing: still running), start (UTC), duration, rows written (all
+tables), rejected records, and the run's cost: its compute hours with their unit (NIH: the
+normalized instance hours of its EMR cluster; vCPU-h: the billed vCPU hours of its EMR
+Serverless job run) and an estimate in USD at the on-demand prices of the date shown
 (prices_as_of). The table shows the hours and unit in one column; csv and json give the number
 (compute_hours) and its unit (compute_unit) apart. A run that succeeded carries all of it in
 its run record (the execution's output, also in the dt's manifest); for a run that failed, was
@@ -38,6 +40,7 @@ COLUMNS = (
     "dataset",
     "dt",
     "state",
+    "version",
     "start",
     "duration",
     "rows_written",
@@ -79,7 +82,7 @@ def _runs(args) -> int:
     import sys
     from datetime import datetime, timezone
 
-    from wikilake.aws import pipeline
+    from wikilake.aws import day_versions, pipeline
     from wikilake.aws.session import AwsContext, aws_errors
     from wikilake.output import render
     from wikilake.query_result import QueryResult
@@ -102,6 +105,7 @@ def _runs(args) -> int:
             if unrecorded
             else {}
         )
+        versions = day_versions.versions(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), found)
     now = datetime.now(timezone.utc)
     rows = []
     for run in found:
@@ -115,6 +119,7 @@ def _runs(args) -> int:
                 run.dataset,
                 run.dt,
                 run.status,
+                versions.get(run.arn),
                 run.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 elapsed(((run.stop or now) - run.start).total_seconds()),
                 sum(written.values()) if written else None,

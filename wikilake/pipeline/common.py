@@ -18,6 +18,8 @@ from wikilake_core.function_env import (  # noqa: E402,F401
     BUCKET,
     CLUSTER_NAME_PREFIX,
     CONTACT,
+    DATABASE,
+    DAY_LEASE_SECONDS,
     DEFAULT_POLL_SECONDS,
     DOWNLOAD_SLOTS,
     DUMPS_MIRROR,

@@ -1,4 +1,5 @@
-"""Counted leases on the lease table: take one of N slots with a conditional write, give it back.
+"""Leases on the lease table: take one of N slots, or one named lease, with a conditional write;
+give it back.
 
 A slot is free when its item is absent or its hold has lapsed (`expires_at` < now, checked in the
 condition itself: TTL deletion is lazy). The holder sets the expiry beyond the longest it can live
@@ -53,6 +54,37 @@ def acquire(dynamodb, table: str, prefix: str, slots: int, *, holder: str, execu
             if not _conditional_failed(err):
                 raise
     raise SlotsBusy(f"all {slots} slots of {prefix} are held")
+
+
+class LeaseHeld(WikilakeError):
+    """The named lease is held by someone else."""
+
+
+def take(dynamodb, table: str, lease_id: str, *, holder: str, execution: str, seconds: int) -> None:
+    """Hold the lease ``lease_id`` for ``seconds`` (again, if ``holder`` holds it already: a
+    retried take is no error); LeaseHeld naming the holder and its expiry otherwise."""
+    now = int(time.time())
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key={LEASE_ID: {"S": lease_id}},
+            UpdateExpression="SET #holder = :holder, #execution = :execution, #expires = :expires",
+            ConditionExpression=f"{_TAKE_IF_FREE} OR #holder = :holder",
+            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeValues={
+                ":holder": {"S": holder},
+                ":execution": {"S": execution},
+                ":expires": {"N": str(now + seconds)},
+                ":now": {"N": str(now)},
+            },
+        )
+    except ClientError as err:
+        if not _conditional_failed(err):
+            raise
+        item = dynamodb.get_item(TableName=table, Key={LEASE_ID: {"S": lease_id}}, ConsistentRead=True).get("Item", {})
+        held_by = item.get(EXECUTION, {}).get("S", "another holder")
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(item.get(EXPIRES_AT, {}).get("N", now))))
+        raise LeaseHeld(f"{lease_id} is held by {held_by} (until {until} at the latest)") from None
 
 
 def release(dynamodb, table: str, lease_id: str, *, holder: str) -> bool:

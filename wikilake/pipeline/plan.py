@@ -3,7 +3,9 @@ the previous UTC day of the execution's start), read the dump's checksum file, a
 files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
 Serverless job run's fields (runtime=emr-serverless). Nothing is written.
 
-Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime}.
+Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime, "run_id":
+$$.Execution.Name}: the run id names the run's folders (run=<execution name>) and goes to the
+job as --run-id; the record function publishes that folder.
 
 Once the day is under raw/, the same function sizes the run (state SizeRun): the bytes the job
 will read, listed under raw/, give the core nodes (or Serverless executors) and the job's deadline
@@ -22,7 +24,7 @@ from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
 from wikilake.pipeline import common
 from wikilake.pipeline.common import IngestFailed, InvalidInput
 from wikilake.user_agent import require_contact, user_agent
-from wikilake_core import datasets, http_budget, layout, run_sizing, runs
+from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
@@ -157,9 +159,10 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         return size(event["size"], env)
     run_input = event.get("input")
     try:
-        run = normalize(run_input, event["started_at"])
+        run = {**normalize(run_input, event["started_at"]), day_runs.RUN_ID: day_runs.check_run_id(event["run_id"])}
     except WikilakeError as err:
         raise InvalidInput(str(err)) from None
+    job_options = (*run["job_options"], "--run-id", run[day_runs.RUN_ID])
     try:
         files = files_to_ingest(run, env)
     except WikilakeError as err:
@@ -171,12 +174,12 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         run["dt"],
         bucket=bucket,
         scripts=scripts,
-        job_options=tuple(run["job_options"]),
+        job_options=job_options,
         action_on_failure=TRANSIENT_ACTION_ON_FAILURE,
     )
     # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
     job = job_submit(
-        run["dataset"], run["dt"], bucket=bucket, scripts=scripts, job_options=tuple(run["job_options"])
+        run["dataset"], run["dt"], bucket=bucket, scripts=scripts, job_options=job_options
     ).serverless_job()
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {

@@ -1,7 +1,9 @@
-"""End the cluster of a run whose execution ended without cleaning up: timed out (the state
+"""Clean up after a run whose execution ended without doing so itself: timed out (the state
 machine's overall timeout runs no further state) or stopped by hand. Triggered by EventBridge
 ("Step Functions Execution Status Change", status TIMED_OUT | ABORTED | FAILED of this app's
-state machine); finds the run's cluster by its wikilake:execution tag and terminates it.
+state machine): gives the day's writer lease back if the execution still holds it
+(wikilake/pipeline/day_lease.py), and (EMR on EC2) finds the run's cluster by its
+wikilake:execution tag and terminates it.
 
 The cluster would end by itself anyway (no keep-alive: after its step; idle: after 15 minutes);
 this ends it within a minute, and also covers a step that hangs.
@@ -9,10 +11,12 @@ this ends it within a minute, and also covers a step that hangs.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from datetime import datetime, timezone
 
-from wikilake.pipeline import common
+from wikilake.pipeline import common, day_lease
 from wikilake_core import contract
 
 log = common.logger(__name__)
@@ -33,16 +37,32 @@ def clusters_of(emr, execution_arn: str, name_prefix: str) -> list[str]:
     return found
 
 
-def handle(event: Mapping, env: Mapping[str, str], emr=None) -> dict:
+def release_day(detail: Mapping, env: Mapping[str, str], dynamodb=None) -> bool:
+    """The event carries the execution's input and start (epoch milliseconds): the day's lease."""
+    if not detail.get("input") or detail.get("startDate") is None:
+        return False
+    started = datetime.fromtimestamp(detail["startDate"] / 1000, timezone.utc).isoformat()
+    try:
+        run_input = json.loads(detail["input"])
+    except ValueError:
+        return False
+    released = day_lease.release(run_input, started, detail["executionArn"], env, dynamodb or common.client("dynamodb"))
+    return released["released"]
+
+
+def handle(event: Mapping, env: Mapping[str, str], emr=None, dynamodb=None) -> dict:
     detail = event.get("detail", {})
     execution_arn, status = detail.get("executionArn"), detail.get("status")
-    emr = emr or common.client("emr")
-    prefix = common.require(env, common.CLUSTER_NAME_PREFIX) + "-"
-    clusters = clusters_of(emr, execution_arn, prefix) if execution_arn else []
-    if clusters:
-        emr.terminate_job_flows(JobFlowIds=clusters)
+    released = bool(execution_arn) and release_day(detail, env, dynamodb)
+    clusters = []
+    if env.get(common.CLUSTER_NAME_PREFIX):  # EMR on EC2 (EMR Serverless cancels its own job runs)
+        emr = emr or common.client("emr")
+        prefix = env[common.CLUSTER_NAME_PREFIX] + "-"
+        clusters = clusters_of(emr, execution_arn, prefix) if execution_arn else []
+        if clusters:
+            emr.terminate_job_flows(JobFlowIds=clusters)
     log.info("execution %s %s: terminated %s", execution_arn, status, clusters or "nothing (no live cluster)")
-    return {"execution": execution_arn, "status": status, "terminated": clusters}
+    return {"execution": execution_arn, "status": status, "terminated": clusters, "day_released": released}
 
 
 def handler(event, context):

@@ -1,8 +1,14 @@
-"""Verify and record a run (the state machine's last state, after the job step completed and
-the cluster was told to terminate): read the dt's manifest, check its invariants, estimate the
-cluster's cost, write the run record into the manifest under "run" (and the ``runs`` table's
-fields at its top level), check the run's data quality against the dataset's history
-(wikilake.pipeline.quality_gate), and return the record (the execution's output).
+"""Verify, publish and record a run (the state machine's last state but the lease release, after
+the job step completed and the cluster was told to terminate): read the run's manifest (in its
+run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
+run's data quality against the dataset's published days (wikilake.pipeline.quality_gate), make
+the run the day's live one (wikilake/pipeline/publish.py: Glue partitions, then the day's
+manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
+tag the day's other runs for expiry, and return the run record (the execution's output).
+
+A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
+then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
+publishing; the state machine's catch releases the day's lease (docs/atomic-days.md).
 
 Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
 {"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
@@ -18,9 +24,9 @@ from datetime import datetime, timezone
 
 import botocore.exceptions
 
-from wikilake.pipeline import common, quality_gate
+from wikilake.pipeline import common, publish, quality_gate
 from wikilake.pipeline.common import VerificationFailed
-from wikilake_core import datasets, layout, prices, quality, run_history
+from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"
@@ -94,11 +100,12 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, sns=None) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None) -> dict:
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
-    key = layout.manifest_path("", run["dataset"], run["dt"]).lstrip("/")
+    publishing = day_runs.check_run_id(run.get(day_runs.RUN_ID, ""))  # the run folder to publish
+    key = layout.run_manifest_path("", run["dataset"], run["dt"], publishing).lstrip("/")
     try:
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except botocore.exceptions.ClientError as err:
@@ -127,32 +134,48 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     record = {
         "dataset": run["dataset"],
         "dt": run["dt"],
-        "status": "SUCCEEDED",
+        "status": day_runs.SUCCEEDED,
+        day_runs.RUN_ID: publishing,
         "cluster_id": compute["cluster_id"],
         "runtime": compute["runtime"],
         **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
-    manifest["run"] = record
     fields = run_history.run_fields(
         status=run_history.SUCCEEDED,
         runtime=compute["runtime"],
         compute_id=compute.get("job_run_id", compute["cluster_id"]),
         cost=compute["cost"],
     )
-    # The run's own dataset and dt: the ones the checks and the quality rows are about.
+    # The run's own dataset and dt: the ones the checks and the quality rows are about. The
+    # history read is of published days only (their day manifests under manifests/).
     recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
     record.update(
         quality_status=recorded["quality_status"],
         failing_checks=run_history.failed_checks(recorded, quality.WARN)
         + run_history.failed_checks(recorded, quality.FAIL),
     )
-    recorded["run"] = record
-    s3.put_object(Bucket=bucket, Key=key, Body=run_history.encode(recorded).encode(), ContentType="application/json")
+    _publish(s3, glue or common.client("glue"), bucket, common.require(env, common.DATABASE), recorded, record)
     log.info("recorded %s", common.dumps(record))
     quality_gate.act(recorded, env, sns)
     return record
+
+
+def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict) -> None:
+    """The run becomes the day's: partitions first (what Athena reads), then the day's manifest."""
+    dataset, dt, run_id = record["dataset"], record["dt"], record[day_runs.RUN_ID]
+    tables = datasets.get(dataset).tables
+    publish.repoint(glue, database, {t: publish.run_location(bucket, t, dt, run_id) for t in tables}, dt)
+    day = {**manifest, day_runs.RUN_RECORD: record}
+    s3.put_object(
+        Bucket=bucket,
+        Key=layout.manifest_path("", dataset, dt).lstrip("/"),
+        Body=run_history.encode(day).encode(),  # one line: the runs table reads it
+        ContentType="application/json",
+    )
+    tagged = publish.tag_superseded(s3, bucket, dataset, tables, dt, run_id)
+    log.info("%s dt=%s: run %s is live; %d objects of other runs tagged for expiry", dataset, dt, run_id, tagged)
 
 
 def handler(event, context):

@@ -1,0 +1,178 @@
+"""One writer per day and atomic publishing on a local lake (issue 27), against real processes:
+`wikilake local run` subprocesses killed with SIGKILL mid-write and started twice at once, the
+day read back with `wikilake query --local`.
+
+Each subprocess starts its own JVM (~10-20 s here): the module costs about a minute and a half.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from spark_helpers import EDITS_DT, EDITS_SAMPLE
+
+from wikilake import day_lock, local_days
+from wikilake_core import day_runs, layout
+
+pytestmark = pytest.mark.spark
+
+WIKILAKE = [sys.executable, "-m", "wikilake"]
+# What a reader asks of the day: every table's rows and the filtered table's country. The rerun
+# filters another country, so any file of it a reader saw would change the answer.
+DAY_QUERY = (
+    "SELECT (SELECT count(*) FROM edits) AS edits, "
+    "(SELECT count(*) FROM edits_filtered) AS filtered, "
+    "(SELECT count(*) FROM edits_filtered WHERE country_name <> 'United States') AS not_us, "
+    "(SELECT sum(edits) FROM edits_by_channel) AS by_channel"
+)
+KILL_TIMEOUT = 180
+
+
+def local_run(lake: Path, *options: str) -> subprocess.Popen:
+    argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(EDITS_SAMPLE)]
+    return subprocess.Popen(
+        [*argv, "--lake", str(lake), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def query_day(lake: Path) -> list[dict]:
+    done = subprocess.run(
+        [*WIKILAKE, "query", DAY_QUERY, "--local", "--lake", str(lake), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Path, list[dict], dict]:
+    """A lake with the sample day published once (United States), its answer and day manifest."""
+    lake = tmp_path_factory.mktemp("atomic") / "lake"
+    first = local_run(lake)
+    out, err = first.communicate(timeout=KILL_TIMEOUT)
+    assert first.returncode == 0, err
+    answer = query_day(lake)
+    assert answer[0]["edits"] > 0 and answer[0]["not_us"] == 0 and answer[0]["filtered"] > 0
+    return lake, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
+
+
+def _kill_when(process: subprocess.Popen, appeared) -> Path:
+    """SIGKILL ``process`` the moment ``appeared()`` returns a path (polled every 2 ms)."""
+    deadline = time.monotonic() + KILL_TIMEOUT
+    while time.monotonic() < deadline:
+        found = appeared()
+        if found is not None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            return found
+        assert process.poll() is None, f"the run ended before the moment to kill it: {process.stderr.read()}"
+        time.sleep(0.002)
+    process.kill()
+    raise AssertionError("the moment to kill never came")
+
+
+def _new_run_folder(lake: Path, relative: str, known: str):
+    def appeared():
+        day = lake / relative
+        runs = (
+            [p for p in day.glob(f"{layout.RUN_KEY}=*") if p.name != layout.run_folder(known)] if day.is_dir() else []
+        )
+        return runs[0] if runs else None
+
+    return appeared
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        f"processed/edits/dt={EDITS_DT}",  # writing the first table
+        f"processed/edits_by_channel/dt={EDITS_DT}",  # writing the last table
+        f"rejected/edits/dt={EDITS_DT}",  # every table written, rejected records being written
+    ],
+)
+def test_a_rerun_killed_mid_write_leaves_the_previous_day(published, moment):
+    lake, answer, day = published
+    rerun = local_run(lake, "--country", "France")
+    killed_in = _kill_when(rerun, _new_run_folder(lake, moment, day[day_runs.RUN_ID]))
+    assert killed_in.exists()  # the killed run did write under its own folder
+    assert query_day(lake) == answer
+    assert local_days.read_day_manifest(lake, "edits", EDITS_DT) == day
+    # Its lock stays behind, naming a dead pid: the next writer breaks it.
+    assert Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
+
+
+def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published):
+    lake, answer, day = published
+    rerun = local_run(lake, "--country", "France")
+    _, err = rerun.communicate(timeout=KILL_TIMEOUT)
+    assert rerun.returncode == 0, err
+    now = query_day(lake)
+    assert now[0]["edits"] == answer[0]["edits"] and now[0]["not_us"] == now[0]["filtered"] > 0
+    live = local_days.read_day_manifest(lake, "edits", EDITS_DT)
+    assert live[day_runs.RUN_ID] != day[day_runs.RUN_ID] and day_runs.is_built(live)
+    kept = {folder.name for folder in local_days.run_folders(lake, "edits", EDITS_DT)}
+    assert kept == {layout.run_folder(live[day_runs.RUN_ID]), layout.run_folder(day[day_runs.RUN_ID])}
+    assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
+    # Another rerun: the run before the previous one goes (only the live run and its predecessor stay).
+    again = local_run(lake)
+    _, err = again.communicate(timeout=KILL_TIMEOUT)
+    assert again.returncode == 0, err
+    newest = local_days.read_day_manifest(lake, "edits", EDITS_DT)
+    kept = {folder.name for folder in local_days.run_folders(lake, "edits", EDITS_DT)}
+    assert kept == {layout.run_folder(newest[day_runs.RUN_ID]), layout.run_folder(live[day_runs.RUN_ID])}
+    assert query_day(lake) == answer
+
+
+def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(tmp_path):
+    lake = tmp_path / "lake"
+    runs = [local_run(lake), local_run(lake, "--country", "France")]
+    results = [(run.returncode, out, err) for run in runs for out, err in [run.communicate(timeout=KILL_TIMEOUT)]]
+    codes = sorted(code for code, _, _ in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    refused = next(err for code, _, err in results if code != 0)
+    lines = refused.strip().splitlines()
+    assert len(lines) == 1 and f"edits dt={EDITS_DT} is being written by run " in lines[0], refused
+    answer = query_day(lake)[0]
+    winner_country = "France" if answer["not_us"] else "United States"
+    assert answer["filtered"] > 0 and answer["not_us"] in (0, answer["filtered"]), winner_country
+    assert len(local_days.run_folders(lake, "edits", EDITS_DT)) == 5  # 3 tables, rejected, manifest
+    assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
+
+
+def test_a_lock_of_a_live_process_is_kept_and_named(tmp_path):
+    path = day_lock.acquire(tmp_path, "edits", EDITS_DT, "run-a")
+    with pytest.raises(
+        day_lock.DayBusy, match=rf"edits dt={EDITS_DT} is being written by run run-a \(pid {os.getpid()}"
+    ):
+        day_lock.acquire(tmp_path, "edits", EDITS_DT, "run-b")
+    day_lock.release(path, "run-b")  # not its lock: left alone
+    assert path.exists()
+    day_lock.release(path, "run-a")
+    assert not path.exists()
+
+
+def test_a_lock_of_a_dead_process_is_broken(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    path = Path(layout.day_lock_path(str(tmp_path), "edits", EDITS_DT))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "run_id": "x", "since": "-"}))
+    assert day_lock.acquire(tmp_path, "edits", EDITS_DT, "run-b") == path
+    assert json.loads(path.read_text())["run_id"] == "run-b"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing left aside
+
+
+def test_a_lock_of_another_host_is_never_broken(tmp_path):
+    path = Path(layout.day_lock_path(str(tmp_path), "edits", EDITS_DT))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"host": "elsewhere.invalid", "pid": 1, "run_id": "x", "since": "-"}))
+    with pytest.raises(day_lock.DayBusy, match=f"remove {path}"):
+        day_lock.acquire(tmp_path, "edits", EDITS_DT, "run-b")
