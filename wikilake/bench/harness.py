@@ -70,7 +70,9 @@ def newest_run_id(output_root: Path, dataset: str, dt: str) -> str | None:
     """The run the benchmark just made: the job writes run-scoped folders and a run manifest
     (spark_jobs/job.py), nothing publishes them here; None for writers of the in-place layout
     (the DuckDB peer, jobs from before run folders)."""
-    runs = Path(layout.manifest_dir(str(output_root), dataset, dt)).glob(f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}")
+    runs = Path(layout.run_manifest_dir(str(output_root), dataset, dt)).glob(
+        f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}"
+    )
     newest = max(runs, key=lambda path: path.stat().st_mtime_ns, default=None)
     return newest.parent.name.split("=", 1)[1] if newest else None
 
