@@ -28,6 +28,23 @@ def _conditional_failed(err: ClientError) -> bool:
     return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def _hold(dynamodb, table: str, lease_id: str, condition: str, *, holder: str, execution: str, until: int, now: int):
+    """The one conditional write that makes ``holder`` hold ``lease_id`` until ``until``."""
+    dynamodb.update_item(
+        TableName=table,
+        Key={LEASE_ID: {"S": lease_id}},
+        UpdateExpression="SET #holder = :holder, #execution = :execution, #expires = :expires",
+        ConditionExpression=condition,
+        ExpressionAttributeNames=_NAMES,
+        ExpressionAttributeValues={
+            ":holder": {"S": holder},
+            ":execution": {"S": execution},
+            ":expires": {"N": str(until)},
+            ":now": {"N": str(now)},
+        },
+    )
+
+
 def acquire(dynamodb, table: str, prefix: str, slots: int, *, holder: str, execution: str, seconds: int) -> str:
     """The lease_id of the slot now held by ``holder`` for ``seconds``; SlotsBusy if none is free."""
     order = list(range(slots))
@@ -36,18 +53,15 @@ def acquire(dynamodb, table: str, prefix: str, slots: int, *, holder: str, execu
     for slot in order:
         lease_id = f"{prefix}-{slot}"
         try:
-            dynamodb.update_item(
-                TableName=table,
-                Key={LEASE_ID: {"S": lease_id}},
-                UpdateExpression="SET #holder = :holder, #execution = :execution, #expires = :expires",
-                ConditionExpression=_TAKE_IF_FREE,
-                ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues={
-                    ":holder": {"S": holder},
-                    ":execution": {"S": execution},
-                    ":expires": {"N": str(now + seconds)},
-                    ":now": {"N": str(now)},
-                },
+            _hold(
+                dynamodb,
+                table,
+                lease_id,
+                _TAKE_IF_FREE,
+                holder=holder,
+                execution=execution,
+                until=now + seconds,
+                now=now,
             )
             return lease_id
         except ClientError as err:
@@ -65,18 +79,15 @@ def take(dynamodb, table: str, lease_id: str, *, holder: str, execution: str, se
     retried take is no error); LeaseHeld naming the holder and its expiry otherwise."""
     now = int(time.time())
     try:
-        dynamodb.update_item(
-            TableName=table,
-            Key={LEASE_ID: {"S": lease_id}},
-            UpdateExpression="SET #holder = :holder, #execution = :execution, #expires = :expires",
-            ConditionExpression=f"{_TAKE_IF_FREE} OR #holder = :holder",
-            ExpressionAttributeNames=_NAMES,
-            ExpressionAttributeValues={
-                ":holder": {"S": holder},
-                ":execution": {"S": execution},
-                ":expires": {"N": str(now + seconds)},
-                ":now": {"N": str(now)},
-            },
+        _hold(
+            dynamodb,
+            table,
+            lease_id,
+            f"{_TAKE_IF_FREE} OR #holder = :holder",
+            holder=holder,
+            execution=execution,
+            until=now + seconds,
+            now=now,
         )
     except ClientError as err:
         if not _conditional_failed(err):
