@@ -109,7 +109,7 @@ destroy: setup
 	$(CDK) destroy --all $(CDK_ARGS)
 
 bench: setup
-	$(VENV)/bin/wikilake bench
+	$(VENV)/bin/python -m bench
 
 # Mutation testing of the pure modules ([tool.mutmut] in pyproject.toml lists them and their fast
 # tests); minutes, so not part of `make test`. Prints each module's score; fails below 85%.

@@ -3,7 +3,7 @@ the named queries (from athena_ddl/queries). The DDL files are the single source
 
 The processed tables have no partition projection: a day's partition exists only once a run of it
 is verified, registered (and later repointed) by the record function at that run's folder, so
-Athena never sees a day being written (wikilake/pipeline/publish.py, docs/atomic-days.md). The run
+Athena never sees a day being written (functions/wikilake_functions/publish.py, docs/atomic-days.md). The run
 history tables (runs, quality) are projected on their DDL's location template: their files, the
 day's manifest and checks, are written only when a day is published."""
 

@@ -143,7 +143,7 @@ class WikilakeConfig:
     # (dataset, EventBridge Scheduler expression) per scheduled pipeline run.
     schedule: tuple[tuple[str, str], ...]
     alert_email: str | None
-    # Sent in the User-Agent of the pipeline's downloads (wikilake.user_agent): Wikimedia's
+    # Sent in the User-Agent of the pipeline's downloads (wikilake_ingest.user_agent): Wikimedia's
     # policy wants a way to reach whoever runs the pipeline.
     contact: str | None
     # Opt-in: reserve this much Lambda concurrency for the ingest function (None: reserve none,

@@ -3,7 +3,7 @@
 Generic: an item is one lease, `lease_id` (S) its name, `expires_at` (N, epoch seconds) when it
 lapses. Holders check `expires_at` in their condition expressions (DynamoDB's TTL deletion is
 lazy, up to days late); TTL only sweeps lapsed items away. The pipeline's download slots
-(wikilake/pipeline/lease.py) are its first user.
+(functions/wikilake_functions/lease.py) are its first user.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ the tests execute this very definition (tests/pipeline/). docs/running-daily.md 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, SymlinkFollowMode
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -102,22 +102,11 @@ EMR_SERVICE = "elasticmapreduce.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
 EMR_CLEANUP_ROLE = "AWSServiceRoleForEMRCleanup"  # EMR's service-linked role, created at the first cluster
 _PASS_ROLE_SIDS = {EMR_SERVICE: "PassServiceRoleToEmr", EC2_SERVICE: "PassInstanceRoleToEc2"}
-# Only what the handlers import: wikilake_core, the pipeline package, the ingest modules.
-FUNCTION_FILES = [
-    "*",
-    ".*",
-    "!wikilake_core",
-    "!wikilake_core/*.py",
-    "!wikilake",
-    "wikilake/*",
-    "!wikilake/__init__.py",
-    "!wikilake/user_agent.py",
-    "!wikilake/pipeline",
-    "!wikilake/pipeline/*.py",
-    "!wikilake/aws",
-    "wikilake/aws/*",
-    *(f"!wikilake/aws/{name}.py" for name in ("__init__", "ingest", "sources", "sinks", "session", "stack")),
-]
+# The functions' asset: the folder as it stands (handlers, and links to the packages they share), with
+# the packages' targets copied in. Byte code is left out: it differs between machines and would change
+# the asset's hash, and Lambda compiles what it imports.
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+FUNCTIONS_BYTE_CODE = ["**/__pycache__", "**/*.pyc"]
 
 
 def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:
@@ -160,7 +149,9 @@ class Pipeline(Construct):
         self._removal = removal_policy
         self.alerts = self._alerts_topic()
         self.failures = FailureSink(self, "Failures", name=config.name, alerts=self.alerts)
-        code = lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=FUNCTION_FILES)
+        code = lambda_.Code.from_asset(
+            str(FUNCTIONS_DIR), exclude=FUNCTIONS_BYTE_CODE, follow_symlinks=SymlinkFollowMode.ALWAYS
+        )
         scripts = job_code.scripts
         common_env = {env_keys.BUCKET: bucket.bucket_name}
         self.plan_function = self._function(
@@ -272,7 +263,7 @@ class Pipeline(Construct):
             construct_id,
             runtime=LAMBDA_RUNTIME,
             code=code,
-            handler=f"wikilake.pipeline.{module}.handler",
+            handler=f"wikilake_functions.{module}.handler",
             timeout=timeout,
             memory_size=memory,
             environment=environment,
@@ -637,7 +628,7 @@ class Pipeline(Construct):
         return task
 
     def _day_lease(self, construct_id: str, action: str) -> tasks.LambdaInvoke:
-        """Take or give back the execution's day (wikilake/pipeline/day_lease.py); the state's
+        """Take or give back the execution's day (functions/wikilake_functions/day_lease.py); the state's
         input passes through unchanged."""
         J = sfn.JsonPath
         return self._invoke(

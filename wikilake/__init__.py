@@ -1,3 +1,5 @@
-"""wikilake: CLI, AWS operations, local runner and local query engine."""
+"""wikilake: the CLI — its verbs, the AWS operations behind them (boto3) and local mode."""
 
-__version__ = "0.1.0"  # pyproject.toml reads it from here
+from wikilake_core import __version__
+
+__all__ = ["__version__"]

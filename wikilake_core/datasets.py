@@ -201,7 +201,7 @@ REGISTRY: dict[str, Dataset] = {
             raw_file_pattern=r"pageviews-(\d{8})-(\d{2})0000(\.gz)?",
             sample_path="pageviews/dt=2024-03-15",
             sample_dt="2024-03-15",
-            sample_synthetic=True,  # made by wikilake/generators/pageviews.py (data/samples/NOTICE.md)
+            sample_synthetic=True,  # made by wikilake/local/generators/pageviews.py (data/samples/NOTICE.md)
             site=DumpSite(
                 base_url="https://dumps.wikimedia.org/other/pageviews",
                 folder="{year}/{year}-{month}",

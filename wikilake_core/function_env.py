@@ -1,5 +1,5 @@
 """The environment variables the stack sets on the pipeline's Lambda functions (stacks/pipeline.py)
-and the functions read (wikilake/pipeline/): one list for both sides."""
+and the functions read (functions/wikilake_functions/): one list for both sides."""
 
 BUCKET = "WIKILAKE_BUCKET"
 JOB_SCRIPTS = "WIKILAKE_JOB_SCRIPTS"  # JSON: {"package_url": ..., "entrypoint_urls": {dataset: url}}

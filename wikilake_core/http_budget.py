@@ -3,7 +3,7 @@ the dumps site can take: the stack gives the function a timeout above that (stac
 so a slow site fails the plan with the HTTP error rather than a Lambda timeout. Pure: the stack
 and the function both import it.
 
-urllib3's Retry (which wikilake.aws.sources uses) sleeps nothing after a first failure and
+urllib3's Retry (which wikilake_ingest.sources uses) sleeps nothing after a first failure and
 ``backoff * 2 ** (n - 1)`` seconds (at most ``backoff_max``) after the n-th failure in a row; every
 attempt may wait ``connect_timeout`` to connect and ``read_timeout`` for each read. A server's
 Retry-After header can ask for longer sleeps: not bounded here.

@@ -26,7 +26,7 @@ EMR_SERVERLESS_LOGS = f"{LOGS}/emr-serverless"
 PARTITION_KEY = "dt"
 RUN_KEY = "run"  # the run-scoped folder under a day: run=<run_id>
 MANIFEST_NAME = "manifest.json"
-# The local writer lock of a day (wikilake/day_lock.py): hidden, so no reader lists it as data.
+# The local writer lock of a day (wikilake/local/day_lock.py): hidden, so no reader lists it as data.
 DAY_LOCK_NAME = ".writer.lock"
 
 

@@ -1,4 +1,4 @@
-"""The lease table's item shape (stacks/lease_table.py builds it, wikilake/pipeline/lease.py uses it)."""
+"""The lease table's item shape (stacks/lease_table.py builds it, functions/wikilake_functions/lease.py uses it)."""
 
 LEASE_ID = "lease_id"  # partition key (S): the lease's name, e.g. dumps.wikimedia.org/slot-0
 EXPIRES_AT = "expires_at"  # epoch seconds (N): the hold lapses then; the table's TTL attribute

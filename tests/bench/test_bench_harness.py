@@ -10,10 +10,10 @@ import json
 import pytest
 from rich.console import Console
 
-from wikilake.bench import jobs_source
-from wikilake.bench.harness import Bench, BenchConfig, BenchError
-from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe
-from wikilake.bench.report import RunRecord
+from bench import jobs_source
+from bench.harness import Bench, BenchConfig, BenchError
+from bench.inputs import EditsRecipe, PageviewsRecipe
+from bench.report import RunRecord
 
 TINY_EDITS = EditsRecipe(copies_per_file=1, files=2, sample_events=3000)
 # Malformed lines at a high rate so the job's and the peer's rejection rules are both exercised.

@@ -6,8 +6,8 @@ from __future__ import annotations
 import gzip
 from datetime import date
 
-from wikilake.bench.inputs import EditsRecipe, PageviewsRecipe, cache_dir, materialize
-from wikilake.generators import pageviews
+from bench.inputs import EditsRecipe, PageviewsRecipe, cache_dir, materialize
+from wikilake.local.generators import pageviews
 
 
 def lines(path) -> list[bytes]:
@@ -73,8 +73,8 @@ def test_articles_are_one_bzip2_file_of_the_sample_with_new_page_ids(tmp_path):
     import bz2
     import re
 
-    from wikilake.bench.engines import engines
-    from wikilake.bench.inputs import ArticlesRecipe
+    from bench.engines import engines
+    from bench.inputs import ArticlesRecipe
 
     one, two = (
         materialize(ArticlesRecipe(copies=2), tmp_path),
@@ -92,7 +92,7 @@ def test_articles_are_one_bzip2_file_of_the_sample_with_new_page_ids(tmp_path):
 
 
 def test_articles_peer_writes_the_jobs_row_counts_on_the_sample(tmp_path):
-    from wikilake.bench import peer
+    from bench import peer
     from wikilake_core import datasets
 
     sample = datasets.get("articles").sample

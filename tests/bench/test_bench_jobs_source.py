@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from wikilake.bench import jobs_source
-from wikilake.bench.engines import spark_env
+from bench import jobs_source
+from bench.engines import spark_env
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 

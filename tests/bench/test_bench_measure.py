@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from wikilake.bench.measure import run_measured
+from bench.measure import run_measured
 
 ALLOCATE = "x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096]); import time; time.sleep(0.5)"
 

@@ -10,7 +10,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from wikilake.bench import peer
+from bench import peer
 from wikilake_core.ddl import load_tables
 from wikilake_core.paths import SAMPLES_DIR
 

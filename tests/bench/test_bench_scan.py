@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from wikilake.bench.scan import RowGroup, analyze, pick_selective_value, row_groups
+from bench.scan import RowGroup, analyze, pick_selective_value, row_groups
 
 ROWS_PER_GROUP = 2048  # DuckDB writes row groups in multiples of its 2048-row vectors
 GROUPS = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wikilake.bench import sizing
+from bench import sizing
 
 
 def test_a_day_on_the_default_cluster_worked_by_hand():

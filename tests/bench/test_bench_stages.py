@@ -1,4 +1,4 @@
-"""Where a Spark run's seconds go (the event log read by wikilake/bench/stages.py), the articles
+"""Where a Spark run's seconds go (the event log read by bench/stages.py), the articles
 engines (read floor, lbzip2) and issue 19's targets, on hand-made event logs and summary rows; one
 tiny articles bench run end to end (no timing is asserted: the machine is shared)."""
 
@@ -11,10 +11,10 @@ import shutil
 import pytest
 from rich.console import Console
 
-from wikilake.bench import report, stages
-from wikilake.bench.engines import engines
-from wikilake.bench.harness import Bench, BenchConfig
-from wikilake.bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
+from bench import report, stages
+from bench.engines import engines
+from bench.harness import Bench, BenchConfig
+from bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
 from wikilake_core import datasets
 
 

@@ -12,7 +12,7 @@ import pytest
 import urllib3
 
 from wikilake import __version__
-from wikilake.generators import pageviews as generator
+from wikilake.local.generators import pageviews as generator
 
 DAY = date(2024, 3, 15)
 DT = DAY.isoformat()

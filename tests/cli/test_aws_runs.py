@@ -13,9 +13,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import emr_backends
 from moto.emrserverless.models import emrserverless_backends
 
-from wikilake.pipeline import record
 from wikilake_core import datasets, function_env, layout
 from wikilake_core.contract import TAG_RUN_EXECUTION
+from wikilake_functions import record
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +165,7 @@ def _catalog(glue, dataset: str) -> None:
 
 
 def recorded(clients, bucket: str, dataset: str, dt: str, compute: dict, env: dict, run_id: str) -> dict:
-    """The run record the pipeline's record function (wikilake.pipeline.record) writes for a run
+    """The run record the pipeline's record function (wikilake_functions.record) writes for a run
     whose job ended on ``compute`` (its part of the event), run in-process against moto."""
     key = layout.run_manifest_path("", dataset, dt, run_id).lstrip("/")
     clients.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({**manifest_of(dataset), "run_id": run_id}).encode())

@@ -111,8 +111,8 @@ def test_the_pipeline_plans_an_article_dump_as_its_parts(site):
     """The pipeline's plan function (one Lambda invocation per file) takes the dump's numbered
     parts, in part order, with the MD5s of the folder's checksum file: a whole enwiki file would
     outlast an invocation."""
-    from wikilake.pipeline import plan
     from wikilake_core import function_env, runs
+    from wikilake_functions import plan
 
     server = site(recombine="in-progress")
     run = runs.execution_input("articles", DT)

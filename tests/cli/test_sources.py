@@ -1,4 +1,4 @@
-"""wikilake.aws.sources against the loopback dumps server, without the CLI or S3: each setting of
+"""wikilake_ingest.sources against the loopback dumps server, without the CLI or S3: each setting of
 the retry policy (timeouts, one shared retry budget, Retry-After, backoff and its cap) and the
 User-Agent are observed at the server, so breaking one fails a test. Fast: mutmut runs these."""
 
@@ -13,7 +13,7 @@ import urllib3
 from dumps_server import DumpsServer
 
 from wikilake import __version__
-from wikilake.aws.sources import CHUNK_BYTES, FetchError, FileSource, HttpClient, HttpSource, RetryPolicy
+from wikilake_ingest.sources import CHUNK_BYTES, FetchError, FileSource, HttpClient, HttpSource, RetryPolicy
 
 FOLDER = "2024/2024-03"
 NAME = "pageviews-20240315-000000.gz"

@@ -238,7 +238,7 @@ def run_pipeline(template, monkeypatch, *, job_state: str = "SUCCESS") -> dict:
     from moto.awslambda.models import LambdaFunction
     from moto.emrserverless import models as emrs_models
 
-    from wikilake.pipeline import day_lease, plan, record
+    from wikilake_functions import day_lease, plan, record
 
     session = boto3.session.Session(region_name=REGION)
     s3, sfn, sns, iam, lam = (session.client(n) for n in ("s3", "stepfunctions", "sns", "iam", "lambda"))

@@ -148,8 +148,8 @@ def png_dimensions():
 @pytest.fixture(scope="session")
 def sample_lake(spark, tmp_path_factory) -> Path:
     """The shipped samples through both PySpark jobs (run_local), once per test session."""
-    from wikilake.demo import sample_days
-    from wikilake.local_runner import run_local
+    from wikilake.local.demo import sample_days
+    from wikilake.local.runner import run_local
 
     lake = tmp_path_factory.mktemp("samples") / "lake"
     for day in sample_days():

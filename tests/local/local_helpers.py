@@ -74,7 +74,7 @@ def png_size(path: Path) -> tuple[int, int]:
 def write_run_history(lake: Path, dt: str) -> None:
     """The edits run of ``dt`` as `wikilake local run` records it (manifest and quality rows), with
     5% of its records rejected: a failing `warn` check (rejected_share)."""
-    from wikilake.local_record import record_local
+    from wikilake.local.record import record_local
     from wikilake_core import layout, run_history
 
     manifest = {

@@ -8,8 +8,8 @@ import local_reference as reference
 import pytest
 from rich.console import Console
 
-from wikilake import demo
-from wikilake.local_query import LocalEngine
+from wikilake.local import demo
+from wikilake.local.query import LocalEngine
 from wikilake.query_params import bind
 from wikilake_core.ddl import load_queries
 from wikilake_core.errors import WikilakeError
@@ -70,7 +70,7 @@ HISTORY_QUERIES = ("cost_by_month", "quality_failures", "rows_trend", "run_histo
 
 
 def assert_the_anomaly_days_raise_exactly_their_checks(history: dict):
-    """wikilake.demo_history: 03-17 has 5% malformed lines (rejected share over the 1% limit:
+    """wikilake.local.demo_history: 03-17 has 5% malformed lines (rejected share over the 1% limit:
     warn), 03-18 a third of the usual lines in each hour (its pageviews_daily rows fall below half
     the median of 03-15..03-17: fail); nothing else fails (03-16 and 03-17 have too little history
     to compare rows with: skipped), and every day's data stays."""

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from local_helpers import EXPECTED_DUCKDB_TYPES, write_partition
 
-from wikilake.local_query import LocalEngine, duckdb_type
+from wikilake.local.query import LocalEngine, duckdb_type
 from wikilake.query_params import bind, placeholders, substitute
 from wikilake_core.ddl import load_queries, load_tables
 from wikilake_core.errors import WikilakeError

@@ -5,8 +5,8 @@ import local_reference as reference
 import pytest
 from local_helpers import EXPECTED_DUCKDB_TYPES
 
-from wikilake.demo import sample_days
-from wikilake.local_query import LocalEngine
+from wikilake.local.demo import sample_days
+from wikilake.local.query import LocalEngine
 from wikilake.query_params import bind
 from wikilake_core import datasets
 from wikilake_core.ddl import load_queries

@@ -4,7 +4,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from wikilake.local_query import referenced_tables
+from wikilake.local.query import referenced_tables
 from wikilake.query_params import (
     bind,
     check_placeholders,

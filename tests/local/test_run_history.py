@@ -1,5 +1,5 @@
 """The run history on the local engine, without Spark: hand-written manifests (what the job
-writes) recorded by `wikilake local run`'s step (wikilake.local_record), read through the runs and
+writes) recorded by `wikilake local run`'s step (wikilake.local.record), read through the runs and
 quality views and the four named queries. The expected answers are worked out by hand below."""
 
 import io
@@ -11,8 +11,8 @@ from local_helpers import write_partition
 from rich.console import Console
 
 from wikilake.commands.local import _print_summary
-from wikilake.local_query import LocalEngine
-from wikilake.local_record import record_local
+from wikilake.local.query import LocalEngine
+from wikilake.local.record import record_local
 from wikilake.query_params import bind
 from wikilake_core import layout, run_history
 from wikilake_core.ddl import load_queries

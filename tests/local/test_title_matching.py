@@ -14,7 +14,7 @@ import pytest
 from local_helpers import write_partition
 from local_reference import dump_title
 
-from wikilake.local_query import LocalEngine
+from wikilake.local.query import LocalEngine
 from wikilake.query_params import bind
 from wikilake_core.ddl import load_queries
 

@@ -54,11 +54,11 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
 HANDLERS = {
-    "PipelinePlanFunction": "wikilake.pipeline.plan",
-    "PipelineIngestFunction": "wikilake.pipeline.ingest_file",
-    "PipelineRecordFunction": "wikilake.pipeline.record",
-    "PipelineReapFunction": "wikilake.pipeline.reap",
-    "PipelineDayLeaseFunction": "wikilake.pipeline.day_lease",
+    "PipelinePlanFunction": "wikilake_functions.plan",
+    "PipelineIngestFunction": "wikilake_functions.ingest_file",
+    "PipelineRecordFunction": "wikilake_functions.record",
+    "PipelineReapFunction": "wikilake_functions.reap",
+    "PipelineDayLeaseFunction": "wikilake_functions.day_lease",
 }
 DT = "2024-03-15"
 MONTH = "2024/2024-03"

@@ -116,7 +116,7 @@ def test_a_run_past_its_deadline_fails(pipeline, capsys):
     ],
 )
 def test_the_run_record_must_say_succeeded_with_rows_in_every_table(record, problem):
-    """A second line behind the state machine's own verification (wikilake/pipeline/record.py):
+    """A second line behind the state machine's own verification (functions/wikilake_functions/record.py):
     the delivery trusts only a record that names its run and every table of the dataset."""
     assert delivery_check.record_problem(record, "pageviews", DT) == problem
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from wikilake.generators import pageviews as generator
+from wikilake.local.generators import pageviews as generator
 from wikilake_core import datasets, layout
 
 EDITS_SAMPLE = datasets.get("edits").sample

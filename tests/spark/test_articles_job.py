@@ -15,7 +15,7 @@ import articles_reference as reference
 import pytest
 from spark_helpers import ARTICLES_DT, ARTICLES_SAMPLE, run_rejected_dir, run_table_dir
 
-from wikilake.local_runner import run_local
+from wikilake.local.runner import run_local
 from wikilake_core.errors import JobError, WikilakeError
 
 pytestmark = pytest.mark.spark

@@ -12,7 +12,7 @@ import re
 import pytest
 from spark_helpers import ARTICLES_DT
 
-from wikilake.bench.inputs import ArticlesRecipe, materialize
+from bench.inputs import ArticlesRecipe, materialize
 from wikilake_core import layout
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from spark_helpers import EDITS_DT, EDITS_SAMPLE
 
-from wikilake import day_lock, local_days
+from wikilake.local import day_lock
+from wikilake.local import days as local_days
 from wikilake_core import day_runs, layout
 
 pytestmark = pytest.mark.spark

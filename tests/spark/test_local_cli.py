@@ -10,7 +10,7 @@ import pytest
 from spark_helpers import PAGEVIEWS_DT, write_gz
 
 from wikilake.cli import main
-from wikilake.local_runner import run_local
+from wikilake.local.runner import run_local
 from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import SAMPLES_DIR
 

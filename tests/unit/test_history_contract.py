@@ -15,10 +15,10 @@ from moto import mock_aws
 
 from spark_jobs.manifest import RunClock, build_manifest
 from spark_jobs.storage import InputFile
-from wikilake.local_record import record_local
-from wikilake.pipeline import record
+from wikilake.local.record import record_local
 from wikilake_core import layout, run_history
 from wikilake_core.ddl import load_tables
+from wikilake_functions import record
 
 TABLES = load_tables()
 DT = "2024-03-15"

@@ -1,4 +1,4 @@
-"""wikilake.pipeline.lease on moto's DynamoDB (in-process), with the clock held still: which
+"""wikilake_functions.lease on moto's DynamoDB (in-process), with the clock held still: which
 slot a holder gets, when a hold counts as lapsed, who may give a slot back.
 
 The table is made as stacks/lease_table.py makes it (partition key lease_id, TTL on
@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from wikilake.pipeline import lease
 from wikilake_core.leases import EXECUTION, EXPIRES_AT, HOLDER, LEASE_ID
+from wikilake_functions import lease
 
 TABLE = "wikilake-dev-leases"
 PREFIX = "dumps.wikimedia.org/slot"

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from wikilake.generators import pageviews as generator
+from wikilake.local.generators import pageviews as generator
 
 DAY = date(2024, 3, 15)
 

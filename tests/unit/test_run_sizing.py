@@ -137,7 +137,7 @@ SCRIPTS = '{"package_url": "s3://a/jobs.zip", "entrypoint_urls": {"articles": "s
 def _size(monkeypatch, input_bytes: int, bounds: RunBounds, minutes_in: int = 30) -> dict:
     from datetime import datetime, timedelta, timezone
 
-    from wikilake.pipeline import plan
+    from wikilake_functions import plan
 
     monkeypatch.setattr(plan, "raw_bytes", lambda run, env: (input_bytes, 27))
     env = {"WIKILAKE_BUCKET": "lake", "WIKILAKE_JOB_SCRIPTS": SCRIPTS, "WIKILAKE_RUN_SIZING": bounds.to_json()}

@@ -1,11 +1,11 @@
-"""wikilake.user_agent: the header Wikimedia's policy asks for, and when a contact is required."""
+"""wikilake_ingest.user_agent: the header Wikimedia's policy asks for, and when a contact is required."""
 
 import pytest
 import urllib3
 
 from wikilake import __version__
-from wikilake.user_agent import check_contact, needs_contact, require_contact, user_agent
 from wikilake_core.errors import WikilakeError
+from wikilake_ingest.user_agent import check_contact, needs_contact, require_contact, user_agent
 
 LIBRARY = f"urllib3/{urllib3.__version__}"
 

@@ -15,13 +15,13 @@ default value (GetAWSDefaultServiceQuota) is the one in force then.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import botocore.exceptions
 
 from wikilake.aws.stack import NOT_DEPLOYED, StackInfo, read_stack_outputs
+from wikilake_core.aws_errors import one_line
 from wikilake_core.cluster import ClusterShape, InstanceGroup
 from wikilake_core.contract import Outputs
 
@@ -103,20 +103,16 @@ def reading(what: str, call: Callable):
     except botocore.exceptions.ClientError as err:
         raise Unreadable(f"cannot read {what}: {err.operation_name} answered {_error_text(err)}") from None
     except botocore.exceptions.BotoCoreError as err:
-        raise Unreadable(f"cannot read {what}: {_one_line(str(err))}") from None
+        raise Unreadable(f"cannot read {what}: {one_line(str(err))}") from None
 
 
 def _error_text(err: botocore.exceptions.ClientError) -> str:
     error = err.response.get("Error", {})
-    code, message = error.get("Code", "an error"), _one_line(error.get("Message", ""))
+    code, message = error.get("Code", "an error"), one_line(error.get("Message", ""))
     if message.startswith("<"):  # an HTML error page: the endpoint has no such API
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return f"HTTP {status} (not implemented by this endpoint)"
     return f"{code}: {message}" if message else code
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def quota_value(service_quotas, quota: Quota) -> float:

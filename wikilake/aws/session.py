@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from functools import cached_property
 
 import boto3
@@ -18,6 +17,7 @@ import botocore.exceptions
 
 from wikilake.aws.stack import StackOutputs, read_stack_outputs
 from wikilake_core import contract
+from wikilake_core.aws_errors import describe_client_error, one_line
 from wikilake_core.errors import WikilakeError
 
 # Standard retry mode backs off on throttling and transient errors for every call we make.
@@ -69,7 +69,7 @@ class AwsContext:
         try:
             credentials = session.get_credentials()
         except botocore.exceptions.BotoCoreError as err:  # partial env vars, expired SSO token, ...
-            raise WikilakeError(_one_line(f"cannot load AWS credentials: {err}")) from None
+            raise WikilakeError(one_line(f"cannot load AWS credentials: {err}")) from None
         if credentials is None:
             raise WikilakeError(NO_CREDENTIALS)
         return cls(
@@ -113,17 +113,6 @@ def chosen_region(flag: str | None) -> str | None:
     return flag or os.environ.get(REGION_VARIABLE, "").strip() or None
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
-
-
-def describe_client_error(err: botocore.exceptions.ClientError) -> str:
-    error = err.response.get("Error", {})
-    code = error.get("Code", "Error")
-    message = error.get("Message") or str(err)
-    return _one_line(f"AWS {err.operation_name} failed: {code}: {message}")
-
-
 @contextlib.contextmanager
 def aws_errors():
     """Turn botocore's exceptions raised inside the block into one-line WikilakeErrors."""
@@ -137,7 +126,7 @@ def aws_errors():
         raise WikilakeError(describe_client_error(err)) from None
     except botocore.exceptions.EndpointConnectionError as err:
         raise WikilakeError(
-            _one_line(f"cannot reach {err.kwargs.get('endpoint_url')}: check --region/--endpoint-url and your network")
+            one_line(f"cannot reach {err.kwargs.get('endpoint_url')}: check --region/--endpoint-url and your network")
         ) from None
     except botocore.exceptions.BotoCoreError as err:
-        raise WikilakeError(_one_line(f"AWS: {err}")) from None
+        raise WikilakeError(one_line(f"AWS: {err}")) from None

@@ -224,7 +224,7 @@ def _stop_all(sfn, active: dict, changed) -> None:
     import botocore.exceptions
 
     from wikilake.aws import pipeline
-    from wikilake.aws.session import describe_client_error
+    from wikilake_core.aws_errors import describe_client_error
 
     for arn, row in active.items():
         try:

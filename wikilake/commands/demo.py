@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 
 def _demo(args) -> int:
-    from wikilake.demo import run_demo
+    from wikilake.local.demo import run_demo
 
     run_demo(args.lake, skip_synth=args.skip_synth)
     return 0

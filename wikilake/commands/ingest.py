@@ -66,7 +66,7 @@ def _size(text: str) -> int:
 
 
 def _hours(text: str) -> tuple[int, ...]:
-    from wikilake.generators.pageviews import parse_hours
+    from wikilake.local.generators.pageviews import parse_hours
 
     try:
         return parse_hours(text)
@@ -179,8 +179,8 @@ def _dataset_options(args, dataset) -> dict:
 
 
 def _sink(args, dataset: str, dt: str):
-    from wikilake.aws.sinks import LocalSink, S3Sink
     from wikilake_core import layout
+    from wikilake_ingest.sinks import LocalSink, S3Sink
 
     if args.to and not args.to.startswith("s3://"):
         return LocalSink(layout.raw_dir(args.to, dataset, dt))
@@ -201,10 +201,10 @@ def _ingest(args) -> int:
 
     from rich.console import Console
 
-    from wikilake.aws import ingest
     from wikilake.aws.session import aws_errors
-    from wikilake.aws.sources import HttpClient, RetryPolicy
-    from wikilake.user_agent import CONTACT_ENV, require_contact, user_agent
+    from wikilake_ingest import transfer as ingest
+    from wikilake_ingest.sources import HttpClient, RetryPolicy
+    from wikilake_ingest.user_agent import CONTACT_ENV, require_contact, user_agent
 
     dataset, dt = datasets.get(args.dataset), parse_date(args.date)
     options = _dataset_options(args, dataset)

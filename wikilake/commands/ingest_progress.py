@@ -7,7 +7,7 @@ import threading
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from wikilake.aws.ingest import Cancelled
+from wikilake_ingest.transfer import Cancelled
 
 
 class _FileProgress:

@@ -79,7 +79,7 @@ def _run(args) -> int:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from wikilake.local_runner import run_local
+    from wikilake.local.runner import run_local
     from wikilake_core.dates import parse_date
 
     parse_date(args.date)

@@ -114,7 +114,7 @@ def _list(queries, console) -> None:
 
 
 def _run_local(args, query, literals, errors):
-    from wikilake.local_query import LocalEngine
+    from wikilake.local.query import LocalEngine
     from wikilake.query_params import substitute
 
     lake = Path(args.lake)

@@ -1,7 +1,7 @@
 """Draws a benchmark results file as a PNG beside it: wall time per engine and size, and how our
 jobs' time and memory grow with the input.
 
-    python -m wikilake.bench.chart bench/results/2026-11-26.json   # -> bench/results/2026-11-26.png
+    python -m bench.chart bench/results/2026-11-26.json   # -> bench/results/2026-11-26.png
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def write_chart(document: dict, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m wikilake.bench.chart", description="Draw a bench results JSON as a PNG beside it."
+        prog="python -m bench.chart", description="Draw a bench results JSON as a PNG beside it."
     )
     parser.add_argument("results", type=Path, help="bench/results/<date>.json")
     args = parser.parse_args(argv)

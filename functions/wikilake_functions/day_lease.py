@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from wikilake.pipeline import common, lease
-from wikilake.pipeline.common import InvalidInput
-from wikilake.pipeline.plan import normalize
 from wikilake_core.errors import WikilakeError
 from wikilake_core.leases import day_lease_id
+from wikilake_functions import common, lease
+from wikilake_functions.common import InvalidInput
+from wikilake_functions.plan import normalize
 
 log = common.logger(__name__)
 

@@ -4,7 +4,7 @@ articles, whose XML DuckDB cannot parse, a plain-Python parse feeding DuckDB: pe
 What a single-machine user would write instead of Spark: one SQL pass over the gzip input into a
 typed staging table (``peer_sql/<staging>.sql``), then one ``COPY ... TO`` zstd Parquet per
 output table (``peer_sql/<table>.sql``), under the same lake layout as the job writes. Run as its
-own process (``python -m wikilake.bench.peer``) so the harness measures its memory alone; prints
+own process (``python -m bench.peer``) so the harness measures its memory alone; prints
 the rows written per table as JSON.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from bench import peer_articles
 from spark_jobs.domain_codes import PROJECT_SUFFIXES, WIKIMEDIA_SITES
-from wikilake.bench import peer_articles
 from wikilake_core import datasets
 from wikilake_core.layout import table_partition_dir
 
@@ -86,7 +86,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wikilake.bench.peer", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.peer", description=__doc__)
     parser.add_argument("dataset", choices=sorted({*STAGING, *PYTHON_PEERS}))
     parser.add_argument("--date", required=True)
     parser.add_argument("--input", required=True, help="glob of the raw files")

@@ -19,11 +19,11 @@ import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wikilake.bench import chart, jobs_source, machine, report, scan, sizing, stages
-from wikilake.bench.engines import Engine, engines, event_log_dir, lbzip2_installed, spark_env
-from wikilake.bench.inputs import RECIPES, CachedInput, Recipe, materialize
-from wikilake.bench.jobs_source import JobsSource
-from wikilake.bench.measure import Measurement, run_measured
+from bench import chart, jobs_source, machine, report, scan, sizing, stages
+from bench.engines import Engine, engines, event_log_dir, lbzip2_installed, spark_env
+from bench.inputs import RECIPES, CachedInput, Recipe, materialize
+from bench.jobs_source import JobsSource
+from bench.measure import Measurement, run_measured
 from wikilake_core import datasets, layout
 from wikilake_core.errors import WikilakeError
 from wikilake_core.layout import manifest_path, table_partition_dir

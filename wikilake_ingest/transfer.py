@@ -1,7 +1,7 @@
 """Ingest dump files into one raw/ partition: plan them, skip verified ones, fetch at most 3 at
 once with progress, and say what happened to each file. One implementation for the CLI
 (`wikilake ingest`, rich progress from wikilake/commands/ingest_progress.py) and the pipeline's
-ingest function (wikilake/pipeline/ingest_file.py, progress as log lines): no rich import here,
+ingest function (functions/wikilake_functions/ingest_file.py, progress as log lines): no rich import here,
 the Lambda runtime has boto3/botocore/urllib3 only.
 
 Sources are in sources.py (HTTP with retries, local files), destinations in sinks.py (S3, folder).
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 
-from wikilake.aws.session import describe_client_error
-from wikilake.aws.sources import FileSource, HttpClient, HttpSource
+from wikilake_core.aws_errors import describe_client_error
 from wikilake_core.datasets import Dataset
 from wikilake_core.errors import WikilakeError
+from wikilake_ingest.sources import FileSource, HttpClient, HttpSource
 
 # Wikimedia limits each client to a few concurrent connections; more would get us throttled.
 MAX_PARALLEL = 3

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from wikilake import __version__
+from wikilake_core import __version__
 from wikilake_core.contact import check_contact
 from wikilake_core.errors import WikilakeError
 

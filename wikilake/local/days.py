@@ -61,7 +61,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def publish(lake: str | Path, manifest: dict) -> dict:
     """Make the finished run of ``manifest`` (its run manifest) the day's live run; returns the
-    day's manifest. Call it holding the day's lock (wikilake.day_lock)."""
+    day's manifest. Call it holding the day's lock (wikilake.local.day_lock)."""
     day = {
         **manifest,
         day_runs.RUN_RECORD: {

@@ -19,15 +19,15 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from wikilake.aws import ingest
-from wikilake.aws.sources import HttpClient, HttpSource, RetryPolicy
-from wikilake.pipeline import common
-from wikilake.pipeline.common import IngestFailed, InvalidInput
-from wikilake.user_agent import require_contact, user_agent
 from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
+from wikilake_functions import common
+from wikilake_functions.common import IngestFailed, InvalidInput
+from wikilake_ingest import transfer as ingest
+from wikilake_ingest.sources import HttpClient, HttpSource, RetryPolicy
+from wikilake_ingest.user_agent import require_contact, user_agent
 
 log = common.logger(__name__)
 # A whole dump file can outgrow one invocation (an enwiki article dump is ~22 GB, past 15

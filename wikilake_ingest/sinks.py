@@ -13,8 +13,8 @@ from pathlib import Path
 
 import botocore.exceptions
 
-from wikilake.aws.sources import file_md5
 from wikilake_core.errors import WikilakeError
+from wikilake_ingest.sources import file_md5
 
 MD5_METADATA_KEY = "md5"  # x-amz-meta-md5: the verified MD5 of the whole object
 DEFAULT_PART_BYTES = 8 * 1024 * 1024  # S3 minimum is 5 MiB (except the last part)

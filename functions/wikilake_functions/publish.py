@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 
 import botocore.exceptions
 
-from wikilake.pipeline import common
 from wikilake_core import contract, layout
+from wikilake_functions import common
 
 log = common.logger(__name__)
 

@@ -2,7 +2,7 @@
 machine's overall timeout runs no further state) or stopped by hand. Triggered by EventBridge
 ("Step Functions Execution Status Change", status TIMED_OUT | ABORTED | FAILED of this app's
 state machine): gives the day's writer lease back if the execution still holds it
-(wikilake/pipeline/day_lease.py), and (EMR on EC2) finds the run's cluster by its
+(functions/wikilake_functions/day_lease.py), and (EMR on EC2) finds the run's cluster by its
 wikilake:execution tag and terminates it.
 
 The cluster would end by itself anyway (no keep-alive: after its step; idle: after 15 minutes);
@@ -16,8 +16,8 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from wikilake.pipeline import common, day_lease
 from wikilake_core import contract
+from wikilake_functions import common, day_lease
 
 log = common.logger(__name__)
 ACTIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]

@@ -6,7 +6,7 @@
 - **articles-1gb**: one bzip2 file of ~1 GB of XML, the real enwiki sample's 206 pages repeated
   170 times, each copy with new page ids (a single big file, as enwiki's 22 GB pages-articles
   dump is). Scaling repeats the pages more times, in the same one file.
-- **pageviews-day**: 24 hourly files of ~1.1M lines made by ``wikilake.generators.pageviews``.
+- **pageviews-day**: 24 hourly files of ~1.1M lines made by ``wikilake.local.generators.pageviews``.
   A day always has 24 hours, so scaling makes each hour larger (2x = 2.2M lines an hour), as a
   real day (tens of millions of lines an hour at peak) is.
 
@@ -128,7 +128,7 @@ class EditsRecipe:
 
 
 def _write_hour(args: tuple) -> tuple[Path, int]:
-    from wikilake.generators import pageviews
+    from wikilake.local.generators import pageviews
 
     day, out_dir, hour, kwargs = args
     path = pageviews.generate_day(day, out_dir, hours=(hour,), **kwargs)[0]
@@ -151,7 +151,7 @@ class PageviewsRecipe:
     dt: str = PAGEVIEWS_DATE
 
     def params(self) -> dict:
-        from wikilake.generators import pageviews
+        from wikilake.local.generators import pageviews
 
         source = inspect.getsource(pageviews).encode()
         params = {k: v for k, v in asdict(self).items() if k != "workers"}

@@ -1,7 +1,7 @@
 """Runs Athena (Trino) SQL on a local lake with DuckDB: one view per DDL table, SQL via sqlglot.
 
 Each view reads, for every `<lake>/processed/<table>/dt=*/` day, the files of the day's live run
-(`dt=<dt>/run=<run_id>/*.parquet`, the run the day's manifest names: wikilake.local_days; for a
+(`dt=<dt>/run=<run_id>/*.parquet`, the run the day's manifest names: wikilake.local.days; for a
 day of the older in-place layout, `dt=<dt>/*.parquet`) with hive partitioning and selects
 exactly the DDL's columns, cast to the DDL's types, in DDL order (partition keys last, as in
 Glue). A JSON table (the run history: runs, quality) reads the one-line JSON files where its
@@ -23,7 +23,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from wikilake.local_days import live_files
+from wikilake.local.days import live_files
 from wikilake.query_params import literal_value, substitute
 from wikilake.query_result import QueryResult
 from wikilake_core import datasets, layout

@@ -16,7 +16,7 @@ Shape of the output (what the jobs, tests and the benchmark rely on):
 
 Same (seed, date, hour, lines_per_hour) -> byte-identical file (gzip mtime is fixed at 0).
 
-    python -m wikilake.generators.pageviews --date 2024-03-15 --hours 0-23 \
+    python -m wikilake.local.generators.pageviews --date 2024-03-15 --hours 0-23 \
         --lines-per-hour 1100000 --out lake/raw/pageviews/dt=2024-03-15
 """
 
@@ -568,7 +568,7 @@ def _date_arg(text: str) -> Date:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m wikilake.generators.pageviews",
+        prog="python -m wikilake.local.generators.pageviews",
         description="Write synthetic hourly pageview dumps (pageviews-YYYYMMDD-HH0000.gz).",
     )
     parser.add_argument("--date", required=True, type=_date_arg, help="YYYY-MM-DD")

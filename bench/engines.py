@@ -1,7 +1,7 @@
 """The three things the benchmark times on each input, as the command lines a user would type.
 
 - ``spark``: our job through ``spark-submit --master local[2]`` (exactly what EMR runs, on 2 cores);
-- ``duckdb``: the DuckDB peer (``python -m wikilake.bench.peer``) writing the same tables;
+- ``duckdb``: the DuckDB peer (``python -m bench.peer``) writing the same tables;
 - ``zcat``: decompressing the input to /dev/null (``zcat``, or ``bzcat`` for bzip2 input), the
   floor any reader of the compressed files pays;
 - ``floor`` (articles): Spark reading the same files with the job's record delimiter and splits,
@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wikilake.bench.inputs import CachedInput
+from bench.inputs import CachedInput
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 LOCAL_MASTER = "local[2]"
@@ -82,7 +82,7 @@ class Engine:
             return [
                 sys.executable,
                 "-m",
-                "wikilake.bench.peer",
+                "bench.peer",
                 data.dataset,
                 "--date",
                 data.dt,

@@ -1,8 +1,8 @@
 """Verify, publish and record a run (the state machine's last state but the lease release, after
 the job step completed and the cluster was told to terminate): read the run's manifest (in its
 run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
-run's data quality against the dataset's published days (wikilake.pipeline.quality_gate), make
-the run the day's live one (wikilake/pipeline/publish.py: Glue partitions, then the day's
+run's data quality against the dataset's published days (wikilake_functions.quality_gate), make
+the run the day's live one (functions/wikilake_functions/publish.py: Glue partitions, then the day's
 manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
 tag the day's other runs for expiry, and return the run record (the execution's output).
 
@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 
 import botocore.exceptions
 
-from wikilake.pipeline import common, publish, quality_gate
-from wikilake.pipeline.common import VerificationFailed
 from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
+from wikilake_functions import common, publish, quality_gate
+from wikilake_functions.common import VerificationFailed
 
 log = common.logger(__name__)
 RUNTIME = "emr-ec2"

@@ -1,7 +1,7 @@
 """Runs a dataset's PySpark job in-process on a local Spark session against a lake folder.
 
 The same ``spark_jobs/<dataset>.py`` job that EMR runs, called through its ``JOB.run(spark, args)``,
-as the day's only writer (wikilake.day_lock) and published only once whole (wikilake.local_days).
+as the day's only writer (wikilake.local.day_lock) and published only once whole (wikilake.local.days).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
-from wikilake import day_lock, local_days
-from wikilake.local_record import record_local
+from wikilake.local import day_lock
+from wikilake.local import days as local_days
+from wikilake.local.record import record_local
 from wikilake_core import datasets, day_runs
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
@@ -39,7 +40,7 @@ def run_local(
 
     Takes the day's lock first (DayBusy, a WikilakeError, if another run writes the day), writes
     the run under its own folders, checks it against the lake's published days and publishes it
-    when the job has finished (wikilake.local_record): readers see the previous day until then.
+    when the job has finished (wikilake.local.record): readers see the previous day until then.
     Returns the day's manifest; QualityFailed (a WikilakeError) if a ``fail`` check failed: the
     run is published all the same, the data stays. Bad input (nothing matches, pageviews of
     another date, bad arguments) raises WikilakeError with a one-line message; nothing is

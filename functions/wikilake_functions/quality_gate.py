@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import botocore.exceptions
 
-from wikilake.pipeline import common
 from wikilake_core import datasets, quality, run_history
 from wikilake_core.quality import QualityFailed
+from wikilake_functions import common
 
 log = common.logger(__name__)
 

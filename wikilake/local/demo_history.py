@@ -41,7 +41,7 @@ DAYS = (
 def generate(lake: Path, days: tuple[GeneratedDay, ...] = DAYS) -> dict[str, tuple[Path, ...]]:
     """Each day's 24 hourly files under ``lake``/raw/pageviews/dt=<dt>/ (deterministic: the same
     bytes on every demo); {dt: files}."""
-    from wikilake.generators.pageviews import generate_day
+    from wikilake.local.generators.pageviews import generate_day
 
     datasets.get(DATASET)
     return {

@@ -11,7 +11,7 @@ verifies the MD5 when one is expected and retries what can be retried:
 - a checksum mismatch: downloaded again from zero.
 
 All of these draw on one retry budget per file, kept in the same urllib3 ``Retry`` object.
-Every request carries the client's User-Agent (see wikilake.user_agent and docs/ingest.md).
+Every request carries the client's User-Agent (see wikilake_ingest.user_agent and docs/ingest.md).
 
 urllib3 rather than requests: it ships with botocore (no new dependency), its PoolManager caps
 connections per host (``maxsize`` + ``block``) and its Retry implements backoff and Retry-After.
@@ -93,7 +93,7 @@ def file_md5(path: Path) -> str:
 class HttpClient:
     """One connection pool for every download of a run: at most ``max_connections`` at once.
 
-    ``user_agent`` (see wikilake.user_agent) goes on every request it makes.
+    ``user_agent`` (see wikilake_ingest.user_agent) goes on every request it makes.
     """
 
     def __init__(self, policy: RetryPolicy, max_connections: int, user_agent: str):

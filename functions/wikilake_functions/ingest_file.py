@@ -1,8 +1,8 @@
 """Ingest ONE dump file into raw/<dataset>/dt=<dt>/ (the state machine maps this over the planned
-files, 3 at a time): the same code as `wikilake ingest` (wikilake.aws.ingest), MD5-verified,
+files, 3 at a time): the same code as `wikilake ingest` (wikilake_ingest.transfer), MD5-verified,
 invisible until complete (multipart upload), skipped when already there and verified.
 
-Each download holds one of the lease table's download slots (wikilake/pipeline/lease.py) from
+Each download holds one of the lease table's download slots (functions/wikilake_functions/lease.py) from
 before its first byte until it ends, whatever the outcome: the dumps site's limit holds across
 every execution at once. No free slot: SlotsBusy, which the state machine retries with backoff.
 
@@ -14,14 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from wikilake.aws import ingest
-from wikilake.aws.sinks import S3Sink
-from wikilake.aws.sources import HttpSource
-from wikilake.pipeline import common, lease
-from wikilake.pipeline.common import IngestFailed
-from wikilake.pipeline.plan import http_client
 from wikilake_core import http_budget, layout
 from wikilake_core.leases import DUMPS_SLOTS
+from wikilake_functions import common, lease
+from wikilake_functions.common import IngestFailed
+from wikilake_functions.plan import http_client
+from wikilake_ingest import transfer as ingest
+from wikilake_ingest.sinks import S3Sink
+from wikilake_ingest.sources import HttpSource
 
 log = common.logger(__name__)
 

@@ -3,7 +3,7 @@ the same record delimiter (``</page>``), the same split settings and the same co
 records. Everything the job does beyond this is parsing and writing; this much any Spark job
 reading the dump pays.
 
-    spark-submit wikilake/bench/read_floor.py --input GLOB
+    spark-submit bench/read_floor.py --input GLOB
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What `wikilake local run` does after the job, as the pipeline's record function does on AWS:
 completes the run's manifest (status, runtime local, no cluster, cost null), checks the run against
 the lake's published days of the dataset (their day manifests), writes the day's ``quality`` rows
-and publishes the run (wikilake.local_days: the day's manifest, with the results). A failing
+and publishes the run (wikilake.local.days: the day's manifest, with the results). A failing
 ``fail`` check raises QualityFailed after publishing: the data stays, and is the day's."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from wikilake import local_days
+from wikilake.local import days as local_days
 from wikilake_core import datasets, layout, quality, run_history
 from wikilake_core.quality import QualityFailed
 
@@ -33,7 +33,7 @@ def lake_history(lake: Path, dataset: str, dt: str, needed: int) -> list[dict]:
 
 def record_local(lake: str | Path, manifest: dict) -> dict:
     """The day's manifest once the run is published; QualityFailed (with it) if a ``fail`` check
-    failed. Call it holding the day's lock (wikilake.day_lock)."""
+    failed. Call it holding the day's lock (wikilake.local.day_lock)."""
     lake = Path(lake)
     checks = datasets.get(manifest["dataset"]).checks
     fields = run_history.run_fields(
