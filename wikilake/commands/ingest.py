@@ -89,6 +89,14 @@ def register(subparsers) -> None:
         metavar="s3://BUCKET[/PREFIX]|DIR",
         help="lake root to write to (default: the deployed stack's data bucket)",
     )
+    _add_dataset_options(parser)
+    _add_transfer_options(parser)
+    add_aws_options(parser)
+    parser.set_defaults(func=_ingest)
+
+
+def _add_dataset_options(parser) -> None:
+    """The options of one dataset each (refused for the others by _dataset_options)."""
     pageviews = parser.add_argument_group("pageviews")
     pageviews.add_argument(
         "--hours",
@@ -124,6 +132,10 @@ def register(subparsers) -> None:
         "--source", metavar="URL|FILE", help="where the edits file is (default: the shipped sample, for 2015-09-12)"
     )
     edits.add_argument("--md5", help="the file's expected MD5 (verified; lets reruns skip it)")
+
+
+def _add_transfer_options(parser) -> None:
+    """How the files are fetched and written: who asks, how many at once, retries, part size."""
     transfer = parser.add_argument_group("transfer")
     transfer.add_argument(
         "--contact",
@@ -161,8 +173,6 @@ def register(subparsers) -> None:
         metavar="SIZE",
         help="S3 multipart part size (default 8MiB; S3's minimum is 5MiB)",
     )
-    add_aws_options(parser)
-    parser.set_defaults(func=_ingest)
 
 
 def _dataset_options(args, dataset) -> dict:
