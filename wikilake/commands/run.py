@@ -4,9 +4,10 @@ its Spark job to the interactive EMR cluster; either way follow it to the end.""
 from __future__ import annotations
 
 import argparse
-import time
 
-from wikilake.commands.common import add_aws_options, elapsed, shell_words
+from wikilake.commands.common import add_aws_options, shell_words
+from wikilake.commands.run_interactive import run_interactive
+from wikilake.commands.run_pipeline import PIPELINE_POLL_SECONDS, run_pipeline
 from wikilake_core.datasets import DATASETS
 from wikilake_core.errors import WikilakeError
 
@@ -42,7 +43,6 @@ examples:
 """
 
 TRANSIENT, INTERACTIVE = "transient", "interactive"
-PIPELINE_POLL_SECONDS = 10.0
 
 
 def register(subparsers) -> None:
@@ -73,6 +73,13 @@ def register(subparsers) -> None:
         action="store_true",
         help="pageviews: run even if some hourly dumps of the date are missing (pipeline only)",
     )
+    _add_following_options(parser)
+    add_aws_options(parser)
+    parser.set_defaults(func=_run)
+
+
+def _add_following_options(parser) -> None:
+    """How the command follows the run it started, and what it shows when the run fails."""
     follow = parser.add_argument_group("following")
     follow.add_argument(
         "--wait", dest="wait", action="store_true", default=True, help="follow the run until it ends (default)"
@@ -114,8 +121,6 @@ def register(subparsers) -> None:
         metavar="SECONDS",
         help="interactive: how long to wait for EMR to copy the failed step's log to S3 (default 300)",
     )
-    add_aws_options(parser)
-    parser.set_defaults(func=_run)
 
 
 def _run(args) -> int:
@@ -136,226 +141,5 @@ def _run(args) -> int:
             raise WikilakeError(
                 f"{', '.join(pipeline_only)}: only for a pipeline execution, not with --cluster interactive"
             )
-        return _run_interactive(args, dt, job_options)
-    return _run_pipeline(args, dt, job_options)
-
-
-class _ExecutionLine:
-    """The live status line of an execution; rendered by rich on every refresh, so the clock ticks.
-    Not on a terminal, each change of state is printed as a plain line instead."""
-
-    def __init__(self, name: str, console):
-        self.name, self.console = name, console
-        self.status, self.state = "RUNNING", None
-        self.started = time.monotonic()
-
-    def update(self, execution: dict, state: str | None) -> None:
-        changed = (execution["status"], state) != (self.status, self.state)
-        self.status, self.state = execution["status"], state
-        if changed and not self.console.is_terminal and self.status == "RUNNING":
-            self.console.print(self.__rich__(), highlight=False, soft_wrap=True)
-
-    def __rich__(self):
-        from rich.text import Text
-
-        # Text, not markup: a state's name may hold brackets.
-        return Text.assemble(
-            f"execution {self.name}: {self.status}",
-            *((" in ", (self.state, "bold")) if self.state else ()),
-            f" ({elapsed(time.monotonic() - self.started)})",
-        )
-
-
-def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
-    from rich.console import Console
-
-    from wikilake.aws import pipeline
-    from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake_core.contract import Outputs
-
-    out, err = Console(), Console(stderr=True)
-    with aws_errors():
-        aws = AwsContext.from_args(args)
-        state_machine = aws.outputs.require(Outputs.STATE_MACHINE_ARN)
-        sfn = aws.client("stepfunctions")
-        arn = pipeline.start(
-            sfn, state_machine, args.dataset, dt, job_options=job_options, allow_missing_hours=args.allow_missing_hours
-        )
-        if not args.wait:
-            print(arn)
-            return 0
-        name = arn.rsplit(":", 1)[-1]
-        err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False, soft_wrap=True)
-        line = _ExecutionLine(name, err)
-        try:
-            with err.status(line):
-                final = pipeline.follow(
-                    sfn,
-                    arn,
-                    poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
-                    timeout_seconds=args.timeout * 60,
-                    on_update=line.update,
-                )
-        except KeyboardInterrupt:
-            if args.stop_on_interrupt:
-                pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
-                err.print(
-                    f"stopped execution {name}; the pipeline terminates its cluster", highlight=False, soft_wrap=True
-                )
-            else:
-                err.print(
-                    f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
-                    f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            raise
-    took = elapsed((final["stopDate"] - final["startDate"]).total_seconds())
-    if final["status"] != pipeline.SUCCEEDED:
-        reason = pipeline.failure(final)
-        raise WikilakeError(f"execution {name} {final['status']} after {took}{f': {reason}' if reason else ''}")
-    out.print(
-        f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; {_record_summary(pipeline.run_record(final))}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return 0
-
-
-def _record_summary(record: dict) -> str:
-    """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours,
-    ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out); a job run
-    on EMR Serverless gives its billed ``vCPU hours`` instead."""
-    from wikilake_core.prices import compute_hours
-
-    parts = []
-    written = record.get("rows_written") or {}
-    if written:
-        parts.append("rows written: " + ", ".join(f"{table} {rows:,}" for table, rows in written.items()))
-    if record.get("rejected_records") is not None:
-        parts.append(f"{record['rejected_records']:,} rejected records")
-    cost = record.get("cost") or {}
-    costs = []
-    compute = compute_hours(cost)
-    if compute is not None:
-        costs.append(f"{compute[0]:g} {compute[1].words}")
-    if cost.get("usd") is not None:
-        costs.append(f"~${cost['usd']:.2f} (prices of {cost.get('prices_as_of', '?')})")
-    if costs:
-        parts.append("cost: " + ", ".join(costs))
-    return "; ".join(parts) or "no run record in the execution's output"
-
-
-class _StatusLine:
-    """What the live status line shows; rendered by rich on every refresh, so the clock ticks."""
-
-    def __init__(self, step_id: str, cluster_id: str):
-        self.step_id, self.cluster_id = step_id, cluster_id
-        self.state = "PENDING"
-        self.started = time.monotonic()
-
-    def update(self, step: dict) -> None:
-        self.state = step["Status"]["State"]
-
-    def __rich__(self) -> str:
-        return (
-            f"step {self.step_id} on {self.cluster_id}: [bold]{self.state}[/bold] "
-            f"({elapsed(time.monotonic() - self.started)})"
-        )
-
-
-def _run_interactive(args, dt: str, job_options: tuple[str, ...]) -> int:
-    from rich.console import Console
-
-    from wikilake.aws import emr
-    from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake_core.contract import Outputs
-
-    dataset = args.dataset
-    out, err = Console(), Console(stderr=True)
-    with aws_errors():
-        aws = AwsContext.from_args(args)
-        step = emr.job_step(aws.outputs, dataset, dt, job_options)
-        cluster_id = emr.interactive_cluster_id(aws.outputs, aws.stack_names["processing"])
-        client = aws.client("emr")
-        cluster = emr.describe_cluster(client, cluster_id)
-        emr.require_active(cluster, f"it cannot run steps; {emr.RECREATE_HINT}")
-        step_id = emr.submit_step(client, cluster_id, step)
-        if not args.wait:
-            print(step_id)
-            return 0
-        err.print(
-            f"submitted step {step_id} ({step['Name']}) to cluster {cluster_id} ({cluster['Status']['State']})",
-            highlight=False,
-            soft_wrap=True,
-        )
-        line = _StatusLine(step_id, cluster_id)
-        try:
-            with err.status(line):
-                final = emr.follow_step(
-                    client,
-                    cluster_id,
-                    step_id,
-                    timeout_seconds=args.timeout * 60,
-                    poll_seconds=args.poll,
-                    on_update=line.update,
-                )
-        except KeyboardInterrupt:
-            err.print(f"stopped following; step {step_id} goes on: `wikilake status` shows it")
-            raise
-        state = final["Status"]["State"]
-        took = elapsed(time.monotonic() - line.started)
-        if state == "COMPLETED":
-            out.print(
-                f"step {step_id} COMPLETED in {took}: {dataset} dt={dt} is in "
-                f"s3://{aws.outputs.require(Outputs.BUCKET)}/processed/",
-                highlight=False,
-            )
-            return 0
-        log_url = _show_log_tail(aws, err, cluster, step_id, final, args)
-        reason = _failure_reason(final)
-        raise WikilakeError(
-            f"step {step_id} {state} after {took}{f': {reason}' if reason else ''}"
-            f"{f' (log: {log_url})' if log_url else ''}"
-        )
-
-
-def _failure_reason(step: dict) -> str:
-    from wikilake.aws.emr import state_reason
-
-    details = step["Status"].get("FailureDetails") or {}
-    return " ".join(filter(None, (details.get("Reason"), details.get("Message")))) or state_reason(step["Status"])
-
-
-def _show_log_tail(aws, console, cluster: dict, step_id: str, step: dict, args) -> str | None:
-    """Print the tail of the step's stderr (or how to get it later); returns the log's URL."""
-    import botocore.exceptions
-
-    from wikilake.aws import emr
-
-    log_uri = cluster.get("LogUri")
-    if not log_uri:
-        console.print(f"cluster {cluster['Id']} has no LogUri: no step log to show")
-        return None
-    url = emr.step_log_url(log_uri, cluster["Id"], step_id, step)
-    try:
-        with console.status(f"waiting for the step's log at {url} (EMR copies it within minutes)"):
-            tail = emr.log_tail(
-                aws.client("s3"),
-                url,
-                lines=args.log_lines,
-                wait_seconds=args.log_wait,
-                poll_seconds=min(15.0, args.poll or 15.0),
-            )
-    except botocore.exceptions.WaiterError:
-        console.print(
-            f"the step's log is not in S3 yet; later: aws s3 cp {url} - | gunzip | tail -n {args.log_lines}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return url
-    console.rule(f"last {len(tail)} lines of the step's stderr")
-    for text in tail:
-        console.out(text, highlight=False)
-    console.rule()
-    return url
+        return run_interactive(args, dt, job_options)
+    return run_pipeline(args, dt, job_options)
