@@ -80,32 +80,53 @@ def register(subparsers) -> None:
 
 def _runs(args) -> int:
     import sys
-    from datetime import datetime, timezone
 
-    from wikilake.aws import day_versions, pipeline
     from wikilake.aws.session import AwsContext, aws_errors
     from wikilake.output import render
     from wikilake.query_result import QueryResult
-    from wikilake_core.contract import Outputs
-    from wikilake_core.prices import NIH, compute_hours
 
     with aws_errors():
         aws = AwsContext.from_args(args)
         sfn = aws.client("stepfunctions")
-        found = list(
-            pipeline.list_runs(
-                sfn, aws.outputs.require(Outputs.STATE_MACHINE_ARN), dataset=args.dataset, last=args.last
-            )
-        )
-        unrecorded = {run.arn for run in found if not run.record}
-        hours = (
-            pipeline.cluster_hours(
-                aws.client("emr"), unrecorded, min(run.start for run in found if run.arn in unrecorded)
-            )
-            if unrecorded
-            else {}
-        )
-        versions = day_versions.versions(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), found)
+        found, hours, versions = _gather(aws, sfn, args)
+    rows = _rows(found, hours, versions)
+    columns = COLUMNS
+    if args.quality:
+        from wikilake.aws.run_quality import failing_checks
+
+        with aws_errors():
+            rows = [row + (failing_checks(sfn, run),) for row, run in zip(rows, found)]
+        columns += ("failing_checks",)
+    result = QueryResult(columns, tuple(rows))
+    render(_with_units(result) if args.format == "table" else result, args.format, sys.stdout)
+    return 0
+
+
+def _gather(aws, sfn, args) -> tuple[list, dict, dict]:
+    """The runs asked for, the cluster hours of those without a run record (by execution ARN), and
+    each run's version of its day (live, superseded, ...)."""
+    from wikilake.aws import day_versions, pipeline
+    from wikilake_core.contract import Outputs
+
+    found = list(
+        pipeline.list_runs(sfn, aws.outputs.require(Outputs.STATE_MACHINE_ARN), dataset=args.dataset, last=args.last)
+    )
+    unrecorded = {run.arn for run in found if not run.record}
+    hours = (
+        pipeline.cluster_hours(aws.client("emr"), unrecorded, min(run.start for run in found if run.arn in unrecorded))
+        if unrecorded
+        else {}
+    )
+    versions = day_versions.versions(aws.client("s3"), aws.outputs.require(Outputs.BUCKET), found)
+    return found, hours, versions
+
+
+def _rows(found: list, hours: dict, versions: dict) -> list[tuple]:
+    """One row of COLUMNS per run; a run still going is timed up to now."""
+    from datetime import datetime, timezone
+
+    from wikilake_core.prices import NIH, compute_hours
+
     now = datetime.now(timezone.utc)
     rows = []
     for run in found:
@@ -129,16 +150,7 @@ def _runs(args) -> int:
                 cost.get("prices_as_of"),
             )
         )
-    columns = COLUMNS
-    if args.quality:
-        from wikilake.aws.run_quality import failing_checks
-
-        with aws_errors():
-            rows = [row + (failing_checks(sfn, run),) for row, run in zip(rows, found)]
-        columns += ("failing_checks",)
-    result = QueryResult(columns, tuple(rows))
-    render(_with_units(result) if args.format == "table" else result, args.format, sys.stdout)
-    return 0
+    return rows
 
 
 def _with_units(result):
