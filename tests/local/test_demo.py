@@ -8,7 +8,8 @@ import local_reference as reference
 import pytest
 from rich.console import Console
 
-from wikilake.local import demo
+from wikilake.local import demo, demo_synth
+from wikilake.local.demo_steps import Steps
 from wikilake.local.query import LocalEngine
 from wikilake.query_params import bind
 from wikilake_core.ddl import load_queries
@@ -128,18 +129,18 @@ def _fake_npx(folder, script):
 
 def test_a_failing_synth_is_reported_with_its_log(tmp_path, monkeypatch):
     environment = _fake_npx(tmp_path, "echo 'resolving'\necho 'ValidationError: ssh_cidrs is bad' >&2\nexit 3\n")
-    monkeypatch.setattr(demo, "synth_environment", lambda: environment)
+    monkeypatch.setattr(demo_synth, "synth_environment", lambda: environment)
     log = tmp_path / "synth.log"
     with pytest.raises(WikilakeError) as err:
-        demo.synth(log, demo._Steps(Console(file=io.StringIO())))
+        demo_synth.synth(log, Steps(Console(file=io.StringIO())))
     assert str(err.value) == (f"cdk synth failed (exit 3): ValidationError: ssh_cidrs is bad — full log: {log}")
     assert "resolving" in log.read_text()
 
 
 def test_synth_without_node_says_how_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(demo, "synth_environment", lambda: {"PATH": str(tmp_path)})
+    monkeypatch.setattr(demo_synth, "synth_environment", lambda: {"PATH": str(tmp_path)})
     with pytest.raises(WikilakeError, match="npx not found: run `make setup`"):
-        demo.synth(tmp_path / "synth.log", demo._Steps(Console(file=io.StringIO())))
+        demo_synth.synth(tmp_path / "synth.log", Steps(Console(file=io.StringIO())))
 
 
 def test_the_demos_join_of_pageviews_to_articles_matches_at_least_five_articles():

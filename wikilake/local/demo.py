@@ -4,31 +4,27 @@ lake, every named query on DuckDB, an HTML report with charts, and `cdk synth` o
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from wikilake.local import demo_history
+from wikilake.local.demo_report import REPORT_DIR, jobs_table, write_demo_report
+from wikilake.local.demo_steps import Steps
+from wikilake.local.demo_synth import synth
 from wikilake.output import print_table, rich_table
 from wikilake.query_result import QueryResult
 from wikilake_core import contract, datasets, layout, quality, run_history
 from wikilake_core.ddl import NamedQuery, load_queries
 from wikilake_core.errors import WikilakeError
-from wikilake_core.paths import PROJECT_ROOT, SAMPLES_DIR
+from wikilake_core.paths import SAMPLES_DIR
 from wikilake_core.quality import QualityFailed
 from wikilake_core.run_history import failed_checks, failure_message, warning_message
 
 # Values for the named queries' parameters that have no default; dt comes from the sample days.
 DEMO_VALUES = {"project": "en.wikipedia"}
-REPORT_DIR = "report"
-SYNTH_TIMEOUT_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -96,28 +92,8 @@ def demo_params(query: NamedQuery, dts: dict[str, str]) -> list[str]:
     return [f"{p.name}={values[p.name]}" for p in query.parameters if p.name in values]
 
 
-class _Steps:
-    """Each step shows a spinner with elapsed time while it runs, then a ✓ line with its duration.
-    The step yields a function that shows what the step is doing now."""
-
-    def __init__(self, console: Console):
-        self.console = console
-
-    @contextlib.contextmanager
-    def step(self, text: str):
-        started = time.perf_counter()
-        if self.console.is_terminal:
-            columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-            with Progress(*columns, console=self.console, transient=True) as progress:
-                task = progress.add_task(text, total=None)
-                yield lambda detail: progress.update(task, description=f"{text}: {detail}")
-        else:  # a log file gets the ✓ lines only
-            yield lambda detail: None
-        self.console.print(f"[green]✓[/] {text} [dim]({time.perf_counter() - started:.1f} s)[/]")
-
-
 @contextlib.contextmanager
-def spark_session(spark, steps: _Steps):
+def spark_session(spark, steps: Steps):
     """``spark`` if given, else the active session, else a new local one (stopped afterwards)."""
     if spark is None:
         from pyspark.sql import SparkSession
@@ -136,7 +112,7 @@ def spark_session(spark, steps: _Steps):
         session.stop()
 
 
-def run_jobs(days, lake: Path, steps: _Steps, spark=None) -> list[dict]:
+def run_jobs(days, lake: Path, steps: Steps, spark=None) -> list[dict]:
     """Runs each dataset's PySpark job on its sample day in one session; returns the manifests."""
     from wikilake.local.runner import run_local
 
@@ -165,14 +141,14 @@ def show_quality(manifest: dict, console: Console) -> None:
         console.print(f"  [yellow]warning[/]: {warning_message(manifest)}", highlight=False)
 
 
-def history_days(lake: Path, steps: _Steps) -> tuple[SampleDay, ...]:
+def history_days(lake: Path, steps: Steps) -> tuple[SampleDay, ...]:
     """The generated pageviews days after the sample (wikilake.local.demo_history), as sample days."""
     with steps.step(f"generating {len(demo_history.DAYS)} more pageviews days -> {lake}/raw/"):
         files = demo_history.generate(lake)
     return tuple(SampleDay(demo_history.DATASET, day.dt, files[day.dt], True) for day in demo_history.DAYS)
 
 
-def run_queries(days, lake: Path, steps: _Steps) -> list[Answer]:
+def run_queries(days, lake: Path, steps: Steps) -> list[Answer]:
     """Every named query on the local lake with the demo's parameters."""
     from wikilake.local.query import LocalEngine
     from wikilake.query_params import bind, describe
@@ -193,133 +169,6 @@ def print_answers(answers: list[Answer], console: Console) -> None:
         console.print()
         console.print(f"[bold]{answer.query.name}[/]: {answer.query.description}", highlight=False)
         print_table(console, rich_table(answer.result, title=answer.params))
-
-
-def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: Path) -> Path:
-    from wikilake.report import Report, Section, write_report
-
-    synthetic = ", ".join(f"{d.dataset} (dt={d.dt})" for d in days if d.synthetic)
-    notes = (
-        "Produced by `wikilake demo`: the PySpark jobs ran locally on the samples in data/samples/, "
-        "and every named query of athena_ddl/queries/ ran on DuckDB over the resulting Parquet "
-        "lake — the same jobs, DDL and SQL that run on EMR and Athena.",
-        f"Synthetic data: {synthetic} was generated by wikilake/local/generators/pageviews.py; it is not "
-        "real traffic. The edits are real (Wikipedia recent changes of 2015-09-12, CC BY-SA).",
-        "The articles are 206 real pages of an English Wikipedia dump of 2016 (CC BY-SA; "
-        "data/samples/NOTICE.md). The generator gives part of its most viewed en.wikipedia titles "
-        "from that sample, so the query that joins pageviews to articles matches some of them; the "
-        "other titles are made up and show no article (see docs/datasets.md).",
-    )
-    report = Report(
-        title="wikilake demo report",
-        notes=notes,
-        facts=(Section("runs", "Job runs", "", jobs_table(manifests), chart=False),),
-        sections=tuple(
-            Section(a.query.name, a.query.name, a.query.description, a.result, a.params, a.query.sql)
-            for a in answers
-            if not a.history
-        ),
-        groups=((RUNS_AND_QUALITY, runs_and_quality([a for a in answers if a.history])),),
-    )
-    return write_report(report, lake / REPORT_DIR)
-
-
-RUNS_AND_QUALITY = "Runs and quality"
-
-
-def column(result: QueryResult, name: str) -> list:
-    index = result.columns.index(name)
-    return [row[index] for row in result.rows]
-
-
-def runs_and_quality(answers: list[Answer]) -> tuple:
-    """The report's run-history sections: rows and rejects per dt (charts), cost per month (a
-    chart where a cost is known: runs on AWS), the runs and the failed checks (tables)."""
-    from wikilake.charts import ChartSpec
-    from wikilake.report import Section
-
-    by_name = {a.query.name: a for a in answers}
-
-    def section(name: str, **chart) -> Section:
-        a = by_name[name]
-        return Section(name, name, a.query.description, a.result, a.params, a.query.sql, **chart)
-
-    trend = by_name["rows_trend"].result
-    rejects = QueryResult(
-        ("dt", "rejected_records"), tuple(zip(column(trend, "dt"), column(trend, "rejected_records")))
-    )
-    priced = any(usd is not None for usd in column(by_name["cost_by_month"].result, "usd"))
-    return (
-        section("rows_trend", chart_spec=ChartSpec("line", ("dt",), ("table_rows",))),
-        Section(
-            "rejects_per_dt",
-            "rejected records per dt",
-            "Records the pageviews job rejected per dt (from rows_trend).",
-            rejects,
-            chart_spec=ChartSpec("line", ("dt",), ("rejected_records",)),
-        ),
-        section("quality_failures", chart=False),
-        section("run_history", chart=False),
-        section("cost_by_month", chart=priced, chart_spec=ChartSpec("bar", ("month", "dataset"), ("usd",))),
-    )
-
-
-def jobs_table(manifests: list[dict]) -> QueryResult:
-    """One row per job run, from its manifest: what went in, what was rejected, what was written."""
-    columns = ("dataset", "dt", "input_files", "input_records", "rejected_records", "rows_written", "seconds")
-    rows = tuple(
-        (
-            m.get("dataset"),
-            m.get("dt"),
-            len(m.get("input_files", ())),
-            m.get("input_records"),
-            m.get("rejected_records"),
-            ", ".join(f"{table} {count:,}" for table, count in m.get("rows_written", {}).items()),
-            m.get("duration_seconds"),
-        )
-        for m in manifests
-    )
-    return QueryResult(columns, rows)
-
-
-def synth_environment() -> dict[str, str]:
-    """The environment `make` gives cdk: the venv's Python and Node first on PATH."""
-    venv_bin = str(Path(sys.executable).parent)
-    node_bin = str(PROJECT_ROOT / "node_modules" / ".bin")
-    return {
-        **os.environ,
-        "PATH": os.pathsep.join([venv_bin, node_bin, os.environ.get("PATH", "")]),
-        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
-    }
-
-
-def synth(log_path: Path, steps: _Steps) -> list[str]:
-    """`npx cdk synth` of the CDK app into cdk.out/; returns the synthesized stack names."""
-    env = synth_environment()
-    npx = shutil.which("npx", path=env["PATH"])
-    if npx is None:
-        raise WikilakeError("npx not found: run `make setup` (it installs Node into .venv)")
-    if not (PROJECT_ROOT / "cdk.json").is_file():
-        raise WikilakeError(f"no CDK app: {PROJECT_ROOT / 'cdk.json'} is missing")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with steps.step("cdk synth (CloudFormation templates -> cdk.out/)"), log_path.open("w") as log:
-        try:
-            done = subprocess.run(
-                [npx, "--no-install", "cdk", "synth", "--quiet"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=SYNTH_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise WikilakeError(f"cdk synth took over {SYNTH_TIMEOUT_SECONDS} s; see {log_path}") from None
-    if done.returncode != 0:
-        lines = [line for line in log_path.read_text().splitlines() if line.strip()]
-        last = lines[-1].strip() if lines else "no output"
-        raise WikilakeError(f"cdk synth failed (exit {done.returncode}): {last} — full log: {log_path}")
-    return sorted(p.name.removesuffix(".template.json") for p in (PROJECT_ROOT / "cdk.out").glob("*.template.json"))
 
 
 def next_steps(report: Path, days, stacks: list[str] | None) -> str:
@@ -349,7 +198,7 @@ def run_demo(
     """Runs the demo end to end; returns the answers it printed."""
     console = console or Console(soft_wrap=True)  # long commands stay whole in logs
     lake = Path(lake)
-    steps = _Steps(console)
+    steps = Steps(console)
     started = time.perf_counter()
     days = sample_days()
     console.rule("[bold]1/4 PySpark jobs on the shipped samples")
