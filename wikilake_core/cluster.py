@@ -208,6 +208,8 @@ class ClusterShape:
         (on-demand) core and task nodes together reach at most ``maximum`` (or the sized core
         nodes and the starting task nodes, when more)."""
         core_group = self.group("CORE")
+        if core_group is None:  # instance_groups always makes one; a shape without is not a cluster
+            raise ValueError("a cluster shape needs a CORE instance group")
         core = max(core_group.count, self.core_count_max or 0)
         scaling = self.managed_scaling
 

@@ -63,6 +63,8 @@ class DumpSite:
         return self.checksums.format(**self._fields(dt, params))
 
     def parts_pattern(self, dt: str, **params) -> str:
+        if self.parts is None:  # --parts is an ingest option only of datasets published in parts
+            raise WikilakeError(f"{self.file_name} is published whole, not in numbered parts")
         return self.parts.format(**self._fields(dt, params))
 
     def file_names(self, dt: str, options: dict) -> list[str]:

@@ -96,7 +96,7 @@ class Cost:
     unpriced: tuple[str, ...] = ()
 
     def as_record(self) -> dict:
-        record = {
+        record: dict[str, object] = {
             NIH.key: self.normalized_instance_hours,
             "usd": self.usd,
             "prices_as_of": PRICES_AS_OF,
@@ -124,12 +124,10 @@ def cluster_cost(groups: Iterable[InstanceGroup], hours: float) -> Cost:
     """The cost of running ``groups`` for ``hours`` (per-second billing: fractions count)."""
     groups = list(groups)
     normalized = sum(g.count * normalization_factor(g.instance_type) * hours for g in groups)
-    unpriced = tuple(sorted({g.instance_type for g in groups if g.count and g.instance_type not in PRICES}))
-    usd = (
-        None
-        if unpriced
-        else round(sum(g.count * hourly_usd(g.instance_type, g.market) * hours for g in groups if g.count), 4)
-    )
+    counted = [g for g in groups if g.count]
+    priced = [(g.count, rate) for g in counted if (rate := hourly_usd(g.instance_type, g.market)) is not None]
+    unpriced = tuple(sorted({g.instance_type for g in counted if g.instance_type not in PRICES}))
+    usd = None if unpriced else round(sum(count * rate * hours for count, rate in priced), 4)
     return Cost(round(normalized, 2), usd, unpriced)
 
 

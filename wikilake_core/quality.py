@@ -61,13 +61,12 @@ class Result:
     @property
     def expected(self) -> str:
         """The expected range as people read it: ``[3,300, 9,900]``, ``<= 0.05``, ``>= 40``."""
-        if self.low is None and self.high is None:
-            return ""
-        if self.low is None:
-            return f"<= {number(self.high)}"
-        if self.high is None:
-            return f">= {number(self.low)}"
-        return f"[{number(self.low)}, {number(self.high)}]"
+        low, high = self.low, self.high
+        if low is None:
+            return "" if high is None else f"<= {number(high)}"
+        if high is None:
+            return f">= {number(low)}"
+        return f"[{number(low)}, {number(high)}]"
 
     def row(self) -> dict:
         """The ``quality`` table's row (athena_ddl/tables/quality.sql); dataset and dt are its
