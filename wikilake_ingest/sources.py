@@ -201,7 +201,8 @@ class HttpSource:
         response = self.client.pool.request(
             "GET", self.url, headers=self.client.headers(headers), preload_content=False, retries=transfer.retry
         )
-        transfer.retry = response.retries  # now counting the 5xx urllib3 retried
+        if response.retries is not None:  # the Retry passed in, now counting the 5xx urllib3 retried
+            transfer.retry = response.retries
         try:
             if response.status == 404:
                 raise FetchError(f"{self.name}: not found at {self.url} (HTTP 404)")
@@ -229,7 +230,7 @@ def _resumes_at(response, offset: int) -> bool:
     return response.status == 206 and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-")
 
 
-def _reason(err: BaseException) -> str:
+def _reason(err: BaseException | None) -> str:  # MaxRetryError.reason may be None
     if isinstance(err, ProtocolError) and len(err.args) > 1:
         return f"connection broken ({err.args[1]})"
     return str(err)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import botocore.exceptions
 
 from wikilake_core.aws_errors import describe_client_error
-from wikilake_core.datasets import Dataset
+from wikilake_core.datasets import Dataset, DumpSite
 from wikilake_core.errors import WikilakeError
 from wikilake_ingest.sources import FileSource, HttpClient, HttpSource
 
@@ -60,12 +60,11 @@ def parse_md5sums(text: str) -> dict[str, str]:
 
 
 def site_items(
-    client: HttpClient, dataset: Dataset, dt: str, options: dict, mirror: str | None = None, skip_unlisted: bool = False
+    client: HttpClient, site: DumpSite, dt: str, options: dict, mirror: str | None = None, skip_unlisted: bool = False
 ) -> list[Item]:
     """The dump files of ``dt`` that ``options`` select, with the MD5s the dump's checksum file
     publishes (a file it does not list is not published yet: refused before anything moves,
     or left out with ``skip_unlisted``, e.g. a pipeline run allowed to miss pageview hours)."""
-    site = dataset.site
     folder = site.folder_url(dt, mirror=mirror)
     checksums = f"{folder}/{site.checksums_file(dt)}"
     sums = parse_md5sums(client.get_text(checksums))
@@ -83,13 +82,12 @@ def site_items(
 
 
 def dump_status_items(
-    client: HttpClient, dataset: Dataset, dt: str, options: dict, mirror: str | None = None
+    client: HttpClient, site: DumpSite, dt: str, options: dict, mirror: str | None = None
 ) -> list[Item]:
     """The files of a dump folder with a status file (articles: ``dumpstatus.json``), for each
     selected value (wiki): the whole file, or with ``parts`` the numbered parts the status file
     lists. Refused before anything moves when the dump job that writes them is not done, or when
     the folder's checksum file does not list them; the MD5s come from that checksum file."""
-    site = dataset.site
     ((option, field),) = site.selectors
     items = []
     for value in options[option]:
@@ -139,17 +137,19 @@ def source_item(client: HttpClient, dataset: Dataset, dt: str, source: str | Non
     return Item(FileSource(source), md5)
 
 
-def uses_site(dataset: Dataset, options: dict) -> bool:
-    return dataset.site is not None and not options.get("source")
+def dump_site(dataset: Dataset, options: dict) -> DumpSite | None:
+    """The dump site the files come from; None with an explicit --source (or a dataset without one)."""
+    return None if options.get("source") else dataset.site
 
 
 def plan(client: HttpClient, dataset: Dataset, dt: str, options: dict, *, skip_unlisted: bool = False) -> list[Item]:
     """What to ingest for (dataset, dt): an explicit --source, else the dump site's files."""
-    if not uses_site(dataset, options):
+    site = dump_site(dataset, options)
+    if site is None:
         return [source_item(client, dataset, dt, options.get("source"), options.get("md5"))]
-    if dataset.site.status_file:
-        return dump_status_items(client, dataset, dt, options, mirror=options.get("mirror"))
-    return site_items(client, dataset, dt, options, mirror=options.get("mirror"), skip_unlisted=skip_unlisted)
+    if site.status_file:
+        return dump_status_items(client, site, dt, options, mirror=options.get("mirror"))
+    return site_items(client, site, dt, options, mirror=options.get("mirror"), skip_unlisted=skip_unlisted)
 
 
 class Cancelled(Exception):

@@ -219,15 +219,13 @@ def _ingest(args) -> int:
     dataset, dt = datasets.get(args.dataset), parse_date(args.date)
     options = _dataset_options(args, dataset)
     contact = args.contact or os.environ.get(CONTACT_ENV) or None
-    from_site = ingest.uses_site(dataset, options)
-    require_contact(
-        [options.get("mirror") or dataset.site.base_url] if from_site else [options.get("source") or ""], contact
-    )
+    site = ingest.dump_site(dataset, options)
+    require_contact([options.get("mirror") or site.base_url] if site else [options.get("source") or ""], contact)
     policy = RetryPolicy(retries=args.retries, backoff=args.backoff, read_timeout=args.timeout)
     client = HttpClient(policy, max_connections=args.parallel, user_agent=user_agent(contact))
     with aws_errors():
         # Cheap checks first: a local source, then the destination, then the dump site.
-        items = None if from_site else ingest.plan(client, dataset, dt, options)
+        items = None if site else ingest.plan(client, dataset, dt, options)
         sink = _sink(args, dataset.name, dt)
         items = items or ingest.plan(client, dataset, dt, options)
         started = time.monotonic()
@@ -245,19 +243,20 @@ def _ingest(args) -> int:
 
 
 def _print_summary(outcomes, location: str, seconds: float) -> None:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
     from rich.filesize import decimal
     from rich.table import Table
 
     table = Table(title=f"ingest -> {location}", title_justify="left")
     table.add_column("file", no_wrap=True)
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("size", "right"),
         ("md5", "left"),
         ("result", "left"),
         ("tries", "right"),
         ("time", "right"),
-    ):
+    )
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     results = {"uploaded": "[green]ingested", "skipped": "already there", "failed": "[red]FAILED"}
     for o in outcomes:
