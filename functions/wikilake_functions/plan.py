@@ -35,8 +35,9 @@ log = common.logger(__name__)
 PIPELINE_INGEST_OPTIONS = {"parts": True}
 
 
-def normalize(run_input: Mapping, started_at: str) -> dict:
-    """The run's input in runs.execution_input's shape, dt filled in; WikilakeError if bad."""
+def normalize(run_input: object, started_at: str) -> dict:
+    """The run's input (the execution's, as given: any JSON) in runs.execution_input's shape, dt
+    filled in; WikilakeError if bad."""
     if not isinstance(run_input, Mapping) or not run_input.get("dataset"):
         raise WikilakeError('the input needs {"dataset": ..., "dt": "YYYY-MM-DD"} (dt empty: the previous UTC day)')
     dt = run_input.get("dt") or runs.scheduled_dt(started_at)
@@ -123,7 +124,7 @@ def size(event: Mapping, env: Mapping[str, str], *, now: datetime | None = None)
     except run_sizing.RunTooLarge as err:
         raise run_sizing.RunTooLarge(f"{run['dataset']} dt={run['dt']} ({input_bytes:,} bytes): {err}") from None
     poll = int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS))
-    result = {
+    result: dict[str, object] = {
         "input_bytes": input_bytes,
         "input_files": files,
         "core_nodes": sized.core_nodes,

@@ -17,7 +17,7 @@ from wikilake_functions import common
 log = common.logger(__name__)
 
 
-def bucket_history(s3, bucket: str, dataset: str, dt: str, needed: int) -> list[dict]:
+def bucket_history(s3, bucket: str, dataset: str, dt: str, needed: int) -> list[Mapping]:
     """The dataset's manifests (one listing of manifests/<dataset>/) the run of ``dt`` is
     compared with: the ``needed`` latest earlier dts that count as a baseline."""
     keys = {}

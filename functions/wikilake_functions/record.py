@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 import botocore.exceptions
 
@@ -37,9 +38,10 @@ def check_manifest(manifest: dict, run: Mapping) -> None:
     """The invariants of a finished run; VerificationFailed naming the first one broken."""
     where = f"{run['dataset']} dt={run['dt']}"
     counts = [manifest.get(k) for k in ("input_records", "valid_records", "rejected_records")]
-    if any(not isinstance(n, int) for n in counts):
+    whole = [n for n in counts if isinstance(n, int)]
+    if len(whole) < len(counts):
         raise VerificationFailed(f"{where}: manifest lacks input/valid/rejected record counts")
-    total, valid, rejected = counts
+    total, valid, rejected = whole
     if total != valid + rejected:
         raise VerificationFailed(f"{where}: input_records {total} != valid {valid} + rejected {rejected}")
     written = manifest.get("rows_written") or {}
@@ -118,7 +120,7 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
         application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
         run_id = job_run_id(event["job_run"])
-        compute = {
+        compute: dict[str, Any] = {
             "cluster_id": application_id,
             "job_run_id": run_id,
             "runtime": SERVERLESS_RUNTIME,

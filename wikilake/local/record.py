@@ -7,6 +7,7 @@ and publishes the run (wikilake.local.days: the day's manifest, with the results
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from wikilake.local import days as local_days
@@ -21,7 +22,7 @@ def _load(path: Path) -> dict | None:
         return None
 
 
-def lake_history(lake: Path, dataset: str, dt: str, needed: int) -> list[dict]:
+def lake_history(lake: Path, dataset: str, dt: str, needed: int) -> list[Mapping]:
     """The dataset's published day manifests under ``lake`` that the run of ``dt`` is compared with."""
     paths = {}
     for path in (lake / layout.MANIFESTS / dataset).glob(f"{layout.PARTITION_KEY}=*/{layout.MANIFEST_NAME}"):
