@@ -18,6 +18,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+from matplotlib.typing import RcKeyType
 
 from wikilake.output import is_number
 from wikilake.query_result import QueryResult
@@ -39,7 +40,7 @@ _FONT_FALLBACKS = (
     "Droid Sans Fallback",
     "Last Resort High-Efficiency",
 )
-_STYLE = {
+_STYLE: dict[RcKeyType, object] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,

@@ -58,7 +58,7 @@ def check(
     arn = pipeline.start(sfn, state_machine_arn, dataset, dt, allow_missing_hours=allow_missing_hours)
     name = arn.rsplit(":", 1)[-1]
     print(f"started execution {name} of {dataset} dt={dt}", flush=True)
-    shown = []
+    shown: list[str] = []
 
     def show(execution: dict, state: str | None) -> None:
         if state and state not in shown[-1:]:

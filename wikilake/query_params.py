@@ -120,13 +120,13 @@ def bind(query: NamedQuery, raw_params: list[str]) -> dict[str, str]:
     by_name.update({p.name: v for p, v in zip(open_params, positional)})
     bound = {}
     for param in query.parameters:
-        value = by_name.get(param.name, param.default)
-        if value is None:
+        given = by_name.get(param.name, param.default)
+        if given is None:
             raise WikilakeError(
                 f"missing parameter {param.name!r} for {query.name} ({_signature(query)}); "
                 f"pass --param {param.name}=VALUE"
             )
-        bound[param.name] = literal(param, value)
+        bound[param.name] = literal(param, given)
     return bound
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import botocore.exceptions
 
@@ -202,10 +203,7 @@ def ec2_vcpus(ec2, service_quotas, needs: Needs) -> list[Check]:
     names = {market: f"EC2 {MARKET_NAMES[market]} vCPUs" for market in MARKET_QUOTAS}
     if needs.serverless:
         return [Check(name, SKIPPED, "runtime emr-serverless starts no EC2 instances") for name in names.values()]
-    return [
-        guarded(name, lambda market=market, name=name: _market(ec2, service_quotas, needs, market, name))
-        for market, name in names.items()
-    ]
+    return [guarded(name, partial(_market, ec2, service_quotas, needs, market, name)) for market, name in names.items()]
 
 
 def instance_vcpus(ec2, instance_types: Iterable[str]) -> dict[str, int]:

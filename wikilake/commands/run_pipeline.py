@@ -17,7 +17,8 @@ class _ExecutionLine:
 
     def __init__(self, name: str, console):
         self.name, self.console = name, console
-        self.status, self.state = "RUNNING", None
+        self.status: str = "RUNNING"
+        self.state: str | None = None
         self.started = time.monotonic()
 
     def update(self, execution: dict, state: str | None) -> None:

@@ -90,7 +90,7 @@ def _runs(args) -> int:
         sfn = aws.client("stepfunctions")
         found, hours, versions = _gather(aws, sfn, args)
     rows = _rows(found, hours, versions)
-    columns = COLUMNS
+    columns: tuple[str, ...] = COLUMNS
     if args.quality:
         from wikilake.aws.run_quality import failing_checks
 

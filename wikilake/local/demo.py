@@ -127,6 +127,8 @@ def run_jobs(days, lake: Path, steps: Steps, spark=None) -> list[dict]:
                         day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=session, progress=show
                     )
                 except QualityFailed as failed:  # the demo shows it, the data stays: go on
+                    if failed.manifest is None:  # run_local's carries the day's manifest; another is a bug
+                        raise
                     manifest = failed.manifest
             manifests.append(manifest)
             show_quality(manifest, steps.console)

@@ -50,10 +50,10 @@ def _string(text: str) -> str:
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")  # ${key} in a location template
 
 
-def template_pattern(table: TableDef) -> tuple[str, list[str]]:
+def template_pattern(template: str) -> tuple[str, list[str]]:
     """(a regular expression over a file's path with one group per partition value, the partition
-    keys in group order) for a table whose DDL gives a location template."""
-    parts = _PLACEHOLDER.split(table.partition_template)  # literal, key, literal, key, ..., literal
+    keys in group order) for a table's location template (TableDef.partition_template)."""
+    parts = _PLACEHOLDER.split(template)  # literal, key, literal, key, ..., literal
     return "([^/]+)".join(map(re.escape, parts[0::2])) + "[^/]+$", parts[1::2]
 
 
@@ -96,8 +96,8 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
     )
     if not files:
         return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} WHERE false"
-    if table.partition_template:
-        return json_view_sql(table, files)
+    if template := table.partition_template:
+        return json_view_sql(table, template, files)
     by_depth: dict[int, list[Path]] = {}
     for path in files:
         by_depth.setdefault(len(path.parts), []).append(path)
@@ -105,10 +105,10 @@ def view_sql(table: TableDef, files: list[Path]) -> str:
     return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {select} FROM ({source})"
 
 
-def json_view_sql(table: TableDef, files: list[Path]) -> str:
+def json_view_sql(table: TableDef, template: str, files: list[Path]) -> str:
     """CREATE VIEW over one-line JSON files (keys missing from a document read as null), the
-    partition values cut out of each file's path."""
-    regex, keys = template_pattern(table)
+    partition values cut out of each file's path (``template``: the table's location template)."""
+    regex, keys = template_pattern(template)
     columns = ", ".join(f"{_string(c.name)}: {_string(duckdb_type(c.type))}" for c in table.columns)
     select = ", ".join(
         [_quoted(c.name) for c in table.columns]
@@ -125,7 +125,7 @@ def json_view_sql(table: TableDef, files: list[Path]) -> str:
     )
 
 
-def referenced_tables(expression: exp.Expression) -> set[str]:
+def referenced_tables(expression: exp.Expr) -> set[str]:
     """Names of the tables a query reads (its CTE names excluded)."""
     ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
     return {t.name.lower() for t in expression.find_all(exp.Table)} - ctes
@@ -160,8 +160,9 @@ class LocalEngine:
     def __exit__(self, *exc) -> None:
         self.connection.close()
 
-    def schema(self) -> dict[str, dict[str, str]]:
-        """table -> column -> Hive type, for sqlglot (partition keys included)."""
+    def schema(self) -> dict[str, object]:
+        """table -> column -> Hive type, for sqlglot (partition keys included; typed as sqlglot's
+        schema argument, whose dict is invariant in its values)."""
         return {
             name: {c.name: c.type for c in table.columns + table.partition_keys} for name, table in self.tables.items()
         }
