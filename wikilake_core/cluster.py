@@ -106,7 +106,7 @@ class ClusterDefinition:
         self,
         *,
         name: str,
-        steps: list[dict] | None = None,
+        steps: list[dict] | list[str] | None = None,  # list[str]: a JsonPath list token (the state machine)
         extra_tags: tuple[tuple[str, str], ...] = (),
         core_count=None,
         compute_limits=None,
