@@ -151,3 +151,18 @@ def later(name):
         Import("spark_jobs", 9),
         Import("bench", 9),
     ]
+
+
+def test_the_architecture_doc_shows_this_table():
+    """docs/architecture.md's "Which folder may import which": one row per package, the packages
+    it may import in backticks in the second column."""
+    text = (PROJECT_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("### Which folder may import which", 1)[1]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
+    documented = {_names(package)[0]: frozenset(_names(allowed)) for package, allowed in rows}
+    assert documented == MAY_IMPORT
+
+
+def _names(cell: str) -> list[str]:
+    """The backticked package names of a table cell, in order (folder names in brackets left out)."""
+    return [name for name in cell.split("`")[1::2] if name in PACKAGES]
