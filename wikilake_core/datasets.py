@@ -124,9 +124,12 @@ class Throughput:
     source: str
 
 
+# The hours of a day, one dump file each, for a dataset published hourly (pageviews).
+DAY_HOURS: tuple[int, ...] = tuple(range(24))
+
 # `wikilake ingest` options a dataset may take, with their defaults (None: not given).
 INGEST_OPTION_DEFAULTS: dict[str, object] = {
-    "hours": tuple(range(24)),
+    "hours": DAY_HOURS,
     "wiki": ("enwiki",),
     "parts": False,
     "mirror": None,
@@ -150,6 +153,8 @@ class Dataset:
     job_options: tuple[JobOption, ...] = ()
     # `wikilake ingest` options that apply to this dataset (the others are refused).
     ingest_options: frozenset[str] = field(default_factory=frozenset)
+    # The hours a whole day has, one file each (pageviews: DAY_HOURS); empty: not published hourly.
+    hours: tuple[int, ...] = ()
     # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
     size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
     # Checked after each run against the dataset's earlier runs (wikilake_core/quality.py).
@@ -210,6 +215,7 @@ REGISTRY: dict[str, Dataset] = {
                 selectors=(("hours", "hour"),),
             ),
             ingest_options=frozenset({"hours", "mirror"}),
+            hours=DAY_HOURS,
             # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
             # scan task per hourly file, 24 a day: 6 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
@@ -220,7 +226,7 @@ REGISTRY: dict[str, Dataset] = {
                 quality.HistoryBand("rows_projectviews_hourly", quality.WARN, quality.rows("projectviews_hourly")),
                 quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
                 # Missing hours fail verification unless the run allows them; then they warn.
-                quality.Limits("hours_complete", quality.WARN, quality.hours_present, low=24),
+                quality.Limits("hours_complete", quality.WARN, quality.hours_present, low=len(DAY_HOURS)),
                 quality.HistoryBand(
                     "distinct_projects", quality.WARN, quality.field("distinct_projects"), low=0.95, high=None
                 ),

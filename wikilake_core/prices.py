@@ -1,6 +1,7 @@
-"""What a run's cluster costs: one dated price table and the cost of a cluster's instance groups
-over some hours. Used by the pipeline's record function (the run record and the manifest's
-``run.cost``) and by anyone estimating a run by hand.
+"""What wikilake's compute costs: one dated price table (EC2 + EMR instances, EMR Serverless,
+Athena), the only place a price is written, and the cost of a cluster's instance groups over some
+hours, of a Serverless job run, of an Athena query. Used by the pipeline's record function (the
+run record and the manifest's ``run.cost``), the CLI's Athena queries and the bench's sizing.
 
 Prices: US East (N. Virginia), Linux, USD per instance-hour.
 - EC2 on-demand: the Amazon EC2 On-Demand pricing page (aws.amazon.com/ec2/pricing/on-demand/).
@@ -15,6 +16,7 @@ Update PRICES_AS_OF with the table; `wikilake runs` shows the date next to every
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -170,6 +172,24 @@ def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
         "usd": round(usd, 4),
         "prices_as_of": PRICES_AS_OF,
     }
+
+
+# --- Athena (`wikilake query --engine athena`) ---
+# Athena's list price (us-east-1 and most regions, aws.amazon.com/athena/pricing): $5 per TB
+# scanned, billed per MB rounded up, 10 MB minimum per query; DDL and failed queries are free.
+# TB and MB are binary here (2^40, 2^20).
+ATHENA_USD_PER_TB = 5.0
+ATHENA_PRICE_NOTE = f"${ATHENA_USD_PER_TB:g}/TB list"
+_MB, _TB = 2**20, 2**40
+ATHENA_MIN_BILLED_BYTES = 10 * _MB
+
+
+def athena_query_usd(bytes_scanned: int) -> float:
+    """What Athena bills for a query that scanned ``bytes_scanned`` bytes, at list price."""
+    if bytes_scanned <= 0:
+        return 0.0
+    billed = max(math.ceil(bytes_scanned / _MB) * _MB, ATHENA_MIN_BILLED_BYTES)
+    return billed / _TB * ATHENA_USD_PER_TB
 
 
 def compute_hours(cost: Mapping) -> tuple[float, ComputeUnit] | None:

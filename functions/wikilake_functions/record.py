@@ -48,8 +48,9 @@ def check_manifest(manifest: dict, run: Mapping) -> None:
         raise VerificationFailed(f"{where}: no rows written to {', '.join(empty)}")
     missing = manifest.get("hours_missing") or []
     if missing and not run.get("allow_missing_hours"):
+        day = len(datasets.get(run["dataset"]).hours)
         raise VerificationFailed(
-            f"{where}: {len(missing)} of 24 hours missing ({', '.join(map(str, missing[:6]))}"
+            f"{where}: {len(missing)} of {day} hours missing ({', '.join(map(str, missing[:6]))}"
             f"{' ...' if len(missing) > 6 else ''}); rerun with allow_missing_hours to accept"
         )
 
