@@ -148,6 +148,9 @@ class Dataset:
     # The sample shipped in data/samples/ (a file or a folder) and the dt it holds.
     sample_path: str
     sample_dt: str
+    # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench); every
+    # dataset has its own, so the sizing and cost estimates cover it.
+    size: JobSize
     sample_synthetic: bool = False
     site: DumpSite | None = None
     job_options: tuple[JobOption, ...] = ()
@@ -155,8 +158,6 @@ class Dataset:
     ingest_options: frozenset[str] = field(default_factory=frozenset)
     # The hours a whole day has, one file each (pageviews: DAY_HOURS); empty: not published hourly.
     hours: tuple[int, ...] = ()
-    # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
-    size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
     # Checked after each run against the dataset's earlier runs (wikilake_core/quality.py).
     checks: tuple[quality.Check, ...] = ()
     # The measured rate the pipeline sizes its runs from (None: not measured; sized as the slowest).
@@ -255,6 +256,15 @@ REGISTRY: dict[str, Dataset] = {
                 parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
             ),
             ingest_options=frozenset({"wiki", "parts", "mirror"}),
+            # From bench/results/2026-12-06-articles.json (busy 2-vCPU machine, 6 copies of the sample):
+            # the JVM peaked at 0.99 GB (1x) and 1.18 GB (2x) for 2 cores, ~0.6 GB per core, so 2 GB
+            # of heap per core is ample. bzip2 splits (64 MB), so no file count caps the executors:
+            # 7 is the most the default application caps (cdk.json: 32 vCPU, 128 GB) hold beside
+            # the driver. The per-core rate of that run, marginal (2x minus 1x: 10,140,355 more bytes
+            # in 33.2 s more on 2 vCPUs, 152,910 bytes/s per vCPU; its pessimistic bound, see
+            # docs/performance.md), puts a whole 22 GB enwiki dump at 1.9 h on 7 executors (21
+            # working vCPUs), inside the run's 4 hours; on 4 it would take 3.3 h.
+            size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=7),
             checks=(
                 quality.HistoryBand("rows_articles", quality.FAIL, quality.rows("articles")),
                 quality.HistoryBand("links_per_page", quality.WARN, quality.rows_per_row("article_links", "articles")),
