@@ -3,10 +3,10 @@
 Two estimates per dataset: EMR on EC2 (the default cluster's instance types from cdk.json, 1-6
 core nodes, started for the day) and EMR Serverless (the dataset's JobSize from the registry at
 its peak). Each assumption is a named constant below or is read from the one place it lives: the
-share of a vCPU doing task work and the Spark start from wikilake_core/run_sizing.py (the
-pipeline sizes its runs with the same ones), the prices from wikilake_core/prices.py, the sizes
-and the hours of a day from wikilake_core/datasets.py. The estimate prints them all;
-docs/performance.md quotes the estimate of the committed results files.
+share of a vCPU doing task work, the Spark start and the cluster's (billed) provisioning from
+wikilake_core/run_sizing.py (the pipeline sizes its runs with the same ones), the prices from
+wikilake_core/prices.py, the sizes and the hours of a day from wikilake_core/datasets.py. The
+estimate prints them all; docs/performance.md quotes the estimate of the committed results files.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ _CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
 PRIMARY_TYPE = _CONTEXT["primary_instance_type"]
 CORE_TYPE = _CONTEXT["core_instance_type"]
 ON_DEMAND = "ON_DEMAND"
-CLUSTER_STARTUP_S = 600  # provisioning and bootstrapping (billed), once per cluster
 CORE_NODE_OPTIONS = (1, 2, 4, 6)
 # EMR Serverless bills each worker from its start to the job's end; workers take ~30 s to start
 # (docs/runtimes.md, "Cost of one day").
@@ -123,9 +122,9 @@ def cluster_options(vcpu_seconds: float, day: RealDay) -> list[SizingOption]:
                 core_nodes=core_nodes,
                 vcpus=core_nodes * per_node,
                 day_wall_s=wall,
-                day_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + wall),
+                day_cost_usd=usd_per_s * (run_sizing.CLUSTER_PROVISION_SECONDS + wall),
                 month_wall_s=month,
-                month_cost_usd=usd_per_s * (CLUSTER_STARTUP_S + month),
+                month_cost_usd=usd_per_s * (run_sizing.CLUSTER_PROVISION_SECONDS + month),
             )
         )
     return options
@@ -169,7 +168,7 @@ def estimate(dataset: str, rate_per_vcpu_s: float, day: RealDay | None = None) -
         "assumptions": {
             "task_efficiency": run_sizing.TASK_EFFICIENCY,
             "spark_startup_s": run_sizing.SPARK_START_SECONDS,
-            "cluster_startup_s": CLUSTER_STARTUP_S,
+            "cluster_startup_s": run_sizing.CLUSTER_PROVISION_SECONDS,
             "serverless_worker_start_s": SERVERLESS_WORKER_START_S,
             "vcpus_per_node": run_sizing.instance_vcpus(CORE_TYPE),
             "prices_as_of": prices.PRICES_AS_OF,

@@ -138,9 +138,9 @@ def cluster_cost(groups: Iterable[InstanceGroup], hours: float) -> Cost:
 # --- EMR Serverless (runtime=emr-serverless) ---
 # Amazon EMR pricing page, "Amazon EMR Serverless" (aws.amazon.com/emr/pricing/), us-east-1, as of
 # PRICES_AS_OF: USD per vCPU-hour, per GB-hour of memory, per GB-hour of storage beyond the 20 GB
-# each worker gets free. The application runs X86_64 workers (stacks/serverless_app.py); ARM64
-# is listed for comparison (docs/runtimes.md).
-SERVERLESS_SOURCE = "aws.amazon.com/emr/pricing (Amazon EMR Serverless), us-east-1"
+# each worker gets free. The application runs SERVERLESS_ARCHITECTURE workers
+# (stacks/serverless_app.py takes it from here); ARM64 is listed for comparison (docs/runtimes.md).
+SERVERLESS_ARCHITECTURE = "X86_64"
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ SERVERLESS_PRICES: dict[str, ServerlessPrice] = {
 }
 
 
-def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
+def serverless_cost(billed: dict, architecture: str = SERVERLESS_ARCHITECTURE) -> dict:
     """A job run's cost from its ``billedResourceUtilization`` (GetJobRun: vCPUHour, memoryGBHour,
     storageGBHour; EMR Serverless already applies the one-minute minimum and the free 20 GB).
     The run record's ``cost``: the billed amounts, the USD total and the price table's date."""

@@ -28,7 +28,8 @@ RUN_TIMEOUT_SECONDS = 4 * 3600
 TASK_EFFICIENCY = 0.75
 SPARK_START_SECONDS = 60  # step submission, driver and executors starting
 # A transient cluster provisions in ~10 minutes (billed); twice that before its step counts as hung.
-CLUSTER_START_ALLOWANCE_SECONDS = 20 * 60
+CLUSTER_PROVISION_SECONDS = 10 * 60
+CLUSTER_START_ALLOWANCE_SECONDS = 2 * CLUSTER_PROVISION_SECONDS
 # EMR Serverless starts a stopped application and its workers in a few minutes.
 SERVERLESS_START_ALLOWANCE_SECONDS = 10 * 60
 # The deadline lets the job run this many times its estimate: the bench ran on 2 shared vCPUs
