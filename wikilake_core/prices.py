@@ -22,11 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 PRICES_AS_OF = "2026-11-30"
-REGION = "us-east-1"
-SOURCE = (
-    "aws.amazon.com/ec2/pricing/on-demand (EC2), aws.amazon.com/emr/pricing (EMR), "
-    "EC2 spot price history (spot, typical), us-east-1 Linux"
-)
 
 
 @dataclass(frozen=True)
