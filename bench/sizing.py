@@ -15,14 +15,13 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-from wikilake_core import datasets, prices, run_sizing
+from wikilake_core import cluster, datasets, prices, run_sizing
 from wikilake_core.paths import PROJECT_ROOT
 
 # --- the default EMR cluster of this project: cdk.json's instance types, on demand.
 _CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
 PRIMARY_TYPE = _CONTEXT["primary_instance_type"]
 CORE_TYPE = _CONTEXT["core_instance_type"]
-ON_DEMAND = "ON_DEMAND"
 CORE_NODE_OPTIONS = (1, 2, 4, 6)
 # EMR Serverless bills each worker from its start to the job's end; workers take ~30 s to start
 # (docs/runtimes.md, "Cost of one day").
@@ -95,7 +94,7 @@ class SizingOption:
 
 def node_usd_per_hour(instance_type: str) -> float:
     """EC2 + EMR for one on-demand instance-hour (wikilake_core.prices)."""
-    price = prices.hourly_usd(instance_type, ON_DEMAND)
+    price = prices.hourly_usd(instance_type, cluster.ON_DEMAND)
     if price is None:
         raise ValueError(f"{instance_type} is not in wikilake_core.prices.PRICES")
     return price

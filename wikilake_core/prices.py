@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from wikilake_core.cluster import SPOT
+
 PRICES_AS_OF = "2026-11-30"
 
 
@@ -82,7 +84,7 @@ VCPU_HOURS = ComputeUnit("vcpu_hours", "vCPU-h", "vCPU hours")
 @dataclass(frozen=True)
 class InstanceGroup:
     instance_type: str
-    market: str  # ON_DEMAND | SPOT
+    market: str  # cluster.ON_DEMAND | cluster.SPOT
     count: int
 
 
@@ -113,7 +115,7 @@ def hourly_usd(instance_type: str, market: str) -> float | None:
     price = PRICES.get(instance_type)
     if price is None:
         return None
-    ec2 = price.ec2_spot if market == "SPOT" else price.ec2_on_demand
+    ec2 = price.ec2_spot if market == SPOT else price.ec2_on_demand
     return ec2 + price.emr
 
 

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 import botocore.exceptions
 
 from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
+from wikilake_core.cluster import ON_DEMAND
 from wikilake_functions import common, publish, quality_gate
 from wikilake_functions.common import VerificationFailed
 
@@ -66,7 +67,7 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     groups = [
         prices.InstanceGroup(
             g["InstanceType"],
-            g.get("Market", "ON_DEMAND"),
+            g.get("Market", ON_DEMAND),
             g.get("RequestedInstanceCount") or g.get("RunningInstanceCount") or 0,
         )
         for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]

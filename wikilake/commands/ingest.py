@@ -102,8 +102,8 @@ def register(subparsers) -> None:
         "--mirror",
         default=None,
         metavar="URL",
-        help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
-        "for pageviews, https://dumps.wikimedia.org for articles)",
+        help=f"dumps base URL (default: {datasets.get('pageviews').site.base_url} "
+        f"for pageviews, {datasets.get('articles').site.base_url} for articles)",
     )
     articles = parser.add_argument_group("articles")
     articles.add_argument(
