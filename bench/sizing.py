@@ -33,6 +33,7 @@ class RealDay:
     """A real day's input of a dataset (articles: one dump), counted in what the bench's rate of
     that dataset counts: input records (``lines``, ``events``) or compressed input ``bytes``."""
 
+    label: str  # what the estimate calls it
     unit: str
     amount: int
     amount_range: tuple[int, int] | None  # the plausible low and high; None: not known
@@ -50,6 +51,7 @@ class RealDay:
 
 REAL_DAYS: dict[str, RealDay] = {
     "pageviews": RealDay(
+        label="a real day",
         unit="lines",
         amount=180_000_000,
         amount_range=(145_000_000, 215_000_000),  # 1.0 and 1.5 GB at ~7 bytes a line
@@ -62,6 +64,7 @@ REAL_DAYS: dict[str, RealDay] = {
         "titles share prefixes), so 1.25 GB is ~180M lines",
     ),
     "edits": RealDay(
+        label="a day like the bench's",
         unit="events",
         amount=3_924_400,
         amount_range=None,
@@ -71,6 +74,7 @@ REAL_DAYS: dict[str, RealDay] = {
         source="the bench's edits-100x day (10 gzip files); no real day of the wikiticker feed was measured",
     ),
     "articles": RealDay(
+        label="one whole enwiki dump",
         unit="bytes",
         amount=22_000_000_000,
         amount_range=None,

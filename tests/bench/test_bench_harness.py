@@ -121,7 +121,7 @@ def test_the_results_are_printed_and_written(bench_run):
         "peak RSS",
         "targets",
         "Athena scan efficiency",
-        "a real day",
+        "EMR on EC2",
         "EMR Serverless",
     ):
         assert heading in printed
