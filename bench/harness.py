@@ -153,23 +153,6 @@ def estimate_seconds(
     return total
 
 
-def sizing_of_rows(rows: list[report.SummaryRow], cores: int) -> dict[str, dict]:
-    """{dataset: its real day's estimate} for each dataset whose job ran at 1x, from the job's
-    in-job throughput on the dataset's largest input at 1x (the size with the most repetitions)."""
-    timed = [
-        r for r in rows if r.engine == "spark" and r.scale == 1 and r.in_job_median_s and r.job in sizing.REAL_DAYS
-    ]
-    largest: dict[str, report.SummaryRow] = {}
-    for row in sorted(timed, key=lambda r: r.input_gz_bytes):
-        largest[row.job] = row
-    return {
-        dataset: sizing.estimate(
-            dataset, sizing.measured_rate(dataset, row.rows, row.input_gz_bytes, row.in_job_median_s, cores)
-        )
-        for dataset, row in sorted(largest.items())
-    }
-
-
 def _console() -> Console:
     """The terminal's width, or a width that fits the results table when output is a file."""
     console = Console()
@@ -363,7 +346,7 @@ class Bench:
         rows = report.summarize(self.runs, inputs, labels, datasets)
         growth = report.scaling(rows, "spark")
         results = report.targets(rows, growth, self.scan_result)
-        cluster = sizing_of_rows(rows, machine_info["cores"]) or None
+        cluster = sizing.of_rows(rows, machine_info["cores"]) or None
         loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
         return (
             {

@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from wikilake_core import cluster, datasets, prices, run_sizing
 from wikilake_core.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from bench.report import SummaryRow
 
 # --- the default EMR cluster of this project: cdk.json's instance types, on demand.
 _CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
@@ -192,3 +196,14 @@ def measured_rate(dataset: str, records: int, input_bytes: int, in_job_s: float,
     """The bench's rate of ``dataset`` in the unit its real day is counted in."""
     amount = input_bytes if REAL_DAYS[dataset].counts_bytes else records
     return per_vcpu_second(amount, in_job_s, cores)
+
+
+def of_rows(rows: list[SummaryRow], cores: int) -> dict[str, dict]:
+    """{dataset: its real day's estimate} for each dataset whose job ran at 1x, from the job's
+    in-job throughput on the dataset's largest input at 1x (the size with the most repetitions)."""
+    rates: dict[str, float] = {}
+    for row in sorted(rows, key=lambda r: r.input_gz_bytes):  # a larger input's rate replaces a smaller's
+        seconds = row.in_job_median_s
+        if row.engine == "spark" and row.scale == 1 and seconds and row.job in REAL_DAYS:
+            rates[row.job] = measured_rate(row.job, row.rows, row.input_gz_bytes, seconds, cores)
+    return {dataset: estimate(dataset, rate) for dataset, rate in sorted(rates.items())}

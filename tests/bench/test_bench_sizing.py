@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 
 from bench import sizing
-from bench.harness import sizing_of_rows
 from bench.report import SummaryRow
 from wikilake_core import datasets
 from wikilake_core.paths import PROJECT_ROOT
@@ -71,7 +70,7 @@ def test_the_committed_pageviews_estimate_is_unchanged():
     today's code gives the same rate and cluster figures from that file's own rows."""
     document = _committed("2026-11-26.json")
     rows = [SummaryRow(**row) for row in document["table"]]
-    estimates = sizing_of_rows(rows, document["machine"]["cores"])
+    estimates = sizing.of_rows(rows, document["machine"]["cores"])
     assert set(estimates) == {"edits", "pageviews"}
     then, now = document["sizing"], estimates["pageviews"]
     assert now["rate_per_vcpu_s"] == pytest.approx(then["rows_per_vcpu_s"])
@@ -84,7 +83,7 @@ def test_articles_is_sized_from_its_committed_bench_run():
     articles-6x-sample, 10,149,130 bytes of bzip2 in 108.393 s inside the job on 2 vCPUs."""
     document = _committed("2026-12-06-articles.json")
     rows = [SummaryRow(**row) for row in document["table"]]
-    articles = sizing_of_rows(rows, document["machine"]["cores"])["articles"]
+    articles = sizing.of_rows(rows, document["machine"]["cores"])["articles"]
     rate = 10_149_130 / 108.393 / 2
     work = 22e9 / rate
     assert articles["unit"] == "bytes" and articles["rate_per_vcpu_s"] == pytest.approx(rate)
