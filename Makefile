@@ -83,10 +83,10 @@ test-roundtrip: setup
 checkov: setup
 	$(VENV)/bin/pytest tests/infra/test_checkov.py
 
-# Rewrite the docs' generated tables (stack outputs, cdk-nag acknowledgments, checkov skips) from
-# what the app synthesizes; review the diff.
+# Rewrite the docs' generated tables (stack outputs, cdk-nag acknowledgments, checkov skips, the
+# newest bench results) from what the app synthesizes and bench/results/ holds; review the diff.
 docs-tables: setup
-	WIKILAKE_UPDATE_DOCS=1 $(VENV)/bin/pytest tests/infra/test_docs.py
+	WIKILAKE_UPDATE_DOCS=1 $(VENV)/bin/pytest tests/infra/test_docs.py tests/bench/test_performance_doc.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo
