@@ -28,8 +28,8 @@ CDK_OWN_PREFIX = "CloudFormation-Validate::"
 WHOLE_APP = "every template (`.checkov.yaml`)"
 
 
-def _when(stacks: list[SynthesizedStack], role: str, having: set[str]) -> str:
-    return condition(having, {s.name: s.config for s in stacks if s.role == role})
+def _when(stacks: list[SynthesizedStack], role: str, having: set[str], subject: str) -> str:
+    return condition(having, {s.name: s.config for s in stacks if s.role == role}, subject)
 
 
 def _by_role(key: tuple) -> tuple:
@@ -46,7 +46,7 @@ def outputs_table(stacks: list[SynthesizedStack]) -> str:
             what = output.get("Description") or _cross_stack_reference(stacks, stack, name)
             facts[stack.role, name, what].add(stack.name)
     rows = [
-        [ROLE_TITLES[role], f"`{name}`", _when(stacks, role, having), cell(what)]
+        [ROLE_TITLES[role], f"`{name}`", _when(stacks, role, having, name), cell(what)]
         for (role, name, what), having in sorted(facts.items(), key=lambda fact: _by_role(fact[0]))
     ]
     return table(["Stack", "Output", "When", "What"], rows)
@@ -100,7 +100,7 @@ def acknowledgment_tables(stacks: list[SynthesizedStack]) -> str:
             facts[stack.role, construct, finding, reason].add(stack.name)
     findings_of: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     for (role, construct, finding, reason), having in facts.items():
-        findings_of[role, construct, reason, _when(stacks, role, having)].append(finding)
+        findings_of[role, construct, reason, _when(stacks, role, having, construct)].append(finding)
     constructs_of: dict[tuple[str, tuple[str, ...], str, str], list[str]] = defaultdict(list)
     for (role, construct, reason, when), findings in findings_of.items():
         constructs_of[role, tuple(sorted(findings)), reason, when].append(construct)
@@ -141,7 +141,7 @@ def checkov_table(stacks: list[SynthesizedStack], config: Path, titles: dict[str
                 facts[stack.role, stack.construct_of(logical_id), skip["id"], skip["comment"]].add(stack.name)
     constructs_of: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     for (role, construct, check, why), having in facts.items():
-        constructs_of[check, role, why, _when(stacks, role, having)].append(construct)
+        constructs_of[check, role, why, _when(stacks, role, having, construct)].append(construct)
     for (check, role, why, when), constructs in sorted(constructs_of.items()):
         where = f"{ROLE_TITLES[role]}: " + "<br>".join(f"`{c}`" for c in sorted(constructs))
         rows.append([f"`{check}`", cell(titles[check]), where, when, cell(why)])
@@ -174,3 +174,93 @@ def checkov_titles(checkov_python: Path) -> dict[str, str]:
     )
     result = subprocess.run([str(checkov_python), "-c", script], capture_output=True, text=True, check=True)
     return json.loads(result.stdout)
+
+
+# --- IAM actions per role (docs/security.md) ---
+
+
+def iam_actions_table(stacks: list[SynthesizedStack]) -> str:
+    """Every action each role of the app's own stacks may take (inline and attached policies) and
+    the AWS managed policies it has; the delivery stack's roles are CDK Pipelines' own."""
+    facts: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for stack in stacks:
+        if stack.role != DELIVERY_ROLE:
+            for construct, permission in _role_permissions(stack):
+                facts[stack.role, construct, permission].add(stack.name)
+    permissions_of: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for (role, construct, permission), having in facts.items():
+        permissions_of[role, construct, _when(stacks, role, having, construct)].append(permission)
+    rows = [
+        [ROLE_TITLES[role], f"`{construct}`", when, _grouped(permissions)]
+        for (role, construct, when), permissions in sorted(permissions_of.items(), key=lambda item: _by_role(item[0]))
+    ]
+    return table(["Stack", "Role", "When", "May"], rows)
+
+
+def _role_permissions(stack: SynthesizedStack) -> Iterator[tuple[str, str]]:
+    """(role's construct, action or ``managed policy <name>``) of every role of a stack."""
+    resources = stack.template["Resources"]
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        construct = stack.construct_of(logical_id)
+        for arn in resource["Properties"].get("ManagedPolicyArns", []):
+            yield construct, f"managed policy {_managed_policy_name(arn)}"
+        documents = [policy["PolicyDocument"] for policy in resource["Properties"].get("Policies", [])]
+        documents += [
+            policy["Properties"]["PolicyDocument"]
+            for policy in resources.values()
+            if policy["Type"] == "AWS::IAM::Policy" and {"Ref": logical_id} in policy["Properties"]["Roles"]
+        ]
+        for document in documents:
+            for statement in document["Statement"]:
+                assert statement["Effect"] == "Allow" and "Action" in statement, f"{construct}: {statement}"
+                actions = statement["Action"]
+                yield from ((construct, action) for action in ([actions] if isinstance(actions, str) else actions))
+
+
+def _managed_policy_name(arn) -> str:
+    """``service-role/AWSLambdaBasicExecutionRole`` of ``arn:<partition>:iam::aws:policy/...``."""
+    text = json.dumps(arn)  # a string, a Fn::Sub or a Fn::Join of CDK's making: its text holds the name
+    assert ":iam::aws:policy/" in text, f"not an AWS managed policy: {arn}"
+    return text.split(":iam::aws:policy/", 1)[1].split('"', 1)[0]
+
+
+def _grouped(permissions: list[str]) -> str:
+    """``s3``: GetObject, PutObject<br>``sns``: Publish; managed policies first."""
+    services: dict[str, list[str]] = defaultdict(list)
+    for permission in sorted(set(permissions)):
+        service, _, action = permission.partition(":") if ":" in permission else ("", "", permission)
+        services[service].append(action)
+    managed = services.pop("", [])
+    lines = [f"{name}" for name in managed] + [
+        f"`{service}`: {', '.join(services[service])}" for service in sorted(services)
+    ]
+    return "<br>".join(cell(line) for line in lines)
+
+
+# --- log groups (docs/security.md) ---
+
+AUDIT_LOG = "wikilake:audit-log"  # the template metadata stacks/log_groups.py marks audit log groups with
+ON_DESTROY = {"Delete": "deleted", "Retain": "retained"}
+
+
+def log_groups_table(stacks: list[SynthesizedStack]) -> str:
+    """Every log group the stacks declare: its retention, what destroy does with it, and whether
+    it is an audit log group."""
+    facts: dict[tuple[str, str, str, str, str], set[str]] = defaultdict(set)
+    for stack in stacks:
+        for logical_id, resource in stack.template["Resources"].items():
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                days = resource["Properties"].get("RetentionInDays")
+                fact = (
+                    f"{days} days" if days else "never expires",
+                    ON_DESTROY[resource.get("DeletionPolicy", "Delete")],
+                    "audit" if resource.get("Metadata", {}).get(AUDIT_LOG) else "",
+                )
+                facts[(stack.role, stack.construct_of(logical_id), *fact)].add(stack.name)
+    rows = [
+        [ROLE_TITLES[role], f"`{construct}`", retention, destroy, kind, _when(stacks, role, having, construct)]
+        for (role, construct, retention, destroy, kind), having in sorted(facts.items(), key=lambda f: _by_role(f[0]))
+    ]
+    return table(["Stack", "Log group", "Retention", "On destroy", "Audit", "When"], rows)

@@ -20,7 +20,7 @@ from wikilake_core.contract import Outputs, job_entrypoint_output
 from wikilake_core.datasets import DATASETS
 from wikilake_core.paths import PROJECT_ROOT
 
-from . import assembly, doc_tables
+from . import assembly, conditions, doc_tables
 from .conftest import DELIVERY_CONTEXT, VARIANTS, cdk_context, variant_config
 from .test_checkov import CHECKOV, CONFIG
 
@@ -96,3 +96,19 @@ def test_security_checkov_skips_table(stacks):
     check_region(
         SECURITY, "checkov-skips", f"{SOURCE} and .checkov.yaml", doc_tables.checkov_table(stacks, CONFIG, titles)
     )
+
+
+def test_security_iam_actions_table(stacks):
+    check_region(SECURITY, "iam-actions", SOURCE, doc_tables.iam_actions_table(stacks))
+
+
+def test_every_hint_names_a_subject_of_the_docs_and_known_atoms():
+    """A hint (conditions.HINTS) for a construct or output no doc table shows any more is stale."""
+    documented = ARCHITECTURE.read_text() + SECURITY.read_text()
+    assert [subject for subject in conditions.HINTS if f"`{subject}`" not in documented] == []
+    labels = {label for label, _ in conditions.ATOMS}
+    assert {label for hints in conditions.HINTS.values() for hint in hints for label in hint} <= labels
+
+
+def test_security_log_groups_table(stacks):
+    check_region(SECURITY, "log-groups", SOURCE, doc_tables.log_groups_table(stacks))
