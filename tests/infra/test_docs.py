@@ -12,10 +12,13 @@ rewrites the regions.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from stacks.config import WikilakeConfig, delivery_stage_configs
 from tests.doc_regions import check_region
+from wikilake_core import layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
 from wikilake_core.datasets import DATASETS
 from wikilake_core.paths import PROJECT_ROOT
@@ -112,3 +115,22 @@ def test_every_hint_names_a_subject_of_the_docs_and_known_atoms():
 
 def test_security_log_groups_table(stacks):
     check_region(SECURITY, "log-groups", SOURCE, doc_tables.log_groups_table(stacks))
+
+
+def test_architecture_names_the_default_stacks_database_and_lake_prefixes(stacks):
+    """The diagram's names: the default configuration's three stacks and Glue database (from its
+    catalog template), and every top-level prefix of the lake (wikilake_core/layout.py)."""
+    text = ARCHITECTURE.read_text()
+    default = variant_config("default")
+    assert [name for name in default.stack_names.values() if name not in text] == []
+    [catalog] = [stack for stack in stacks if stack.name == default.stack_names["catalog"]]
+    [database] = [
+        resource["Properties"]["DatabaseInput"]["Name"]
+        for resource in catalog.template["Resources"].values()
+        if resource["Type"] == "AWS::Glue::Database"
+    ]
+    assert f"Glue database {database}" in text
+    prefixes = (layout.RAW, layout.PROCESSED, layout.REJECTED, layout.MANIFESTS, layout.RUN_MANIFESTS)
+    prefixes += (layout.QUALITY, layout.ATHENA_RESULTS, layout.LOGS)
+    [bucket] = re.findall(r'bucket\[\("data bucket<br/>(.+?)"\)\]', text)
+    assert sorted(bucket.replace("<br/>", " ").split()) == sorted(f"{prefix}/" for prefix in prefixes)
