@@ -264,3 +264,18 @@ def log_groups_table(stacks: list[SynthesizedStack]) -> str:
         for (role, construct, retention, destroy, kind), having in sorted(facts.items(), key=lambda f: _by_role(f[0]))
     ]
     return table(["Stack", "Log group", "Retention", "On destroy", "Audit", "When"], rows)
+
+
+# --- cfn-lint's accepted findings (docs/security.md) ---
+
+
+def cfn_lint_table(accepted: dict[tuple[str, str], str]) -> str:
+    """tests/infra/test_cfn_lint.py's ACCEPTED: (rule, logical-id prefix) -> why, one row per reason."""
+    prefixes_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (rule, prefix), why in accepted.items():
+        prefixes_of[rule, why].append(prefix)
+    rows = [
+        [f"`{rule}`", "<br>".join(f"`{prefix}`" for prefix in sorted(prefixes)), cell(why)]
+        for (rule, why), prefixes in sorted(prefixes_of.items())
+    ]
+    return table(["Rule", "Resources (logical id starts with)", "Why"], rows)

@@ -25,6 +25,7 @@ from wikilake_core.paths import PROJECT_ROOT
 
 from . import assembly, conditions, doc_tables
 from .conftest import DELIVERY_CONTEXT, VARIANTS, cdk_context, variant_config
+from .test_cfn_lint import ACCEPTED
 from .test_checkov import CHECKOV, CONFIG
 
 ARCHITECTURE = PROJECT_ROOT / "docs" / "architecture.md"
@@ -134,3 +135,9 @@ def test_architecture_names_the_default_stacks_database_and_lake_prefixes(stacks
     prefixes += (layout.QUALITY, layout.ATHENA_RESULTS, layout.LOGS)
     [bucket] = re.findall(r'bucket\[\("data bucket<br/>(.+?)"\)\]', text)
     assert sorted(bucket.replace("<br/>", " ").split()) == sorted(f"{prefix}/" for prefix in prefixes)
+
+
+def test_security_cfn_lint_table():
+    check_region(
+        SECURITY, "cfn-lint-accepted", "tests/infra/test_cfn_lint.py's ACCEPTED", doc_tables.cfn_lint_table(ACCEPTED)
+    )
