@@ -21,7 +21,7 @@ endif
 EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff preflight deploy destroy bench lint clean mutation
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov docs-tables demo synth diff preflight deploy destroy bench lint clean mutation
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -85,6 +85,11 @@ test-roundtrip: setup
 # checkov over every synthesized template, dev and prod (skips with reasons in .checkov.yaml).
 checkov: setup
 	$(VENV)/bin/pytest tests/infra/test_checkov.py
+
+# Rewrite the docs' generated tables (stack outputs, cdk-nag acknowledgments, checkov skips, the
+# newest bench results) from what the app synthesizes and bench/results/ holds; review the diff.
+docs-tables: setup
+	WIKILAKE_UPDATE_DOCS=1 $(VENV)/bin/pytest tests/infra/test_docs.py tests/bench/test_performance_doc.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo
