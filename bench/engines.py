@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.inputs import CachedInput
+from wikilake_core import job_command
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 LOCAL_MASTER = "local[2]"
@@ -79,20 +80,11 @@ class Engine:
                 *map(str, data.files),
             ]
         if self.name == "duckdb":
-            return [
-                sys.executable,
-                "-m",
-                "bench.peer",
-                data.dataset,
-                "--date",
-                data.dt,
-                "--input",
-                data.glob,
-                "--output-root",
-                str(output_root),
-                "--threads",
-                str(PEER_THREADS),
-            ]
+            # The peer takes the job's own arguments (one input glob, no run id), plus its threads.
+            arguments = job_command.job_arguments(
+                data.dataset, data.dt, inputs=[data.glob], output_root=str(output_root)
+            )
+            return [sys.executable, "-m", "bench.peer", data.dataset, *arguments, "--threads", str(PEER_THREADS)]
         if self.name == "zcat":
             tool = "bzcat" if all(f.suffix == ".bz2" for f in data.files) else "zcat"
             return ["sh", "-c", f'exec {tool} -- "$@" > /dev/null', tool, *map(str, data.files)]
@@ -104,8 +96,9 @@ def event_log_dir(output_root: Path) -> Path:
     return output_root / "eventlog"
 
 
-def _spark_submit_start(output_root: Path, conf: dict[str, str]) -> list[str]:
-    spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
+def _local_spark_submit(entry_point: Path, arguments: list[str], output_root: Path, conf: dict[str, str]) -> list[str]:
+    """spark-submit of this venv on ``LOCAL_MASTER``, through the builder every runner uses."""
+    launcher = shutil.which(job_command.SPARK_SUBMIT, path=str(Path(sys.executable).parent)) or job_command.SPARK_SUBMIT
     # The event log gives the bench each Spark job's and stage's time, at the cost of a small file;
     # one uncompressed JSON-lines file on every Spark line (Spark 4.0 rolls the log into a folder
     # of event files by default).
@@ -116,32 +109,22 @@ def _spark_submit_start(output_root: Path, conf: dict[str, str]) -> list[str]:
         "spark.eventLog.rolling.enabled": "false",
         "spark.eventLog.dir": event_log_dir(output_root).as_uri(),
     }
-    confs = [arg for key, value in logged.items() for arg in ("--conf", f"{key}={value}")]
-    return [spark_submit, "--master", LOCAL_MASTER, *confs]
+    return job_command.spark_submit_argv(
+        str(entry_point), arguments, launcher=launcher, options=("--master", LOCAL_MASTER), properties=logged.items()
+    )
 
 
 def read_floor_argv(data: CachedInput, output_root: Path, conf: dict[str, str]) -> list[str]:
-    return [
-        *_spark_submit_start(output_root, conf),
-        str(Path(__file__).with_name("read_floor.py")),
-        "--input",
-        data.glob,
-    ]
+    return _local_spark_submit(Path(__file__).with_name("read_floor.py"), ["--input", data.glob], output_root, conf)
 
 
 def spark_submit_argv(
     data: CachedInput, output_root: Path, conf: dict[str, str], jobs_dir: Path = SPARK_JOBS_DIR
 ) -> list[str]:
-    return [
-        *_spark_submit_start(output_root, conf),
-        str(jobs_dir / f"{data.dataset}.py"),
-        "--date",
-        data.dt,
-        "--input",
-        data.glob,
-        "--output-root",
-        str(output_root),
-    ]
+    """Our job on ``data``: the job's own arguments as every runner builds them (no run id: the job
+    makes one, which the bench finds under run-manifests/)."""
+    arguments = job_command.job_arguments(data.dataset, data.dt, inputs=[data.glob], output_root=str(output_root))
+    return _local_spark_submit(jobs_dir / f"{data.dataset}.py", arguments, output_root, conf)
 
 
 def spark_env(python_path: Path | None = None) -> dict[str, str]:

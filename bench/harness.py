@@ -346,7 +346,7 @@ class Bench:
         rows = report.summarize(self.runs, inputs, labels, datasets)
         growth = report.scaling(rows, "spark")
         results = report.targets(rows, growth, self.scan_result)
-        cluster = self._sizing(rows, machine_info["cores"])
+        cluster = sizing.of_rows(rows, machine_info["cores"]) or None
         loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
         return (
             {
@@ -393,14 +393,6 @@ class Bench:
             results,
             cluster,
         )
-
-    @staticmethod
-    def _sizing(rows: list[report.SummaryRow], cores: int) -> dict | None:
-        """The cluster estimate, from our pageviews job's in-job throughput at 1x."""
-        row = next((r for r in rows if (r.input, r.scale, r.engine) == (SCAN_INPUT, 1, "spark")), None)
-        if row is None or not row.in_job_median_s:
-            return None
-        return sizing.estimate(sizing.rows_per_vcpu_second(row.rows, row.in_job_median_s, cores))
 
     def run(self) -> tuple[dict, Path]:
         started = datetime.now(timezone.utc)

@@ -140,7 +140,7 @@ class PageviewsRecipe:
     """One day of hourly files from the project's pageviews generator."""
 
     lines_per_hour: int = 1_100_000
-    hours: tuple[int, ...] = tuple(range(24))
+    hours: tuple[int, ...] = datasets.DAY_HOURS
     seed: int = 0
     # Real dumps carry occasional malformed lines; a few per day exercise the rejection path.
     malformed_rate: float = 1e-6

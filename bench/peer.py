@@ -32,6 +32,8 @@ PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 # DuckDB would take 80% of the RAM; on a shared machine that is everyone's memory. 8 GB is about
 # what it uses on pageviews-day 1x, twice the Spark driver's heap; beyond it DuckDB spills to disk.
 DEFAULT_MEMORY_LIMIT = "8GB"
+# The edits job's --country default, from its option in the registry.
+DEFAULT_COUNTRY = next(o.default for o in datasets.get("edits").job_options if o.flag == "--country")
 
 
 def sql_literal(value: str | tuple | dict) -> str:
@@ -60,7 +62,7 @@ def run(
     *,
     threads: int = 2,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
-    country: str = "United States",
+    country: str = DEFAULT_COUNTRY,
 ) -> dict[str, int]:
     """Write every table of ``dataset`` for ``dt``; returns rows written per table."""
     rows: dict[str, int] = {}
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-root", required=True, type=Path)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT)
-    parser.add_argument("--country", default="United States")
+    parser.add_argument("--country", default=DEFAULT_COUNTRY)
     args = parser.parse_args(argv)
     rows = run(
         args.dataset,

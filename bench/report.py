@@ -329,26 +329,45 @@ def scan_table(scan: dict) -> Table:
     return table
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value / 1e9:.0f} GB" if unit == "bytes" else f"{value / 1e6:.1f}M {unit}"
+
+
+def _wall(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 90 * 60 else f"{seconds / 3600:.1f} h"
+
+
 def sizing_table(sizing: dict) -> Table:
-    prices = sizing["usd_per_node_hour"]
+    """One dataset's real day on the default EMR cluster (1-6 core nodes) and on EMR Serverless."""
+    prices, day, unit = sizing["usd_per_node_hour"], sizing["day"], sizing["unit"]
     table = Table(
         title=(
-            f"EMR sizing for a real day ({sizing['day_lines'] / 1e6:.0f}M lines) at the measured "
-            f"{sizing['rows_per_vcpu_s']:,.0f} lines/s per vCPU: {sizing['instance_type']} nodes at "
-            f"${prices['ec2']:.3f} EC2 + ${prices['emr']:.3f} EMR an hour, on demand, us-east-1"
+            f"{sizing['dataset']}, {day['label']} ({_amount(day['amount'], unit)}) at the measured "
+            f"{sizing['rate_per_vcpu_s']:,.0f} {unit}/s per vCPU: {sizing['instance_type']} nodes at "
+            f"${prices['ec2']:.3f} EC2 + ${prices['emr']:.3f} EMR an hour, on demand, us-east-1; "
+            f"a month: {day['runs_per_month']} run(s)"
         )
     )
-    for column in ("core nodes (+1 primary)", "vCPUs", "day: wall", "day: cost", "month: wall", "month: cost"):
+    for column in ("compute", "worker vCPUs", "one: wall", "one: cost", "month: wall", "month: cost"):
         table.add_column(column, justify="right")
     for option in sizing["options"]:
         table.add_row(
-            str(option["core_nodes"]),
+            f"EMR on EC2, {option['core_nodes']} core (+1 primary)",
             str(option["vcpus"]),
-            f"{option['day_wall_s'] / 60:.0f} min",
+            _wall(option["day_wall_s"]),
             f"${option['day_cost_usd']:.2f}",
             f"{option['month_wall_s'] / 3600:.1f} h",
             f"${option['month_cost_usd']:.2f}",
         )
+    serverless = sizing["serverless"]
+    table.add_row(
+        f"EMR Serverless, {serverless['executors']} executors",
+        str(serverless["vcpu"]),
+        _wall(serverless["day_wall_s"]),
+        f"${serverless['usd']:.2f}",
+        f"{day['runs_per_month'] * serverless['day_wall_s'] / 3600:.1f} h",
+        f"${day['runs_per_month'] * serverless['usd']:.2f}",
+    )
     return table
 
 
@@ -418,8 +437,8 @@ def print_report(
     if scan is not None:
         console.print(scan_table(scan))
     console.print(targets_table(results))
-    if sizing is not None:
-        console.print(sizing_table(sizing))
+    for estimate in (sizing or {}).values():
+        console.print(sizing_table(estimate))
 
 
 def write_json(path: Path, document: dict) -> Path:

@@ -86,7 +86,6 @@ ARTICLE_COLUMNS = (
     "categories",
 )
 LINK_COLUMNS = ("wiki", "page_id", "target", "occurrences")
-CATEGORY_COLUMNS = ("wiki", "page_id", "category", "sort_key")
 
 # ---- regular expressions (Java syntax; all run in the JVM) -------------------------------------
 # A start, end or empty-element tag with its attributes.

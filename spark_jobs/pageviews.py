@@ -173,7 +173,7 @@ def unknown_codes(by_code: DataFrame, projects: DataFrame) -> DataFrame:
 
 def check_inputs(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> dict:
     hours = check_file_names(inputs, args.date)
-    return {"hours": hours, "hours_missing": sorted(set(range(24)) - set(hours))}
+    return {"hours": hours, "hours_missing": sorted(set(datasets.get(DATASET).hours) - set(hours))}
 
 
 def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namespace) -> DataFrame:

@@ -1,7 +1,8 @@
 """cdk-nag (AwsSolutions, 3.x API): registering the checks and acknowledging single findings.
 
 An acknowledgment names one exact finding (granular ids like ``AwsSolutions-IAM5[Resource::...]``)
-on one construct, with the reason it is acceptable there; docs/security.md lists them all.
+on one construct, with the reason it is acceptable there; docs/security.md lists them all, as the
+synthesized stacks record them (tests/infra/test_docs.py).
 """
 
 from __future__ import annotations

@@ -27,10 +27,11 @@ from constructs import Construct
 from stacks import nag
 from stacks.job_code import JobCode
 from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data
-from wikilake_core import layout
+from wikilake_core import layout, prices
 
 APPLICATION_TYPE = "Spark"
-ARCHITECTURE = "X86_64"  # what the bench's sizing assumes (docs/runtimes.md: ARM64 is ~20% cheaper)
+# The workers' architecture, the one the price table prices (docs/runtimes.md: ARM64 is ~20% cheaper).
+ARCHITECTURE = prices.SERVERLESS_ARCHITECTURE
 SERVICE_PRINCIPAL = "emr-serverless.amazonaws.com"
 LOG_STREAM_ACTIONS = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 

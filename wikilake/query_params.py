@@ -139,15 +139,6 @@ def _signature(query: NamedQuery) -> str:
     return ", ".join(map(param_signature, query.parameters)) or "no parameters"
 
 
-def check_placeholders(query: NamedQuery) -> None:
-    """The header declares exactly one parameter per `?` (they are matched by position)."""
-    count = len(placeholders(query.sql))
-    if count != len(query.parameters):
-        raise WikilakeError(
-            f"{query.name}: the SQL has {count} '?' but the header declares {len(query.parameters)} @param line(s)"
-        )
-
-
 def load_named(name: str, queries: dict[str, NamedQuery]) -> NamedQuery:
     """The named query ``name``, or a one-line error listing the known names."""
     if name not in queries:

@@ -16,6 +16,8 @@ GLUE_METASTORE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalo
 TRANSIENT_IDLE_TIMEOUT_SECONDS = 15 * 60
 # A failed job step ends the transient cluster (no one needs it for debugging: logs are in S3).
 TRANSIENT_ACTION_ON_FAILURE = "TERMINATE_CLUSTER"
+# An instance group's Market (the EMR API's values): what its instances are billed as.
+ON_DEMAND, SPOT = "ON_DEMAND", "SPOT"
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,11 @@ def instance_groups(
     *, primary_type: str, core_type: str, core_count: int, task_count: int, task_spot: bool, task_group: bool
 ) -> tuple[InstanceGroup, ...]:
     groups = [
-        InstanceGroup("MASTER", "primary", primary_type, 1, "ON_DEMAND"),
-        InstanceGroup("CORE", "core", core_type, core_count, "ON_DEMAND"),
+        InstanceGroup("MASTER", "primary", primary_type, 1, ON_DEMAND),
+        InstanceGroup("CORE", "core", core_type, core_count, ON_DEMAND),
     ]
     if task_group:
-        groups.append(InstanceGroup("TASK", "task", core_type, task_count, "SPOT" if task_spot else "ON_DEMAND"))
+        groups.append(InstanceGroup("TASK", "task", core_type, task_count, SPOT if task_spot else ON_DEMAND))
     return tuple(groups)
 
 

@@ -126,9 +126,12 @@ class Throughput:
     source: str
 
 
+# The hours of a day, one dump file each, for a dataset published hourly (pageviews).
+DAY_HOURS: tuple[int, ...] = tuple(range(24))
+
 # `wikilake ingest` options a dataset may take, with their defaults (None: not given).
 INGEST_OPTION_DEFAULTS: dict[str, object] = {
-    "hours": tuple(range(24)),
+    "hours": DAY_HOURS,
     "wiki": ("enwiki",),
     "parts": False,
     "mirror": None,
@@ -147,13 +150,16 @@ class Dataset:
     # The sample shipped in data/samples/ (a file or a folder) and the dt it holds.
     sample_path: str
     sample_dt: str
+    # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench); every
+    # dataset has its own, so the sizing and cost estimates cover it.
+    size: JobSize
     sample_synthetic: bool = False
     site: DumpSite | None = None
     job_options: tuple[JobOption, ...] = ()
     # `wikilake ingest` options that apply to this dataset (the others are refused).
     ingest_options: frozenset[str] = field(default_factory=frozenset)
-    # Driver/executor sizes on EMR Serverless (docs/runtimes.md derives them from the bench).
-    size: JobSize = JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=4)
+    # The hours a whole day has, one file each (pageviews: DAY_HOURS); empty: not published hourly.
+    hours: tuple[int, ...] = ()
     # Checked after each run against the dataset's earlier runs (wikilake_core/quality.py).
     checks: tuple[quality.Check, ...] = ()
     # The measured rate the pipeline sizes its runs from (None: not measured; sized as the slowest).
@@ -212,6 +218,7 @@ REGISTRY: dict[str, Dataset] = {
                 selectors=(("hours", "hour"),),
             ),
             ingest_options=frozenset({"hours", "mirror"}),
+            hours=DAY_HOURS,
             # 143k lines/s per vCPU measured; flat 2.2 GB JVM with a 2 GB heap per core (kept); one
             # scan task per hourly file, 24 a day: 6 executors x 4 cores.
             size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=6),
@@ -222,7 +229,7 @@ REGISTRY: dict[str, Dataset] = {
                 quality.HistoryBand("rows_projectviews_hourly", quality.WARN, quality.rows("projectviews_hourly")),
                 quality.Limits("rejected_share", quality.WARN, quality.rejected_share, high=0.01),
                 # Missing hours fail verification unless the run allows them; then they warn.
-                quality.Limits("hours_complete", quality.WARN, quality.hours_present, low=24),
+                quality.Limits("hours_complete", quality.WARN, quality.hours_present, low=len(DAY_HOURS)),
                 quality.HistoryBand(
                     "distinct_projects", quality.WARN, quality.field("distinct_projects"), low=0.95, high=None
                 ),
@@ -251,6 +258,15 @@ REGISTRY: dict[str, Dataset] = {
                 parts=r"{wiki}-{ymd}-pages-articles\d+\.xml-p\d+p\d+\.bz2",
             ),
             ingest_options=frozenset({"wiki", "parts", "mirror"}),
+            # From bench/results/2026-12-06-articles.json (busy 2-vCPU machine, 6 copies of the sample):
+            # the JVM peaked at 0.99 GB (1x) and 1.18 GB (2x) for 2 cores, ~0.6 GB per core, so 2 GB
+            # of heap per core is ample. bzip2 splits (64 MB), so no file count caps the executors:
+            # 7 is the most the default application caps (cdk.json: 32 vCPU, 128 GB) hold beside
+            # the driver. The per-core rate of that run, marginal (2x minus 1x: 10,140,355 more bytes
+            # in 33.2 s more on 2 vCPUs, 152,910 bytes/s per vCPU; its pessimistic bound, see
+            # docs/performance.md), puts a whole 22 GB enwiki dump at 1.9 h on 7 executors (21
+            # working vCPUs), inside the run's 4 hours; on 4 it would take 3.3 h.
+            size=JobSize(driver_vcpu=2, driver_memory_gb=4, executor_vcpu=4, executor_memory_gb=8, max_executors=7),
             checks=(
                 quality.HistoryBand("rows_articles", quality.FAIL, quality.rows("articles")),
                 quality.HistoryBand("links_per_page", quality.WARN, quality.rows_per_row("article_links", "articles")),

@@ -69,10 +69,6 @@ class QueryParam:
     type: str = "varchar"  # one of PARAM_TYPES
     default: str | None = None  # the value as a user would type it; None = required
 
-    @property
-    def required(self) -> bool:
-        return self.default is None
-
 
 @dataclass(frozen=True)
 class NamedQuery:

@@ -1,7 +1,8 @@
-"""The plan function's HTTP retry settings and, from the same numbers, the longest its calls to
-the dumps site can take: the stack gives the function a timeout above that (stacks/pipeline.py),
-so a slow site fails the plan with the HTTP error rather than a Lambda timeout. Pure: the stack
-and the function both import it.
+"""How hard wikilake may use the dumps site: at most ``MAX_DOWNLOADS`` downloads at once, the
+retry settings of a download (the CLI's defaults, the ingest function's) and of the plan
+function, and, from the same numbers, the longest the plan's calls can take: the stack gives the
+function a timeout above that (stacks/pipeline.py), so a slow site fails the plan with the HTTP
+error rather than a Lambda timeout. Pure: the stack, the functions and the CLI all import it.
 
 urllib3's Retry (which wikilake_ingest.sources uses) sleeps nothing after a first failure and
 ``backoff * 2 ** (n - 1)`` seconds (at most ``backoff_max``) after the n-th failure in a row; every
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+# Wikimedia's dumps site allows each client a few connections at once; more get throttled. The
+# CLI's --parallel, the download engine and the pipeline's download slots stay at or under it.
+MAX_DOWNLOADS = 3
 
 
 @dataclass(frozen=True)

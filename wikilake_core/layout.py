@@ -67,10 +67,6 @@ def rejected_run_dir(root: str, dataset: str, dt: str, run_id: str) -> str:
     return _join(root, REJECTED, dataset, partition(dt), run_folder(run_id))
 
 
-def manifest_dir(root: str, dataset: str, dt: str) -> str:
-    return _join(root, MANIFESTS, dataset, partition(dt))
-
-
 def manifest_path(root: str, dataset: str, dt: str) -> str:
     """The day's manifest: a copy of the live run's manifest, written when that run is published."""
     return _join(root, MANIFESTS, dataset, partition(dt), MANIFEST_NAME)

@@ -1,6 +1,7 @@
-"""What a run's cluster costs: one dated price table and the cost of a cluster's instance groups
-over some hours. Used by the pipeline's record function (the run record and the manifest's
-``run.cost``) and by anyone estimating a run by hand.
+"""What wikilake's compute costs: one dated price table (EC2 + EMR instances, EMR Serverless,
+Athena), the only place a price is written, and the cost of a cluster's instance groups over some
+hours, of a Serverless job run, of an Athena query. Used by the pipeline's record function (the
+run record and the manifest's ``run.cost``), the CLI's Athena queries and the bench's sizing.
 
 Prices: US East (N. Virginia), Linux, USD per instance-hour.
 - EC2 on-demand: the Amazon EC2 On-Demand pricing page (aws.amazon.com/ec2/pricing/on-demand/).
@@ -15,16 +16,14 @@ Update PRICES_AS_OF with the table; `wikilake runs` shows the date next to every
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from wikilake_core.cluster import SPOT
+
 PRICES_AS_OF = "2026-11-30"
-REGION = "us-east-1"
-SOURCE = (
-    "aws.amazon.com/ec2/pricing/on-demand (EC2), aws.amazon.com/emr/pricing (EMR), "
-    "EC2 spot price history (spot, typical), us-east-1 Linux"
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ VCPU_HOURS = ComputeUnit("vcpu_hours", "vCPU-h", "vCPU hours")
 @dataclass(frozen=True)
 class InstanceGroup:
     instance_type: str
-    market: str  # ON_DEMAND | SPOT
+    market: str  # cluster.ON_DEMAND | cluster.SPOT
     count: int
 
 
@@ -116,7 +115,7 @@ def hourly_usd(instance_type: str, market: str) -> float | None:
     price = PRICES.get(instance_type)
     if price is None:
         return None
-    ec2 = price.ec2_spot if market == "SPOT" else price.ec2_on_demand
+    ec2 = price.ec2_spot if market == SPOT else price.ec2_on_demand
     return ec2 + price.emr
 
 
@@ -134,9 +133,9 @@ def cluster_cost(groups: Iterable[InstanceGroup], hours: float) -> Cost:
 # --- EMR Serverless (runtime=emr-serverless) ---
 # Amazon EMR pricing page, "Amazon EMR Serverless" (aws.amazon.com/emr/pricing/), us-east-1, as of
 # PRICES_AS_OF: USD per vCPU-hour, per GB-hour of memory, per GB-hour of storage beyond the 20 GB
-# each worker gets free. The application runs X86_64 workers (stacks/serverless_app.py); ARM64
-# is listed for comparison (docs/runtimes.md).
-SERVERLESS_SOURCE = "aws.amazon.com/emr/pricing (Amazon EMR Serverless), us-east-1"
+# each worker gets free. The application runs SERVERLESS_ARCHITECTURE workers
+# (stacks/serverless_app.py takes it from here); ARM64 is listed for comparison (docs/runtimes.md).
+SERVERLESS_ARCHITECTURE = "X86_64"
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ SERVERLESS_PRICES: dict[str, ServerlessPrice] = {
 }
 
 
-def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
+def serverless_cost(billed: dict, architecture: str = SERVERLESS_ARCHITECTURE) -> dict:
     """A job run's cost from its ``billedResourceUtilization`` (GetJobRun: vCPUHour, memoryGBHour,
     storageGBHour; EMR Serverless already applies the one-minute minimum and the free 20 GB).
     The run record's ``cost``: the billed amounts, the USD total and the price table's date."""
@@ -168,6 +167,24 @@ def serverless_cost(billed: dict, architecture: str = "X86_64") -> dict:
         "usd": round(usd, 4),
         "prices_as_of": PRICES_AS_OF,
     }
+
+
+# --- Athena (`wikilake query --engine athena`) ---
+# Athena's list price (us-east-1 and most regions, aws.amazon.com/athena/pricing): $5 per TB
+# scanned, billed per MB rounded up, 10 MB minimum per query; DDL and failed queries are free.
+# TB and MB are binary here (2^40, 2^20).
+ATHENA_USD_PER_TB = 5.0
+ATHENA_PRICE_NOTE = f"${ATHENA_USD_PER_TB:g}/TB list"
+_MB, _TB = 2**20, 2**40
+ATHENA_MIN_BILLED_BYTES = 10 * _MB
+
+
+def athena_query_usd(bytes_scanned: int) -> float:
+    """What Athena bills for a query that scanned ``bytes_scanned`` bytes, at list price."""
+    if bytes_scanned <= 0:
+        return 0.0
+    billed = max(math.ceil(bytes_scanned / _MB) * _MB, ATHENA_MIN_BILLED_BYTES)
+    return billed / _TB * ATHENA_USD_PER_TB
 
 
 def compute_hours(cost: Mapping) -> tuple[float, ComputeUnit] | None:

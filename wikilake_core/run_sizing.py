@@ -28,7 +28,8 @@ RUN_TIMEOUT_SECONDS = 4 * 3600
 TASK_EFFICIENCY = 0.75
 SPARK_START_SECONDS = 60  # step submission, driver and executors starting
 # A transient cluster provisions in ~10 minutes (billed); twice that before its step counts as hung.
-CLUSTER_START_ALLOWANCE_SECONDS = 20 * 60
+CLUSTER_PROVISION_SECONDS = 10 * 60
+CLUSTER_START_ALLOWANCE_SECONDS = 2 * CLUSTER_PROVISION_SECONDS
 # EMR Serverless starts a stopped application and its workers in a few minutes.
 SERVERLESS_START_ALLOWANCE_SECONDS = 10 * 60
 # The deadline lets the job run this many times its estimate: the bench ran on 2 shared vCPUs
@@ -79,7 +80,6 @@ class RunBounds:
 @dataclass(frozen=True)
 class RunSize:
     input_bytes: int
-    work_vcpu_seconds: int
     core_nodes: int  # EMR on EC2 (the bounds' minimum on EMR Serverless)
     executors: int  # EMR Serverless (0 on EMR on EC2)
     estimated_seconds: int  # the job, once its compute is up
@@ -113,7 +113,7 @@ def _cluster(input_bytes: int, work: float, bounds: RunBounds, seconds_left: flo
     nodes = min(max(wanted, bounds.core_nodes_min), bounds.core_nodes_max)
     estimate = SPARK_START_SECONDS + work / (nodes * per_node)
     timeout = _deadline(estimate, CLUSTER_START_ALLOWANCE_SECONDS, seconds_left, f"{nodes} core nodes", bounds)
-    return RunSize(input_bytes, round(work), nodes, 0, math.ceil(estimate), timeout)
+    return RunSize(input_bytes, nodes, 0, math.ceil(estimate), timeout)
 
 
 def _serverless(dataset: str, input_bytes: int, work: float, bounds: RunBounds, seconds_left: float) -> RunSize:
@@ -123,7 +123,7 @@ def _serverless(dataset: str, input_bytes: int, work: float, bounds: RunBounds, 
     executors = min(max(wanted, 1), serverless_executor_cap(dataset, bounds))
     estimate = SPARK_START_SECONDS + work / (executors * per_executor)
     timeout = _deadline(estimate, SERVERLESS_START_ALLOWANCE_SECONDS, seconds_left, f"{executors} executors", bounds)
-    return RunSize(input_bytes, round(work), bounds.core_nodes_min, executors, math.ceil(estimate), timeout)
+    return RunSize(input_bytes, bounds.core_nodes_min, executors, math.ceil(estimate), timeout)
 
 
 def serverless_executor_cap(dataset: str, bounds: RunBounds) -> int:

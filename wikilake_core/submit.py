@@ -3,15 +3,15 @@
 `job_submit` builds one JobSubmit (entry point, `--py-files` package, job arguments, Spark
 properties); it renders as the EMR-on-EC2 step's `spark-submit` argv and as the EMR Serverless
 job run's `jobDriver.sparkSubmit`, so the two runtimes run the same command. The EMR step the
-ProcessingStack declares and the one `wikilake run` submits are built here, from the same job
-arguments a local run passes, so they always agree.
+ProcessingStack declares and the one `wikilake run` submits are built here; the command line
+itself comes from wikilake_core.job_command, the builder a local run and the bench use too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wikilake_core import datasets, layout
+from wikilake_core import datasets, job_command, layout
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
@@ -40,47 +40,50 @@ def step_name(dataset: str, dt: str) -> str:
     return f"wikilake {dataset} dt={dt}"
 
 
-def job_arguments(dataset: str, dt: str, *, root: str, job_options: tuple[str, ...] = ()) -> list[str]:
-    """The job's own arguments for (dataset, dt): that day's raw/ partition in, the lake root out."""
-    datasets.get(dataset)
-    return ["--date", dt, "--input", layout.raw_dir(root, dataset, dt) + "/", "--output-root", root, *job_options]
+def job_arguments(
+    dataset: str, dt: str, *, root: str, run_id: str | None = None, job_options: tuple[str, ...] = ()
+) -> list[str]:
+    """The job's own arguments for (dataset, dt) on a lake: that day's raw/ partition in, the lake
+    root out."""
+    return job_command.job_arguments(
+        dataset,
+        dt,
+        inputs=[layout.raw_dir(root, dataset, dt) + "/"],
+        output_root=root,
+        run_id=run_id,
+        job_options=job_options,
+    )
 
 
 @dataclass(frozen=True)
 class JobSubmit:
     """One job run's submit parameters, whatever runs it.
 
-    ``spark_properties`` go to both runtimes; ``serverless_properties`` (the driver/executor
-    sizes of the dataset) only to EMR Serverless, where nothing else sizes the workers: on EMR on
-    EC2 the instance types do (EMR's per-instance-type defaults), and forcing these sizes there
-    could ask for more memory than a default m5.xlarge node offers YARN.
+    ``serverless_properties`` (the driver/executor sizes of the dataset) go only to EMR
+    Serverless, where nothing else sizes the workers: on EMR on EC2 the instance types do (EMR's
+    per-instance-type defaults), and forcing these sizes there could ask for more memory than a
+    default m5.xlarge node offers YARN.
     """
 
     name: str
     entry_point: str
     py_files: str
     arguments: tuple[str, ...]
-    spark_properties: tuple[tuple[str, str], ...] = ()
     serverless_properties: tuple[tuple[str, str], ...] = ()
 
     def spark_submit_argv(self) -> list[str]:
         """``spark-submit`` in cluster mode (EMR on EC2, through command-runner.jar)."""
-        confs = [part for key, value in self.spark_properties for part in ("--conf", f"{key}={value}")]
-        return [
-            "spark-submit",
-            "--deploy-mode",
-            "cluster",
-            *confs,
-            "--py-files",
-            self.py_files,
-            self.entry_point,
-            *self.arguments,
-        ]
+        return job_command.spark_submit_argv(
+            self.entry_point, self.arguments, options=("--deploy-mode", "cluster"), py_files=self.py_files
+        )
 
     def serverless_spark_submit_parameters(self) -> str:
-        """EMR Serverless takes the options before the entry point as one string."""
-        properties = (*self.spark_properties, *self.serverless_properties)
-        return " ".join(["--py-files", self.py_files, *(f"--conf {key}={value}" for key, value in properties)])
+        """EMR Serverless takes the options before the entry point as one string: spark-submit's
+        argv between the launcher and the entry point."""
+        argv = job_command.spark_submit_argv(
+            self.entry_point, (), py_files=self.py_files, properties=self.serverless_properties
+        )
+        return " ".join(argv[1:-1])
 
     def serverless_job(self) -> dict:
         """The job run's fields as the pipeline's plan hands them to the StartJobRun task
@@ -123,24 +126,20 @@ def job_submit(
     *,
     bucket: str,
     scripts: JobScripts,
+    run_id: str | None = None,
     job_options: tuple[str, ...] = (),
     max_executors: int | None = None,
 ) -> JobSubmit:
-    """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code."""
+    """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code; the
+    pipeline passes its ``run_id`` (None: the job makes one)."""
+    root = f"s3://{bucket}"
     return JobSubmit(
         name=step_name(dataset, dt),
         entry_point=scripts.entrypoint_urls[dataset],
         py_files=scripts.package_url,
-        arguments=tuple(job_arguments(dataset, dt, root=f"s3://{bucket}", job_options=job_options)),
+        arguments=tuple(job_arguments(dataset, dt, root=root, run_id=run_id, job_options=job_options)),
         serverless_properties=size_properties(dataset, max_executors),
     )
-
-
-def spark_submit_args(
-    dataset: str, dt: str, *, bucket: str, scripts: JobScripts, job_options: tuple[str, ...] = ()
-) -> list[str]:
-    """``spark-submit`` in cluster mode with the job package, the entrypoint and its arguments."""
-    return job_submit(dataset, dt, bucket=bucket, scripts=scripts, job_options=job_options).spark_submit_argv()
 
 
 def spark_step(
@@ -149,11 +148,14 @@ def spark_step(
     *,
     bucket: str,
     scripts: JobScripts,
+    run_id: str | None = None,
     job_options: tuple[str, ...] = (),
     action_on_failure: str = ACTION_ON_FAILURE,
 ) -> dict:
-    """The step in the EMR API's shape (boto3 ``add_job_flow_steps`` Steps item)."""
-    args = spark_submit_args(dataset, dt, bucket=bucket, scripts=scripts, job_options=job_options)
+    """The step in the EMR API's shape (boto3 ``add_job_flow_steps`` Steps item): ``spark-submit``
+    in cluster mode with the job package, the entrypoint and its arguments."""
+    submit = job_submit(dataset, dt, bucket=bucket, scripts=scripts, run_id=run_id, job_options=job_options)
+    args = submit.spark_submit_argv()
     return {
         "Name": step_name(dataset, dt),
         "ActionOnFailure": action_on_failure,

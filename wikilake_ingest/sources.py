@@ -30,6 +30,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTime
 from urllib3.util.retry import Retry
 
 from wikilake_core.errors import WikilakeError
+from wikilake_core.http_budget import DOWNLOAD
 
 CHUNK_BYTES = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -57,11 +58,13 @@ class FetchError(WikilakeError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = 5  # attempts after the first one, shared by all failure kinds
-    backoff: float = 2.0  # seconds; doubles per consecutive failure (urllib3 Retry)
-    backoff_max: float = 120.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    """A download's retries and timeouts; the defaults are wikilake_core.http_budget.DOWNLOAD's."""
+
+    retries: int = DOWNLOAD.retries  # attempts after the first one, shared by all failure kinds
+    backoff: float = DOWNLOAD.backoff  # seconds; doubles per consecutive failure (urllib3 Retry)
+    backoff_max: float = DOWNLOAD.backoff_max
+    connect_timeout: float = DOWNLOAD.connect_timeout
+    read_timeout: float = DOWNLOAD.read_timeout
 
     def new_retry(self) -> Retry:
         return Retry(

@@ -23,10 +23,9 @@ import botocore.exceptions
 from wikilake_core.aws_errors import describe_client_error
 from wikilake_core.datasets import Dataset, DumpSite
 from wikilake_core.errors import WikilakeError
+from wikilake_core.http_budget import MAX_DOWNLOADS
 from wikilake_ingest.sources import FileSource, HttpClient, HttpSource
 
-# Wikimedia limits each client to a few concurrent connections; more would get us throttled.
-MAX_PARALLEL = 3
 _MD5SUM_LINE = re.compile(r"^([0-9a-f]{32})\s+\*?(\S+)$")
 
 
@@ -244,11 +243,12 @@ def _abort_quietly(upload) -> None:
 
 
 def ingest(items: list[Item], sink, *, parallel: int, tracker) -> list[Outcome]:
-    """Fetch every item into ``sink``, ``parallel`` (<= 3) at a time; one Outcome per item, in order.
+    """Fetch every item into ``sink``, ``parallel`` (at most the dumps site's MAX_DOWNLOADS) at a
+    time; one Outcome per item, in order.
 
     On Ctrl-C the in-flight uploads are aborted (nothing partial stays) before re-raising.
     """
-    parallel = max(1, min(parallel, MAX_PARALLEL))
+    parallel = max(1, min(parallel, MAX_DOWNLOADS))
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ingest") as pool:
         futures = [pool.submit(ingest_one, item, sink, tracker) for item in items]
         try:

@@ -163,7 +163,7 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         run = {**normalize(run_input, event["started_at"]), day_runs.RUN_ID: day_runs.check_run_id(event["run_id"])}
     except WikilakeError as err:
         raise InvalidInput(str(err)) from None
-    job_options = (*run["job_options"], "--run-id", run[day_runs.RUN_ID])
+    job_options, run_id = tuple(run["job_options"]), run[day_runs.RUN_ID]
     try:
         files = files_to_ingest(run, env)
     except WikilakeError as err:
@@ -175,12 +175,13 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         run["dt"],
         bucket=bucket,
         scripts=scripts,
+        run_id=run_id,
         job_options=job_options,
         action_on_failure=TRANSIENT_ACTION_ON_FAILURE,
     )
     # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
     job = job_submit(
-        run["dataset"], run["dt"], bucket=bucket, scripts=scripts, job_options=job_options
+        run["dataset"], run["dt"], bucket=bucket, scripts=scripts, run_id=run_id, job_options=job_options
     ).serverless_job()
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {

@@ -26,6 +26,7 @@ from typing import Any
 import botocore.exceptions
 
 from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
+from wikilake_core.cluster import ON_DEMAND
 from wikilake_functions import common, publish, quality_gate
 from wikilake_functions.common import VerificationFailed
 
@@ -50,8 +51,9 @@ def check_manifest(manifest: dict, run: Mapping) -> None:
         raise VerificationFailed(f"{where}: no rows written to {', '.join(empty)}")
     missing = manifest.get("hours_missing") or []
     if missing and not run.get("allow_missing_hours"):
+        day = len(datasets.get(run["dataset"]).hours)
         raise VerificationFailed(
-            f"{where}: {len(missing)} of 24 hours missing ({', '.join(map(str, missing[:6]))}"
+            f"{where}: {len(missing)} of {day} hours missing ({', '.join(map(str, missing[:6]))}"
             f"{' ...' if len(missing) > 6 else ''}); rerun with allow_missing_hours to accept"
         )
 
@@ -67,7 +69,7 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
     groups = [
         prices.InstanceGroup(
             g["InstanceType"],
-            g.get("Market", "ON_DEMAND"),
+            g.get("Market", ON_DEMAND),
             g.get("RequestedInstanceCount") or g.get("RunningInstanceCount") or 0,
         )
         for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]

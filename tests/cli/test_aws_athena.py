@@ -10,7 +10,7 @@ import pytest
 import urllib3
 from moto.moto_api import state_manager
 
-from wikilake.aws.athena import athena_target, cost_usd, rows_from_pages, run_athena_query
+from wikilake.aws.athena import athena_target, rows_from_pages, run_athena_query
 from wikilake.aws.session import AwsContext
 from wikilake_core.errors import WikilakeError
 
@@ -159,16 +159,3 @@ def test_later_pages_keep_their_first_row():
     assert rows_from_pages(pages, header_row=True) == (("n",), ((1,), (2,), (3,), (4,)))
     # SHOW/DESCRIBE results have no header row
     assert rows_from_pages(pages[1:], header_row=False) == (("n",), ((3,), (4,)))
-
-
-@pytest.mark.parametrize(
-    "scanned, dollars",
-    [
-        (0, 0.0),  # DDL, cached or empty: nothing billed
-        (1, 5 * 10 / 1024 / 1024),  # 10 MB minimum
-        (25 * 2**20 + 1, 5 * 26 / 1024 / 1024),  # rounded up to the next MB
-        (2**40, 5.0),  # 1 TB at $5
-    ],
-)
-def test_cost_at_athena_list_price(scanned, dollars):
-    assert cost_usd(scanned) == pytest.approx(dollars)

@@ -22,6 +22,12 @@ EXPECTED_DUCKDB_TYPES = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def view_columns(engine, table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a LocalEngine view's columns, in order, as DuckDB sees them."""
+    rows = engine.connection.execute(f'DESCRIBE "{table}"').fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
 def write_partition(
     lake: Path, table: str, dt: str, rows: list[dict], types: dict | None = None, run_id: str | None = None
 ) -> Path:

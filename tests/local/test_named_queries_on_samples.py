@@ -3,7 +3,7 @@ equals the plain-Python answer computed from the raw sample files (local_referen
 
 import local_reference as reference
 import pytest
-from local_helpers import EXPECTED_DUCKDB_TYPES
+from local_helpers import EXPECTED_DUCKDB_TYPES, view_columns
 
 from wikilake.local.demo import sample_days
 from wikilake.local.query import LocalEngine
@@ -104,7 +104,7 @@ def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
     with LocalEngine(sample_lake) as engine:
         for name, table in engine.tables.items():
             expected = [(c.name, EXPECTED_DUCKDB_TYPES[c.type]) for c in table.columns + table.partition_keys]
-            assert engine.view_columns(name) == expected
+            assert view_columns(engine, name) == expected
             # the run history: one manifest (and quality file) per sample day
             days = sorted(d.dt for d in DAYS.values()) if name in HISTORY_TABLES else [DAYS[dataset_of(name)].dt]
             assert engine.partitions(name) == days

@@ -7,7 +7,6 @@ from sqlglot import exp
 from wikilake.local.query import referenced_tables
 from wikilake.query_params import (
     bind,
-    check_placeholders,
     describe,
     literal,
     literal_value,
@@ -20,6 +19,17 @@ from wikilake_core.datasets import DATASETS
 from wikilake_core.ddl import PARAM_TYPES, QueryParam, load_queries, parse_query
 from wikilake_core.errors import WikilakeError
 from wikilake_core.run_history import HISTORY_TABLES
+
+
+def check_placeholders(query) -> None:
+    """The header declares exactly one parameter per `?` (they are matched by position): a check
+    of the shipped queries' headers."""
+    count = len(placeholders(query.sql))
+    if count != len(query.parameters):
+        raise WikilakeError(
+            f"{query.name}: the SQL has {count} '?' but the header declares {len(query.parameters)} @param line(s)"
+        )
+
 
 QUERY = parse_query(
     "q",

@@ -36,7 +36,6 @@ def test_table_covers_cdk_json_defaults_and_is_dated():
     context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
     assert {context["primary_instance_type"], context["core_instance_type"]} <= set(prices.PRICES)
     assert date.fromisoformat(prices.PRICES_AS_OF) <= date.today()
-    assert "emr/pricing" in prices.SOURCE and "ec2/pricing" in prices.SOURCE
     for price in prices.PRICES.values():
         assert 0 < price.ec2_spot < price.ec2_on_demand and 0 < price.emr < price.ec2_on_demand
 
@@ -78,3 +77,16 @@ def test_hours_round_to_cents_of_an_hour_and_usd_to_four_places():
     third = cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 3)
     assert third.normalized_instance_hours == 2.67 and third.usd == 0.08
     assert cluster_cost([InstanceGroup("m5.xlarge", "ON_DEMAND", 1)], 1 / 7).usd == 0.0343
+
+
+@pytest.mark.parametrize(
+    "scanned, dollars",
+    [
+        (0, 0.0),  # DDL, cached or empty: nothing billed
+        (1, 5 * 10 / 1024 / 1024),  # 10 MB minimum
+        (25 * 2**20 + 1, 5 * 26 / 1024 / 1024),  # rounded up to the next MB
+        (2**40, 5.0),  # 1 TB at $5
+    ],
+)
+def test_cost_at_athena_list_price(scanned, dollars):
+    assert prices.athena_query_usd(scanned) == pytest.approx(dollars)

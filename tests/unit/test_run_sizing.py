@@ -90,6 +90,36 @@ def test_deadline_polls_cover_the_timeout():
     assert run_sizing.deadline_polls(30, 0) == 30  # polls at least a second apart are counted
 
 
+def test_the_articles_job_size_comes_from_its_committed_bench_run():
+    """bench/results/2026-12-06-articles.json (articles-6x-sample at 1x and 2x, spark-submit
+    local[2]): the JVM's peak per core is well under the heap per core articles' executors get,
+    and the run's marginal per-core rate (2x minus 1x: no fixed cost) puts a whole 22 GB enwiki
+    dump inside the run's 4 hours on the JobSize's executors, the most the default caps hold."""
+    bench = json.loads((PROJECT_ROOT / "bench/results/2026-12-06-articles.json").read_text())
+    spark = {r["scale"]: r for r in bench["table"] if r["engine"] == "spark" and r["input"] == "articles-6x-sample"}
+    cores = bench["machine"]["cores"]
+    size = datasets.get("articles").size
+    peak_gb_per_core = max(r["peak_rss_bytes"] for r in spark.values()) / cores / 2**30
+    assert size.executor_memory_gb / size.executor_vcpu >= 3 * peak_gb_per_core
+    more_bytes = spark[2]["input_gz_bytes"] - spark[1]["input_gz_bytes"]
+    rate = more_bytes / (spark[2]["in_job_median_s"] - spark[1]["in_job_median_s"]) / cores
+    assert rate == pytest.approx(152_910, rel=1e-3)
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    caps = RunBounds(
+        **{
+            **BOUNDS.__dict__,
+            "runtime": "emr-serverless",
+            "serverless_max_vcpu": context["serverless_max_vcpu"],
+            "serverless_max_memory_gb": context["serverless_max_memory_gb"],
+        }
+    )
+    assert size.max_executors == run_sizing.serverless_executor_cap("articles", caps) == 7
+    working_vcpus = size.max_executors * size.executor_vcpu * run_sizing.TASK_EFFICIENCY
+    job = run_sizing.SPARK_START_SECONDS + 22 * GB / rate / working_vcpus
+    assert run_sizing.SERVERLESS_START_ALLOWANCE_SECONDS + job < run_sizing.RUN_TIMEOUT_SECONDS
+    assert job / 3600 == pytest.approx(1.9, abs=0.05)
+
+
 def test_the_registry_rates_are_the_bench_s():
     """Every dataset has a measured rate, and those taken from bench/results agree with it."""
     bench = json.loads((PROJECT_ROOT / "bench/results/2026-11-26.json").read_text())

@@ -97,20 +97,6 @@ def test_serverless_gets_the_datasets_sizes_and_the_ec2_step_leaves_them_to_the_
         assert not any(arg.startswith("spark.") for arg in submit.spark_submit_argv())
 
 
-def test_shared_spark_properties_reach_both_runtimes():
-    from dataclasses import replace
-
-    from wikilake_core.submit import job_submit
-
-    submit = replace(
-        job_submit("edits", "2015-09-12", bucket="b", scripts=SCRIPTS),
-        spark_properties=(("spark.sql.shuffle.partitions", "16"),),
-    )
-    argv = submit.spark_submit_argv()
-    assert argv[:5] == ["spark-submit", "--deploy-mode", "cluster", "--conf", "spark.sql.shuffle.partitions=16"]
-    assert "--conf spark.sql.shuffle.partitions=16" in submit.serverless_spark_submit_parameters()
-
-
 def test_sizes_fit_the_default_serverless_caps_and_serverless_workers():
     """Each job at its peak fits the default application caps (cdk.json), and each worker is a
     size EMR Serverless offers (1, 2, 4, 8 or 16 vCPU, 2-8 GB per vCPU)."""

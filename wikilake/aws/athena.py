@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
 from wikilake.query_result import QueryResult
+from wikilake_core import prices
 from wikilake_core.contract import Outputs
 from wikilake_core.errors import WikilakeError
-
-# Athena's list price (us-east-1 and most regions): $5 per TB scanned, billed per MB rounded up,
-# 10 MB minimum per query; DDL and failed queries are free. TB and MB are binary here (2^40, 2^20).
-PRICE_PER_TB_USD = 5.0
-PRICE_NOTE = "$5/TB list"
-_MB, _TB = 2**20, 2**40
-MIN_BILLED_BYTES = 10 * _MB
 
 DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 _INTEGERS = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
@@ -29,14 +22,6 @@ Progress = Callable[[str, float], None]  # (state, seconds since submission)
 def athena_target(aws) -> tuple[str, str]:
     """(workgroup, database) of the deployed CatalogStack."""
     return aws.outputs.require(Outputs.WORKGROUP), aws.outputs.require(Outputs.DATABASE)
-
-
-def cost_usd(bytes_scanned: int) -> float:
-    """What Athena bills for a query that scanned ``bytes_scanned`` bytes, at list price."""
-    if bytes_scanned <= 0:
-        return 0.0
-    billed = max(math.ceil(bytes_scanned / _MB) * _MB, MIN_BILLED_BYTES)
-    return billed / _TB * PRICE_PER_TB_USD
 
 
 def _timestamp(text: str) -> datetime:
@@ -140,8 +125,8 @@ def run_athena_query(
 
     Raises WikilakeError when the query fails, is cancelled or outlasts ``timeout_seconds``
     (it is then stopped); Ctrl-C stops the query before re-raising. ``stats`` holds engine
-    "athena", query_id, bytes_scanned, cost_usd (at the list price in ``PRICE_NOTE``), price,
-    rows and seconds (Athena's total execution time).
+    "athena", query_id, bytes_scanned, cost_usd (at the list price of wikilake_core.prices),
+    price, rows and seconds (Athena's total execution time).
     """
     athena = aws.client("athena")
     request = {"QueryString": sql, "WorkGroup": workgroup, "QueryExecutionContext": {"Database": database}}
@@ -169,8 +154,8 @@ def run_athena_query(
             "engine": "athena",
             "query_id": execution_id,
             "bytes_scanned": scanned,
-            "cost_usd": round(cost_usd(scanned), 6),
-            "price": PRICE_NOTE,
+            "cost_usd": round(prices.athena_query_usd(scanned), 6),
+            "price": prices.ATHENA_PRICE_NOTE,
             "rows": len(rows),
             "seconds": round(statistics.get("TotalExecutionTimeInMillis", 0) / 1000, 3),
         },

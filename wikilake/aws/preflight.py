@@ -23,7 +23,7 @@ import botocore.exceptions
 
 from wikilake.aws.stack import NOT_DEPLOYED, StackInfo, read_stack_outputs
 from wikilake_core.aws_errors import one_line
-from wikilake_core.cluster import ClusterShape, InstanceGroup
+from wikilake_core.cluster import ON_DEMAND, SPOT, ClusterShape, InstanceGroup
 from wikilake_core.contract import Outputs
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
@@ -51,8 +51,8 @@ class Quota:
 ON_DEMAND_STANDARD = Quota("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances")
 SPOT_STANDARD = Quota("ec2", "L-34B43A08", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests")
 SERVERLESS_VCPUS = Quota("emr-serverless", "L-D05C8A75", "Max concurrent vCPUs per account")
-MARKET_QUOTAS = {"ON_DEMAND": ON_DEMAND_STANDARD, "SPOT": SPOT_STANDARD}
-MARKET_NAMES = {"ON_DEMAND": "on-demand", "SPOT": "spot"}
+MARKET_QUOTAS = {ON_DEMAND: ON_DEMAND_STANDARD, SPOT: SPOT_STANDARD}
+MARKET_NAMES = {ON_DEMAND: "on-demand", SPOT: "spot"}
 
 # The outputs the CLI's run verbs read, per stack role; runtime=emr-serverless adds its application.
 REQUIRED_OUTPUTS = {

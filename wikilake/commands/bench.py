@@ -1,11 +1,11 @@
 """`wikilake bench`: the benchmark of the checkout you are in (`make bench`). The bench is not installed
-with the CLI (it times the jobs of a working tree against peers), so this verb runs bench/ from the
-current folder, as `python -m bench` would."""
+with the CLI (it times the jobs of a working tree against peers), so this verb runs bench/ of the
+current folder as its own program, `python -m bench`: the CLI imports none of it."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,10 +15,11 @@ NOT_A_CHECKOUT = "the bench runs from a wikilake checkout: cd into one and run `
 
 
 def _run(args) -> int:
-    if not (Path.cwd() / "bench" / "cli.py").is_file():
+    checkout = Path.cwd()
+    if not (checkout / "bench" / "cli.py").is_file():
         raise WikilakeError(NOT_A_CHECKOUT)
-    sys.path.insert(0, str(Path.cwd()))
-    return importlib.import_module("bench.cli").main(args.bench_args)
+    # `-m` puts the current folder first on the bench's path: it runs this checkout's bench and jobs.
+    return subprocess.run([sys.executable, "-m", "bench", *args.bench_args], cwd=checkout).returncode
 
 
 def register(subparsers) -> None:

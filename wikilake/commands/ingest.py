@@ -11,8 +11,9 @@ from wikilake_core import datasets
 from wikilake_core.datasets import DATASETS, INGEST_OPTION_DEFAULTS
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
+from wikilake_core.http_budget import DOWNLOAD, MAX_DOWNLOADS
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Copy one day of a dataset's dumps into raw/<dataset>/dt=<date>/ of the lake: the deployed
 stack's bucket (default), another s3://bucket[/prefix], or a local lake folder.
 
@@ -20,7 +21,7 @@ pageviews: the hourly files pageviews-YYYYMMDD-HH0000.gz of that date from the d
 (month folder YYYY/YYYY-MM/), each verified against the month's md5sums.txt. Files stream
 straight to S3 (multipart upload, one part in memory, nothing on disk) and appear under raw/
 only once complete and verified; the MD5 is kept in the object's metadata (x-amz-meta-md5),
-so a rerun skips what is already there. At most 3 downloads run at once (the dumps site's
+so a rerun skips what is already there. At most {MAX_DOWNLOADS} downloads run at once (the dumps site's
 limit); 5xx/429 responses, timeouts and cut-off bodies are retried with exponential backoff
 (cut-off bodies resume with a Range request). A file that still fails is reported and leaves
 nothing behind.
@@ -109,8 +110,8 @@ def _add_dataset_options(parser) -> None:
         "--mirror",
         default=None,
         metavar="URL",
-        help="dumps base URL (default: https://dumps.wikimedia.org/other/pageviews "
-        "for pageviews, https://dumps.wikimedia.org for articles)",
+        help=f"dumps base URL (default: {datasets.get('pageviews').site.base_url} "
+        f"for pageviews, {datasets.get('articles').site.base_url} for articles)",
     )
     articles = parser.add_argument_group("articles")
     articles.add_argument(
@@ -146,25 +147,29 @@ def _add_transfer_options(parser) -> None:
     transfer.add_argument(
         "--parallel",
         type=int,
-        choices=(1, 2, 3),
-        default=3,
-        help="concurrent downloads (default 3, the dumps site's limit)",
+        choices=range(1, MAX_DOWNLOADS + 1),
+        default=MAX_DOWNLOADS,
+        help="concurrent downloads (default %(default)s, the dumps site's limit)",
     )
     transfer.add_argument(
         "--retries",
         type=int,
-        default=5,
-        help="retries per file for 5xx, timeouts, cut-off bodies, bad checksums (default 5)",
+        default=DOWNLOAD.retries,
+        help="retries per file for 5xx, timeouts, cut-off bodies, bad checksums (default %(default)s)",
     )
     transfer.add_argument(
         "--backoff",
         type=float,
-        default=2.0,
+        default=DOWNLOAD.backoff,
         metavar="SECONDS",
-        help="backoff factor: waits grow as SECONDS x 2^n, up to 2 min (default 2)",
+        help=f"backoff factor: waits grow as SECONDS x 2^n, up to {DOWNLOAD.backoff_max:g} s (default %(default)g)",
     )
     transfer.add_argument(
-        "--timeout", type=float, default=60.0, metavar="SECONDS", help="read timeout per request (default 60)"
+        "--timeout",
+        type=float,
+        default=DOWNLOAD.read_timeout,
+        metavar="SECONDS",
+        help="read timeout per request (default %(default)g)",
     )
     transfer.add_argument(
         "--part-size",

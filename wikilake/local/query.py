@@ -167,11 +167,6 @@ class LocalEngine:
             name: {c.name: c.type for c in table.columns + table.partition_keys} for name, table in self.tables.items()
         }
 
-    def view_columns(self, table: str) -> list[tuple[str, str]]:
-        """(name, DuckDB type) of a view's columns, in order, as DuckDB sees them."""
-        rows = self.connection.execute(f"DESCRIBE {_quoted(table)}").fetchall()
-        return [(row[0], row[1]) for row in rows]
-
     def partitions(self, table: str) -> list[str]:
         """The dt values with at least one Parquet file, sorted."""
         key = f"{layout.PARTITION_KEY}="

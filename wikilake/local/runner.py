@@ -15,7 +15,7 @@ from typing import Callable
 from wikilake.local import day_lock
 from wikilake.local import days as local_days
 from wikilake.local.record import record_local
-from wikilake_core import datasets, day_runs
+from wikilake_core import day_runs, job_command
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
@@ -50,24 +50,10 @@ def run_local(
     """
     from wikilake_core.errors import JobError
 
-    datasets.get(dataset)
-    parse_date(date)
-    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    if not inputs:
-        raise WikilakeError("no --input given")
-    job = importlib.import_module(f"spark_jobs.{dataset}").JOB
     run_id = day_runs.new_run_id()
-    argv = [
-        "--date",
-        date,
-        "--input",
-        *map(_absolute, map(str, inputs)),
-        "--output-root",
-        _absolute(str(lake)),
-        "--run-id",
-        run_id,
-        *job_options,
-    ]
+    argv = job_argv(dataset, date, inputs, lake, run_id, job_options)
+    parse_date(date)
+    job = importlib.import_module(f"spark_jobs.{dataset}").JOB
     try:
         args = job.parse_args(argv)
     except JobError as err:
@@ -75,6 +61,22 @@ def run_local(
     with day_lock.holding(_absolute(str(lake)), dataset, date, run_id):
         manifest = _run_job(job, args, dataset, date, spark, progress)
         return _publish(_absolute(str(lake)), manifest)
+
+
+def job_argv(
+    dataset: str, date: str, inputs: str | Sequence[str], lake: str, run_id: str, job_options: Sequence[str] = ()
+) -> list[str]:
+    """The job's arguments for a local run: the command line an EMR step passes
+    (wikilake_core.job_command), with local paths made absolute."""
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    return job_command.job_arguments(
+        dataset,
+        date,
+        inputs=[_absolute(str(path)) for path in inputs],
+        output_root=_absolute(str(lake)),
+        run_id=run_id,
+        job_options=job_options,
+    )
 
 
 def _publish(lake: str, manifest: dict) -> dict:
