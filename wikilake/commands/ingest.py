@@ -96,6 +96,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_ingest)
 
 
+def _dumps_url(name: str) -> str:
+    """The base URL of a dataset's dump site (one that ingests from one: pageviews, articles)."""
+    site = datasets.get(name).site
+    if site is None:
+        raise ValueError(f"{name} has no dump site")
+    return site.base_url
+
+
 def _add_dataset_options(parser) -> None:
     """The options of one dataset each (refused for the others by _dataset_options)."""
     pageviews = parser.add_argument_group("pageviews")
@@ -110,8 +118,8 @@ def _add_dataset_options(parser) -> None:
         "--mirror",
         default=None,
         metavar="URL",
-        help=f"dumps base URL (default: {datasets.get('pageviews').site.base_url} "
-        f"for pageviews, {datasets.get('articles').site.base_url} for articles)",
+        help=f"dumps base URL (default: {_dumps_url('pageviews')} "
+        f"for pageviews, {_dumps_url('articles')} for articles)",
     )
     articles = parser.add_argument_group("articles")
     articles.add_argument(
