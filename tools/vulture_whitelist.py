@@ -2,6 +2,7 @@
 
 from rich.table import Table  # rich's Table: the bench sets its caption, rich prints it
 
+from bench.markdown import newest_run
 from bench.report import SummaryRow  # the bench's results rows (dataclass, asdict into the results JSON)
 from bench.scan import ScanEfficiency  # the Athena scan figures (dataclass, asdict into the results JSON)
 from bench.sizing import RealDay, SizingOption  # the sizing's rows (dataclasses, asdict into the results JSON)
@@ -10,7 +11,7 @@ from stacks.release_labels import DEFAULT_RELEASE_LABEL, EmrRelease  # read by t
 from wikilake_functions import day_lease, ingest_file, plan, reap, record  # Lambda handlers (stacks/pipeline.py)
 
 _ = (  # read by nothing: a whitelist only names what vulture cannot see used
-    newest_run,  # which results files performance.md shows: read by tests/bench/test_performance_doc.py (`make docs-tables`)
+    newest_run,  # which results performance.md shows: tests/bench/test_performance_doc.py (make docs-tables)
     Table.caption,  # set in bench/report.py, printed by rich under the table
     SummaryRow.wall_all_s,  # asdict: every repetition's wall time, kept in the results JSON for its readers
     ScanEfficiency.parquet_files,  # asdict: the results JSON, printed by bench/report.py scan_table
