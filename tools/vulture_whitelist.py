@@ -2,7 +2,7 @@
 
 from rich.table import Table  # rich's Table: the bench sets its caption, rich prints it
 
-from bench.markdown import newest_run
+from bench.markdown import newest_run  # the performance doc test reads it
 from bench.report import SummaryRow  # the bench's results rows (dataclass, asdict into the results JSON)
 from bench.scan import ScanEfficiency  # the Athena scan figures (dataclass, asdict into the results JSON)
 from bench.sizing import RealDay, SizingOption  # the sizing's rows (dataclasses, asdict into the results JSON)
