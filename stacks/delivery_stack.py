@@ -19,7 +19,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import nag
-from stacks.config import DeliverySource, WikilakeConfig, context_arguments
+from stacks.config import WikilakeConfig, context_arguments
+from stacks.delivery_source import DeliverySource
 from stacks.wikilake_app import WikilakeStage, state_machine_name
 from wikilake_core import contract
 from wikilake_core.contract import Outputs
