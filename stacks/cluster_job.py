@@ -221,7 +221,7 @@ class ClusterJobStage:
         # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
         # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
         # are listed for these actions in the Service Authorization Reference (Amazon EMR).
-        (statement,) = task._task_policies
+        (statement,) = task._task_policies or []
         statement.add_conditions(self._clusters.requested() if action == RUN_JOB_FLOW else self._clusters.tagged())
         return task
 

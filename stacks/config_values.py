@@ -178,7 +178,9 @@ def steps(read: ContextReader, key: str, _help: str) -> tuple[tuple[str, str], .
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside parentheses (cron day lists like MON,WED stay whole)."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if char == "," and depth == 0:

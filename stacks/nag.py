@@ -36,9 +36,22 @@ def lake_objects_finding(bucket_nag_name: str, prefix: str) -> str:
     return iam5_finding(f"arn:<AWS::Partition>:s3:::{bucket_nag_name}/{prefix}/*")
 
 
-def skip_checkov(construct: IConstruct | CfnResource, check_id: str, reason: str) -> None:
+def skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
     """checkov skips ``check_id`` on the resource (the construct's default child) for ``reason``:
     the resource's `Metadata.checkov.skip` in the template (checkov.io, 2.Basics, "Suppressing and
     Skipping Policies", CloudFormation)."""
+    cfn_resource(construct).add_metadata("checkov", {"skip": [{"id": check_id, "comment": reason}]})
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of the construct's resource, as cdk-nag writes references to it (``<id.Arn>``)."""
+    resource = cfn_resource(construct)
+    return resource.stack.get_logical_id(resource)
+
+
+def cfn_resource(construct: IConstruct) -> CfnResource:
+    """The construct itself if it is a CloudFormation resource, else its default child."""
     resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
-    resource.add_metadata("checkov", {"skip": [{"id": check_id, "comment": reason}]})
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{construct.node.path} is no CloudFormation resource and has none as its default child")
+    return resource

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -35,8 +35,9 @@ from wikilake_core import run_sizing
 RUN_TIMEOUT = Duration.seconds(run_sizing.RUN_TIMEOUT_SECONDS)
 # All slots held: the ingest function fails fast with SlotsBusy, retried until one frees up
 # (a download takes ~20 s; every retry is one short invocation and one state transition).
-SLOTS_BUSY_RETRY = {"interval": Duration.seconds(2), "backoff_rate": 2, "max_delay": Duration.seconds(30)}
-SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at max_delay
+SLOTS_BUSY_INTERVAL = Duration.seconds(2)
+SLOTS_BUSY_MAX_DELAY = Duration.seconds(30)  # the interval doubles up to this
+SLOTS_BUSY_ATTEMPTS = 500  # > the run's 4 hours at the maximum delay
 # A run whose own alert could not be published ends under this error; EventBridge alerts it instead.
 ALERT_NOT_SENT = "AlertNotSent"
 # Errors no catcher runs for (States.ALL does not catch States.Runtime or States.DataLimitExceeded):
@@ -182,9 +183,11 @@ class PipelineDefinition:
         )
         ingest_one.add_retry(
             errors=["SlotsBusy"],
+            interval=SLOTS_BUSY_INTERVAL,
+            backoff_rate=2,
+            max_delay=SLOTS_BUSY_MAX_DELAY,
             max_attempts=SLOTS_BUSY_ATTEMPTS,
             jitter_strategy=sfn.JitterType.FULL,
-            **SLOTS_BUSY_RETRY,
         )
         ingest = sfn.Map(
             self._scope,
@@ -225,11 +228,10 @@ class PipelineDefinition:
             comment=f"{props.name}: one run of (dataset, dt): ingest, {props.job.description}, verify, record",
             logs=sfn.LogOptions(destination=props.execution_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        stack = Stack.of(self._scope)
         for function in props.functions.invoked_by_the_state_machine:
             nag.acknowledge(
                 machine,
-                nag.iam5_finding(f"<{stack.get_logical_id(function.node.default_child)}.Arn>:*"),
+                nag.iam5_finding(f"<{nag.logical_id(function)}.Arn>:*"),
                 "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke "
                 "adds <arn>:*); only the pipeline's own four functions.",
             )

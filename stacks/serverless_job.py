@@ -18,7 +18,7 @@ moto runs this integration only without `.sync` and with boto3's camelCase names
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -160,8 +160,7 @@ def grant_start_job_run(role: iam.IRole, app: ServerlessApp) -> None:
 
 def job_runs_finding(app: ServerlessApp) -> str:
     """cdk-nag's id for the jobruns/* wildcard (the application id is a GetAtt)."""
-    logical_id = Stack.of(app).get_logical_id(app.application)
     return nag.iam5_finding(
         f"arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:"
-        f"/applications/<{logical_id}.ApplicationId>/jobruns/*"
+        f"/applications/<{nag.logical_id(app.application)}.ApplicationId>/jobruns/*"
     )
