@@ -43,7 +43,6 @@ RUN_TARGET_MINUTES_RANGE = (10, run_sizing.RUN_TIMEOUT_SECONDS * 3 // 4 // 60)
 
 # Short enough for the generated bucket name <prefix>-<stage>-<account>-<region> to fit 63 chars.
 _STACK_PREFIX = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,19}$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 _KEY_PAIR_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
@@ -69,46 +68,50 @@ class Setting:
 # One row per context key, in the order the keys are read (and documented, and passed on by
 # context_arguments); the defaults are cdk.json's.
 SETTINGS = (
-    Setting("stage", kind.choice(*STAGES)),
+    Setting("stage", kind.Choice(STAGES)),
     Setting(
         "stack_prefix",
-        kind.matching(_STACK_PREFIX),
+        kind.Matching(_STACK_PREFIX),
         "letters, digits and single hyphens, starting with a letter, at most 20",
     ),
-    Setting("cost_center", kind.matching(_COST_CENTER), "a tag value: letters, digits, spaces, _.:/=+-@"),
+    Setting("cost_center", kind.Matching(_COST_CENTER), "a tag value: letters, digits, spaces, _.:/=+-@"),
     Setting("bucket_name", kind.bucket_name),
     Setting("kms", kind.boolean),
     Setting("ssh_cidrs", kind.ssh_cidrs),
-    Setting("key_pair_name", kind.optional(_KEY_PAIR_NAME), "the name of an existing EC2 key pair"),
-    Setting("vpc_id", kind.optional(_VPC_ID), "a VPC id like vpc-0abc1234def567890"),
-    Setting("subnet_id", kind.optional(_SUBNET_ID), "a subnet id like subnet-0abc1234def567890"),
+    Setting("key_pair_name", kind.Matching(_KEY_PAIR_NAME, optional=True), "the name of an existing EC2 key pair"),
+    Setting("vpc_id", kind.Matching(_VPC_ID, optional=True), "a VPC id like vpc-0abc1234def567890"),
+    Setting("subnet_id", kind.Matching(_SUBNET_ID, optional=True), "a subnet id like subnet-0abc1234def567890"),
     Setting("release_label", kind.release, field="release"),
-    Setting("primary_instance_type", kind.matching(_INSTANCE_TYPE), _EC2_TYPE),
-    Setting("core_instance_type", kind.instance_type_with_vcpus(_INSTANCE_TYPE), _EC2_TYPE),
-    Setting("core_instance_count", kind.whole(1)),
-    Setting("task_instance_count", kind.whole(0)),
+    Setting("primary_instance_type", kind.Matching(kind.INSTANCE_TYPE), _EC2_TYPE),
+    Setting("core_instance_type", kind.sized_instance_type, _EC2_TYPE),
+    Setting("core_instance_count", kind.Whole(1)),
+    Setting("task_instance_count", kind.Whole(0)),
     Setting("task_spot", kind.boolean),
-    Setting("idle_timeout_minutes", kind.whole(*IDLE_MINUTES_RANGE)),
-    Setting("managed_scaling_max", kind.whole(0)),
-    Setting("tls_certificates_s3_uri", kind.optional(_S3_ZIP_URI), "s3://<bucket>/<key>.zip (PEM certificates)"),
-    Setting("athena_bytes_scanned_cutoff_gb", kind.number(MIN_CUTOFF_GB)),
+    Setting("idle_timeout_minutes", kind.Whole(*IDLE_MINUTES_RANGE)),
+    Setting("managed_scaling_max", kind.Whole(0)),
+    Setting(
+        "tls_certificates_s3_uri",
+        kind.Matching(_S3_ZIP_URI, optional=True),
+        "s3://<bucket>/<key>.zip (PEM certificates)",
+    ),
+    Setting("athena_bytes_scanned_cutoff_gb", kind.Number(MIN_CUTOFF_GB)),
     Setting("projection_start_date", kind.past_date),
     Setting("steps", kind.steps),
-    Setting("budget_monthly_usd", kind.optional_number(1)),
-    Setting("budget_email", kind.optional(_EMAIL), _ADDRESS),
-    Setting("runtime", kind.choice(*contract.RUNTIMES)),
+    Setting("budget_monthly_usd", kind.Number(1, optional=True)),
+    Setting("budget_email", kind.Matching(_EMAIL, optional=True), _ADDRESS),
+    Setting("runtime", kind.Choice(contract.RUNTIMES)),
     Setting("serverless_max_vcpu", kind.vcpus_for_every_job),
     Setting("serverless_max_memory_gb", kind.memory_for_every_job),
     Setting("interactive_cluster", kind.boolean),
     Setting("schedule", kind.schedule),
-    Setting("alert_email", kind.optional(_EMAIL), _ADDRESS),
-    Setting("contact", kind.optional(CONTACT), CONTACT_EXAMPLE),
+    Setting("alert_email", kind.Matching(_EMAIL, optional=True), _ADDRESS),
+    Setting("contact", kind.Matching(CONTACT, optional=True), CONTACT_EXAMPLE),
     # Empty: no reservation (the default, which a new account can deploy). Lambda needs the
     # account's unreserved concurrency to stay >= 100 after any reservation, so only 1..3 make
     # sense: the dumps site's limit is 3 downloads, and the lease table enforces it anyway.
-    Setting("ingest_reserved_concurrency", kind.optional_whole(1, MAX_INGEST_RESERVATION)),
-    Setting("run_core_nodes_max", kind.whole(1)),
-    Setting("run_target_minutes", kind.whole(*RUN_TARGET_MINUTES_RANGE)),
+    Setting("ingest_reserved_concurrency", kind.Whole(1, MAX_INGEST_RESERVATION, optional=True)),
+    Setting("run_core_nodes_max", kind.Whole(1)),
+    Setting("run_target_minutes", kind.Whole(*RUN_TARGET_MINUTES_RANGE)),
     # Delivery (docs/delivery.md): read together by delivery_source, the branch only when it is on.
     *(Setting(key, None, field=None) for key in DELIVERY_KEYS),
 )

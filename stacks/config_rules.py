@@ -7,6 +7,7 @@ raises a one-line ConfigError naming the key to fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from stacks.context_reader import ConfigError, ContextReader
@@ -23,14 +24,18 @@ STAGES = (DEV, PROD)
 CLUSTER_ONLY_KEYS = ("ssh_cidrs", "key_pair_name", "tls_certificates_s3_uri", "steps")
 
 
-def _together(first: str, second: str, problem: str, fix: str) -> Rule:
+@dataclass(frozen=True)
+class Together:
     """Both keys set or neither; the error names the second key (with its value, if set)."""
 
-    def rule(values: Mapping[str, Any], _read: ContextReader) -> None:
-        if bool(values[first]) != bool(values[second]):
-            raise ConfigError(second, values[second], problem, fix)
+    first: str
+    second: str
+    problem: str
+    fix: str
 
-    return rule
+    def __call__(self, values: Mapping[str, Any], _read: ContextReader) -> None:
+        if bool(values[self.first]) != bool(values[self.second]):
+            raise ConfigError(self.second, values[self.second], self.problem, self.fix)
 
 
 def cluster_keys_only_on_ec2(values: Mapping[str, Any], read: ContextReader) -> None:
@@ -112,13 +117,13 @@ def run_nodes_cover_the_core_count(values: Mapping[str, Any], _read: ContextRead
 
 
 RULES: tuple[Rule, ...] = (
-    _together(
+    Together(
         "vpc_id",
         "subnet_id",
         "vpc_id and subnet_id go together",
         "set both (a subnet of that VPC with a route to S3) or neither",
     ),
-    _together(
+    Together(
         "budget_monthly_usd",
         "budget_email",
         "budget_monthly_usd and budget_email go together",

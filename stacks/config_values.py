@@ -11,6 +11,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from wikilake_core.submit import parse_step_spec
 
 Parse = Callable[[ContextReader, str, str], Any]
 
+INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 # The broadest SSH sources accepted: wider networks are "the internet" for practical purposes.
 MIN_SSH_PREFIX = {4: 8, 6: 32}
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -34,37 +36,57 @@ _RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
 DEFAULT_SCHEDULE = "cron(30 4 * * ? *)"
 
 
-# --- parsers of one kind of value, made for a row of the table ----------------------------------
+# --- parsers of one kind of value, set up by a row of the table ----------------------------------
+# Objects rather than closures: their work happens when a context is read (so mutation testing,
+# which mutates what runs under the tests, reaches it), the row only gives their bounds.
 
 
-def choice(*choices: str) -> Parse:
-    return lambda read, key, _help: read.choice(key, choices)
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple[str, ...]
+
+    def __call__(self, read: ContextReader, key: str, _help: str) -> str:
+        return read.choice(key, self.choices)
 
 
-def matching(pattern: re.Pattern) -> Parse:
-    return lambda read, key, help: read.matching(key, pattern, help)
+@dataclass(frozen=True)
+class Matching:
+    """A value that matches ``pattern`` (the help text says what looks like); ``optional``: empty is None."""
+
+    pattern: re.Pattern
+    optional: bool = False
+
+    def __call__(self, read: ContextReader, key: str, help: str) -> str | None:
+        if self.optional:
+            return read.optional(key, self.pattern, help)
+        return read.matching(key, self.pattern, help)
 
 
-def optional(pattern: re.Pattern) -> Parse:
-    """Empty: None; otherwise it must match."""
-    return lambda read, key, help: read.optional(key, pattern, help)
+@dataclass(frozen=True)
+class Whole:
+    """A whole number from ``minimum`` (to ``maximum``); ``optional``: empty is None."""
+
+    minimum: int
+    maximum: int | None = None
+    optional: bool = False
+
+    def __call__(self, read: ContextReader, key: str, _help: str) -> int | None:
+        if self.optional and not read.text(key):
+            return None
+        return read.integer(key, self.minimum, self.maximum)
 
 
-def whole(minimum: int, maximum: int | None = None) -> Parse:
-    return lambda read, key, _help: read.integer(key, minimum, maximum)
+@dataclass(frozen=True)
+class Number:
+    """A finite number from ``minimum``; ``optional``: empty is None."""
 
+    minimum: float
+    optional: bool = False
 
-def optional_whole(minimum: int, maximum: int) -> Parse:
-    """Empty: None; otherwise a whole number in the range."""
-    return lambda read, key, _help: read.integer(key, minimum, maximum) if read.text(key) else None
-
-
-def number(minimum: float) -> Parse:
-    return lambda read, key, _help: read.number(key, minimum)
-
-
-def optional_number(minimum: float) -> Parse:
-    return lambda read, key, _help: read.optional_number(key, minimum)
+    def __call__(self, read: ContextReader, key: str, _help: str) -> float | None:
+        if self.optional:
+            return read.optional_number(key, self.minimum)
+        return read.number(key, self.minimum)
 
 
 def boolean(read: ContextReader, key: str, _help: str) -> bool:
@@ -74,23 +96,19 @@ def boolean(read: ContextReader, key: str, _help: str) -> bool:
 # --- parsers of one key's own value --------------------------------------------------------------
 
 
-def instance_type_with_vcpus(pattern: re.Pattern) -> Parse:
-    """The pipeline sizes its runs in vCPUs of the core instance type, read from its size name."""
-
-    def parse(read: ContextReader, key: str, help: str) -> str:
-        instance_type = read.matching(key, pattern, help)
-        try:
-            run_sizing.instance_vcpus(instance_type)
-        except WikilakeError:
-            raise ConfigError(
-                key,
-                instance_type,
-                "the pipeline cannot tell its vCPUs from the size name",
-                "use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
-            ) from None
-        return instance_type
-
-    return parse
+def sized_instance_type(read: ContextReader, key: str, help: str) -> str:
+    """An EC2 instance type whose vCPUs its size name tells: the pipeline sizes its runs in them."""
+    instance_type = read.matching(key, INSTANCE_TYPE, help)
+    try:
+        run_sizing.instance_vcpus(instance_type)
+    except WikilakeError:
+        raise ConfigError(
+            key,
+            instance_type,
+            "the pipeline cannot tell its vCPUs from the size name",
+            "use a size like large, xlarge or 2xlarge (e.g. m5.xlarge)",
+        ) from None
+    return instance_type
 
 
 def bucket_name(read: ContextReader, key: str, _help: str) -> str | None:
