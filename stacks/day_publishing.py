@@ -60,7 +60,7 @@ def grant_publish(function: lambda_.Function, bucket: s3.IBucket, database: str,
     for prefix in RUN_FOLDER_PREFIXES:
         nag.acknowledge(
             function,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{lake_nag_name}/{prefix}/*]",
+            nag.lake_objects_finding(lake_nag_name, prefix),
             f"The record function tags the objects of a day's superseded runs under {prefix}/<name>/dt=<dt>/"
             "run=<id>/ (names known at run time) for the lifecycle rule to expire; tagging only.",
         )

@@ -19,7 +19,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import nag
-from stacks.config import DeliverySource, WikilakeConfig, context_arguments
+from stacks.config import WikilakeConfig, context_arguments
+from stacks.delivery_source import DeliverySource
 from stacks.wikilake_app import WikilakeStage, state_machine_name
 from wikilake_core import contract
 from wikilake_core.contract import Outputs
@@ -165,22 +166,16 @@ class DeliveryStack(Stack):
         mutation = self.pipeline.self_mutation_project
         nag_all(mutation.role, read, ARTIFACTS_REASON)
         nag_all(mutation.role, self._project_logs(mutation), PROJECT_LOGS_REASON)
-        nag.acknowledge(mutation.role, "AwsSolutions-IAM5[Resource::*]", SELF_MUTATION_DESCRIBE_REASON)
+        nag.acknowledge(mutation.role, nag.iam5_finding("*"), SELF_MUTATION_DESCRIBE_REASON)
         nag.acknowledge(
             mutation.role, "AwsSolutions-IAM5[Resource::arn:*:iam::<AWS::AccountId>:role/*]", BOOTSTRAP_ROLES_REASON
         )
         assets = self.node.find_child("Pipeline").node.find_child("Assets").node.find_child("FileRole")
-        assets.node.find_child("DefaultPolicy").node.default_child.add_metadata(
-            "checkov",
-            {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_111",
-                        "comment": "CDK Pipelines' asset-publishing role starts, stops and reads its own "
-                        "CodeBuild builds (codebuild:StartBuild/StopBuild/BatchGetBuilds on *); no data is written.",
-                    }
-                ]
-            },
+        nag.skip_checkov(
+            assets.node.find_child("DefaultPolicy"),
+            "CKV_AWS_111",
+            "CDK Pipelines' asset-publishing role starts, stops and reads its own CodeBuild builds "
+            "(codebuild:StartBuild/StopBuild/BatchGetBuilds on *); no data is written.",
         )
         nag_all(assets, [*ARTIFACT_READ_ACTIONS[2:], f"Resource::{artifacts}"], ARTIFACTS_REASON)
         nag_all(

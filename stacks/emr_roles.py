@@ -21,6 +21,9 @@ from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_d
 from stacks.lake_bucket import lake_bucket_nag_name
 from wikilake_core import layout
 
+# The services that assume the cluster's roles: EMR its service role, EC2 its nodes' instance role.
+EMR_SERVICE = "elasticmapreduce.amazonaws.com"
+EC2_SERVICE = "ec2.amazonaws.com"
 EMR_SERVICE_POLICY = "service-role/AmazonEMRServicePolicy_v2"
 # SSM Session Manager's agent on the nodes. It registers its own instance (this action takes
 # instance resources); its message channels take no resource, so they are limited by
@@ -72,7 +75,7 @@ class EmrRoles(Construct):
         self.instance_role = iam.Role(
             self,
             "InstanceRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal(EC2_SERVICE),
             description=f"{config.name} EMR nodes: lake prefixes, job code, Glue tables",
         )
         # EMR wants the profile name equal to the role name.
@@ -155,7 +158,7 @@ class EmrRoles(Construct):
             "ServiceRole",
             description=f"{config.name} EMR service role",
             assumed_by=iam.ServicePrincipal(
-                "elasticmapreduce.amazonaws.com",
+                EMR_SERVICE,
                 conditions={
                     "StringEquals": {"aws:SourceAccount": account},
                     "ArnLike": {
@@ -173,7 +176,7 @@ class EmrRoles(Construct):
             "PassInstanceRole",
             ["iam:PassRole"],
             [self.instance_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            conditions={"StringEquals": {"iam:PassedToService": EC2_SERVICE}},
         )
         nag.acknowledge(
             role,
@@ -198,7 +201,7 @@ class EmrRoles(Construct):
         )
         nag.acknowledge(
             self.instance_role,
-            "AwsSolutions-IAM5[Resource::*]",
+            nag.iam5_finding("*"),
             "Only actions without resource-level permissions, each conditioned: the SSM agent's "
             "ssmmessages/ec2messages calls (ec2:SourceInstanceARN of this account's instances) and "
             "cloudwatch:PutMetricData (cloudwatch:namespace CWAgent).",

@@ -45,18 +45,12 @@ class FailureSink(Construct):
             # Letters are about runs of this stack: nothing is left to redo once it is destroyed.
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.queue.node.default_child.add_metadata(
-            "checkov",
-            {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_27",
-                        "comment": "Encrypted with SQS-managed keys (SqsManagedSseEnabled), which this check "
-                        "does not read: a KMS key would have to be a customer-managed one whose policy admits "
-                        "EventBridge, Scheduler and Lambda (AWS's aws/sqs key cannot).",
-                    }
-                ]
-            },
+        nag.skip_checkov(
+            self.queue,
+            "CKV_AWS_27",
+            "Encrypted with SQS-managed keys (SqsManagedSseEnabled), which this check does not read: a KMS "
+            "key would have to be a customer-managed one whose policy admits EventBridge, Scheduler and "
+            "Lambda (AWS's aws/sqs key cannot).",
         )
         nag.acknowledge(
             self.queue,

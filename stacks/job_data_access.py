@@ -33,6 +33,11 @@ GLUE_READ_ACTIONS = [
     "glue:GetPartitions",
     "glue:BatchGetPartition",
 ]
+# The whole lake's key names, and the data key (kms=true): what every role reading the lake gets,
+# under these statement ids (stacks/function_grants.py too).
+LIST_LAKE = "ListLake"
+USE_DATA_KEY = "UseDataKey"
+DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 # The Glue metastore client checks for (and creates, when missing) the `default` database at start.
 GLUE_DEFAULT_DATABASE = "default"
 
@@ -73,7 +78,7 @@ def grant_job_data(
     # AccessDeniedException, not as "no such file", and EMRFS (closed source) is taken to do the
     # same: a prefix-limited listing would fail the first run of every dt. Reading and writing
     # objects stays limited to the lake prefixes below.
-    allow(role, "ListLake", ["s3:ListBucket"], [bucket.bucket_arn])
+    allow(role, LIST_LAKE, ["s3:ListBucket"], [bucket.bucket_arn])
     allow(role, "ReadLake", ["s3:GetObject"], [bucket.arn_for_objects(p) for p in under(READ_PREFIXES)])
     allow(
         role,
@@ -82,7 +87,7 @@ def grant_job_data(
         [bucket.arn_for_objects(p) for p in under(writes)],
     )
     if data_key:
-        allow(role, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [data_key.key_arn])
+        allow(role, USE_DATA_KEY, DATA_KEY_ACTIONS, [data_key.key_arn])
     stack = Stack.of(role)
     allow(
         role,
@@ -108,6 +113,6 @@ def acknowledge_lake_prefixes(role: iam.IRole, bucket_nag_name: str, log_prefix:
     for prefix, use in {**PREFIX_USES, log_prefix: log_use}.items():
         nag.acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_nag_name}/{prefix}/*]",
+            nag.lake_objects_finding(bucket_nag_name, prefix),
             f"Objects under {prefix}/ of the lake bucket only: {use}.",
         )

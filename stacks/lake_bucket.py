@@ -13,6 +13,8 @@ from constructs import Construct
 
 from stacks.config import WikilakeConfig
 
+# The construct id of the lake bucket in the storage stack, and of its import in the others.
+DATA_BUCKET_ID = "DataBucket"
 NAG_ACCOUNT = "<AWS::AccountId>"
 NAG_REGION = "<AWS::Region>"
 
@@ -32,4 +34,4 @@ def lake_bucket_nag_name(config: WikilakeConfig) -> str:
 
 
 def import_lake_bucket(scope: Construct, config: WikilakeConfig) -> s3.IBucket:
-    return s3.Bucket.from_bucket_name(scope, "DataBucket", lake_bucket_name_in_stack(config, scope))
+    return s3.Bucket.from_bucket_name(scope, DATA_BUCKET_ID, lake_bucket_name_in_stack(config, scope))

@@ -22,13 +22,13 @@ from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
 from stacks.config import WikilakeConfig
 from stacks.emr_cluster import cfn_cluster
-from stacks.emr_roles import EmrRoles
+from stacks.emr_roles import EC2_SERVICE, EMR_SERVICE, EmrRoles
 from stacks.emr_security import security_configuration
 from stacks.job_code import JobCode
 from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
-from stacks.pipeline import EC2_SERVICE, EMR_SERVICE, Pipeline
+from stacks.pipeline import Pipeline
 from stacks.serverless_app import ServerlessApp
 from stacks.storage_stack import removal_policy
 from wikilake_core import contract, layout
@@ -58,13 +58,48 @@ class ProcessingStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
         self.config = config
-        removal = removal_policy(config)
         self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
         # Leases shared by the pipeline's executions (its download slots).
         self.leases = LeaseTable(self, "Leases", data_key=data_key)
         if config.is_serverless:
             self._serverless_runtime(bucket, data_key, job_code, table_names)
-            return
+        else:
+            self._cluster_runtime(bucket, data_key, job_code, table_names)
+
+    def _cluster_runtime(
+        self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode, table_names: Iterable[str]
+    ) -> None:
+        """runtime=emr-ec2: the ONE cluster definition, the pipeline whose runs use it, the opt-in
+        interactive cluster."""
+        config = self.config
+        self._cluster_security(bucket, data_key, job_code, table_names)
+        self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
+        self.cluster_definition = self._cluster_definition(job_code)
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=config,
+            bucket=bucket,
+            data_key=data_key,
+            job_code=job_code,
+            definition=self.cluster_definition,
+            pass_roles=[
+                (self.roles.service_role, EMR_SERVICE),
+                (self.roles.instance_role, EC2_SERVICE),
+            ],
+            leases=self.leases,
+        )
+        # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
+        self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
+        if config.budget_monthly_usd:
+            self._budget()
+        self._outputs()
+
+    def _cluster_security(
+        self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode, table_names: Iterable[str]
+    ) -> None:
+        """The clusters' key pair, disk key, IAM roles and security configuration."""
+        config = self.config
         self.key_pair = (
             ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name)
             if config.key_pair_name
@@ -81,7 +116,7 @@ class ProcessingStack(Stack):
             "ClusterDiskKey",
             description=f"{config.name} EMR local disks and EBS volumes",
             enable_key_rotation=True,
-            removal_policy=removal,
+            removal_policy=removal_policy(config),
         )
         self.roles = EmrRoles(
             self,
@@ -102,35 +137,12 @@ class ProcessingStack(Stack):
                 tls_certificates_s3_uri=config.tls_certificates_s3_uri,
             ),
         )
-        self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
-        self.cluster_definition = self._cluster_definition(job_code)
-        self.pipeline = Pipeline(
-            self,
-            "Pipeline",
-            config=config,
-            bucket=bucket,
-            data_key=data_key,
-            job_code=job_code,
-            definition=self.cluster_definition,
-            pass_roles=[
-                (self.roles.service_role, EMR_SERVICE),
-                (self.roles.instance_role, EC2_SERVICE),
-            ],
-            removal_policy=removal,
-            leases=self.leases,
-        )
-        # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
-        self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
-        if config.budget_monthly_usd:
-            self._budget()
-        self._outputs()
 
     def _serverless_runtime(
         self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode, table_names: Iterable[str]
     ) -> None:
         """runtime=emr-serverless: the application and the pipeline that runs its jobs there."""
         config = self.config
-        removal = removal_policy(config)
         self.serverless = ServerlessApp(
             self,
             "Serverless",
@@ -158,9 +170,6 @@ class ProcessingStack(Stack):
             bucket=bucket,
             data_key=data_key,
             job_code=job_code,
-            definition=None,
-            pass_roles=[],
-            removal_policy=removal,
             serverless=self.serverless,
             leases=self.leases,
         )

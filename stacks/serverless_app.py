@@ -71,35 +71,13 @@ class ServerlessApp(Construct):
         # kept in prod, deleted in dev, the data key with kms=true).
         self.log_group = log_group
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_SERVERLESS_LOGS}/"
-        self.application = emrs.CfnApplication(
-            self,
-            "Application",
-            name=name,
+        self.application = self._application(
+            name,
             release_label=release_label,
-            type=APPLICATION_TYPE,
-            architecture=ARCHITECTURE,
-            auto_start_configuration=emrs.CfnApplication.AutoStartConfigurationProperty(enabled=True),
-            auto_stop_configuration=emrs.CfnApplication.AutoStopConfigurationProperty(
-                enabled=True, idle_timeout_minutes=idle_timeout_minutes
-            ),
-            maximum_capacity=emrs.CfnApplication.MaximumAllowedResourcesProperty(
-                cpu=f"{max_vcpu} vCPU", memory=f"{max_memory_gb} GB"
-            ),
-            network_configuration=emrs.CfnApplication.NetworkConfigurationProperty(
-                subnet_ids=[subnet_id], security_group_ids=[self.security_group.security_group_id]
-            ),
-            monitoring_configuration=emrs.CfnApplication.MonitoringConfigurationProperty(
-                s3_monitoring_configuration=emrs.CfnApplication.S3MonitoringConfigurationProperty(log_uri=self.log_uri),
-                cloud_watch_logging_configuration=emrs.CfnApplication.CloudWatchLoggingConfigurationProperty(
-                    enabled=True, log_group_name=self.log_group.log_group_name, log_stream_name_prefix="jobs"
-                ),
-            ),
-            runtime_configuration=[
-                emrs.CfnApplication.ConfigurationObjectProperty(
-                    classification="spark-defaults",
-                    properties=spark_defaults,
-                )
-            ],
+            idle_timeout_minutes=idle_timeout_minutes,
+            max_capacity=(f"{max_vcpu} vCPU", f"{max_memory_gb} GB"),
+            subnet_id=subnet_id,
+            spark_defaults=spark_defaults,
         )
         self.application_arn = self._stack.format_arn(
             service="emr-serverless",
@@ -107,18 +85,7 @@ class ServerlessApp(Construct):
             resource_name=self.application.attr_application_id,
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
-        self.execution_role = iam.Role(
-            self,
-            "ExecutionRole",
-            description=f"{name} EMR Serverless job runs: lake prefixes, job code, Glue tables",
-            assumed_by=iam.ServicePrincipal(
-                SERVICE_PRINCIPAL,
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": self._stack.account},
-                    "ArnLike": {"aws:SourceArn": self.application.attr_arn},
-                },
-            ),
-        )
+        self.execution_role = self._execution_role(name)
         grant_job_data(
             self.execution_role,
             bucket=bucket,
@@ -130,6 +97,61 @@ class ServerlessApp(Construct):
         job_code.grant_job_read(self.execution_role)
         self._grant_logs()
         self._acknowledge(bucket_nag_name)
+
+    def _application(
+        self,
+        name: str,
+        *,
+        release_label: str,
+        idle_timeout_minutes: int,
+        max_capacity: tuple[str, str],
+        subnet_id: str,
+        spark_defaults: dict[str, str],
+    ) -> emrs.CfnApplication:
+        """Starts itself for a job run, stops when idle; at most ``max_capacity`` (vCPU, memory)."""
+        cpu, memory = max_capacity
+        return emrs.CfnApplication(
+            self,
+            "Application",
+            name=name,
+            release_label=release_label,
+            type=APPLICATION_TYPE,
+            architecture=ARCHITECTURE,
+            auto_start_configuration=emrs.CfnApplication.AutoStartConfigurationProperty(enabled=True),
+            auto_stop_configuration=emrs.CfnApplication.AutoStopConfigurationProperty(
+                enabled=True, idle_timeout_minutes=idle_timeout_minutes
+            ),
+            maximum_capacity=emrs.CfnApplication.MaximumAllowedResourcesProperty(cpu=cpu, memory=memory),
+            network_configuration=emrs.CfnApplication.NetworkConfigurationProperty(
+                subnet_ids=[subnet_id], security_group_ids=[self.security_group.security_group_id]
+            ),
+            monitoring_configuration=emrs.CfnApplication.MonitoringConfigurationProperty(
+                s3_monitoring_configuration=emrs.CfnApplication.S3MonitoringConfigurationProperty(log_uri=self.log_uri),
+                cloud_watch_logging_configuration=emrs.CfnApplication.CloudWatchLoggingConfigurationProperty(
+                    enabled=True, log_group_name=self.log_group.log_group_name, log_stream_name_prefix="jobs"
+                ),
+            ),
+            runtime_configuration=[
+                emrs.CfnApplication.ConfigurationObjectProperty(
+                    classification="spark-defaults", properties=spark_defaults
+                )
+            ],
+        )
+
+    def _execution_role(self, name: str) -> iam.Role:
+        """Assumed by EMR Serverless for this account's application only (confused deputy)."""
+        return iam.Role(
+            self,
+            "ExecutionRole",
+            description=f"{name} EMR Serverless job runs: lake prefixes, job code, Glue tables",
+            assumed_by=iam.ServicePrincipal(
+                SERVICE_PRINCIPAL,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self._stack.account},
+                    "ArnLike": {"aws:SourceArn": self.application.attr_arn},
+                },
+            ),
+        )
 
     def _grant_logs(self) -> None:
         allow(self.execution_role, "WriteJobLogs", LOG_STREAM_ACTIONS, [self.log_group.log_group_arn])

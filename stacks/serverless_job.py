@@ -1,6 +1,6 @@
-"""The pipeline's job stage on runtime=emr-serverless: one Task that starts the job run on the
-application and waits for it (`emr-serverless:startJobRun.sync`, the optimised integration), and
-the permissions the state machine needs for it.
+"""The pipeline's job stage on runtime=emr-serverless (ServerlessJobStage): one Task that starts
+the job run on the application and waits for it (`emr-serverless:startJobRun.sync`, the optimised
+integration), then VerifyAndRecord; and the permissions the state machine needs for it.
 
 The request is in Step Functions' names for that integration (PascalCase: ApplicationId,
 ExecutionRoleArn, JobDriver.SparkSubmit.EntryPoint, ...), as the AWS Step Functions docs give them;
@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks.serverless_app import ServerlessApp
+from stacks import nag
+from stacks.pipeline_states import ALL_ERRORS, ERROR, EXECUTION_ID, PLAN, J, verify_and_record
+from stacks.serverless_app import SERVICE_PRINCIPAL, ServerlessApp
 from wikilake_core import contract
 
 INTEGRATION = "emr-serverless:startJobRun.sync"
@@ -36,6 +39,41 @@ TRANSIENT_ERRORS = [
 # The EventBridge rule Step Functions manages for the .sync integration (docs: IAM policies for
 # EMR Serverless).
 SYNC_RULE = "StepFunctionsGetEventsForEMRServerlessJobRule"
+JOB_RUN = "$.job_run"  # where the task puts the job run's ids
+
+
+class ServerlessJobStage:
+    """The job as one job run on ``app``: StartJobRun (.sync) with the sized executors and deadline
+    -> VerifyAndRecord; a failed (or cancelled at its deadline) job run -> the failure path."""
+
+    description = "job run on the EMR Serverless application"
+
+    def __init__(self, app: ServerlessApp) -> None:
+        self._app = app
+
+    def states(
+        self, scope: Construct, *, record: lambda_.IFunction, on_failure: sfn.State, release_day: sfn.State
+    ) -> sfn.IChainable:
+        job = start_job_run(scope, "RunJob", app=self._app)
+        job.add_catch(on_failure, errors=ALL_ERRORS, result_path=ERROR)
+        verify = verify_and_record(scope, record, {"job_run": J.object_at(JOB_RUN)})
+        verify.add_catch(on_failure, errors=ALL_ERRORS, result_path=ERROR)
+        return job.next(verify).next(release_day)
+
+    def grant(self, machine: sfn.StateMachine) -> None:
+        grant_start_job_run(machine.role, self._app)
+        nag.acknowledge(
+            machine,
+            job_runs_finding(self._app),
+            "Job runs get their ids at run time: StartJobRun (with its tags), GetJobRun and "
+            "CancelJobRun for the .sync integration, on this app's one application only.",
+        )
+        nag.acknowledge(
+            machine,
+            nag.iam5_finding("*"),
+            "CloudWatch Logs delivery and X-Ray tracing for the state machine take * as AWS "
+            "documents; the job-run permissions are scoped to the application.",
+        )
 
 
 def start_job_run(
@@ -43,8 +81,8 @@ def start_job_run(
     construct_id: str,
     *,
     app: ServerlessApp,
-    plan_path: str = "$.plan",
-    result_path: str = "$.job_run",
+    plan_path: str = PLAN,
+    result_path: str = JOB_RUN,
 ) -> sfn.CustomState:
     """The Task state: the plan's job on ``app``, waiting for the run to end (SUCCESS or fail)."""
     run = f"{plan_path}.run"
@@ -60,7 +98,7 @@ def start_job_run(
                 "ApplicationId": app.application.attr_application_id,
                 "ExecutionRoleArn": app.execution_role.role_arn,
                 # Idempotent per execution: a retried request does not start a second job run.
-                "ClientToken.$": "States.Hash($$.Execution.Id, 'MD5')",
+                "ClientToken.$": f"States.Hash({EXECUTION_ID}, 'MD5')",
                 "Name.$": f"{job}.name",
                 "ExecutionTimeoutMinutes.$": f"{size}.timeout_minutes",
                 "JobDriver": {
@@ -73,7 +111,7 @@ def start_job_run(
                 "Tags": {
                     f"{contract.TAG_RUN_DATASET}.$": f"{run}.dataset",
                     f"{contract.TAG_RUN_DT}.$": f"{run}.dt",
-                    f"{contract.TAG_RUN_EXECUTION}.$": "$$.Execution.Id",
+                    f"{contract.TAG_RUN_EXECUTION}.$": EXECUTION_ID,
                 },
             },
             "ResultPath": result_path,
@@ -115,14 +153,14 @@ def grant_start_job_run(role: iam.IRole, app: ServerlessApp) -> None:
             sid="PassExecutionRole",
             actions=["iam:PassRole"],
             resources=[app.execution_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+            conditions={"StringEquals": {"iam:PassedToService": SERVICE_PRINCIPAL}},
         )
     )
 
 
-def job_runs_finding(app: ServerlessApp, stack_logical_id: str) -> str:
+def job_runs_finding(app: ServerlessApp) -> str:
     """cdk-nag's id for the jobruns/* wildcard (the application id is a GetAtt)."""
-    return (
-        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:"
-        f"/applications/<{stack_logical_id}.ApplicationId>/jobruns/*]"
+    return nag.iam5_finding(
+        f"arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:"
+        f"/applications/<{nag.logical_id(app.application)}.ApplicationId>/jobruns/*"
     )

@@ -10,7 +10,7 @@ from constructs import Construct
 
 from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
-from stacks.lake_bucket import lake_bucket_name_in_stack
+from stacks.lake_bucket import DATA_BUCKET_ID, lake_bucket_name_in_stack
 from wikilake_core import contract, layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
 
@@ -102,7 +102,7 @@ class StorageStack(Stack):
             ],
         )
         self.bucket = self._bucket(
-            "DataBucket",
+            DATA_BUCKET_ID,
             config,
             bucket_name=lake_bucket_name_in_stack(config, self),
             encryption=s3.BucketEncryption.KMS if self.data_key else s3.BucketEncryption.S3_MANAGED,

@@ -8,6 +8,11 @@ from __future__ import annotations
 APP_NAME = "wikilake"
 DEFAULT_STACK_PREFIX = "Wikilake"
 
+# The context's `runtime`: where the pipeline runs its jobs (docs/runtimes.md).
+RUNTIME_EC2 = "emr-ec2"  # a transient EMR cluster per run
+RUNTIME_SERVERLESS = "emr-serverless"  # the app's EMR Serverless application
+RUNTIMES = (RUNTIME_EC2, RUNTIME_SERVERLESS)
+
 
 def stack_names(prefix: str = DEFAULT_STACK_PREFIX, stage: str = "dev") -> dict[str, str]:
     """CloudFormation stack names, by role."""

@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from stacks.pipeline import ALERT_NOT_SENT
+from stacks.pipeline_definition import ALERT_NOT_SENT
 from wikilake_core.contract import Outputs
 
 from .test_pipeline import _policy_statements, definition

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from stacks.pipeline import ALERT_NOT_SENT
+from stacks.pipeline_definition import ALERT_NOT_SENT
 from wikilake_core import contract, prices, runs
 
 from .conftest import DT, hourly_files

@@ -429,6 +429,17 @@ def test_bad_value_is_refused_in_one_line_naming_key_and_fix(overrides, message)
     assert str(caught.value) == message
 
 
+def test_each_key_is_checked_alone_before_the_checks_that_combine_keys():
+    """With several problems, the first reported is a key's own (in the settings table's order,
+    which is cdk.json's), before any check that combines keys (here vpc_id without subnet_id)."""
+    with pytest.raises(ConfigError, match=r"^context stack_prefix='1lake': invalid"):
+        parse(vpc_id="vpc-0123abcd", stack_prefix="1lake")
+    with pytest.raises(ConfigError, match=r"^context stage='qa': unknown value"):
+        parse(run_target_minutes=5, stage="qa")
+    with pytest.raises(ConfigError, match=r"^context subnet_id: vpc_id and subnet_id go together"):
+        parse(vpc_id="vpc-0123abcd", budget_monthly_usd=10)
+
+
 def test_values_exactly_at_a_bound_are_accepted():
     assert parse(athena_bytes_scanned_cutoff_gb="0.01").athena_bytes_scanned_cutoff == 10_000_000
     assert parse(budget_monthly_usd=1, budget_email="ops@example.com").budget_monthly_usd == 1.0
