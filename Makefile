@@ -9,14 +9,14 @@ CDK := npx --no-install cdk
 # checkov's own pins conflict with requirements.txt (boto3): it gets a venv of its own.
 CHECKOV_VENV := .venv-checkov
 CDK_ARGS ?=
-# The Spark lines of stacks/release_labels.RELEASES (a plain module, no aws_cdk import), the default
+# The Spark lines of wikilake_core/release_labels.RELEASES (a plain module, no aws_cdk import), the default
 # release's first. Each other line gets its own test venv, .venv-spark-<version>, made from
 # requirements/spark-<version>.txt, so adding a release label adds its test run (and make stops
 # with "No rule to make target" until that file exists).
-SPARK_LINES := $(shell $(PYTHON) -c 'from stacks.release_labels import RELEASES as r, DEFAULT_RELEASE_LABEL as d; \
+SPARK_LINES := $(shell $(PYTHON) -c 'from wikilake_core.release_labels import RELEASES as r, DEFAULT_RELEASE_LABEL as d; \
 	print(r[d].spark_version, *sorted({x.spark_version for x in r.values()} - {r[d].spark_version}))')
 ifeq ($(SPARK_LINES),)
-$(error cannot read the Spark lines from stacks/release_labels.py with $(PYTHON))
+$(error cannot read the Spark lines from wikilake_core/release_labels.py with $(PYTHON))
 endif
 EXTRA_SPARK_LINES := $(wordlist 2,$(words $(SPARK_LINES)),$(SPARK_LINES))
 EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)

@@ -7,8 +7,8 @@ import sys
 import aws_cdk as cdk
 
 from stacks import nag
-from stacks.config import ConfigError, WikilakeConfig, delivery_stage_configs
 from stacks.wikilake_app import add_wikilake
+from wikilake_settings.config import ConfigError, WikilakeConfig, delivery_stage_configs
 
 
 def main() -> None:

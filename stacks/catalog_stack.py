@@ -16,13 +16,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import WikilakeConfig
 from stacks.lake_bucket import import_lake_bucket
 from stacks.storage_stack import removal_policy
 from wikilake_core import datasets, layout
 from wikilake_core.contract import Outputs
 from wikilake_core.ddl import LOCATION_TEMPLATE, Column, NamedQuery, TableDef, load_queries, load_tables
 from wikilake_core.errors import WikilakeError
+from wikilake_settings.config import WikilakeConfig
 
 ATHENA_ENGINE = "Athena engine version 3"
 # Java (SimpleDateFormat) spelling of dates.DATE_FORMAT, which Athena projection expects.

@@ -12,8 +12,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.config import WikilakeConfig
 from stacks.log_groups import audit_log_group
+from wikilake_settings.config import WikilakeConfig
 
 # AmazonEMRServicePolicy_v2 acts only on subnets and security groups carrying this tag.
 EMR_MANAGED_POLICY_TAG = ("for-use-with-amazon-emr-managed-policies", "true")

@@ -19,12 +19,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import nag
-from stacks.config import WikilakeConfig, context_arguments
-from stacks.delivery_source import DeliverySource
 from stacks.wikilake_app import WikilakeStage, state_machine_name
 from wikilake_core import contract
 from wikilake_core.contract import Outputs
 from wikilake_core.paths import PROJECT_ROOT
+from wikilake_settings.config import WikilakeConfig, context_arguments
+from wikilake_settings.delivery_source import DeliverySource
 
 # The integration run: one pageviews day whose 24 hourly dumps are published (2024-03-15), with
 # allow_missing_hours so a dump the mirror lacks that day does not fail the delivery by itself.

@@ -15,11 +15,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import nag
-from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data
 from stacks.lake_bucket import lake_bucket_nag_name
 from wikilake_core import layout
+from wikilake_settings.config import WikilakeConfig
 
 # The services that assume the cluster's roles: EMR its service role, EC2 its nodes' instance role.
 EMR_SERVICE = "elasticmapreduce.amazonaws.com"

@@ -11,7 +11,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import WikilakeConfig
+from wikilake_settings.config import WikilakeConfig
 
 # The construct id of the lake bucket in the storage stack, and of its import in the others.
 DATA_BUCKET_ID = "DataBucket"

@@ -19,8 +19,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from stacks.config import WikilakeConfig
 from stacks.storage_stack import removal_policy
+from wikilake_settings.config import WikilakeConfig
 
 AUDIT_RETENTION = logs.RetentionDays.ONE_MONTH
 # Provider logs only matter while a deploy or destroy is being debugged.

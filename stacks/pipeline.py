@@ -18,7 +18,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.cluster_job import ClusterJobStage
-from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
@@ -32,6 +31,7 @@ from stacks.serverless_app import ServerlessApp
 from stacks.serverless_job import ServerlessJobStage
 from wikilake_core import run_sizing
 from wikilake_core.cluster import ClusterDefinition
+from wikilake_settings.config import WikilakeConfig
 
 
 def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:

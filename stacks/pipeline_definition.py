@@ -28,9 +28,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import nag
-from stacks.pipeline_functions import MAX_DOWNLOADS, PipelineFunctions
+from stacks.pipeline_functions import PipelineFunctions
 from stacks.pipeline_states import ALL_ERRORS, ERROR, EXECUTION_ID, PLAN, RUN, SIZE, J, lambda_task
 from wikilake_core import run_sizing
+from wikilake_core.http_budget import MAX_DOWNLOADS
 
 RUN_TIMEOUT = Duration.seconds(run_sizing.RUN_TIMEOUT_SECONDS)
 # All slots held: the ingest function fails fast with SlotsBusy, retried until one frees up

@@ -30,13 +30,15 @@ from wikilake_core.paths import PROJECT_ROOT
 from wikilake_core.submit import JobScripts
 
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the latest (cdk-nag L1)
+# The functions' asset: the folder as it stands (the handlers, and links to the packages they share,
+# whose targets are copied in). Byte code stays out: it differs between machines and would change the
+# asset's hash, and Lambda compiles what it imports.
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 FUNCTIONS_BYTE_CODE = ["**/__pycache__", "**/*.pyc"]
-# The dumps site allows a few connections per client: at most 3 downloads at once across every
-# execution (a backfill runs several); the download slots of the lease table enforce it
-# (stacks/lease_table.py), a reserved concurrency only when opted in (ingest_reserved_concurrency).
-MAX_DOWNLOADS = 3
-INGEST_TIMEOUT = Duration.minutes(15)  # Lambda's maximum; a pageviews hour is ~50 MB
+# At most http_budget.MAX_DOWNLOADS downloads at once across every execution (a backfill runs
+# several): the download slots of the lease table enforce it (stacks/lease_table.py), a reserved
+# concurrency only when opted in (ingest_reserved_concurrency).
+INGEST_TIMEOUT = Duration.seconds(http_budget.LAMBDA_MAX_TIMEOUT_SECONDS)  # a pageviews hour is ~50 MB
 # A download slot's hold outlives the function holding it by this much (clock skew, cold start).
 LEASE_MARGIN_SECONDS = 60
 RECORD_TIMEOUT = Duration.minutes(5)  # verify, repoint 3 partitions, tag up to ~1000 objects
@@ -130,7 +132,7 @@ class PipelineFunctions:
                 env_keys.BUCKET: props.bucket.bucket_name,
                 **self._contact_env(),
                 env_keys.LEASE_TABLE: props.leases.table.table_name,
-                env_keys.DOWNLOAD_SLOTS: str(MAX_DOWNLOADS),
+                env_keys.DOWNLOAD_SLOTS: str(http_budget.MAX_DOWNLOADS),
                 env_keys.LEASE_SECONDS: str(INGEST_TIMEOUT.to_seconds() + LEASE_MARGIN_SECONDS),
             },
             "ingests one dump file into raw/ (MD5-verified multipart upload)",

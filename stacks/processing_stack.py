@@ -20,7 +20,6 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.cluster_network import EMR_MANAGED_POLICY_TAG, ClusterNetwork
-from stacks.config import WikilakeConfig
 from stacks.emr_cluster import cfn_cluster
 from stacks.emr_roles import EC2_SERVICE, EMR_SERVICE, EmrRoles
 from stacks.emr_security import security_configuration
@@ -39,6 +38,7 @@ from wikilake_core.cluster import (
 )
 from wikilake_core.contract import SSH_USER, Outputs
 from wikilake_core.submit import spark_step
+from wikilake_settings.config import WikilakeConfig
 
 BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))  # (notification type, percent of the limit)
 

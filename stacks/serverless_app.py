@@ -4,7 +4,7 @@ The application starts itself when a job run arrives and stops after `idle_timeo
 without one; its maximum capacity (vCPU and memory across all its workers) is the cost guard.
 Workers run in the stack's subnet behind a security group with no ingress, on the release's own
 image (no bootstrap actions: the job package must run on the image's Python, see
-stacks/release_labels.py). Logs go to `logs/emr-serverless/` in the lake and to CloudWatch Logs.
+wikilake_core/release_labels.py). Logs go to `logs/emr-serverless/` in the lake and to CloudWatch Logs.
 
 The execution role is as narrow as the EMR-on-EC2 instance role (stacks/emr_roles.py): the same
 lake prefixes (its own log prefix instead of EMR's), the job-code objects, this app's Glue tables

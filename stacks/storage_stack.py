@@ -8,11 +8,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import WikilakeConfig
 from stacks.job_code import JobCode
 from stacks.lake_bucket import DATA_BUCKET_ID, lake_bucket_name_in_stack
 from wikilake_core import contract, layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
+from wikilake_settings.config import WikilakeConfig
 
 ACCESS_LOG_PREFIX = "s3-access/"
 ATHENA_RESULTS_DAYS = 7

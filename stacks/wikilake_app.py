@@ -9,11 +9,11 @@ from aws_cdk import Aspects, Stage, Tags
 from constructs import Construct
 
 from stacks.catalog_stack import CatalogStack
-from stacks.config import WikilakeConfig
 from stacks.log_groups import ProviderLogGroups
 from stacks.processing_stack import ProcessingStack
 from stacks.storage_stack import StorageStack
 from wikilake_core.run_history import HISTORY_TABLES
+from wikilake_settings.config import WikilakeConfig
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from bench.report import SummaryRow  # the bench's results rows (dataclass, asdi
 from bench.scan import ScanEfficiency  # the Athena scan figures (dataclass, asdict into the results JSON)
 from bench.sizing import RealDay, SizingOption  # the sizing's rows (dataclasses, asdict into the results JSON)
 from stacks.log_groups import ProviderLogGroups  # a CDK aspect (Aspects.of(scope).add)
-from stacks.release_labels import DEFAULT_RELEASE_LABEL, EmrRelease  # read by the Makefile's SPARK_LINES
+from wikilake_core.release_labels import DEFAULT_RELEASE_LABEL, EmrRelease  # read by the Makefile's SPARK_LINES
 from wikilake_functions import day_lease, ingest_file, plan, reap, record  # Lambda handlers (stacks/pipeline.py)
 
 _ = (  # read by nothing: a whitelist only names what vulture cannot see used

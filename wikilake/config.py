@@ -1,10 +1,9 @@
 """The CDK app's configuration as `cdk deploy` sees it: cdk.json's context plus `-c` overrides,
-parsed by the app's own parser (stacks/config.py), so the CLI never reads a key differently."""
+parsed by the app's own parser (wikilake_settings/config.py), so the CLI never reads a key differently."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import PROJECT_ROOT
@@ -20,9 +19,6 @@ def app_config(overrides: dict[str, str]):
         context = json.loads(CDK_JSON.read_text())["context"]
     except (ValueError, KeyError) as err:
         raise WikilakeError(f"cannot read the context of {CDK_JSON}: {err}") from None
-    # The CDK app (stacks/) is not an installed package: import it from the checkout, as app.py does.
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    from stacks.config import WikilakeConfig
+    from wikilake_settings.config import WikilakeConfig
 
     return WikilakeConfig.from_context({**context, **overrides})

@@ -89,7 +89,7 @@ class ClusterDefinition:
     managed_scaling: ManagedScaling | None = None
     termination_protected: bool = False
     tags: tuple[tuple[str, str], ...] = ()
-    applications: tuple[str, ...] = ("Spark",)  # the release's own list: stacks/release_labels.py
+    applications: tuple[str, ...] = ("Spark",)  # the release's own list: wikilake_core/release_labels.py
     unhealthy_node_replacement: bool = True
     configurations: tuple[dict, ...] = field(default=())
 

@@ -128,7 +128,7 @@ def _serverless(dataset: str, input_bytes: int, work: float, bounds: RunBounds, 
 
 def serverless_executor_cap(dataset: str, bounds: RunBounds) -> int:
     """The executors the application's maximum capacity holds beside the driver (at least one:
-    stacks/config.py refuses caps that cannot hold a driver and one executor)."""
+    wikilake_settings/config.py refuses caps that cannot hold a driver and one executor)."""
     size = datasets.get(dataset).size
     by_vcpu = (bounds.serverless_max_vcpu - size.driver_vcpu) // size.executor_vcpu
     free_memory = bounds.serverless_max_memory_gb - size.worker_memory_gb(size.driver_memory_gb)

@@ -2,7 +2,7 @@
 # EMR bootstrap action: make sure the interpreter PYSPARK_PYTHON points at exists on this node.
 # Runs on every node before applications start; a no-op when the release already ships it.
 set -euo pipefail
-python="$1"  # e.g. /usr/bin/python3.11 (from stacks/release_labels.py)
+python="$1"  # e.g. /usr/bin/python3.11 (from wikilake_core/release_labels.py)
 if [ -x "$python" ]; then
   exit 0
 fi

@@ -94,7 +94,7 @@ def cdk_context() -> dict:
 
 
 def variant_config(variant: str):
-    from stacks.config import WikilakeConfig
+    from wikilake_settings.config import WikilakeConfig
 
     return WikilakeConfig.from_context({**cdk_context(), **VARIANTS[variant]})
 
@@ -115,8 +115,8 @@ def build_app(outdir: Path, with_nag: bool):
 
 
 def add_delivery_variant(app):
-    from stacks.config import WikilakeConfig, delivery_stage_configs
     from stacks.delivery_stack import add_delivery
+    from wikilake_settings.config import WikilakeConfig, delivery_stage_configs
 
     context = {**cdk_context(), **DELIVERY_CONTEXT}
     return add_delivery(app, WikilakeConfig.from_context(context), delivery_stage_configs(context), context)

@@ -11,10 +11,10 @@ import json
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stacks.config import context_arguments
 from stacks.delivery_stack import INTEGRATION_DATASET, INTEGRATION_DT
 from wikilake_core.contract import Outputs
 from wikilake_core.paths import PROJECT_ROOT
+from wikilake_settings.config import context_arguments
 
 from .conftest import DELIVERY_CONNECTION, DELIVERY_CONTEXT, cdk_context
 from .test_snapshots import mask_asset_hashes

@@ -16,12 +16,12 @@ import re
 
 import pytest
 
-from stacks.config import WikilakeConfig, delivery_stage_configs
 from tests.doc_regions import check_region
 from wikilake_core import layout
 from wikilake_core.contract import Outputs, job_entrypoint_output
 from wikilake_core.datasets import DATASETS
 from wikilake_core.paths import PROJECT_ROOT
+from wikilake_settings.config import WikilakeConfig, delivery_stage_configs
 
 from . import assembly, conditions, doc_tables
 from .conftest import DELIVERY_CONTEXT, VARIANTS, cdk_context, variant_config

@@ -353,8 +353,8 @@ def test_one_schedule_for_one_dataset(tmp_path):
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
-    from stacks.config import WikilakeConfig
     from stacks.wikilake_app import add_wikilake
+    from wikilake_settings.config import WikilakeConfig
 
     from .conftest import cdk_context, variant_config  # noqa: F401
 

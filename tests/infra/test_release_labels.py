@@ -2,8 +2,8 @@
 
 import re
 
-from stacks.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
 from wikilake_core.paths import PROJECT_ROOT
+from wikilake_core.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
 
 from .conftest import cdk_context
 

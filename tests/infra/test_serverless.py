@@ -250,10 +250,10 @@ def test_dev_destroys_everything_of_the_application_with_the_stack():
     from aws_cdk import aws_s3 as s3
     from aws_cdk.assertions import Template
 
-    from stacks.config import WikilakeConfig
     from stacks.job_code import JobCode
     from stacks.log_groups import audit_log_group
     from stacks.serverless_app import ServerlessApp
+    from wikilake_settings.config import WikilakeConfig
 
     from .conftest import cdk_context
 

@@ -68,8 +68,8 @@ MONTH = "2024/2024-03"
 def processing_template(tmp_path_factory) -> dict:
     import aws_cdk as cdk
 
-    from stacks.config import WikilakeConfig
     from stacks.wikilake_app import add_wikilake
+    from wikilake_settings.config import WikilakeConfig
 
     context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
     outdir = tmp_path_factory.mktemp("pipeline-cdk-out")

@@ -12,8 +12,8 @@ from spark_helpers import EDITS_DT, EDITS_SAMPLE, run_manifest, run_rejected_dir
 from spark_reference import EDIT_COLUMNS, edit_rows, edits_by_channel
 
 from spark_jobs import edits
-from stacks.release_labels import RELEASES
 from wikilake_core.errors import JobError
+from wikilake_core.release_labels import RELEASES
 
 pytestmark = pytest.mark.spark
 

@@ -116,7 +116,7 @@ def test_the_synth_job_synthesizes_the_prod_stage_and_uploads_the_templates(work
     job = workflow["jobs"]["synth-prod"]
     (synth,) = [step["run"] for step in job["steps"] if "run" in step]
     assert synth.startswith("make synth CDK_ARGS=") and "-c stage=prod" in synth
-    # stage=prod refuses to synthesize without a certificate zip for EMR (stacks/config.py)
+    # stage=prod refuses to synthesize without a certificate zip for EMR (wikilake_settings/config.py)
     assert "-c tls_certificates_s3_uri=s3://" in synth
     (upload,) = steps_using(job, "actions/upload-artifact")
     assert upload["with"]["path"].split() == ["cdk.out/*.template.json", "cdk.out/manifest.json"]

@@ -1,14 +1,14 @@
-"""stacks.config: context parsing and one clear error per bad value (no jsii, so fast)."""
+"""wikilake_settings.config: context parsing and one clear error per bad value (no jsii, so fast)."""
 
 import json
 from datetime import date, timedelta
 
 import pytest
 
-from stacks.config import KEYS, ConfigError, WikilakeConfig
-from stacks.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
 from wikilake_core import datasets
 from wikilake_core.paths import PROJECT_ROOT
+from wikilake_core.release_labels import RELEASES, EmrRelease, serverless_labels, supported_labels
+from wikilake_settings.config import KEYS, ConfigError, WikilakeConfig
 
 CDK_CONTEXT = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
 
@@ -180,7 +180,7 @@ BAD_VALUES = [
     (
         {"release_label": "emr-1.0.0"},
         f"context release_label='emr-1.0.0': not a supported EMR release; fix: use one of "
-        f"{supported_labels()} (stacks/release_labels.py)",
+        f"{supported_labels()} (wikilake_core/release_labels.py)",
     ),
     (
         {"primary_instance_type": "large"},
@@ -491,7 +491,7 @@ def test_cdk_keys_are_not_mistaken_for_typos():
 
 
 def test_schedule_entries_bare_datasets_run_daily_and_cron_lists_stay_whole():
-    from stacks.config import DEFAULT_SCHEDULE
+    from wikilake_settings.config import DEFAULT_SCHEDULE
 
     assert parse().schedule == () and parse().interactive_cluster is False
     config = parse(schedule="pageviews, edits@cron(0 6 ? * MON,WED *)", alert_email="ops@example.com")
@@ -510,7 +510,7 @@ def test_the_smallest_allowed_values_are_accepted():
 
 
 def test_a_cron_list_before_another_entry_stays_whole():
-    from stacks.config import DEFAULT_SCHEDULE
+    from wikilake_settings.config import DEFAULT_SCHEDULE
 
     config = parse(schedule="edits@cron(0 6 ? * MON,WED *), pageviews")
     assert config.schedule == (("edits", "cron(0 6 ? * MON,WED *)"), ("pageviews", DEFAULT_SCHEDULE))
@@ -596,7 +596,7 @@ def test_bad_delivery_values_fail_with_one_line(overrides, message):
 
 
 def test_delivery_builds_a_dev_and_a_prod_configuration_whatever_the_context_stage():
-    from stacks.config import delivery_stage_configs
+    from wikilake_settings.config import delivery_stage_configs
 
     certs = "s3://my-certs/emr/certs.zip"
     context = {**CDK_CONTEXT, **DELIVERY, "stage": "prod", "tls_certificates_s3_uri": certs}
@@ -610,7 +610,7 @@ def test_delivery_builds_a_dev_and_a_prod_configuration_whatever_the_context_sta
 
 
 def test_a_value_one_delivery_stage_refuses_names_that_stage():
-    from stacks.config import delivery_stage_configs
+    from wikilake_settings.config import delivery_stage_configs
 
     with pytest.raises(ConfigError) as caught:
         delivery_stage_configs({**CDK_CONTEXT, **DELIVERY})
@@ -624,7 +624,7 @@ def test_a_value_one_delivery_stage_refuses_names_that_stage():
 def test_the_pipeline_synth_gets_the_keys_that_differ_from_cdk_json_shell_quoted():
     import shlex
 
-    from stacks.config import context_arguments
+    from wikilake_settings.config import context_arguments
 
     context = {
         **CDK_CONTEXT,
@@ -654,7 +654,7 @@ def test_values_merged_in_this_round_read_back_and_their_bounds_pass():
     """Run sizing and delivery keys (docs/configuration.md): a core type read back, a run core
     maximum equal to the core count taken, a repository named `.` or `..` refused, and a key set
     to None in the context passed on as an empty `-c key=`."""
-    from stacks.config import context_arguments
+    from wikilake_settings.config import context_arguments
 
     assert parse(core_instance_type="m5.2xlarge").core_instance_type == "m5.2xlarge"
     assert parse(run_core_nodes_max=2, core_instance_count=2).run_core_nodes_max == 2

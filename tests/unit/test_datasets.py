@@ -94,7 +94,7 @@ def test_stacks_and_jobs_import_the_core_not_the_cli_package():
     import sys
 
     probe = (
-        "import sys, stacks.config, stacks.release_labels, spark_jobs.arguments, "
+        "import sys, wikilake_settings.config, wikilake_core.release_labels, spark_jobs.arguments, "
         "spark_jobs.manifest, wikilake_core.submit, wikilake_core.runs, wikilake_core.cluster, "
         "stacks.processing_stack, stacks.pipeline, stacks.emr_cluster; "
         "print(sorted(m for m in sys.modules if m == 'wikilake' or m.startswith('wikilake.')))"

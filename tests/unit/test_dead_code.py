@@ -17,6 +17,7 @@ PRODUCT = (
     "wikilake",
     "wikilake_core",
     "wikilake_ingest",
+    "wikilake_settings",
     "functions/wikilake_functions",
     "spark_jobs",
     "stacks",

@@ -1,6 +1,6 @@
 """The job package runs on the EMR Serverless image's own Python (no bootstrap actions there,
 and a custom image needs Docker): spark_jobs/ and the wikilake_core/ it imports must not need a
-newer Python than stacks/release_labels.py names. That interpreter is not on this machine, so
+newer Python than wikilake_core/release_labels.py names. That interpreter is not on this machine, so
 vermin checks the source statically (syntax, stdlib modules and members, annotations)."""
 
 import subprocess
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
 from wikilake_core.paths import CORE_DIR, SPARK_JOBS_DIR
+from wikilake_core.release_labels import DEFAULT_RELEASE_LABEL, RELEASES
 
 VERMIN = Path(sys.executable).parent / "vermin"
 TARGET = RELEASES[DEFAULT_RELEASE_LABEL].serverless_python

@@ -24,6 +24,7 @@ PACKAGES = (
     "wikilake",
     "wikilake_core",
     "wikilake_ingest",
+    "wikilake_settings",
     "functions/wikilake_functions",
     "spark_jobs",
     "stacks",
@@ -97,7 +98,16 @@ def test_every_unit_is_short_or_says_why():
 
 def test_the_scan_covers_every_product_package():
     scanned = {path.relative_to(PROJECT_ROOT).parts[0] for path in product_files()}
-    assert scanned == {"wikilake", "wikilake_core", "wikilake_ingest", "functions", "spark_jobs", "stacks", "bench"} | {
+    assert scanned == {
+        "wikilake",
+        "wikilake_core",
+        "wikilake_ingest",
+        "wikilake_settings",
+        "functions",
+        "spark_jobs",
+        "stacks",
+        "bench",
+    } | {
         "tools",
         "app.py",
     }

@@ -284,7 +284,7 @@ def release_label(emr, label: str, region: str, serverless: bool) -> Check:
         name,
         FAIL,
         f"{label} is not offered in {region}{note}",
-        "use another region, or -c release_label=<one of stacks/release_labels.py>"
+        "use another region, or -c release_label=<one of wikilake_core/release_labels.py>"
         + (f" (offered here: {', '.join(newest)})" if newest else ""),
     )
 

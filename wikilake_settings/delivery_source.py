@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stacks.context_reader import ConfigError, ContextReader
+from wikilake_settings.context_reader import ConfigError, ContextReader
 
 # Empty repository and connection: no delivery stack.
 DELIVERY_KEYS = ("delivery_repo", "delivery_connection_arn", "delivery_branch")

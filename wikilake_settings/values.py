@@ -2,7 +2,7 @@
 
 A parser takes the reader, the key and the key's help text (what a good value looks like, the fix
 of an `invalid` error) and returns the typed value or raises a one-line ConfigError. Checks that
-need two keys are in stacks/config_rules.py.
+need two keys are in wikilake_settings/rules.py.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stacks.context_reader import ConfigError, ContextReader
-from stacks.release_labels import RELEASES, EmrRelease, supported_labels
 from wikilake_core import datasets, run_sizing
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
+from wikilake_core.release_labels import RELEASES, EmrRelease, supported_labels
 from wikilake_core.submit import parse_step_spec
+from wikilake_settings.context_reader import ConfigError, ContextReader
 
 Parse = Callable[[ContextReader, str, str], Any]
 
@@ -161,7 +161,10 @@ def release(read: ContextReader, key: str, _help: str) -> EmrRelease:
     label = read.text(key)
     if label not in RELEASES:
         raise ConfigError(
-            key, label, "not a supported EMR release", f"use one of {supported_labels()} (stacks/release_labels.py)"
+            key,
+            label,
+            "not a supported EMR release",
+            f"use one of {supported_labels()} (wikilake_core/release_labels.py)",
         )
     return RELEASES[label]
 

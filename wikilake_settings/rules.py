@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.context_reader import ConfigError, ContextReader
-from stacks.release_labels import serverless_labels
 from wikilake_core.contract import RUNTIME_EC2, RUNTIME_SERVERLESS
+from wikilake_core.release_labels import serverless_labels
+from wikilake_settings.context_reader import ConfigError, ContextReader
 
 Rule = Callable[[Mapping[str, Any], ContextReader], None]
 

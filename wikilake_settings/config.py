@@ -2,8 +2,8 @@
 
 Defaults live in cdk.json (one place, documented in docs/configuration.md); `-c key=value` overrides them.
 SETTINGS is the table of the app's context keys: each row names a key, how its value is read and
-checked on its own (stacks/config_values.py) and its help text; the checks that combine keys
-follow (stacks/config_rules.py). Every problem raises ConfigError with one line naming the key and
+checked on its own (wikilake_settings/values.py) and its help text; the checks that combine keys
+follow (wikilake_settings/rules.py). Every problem raises ConfigError with one line naming the key and
 the fix, before any construct exists. Stdlib only (plus wikilake helpers), so the unit tests need
 no jsii.
 """
@@ -16,15 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stacks import config_values as kind
-from stacks.config_rules import PROD, RULES, STAGES
-from stacks.context_reader import ConfigError, ContextReader, refuse_unknown_keys
-from stacks.delivery_source import DELIVERY_KEYS, DeliverySource, delivery_source
-from stacks.release_labels import EmrRelease
 from wikilake_core import contract, run_sizing
 from wikilake_core.cluster import ClusterShape, cluster_shape
 from wikilake_core.contact import CONTACT, CONTACT_EXAMPLE
 from wikilake_core.errors import WikilakeError
+from wikilake_core.http_budget import MAX_DOWNLOADS
+from wikilake_core.release_labels import EmrRelease
+from wikilake_settings import values as kind
+from wikilake_settings.context_reader import ConfigError, ContextReader, refuse_unknown_keys
+from wikilake_settings.delivery_source import DELIVERY_KEYS, DeliverySource, delivery_source
+from wikilake_settings.rules import PROD, RULES, STAGES
 
 # Names other modules import from here.
 __all__ = ["KEYS", "ConfigError", "DEFAULT_SCHEDULE", "WikilakeConfig", "context_arguments", "delivery_stage_configs"]
@@ -36,7 +37,6 @@ IDLE_MINUTES_RANGE = (1, 7 * 24 * 60)
 MIN_CUTOFF_GB = 0.01
 BYTES_PER_GB = 1_000_000_000
 # More concurrent downloads than the dumps site allows would only be throttled there.
-MAX_INGEST_RESERVATION = 3
 # A run's job aims to finish in this many minutes: at least 10, and at most 3/4 of the run's own
 # timeout (ingest and cluster start take the rest).
 RUN_TARGET_MINUTES_RANGE = (10, run_sizing.RUN_TIMEOUT_SECONDS * 3 // 4 // 60)
@@ -109,7 +109,7 @@ SETTINGS = (
     # Empty: no reservation (the default, which a new account can deploy). Lambda needs the
     # account's unreserved concurrency to stay >= 100 after any reservation, so only 1..3 make
     # sense: the dumps site's limit is 3 downloads, and the lease table enforces it anyway.
-    Setting("ingest_reserved_concurrency", kind.Whole(1, MAX_INGEST_RESERVATION, optional=True)),
+    Setting("ingest_reserved_concurrency", kind.Whole(1, MAX_DOWNLOADS, optional=True)),
     Setting("run_core_nodes_max", kind.Whole(1)),
     Setting("run_target_minutes", kind.Whole(*RUN_TARGET_MINUTES_RANGE)),
     # Delivery (docs/delivery.md): read together by delivery_source, the branch only when it is on.
