@@ -22,7 +22,6 @@ class RunMetric:
 RUN_SECONDS = RunMetric("RunSeconds", "Seconds")  # the job's wall clock (its manifest's duration_seconds)
 ROWS_WRITTEN = RunMetric("RowsWritten", "Count")  # summed over the dataset's tables
 RUN_USD = RunMetric("RunCostUSD", "None")  # the compute's estimated price (wikilake_core/prices.py)
-RUN_METRICS = (RUN_SECONDS, ROWS_WRITTEN, RUN_USD)
 
 
 def values(manifest: Mapping, cost: Mapping) -> dict[RunMetric, float]:
