@@ -89,6 +89,26 @@ def _grant_record(record: lambda_.Function, props: FunctionsProps) -> None:
     )
     _grant_quality_checks(record, props)
     day_publishing.grant_publish(record, bucket, props.database_name, props.lake_nag_name)
+    _grant_run_metrics(record, props)
+
+
+def _grant_run_metrics(record: lambda_.Function, props: FunctionsProps) -> None:
+    """PutMetricData in the deployment's namespace only: the action has no resource type, so its
+    resource is "*", narrowed by the cloudwatch:namespace condition key (CloudWatch user guide,
+    "Using condition keys to limit access to CloudWatch namespaces")."""
+    _allow(
+        record,
+        "PublishRunMetrics",
+        ["cloudwatch:PutMetricData"],
+        ["*"],
+        conditions={"StringEquals": {"cloudwatch:namespace": props.metrics_namespace}},
+    )
+    nag.acknowledge(
+        record,
+        nag.iam5_finding("*"),
+        "cloudwatch:PutMetricData has no resource-level permissions; the statement is conditioned on "
+        "cloudwatch:namespace = the deployment's own namespace (wikilake/<prefix>-<stage>).",
+    )
 
 
 def _grant_record_compute(record: lambda_.Function, props: FunctionsProps) -> None:

@@ -29,7 +29,7 @@ from stacks.pipeline_schedule import add_schedules
 from stacks.run_clusters import RunClusters
 from stacks.serverless_app import ServerlessApp
 from stacks.serverless_job import ServerlessJobStage
-from wikilake_core import run_sizing
+from wikilake_core import contract, run_sizing
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_settings.config import WikilakeConfig
 
@@ -85,6 +85,7 @@ class Pipeline(Construct):
                 dead_letters=alerts.failures.queue,
                 job_scripts=job_code.scripts,
                 run_bounds=run_bounds(config),
+                metrics_namespace=contract.metrics_namespace(config.name),
                 clusters=clusters,
                 serverless=serverless,
                 data_key=data_key,

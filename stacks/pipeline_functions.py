@@ -62,6 +62,7 @@ class FunctionsProps:
     dead_letters: sqs.IQueue  # the reap function's asynchronous invocations that gave up
     job_scripts: JobScripts
     run_bounds: run_sizing.RunBounds
+    metrics_namespace: str  # the record function publishes each run's metrics there (wikilake_core/run_metrics.py)
     clusters: RunClusters | None = None
     serverless: ServerlessApp | None = None
     data_key: kms.IKey | None = None
@@ -98,6 +99,17 @@ class PipelineFunctions:
     @property
     def invoked_by_the_state_machine(self) -> tuple[lambda_.Function, ...]:
         return (self.day_lease, self.plan, self.ingest, self.record)
+
+    @property
+    def by_label(self) -> dict[str, lambda_.Function]:
+        """Every function, labelled by what it does (the dashboard's graphs)."""
+        return {
+            "plan": self.plan,
+            "ingest": self.ingest,
+            "record": self.record,
+            "day lease": self.day_lease,
+            "reap": self.reap,
+        }
 
     def _contact_env(self) -> dict[str, str]:
         return {env_keys.CONTACT: self._props.contact} if self._props.contact else {}
@@ -156,6 +168,7 @@ class PipelineFunctions:
                     else {}
                 ),
                 env_keys.DATABASE: props.database_name,
+                env_keys.METRICS_NAMESPACE: props.metrics_namespace,
             },
             "verifies a run's manifest, estimates its cost, publishes and records it",
         )

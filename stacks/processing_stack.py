@@ -28,9 +28,10 @@ from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.pipeline import Pipeline
+from stacks.pipeline_dashboard import DashboardProps, PipelineDashboard
 from stacks.serverless_app import ServerlessApp
 from stacks.storage_stack import removal_policy
-from wikilake_core import contract, layout
+from wikilake_core import contract, datasets, layout
 from wikilake_core.cluster import (
     GLUE_METASTORE_FACTORY,
     BootstrapAction,
@@ -89,6 +90,7 @@ class ProcessingStack(Stack):
             ],
             leases=self.leases,
         )
+        self.dashboard = self._dashboard(serverless_application_id=None)
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
         self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
         if config.budget_monthly_usd:
@@ -173,6 +175,7 @@ class ProcessingStack(Stack):
             serverless=self.serverless,
             leases=self.leases,
         )
+        self.dashboard = self._dashboard(serverless_application_id=self.serverless.application.attr_application_id)
         if config.budget_monthly_usd:
             self._budget()
         self._pipeline_outputs()
@@ -193,6 +196,22 @@ class ProcessingStack(Stack):
             Outputs.SERVERLESS_LOG_GROUP,
             value=self.serverless.log_group.log_group_name,
             description="CloudWatch log group of the job runs (also in the lake under logs/emr-serverless/)",
+        )
+
+    def _dashboard(self, serverless_application_id: str | None) -> PipelineDashboard:
+        """The pipeline's CloudWatch dashboard (its URL is an output)."""
+        pipeline = self.pipeline
+        return PipelineDashboard(
+            self,
+            "Dashboard",
+            DashboardProps(
+                name=self.config.name,
+                state_machine=pipeline.state_machine,
+                functions=pipeline.functions.by_label,
+                metrics_namespace=contract.metrics_namespace(self.config.name),
+                datasets=datasets.DATASETS,
+                serverless_application_id=serverless_application_id,
+            ),
         )
 
     def _cluster_definition(self, job_code: JobCode) -> ClusterDefinition:
@@ -309,6 +328,12 @@ class ProcessingStack(Stack):
             Outputs.DEAD_LETTER_QUEUE_URL,
             value=self.pipeline.failures.queue.queue_url,
             description="SQS dead letters: events a schedule, rule or the reap function could not deliver",
+        )
+        CfnOutput(
+            self,
+            Outputs.DASHBOARD_URL,
+            value=self.dashboard.url,
+            description="CloudWatch dashboard: runs, functions, compute and each dataset's seconds, rows and USD",
         )
 
     def _outputs(self) -> None:

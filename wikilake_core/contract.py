@@ -46,6 +46,14 @@ class Outputs:
     SERVERLESS_APPLICATION_ID = "EmrServerlessApplicationId"
     SERVERLESS_EXECUTION_ROLE_ARN = "EmrServerlessExecutionRoleArn"
     SERVERLESS_LOG_GROUP = "EmrServerlessLogGroup"
+    DASHBOARD_URL = "PipelineDashboardUrl"  # the pipeline's CloudWatch dashboard (`wikilake status`)
+
+
+def metrics_namespace(deployment: str) -> str:
+    """The CloudWatch namespace of a deployment's custom metrics (``deployment``: its
+    <prefix>-<stage> name): one per deployment, so the record function's grant, conditioned on
+    it, cannot write another stage's metrics, and each dashboard graphs its own."""
+    return f"{APP_NAME}/{deployment}"
 
 
 def job_entrypoint_output(dataset: str) -> str:

@@ -20,5 +20,7 @@ INGEST_RETRIES = "WIKILAKE_INGEST_RETRIES"
 INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
 # The alerts topic: the record function publishes a run's failing `warn` quality checks to it.
 ALERTS_TOPIC = "WIKILAKE_ALERTS_TOPIC"
+# The CloudWatch namespace the record function publishes each run's metrics in (wikilake_core/run_metrics.py).
+METRICS_NAMESPACE = "WIKILAKE_METRICS_NAMESPACE"
 
 DEFAULT_POLL_SECONDS = 60

@@ -28,6 +28,7 @@ from wikilake_core.function_env import (  # noqa: E402,F401
     JOB_SCRIPTS,
     LEASE_SECONDS,
     LEASE_TABLE,
+    METRICS_NAMESPACE,
     POLL_SECONDS,
     RUN_SIZING,
     SERVERLESS_APPLICATION_ID,

@@ -4,7 +4,9 @@ run folder under run-manifests/), check its invariants, estimate the cluster's c
 run's data quality against the dataset's published days (wikilake_functions.quality_gate), make
 the run the day's live one (functions/wikilake_functions/publish.py: Glue partitions, then the day's
 manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
-tag the day's other runs for expiry, and return the run record (the execution's output).
+tag the day's other runs for expiry, publish the run's seconds, rows and USD as CloudWatch custom
+metrics (wikilake_core/run_metrics.py: the dashboard graphs them), and return the run record (the
+execution's output).
 
 A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
 then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
@@ -21,11 +23,10 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
 
 import botocore.exceptions
 
-from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
+from wikilake_core import datasets, day_runs, layout, prices, quality, run_history, run_metrics
 from wikilake_core.cluster import ON_DEMAND
 from wikilake_functions import common, publish, quality_gate
 from wikilake_functions.common import VerificationFailed
@@ -104,7 +105,24 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None) -> dict:
+def _compute(event: Mapping, env: Mapping[str, str], emr, emr_serverless) -> dict:
+    """What the run ran on and what that cost: its cluster, or its job run on the application."""
+    if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
+        application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
+        run_id = job_run_id(event["job_run"])
+        return {
+            "cluster_id": application_id,
+            "job_run_id": run_id,
+            "runtime": SERVERLESS_RUNTIME,
+            "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id),
+        }
+    cluster_id = event["cluster_id"]
+    return {"cluster_id": cluster_id, "runtime": RUNTIME, "cost": cluster_cost(emr or common.client("emr"), cluster_id)}
+
+
+def handle(
+    event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None, cloudwatch=None
+) -> dict:
     run = event["run"]
     s3 = s3 or common.client("s3")
     bucket = common.require(env, common.BUCKET)
@@ -119,22 +137,7 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
             ) from None
         raise
     check_manifest(manifest, run)
-    if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
-        application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
-        run_id = job_run_id(event["job_run"])
-        compute: dict[str, Any] = {
-            "cluster_id": application_id,
-            "job_run_id": run_id,
-            "runtime": SERVERLESS_RUNTIME,
-            "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id),
-        }
-    else:
-        cluster_id = event["cluster_id"]
-        compute = {
-            "cluster_id": cluster_id,
-            "runtime": RUNTIME,
-            "cost": cluster_cost(emr or common.client("emr"), cluster_id),
-        }
+    compute = _compute(event, env, emr, emr_serverless)
     record = {
         "dataset": run["dataset"],
         "dt": run["dt"],
@@ -162,8 +165,26 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     )
     _publish(s3, glue or common.client("glue"), bucket, common.require(env, common.DATABASE), recorded, record)
     log.info("recorded %s", common.dumps(record))
+    publish_metrics(env, cloudwatch, manifest, record)
     quality_gate.act(recorded, env, sns)
     return record
+
+
+def publish_metrics(env: Mapping[str, str], cloudwatch, manifest: Mapping, record: Mapping) -> None:
+    """The run's seconds, rows and USD as custom metrics in the deployment's namespace (the
+    dashboard's per-dataset graphs). The run is published by then: a failure is logged, not
+    raised, so the day stays live and the execution succeeds with one point missing from the
+    graphs. Without a namespace (the function run outside a deployment) nothing is published."""
+    namespace = env.get(common.METRICS_NAMESPACE)
+    if not namespace:
+        log.warning("run metrics not published: %s is not set", common.METRICS_NAMESPACE)
+        return
+    cloudwatch = cloudwatch or common.client("cloudwatch")
+    measured = run_metrics.values(manifest, record["cost"])
+    try:
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=run_metrics.metric_data(record["dataset"], measured))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+        log.error("%s dt=%s: run metrics not published to %s: %s", record["dataset"], record["dt"], namespace, err)
 
 
 def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict) -> None:

@@ -145,3 +145,28 @@ def test_status_of_a_deployment_without_the_sink_output_shows_no_dead_letter_lin
 
     assert code == 0, err
     assert "dead letters" not in out
+
+
+DASHBOARD = "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=Wikilake-dev-pipeline-us-east-1"
+
+
+def test_status_prints_the_dashboard_url_whole_on_one_line(wikilake, deployed, clients, aws_options, monkeypatch):
+    """Even on a terminal narrower than the URL: a link folded over lines cannot be opened."""
+    from aws_stacks import redeploy
+
+    from wikilake_core.contract import Outputs
+
+    monkeypatch.setenv("COLUMNS", "80")
+    redeploy(clients.cloudformation, deployed, "processing", **{Outputs.DASHBOARD_URL: DASHBOARD})
+
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert f"dashboard: {DASHBOARD}" in out.splitlines()
+
+
+def test_status_of_a_deployment_without_the_dashboard_output_shows_no_dashboard_line(wikilake, deployed, aws_options):
+    code, out, err = wikilake("status", *aws_options)
+
+    assert code == 0, err
+    assert "dashboard:" not in out

@@ -294,3 +294,33 @@ def test_a_run_whose_own_alert_cannot_be_published_is_alerted_once_by_eventbridg
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"  # the cleanup ran before the publish
     (alert,) = pipeline.alerts()
     assert json.loads(alert)["detail"]["error"] == ALERT_NOT_SENT
+
+
+def test_a_recorded_run_publishes_its_metrics_where_the_dashboard_reads_them(pipeline):
+    """The record function, with the environment the template gives it, publishes the run's rows
+    and USD in the deployment's namespace (tests/infra/test_dashboard.py holds the dashboard to the
+    same one); this manifest carries no timings, so RunSeconds is left out, not published as 0."""
+    import boto3
+
+    done = pipeline.wait(pipeline.start(runs.execution_input("pageviews", DT)), job="COMPLETED", manifest=MANIFEST)
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    record = json.loads(done["output"])
+
+    cloudwatch = boto3.client("cloudwatch")
+    namespace = contract.metrics_namespace("Wikilake-dev")
+    listed = cloudwatch.list_metrics(Namespace=namespace)["Metrics"]
+    assert sorted(m["MetricName"] for m in listed) == ["RowsWritten", "RunCostUSD"]
+    assert all(m["Dimensions"] == [{"Name": "Dataset", "Value": "pageviews"}] for m in listed)
+    sums = {}
+    for metric in listed:
+        (point,) = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName=metric["MetricName"],
+            Dimensions=metric["Dimensions"],
+            StartTime=time.time() - 3600,
+            EndTime=time.time() + 300,
+            Period=3600,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        sums[metric["MetricName"]] = point["Sum"]
+    assert sums == {"RowsWritten": 1 + 24, "RunCostUSD": pytest.approx(record["cost"]["usd"])}

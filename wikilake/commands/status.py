@@ -1,4 +1,4 @@
-"""`wikilake status`: the deployment at a glance (stacks, outputs, latest runs, dead letters,
+"""`wikilake status`: the deployment at a glance (stacks, outputs, dashboard, latest runs, dead letters,
 interactive cluster and its steps, lake partitions)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import argparse
 from wikilake.commands.common import add_aws_options
 
 DESCRIPTION = """\
-Show the deployed wikilake: each stack's CloudFormation status and outputs, the pipeline's
-latest runs, the dead letters waiting (events a schedule, an EventBridge rule or the reap
-function could not deliver) and how to read them, the interactive EMR cluster's state and its
-latest steps (when one is deployed), and which dt= partitions are present under raw/ and
-processed/ in the data bucket. A stack that is not deployed is shown as such; the rest is
-still listed.
+Show the deployed wikilake: each stack's CloudFormation status and outputs, the URL of the
+pipeline's CloudWatch dashboard, the latest runs, the dead letters waiting (events a schedule,
+an EventBridge rule or the reap function could not deliver) and how to read them, the
+interactive EMR cluster's state and its latest steps (when one is deployed), and which dt=
+partitions are present under raw/ and processed/ in the data bucket. A stack that is not
+deployed is shown as such; the rest is still listed.
 """
 
 EPILOG = """\
@@ -27,7 +27,7 @@ examples:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "status",
-        help="stacks, outputs, latest runs, dead letters, interactive cluster and lake partitions",
+        help="stacks, outputs, dashboard, latest runs, dead letters, interactive cluster and lake partitions",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -61,6 +61,9 @@ def _status(args) -> int:
         values = outputs.values
         if values:
             console.print(_outputs_table(values))
+        dashboard = values.get(Outputs.DASHBOARD_URL)
+        if dashboard:  # whole, on one line: a link to open
+            console.print(f"dashboard: {dashboard}", highlight=False, soft_wrap=True)
         state_machine = values.get(Outputs.STATE_MACHINE_ARN)
         if state_machine:
             runs = pipeline.list_runs(aws.client("stepfunctions"), state_machine, last=args.runs)
