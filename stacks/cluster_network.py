@@ -10,9 +10,10 @@ from __future__ import annotations
 from aws_cdk import Annotations, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.log_groups import audit_log_group
+from stacks.narrowing import required
 from wikilake_settings.config import WikilakeConfig
 
 # AmazonEMRServicePolicy_v2 acts only on subnets and security groups carrying this tag.
@@ -22,7 +23,7 @@ SSH_PORT = 22
 INTRA_CLUSTER_PORTS = (ec2.Port.all_tcp(), ec2.Port.all_udp(), ec2.Port.all_icmp())
 
 
-def tag_for_emr(construct: Construct) -> None:
+def tag_for_emr(construct: IConstruct) -> None:
     Tags.of(construct).add(*EMR_MANAGED_POLICY_TAG)
 
 
@@ -38,7 +39,7 @@ class ClusterNetwork(Construct):
                 "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
                 "Only the VPC id is used (for the security groups); no construct selects its subnets.",
             )
-            self.subnet_id = config.subnet_id
+            self.subnet_id = required(config.subnet_id, "subnet_id", "with vpc_id")
         else:
             self.vpc = self._new_vpc(config, data_key)
             self.subnet_id = self.vpc.public_subnets[0].subnet_id

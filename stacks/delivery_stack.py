@@ -16,12 +16,12 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks import nag
+from stacks.narrowing import required
 from stacks.wikilake_app import WikilakeStage, state_machine_name
 from wikilake_core import contract
-from wikilake_core.contract import Outputs
 from wikilake_core.paths import PROJECT_ROOT
 from wikilake_settings.config import WikilakeConfig, context_arguments
 from wikilake_settings.delivery_source import DeliverySource
@@ -90,7 +90,7 @@ def add_delivery(
         app,
         name,
         stack_name=name,
-        source=config.delivery,
+        source=required(config.delivery, "delivery_repo", "with delivery_connection_arn for the delivery pipeline"),
         dev=dev,
         prod=prod,
         synth_args=context_arguments(context, defaults),
@@ -153,7 +153,7 @@ class DeliveryStack(Stack):
     def _acknowledge_generated_grants(self, dev: WikilakeConfig) -> None:
         """cdk-nag IAM5 on the roles CDK Pipelines makes: its grants on the pipeline's own
         artifact bucket and key, and each CodeBuild project's own logs and report groups."""
-        artifacts = f"<{self.get_logical_id(self.artifact_bucket.node.default_child)}.Arn>/*"
+        artifacts = f"<{nag.logical_id(self.artifact_bucket)}.Arn>/*"
         read = [*ARTIFACT_READ_ACTIONS, f"Resource::{artifacts}"]
         read_write = [*read, *ARTIFACT_WRITE_ACTIONS]
         pipeline = self.pipeline.pipeline
@@ -161,14 +161,15 @@ class DeliveryStack(Stack):
         nag_all(pipeline.role, read_write, ARTIFACTS_REASON)
         nag_all(source_role.find_child("CodePipelineActionRole"), read_write, ARTIFACTS_REASON)
         for step, grants in ((self.synth, read_write), (self.integration_step, read)):
-            nag_all(step.project.role, grants, ARTIFACTS_REASON)
-            nag_all(step.project.role, self._project_logs(step.project), PROJECT_LOGS_REASON)
+            nag_all(project_role(step.project), grants, ARTIFACTS_REASON)
+            nag_all(project_role(step.project), self._project_logs(step.project), PROJECT_LOGS_REASON)
         mutation = self.pipeline.self_mutation_project
-        nag_all(mutation.role, read, ARTIFACTS_REASON)
-        nag_all(mutation.role, self._project_logs(mutation), PROJECT_LOGS_REASON)
-        nag.acknowledge(mutation.role, nag.iam5_finding("*"), SELF_MUTATION_DESCRIBE_REASON)
+        mutation_role = project_role(mutation)
+        nag_all(mutation_role, read, ARTIFACTS_REASON)
+        nag_all(mutation_role, self._project_logs(mutation), PROJECT_LOGS_REASON)
+        nag.acknowledge(mutation_role, nag.iam5_finding("*"), SELF_MUTATION_DESCRIBE_REASON)
         nag.acknowledge(
-            mutation.role, "AwsSolutions-IAM5[Resource::arn:*:iam::<AWS::AccountId>:role/*]", BOOTSTRAP_ROLES_REASON
+            mutation_role, "AwsSolutions-IAM5[Resource::arn:*:iam::<AWS::AccountId>:role/*]", BOOTSTRAP_ROLES_REASON
         )
         assets = self.node.find_child("Pipeline").node.find_child("Assets").node.find_child("FileRole")
         nag.skip_checkov(
@@ -188,7 +189,7 @@ class DeliveryStack(Stack):
             ASSETS_REASON,
         )
         nag.acknowledge(
-            self.integration_step.project.role,
+            project_role(self.integration_step.project),
             f"AwsSolutions-IAM5[Resource::arn:{NAG_ARN_PREFIX.format(service='states')}:"
             f"execution:{state_machine_name(dev)}:*]",
             "Executions get their names when started: DescribeExecution and GetExecutionHistory "
@@ -197,7 +198,7 @@ class DeliveryStack(Stack):
 
     def _project_logs(self, project: codebuild.IProject) -> list[str]:
         """The finding ids of a CodeBuild project's grants on its own log group and report groups."""
-        logical_id = f"<{self.get_logical_id(project.node.default_child)}>"
+        logical_id = f"<{nag.logical_id(project)}>"
         return [
             f"Resource::arn:{NAG_ARN_PREFIX.format(service='logs')}:log-group:/aws/codebuild/{logical_id}:*",
             f"Resource::arn:{NAG_ARN_PREFIX.format(service='codebuild')}:report-group/{logical_id}-*",
@@ -240,7 +241,9 @@ class DeliveryStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def _synth_step(self, repository: pipelines.CodePipelineSource, synth_args: tuple[str, ...]):
+    def _synth_step(
+        self, repository: pipelines.CodePipelineSource, synth_args: tuple[str, ...]
+    ) -> pipelines.CodeBuildStep:
         """`make synth` as a developer runs it (it installs what it needs first), with the
         context this stack was synthesized with beyond cdk.json (so the pipeline finds itself)."""
         cdk_args = " ".join(synth_args)
@@ -252,8 +255,10 @@ class DeliveryStack(Stack):
             primary_output_directory="cdk.out",
         )
 
-    def _integration_step(self, repository: pipelines.CodePipelineSource, dev: WikilakeConfig):
-        state_machine_arn = self.dev_stage.stacks.processing.node.find_child(Outputs.STATE_MACHINE_ARN)
+    def _integration_step(
+        self, repository: pipelines.CodePipelineSource, dev: WikilakeConfig
+    ) -> pipelines.CodeBuildStep:
+        state_machine_arn = self.dev_stage.stacks.processing.state_machine_arn_output
         command = [
             "python3",
             "-m",
@@ -297,6 +302,14 @@ def integration_statements(dev: WikilakeConfig) -> list[iam.PolicyStatement]:
     ]
 
 
-def nag_all(construct: Construct, findings: list[str], reason: str) -> None:
+def project_role(project: codebuild.IProject) -> iam.IRole:
+    """The role of a CodeBuild project CDK Pipelines made (with a role: only an imported project has none)."""
+    role = project.role
+    if role is None:
+        raise TypeError(f"{project.node.path}: a CodeBuild project without a role")
+    return role
+
+
+def nag_all(construct: IConstruct, findings: list[str], reason: str) -> None:
     for finding in findings:
         nag.acknowledge(construct, f"AwsSolutions-IAM5[{finding}]", reason)

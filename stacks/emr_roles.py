@@ -12,7 +12,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks import nag
 from stacks.job_code import JobCode
@@ -116,7 +116,7 @@ class EmrRoles(Construct):
         )
 
     @property
-    def inline_policies(self) -> list[Construct]:
+    def inline_policies(self) -> list[IConstruct]:
         """The roles' default policies, which the cluster must wait for (roles are referenced anyway)."""
         return [role.node.find_child("DefaultPolicy") for role in (self.instance_role, self.service_role)]
 

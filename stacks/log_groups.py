@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
+from stacks.narrowing import default_child
 from stacks.storage_stack import removal_policy
 from wikilake_settings.config import WikilakeConfig
 
@@ -36,7 +37,7 @@ def audit_log_group(
     group = logs.LogGroup(
         scope, construct_id, retention=AUDIT_RETENTION, encryption_key=data_key, removal_policy=removal_policy(config)
     )
-    group.node.default_child.add_metadata(*AUDIT_METADATA)
+    default_child(group, logs.CfnLogGroup).add_metadata(*AUDIT_METADATA)
     return group
 
 
@@ -61,7 +62,7 @@ class ProviderLogGroups:
         ):
             return
         group = logs.LogGroup(
-            node.node.scope,
+            provider_scope(node),
             "LogGroup",
             retention=PROVIDER_RETENTION,
             encryption_key=self._data_key,
@@ -70,3 +71,12 @@ class ProviderLogGroups:
         # The function references the group, so the group exists before any invocation and is
         # deleted only after the function (and the custom resources calling it) are gone.
         node.add_property_override("LoggingConfig", {"LogGroup": group.log_group_name})
+
+
+def provider_scope(function: CfnResource) -> Construct:
+    """The construct declaring a provider's function (its log group goes beside it): every
+    CfnResource is declared inside one, only the root construct has no scope."""
+    scope = function.node.scope
+    if not isinstance(scope, Construct):
+        raise TypeError(f"{function.node.path}: its scope is {type(scope).__name__}, expected a Construct")
+    return scope

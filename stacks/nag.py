@@ -12,6 +12,8 @@ from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from stacks.narrowing import default_child
+
 
 def register_checks(app: App) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -52,7 +54,4 @@ def logical_id(construct: IConstruct) -> str:
 
 def cfn_resource(construct: IConstruct) -> CfnResource:
     """The construct itself if it is a CloudFormation resource, else its default child."""
-    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
-    if not isinstance(resource, CfnResource):
-        raise TypeError(f"{construct.node.path} is no CloudFormation resource and has none as its default child")
-    return resource
+    return construct if isinstance(construct, CfnResource) else default_child(construct, CfnResource)

@@ -27,6 +27,7 @@ from stacks.job_code import JobCode
 from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
+from stacks.narrowing import required
 from stacks.pipeline import Pipeline
 from stacks.pipeline_dashboard import DashboardProps, PipelineDashboard
 from stacks.serverless_app import ServerlessApp
@@ -94,7 +95,7 @@ class ProcessingStack(Stack):
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
         self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
         if config.budget_monthly_usd:
-            self._budget()
+            self._budget(config.budget_monthly_usd)
         self._outputs()
 
     def _cluster_security(
@@ -102,17 +103,18 @@ class ProcessingStack(Stack):
     ) -> None:
         """The clusters' key pair, disk key, IAM roles and security configuration."""
         config = self.config
-        self.key_pair = (
-            ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name)
-            if config.key_pair_name
-            else ec2.KeyPair(
+        # The configured key pair, or one created here (its private key is then in SSM).
+        self.created_key_pair: ec2.KeyPair | None = None
+        if config.key_pair_name:
+            self.key_pair: ec2.IKeyPair = ec2.KeyPair.from_key_pair_name(self, "KeyPair", config.key_pair_name)
+        else:
+            self.created_key_pair = self.key_pair = ec2.KeyPair(
                 self,
                 "KeyPair",
                 key_pair_name=config.name.lower(),
                 type=ec2.KeyPairType.RSA,
                 format=ec2.KeyPairFormat.PEM,
             )
-        )
         self.disk_key = kms.Key(
             self,
             "ClusterDiskKey",
@@ -177,7 +179,7 @@ class ProcessingStack(Stack):
         )
         self.dashboard = self._dashboard(serverless_application_id=self.serverless.application.attr_application_id)
         if config.budget_monthly_usd:
-            self._budget()
+            self._budget(config.budget_monthly_usd)
         self._pipeline_outputs()
         CfnOutput(
             self,
@@ -274,8 +276,9 @@ class ProcessingStack(Stack):
         )
         nag.acknowledge(cluster, "AwsSolutions-EMR5", in_transit)
 
-    def _budget(self) -> None:
+    def _budget(self, monthly_usd: float) -> None:
         config = self.config
+        email = required(config.budget_email, "budget_email", "with budget_monthly_usd")
         budgets.CfnBudget(
             self,
             "MonthlyBudget",
@@ -283,7 +286,7 @@ class ProcessingStack(Stack):
                 budget_name=f"{config.name}-monthly",
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=config.budget_monthly_usd, unit="USD"),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_usd, unit="USD"),
                 # Needs the Project tag activated as a cost allocation tag (docs/configuration.md, deploy).
                 cost_filters={"TagKeyValue": [f"user:{contract.TAG_PROJECT}${contract.APP_NAME}"]},
             ),
@@ -295,23 +298,20 @@ class ProcessingStack(Stack):
                         threshold=percent,
                         threshold_type="PERCENTAGE",
                     ),
-                    subscribers=[
-                        budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=config.budget_email)
-                    ],
+                    subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=email)],
                 )
                 for kind, percent in BUDGET_ALERTS
             ],
         )
 
-    def _ssh_command(self) -> str:
+    def _ssh_command(self, cluster: emr.CfnCluster) -> str:
         if not self.config.ssh_cidrs:
             return "SSH is disabled: redeploy with -c ssh_cidrs=<your-ip>/32 (or use SSM Session Manager)"
-        return Fn.join(
-            "", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@", self.cluster.attr_master_public_dns]
-        )
+        return Fn.join("", [f"ssh -i {self.key_pair.key_pair_name}.pem {SSH_USER}@", cluster.attr_master_public_dns])
 
     def _pipeline_outputs(self) -> None:
-        CfnOutput(
+        # The delivery's integration step reads it (stacks/delivery_stack.py).
+        self.state_machine_arn_output = CfnOutput(
             self,
             Outputs.STATE_MACHINE_ARN,
             value=self.pipeline.state_machine.state_machine_arn,
@@ -349,15 +349,15 @@ class ProcessingStack(Stack):
             CfnOutput(
                 self,
                 Outputs.SSH_COMMAND,
-                value=self._ssh_command(),
+                value=self._ssh_command(self.cluster),
                 description="SSH to the interactive cluster's primary node",
             )
         CfnOutput(self, Outputs.LOG_URI, value=self.log_uri, description="EMR log location")
         CfnOutput(self, Outputs.KEY_PAIR_NAME, value=self.key_pair.key_pair_name, description="EC2 key pair")
-        if not self.config.key_pair_name:  # created here: its private key is in SSM
+        if self.created_key_pair is not None:
             CfnOutput(
                 self,
                 Outputs.KEY_PAIR_SSM_PARAMETER,
-                value=self.key_pair.private_key.parameter_name,
+                value=self.created_key_pair.private_key.parameter_name,
                 description="SSM parameter holding the private key (SecureString)",
             )

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aspects, Stage, Tags
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.catalog_stack import CatalogStack
 from stacks.log_groups import ProviderLogGroups
+from stacks.narrowing import default_child
 from stacks.processing_stack import ProcessingStack
 from stacks.storage_stack import StorageStack
 from wikilake_core.run_history import HISTORY_TABLES
@@ -81,7 +83,7 @@ class WikilakeStage(Stage):
     def __init__(self, scope: Construct, construct_id: str, *, config: WikilakeConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.stacks = add_wikilake(self, config)
-        machine = self.stacks.processing.pipeline.state_machine.node.default_child
+        machine = default_child(self.stacks.processing.pipeline.state_machine, sfn.CfnStateMachine)
         machine.state_machine_name = state_machine_name(config)
 
 
