@@ -21,4 +21,8 @@ INGEST_BACKOFF = "WIKILAKE_INGEST_BACKOFF"
 # The alerts topic: the record function publishes a run's failing `warn` quality checks to it.
 ALERTS_TOPIC = "WIKILAKE_ALERTS_TOPIC"
 
+# JSON {tag: value}: the tags of the stack's interactive cluster (set only when it is deployed); a
+# run that names a cluster must name one carrying them all.
+INTERACTIVE_CLUSTER_TAGS = "WIKILAKE_INTERACTIVE_CLUSTER_TAGS"
+
 DEFAULT_POLL_SECONDS = 60

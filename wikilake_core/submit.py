@@ -9,6 +9,7 @@ arguments a local run passes, so they always agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wikilake_core import datasets, layout
@@ -18,6 +19,9 @@ from wikilake_core.errors import WikilakeError
 # A failed step must not tear down an interactive cluster (other steps and SSH debugging still
 # need it); auto-termination reclaims it when idle.
 ACTION_ON_FAILURE = "CONTINUE"
+# The job's option naming its run (spark_jobs/arguments.py): the pipeline passes its execution
+# name, so a run's step on the interactive cluster is found by its arguments.
+RUN_ID_OPTION = "--run-id"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ def parse_step_spec(spec: str) -> tuple[str, str]:
 
 def step_name(dataset: str, dt: str) -> str:
     return f"wikilake {dataset} dt={dt}"
+
+
+def run_id_of(args: Sequence[str]) -> str | None:
+    """The run id a step's arguments pass to the job (the value after the last RUN_ID_OPTION)."""
+    positions = [i for i, arg in enumerate(args) if arg == RUN_ID_OPTION]
+    return args[positions[-1] + 1] if positions and positions[-1] + 1 < len(args) else None
 
 
 def job_arguments(dataset: str, dt: str, *, root: str, job_options: tuple[str, ...] = ()) -> list[str]:
