@@ -1,5 +1,6 @@
-"""`wikilake run`: run a dataset's pipeline for one date (a Step Functions execution), or submit
-its Spark job to the interactive EMR cluster; either way follow it to the end."""
+"""`wikilake run`: run a dataset's pipeline for one date (a Step Functions execution) on a cluster
+made for the run or, with --cluster interactive, with its job as a step on the interactive EMR
+cluster; either way follow the execution to the end."""
 
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ ends. On success it prints the run record: rows written per table, rejected reco
 cost (the cluster's normalized instance hours, or on EMR Serverless the job run's billed vCPU
 hours, and an estimate in USD). A rerun replaces exactly that date's partitions.
 
---cluster interactive instead submits one EMR step that runs the job on the long-lived
-interactive cluster (deployed with -c interactive_cluster=true): spark-submit reading
-raw/<dataset>/dt=<date>/ and writing processed/<table>/dt=<date>/. The step is built by the
-same function the ProcessingStack uses. On failure it prints EMR's failure reason and the
-tail of the step's stderr from the cluster's S3 log location (EMR copies logs there a few
-minutes after the step ends; the command waits for it).
+--cluster interactive runs the same pipeline (the day's lease, ingest, verification, quality
+checks, publishing) with the job as one EMR step on the long-lived interactive cluster
+(runtime=emr-ec2, deployed with -c interactive_cluster=true) instead of a cluster made for the
+run: no cluster is created or terminated, and the run's cost is the cluster's share while its
+step ran. When the step fails, the command also prints EMR's failure reason and the tail of the
+step's stderr from the cluster's S3 log location (EMR copies logs there a few minutes after the
+step ends; the command waits for it).
 
-Exit status: 0 when the execution SUCCEEDED (the step COMPLETED); 1 when it FAILED,
-TIMED_OUT or was ABORTED (the step FAILED, was CANCELLED or INTERRUPTED) or --timeout passed,
-with one line saying why; 130 on Ctrl-C. Ctrl-C stops following, not the run: the execution
-(or step) goes on, unless --stop-on-interrupt stops the execution (and so its cluster).
+Exit status: 0 when the execution SUCCEEDED; 1 when it FAILED, TIMED_OUT or was ABORTED or
+--timeout passed, with one line saying why; 130 on Ctrl-C. Ctrl-C stops following, not the run:
+the execution goes on, unless --stop-on-interrupt stops the execution (and so its cluster, or
+its step on the interactive cluster).
 """
 
 EPILOG = """\
@@ -48,7 +50,7 @@ PIPELINE_POLL_SECONDS = 10.0
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="run a dataset's pipeline for one date (or its job on the interactive cluster), followed",
+        help="run a dataset's pipeline for one date (its job on a cluster of its own or the interactive one), followed",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -59,8 +61,8 @@ def register(subparsers) -> None:
         "--cluster",
         choices=(TRANSIENT, INTERACTIVE),
         default=TRANSIENT,
-        help="transient: a pipeline execution, on compute made for the run "
-        "(default); interactive: a step on the interactive cluster",
+        help="transient: the job on compute made for the run (default); "
+        "interactive: the job as a step on the interactive cluster",
     )
     parser.add_argument(
         "--job-args",
@@ -71,15 +73,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--allow-missing-hours",
         action="store_true",
-        help="pageviews: run even if some hourly dumps of the date are missing (pipeline only)",
+        help="pageviews: run even if some hourly dumps of the date are missing",
     )
     follow = parser.add_argument_group("following")
     follow.add_argument(
         "--wait", dest="wait", action="store_true", default=True, help="follow the run until it ends (default)"
     )
-    follow.add_argument(
-        "--no-wait", dest="wait", action="store_false", help="print the execution ARN (the step id) and return"
-    )
+    follow.add_argument("--no-wait", dest="wait", action="store_false", help="print the execution ARN and return")
     follow.add_argument(
         "--timeout",
         type=float,
@@ -92,13 +92,12 @@ def register(subparsers) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help=f"seconds between status checks (default {PIPELINE_POLL_SECONDS:g}; "
-        "interactive: the step_complete waiter's, 30)",
+        help=f"seconds between status checks (default {PIPELINE_POLL_SECONDS:g})",
     )
     follow.add_argument(
         "--stop-on-interrupt",
         action="store_true",
-        help="on Ctrl-C stop the execution too, which terminates its cluster (pipeline only)",
+        help="on Ctrl-C stop the execution too, which terminates its cluster (cancels its interactive step)",
     )
     follow.add_argument(
         "--log-lines",
@@ -123,20 +122,6 @@ def _run(args) -> int:
 
     dt = parse_date(args.date)
     job_options = shell_words(args.job_args, "--job-args")
-    pipeline_only = [
-        flag
-        for flag, given in (
-            ("--allow-missing-hours", args.allow_missing_hours),
-            ("--stop-on-interrupt", args.stop_on_interrupt),
-        )
-        if given
-    ]
-    if args.cluster == INTERACTIVE:
-        if pipeline_only:
-            raise WikilakeError(
-                f"{', '.join(pipeline_only)}: only for a pipeline execution, not with --cluster interactive"
-            )
-        return _run_interactive(args, dt, job_options)
     return _run_pipeline(args, dt, job_options)
 
 
@@ -176,44 +161,33 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
     out, err = Console(), Console(stderr=True)
     with aws_errors():
         aws = AwsContext.from_args(args)
+        cluster_id = _interactive_cluster(aws) if args.cluster == INTERACTIVE else None
         state_machine = aws.outputs.require(Outputs.STATE_MACHINE_ARN)
         sfn = aws.client("stepfunctions")
         arn = pipeline.start(
-            sfn, state_machine, args.dataset, dt, job_options=job_options, allow_missing_hours=args.allow_missing_hours
+            sfn,
+            state_machine,
+            args.dataset,
+            dt,
+            job_options=job_options,
+            allow_missing_hours=args.allow_missing_hours,
+            cluster_id=cluster_id,
         )
         if not args.wait:
             print(arn)
             return 0
         name = arn.rsplit(":", 1)[-1]
-        err.print(f"started execution {name} of {args.dataset} dt={dt}", highlight=False, soft_wrap=True)
-        line = _ExecutionLine(name, err)
-        try:
-            with err.status(line):
-                final = pipeline.follow(
-                    sfn,
-                    arn,
-                    poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
-                    timeout_seconds=args.timeout * 60,
-                    on_update=line.update,
-                )
-        except KeyboardInterrupt:
-            if args.stop_on_interrupt:
-                pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
-                err.print(
-                    f"stopped execution {name}; the pipeline terminates its cluster", highlight=False, soft_wrap=True
-                )
-            else:
-                err.print(
-                    f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
-                    f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            raise
-    took = elapsed((final["stopDate"] - final["startDate"]).total_seconds())
-    if final["status"] != pipeline.SUCCEEDED:
-        reason = pipeline.failure(final)
-        raise WikilakeError(f"execution {name} {final['status']} after {took}{f': {reason}' if reason else ''}")
+        where = f" on the interactive cluster {cluster_id}" if cluster_id else ""
+        err.print(f"started execution {name} of {args.dataset} dt={dt}{where}", highlight=False, soft_wrap=True)
+        final = _follow(sfn, arn, name, err, args)
+        took = elapsed((final["stopDate"] - final["startDate"]).total_seconds())
+        if final["status"] != pipeline.SUCCEEDED:
+            reason = pipeline.failure(final)
+            log_url = _show_failed_step(aws, err, cluster_id, name, args) if cluster_id else None
+            raise WikilakeError(
+                f"execution {name} {final['status']} after {took}{f': {reason}' if reason else ''}"
+                f"{f' (log: {log_url})' if log_url else ''}"
+            )
     out.print(
         f"execution {name} SUCCEEDED in {took}: {args.dataset} dt={dt}; {_record_summary(pipeline.run_record(final))}",
         highlight=False,
@@ -222,13 +196,62 @@ def _run_pipeline(args, dt: str, job_options: tuple[str, ...]) -> int:
     return 0
 
 
+def _interactive_cluster(aws) -> str:
+    """The interactive cluster's id, once it is known to take steps; a one-line error when the
+    deployment has none (runtime=emr-serverless, or interactive_cluster=false) or it is gone."""
+    from wikilake.aws import emr
+    from wikilake_core.contract import Outputs
+
+    if aws.outputs.get(Outputs.SERVERLESS_APPLICATION_ID):
+        raise WikilakeError(
+            "--cluster interactive: this deployment runs its jobs on EMR Serverless (runtime=emr-serverless), "
+            "which has no interactive cluster; run without --cluster"
+        )
+    cluster_id = emr.interactive_cluster_id(aws.outputs, aws.stack_names["processing"], "or run without --cluster")
+    emr.require_active(emr.describe_cluster(aws.client("emr"), cluster_id), f"it cannot run steps; {emr.RECREATE_HINT}")
+    return cluster_id
+
+
+def _follow(sfn, arn: str, name: str, err, args) -> dict:
+    """Follow the execution with its live status line until it ends; on Ctrl-C say what goes on
+    (or stop it, with --stop-on-interrupt) and re-raise."""
+    from wikilake.aws import pipeline
+
+    line = _ExecutionLine(name, err)
+    try:
+        with err.status(line):
+            return pipeline.follow(
+                sfn,
+                arn,
+                poll_seconds=args.poll or PIPELINE_POLL_SECONDS,
+                timeout_seconds=args.timeout * 60,
+                on_update=line.update,
+            )
+    except KeyboardInterrupt:
+        if args.stop_on_interrupt:
+            pipeline.stop(sfn, arn, "Ctrl-C in wikilake run --stop-on-interrupt")
+            ends = "cancels its step" if args.cluster == INTERACTIVE else "terminates its cluster"
+            err.print(f"stopped execution {name}; the pipeline {ends}", highlight=False, soft_wrap=True)
+        else:
+            err.print(
+                f"stopped following; execution {name} goes on: `wikilake runs` shows it, "
+                f"`aws stepfunctions stop-execution --execution-arn {arn}` stops it",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise
+
+
 def _record_summary(record: dict) -> str:
     """``rows written: edits 120, ...; 3 rejected records; cost: 1.5 normalized instance hours,
     ~$0.42 (prices of 2026-11-01)`` from a run record (parts it lacks are left out); a job run
-    on EMR Serverless gives its billed ``vCPU hours`` instead."""
+    on EMR Serverless gives its billed ``vCPU hours`` instead; a run on the interactive cluster
+    starts with its step (its cost: the cluster's share while the step ran)."""
     from wikilake_core.prices import compute_hours
 
     parts = []
+    if record.get("step_id"):
+        parts.append(f"step {record['step_id']} on the interactive cluster {record.get('cluster_id')}")
     written = record.get("rows_written") or {}
     if written:
         parts.append("rows written: " + ", ".join(f"{table} {rows:,}" for table, rows in written.items()))
@@ -246,78 +269,18 @@ def _record_summary(record: dict) -> str:
     return "; ".join(parts) or "no run record in the execution's output"
 
 
-class _StatusLine:
-    """What the live status line shows; rendered by rich on every refresh, so the clock ticks."""
-
-    def __init__(self, step_id: str, cluster_id: str):
-        self.step_id, self.cluster_id = step_id, cluster_id
-        self.state = "PENDING"
-        self.started = time.monotonic()
-
-    def update(self, step: dict) -> None:
-        self.state = step["Status"]["State"]
-
-    def __rich__(self) -> str:
-        return (
-            f"step {self.step_id} on {self.cluster_id}: [bold]{self.state}[/bold] "
-            f"({elapsed(time.monotonic() - self.started)})"
-        )
-
-
-def _run_interactive(args, dt: str, job_options: tuple[str, ...]) -> int:
-    from rich.console import Console
-
+def _show_failed_step(aws, console, cluster_id: str, run_id: str, args) -> str | None:
+    """When the run's step on the interactive cluster failed: EMR's reason and the tail of its
+    stderr; returns the log's URL (None when the run added no step, or it did not fail)."""
     from wikilake.aws import emr
-    from wikilake.aws.session import AwsContext, aws_errors
-    from wikilake_core.contract import Outputs
 
-    dataset = args.dataset
-    out, err = Console(), Console(stderr=True)
-    with aws_errors():
-        aws = AwsContext.from_args(args)
-        step = emr.job_step(aws.outputs, dataset, dt, job_options)
-        cluster_id = emr.interactive_cluster_id(aws.outputs, aws.stack_names["processing"])
-        client = aws.client("emr")
-        cluster = emr.describe_cluster(client, cluster_id)
-        emr.require_active(cluster, f"it cannot run steps; {emr.RECREATE_HINT}")
-        step_id = emr.submit_step(client, cluster_id, step)
-        if not args.wait:
-            print(step_id)
-            return 0
-        err.print(
-            f"submitted step {step_id} ({step['Name']}) to cluster {cluster_id} ({cluster['Status']['State']})",
-            highlight=False,
-            soft_wrap=True,
-        )
-        line = _StatusLine(step_id, cluster_id)
-        try:
-            with err.status(line):
-                final = emr.follow_step(
-                    client,
-                    cluster_id,
-                    step_id,
-                    timeout_seconds=args.timeout * 60,
-                    poll_seconds=args.poll,
-                    on_update=line.update,
-                )
-        except KeyboardInterrupt:
-            err.print(f"stopped following; step {step_id} goes on: `wikilake status` shows it")
-            raise
-        state = final["Status"]["State"]
-        took = elapsed(time.monotonic() - line.started)
-        if state == "COMPLETED":
-            out.print(
-                f"step {step_id} COMPLETED in {took}: {dataset} dt={dt} is in "
-                f"s3://{aws.outputs.require(Outputs.BUCKET)}/processed/",
-                highlight=False,
-            )
-            return 0
-        log_url = _show_log_tail(aws, err, cluster, step_id, final, args)
-        reason = _failure_reason(final)
-        raise WikilakeError(
-            f"step {step_id} {state} after {took}{f': {reason}' if reason else ''}"
-            f"{f' (log: {log_url})' if log_url else ''}"
-        )
+    client = aws.client("emr")
+    step = emr.step_of_run(client, cluster_id, run_id)
+    if step is None or step["Status"]["State"] != "FAILED":
+        return None
+    reason = _failure_reason(step)
+    console.print(f"step {step['Id']} FAILED{f': {reason}' if reason else ''}", highlight=False, soft_wrap=True)
+    return _show_log_tail(aws, console, emr.describe_cluster(client, cluster_id), step["Id"], step, args)
 
 
 def _failure_reason(step: dict) -> str:
