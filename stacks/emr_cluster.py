@@ -42,16 +42,9 @@ def step_property(step: dict) -> emr.CfnCluster.StepConfigProperty:
 
 
 def cfn_cluster(
-    scope: Construct,
-    construct_id: str,
-    definition: ClusterDefinition,
-    *,
-    name: str,
-    steps: list[dict],
-    extra_tags: tuple[tuple[str, str], ...] = (),
+    scope: Construct, construct_id: str, definition: ClusterDefinition, *, name: str, steps: list[dict]
 ) -> emr.CfnCluster:
-    """A long-lived cluster: kept alive between steps, reclaimed by auto-termination when idle;
-    tagged as the definition says, and ``extra_tags``."""
+    """A long-lived cluster: kept alive between steps, reclaimed by auto-termination when idle."""
     scaling = definition.managed_scaling
     task = _group(definition, "TASK")
     return emr.CfnCluster(
@@ -103,5 +96,5 @@ def cfn_cluster(
         if scaling
         else None,
         steps=[step_property(step) for step in steps] or None,
-        tags=[CfnTag(key=k, value=v) for k, v in (*definition.tags, *extra_tags)],
+        tags=[CfnTag(key=k, value=v) for k, v in definition.tags],
     )

@@ -75,7 +75,12 @@ def register(subparsers) -> None:
         action="store_true",
         help="pageviews: run even if some hourly dumps of the date are missing",
     )
-    follow = parser.add_argument_group("following")
+    _add_following_options(parser.add_argument_group("following"))
+    add_aws_options(parser)
+    parser.set_defaults(func=_run)
+
+
+def _add_following_options(follow) -> None:
     follow.add_argument(
         "--wait", dest="wait", action="store_true", default=True, help="follow the run until it ends (default)"
     )
@@ -113,8 +118,6 @@ def register(subparsers) -> None:
         metavar="SECONDS",
         help="interactive: how long to wait for EMR to copy the failed step's log to S3 (default 300)",
     )
-    add_aws_options(parser)
-    parser.set_defaults(func=_run)
 
 
 def _run(args) -> int:
