@@ -7,15 +7,19 @@ machine needs for it.
     failure after the cluster exists (a step past its deadline too) -> TerminateAfterFailure ->
     (the definition's failure path).
 
-aws-sdk integrations only (no .sync exists for these EMR actions, and moto's interpreter runs
-them), each granted on this app's clusters only (stacks/run_clusters.py).
+With interactive_cluster=true, a run whose input names the interactive cluster takes the branch
+of stacks/interactive_job.py instead (OnInteractiveCluster?): its step on that cluster, no cluster
+created or terminated.
+
+aws-sdk integrations only (stacks/emr_tasks.py), each granted on this app's clusters only
+(stacks/run_clusters.py); terminating only on clusters a run made.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -24,27 +28,14 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.emr_roles import EC2_SERVICE, EMR_SERVICE
+from stacks.emr_tasks import STEP_FAILED_STATES, emr_task
+from stacks.interactive_job import InteractiveJobBranch, on_interactive_cluster
 from stacks.pipeline_states import ALL_ERRORS, ERROR, EXECUTION_ID, PLAN, RUN, SIZE, J, verify_and_record
 from stacks.run_clusters import EMR, NAG_FINDING, RunClusters
 from wikilake_core import contract
 from wikilake_core.cluster import ClusterDefinition
 
-# Step Functions names an aws-sdk task's error <Service>.<ErrorName> (Step Functions developer
-# guide, "AWS SDK service integrations"); an error EMR's API does not model (throttling by HTTP
-# status, a 5xx) comes as the SDK's base exception, Emr.EmrException, as S3's 503 SlowDown comes as
-# S3.S3Exception (cdklabs/construct-hub#1904). Retrying a permanent one costs ~2.5 minutes.
-EMR_TRANSIENT_ERRORS = [
-    "Emr.ThrottlingException",
-    "Emr.InternalServerErrorException",
-    "Emr.InternalServerException",
-    "Emr.EmrException",
-]
-# RunJobFlow is retried only when throttled (the request was refused, nothing was created): after
-# a 5xx (or an unmodelled Emr.EmrException) the cluster may exist, and a second one would write
-# the same run folder.
-EMR_REFUSED_ERRORS = ["Emr.ThrottlingException"]
 RUN_JOB_FLOW = "runJobFlow"
-STEP_FAILED_STATES = ["FAILED", "CANCELLED", "INTERRUPTED"]
 # RunJobFlow passes the service role to EMR and the instance profile's role to EC2.
 EMR_CLEANUP_ROLE = "AWSServiceRoleForEMRCleanup"  # EMR's service-linked role, created at the first cluster
 _PASS_ROLE_SIDS = {EMR_SERVICE: "PassServiceRoleToEmr", EC2_SERVICE: "PassInstanceRoleToEc2"}
@@ -62,14 +53,24 @@ class _PollLoop:
 
 class ClusterJobStage:
     """The job on a transient cluster of ``definition`` (the ONE cluster definition), passing each of
-    ``pass_roles`` (role, the service it goes to) and touching only ``clusters``."""
+    ``pass_roles`` (role, the service it goes to) and touching only ``clusters``; with
+    ``interactive`` (the stack deploys the interactive cluster), a run whose input names that
+    cluster runs its step there instead (stacks/interactive_job.py)."""
 
     description = "job on a transient EMR cluster"
 
     def __init__(
-        self, *, definition: ClusterDefinition, pass_roles: list[tuple[iam.IRole, str]], clusters: RunClusters
+        self,
+        *,
+        definition: ClusterDefinition,
+        pass_roles: list[tuple[iam.IRole, str]],
+        clusters: RunClusters,
+        interactive: bool = False,
     ) -> None:
         self._definition, self._pass_roles, self._clusters = definition, pass_roles, clusters
+        self._interactive = InteractiveJobBranch(clusters, log_uri=definition.log_uri) if interactive else None
+        if interactive:
+            self.description += " (or a step on the interactive cluster)"
         self._request = definition.run_job_flow_request(
             name=J.string_at(f"{PLAN}.cluster_name"),
             steps=J.list_at(f"{PLAN}.steps"),
@@ -83,6 +84,15 @@ class ClusterJobStage:
         )
 
     def states(
+        self, scope: Construct, *, record: lambda_.IFunction, on_failure: sfn.State, release_day: sfn.State
+    ) -> sfn.IChainable:
+        transient = self._transient_states(scope, record=record, on_failure=on_failure, release_day=release_day)
+        if self._interactive is None:
+            return transient
+        interactive = self._interactive.states(scope, record=record, on_failure=on_failure, release_day=release_day)
+        return on_interactive_cluster(scope, interactive, otherwise=transient)
+
+    def _transient_states(
         self, scope: Construct, *, record: lambda_.IFunction, on_failure: sfn.State, release_day: sfn.State
     ) -> sfn.IChainable:
         terminate_on_failure = self._emr(
@@ -205,29 +215,26 @@ class ClusterJobStage:
         result_selector: dict | None = None,
         result_path: str = J.DISCARD,
     ) -> tasks.CallAwsService:
-        task = tasks.CallAwsService(
+        """RunJobFlow only for a cluster tagged as this app's; the rest only on such clusters that a
+        run made (never the interactive cluster). Both condition keys are listed for these actions
+        in the Service Authorization Reference (Amazon EMR)."""
+        creates = action == RUN_JOB_FLOW
+        return emr_task(
             scope,
             construct_id,
-            service="emr",
-            action=action,
-            iam_action=f"{EMR}:{action[0].upper()}{action[1:]}",
-            iam_resources=["*"] if action == RUN_JOB_FLOW else [self._clusters.arns],
-            parameters=parameters,
+            action,
+            parameters,
+            resources=["*"] if creates else [self._clusters.arns],
+            conditions=self._clusters.requested() if creates else self._clusters.made_by_a_run(),
+            creates=creates,
             result_selector=result_selector,
             result_path=result_path,
         )
-        retried = EMR_REFUSED_ERRORS if action == RUN_JOB_FLOW else EMR_TRANSIENT_ERRORS
-        task.add_retry(errors=retried, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
-        # The task grants its action in one statement without conditions (CDK's taskPolicies): RunJobFlow
-        # only for a cluster tagged as this app's, the rest only on such clusters. Both condition keys
-        # are listed for these actions in the Service Authorization Reference (Amazon EMR).
-        (statement,) = task._task_policies or []
-        statement.add_conditions(self._clusters.requested() if action == RUN_JOB_FLOW else self._clusters.tagged())
-        return task
 
     def grant(self, machine: sfn.StateMachine) -> None:
         self._grant_pass_cluster_roles(machine)
         self._grant_tag_run_clusters(machine)
+        steps = " and AddJobFlowSteps, DescribeStep, CancelSteps only on the one tagged as its interactive cluster"
         nag.acknowledge(
             machine,
             nag.iam5_finding("*"),
@@ -238,7 +245,8 @@ class ClusterJobStage:
             machine,
             NAG_FINDING,
             "Run clusters get their ids at run time: ListSteps, TerminateJobFlows and AddTags on "
-            "EMR clusters of this account and region tagged with this app's Project and Stage only.",
+            "EMR clusters of this account and region tagged with this app's Project and Stage only "
+            "(terminating: a run's own clusters only)" + (steps if self._interactive else "") + ".",
         )
 
     def _grant_tag_run_clusters(self, machine: sfn.StateMachine) -> None:
@@ -247,7 +255,9 @@ class ClusterJobStage:
         RunJobFlow). AddTags takes aws:RequestTag, aws:TagKeys and aws:ResourceTag: only this app's
         Project and Stage, only the keys a run's request carries, and never onto a cluster of another
         project or stage. (No plain aws:ResourceTag condition: a cluster being created has no tags
-        yet; IfExists lets that case through.)"""
+        yet; IfExists lets that case through.) Never onto the interactive cluster either (the Null
+        condition: the cluster carries no role tag), which a run's execution tag would otherwise
+        make terminable."""
         clusters = self._clusters
         machine.add_to_role_policy(
             iam.PolicyStatement(
@@ -258,6 +268,7 @@ class ClusterJobStage:
                     **clusters.requested(),
                     "ForAllValues:StringEquals": {"aws:TagKeys": sorted(t["Key"] for t in self._request["Tags"])},
                     "StringEqualsIfExists": clusters.tagged()["StringEquals"],
+                    "Null": {f"aws:ResourceTag/{contract.TAG_CLUSTER_ROLE}": "true"},
                 },
             )
         )

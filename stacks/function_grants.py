@@ -129,11 +129,21 @@ def _grant_record_compute(record: lambda_.Function, props: FunctionsProps) -> No
             [clusters.arns],
             conditions=clusters.tagged(),
         )
+        steps = ""
+        if props.interactive_cluster:  # a run's step on it: the step's share of the cluster
+            _allow(
+                record,
+                "DescribeInteractiveSteps",
+                ["elasticmapreduce:DescribeStep"],
+                [clusters.arns],
+                conditions=clusters.interactive(),
+            )
+            steps = "; DescribeStep only on the cluster tagged as this app's interactive cluster"
         nag.acknowledge(
             record,
             run_clusters.NAG_FINDING,
             "Run clusters get their ids at run time; DescribeCluster and ListInstanceGroups only, "
-            "and only on clusters tagged with this app's Project and Stage.",
+            f"and only on clusters tagged with this app's Project and Stage{steps}.",
         )
 
 
@@ -153,7 +163,8 @@ def _grant_quality_checks(record: lambda_.Function, props: FunctionsProps) -> No
 
 def _grant_plan(plan: lambda_.Function, props: FunctionsProps) -> None:
     """The plan function lists the day under raw/: a dataset without a dump site must have it
-    there, and SizeRun sums its bytes. A listing only: no HEAD of a missing key is made."""
+    there, and SizeRun sums its bytes. A listing only: no HEAD of a missing key is made. With the
+    interactive cluster, it checks that a run naming a cluster names that one (its tags, state)."""
     _allow(
         plan,
         "ListRaw",
@@ -161,19 +172,44 @@ def _grant_plan(plan: lambda_.Function, props: FunctionsProps) -> None:
         [props.bucket.bucket_arn],
         conditions={"StringLike": {"s3:prefix": [f"{layout.RAW}/*"]}},
     )
+    if props.interactive_cluster and (clusters := props.clusters):
+        _allow(
+            plan,
+            "CheckInteractiveCluster",
+            ["elasticmapreduce:DescribeCluster"],
+            [clusters.arns],
+            conditions=clusters.interactive(),
+        )
+        nag.acknowledge(
+            plan,
+            run_clusters.NAG_FINDING,
+            "The interactive cluster's id is known only at run time (the run's input names it); "
+            "DescribeCluster only, on the cluster tagged as this app's interactive cluster.",
+        )
 
 
 def _grant_reap(reap: lambda_.Function, props: FunctionsProps) -> None:
-    """Give back the day of a run that ended without doing so; on EMR on EC2, end its cluster."""
-    if props.clusters:
+    """Give back the day of a run that ended without doing so; on EMR on EC2, end its cluster (a
+    cluster a run made: never the interactive one), or cancel its step on the interactive cluster."""
+    if clusters := props.clusters:
         _allow(reap, "FindRunClusters", ["elasticmapreduce:ListClusters"], ["*"])
         _allow(
             reap,
             "EndRunClusters",
             ["elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows"],
-            [props.clusters.arns],
-            conditions=props.clusters.tagged(),
+            [clusters.arns],
+            conditions=clusters.made_by_a_run(),
         )
+        steps = ""
+        if props.interactive_cluster:
+            _allow(
+                reap,
+                "CancelInteractiveSteps",
+                ["elasticmapreduce:ListSteps", "elasticmapreduce:CancelSteps"],
+                [clusters.arns],
+                conditions=clusters.interactive(),
+            )
+            steps = "; ListSteps and CancelSteps only on the cluster tagged as this app's interactive cluster"
         nag.acknowledge(
             reap,
             nag.iam5_finding("*"),
@@ -184,7 +220,8 @@ def _grant_reap(reap: lambda_.Function, props: FunctionsProps) -> None:
             reap,
             run_clusters.NAG_FINDING,
             "The run's cluster id is known only from its tags at run time; DescribeCluster and "
-            "TerminateJobFlows only on clusters tagged with this app's Project and Stage.",
+            "TerminateJobFlows only on clusters tagged with this app's Project and Stage that a run "
+            f"made (they carry its execution tag){steps}.",
         )
     _use_data_key(reap, props)
     props.leases.grant_release(reap)

@@ -91,9 +91,10 @@ class Pipeline(Construct):
                 data_key=data_key,
                 contact=config.contact,
                 ingest_reserved_concurrency=config.ingest_reserved_concurrency,
+                interactive_cluster=bool(clusters and config.interactive_cluster),
             ),
         )
-        job = self._job_stage(alerts, clusters, definition, pass_roles or [], serverless)
+        job = self._job_stage(alerts, clusters, definition, pass_roles or [], serverless, config.interactive_cluster)
         history = audit_log_group(self, "ExecutionLogs", config=config, data_key=data_key)
         self.state_machine = PipelineDefinition(
             self,
@@ -117,12 +118,16 @@ class Pipeline(Construct):
         definition: ClusterDefinition | None,
         pass_roles: list[tuple[iam.IRole, str]],
         serverless: ServerlessApp | None,
+        interactive: bool,
     ) -> JobStage:
-        """The runtime's job stage, and the alert for its compute failing."""
+        """The runtime's job stage (on EMR on EC2 with the interactive cluster: a run may name
+        it), and the alert for its compute failing."""
         if serverless:
             alerts.watch_job_runs(serverless.application.attr_application_id)
             return ServerlessJobStage(serverless)
         if definition and clusters:
             alerts.watch_clusters()
-            return ClusterJobStage(definition=definition, pass_roles=pass_roles, clusters=clusters)
+            return ClusterJobStage(
+                definition=definition, pass_roles=pass_roles, clusters=clusters, interactive=interactive
+            )
         raise ValueError("Pipeline: give a cluster definition (runtime=emr-ec2) or a serverless application")

@@ -8,6 +8,7 @@ would change the asset's hash, and Lambda compiles what it imports.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack, SymlinkFollowMode
@@ -68,10 +69,13 @@ class FunctionsProps:
     data_key: kms.IKey | None = None
     contact: str | None = None  # for the downloads' User-Agent
     ingest_reserved_concurrency: int | None = None
+    interactive_cluster: bool = False  # EMR on EC2: a run may name the stack's interactive cluster
 
     def __post_init__(self) -> None:
         if (self.clusters is None) == (self.serverless is None):
             raise ValueError("FunctionsProps: set either clusters (EMR on EC2) or serverless (EMR Serverless)")
+        if self.interactive_cluster and self.clusters is None:
+            raise ValueError("FunctionsProps: the interactive cluster is EMR on EC2 (set clusters)")
 
 
 class PipelineFunctions:
@@ -114,6 +118,13 @@ class PipelineFunctions:
     def _contact_env(self) -> dict[str, str]:
         return {env_keys.CONTACT: self._props.contact} if self._props.contact else {}
 
+    def _interactive_env(self) -> dict[str, str]:
+        """What the interactive cluster carries, for the functions that check or touch it."""
+        props = self._props
+        if not (props.interactive_cluster and props.clusters):
+            return {}
+        return {env_keys.INTERACTIVE_CLUSTER_TAGS: json.dumps(props.clusters.interactive_tags(), sort_keys=True)}
+
     def _plan(self) -> lambda_.Function:
         props, stack = self._props, Stack.of(self._scope)
         scripts = props.job_scripts
@@ -130,6 +141,7 @@ class PipelineFunctions:
                 env_keys.CLUSTER_NAME_PREFIX: props.name,
                 env_keys.RUN_SIZING: props.run_bounds.to_json(),
                 **self._contact_env(),
+                **self._interactive_env(),
             },
             "plans a run: reads the dump's checksums, builds the job step, sizes the run",
         )
@@ -183,7 +195,7 @@ class PipelineFunctions:
             "ReapFunction",
             "reap",
             Duration.minutes(2),
-            {env_keys.LEASE_TABLE: props.leases.table.table_name, **clusters},
+            {env_keys.LEASE_TABLE: props.leases.table.table_name, **clusters, **self._interactive_env()},
             "gives back the day and ends the cluster of a run that timed out or was stopped",
         )
         # EventBridge invokes it asynchronously: when every attempt fails, keep the event.

@@ -54,7 +54,9 @@ def lambda_task(
     return task
 
 
-def verify_and_record(scope: Construct, record: lambda_.IFunction, ran_on: dict) -> tasks.LambdaInvoke:
-    """The record function on the run and on what ran its job (``ran_on``: the cluster's id or the
-    job run's ids)."""
-    return lambda_task(scope, VERIFY_AND_RECORD, record, {"run": J.object_at(RUN), **ran_on})
+def verify_and_record(
+    scope: Construct, record: lambda_.IFunction, ran_on: dict, *, construct_id: str = VERIFY_AND_RECORD
+) -> tasks.LambdaInvoke:
+    """The record function on the run and on what ran its job (``ran_on``: the cluster's id, the
+    step's on the interactive cluster, or the job run's ids)."""
+    return lambda_task(scope, construct_id, record, {"run": J.object_at(RUN), **ran_on})

@@ -251,6 +251,11 @@ class ProcessingStack(Stack):
             spark_step(dataset, dt, bucket=bucket.bucket_name, scripts=job_code.scripts) for dataset, dt in config.steps
         ]
         cluster = cfn_cluster(self, "Cluster", self.cluster_definition, name=config.name, steps=steps)
+        # Its role tag (beside the app's Project and Stage) is what a run naming it is checked and
+        # granted against (stacks/run_clusters.py); runs' own clusters never carry it. Adding it to
+        # a deployed cluster updates it in place (AWS::EMR::Cluster Tag: "Update requires: No
+        # interruption", CloudFormation template reference).
+        cluster.tags.set_tag(contract.TAG_CLUSTER_ROLE, contract.INTERACTIVE)
         # The nodes must find their permissions in place when they boot.
         cluster.node.add_dependency(*self.roles.inline_policies)
         self._acknowledge_encryption_findings(cluster)

@@ -4,7 +4,9 @@ the wildcard, shared by the state machine (stacks/cluster_job.py) and the functi
 
 Run clusters get their ids at run time, so every grant is on `cluster/*` narrowed by tags: the
 Service Authorization Reference (Amazon EMR) lists aws:ResourceTag and aws:RequestTag for the
-cluster actions the pipeline uses.
+cluster actions the pipeline uses. Terminating needs the run's execution tag too (a ``Null``
+condition: the key is present), so no grant can end the interactive cluster; steps on the
+interactive cluster (a run that names it) are granted only on a cluster carrying its tags.
 """
 
 from __future__ import annotations
@@ -47,3 +49,20 @@ class RunClusters:
     def requested(self) -> dict[str, dict[str, str]]:
         """Conditions that a request (RunJobFlow, AddTags) tags the cluster with the app's tags."""
         return self.tagged("aws:RequestTag")
+
+    def made_by_a_run(self) -> dict[str, dict[str, str]]:
+        """Conditions that the cluster is the app's and was made by a run (it carries the run's
+        execution tag, which the interactive cluster never does): what may be terminated."""
+        return {**self.tagged(), "Null": {f"aws:ResourceTag/{contract.TAG_RUN_EXECUTION}": "false"}}
+
+    def interactive_tags(self) -> dict[str, str]:
+        """The tags of the app's interactive cluster: the app's Project and Stage, and its role."""
+        return {
+            contract.TAG_PROJECT: self.project,
+            contract.TAG_STAGE: self.stage,
+            contract.TAG_CLUSTER_ROLE: contract.INTERACTIVE,
+        }
+
+    def interactive(self) -> dict[str, dict[str, str]]:
+        """Conditions that the cluster is the app's interactive cluster (its three tags)."""
+        return {"StringEquals": {f"aws:ResourceTag/{key}": value for key, value in self.interactive_tags().items()}}

@@ -75,6 +75,10 @@ TAG_COST_CENTER = "CostCenter"
 TAG_RUN_DATASET = "wikilake:dataset"
 TAG_RUN_DT = "wikilake:dt"
 TAG_RUN_EXECUTION = "wikilake:execution"
+# Tag of the opt-in interactive cluster (with the app's Project and Stage): what the pipeline's
+# grants and the plan function recognize it by when a run asks to use it (docs/atomic-days.md).
+TAG_CLUSTER_ROLE = "wikilake:cluster"
+INTERACTIVE = "interactive"
 # Tag the record function puts on the objects of a day's superseded (or abandoned) runs; the lake
 # bucket's lifecycle rule expires tagged objects (stacks/storage_stack.py, docs/atomic-days.md).
 TAG_SUPERSEDED = "wikilake:superseded"

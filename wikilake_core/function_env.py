@@ -23,4 +23,8 @@ ALERTS_TOPIC = "WIKILAKE_ALERTS_TOPIC"
 # The CloudWatch namespace the record function publishes each run's metrics in (wikilake_core/run_metrics.py).
 METRICS_NAMESPACE = "WIKILAKE_METRICS_NAMESPACE"
 
+# JSON {tag: value}: the tags of the stack's interactive cluster (set only when it is deployed); a
+# run that names a cluster must name one carrying them all.
+INTERACTIVE_CLUSTER_TAGS = "WIKILAKE_INTERACTIVE_CLUSTER_TAGS"
+
 DEFAULT_POLL_SECONDS = 60

@@ -15,6 +15,9 @@ from wikilake_core import datasets
 from wikilake_core.errors import WikilakeError
 
 SPARK_SUBMIT = "spark-submit"
+# The job's option naming its run (spark_jobs/arguments.py): the pipeline passes its execution
+# name, so a run's step on the interactive cluster is found by its arguments.
+RUN_ID_OPTION = "--run-id"
 
 
 def job_arguments(
@@ -31,7 +34,7 @@ def job_arguments(
     datasets.get(dataset)
     if not inputs:
         raise WikilakeError("no --input given")
-    run = ["--run-id", run_id] if run_id else []
+    run = [RUN_ID_OPTION, run_id] if run_id else []
     return ["--date", dt, "--input", *inputs, "--output-root", output_root, *run, *job_options]
 
 

@@ -19,16 +19,38 @@ _NAME = re.compile(
 )
 
 
+# The input's optional cluster: run the job as a step on the stack's interactive cluster instead
+# of a cluster made for the run (EMR on EC2 with interactive_cluster=true only; the plan function
+# checks the id names that cluster). EMR cluster ids are "j-" and letters and digits.
+CLUSTER_ID = "cluster_id"
+_CLUSTER_ID = re.compile(r"^j-[A-Za-z0-9]{1,253}$")
+
+
 def execution_input(
-    dataset: str, dt: str, *, job_options: tuple[str, ...] = (), allow_missing_hours: bool = False
+    dataset: str,
+    dt: str,
+    *,
+    job_options: tuple[str, ...] = (),
+    allow_missing_hours: bool = False,
+    cluster_id: str | None = None,
 ) -> dict:
-    """The state machine's input for one run; ``allow_missing_hours``: pageviews may lack hours."""
-    return {
+    """The state machine's input for one run; ``allow_missing_hours``: pageviews may lack hours;
+    ``cluster_id``: the interactive cluster to run the job on (absent: a cluster of its own)."""
+    run = {
         "dataset": datasets.get(dataset).name,
         "dt": parse_date(dt),
         "job_options": list(job_options),
         "allow_missing_hours": allow_missing_hours,
     }
+    if cluster_id is not None:
+        run[CLUSTER_ID] = check_cluster_id(cluster_id)
+    return run
+
+
+def check_cluster_id(cluster_id: object) -> str:
+    if not isinstance(cluster_id, str) or not _CLUSTER_ID.match(cluster_id):
+        raise WikilakeError(f"bad cluster_id {cluster_id!r}: an EMR cluster id, j-<letters and digits>")
+    return cluster_id
 
 
 # A run input whose dt is empty (or absent) processes the previous UTC day of the execution's

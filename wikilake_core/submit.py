@@ -9,11 +9,13 @@ itself comes from wikilake_core.job_command, the builder a local run and the ben
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wikilake_core import datasets, job_command, layout
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
+from wikilake_core.job_command import RUN_ID_OPTION
 
 # A failed step must not tear down an interactive cluster (other steps and SSH debugging still
 # need it); auto-termination reclaims it when idle.
@@ -38,6 +40,12 @@ def parse_step_spec(spec: str) -> tuple[str, str]:
 
 def step_name(dataset: str, dt: str) -> str:
     return f"wikilake {dataset} dt={dt}"
+
+
+def run_id_of(args: Sequence[str]) -> str | None:
+    """The run id a step's arguments pass to the job (the value after the last RUN_ID_OPTION)."""
+    positions = [i for i, arg in enumerate(args) if arg == RUN_ID_OPTION]
+    return args[positions[-1] + 1] if positions and positions[-1] + 1 < len(args) else None
 
 
 def job_arguments(

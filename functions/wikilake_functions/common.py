@@ -25,6 +25,7 @@ from wikilake_core.function_env import (  # noqa: E402,F401
     DUMPS_MIRROR,
     INGEST_BACKOFF,
     INGEST_RETRIES,
+    INTERACTIVE_CLUSTER_TAGS,
     JOB_SCRIPTS,
     LEASE_SECONDS,
     LEASE_TABLE,

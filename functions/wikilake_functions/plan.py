@@ -1,7 +1,10 @@
 """Plan a run (the state machine's first state): normalize the input (a scheduled run has no dt:
 the previous UTC day of the execution's start), read the dump's checksum file, and return the
 files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
-Serverless job run's fields (runtime=emr-serverless). Nothing is written.
+Serverless job run's fields (runtime=emr-serverless). Nothing is written. A run that names a
+cluster (``cluster_id``: the interactive cluster) is refused unless it is the stack's interactive
+cluster and takes steps (wikilake_functions.interactive); its step does not end the cluster on
+failure.
 
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime, "run_id":
 $$.Execution.Name}: the run id names the run's folders (run=<execution name>) and goes to the
@@ -22,8 +25,8 @@ from datetime import datetime, timezone
 from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
-from wikilake_core.submit import JobScripts, job_submit, spark_step
-from wikilake_functions import common
+from wikilake_core.submit import ACTION_ON_FAILURE, JobScripts, job_submit, spark_step
+from wikilake_functions import common, interactive
 from wikilake_functions.common import IngestFailed, InvalidInput
 from wikilake_ingest import transfer as ingest
 from wikilake_ingest.sources import HttpClient, HttpSource, RetryPolicy
@@ -46,6 +49,7 @@ def normalize(run_input: object, started_at: str) -> dict:
         dt,
         job_options=tuple(run_input.get("job_options") or ()),
         allow_missing_hours=bool(run_input.get("allow_missing_hours")),
+        cluster_id=run_input.get(runs.CLUSTER_ID),
     )
 
 
@@ -155,7 +159,7 @@ def size(event: Mapping, env: Mapping[str, str], *, now: datetime | None = None)
     return result
 
 
-def handle(event: Mapping, env: Mapping[str, str]) -> dict:
+def handle(event: Mapping, env: Mapping[str, str], emr=None) -> dict:
     if "size" in event:
         return size(event["size"], env)
     run_input = event.get("input")
@@ -163,6 +167,9 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         run = {**normalize(run_input, event["started_at"]), day_runs.RUN_ID: day_runs.check_run_id(event["run_id"])}
     except WikilakeError as err:
         raise InvalidInput(str(err)) from None
+    on_interactive = runs.CLUSTER_ID in run
+    if on_interactive:  # refused before anything moves: not the stack's interactive cluster, or gone
+        interactive.require_cluster(emr or common.client("emr"), run[runs.CLUSTER_ID], env)
     job_options, run_id = tuple(run["job_options"]), run[day_runs.RUN_ID]
     try:
         files = files_to_ingest(run, env)
@@ -177,7 +184,8 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         scripts=scripts,
         run_id=run_id,
         job_options=job_options,
-        action_on_failure=TRANSIENT_ACTION_ON_FAILURE,
+        # A failed step ends a run's own cluster, never the interactive one.
+        action_on_failure=ACTION_ON_FAILURE if on_interactive else TRANSIENT_ACTION_ON_FAILURE,
     )
     # The same job for runtime=emr-serverless (one builder: same entry point and arguments).
     job = job_submit(

@@ -1,7 +1,8 @@
 """The record function's quality step (after verification and costing): the run's checks against
-the dataset's earlier manifests in the bucket, the day's ``quality`` rows written, a failing
-``warn`` check published to the alerts topic (the run succeeds), a failing ``fail`` check raised
-as QualityFailed (the execution ends with it, the checks in its cause). The data stays."""
+the dataset's earlier published manifests in the bucket, the day's ``quality`` rows (written once
+the run is published), a failing ``warn`` check published to the alerts topic (the run succeeds),
+a failing ``fail`` check raised as QualityFailed (the execution ends with it, the checks in its
+cause). The data stays."""
 
 from __future__ import annotations
 
@@ -39,20 +40,24 @@ def bucket_history(s3, bucket: str, dataset: str, dt: str, needed: int) -> list[
     return run_history.read_history(keys, dt, needed, load)
 
 
-def check(s3, bucket: str, manifest: dict) -> dict:
-    """The manifest with its quality results (see run_history.with_quality); writes the day's
-    ``quality`` rows."""
+def evaluate(s3, bucket: str, manifest: dict) -> dict:
+    """The manifest with its quality results (see run_history.with_quality); writes nothing."""
     checks = datasets.get(manifest["dataset"]).checks
     history = bucket_history(s3, bucket, manifest["dataset"], manifest["dt"], quality.history_needed(checks))
     recorded, _ = run_history.check_run(manifest, history, checks)
-    key = run_history.quality_path("", manifest["dataset"], manifest["dt"]).lstrip("/")
+    return recorded
+
+
+def write_rows(s3, bucket: str, recorded: Mapping) -> None:
+    """The day's ``quality`` rows: call it once the run they describe is the day's published one
+    (docs/quality.md), so rows never claim a day for a run readers do not see."""
+    key = run_history.quality_path("", recorded["dataset"], recorded["dt"]).lstrip("/")
     s3.put_object(
         Bucket=bucket,
         Key=key,
         Body=run_history.encode_rows(recorded["quality"]).encode(),
         ContentType="application/x-ndjson",
     )
-    return recorded
 
 
 def act(recorded: Mapping, env: Mapping[str, str], sns=None) -> None:

@@ -1,20 +1,22 @@
 """Verify, publish and record a run (the state machine's last state but the lease release, after
-the job step completed and the cluster was told to terminate): read the run's manifest (in its
+the job step completed; a run's own cluster has been told to terminate): read the run's manifest (in its
 run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
 run's data quality against the dataset's published days (wikilake_functions.quality_gate), make
 the run the day's live one (functions/wikilake_functions/publish.py: Glue partitions, then the day's
-manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
-tag the day's other runs for expiry, publish the run's seconds, rows and USD as CloudWatch custom
-metrics (wikilake_core/run_metrics.py: the dashboard graphs them), and return the run record (the
-execution's output).
+manifest with the ``runs`` table's fields, the quality results and the run record under "run",
+then the day's ``quality`` rows), tag the day's other runs for expiry, publish the run's seconds,
+rows and USD as CloudWatch custom metrics (wikilake_core/run_metrics.py: the dashboard graphs
+them), and return the run record (the execution's output).
 
 A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
 then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
 publishing; the state machine's catch releases the day's lease (docs/atomic-days.md).
 
-Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2), or
-{"run": ..., "job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's
-billed resource utilization, read with GetJobRun, priced with wikilake_core.prices).
+Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2: the run's own
+cluster), {"run": ..., "cluster_id": "j-...", "step_id": "s-..."} (a run's step on the interactive
+cluster: priced as the cluster's instances for the step's duration), or {"run": ..., "job_run":
+<the StartJobRun task's output>} (runtime=emr-serverless: the job run's billed resource
+utilization, read with GetJobRun, priced with wikilake_core.prices).
 """
 
 from __future__ import annotations
@@ -59,15 +61,16 @@ def check_manifest(manifest: dict, run: Mapping) -> None:
         )
 
 
-def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
-    """The run's cluster: hours from creation to its end (or now, while it terminates), priced
-    with wikilake_core.prices; EMR's own NormalizedInstanceHours when it reports them."""
-    cluster = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
-    timeline = cluster["Status"].get("Timeline", {})
-    created = timeline.get("CreationDateTime")
-    ended = timeline.get("EndDateTime") or now or datetime.now(timezone.utc)
-    hours = max((ended - created).total_seconds(), 60) / 3600 if created else 0.0
-    groups = [
+def _hours(timeline: Mapping, start: str, end: str, now: datetime | None) -> float:
+    """Hours from ``start`` to ``end`` of an EMR timeline (to now while it lasts; billing's
+    one-minute minimum)."""
+    started = timeline.get(start)
+    ended = timeline.get(end) or now or datetime.now(timezone.utc)
+    return max((ended - started).total_seconds(), 60) / 3600 if started else 0.0
+
+
+def _instance_groups(emr, cluster_id: str) -> list[prices.InstanceGroup]:
+    return [
         prices.InstanceGroup(
             g["InstanceType"],
             g.get("Market", ON_DEMAND),
@@ -75,9 +78,27 @@ def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
         )
         for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]
     ]
-    cost = prices.cluster_cost(groups, hours).as_record()
+
+
+def cluster_cost(emr, cluster_id: str, now: datetime | None = None) -> dict:
+    """The run's cluster: hours from creation to its end (or now, while it terminates), priced
+    with wikilake_core.prices; EMR's own NormalizedInstanceHours when it reports them."""
+    cluster = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
+    hours = _hours(cluster["Status"].get("Timeline", {}), "CreationDateTime", "EndDateTime", now)
+    cost = prices.cluster_cost(_instance_groups(emr, cluster_id), hours).as_record()
     if cluster.get("NormalizedInstanceHours"):
         cost[prices.NIH.key] = cluster["NormalizedInstanceHours"]
+    cost["hours"] = round(hours, 3)
+    return cost
+
+
+def step_cost(emr, cluster_id: str, step_id: str, now: datetime | None = None) -> dict:
+    """A run on the interactive cluster: the cluster's instances for as long as its step ran,
+    priced like a run's own cluster. The cluster's share while the step held it: the cluster runs
+    (and costs) anyway, so its own NormalizedInstanceHours, since creation, are not the run's."""
+    step = emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"]
+    hours = _hours(step["Status"].get("Timeline", {}), "StartDateTime", "EndDateTime", now)
+    cost = prices.cluster_cost(_instance_groups(emr, cluster_id), hours).as_record()
     cost["hours"] = round(hours, 3)
     return cost
 
@@ -105,47 +126,51 @@ def job_run_cost(emr_serverless, application_id: str, run_id: str) -> dict:
     return cost
 
 
-def _compute(event: Mapping, env: Mapping[str, str], emr, emr_serverless) -> dict:
-    """What the run ran on and what that cost: its cluster, or its job run on the application."""
-    if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
-        application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
-        run_id = job_run_id(event["job_run"])
-        return {
-            "cluster_id": application_id,
-            "job_run_id": run_id,
-            "runtime": SERVERLESS_RUNTIME,
-            "cost": job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id),
-        }
-    cluster_id = event["cluster_id"]
-    return {"cluster_id": cluster_id, "runtime": RUNTIME, "cost": cluster_cost(emr or common.client("emr"), cluster_id)}
-
-
-def handle(
-    event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None, cloudwatch=None
-) -> dict:
-    run = event["run"]
-    s3 = s3 or common.client("s3")
-    bucket = common.require(env, common.BUCKET)
-    publishing = day_runs.check_run_id(run.get(day_runs.RUN_ID, ""))  # the run folder to publish
-    key = layout.run_manifest_path("", run["dataset"], run["dt"], publishing).lstrip("/")
+def read_run_manifest(s3, bucket: str, run: Mapping) -> dict:
+    """The manifest the job wrote in its run folder; VerificationFailed if it wrote none."""
+    key = layout.run_manifest_path("", run["dataset"], run["dt"], run[day_runs.RUN_ID]).lstrip("/")
     try:
-        manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except botocore.exceptions.ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             raise VerificationFailed(
                 f"{run['dataset']} dt={run['dt']}: the job wrote no manifest (s3://{bucket}/{key})"
             ) from None
         raise
+
+
+def compute_used(event: Mapping, env: Mapping[str, str], emr=None, emr_serverless=None) -> dict:
+    """What ran the job and what it cost: the EMR Serverless job run, the run's step on the
+    interactive cluster, or the run's own cluster."""
+    if "job_run" in event:  # runtime=emr-serverless: the application stands where the cluster did
+        application_id = common.require(env, common.SERVERLESS_APPLICATION_ID)
+        run_id = job_run_id(event["job_run"])
+        cost = job_run_cost(emr_serverless or common.client("emr-serverless"), application_id, run_id)
+        return {"cluster_id": application_id, "job_run_id": run_id, "runtime": SERVERLESS_RUNTIME, "cost": cost}
+    cluster_id = event["cluster_id"]
+    if "step_id" in event:  # a step on the interactive cluster: the step's share of it
+        cost = step_cost(emr or common.client("emr"), cluster_id, event["step_id"])
+        return {"cluster_id": cluster_id, "step_id": event["step_id"], "runtime": RUNTIME, "cost": cost}
+    return {"cluster_id": cluster_id, "runtime": RUNTIME, "cost": cluster_cost(emr or common.client("emr"), cluster_id)}
+
+
+def handle(
+    event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_serverless=None, glue=None, sns=None, cloudwatch=None
+) -> dict:
+    run = {**event["run"], day_runs.RUN_ID: day_runs.check_run_id(event["run"].get(day_runs.RUN_ID, ""))}
+    s3 = s3 or common.client("s3")
+    bucket = common.require(env, common.BUCKET)
+    manifest = read_run_manifest(s3, bucket, run)
     check_manifest(manifest, run)
-    compute = _compute(event, env, emr, emr_serverless)
+    compute = compute_used(event, env, emr, emr_serverless)
     record = {
         "dataset": run["dataset"],
         "dt": run["dt"],
         "status": day_runs.SUCCEEDED,
-        day_runs.RUN_ID: publishing,
+        day_runs.RUN_ID: run[day_runs.RUN_ID],  # the run folder to publish
         "cluster_id": compute["cluster_id"],
         "runtime": compute["runtime"],
-        **({"job_run_id": compute["job_run_id"]} if "job_run_id" in compute else {}),
+        **{k: compute[k] for k in ("job_run_id", "step_id") if k in compute},
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
@@ -157,7 +182,7 @@ def handle(
     )
     # The run's own dataset and dt: the ones the checks and the quality rows are about. The
     # history read is of published days only (their day manifests under manifests/).
-    recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
+    recorded = quality_gate.evaluate(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
     record.update(
         quality_status=recorded["quality_status"],
         failing_checks=run_history.failed_checks(recorded, quality.WARN)
@@ -188,7 +213,9 @@ def publish_metrics(env: Mapping[str, str], cloudwatch, manifest: Mapping, recor
 
 
 def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict) -> None:
-    """The run becomes the day's: partitions first (what Athena reads), then the day's manifest."""
+    """The run becomes the day's: partitions first (what Athena reads), then the day's manifest,
+    then the day's quality rows (written only once the day they describe is published: a publish
+    that fails leaves the previous run's rows, which describe the day readers still see)."""
     dataset, dt, run_id = record["dataset"], record["dt"], record[day_runs.RUN_ID]
     tables = datasets.get(dataset).tables
     publish.repoint(glue, database, {t: publish.run_location(bucket, t, dt, run_id) for t in tables}, dt)
@@ -199,6 +226,7 @@ def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict)
         Body=run_history.encode(day).encode(),  # one line: the runs table reads it
         ContentType="application/json",
     )
+    quality_gate.write_rows(s3, bucket, manifest)
     tagged = publish.tag_superseded(s3, bucket, dataset, tables, dt, run_id)
     log.info("%s dt=%s: run %s is live; %d objects of other runs tagged for expiry", dataset, dt, run_id, tagged)
 

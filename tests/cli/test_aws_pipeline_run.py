@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from aws_stacks import redeploy
 from fake_pipeline import JOB_STATE, RECORD
-
-from wikilake_core.contract import Outputs
 
 DT = "2015-09-12"
 FAST = ("--poll", "0.05")
@@ -144,34 +141,4 @@ def test_without_the_state_machine_output(wikilake, deployed, aws_options):
         "wikilake: error: stack output PipelineStateMachineArn not found in Wikilake-dev-Storage, "
         "Wikilake-dev-Catalog, Wikilake-dev-Processing: redeploy them with this version of "
         "wikilake (`make deploy`)\n"
-    )
-
-
-def test_interactive_without_an_interactive_cluster(wikilake, deployed, clients, aws_options):
-    redeploy(clients.cloudformation, deployed, "processing", drop=[Outputs.CLUSTER_ID])
-
-    code, _, err = wikilake("run", "edits", "--date", DT, "--cluster", "interactive", *aws_options)
-
-    assert (code, err) == (
-        1,
-        "wikilake: error: no interactive cluster is deployed: deploy one with -c interactive_cluster=true\n",
-    )
-
-
-def test_pipeline_only_options_are_refused_with_the_interactive_cluster(wikilake):
-    code, _, err = wikilake(
-        "run",
-        "pageviews",
-        "--date",
-        "2024-03-15",
-        "--cluster",
-        "interactive",
-        "--allow-missing-hours",
-        "--stop-on-interrupt",
-    )
-
-    assert (code, err) == (
-        1,
-        "wikilake: error: --allow-missing-hours, --stop-on-interrupt: only for a "
-        "pipeline execution, not with --cluster interactive\n",
     )

@@ -1,166 +1,143 @@
-"""`wikilake run --cluster interactive` against moto: the submitted step, following it, failures and
-their log tail."""
+"""`wikilake run --cluster interactive` against moto: a pipeline execution whose input names the
+deployed interactive cluster, followed like any run (the fake pipeline of fake_pipeline.py stands
+in for the state machine); the refusals before anything starts. The real state machine's branch,
+and the CLI on it with a failing step's log tail: tests/pipeline/test_interactive_run.py and
+tests/pipeline/test_cli_interactive.py."""
 
 from __future__ import annotations
 
-import gzip
+import json
+import re
 
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.emr.models import ElasticMapReduceBackend, Step
-from moto.s3.models import s3_backends
+from aws_stacks import redeploy
+from fake_pipeline import RECORD
 
-from wikilake_core.contract import Outputs, job_entrypoint_output
-from wikilake_core.submit import JobScripts, spark_step
+from wikilake_core.contract import Outputs
 
 DT = "2015-09-12"
-
-
-class StepScript:
-    """What moto's steps do (moto itself leaves every step RUNNING forever)."""
-
-    def __init__(self):
-        self.states = ["RUNNING", "COMPLETED"]
-        self.failure: dict | None = None  # FailureDetails, as EMR reports them
-        self.log: bytes | None = None  # stderr, copied to the log location on failure
-        self.describes = 0
-
-
-@pytest.fixture
-def emr_steps(monkeypatch) -> StepScript:
-    """The minimal patch: moto's DescribeStep moves the step through ``script.states`` (one state
-    per call, the last one sticks), and on failure copies stderr.gz to the cluster's LogUri and
-    reports FailureDetails, as EMR does."""
-    script = StepScript()
-    describe = ElasticMapReduceBackend.describe_step
-    status = Step.status.fget
-
-    def describe_step(backend, cluster_id, step_id):
-        step = describe(backend, cluster_id, step_id)
-        step.state = script.states[min(script.describes, len(script.states) - 1)]
-        script.describes += 1
-        log_uri = backend.clusters[cluster_id].log_uri
-        if step.state == "FAILED" and script.log is not None:
-            bucket, _, prefix = log_uri.removeprefix("s3://").partition("/")
-            s3_backends[DEFAULT_ACCOUNT_ID]["aws"].put_object(
-                bucket, f"{prefix}{cluster_id}/steps/{step_id}/stderr.gz", gzip.compress(script.log)
-            )
-        return step
-
-    def status_with_failure(step):
-        result = status(step)
-        if step.state == "FAILED" and script.failure:
-            result["FailureDetails"] = script.failure
-        return result
-
-    monkeypatch.setattr(ElasticMapReduceBackend, "describe_step", describe_step)
-    monkeypatch.setattr(Step, "status", property(status_with_failure))
-    return script
-
-
-FOLLOW_FAST = ("--poll", "0.01", "--log-wait", "2")
 INTERACTIVE = ("--cluster", "interactive")
+FAST = ("--poll", "0.05")
 
 
-def expected_step(deployed, dataset: str, dt: str, job_options=()) -> dict:
-    """What the ProcessingStack would declare for (dataset, dt), from the same outputs."""
-    scripts = JobScripts(
-        package_url=deployed.outputs[Outputs.JOBS_PACKAGE_URL],
-        entrypoint_urls={dataset: deployed.outputs[job_entrypoint_output(dataset)]},
+def test_the_execution_names_the_interactive_cluster_and_is_followed(wikilake, pipeline, aws_options):
+    on_it = {**RECORD, "cluster_id": pipeline.deployment.cluster_id, "step_id": "s-1"}
+    pipeline.deploy(records={DT: {"dataset": "edits", "dt": DT, **on_it}})
+
+    code, out, err = wikilake(
+        "run",
+        "edits",
+        "--date",
+        DT,
+        *INTERACTIVE,
+        "--job-args=--country France",
+        "--allow-missing-hours",
+        *FAST,
+        *aws_options,
     )
-    return spark_step(dataset, dt, bucket=deployed.bucket, scripts=scripts, job_options=job_options)
+
+    assert code == 0, err
+    [execution] = pipeline.executions()
+    assert json.loads(execution["input"]) == {
+        "dataset": "edits",
+        "dt": DT,
+        "job_options": ["--country", "France"],
+        "allow_missing_hours": True,
+        "cluster_id": pipeline.deployment.cluster_id,
+    }
+    assert f"started execution {execution['name']} of edits dt={DT} on the interactive cluster" in err
+    assert out.startswith(f"execution {execution['name']} SUCCEEDED in 0m0")
+    assert out.endswith(
+        f": edits dt={DT}; step s-1 on the interactive cluster {pipeline.deployment.cluster_id}; rows written: "
+        "edits 990, edits_filtered 120, edits_by_channel 7; 10 rejected records; "
+        "cost: 24 normalized instance hours, ~$1.23 (prices of 2026-11-01)\n"
+    )
 
 
-def submitted_steps(clients, cluster_id: str) -> list[dict]:
-    return clients.emr.list_steps(ClusterId=cluster_id)["Steps"]
+def test_no_wait_prints_the_execution_arn(wikilake, pipeline, aws_options):
+    pipeline.deploy(seconds=5)
+
+    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--no-wait", *aws_options)
+
+    assert code == 0, err
+    [execution] = pipeline.executions()
+    assert out == execution["executionArn"] + "\n"
+    assert json.loads(execution["input"])["cluster_id"] == pipeline.deployment.cluster_id
 
 
-@pytest.mark.parametrize(
-    "dataset, dt, job_args, job_options",
-    [
-        ("edits", DT, "--country 'United Kingdom'", ("--country", "United Kingdom")),
-        ("pageviews", "2024-03-15", "", ()),
-    ],
-)
-def test_the_step_that_reaches_emr_is_the_stacks_step(
-    wikilake, deployed, clients, aws_options, dataset, dt, job_args, job_options
+def test_ctrl_c_with_stop_on_interrupt_stops_the_execution_and_says_its_step_is_cancelled(
+    wikilake, pipeline, aws_options, monkeypatch
 ):
-    code, out, err = wikilake(
-        "run", dataset, "--date", dt, *INTERACTIVE, "--no-wait", f"--job-args={job_args}", *aws_options
+    from test_aws_pipeline_run import interrupt_while_following
+
+    pipeline.deploy(seconds=5)
+    interrupt_while_following(monkeypatch, [])
+
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, "--stop-on-interrupt", *FAST, *aws_options)
+
+    assert code == 130
+    [execution] = pipeline.executions()
+    assert execution["status"] == "ABORTED"
+    assert f"stopped execution {execution['name']}; the pipeline cancels its step" in err
+
+
+def test_a_failed_execution_exits_one_with_its_error(wikilake, pipeline, aws_options):
+    """The run added no step to the cluster (the fake pipeline adds none): no log tail to show."""
+    pipeline.deploy(failing=(DT,))
+
+    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *FAST, *aws_options)
+
+    assert code == 1 and out == ""
+    assert re.fullmatch(
+        r"wikilake: error: execution edits-2015-09-12-\d{8}T\d{6}Z FAILED after 0m0\ds: "
+        "JobFailed: step s-1 FAILED: ValueError: bad input",
+        err.splitlines()[-1],
     )
 
-    assert code == 0, err
-    [listed] = submitted_steps(clients, deployed.cluster_id)
-    assert out.strip() == listed["Id"]
-    described = clients.emr.describe_step(ClusterId=deployed.cluster_id, StepId=listed["Id"])["Step"]
-    want = expected_step(deployed, dataset, dt, job_options)
-    assert described["Name"] == want["Name"]
-    assert described["ActionOnFailure"] == want["ActionOnFailure"]
-    assert described["Config"]["Jar"] == want["HadoopJarStep"]["Jar"]
-    assert described["Config"]["Args"] == want["HadoopJarStep"]["Args"]
 
+def test_without_an_interactive_cluster_nothing_starts(wikilake, pipeline, clients, aws_options):
+    pipeline.deploy()
+    redeploy(clients.cloudformation, pipeline.deployment, "processing", drop=[Outputs.CLUSTER_ID])
 
-def test_a_completed_step_exits_zero(wikilake, deployed, clients, aws_options, emr_steps):
-    emr_steps.states = ["PENDING", "RUNNING", "RUNNING", "COMPLETED"]
+    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
-    code, out, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *FOLLOW_FAST, *aws_options)
-
-    assert code == 0, err
-    step_id = submitted_steps(clients, deployed.cluster_id)[0]["Id"]
-    assert f"step {step_id} COMPLETED" in out
-    assert emr_steps.describes == 4  # followed until the waiter's success state, no further
-
-
-def test_a_failed_step_prints_its_log_tail_and_exits_one(wikilake, deployed, aws_options, emr_steps):
-    log = "".join(f"log line {i}\n" for i in range(100)) + "Traceback: ValueError: bad input\n"
-    emr_steps.states = ["RUNNING", "FAILED"]
-    emr_steps.log = log.encode()
-    emr_steps.failure = {"Reason": "Unknown error.", "Message": "ValueError: bad input"}
-
-    code, out, err = wikilake(
-        "run", "edits", "--date", DT, *INTERACTIVE, "--log-lines", "5", *FOLLOW_FAST, *aws_options
+    assert (code, out) == (1, "")
+    assert err == (
+        "wikilake: error: no interactive cluster is deployed: deploy one with -c interactive_cluster=true; "
+        "or run without --cluster\n"
     )
-
-    assert code == 1
-    tail = log.splitlines()[-5:]
-    assert all(line in err for line in tail)
-    assert "log line 94" not in err
-    assert "/steps/" in err and "stderr.gz" in err
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("wikilake: error: step s-") and "FAILED" in last
-    assert "ValueError: bad input" in last
+    assert pipeline.executions() == []
 
 
-def test_a_failed_step_whose_log_is_not_there_yet_says_where_it_will_be(wikilake, deployed, aws_options, emr_steps):
-    emr_steps.states = ["FAILED"]
-
-    code, _, err = wikilake(
-        "run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.01", "--log-wait", "0.2", *aws_options
+def test_on_emr_serverless_nothing_starts(wikilake, pipeline, clients, aws_options):
+    pipeline.deploy()
+    redeploy(
+        clients.cloudformation,
+        pipeline.deployment,
+        "processing",
+        drop=[Outputs.CLUSTER_ID],
+        **{Outputs.SERVERLESS_APPLICATION_ID: "00abcdef"},
     )
-
-    assert code == 1
-    assert f"aws s3 cp s3://{deployed.bucket}/logs/emr/{deployed.cluster_id}/steps/" in err
-
-
-def test_following_gives_up_after_the_timeout(wikilake, deployed, aws_options, emr_steps):
-    emr_steps.states = ["RUNNING"]
-
-    code, _, err = wikilake(
-        "run", "edits", "--date", DT, *INTERACTIVE, "--poll", "0.05", "--timeout", "0.005", *aws_options
-    )
-
-    assert code == 1
-    assert "is still RUNNING after" in err and "wikilake status" in err
-
-
-def test_a_terminated_cluster_is_refused(wikilake, deployed, clients, aws_options):
-    clients.emr.terminate_job_flows(JobFlowIds=[deployed.cluster_id])
 
     code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
 
     assert code == 1
-    assert f"cluster {deployed.cluster_id} is TERMINATED" in err and "cannot run steps" in err
-    assert submitted_steps(clients, deployed.cluster_id) == []
+    assert err == (
+        "wikilake: error: --cluster interactive: this deployment runs its jobs on EMR Serverless "
+        "(runtime=emr-serverless), which has no interactive cluster; run without --cluster\n"
+    )
+    assert pipeline.executions() == []
+
+
+def test_a_terminated_cluster_is_refused(wikilake, pipeline, clients, aws_options):
+    pipeline.deploy()
+    clients.emr.terminate_job_flows(JobFlowIds=[pipeline.deployment.cluster_id])
+
+    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
+
+    assert code == 1
+    assert f"cluster {pipeline.deployment.cluster_id} is TERMINATED" in err and "cannot run steps" in err
+    assert err.count("\n") == 1 and pipeline.executions() == []
 
 
 def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
@@ -176,23 +153,13 @@ def test_without_the_processing_stack(wikilake, deployed, clients, aws_options):
     )
 
 
-def test_an_output_missing_from_deployed_stacks(wikilake, deployed, clients, aws_options):
-    from aws_stacks import redeploy
-
-    redeploy(clients.cloudformation, deployed, "storage", drop=[Outputs.JOBS_PACKAGE_URL])
-
-    code, _, err = wikilake("run", "edits", "--date", DT, *INTERACTIVE, *aws_options)
-
-    assert code == 1
-    assert "stack output SparkJobsPackageUrl not found in Wikilake-dev-Storage" in err
-
-
 @pytest.mark.parametrize(
     "argv, code, message",
     [
         (("run", "clicks", "--date", DT), 2, "argument dataset: invalid choice: 'clicks'"),
         (("run", "edits", "--date", "12/09/2015"), 1, "bad date '12/09/2015'"),
         (("run", "edits", "--date", DT, "--job-args=--country 'France"), 1, "bad --job-args"),
+        (("run", "edits", "--date", DT, "--cluster", "big"), 2, "argument --cluster: invalid choice: 'big'"),
     ],
 )
 def test_bad_input_is_refused_before_any_aws_call(wikilake, argv, code, message, monkeypatch):

@@ -6,6 +6,7 @@ import pytest
 
 from wikilake.aws.status import lake_partitions
 from wikilake_core import datasets
+from wikilake_core.submit import JobScripts, spark_step
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +45,10 @@ def test_partitions_are_the_dt_folders_present(deployed, clients, lake):
 
 
 def test_status_shows_stacks_outputs_cluster_steps_and_lake(wikilake, deployed, clients, aws_options, lake):
-    assert (
-        wikilake("run", "edits", "--date", "2015-09-12", "--cluster", "interactive", "--no-wait", *aws_options)[0] == 0
-    )
+    # a step on the interactive cluster, as a pipeline run on it adds one
+    scripts = JobScripts(package_url="s3://cdk-assets-123/spark_jobs.zip", entrypoint_urls={"edits": "s3://x/edits.py"})
+    step = spark_step("edits", "2015-09-12", bucket=deployed.bucket, scripts=scripts, job_options=("--run-id", "r1"))
+    clients.emr.add_job_flow_steps(JobFlowId=deployed.cluster_id, Steps=[step])
 
     code, out, err = wikilake("status", *aws_options)
 

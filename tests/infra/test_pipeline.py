@@ -407,7 +407,9 @@ def test_state_machine_passes_only_the_cluster_roles(templates):
 def test_cluster_actions_are_scoped_to_this_apps_tags(templates, variant, stage):
     """Which condition keys each EMR action takes: Service Authorization Reference, Amazon EMR
     (RunJobFlow: aws:RequestTag, aws:TagKeys; ListSteps, TerminateJobFlows: aws:ResourceTag;
-    AddTags: all three; RunJobFlow with Tags is authorized as AddTags too)."""
+    AddTags: all three; RunJobFlow with Tags is authorized as AddTags too). Listing steps and
+    terminating need the run's execution tag on the cluster (a run's own cluster: never the
+    interactive one), and AddTags never reaches a cluster with a role tag (the interactive one)."""
     statements = _policy_statements(templates(variant, "processing"), "PipelineStateMachineRole")
 
     def granting(action):
@@ -418,10 +420,14 @@ def test_cluster_actions_are_scoped_to_this_apps_tags(templates, variant, stage)
     assert run["Condition"] == {"StringEquals": {f"aws:RequestTag/{k}": v for k, v in app.items()}}
     for action in ("elasticmapreduce:ListSteps", "elasticmapreduce:TerminateJobFlows"):
         (scoped,) = granting(action)
-        assert scoped["Condition"] == {"StringEquals": {f"aws:ResourceTag/{k}": v for k, v in app.items()}}
+        assert scoped["Condition"] == {
+            "StringEquals": {f"aws:ResourceTag/{k}": v for k, v in app.items()},
+            "Null": {f"aws:ResourceTag/{contract.TAG_RUN_EXECUTION}": "false"},
+        }
     (tag,) = granting("elasticmapreduce:AddTags")
     assert tag["Condition"]["StringEquals"] == {f"aws:RequestTag/{k}": v for k, v in app.items()}
     assert tag["Condition"]["StringEqualsIfExists"] == {f"aws:ResourceTag/{k}": v for k, v in app.items()}
+    assert tag["Condition"]["Null"] == {f"aws:ResourceTag/{contract.TAG_CLUSTER_ROLE}": "true"}
     # exactly the keys a run's RunJobFlow request carries
     create = definition(templates(variant, "processing"))["States"]["CreateCluster"]["Parameters"]
     assert tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == sorted(t["Key"] for t in create["Tags"])

@@ -64,19 +64,35 @@ DT = "2024-03-15"
 MONTH = "2024/2024-03"
 
 
-@pytest.fixture(scope="session")
-def processing_template(tmp_path_factory) -> dict:
+def _synth_processing(outdir: Path, **overrides) -> dict:
+    """The ProcessingStack's template of cdk.json's context with ``overrides``."""
     import aws_cdk as cdk
 
     from stacks.wikilake_app import add_wikilake
     from wikilake_settings.config import WikilakeConfig
 
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-    outdir = tmp_path_factory.mktemp("pipeline-cdk-out")
+    context = {**json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"], **overrides}
     app = cdk.App(outdir=str(outdir), context=context)
     stacks = add_wikilake(app, WikilakeConfig.from_context(context))
     app.synth()
     return json.loads((outdir / f"{stacks.processing.stack_name}.template.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def processing_template(tmp_path_factory) -> dict:
+    return _synth_processing(tmp_path_factory.mktemp("pipeline-cdk-out"))
+
+
+@pytest.fixture(scope="session")
+def interactive_processing_template(tmp_path_factory) -> dict:
+    """The same with the opt-in interactive cluster (interactive_cluster=true)."""
+    return _synth_processing(tmp_path_factory.mktemp("pipeline-interactive-cdk-out"), interactive_cluster=True)
+
+
+@pytest.fixture
+def pipeline_template(processing_template) -> dict:
+    """The template `pipeline` deploys; a test module overrides it for another configuration."""
+    return processing_template
 
 
 class Intrinsics:
@@ -330,6 +346,34 @@ class Pipeline:
         return [body["Message"] if body.get("Type") == "Notification" else json.dumps(body) for body in bodies]
 
 
+@pytest.fixture
+def interactive_cluster(pipeline, interactive_processing_template) -> str:
+    """The interactive cluster as the interactive template declares it (name, release, tags), up
+    and waiting for steps in moto, its logs under the lake's logs/emr/ as the stack's are."""
+    from wikilake_core import layout
+
+    (declared,) = [
+        r["Properties"]
+        for r in interactive_processing_template["Resources"].values()
+        if r["Type"] == "AWS::EMR::Cluster"
+    ]
+    return pipeline.emr.run_job_flow(
+        Name=declared["Name"],
+        ReleaseLabel=declared["ReleaseLabel"],
+        LogUri=f"s3://{pipeline.bucket}/{layout.EMR_LOGS}/",
+        Instances={
+            "InstanceGroups": [
+                {"Name": "primary", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+                {"Name": "core", "InstanceRole": "CORE", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+            ],
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        JobFlowRole="instance-profile",
+        ServiceRole="service-role",
+        Tags=declared["Tags"],
+    )["JobFlowId"]
+
+
 def hourly_files() -> dict[str, bytes]:
     return {f"pageviews-20240315-{hour:02d}0000.gz": f"en Main_Page {hour + 1} 0\n".encode() * 50 for hour in range(24)}
 
@@ -349,7 +393,7 @@ def poll_seconds() -> str:
 
 
 @pytest.fixture
-def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
+def pipeline(pipeline_template, dumps, monkeypatch, poll_seconds):
     from moto import mock_aws
 
     for key, value in {
@@ -367,7 +411,7 @@ def pipeline(processing_template, dumps, monkeypatch, poll_seconds):
     monkeypatch.setattr(error_equals, "_eval_body", _aws_catch_all)
     _atomic_item_writes(monkeypatch)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield _deploy(processing_template, dumps, poll_seconds)
+        yield _deploy(pipeline_template, dumps, poll_seconds)
 
 
 def _atomic_item_writes(monkeypatch) -> None:

@@ -108,3 +108,27 @@ def test_runs_quality_reads_the_failing_checks_of_each_run(pipeline):
         f"pageviews dt={DT}: quality checks failed: rows_pageviews_daily 100 not in [150, 450] "
         "(median 300 of the previous 3 dt(s)) (the data is kept)"
     )
+
+
+def test_a_run_whose_publish_fails_leaves_the_day_s_quality_rows_to_the_published_run(pipeline):
+    """The quality rows are written only once the run is published (docs/quality.md): a run
+    verified and checked (5% rejects: rejected_share warns) whose publish fails (a table gone from
+    the catalog: its partition cannot be pointed at the run) leaves the rows, the partitions and the
+    day's manifest of the run readers still see (1% rejects: passes)."""
+    first = pipeline.wait(pipeline.start(runs.execution_input("pageviews", DT)), job="COMPLETED", manifest=MANIFEST)
+    assert first["status"] == "SUCCEEDED", first.get("cause")
+    published_rows = _object(pipeline, f"quality/pageviews/dt={DT}/checks.json")
+    published_day = _object(pipeline, f"manifests/pageviews/dt={DT}/manifest.json")
+    assert _quality_rows(pipeline)["rejected_share"]["status"] == "pass"
+    pipeline.glue.delete_table(DatabaseName=pipeline.database, Name="projectviews_hourly")
+
+    many_rejects = {**MANIFEST, "valid_records": 1140, "rejected_records": 60}
+    failed = pipeline.wait(
+        pipeline.start(runs.execution_input("pageviews", DT)), job="COMPLETED", manifest=many_rejects
+    )
+
+    assert failed["status"] == "FAILED" and "EntityNotFound" in failed["error"] + failed["cause"]
+    assert _object(pipeline, f"quality/pageviews/dt={DT}/checks.json") == published_rows
+    assert _object(pipeline, f"manifests/pageviews/dt={DT}/manifest.json") == published_day
+    assert pipeline.partition_location("pageviews_daily").endswith(f"/run={json.loads(published_day)['run_id']}/")
+    assert pipeline.alerts() != [] and pipeline.day_lease() is None

@@ -179,6 +179,7 @@ def test_stopped_execution_leaves_a_cluster_with_its_own_backstop_and_the_reaper
         "execution": execution,
         "status": "ABORTED",
         "terminated": [cluster["Id"]],
+        "cancelled_steps": [],
         "day_released": True,
     }
     assert _cluster(pipeline)["Status"]["State"] == "TERMINATED"

@@ -97,6 +97,20 @@ def test_a_local_run_writes_the_runs_and_quality_columns_with_cost_null(tmp_path
     assert {r["check_name"]: r["status"] for r in rows}["rejected_share"] == "pass"
 
 
+def test_a_local_publish_that_fails_writes_no_quality_rows(tmp_path, monkeypatch):
+    """The rows describe the day's published run only: written after the publish (docs/quality.md)."""
+    from wikilake.local import days
+
+    def publish_fails(lake, manifest):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(days, "publish", publish_fails)
+    lake = tmp_path / "lake"
+    with pytest.raises(OSError, match="disk full"):
+        record_local(lake, job_manifest(str(lake)))
+    assert not Path(run_history.quality_path(str(lake), "pageviews", DT)).exists()
+
+
 class _Emr:
     def describe_cluster(self, ClusterId):
         created = datetime(2026, 11, 30, 4, 30, tzinfo=timezone.utc)

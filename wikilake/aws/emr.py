@@ -1,21 +1,19 @@
-"""EMR for `wikilake run --cluster interactive`, `status` and `ssh`: the cluster's state, submitting
-a job step, following it, and the tail of a failed step's stderr from the cluster's S3 log location."""
+"""EMR for `wikilake run --cluster interactive`, `status` and `ssh`: the cluster's state, a run's
+step on the interactive cluster, and the tail of a failed step's stderr from the cluster's S3 log
+location."""
 
 from __future__ import annotations
 
 import gzip
-import time
 from collections import deque
-from typing import Callable
 
 from wikilake.aws.stack import StackOutputs
-from wikilake_core.contract import Outputs, job_entrypoint_output
+from wikilake_core.contract import Outputs
 from wikilake_core.errors import WikilakeError
-from wikilake_core.submit import JobScripts, spark_step
+from wikilake_core.submit import run_id_of
 
 # States of a live cluster: it accepts steps (AddJobFlowSteps) and has a primary node.
 ACTIVE = frozenset({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"})
-STEP_DONE = frozenset({"COMPLETED", "FAILED", "CANCELLED", "INTERRUPTED"})
 
 
 def describe_cluster(emr, cluster_id: str) -> dict:
@@ -51,52 +49,14 @@ def interactive_cluster_id(outputs: StackOutputs, processing_stack: str, alterna
     return outputs.require(Outputs.CLUSTER_ID)
 
 
-def job_step(outputs: StackOutputs, dataset: str, dt: str, job_options: tuple[str, ...] = ()) -> dict:
-    """The same step the stack declares for (dataset, dt): built by steps.spark_step from the outputs."""
-    scripts = JobScripts(
-        package_url=outputs.require(Outputs.JOBS_PACKAGE_URL),
-        entrypoint_urls={dataset: outputs.require(job_entrypoint_output(dataset))},
-    )
-    return spark_step(dataset, dt, bucket=outputs.require(Outputs.BUCKET), scripts=scripts, job_options=job_options)
-
-
-def submit_step(emr, cluster_id: str, step: dict) -> str:
-    return emr.add_job_flow_steps(JobFlowId=cluster_id, Steps=[step])["StepIds"][0]
-
-
-def follow_step(
-    emr,
-    cluster_id: str,
-    step_id: str,
-    *,
-    timeout_seconds: float,
-    poll_seconds: float | None = None,
-    on_update: Callable[[dict], None] = lambda step: None,
-) -> dict:
-    """Poll DescribeStep with the ``step_complete`` waiter's delay and acceptors until the step ends.
-
-    The waiter itself cannot report progress between attempts, so its configuration drives this
-    loop, which calls ``on_update(step)`` after every poll (the live status line). Returns the
-    final ``Step``; raises WikilakeError if it is still going after ``timeout_seconds``.
-    """
-    config = emr.get_waiter("step_complete").config
-    delay = config.delay if poll_seconds is None else poll_seconds
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        response = emr.describe_step(ClusterId=cluster_id, StepId=step_id)
-        step = response["Step"]
-        on_update(step)
-        # INTERRUPTED is terminal too, though the waiter does not list it.
-        if step["Status"]["State"] in STEP_DONE or any(
-            acceptor.matcher_func(response) for acceptor in config.acceptors
-        ):
-            return step
-        if time.monotonic() + delay > deadline:
-            raise WikilakeError(
-                f"step {step_id} is still {step['Status']['State']} after {timeout_seconds / 60:.0f} "
-                f"min; it keeps running on cluster {cluster_id}: follow it with `wikilake status`"
-            )
-        time.sleep(delay)
+def step_of_run(emr, cluster_id: str, run_id: str) -> dict | None:
+    """The step a pipeline run added to the cluster (DescribeStep's ``Step``), found by the run id
+    its arguments pass to the job (the execution's name); None if it added none."""
+    for page in emr.get_paginator("list_steps").paginate(ClusterId=cluster_id):
+        for step in page["Steps"]:
+            if run_id_of(step.get("Config", {}).get("Args", [])) == run_id:
+                return emr.describe_step(ClusterId=cluster_id, StepId=step["Id"])["Step"]
+    return None
 
 
 def _s3_url(url: str) -> str:

@@ -31,9 +31,13 @@ def start(
     *,
     job_options: tuple[str, ...] = (),
     allow_missing_hours: bool = False,
+    cluster_id: str | None = None,
 ) -> str:
-    """Start the execution of (dataset, dt); returns its ARN."""
-    payload = runs.execution_input(dataset, dt, job_options=job_options, allow_missing_hours=allow_missing_hours)
+    """Start the execution of (dataset, dt), its job on the interactive cluster ``cluster_id`` if
+    given; returns its ARN."""
+    payload = runs.execution_input(
+        dataset, dt, job_options=job_options, allow_missing_hours=allow_missing_hours, cluster_id=cluster_id
+    )
     return sfn.start_execution(
         stateMachineArn=state_machine_arn, name=runs.execution_name(dataset, dt), input=json.dumps(payload)
     )["executionArn"]

@@ -79,6 +79,13 @@ def publish(lake: str | Path, manifest: dict) -> dict:
     return day
 
 
+def write_quality_rows(lake: str | Path, recorded: dict) -> None:
+    """The day's ``quality`` rows of a published run (replaced atomically, as the manifest is)."""
+    path = Path(run_history.quality_path(str(lake), recorded["dataset"], recorded["dt"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, run_history.encode_rows(recorded["quality"]))
+
+
 def run_folders(lake: str | Path, dataset: str, dt: str) -> list[Path]:
     """Every run folder of the day: its tables', rejected records' and manifests'."""
     root = str(lake)

@@ -1,7 +1,8 @@
 """What `wikilake local run` does after the job, as the pipeline's record function does on AWS:
 completes the run's manifest (status, runtime local, no cluster, cost null), checks the run against
-the lake's published days of the dataset (their day manifests), writes the day's ``quality`` rows
-and publishes the run (wikilake.local.days: the day's manifest, with the results). A failing
+the lake's published days of the dataset (their day manifests), publishes the run
+(wikilake.local.days: the day's manifest, with the results) and then writes the day's ``quality``
+rows. A failing
 ``fail`` check raises QualityFailed after publishing: the data stays, and is the day's."""
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ def record_local(lake: str | Path, manifest: dict) -> dict:
     )
     history = lake_history(lake, manifest["dataset"], manifest["dt"], quality.history_needed(checks))
     recorded, results = run_history.check_run({**manifest, **fields}, history, checks)
-    rows_path = Path(run_history.quality_path(str(lake), manifest["dataset"], manifest["dt"]))
-    rows_path.parent.mkdir(parents=True, exist_ok=True)
-    rows_path.write_text(run_history.encode_rows(recorded["quality"]))
     day = local_days.publish(lake, recorded)  # published even so: a check must not hide data
+    # Only now: the rows describe the day's published run, never one a failed publish left out.
+    local_days.write_quality_rows(lake, recorded)
     if quality.outcome(results) == quality.FAIL:
         raise QualityFailed(run_history.failure_message(day), manifest=day)
     return day
