@@ -26,6 +26,7 @@ ATOMS: tuple[Atom, ...] = (
     ("`stage=dev`", lambda c: c.stage == "dev"),
     ("`stage=prod`", lambda c: c.stage == "prod"),
     ("`schedule` set", lambda c: bool(c.schedule)),
+    ("`interactive_cluster=false`", lambda c: not c.interactive_cluster),
 )
 # Subject (construct path or output name) -> the conditions that cause its facts, each a tuple of
 # ATOMS' labels; the first that holds for exactly the configurations having a fact is said.
