@@ -57,7 +57,8 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The whole suite on the default Spark line, then what runs Spark (the `spark` marker) on each
+# The whole suite on the default Spark line, then what runs Spark (the `spark` marker, but for the
+# `default_line_only` tests: see their docstrings) on each
 # other line; `make test-spark-<version>` runs one line alone.
 test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
 
@@ -78,7 +79,7 @@ test-default-line: setup
 
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
-	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m spark
+	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m 'spark and not default_line_only'
 
 # The deploy round trip alone (real CDK CLI against a local moto server, 1-2 minutes).
 test-roundtrip: setup

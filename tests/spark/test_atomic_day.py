@@ -3,6 +3,9 @@
 day read back with `wikilake query --local`.
 
 Each subprocess starts its own JVM (~10-20 s here): the module costs about a minute and a half.
+It runs on the default Spark line only: what it checks is the lake's publishing protocol (run
+folders, the lock file, the day manifest replaced whole), which is ours, not Spark's; the jobs'
+output on every Spark line is what tests/spark's job tests hold.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from wikilake.local import day_lock
 from wikilake.local import days as local_days
 from wikilake_core import day_runs, layout
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.default_line_only]
 
 WIKILAKE = [sys.executable, "-m", "wikilake"]
 # What a reader asks of the day: every table's rows and the filtered table's country. The rerun
