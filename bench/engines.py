@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.inputs import CachedInput
+from wikilake_core import event_logs
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 LOCAL_MASTER = "local[2]"
@@ -106,16 +107,9 @@ def event_log_dir(output_root: Path) -> Path:
 
 def _spark_submit_start(output_root: Path, conf: dict[str, str]) -> list[str]:
     spark_submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or "spark-submit"
-    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file;
-    # one uncompressed JSON-lines file on every Spark line (Spark 4.0 rolls the log into a folder
-    # of event files by default).
-    logged = {
-        **conf,
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.compress": "false",
-        "spark.eventLog.rolling.enabled": "false",
-        "spark.eventLog.dir": event_log_dir(output_root).as_uri(),
-    }
+    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file
+    # (the same settings as every run's: wikilake_core/event_logs.py).
+    logged = {**conf, **event_logs.settings(event_log_dir(output_root).as_uri())}
     confs = [arg for key, value in logged.items() for arg in ("--conf", f"{key}={value}")]
     return [spark_submit, "--master", LOCAL_MASTER, *confs]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wikilake_core import datasets, layout
+from wikilake_core import datasets, event_logs, layout
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 
@@ -50,7 +50,8 @@ def job_arguments(dataset: str, dt: str, *, root: str, job_options: tuple[str, .
 class JobSubmit:
     """One job run's submit parameters, whatever runs it.
 
-    ``spark_properties`` go to both runtimes; ``serverless_properties`` (the driver/executor
+    ``spark_properties`` go to both runtimes; ``cluster_properties`` (the run's event log,
+    wikilake_core/event_logs.py) only to EMR on EC2; ``serverless_properties`` (the driver/executor
     sizes of the dataset) only to EMR Serverless, where nothing else sizes the workers: on EMR on
     EC2 the instance types do (EMR's per-instance-type defaults), and forcing these sizes there
     could ask for more memory than a default m5.xlarge node offers YARN.
@@ -61,11 +62,13 @@ class JobSubmit:
     py_files: str
     arguments: tuple[str, ...]
     spark_properties: tuple[tuple[str, str], ...] = ()
+    cluster_properties: tuple[tuple[str, str], ...] = ()
     serverless_properties: tuple[tuple[str, str], ...] = ()
 
     def spark_submit_argv(self) -> list[str]:
         """``spark-submit`` in cluster mode (EMR on EC2, through command-runner.jar)."""
-        confs = [part for key, value in self.spark_properties for part in ("--conf", f"{key}={value}")]
+        properties = (*self.spark_properties, *self.cluster_properties)
+        confs = [part for key, value in properties for part in ("--conf", f"{key}={value}")]
         return [
             "spark-submit",
             "--deploy-mode",
@@ -127,11 +130,13 @@ def job_submit(
     max_executors: int | None = None,
 ) -> JobSubmit:
     """The one builder: (dataset, dt) on the lake ``bucket`` with the deployed job code."""
+    root = f"s3://{bucket}"
     return JobSubmit(
         name=step_name(dataset, dt),
         entry_point=scripts.entrypoint_urls[dataset],
         py_files=scripts.package_url,
-        arguments=tuple(job_arguments(dataset, dt, root=f"s3://{bucket}", job_options=job_options)),
+        arguments=tuple(job_arguments(dataset, dt, root=root, job_options=job_options)),
+        cluster_properties=tuple(event_logs.run_settings(root, dataset, dt, job_options).items()),
         serverless_properties=size_properties(dataset, max_executors),
     )
 
