@@ -41,7 +41,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import day_publishing, nag, serverless_job
+from stacks import day_publishing, nag, run_profile_access, serverless_job
 from stacks.config import WikilakeConfig
 from stacks.failure_sink import FailureSink
 from stacks.job_code import JobCode
@@ -232,6 +232,9 @@ class Pipeline(Construct):
         leases.grant_release(self.reap_function)
         day_publishing.grant_read_holder(self.day_lease_function, leases.table.table_arn)
         day_publishing.grant_publish(self.record_function, bucket, config.database_name, lake_bucket_nag_name(config))
+        run_profile_access.grant_run_profiles(
+            self.plan_function, self.record_function, bucket, lake_bucket_nag_name(config), serverless=bool(serverless)
+        )
         self.state_machine = self._state_machine(definition, pass_roles)
         self._events()
         for dataset, expression in config.schedule:

@@ -1,7 +1,8 @@
 """Plan a run (the state machine's first state): normalize the input (a scheduled run has no dt:
 the previous UTC day of the execution's start), read the dump's checksum file, and return the
 files to ingest, the job step and the cluster's name (EMR on EC2), and the same job as an EMR
-Serverless job run's fields (runtime=emr-serverless). Nothing is written.
+Serverless job run's fields (runtime=emr-serverless). Nothing is written but, on EMR on EC2, the
+empty marker that makes the run's event-log folder exist (wikilake_core/event_logs.py).
 
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime, "run_id":
 $$.Execution.Name}: the run id names the run's folders (run=<execution name>) and goes to the
@@ -19,7 +20,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
+from wikilake_core import datasets, day_runs, event_logs, http_budget, layout, run_history, run_sizing, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import JobScripts, job_submit, spark_step
@@ -181,6 +182,7 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
     job = job_submit(
         run["dataset"], run["dt"], bucket=bucket, scripts=scripts, job_options=job_options
     ).serverless_job()
+    _make_event_log_folder(run, env)
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {
         "run": run,
@@ -190,6 +192,17 @@ def handle(event: Mapping, env: Mapping[str, str]) -> dict:
         "cluster_name": f"{common.require(env, common.CLUSTER_NAME_PREFIX)}-{run['dataset']}-{run['dt']}",
         "poll_seconds": int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS)),
     }
+
+
+def _make_event_log_folder(run: Mapping, env: Mapping[str, str], s3=None) -> None:
+    """EMR on EC2: the job's Spark writes its event log into the run's folder, which must exist
+    before Spark starts (an empty S3 prefix does not: event_logs.settings); EMR Serverless keeps
+    its own event logs."""
+    sizing = env.get(common.RUN_SIZING)
+    if sizing and run_sizing.RunBounds.from_json(sizing).runtime == run_history.SERVERLESS_RUNTIME:
+        return
+    key = event_logs.folder_marker_key(run["dataset"], run["dt"], run[day_runs.RUN_ID])
+    (s3 or common.client("s3")).put_object(Bucket=common.require(env, common.BUCKET), Key=key, Body=b"")
 
 
 def handler(event, context):

@@ -1,10 +1,11 @@
-"""Verify, publish and record a run (the state machine's last state but the lease release, after
-the job step completed and the cluster was told to terminate): read the run's manifest (in its
-run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
-run's data quality against the dataset's published days (wikilake_functions.quality_gate), make
-the run the day's live one (functions/wikilake_functions/publish.py: Glue partitions, then the day's
-manifest with the ``runs`` table's fields, the quality results and the run record under "run"),
-tag the day's other runs for expiry, and return the run record (the execution's output).
+"""Verify, publish and record a run (the state machine's last state but the lease release, after the
+job step completed and the cluster was told to terminate): read the run's manifest (in its run
+folder under run-manifests/), check its invariants, estimate the cluster's cost, add the run's
+Spark profile (wikilake_functions.run_profile), check the run's data quality against the dataset's
+published days (wikilake_functions.quality_gate), make the run the day's live one
+(functions/wikilake_functions/publish.py: Glue partitions, then the day's manifest with the
+``runs`` table's fields, the quality results and the run record under "run"), tag the day's other
+runs for expiry, and return the run record (the execution's output).
 
 A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
 then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
@@ -25,7 +26,7 @@ from datetime import datetime, timezone
 import botocore.exceptions
 
 from wikilake_core import datasets, day_runs, layout, prices, quality, run_history
-from wikilake_functions import common, publish, quality_gate
+from wikilake_functions import common, publish, quality_gate, run_profile
 from wikilake_functions.common import VerificationFailed
 
 log = common.logger(__name__)
@@ -147,6 +148,7 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         runtime=compute["runtime"],
         compute_id=compute.get("job_run_id", compute["cluster_id"]),
         cost=compute["cost"],
+        profile=run_profile.read(s3, bucket, run_profile.log_prefix({**run, day_runs.RUN_ID: publishing}, compute)),
     )
     # The run's own dataset and dt: the ones the checks and the quality rows are about. The
     # history read is of published days only (their day manifests under manifests/).

@@ -44,8 +44,20 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
     cluster = _cluster(pipeline)
     (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
     args = step["Config"]["Args"]
-    assert args[:4] == ["spark-submit", "--deploy-mode", "cluster", "--py-files"]
-    assert args[6:] == [
+    run_id = pipeline.describe(execution)["name"]
+    assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
+    # the run's Spark event log: into its own folder of the lake, which the plan made exist
+    confs = args[3 : args.index("--py-files")]
+    assert confs[0::2] == ["--conf"] * 4
+    events_folder = f"logs/spark-events/pageviews/dt={DT}/run={run_id}/"
+    assert dict(conf.split("=", 1) for conf in confs[1::2]) == {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": f"s3://{pipeline.bucket}/{events_folder}",
+        "spark.eventLog.rolling.enabled": "false",
+        "spark.eventLog.compress": "false",
+    }
+    assert pipeline.s3.head_object(Bucket=pipeline.bucket, Key=events_folder)["ContentLength"] == 0
+    assert args[args.index("--py-files") + 3 :] == [
         "--date",
         DT,
         "--input",
@@ -53,7 +65,7 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
         "--output-root",
         f"s3://{pipeline.bucket}",
         "--run-id",
-        pipeline.describe(execution)["name"],
+        run_id,
     ]
     assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
     assert cluster["Status"]["State"] == "TERMINATED"
