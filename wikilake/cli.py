@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "run",
     "backfill",
     "runs",
+    "profile",
     "status",
     "ssh",
     "demo",
