@@ -76,3 +76,35 @@ def show(console: Console, manifest: Mapping) -> list[spark_advice.Advice]:
     for number, found in enumerate(advice, 1):
         console.print(f"advice {number} ({found.rule}): {found.text()}", highlight=False, soft_wrap=True)
     return advice
+
+
+STAGE_COLUMNS = (
+    "stage",
+    "name",
+    "seconds",
+    "tasks",
+    "task_seconds",
+    "max_task_seconds",
+    "median_task_seconds",
+    "spill_bytes",
+)
+
+
+def report_section(manifest: Mapping):
+    """The run's profile as a section of an HTML report (wikilake/report.py): its summary, its
+    stages as the table, and the profile chart."""
+    from wikilake.profile_chart import write_profile_chart
+    from wikilake.query_result import QueryResult
+    from wikilake.report import Section
+
+    profile = manifest["profile"]
+    stages = QueryResult(STAGE_COLUMNS, tuple(tuple(s[c] for c in STAGE_COLUMNS) for s in profile["stages"]))
+    return Section(
+        "profile",
+        f"Spark profile: {manifest['dataset']} dt={manifest['dt']}",
+        f"{summary(profile)}. Advice: "
+        + ("; ".join(a.text() for a in spark_advice.advise(profile, manifest.get("runtime") or "")) or "none")
+        + ". (`wikilake profile`, docs/monitoring.md)",
+        stages,
+        draw=lambda path, title: write_profile_chart(profile, path, title),
+    )
