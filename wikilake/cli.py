@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "backfill",
     "runs",
     "profile",
+    "ui",
     "status",
     "ssh",
     "demo",

@@ -36,6 +36,8 @@ def test_the_run_writes_its_own_event_log_named_after_the_application(profiled_r
     assert starts, "the run's Spark jobs are in its log"
     # Only the run's jobs: each carries the run's tag (the unrelated job before it is left out).
     assert all(f"wikilake-run-{day['run_id']}" in e["Properties"]["spark.job.tags"] for e in starts)
+    # written as Spark writes events: the History Server lists an application by its lines' starts
+    assert all(line.startswith('{"Event":"') for line in log.read_text(encoding="utf-8").splitlines())
     kinds = [e["Event"] for e in events]
     assert kinds.count("SparkListenerApplicationStart") == kinds.count("SparkListenerApplicationEnd") == 1
 

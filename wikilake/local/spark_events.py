@@ -99,8 +99,14 @@ def with_profile(found: Recording, lake: str, manifest: dict) -> dict:
     folder = Path(layout.event_log_dir(lake, manifest["dataset"], manifest["dt"], found.run_id))
     folder.mkdir(parents=True, exist_ok=True)
     name = next(e["App ID"] for e in run_events if e["Event"] == "SparkListenerApplicationStart")
-    (folder / name).write_text("".join(json.dumps(e) + "\n" for e in run_events), encoding="utf-8")
+    (folder / name).write_text("".join(map(_spark_json, run_events)), encoding="utf-8")
     return {**manifest, "profile": spark_profile.read(map(json.dumps, run_events)).profile()}
+
+
+def _spark_json(event: dict) -> str:
+    """One event as Spark writes it: compact JSON on a line. The History Server lists a log by
+    the exact start of its lines (``{"Event":"SparkListenerApplicationStart"``, FsHistoryProvider)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def _flush(found: Recording) -> bool:
