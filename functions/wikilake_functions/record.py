@@ -143,13 +143,7 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
-    fields = run_history.run_fields(
-        status=run_history.SUCCEEDED,
-        runtime=compute["runtime"],
-        compute_id=compute.get("job_run_id", compute["cluster_id"]),
-        cost=compute["cost"],
-        profile=run_profile.read(s3, bucket, run_profile.log_prefix({**run, day_runs.RUN_ID: publishing}, compute)),
-    )
+    fields = _run_fields(compute, run_profile.read(s3, bucket, run_profile.log_prefix(run, compute)))
     # The run's own dataset and dt: the ones the checks and the quality rows are about. The
     # history read is of published days only (their day manifests under manifests/).
     recorded = quality_gate.check(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
@@ -162,6 +156,17 @@ def handle(event: Mapping, env: Mapping[str, str], s3=None, emr=None, emr_server
     log.info("recorded %s", common.dumps(record))
     quality_gate.act(recorded, env, sns)
     return record
+
+
+def _run_fields(compute: Mapping, profile: dict | None) -> dict:
+    """The runs table's columns the record function knows: status, compute, cost, profile."""
+    return run_history.run_fields(
+        status=run_history.SUCCEEDED,
+        runtime=compute["runtime"],
+        compute_id=compute.get("job_run_id", compute["cluster_id"]),
+        cost=compute["cost"],
+        profile=profile,
+    )
 
 
 def _publish(s3, glue, bucket: str, database: str, manifest: dict, record: dict) -> None:
