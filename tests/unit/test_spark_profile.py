@@ -133,3 +133,22 @@ def test_a_run_is_cut_out_of_its_sessions_log():
     assert kept[2]["Timestamp"] == 90 and kept[-1]["Timestamp"] == 170 and kept[4]["Job ID"] == 1
     profile = spark_profile.read(lines(kept)).profile()
     assert (profile["wall_seconds"], profile["task_seconds"], profile["core_seconds_available"]) == (0.08, 0.05, 0.16)
+
+
+def test_a_run_reads_its_sessions_header_and_what_came_after_it_started(tmp_path):
+    """The session's header lines, then from the log's size at the run's start; a line being
+    written at that moment (cut by the offset) belongs to before the run and is skipped."""
+    from wikilake.local.spark_events import _session_lines
+
+    header = [b'{"Event":"SparkListenerLogStart"}\n', b'{"Event":"SparkListenerApplicationStart"}\n']
+    before = [b'{"Event":"SparkListenerJobStart","Job ID":0}\n', b'{"Event":"SparkListenerJobEnd","Job ID":0}\n']
+    during = [b'{"Event":"SparkListenerJobStart","Job ID":1}\n', b'{"Event":"SparkListenerJobEnd","Job ID":1}\n']
+    log = tmp_path / "local-1.inprogress"
+    log.write_bytes(b"".join(header + before + during))
+    at_start = len(b"".join(header + before))
+    assert list(_session_lines(log, at_start)) == header + during
+    assert list(_session_lines(log, at_start - 5)) == header + during  # mid-line: that line is before
+    assert list(_session_lines(log, 0)) == header + before + during  # a fresh session: all of it
+    fresh = tmp_path / "local-2.inprogress"
+    fresh.write_bytes(b"".join(header + during))
+    assert list(_session_lines(fresh, len(header[0]))) == [header[0], header[1], *during]

@@ -27,6 +27,7 @@ from wikilake_core import event_logs, layout, spark_profile
 TAG_PREFIX = "wikilake-run-"
 FLUSH_TAG_PREFIX = "wikilake-flush-"
 FLUSH_TIMEOUT_SECONDS = 60
+JOB_START_LINE = b'{"Event":"SparkListenerJobStart"'  # how Spark writes a job's start (compact JSON)
 # Events about the application rather than one job: every run's copy keeps them.
 HEADER_EVENTS = {
     "SparkListenerLogStart",
@@ -55,6 +56,7 @@ class Recording:
     run_id: str
     source: Path | None  # None: the session writes no event log (one built elsewhere)
     started_ms: int
+    offset: int = 0  # the log's size when the run started: its events come after
     ended_ms: int = 0
 
     @property
@@ -80,7 +82,9 @@ def session_log(session) -> Path | None:
 @contextlib.contextmanager
 def recording(session, run_id: str) -> Iterator[Recording]:
     """Tag the Spark jobs the block starts with the run's id (the block runs the job)."""
-    found = Recording(session, run_id, session_log(session), _now_ms())
+    source = session_log(session)
+    offset = source.stat().st_size if source is not None and source.exists() else 0
+    found = Recording(session, run_id, source, _now_ms(), offset)
     context = session.sparkContext
     context.addJobTag(found.tag)
     try:
@@ -95,7 +99,7 @@ def with_profile(found: Recording, lake: str, manifest: dict) -> dict:
     manifest unchanged when the session writes no event log (or its events never arrive)."""
     if found.source is None or not _flush(found):
         return manifest
-    run_events = cut(_read_events(found.source), found.tag, found.started_ms, found.ended_ms)
+    run_events = cut(_read_events(found), found.tag, found.started_ms, found.ended_ms)
     folder = Path(layout.event_log_dir(lake, manifest["dataset"], manifest["dt"], found.run_id))
     folder.mkdir(parents=True, exist_ok=True)
     name = next(e["App ID"] for e in run_events if e["Event"] == "SparkListenerApplicationStart")
@@ -119,26 +123,42 @@ def _flush(found: Recording) -> bool:
         context.removeJobTag(tag)
     deadline = time.monotonic() + FLUSH_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if _flushed(found.source, tag):
+        if _flushed(found, tag):
             return True
         time.sleep(0.1)
     return False
 
 
-def _read_events(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as lines:
-        return list(spark_profile.events(lines))
+def _session_lines(path: Path, offset: int) -> Iterator[bytes]:
+    """The session log's header (its lines before its first job) and its lines from ``offset``
+    on, so a long session's log is not read whole for each run; a line cut at ``offset`` was
+    written before the run and is skipped."""
+    with path.open("rb") as log:
+        position = 0
+        for line in log:
+            if position >= offset or line.startswith(JOB_START_LINE):
+                break
+            position += len(line)
+            yield line
+        log.seek(max(offset - 1, 0))
+        if offset and log.read(1) != b"\n":
+            log.readline()
+        yield from log
 
 
-def _flushed(path: Path, tag: str) -> bool:
+def _read_events(found: Recording) -> list[dict]:
+    return list(spark_profile.events(_session_lines(found.source, found.offset)))
+
+
+def _flushed(found: Recording, tag: str) -> bool:
     """Whether the job tagged ``tag`` has ended in the log (only job events are decoded)."""
     jobs = set()
-    with path.open(encoding="utf-8") as lines:
-        for event in spark_profile.events(line for line in lines if '"SparkListenerJob' in line[:40]):
-            if event["Event"] == "SparkListenerJobStart" and tag in _tags(event):
-                jobs.add(event["Job ID"])
-            elif event["Event"] == "SparkListenerJobEnd" and event["Job ID"] in jobs:
-                return True
+    lines = (line for line in _session_lines(found.source, found.offset) if b'"SparkListenerJob' in line[:40])
+    for event in spark_profile.events(lines):
+        if event["Event"] == "SparkListenerJobStart" and tag in _tags(event):
+            jobs.add(event["Job ID"])
+        elif event["Event"] == "SparkListenerJobEnd" and event["Job ID"] in jobs:
+            return True
     return False
 
 
