@@ -7,7 +7,8 @@ it there, wikilake_core/event_logs.py); EMR Serverless, the job run's ``sparklog
 application's log URI (logs/emr-serverless/), possibly a rolling log of several files.
 
 The profile is for people tuning the pipeline, not part of the data: a log that is missing or
-unreadable is logged and the run is recorded without a profile.
+unreadable is logged (INFO, beside the function's other lines) and the run is recorded without a
+profile.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def read(s3, bucket: str, prefix: str) -> dict | None:
     try:
         files = spark_profile.event_files(key.removeprefix(prefix) for key in _keys(s3, bucket, prefix))
         if not files:
-            log.warning("no Spark event log under s3://%s/%s: the run is recorded without a profile", bucket, prefix)
+            log.info("no Spark event log under s3://%s/%s: the run is recorded without a profile", bucket, prefix)
             return None
         return spark_profile.read(_lines(s3, bucket, [prefix + name for name in files])).profile()
     except (spark_profile.UnreadableEventLog, botocore.exceptions.ClientError) as err:

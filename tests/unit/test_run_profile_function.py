@@ -1,5 +1,5 @@
 """The record function's read of a run's event log (functions/wikilake_functions/run_profile.py)
-from S3 in moto: where each runtime's log is, and a run recorded without a profile (a warning)
+from S3 in moto: where each runtime's log is, and a run recorded without a profile (logged)
 when its log is missing or compressed, instead of failing the run."""
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ def test_a_log_is_read_line_by_line_from_s3(s3):
     )
 
 
-def test_a_missing_log_gives_no_profile_and_a_warning(s3, caplog):
+def test_a_missing_log_gives_no_profile_and_is_logged(s3, caplog):
     prefix = run_profile.log_prefix(RUN, {"runtime": "emr-ec2"})
     s3.put_object(Bucket=BUCKET, Key=prefix, Body=b"")  # the folder, but the job never started Spark
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         assert run_profile.read(s3, BUCKET, prefix) is None
     assert "no Spark event log under s3://lake/logs/spark-events/edits/" in caplog.text
 
@@ -58,6 +58,6 @@ def test_a_missing_log_gives_no_profile_and_a_warning(s3, caplog):
 def test_a_compressed_log_gives_no_profile_and_says_why(s3, caplog):
     prefix = run_profile.log_prefix(RUN, {"runtime": "emr-ec2"})
     s3.put_object(Bucket=BUCKET, Key=prefix + "application_1_0001.zstd", Body=b"\x28\xb5\x2f\xfd")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         assert run_profile.read(s3, BUCKET, prefix) is None
     assert "is compressed" in caplog.text
