@@ -93,9 +93,14 @@ def day_lock_path(root: str, dataset: str, dt: str) -> str:
     return _join(root, MANIFESTS, dataset, partition(dt), DAY_LOCK_NAME)
 
 
+def event_log_day_dir(root: str, dataset: str, dt: str) -> str:
+    """The day's folder of run event logs (one run=<run_id>/ subfolder per run)."""
+    return _join(root, SPARK_EVENT_LOGS, dataset, partition(dt))
+
+
 def event_log_dir(root: str, dataset: str, dt: str, run_id: str) -> str:
     """The folder of one run's Spark event log (one file, named by Spark after the application)."""
-    return _join(root, SPARK_EVENT_LOGS, dataset, partition(dt), run_folder(run_id))
+    return _join(event_log_day_dir(root, dataset, dt), run_folder(run_id))
 
 
 def serverless_event_log_dir(root: str, application_id: str, job_run_id: str) -> str:
