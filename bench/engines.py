@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.inputs import CachedInput
-from wikilake_core import job_command
+from wikilake_core import event_logs, job_command
 from wikilake_core.paths import SPARK_JOBS_DIR
 
 LOCAL_MASTER = "local[2]"
@@ -99,16 +99,9 @@ def event_log_dir(output_root: Path) -> Path:
 def _local_spark_submit(entry_point: Path, arguments: list[str], output_root: Path, conf: dict[str, str]) -> list[str]:
     """spark-submit of this venv on ``LOCAL_MASTER``, through the builder every runner uses."""
     launcher = shutil.which(job_command.SPARK_SUBMIT, path=str(Path(sys.executable).parent)) or job_command.SPARK_SUBMIT
-    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file;
-    # one uncompressed JSON-lines file on every Spark line (Spark 4.0 rolls the log into a folder
-    # of event files by default).
-    logged = {
-        **conf,
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.compress": "false",
-        "spark.eventLog.rolling.enabled": "false",
-        "spark.eventLog.dir": event_log_dir(output_root).as_uri(),
-    }
+    # The event log gives the bench each Spark job's and stage's time, at the cost of a small file
+    # (the same settings as every run's: wikilake_core/event_logs.py).
+    logged = {**conf, **event_logs.settings(event_log_dir(output_root).as_uri())}
     return job_command.spark_submit_argv(
         str(entry_point), arguments, launcher=launcher, options=("--master", LOCAL_MASTER), properties=logged.items()
     )

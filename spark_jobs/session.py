@@ -3,15 +3,20 @@ tests) and the settings a job sets for its own run only."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from spark_jobs.jvm_stderr import without_incubator_notice
+from wikilake_core import event_logs
 
 LOCAL_LOG_CONFIG = Path(__file__).with_name("log4j2-local.properties")
 
@@ -25,12 +30,23 @@ def local_driver_memory() -> str:
     return f"{min(8, max(2, total // 4 // 2**30))}g"
 
 
+@functools.cache
+def session_event_log_dir() -> Path:
+    """This process's folder of local sessions' event logs, removed when it exits: a local run
+    keeps its own part of its session's log in the lake (wikilake/local/spark_events.py)."""
+    folder = Path(tempfile.mkdtemp(prefix="wikilake-spark-events-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def local_settings(shuffle_partitions: int | None = None) -> dict[str, str]:
     """A quiet one-machine session: no UI, no console progress bars, no logs (failures surface as
     exceptions, turned into one line), shuffle partitions twice the cores (adaptive execution
-    merges small ones; Spark's 200 only make sense on a cluster)."""
+    merges small ones; Spark's 200 only make sense on a cluster), and an event log (each run's
+    profile is read from it)."""
     cores = os.cpu_count() or 2
     return {
+        **event_logs.settings(session_event_log_dir().as_uri()),
         "spark.sql.shuffle.partitions": str(shuffle_partitions or 2 * cores),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",

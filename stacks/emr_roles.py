@@ -16,7 +16,7 @@ from constructs import Construct, IConstruct
 
 from stacks import nag
 from stacks.job_code import JobCode
-from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data
+from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data, grant_spark_event_logs
 from stacks.lake_bucket import lake_bucket_nag_name
 from wikilake_core import layout
 from wikilake_settings.config import WikilakeConfig
@@ -93,6 +93,7 @@ class EmrRoles(Construct):
             database=config.database_name,
             table_names=table_names,
         )
+        grant_spark_event_logs(self.instance_role, bucket, lake_bucket_nag_name(config))
         self._grant_key_use(self.instance_role, disk_key)
         job_code.grant_cluster_read(self.instance_role)
         if config.tls_certificates_s3_uri:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
-from stacks import day_publishing, nag, run_clusters, serverless_job
+from stacks import day_publishing, nag, run_clusters, run_profile_access, serverless_job
 from stacks.job_data_access import DATA_KEY_ACTIONS, LIST_LAKE, USE_DATA_KEY
 from wikilake_core import layout
 
@@ -27,6 +27,9 @@ def grant(functions: PipelineFunctions, props: FunctionsProps) -> None:
     _grant_plan(functions.plan, props)
     _grant_reap(functions.reap, props)
     _grant_day_lease(functions.day_lease, props)
+    run_profile_access.grant_run_profiles(
+        functions.plan, functions.record, props.bucket, props.lake_nag_name, serverless=props.serverless is not None
+    )
 
 
 def _allow(function: lambda_.Function, sid: str, actions: list[str], resources: list[str], **kwargs) -> None:

@@ -116,3 +116,21 @@ def acknowledge_lake_prefixes(role: iam.IRole, bucket_nag_name: str, log_prefix:
             nag.lake_objects_finding(bucket_nag_name, prefix),
             f"Objects under {prefix}/ of the lake bucket only: {use}.",
         )
+
+
+def grant_spark_event_logs(role: iam.IRole, bucket: s3.IBucket, bucket_nag_name: str) -> None:
+    """EMR on EC2: the job's Spark writes the run's event log under logs/spark-events/ (its own
+    folder per run, wikilake_core/event_logs.py). Spark writes <app>.inprogress and renames it at
+    the end; on S3 a rename is a copy (GetObject of the source) and a delete."""
+    allow(
+        role,
+        "WriteSparkEventLogs",
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        [bucket.arn_for_objects(f"{layout.SPARK_EVENT_LOGS}/*")],
+    )
+    nag.acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_nag_name}/{layout.SPARK_EVENT_LOGS}/*]",
+        f"Objects under {layout.SPARK_EVENT_LOGS}/ of the lake bucket only: the job's Spark writes (and "
+        "renames) its run's event log in the run's folder, named at run time.",
+    )

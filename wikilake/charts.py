@@ -10,6 +10,7 @@ the figure's width. Drawn with the Agg backend, no pyplot state.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,10 +115,10 @@ def _draw_bar(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) -> 
     axes.margins(x=0.12)
     if column.endswith("_pct"):
         axes.set_xlim(0, 108)  # a share reads against the whole, with room for the labels
-    _set_title(figure, title)
+    set_title(figure, title)
 
 
-def _set_title(figure: Figure, title: str) -> None:
+def set_title(figure: Figure, title: str) -> None:
     """The chart's title over the whole figure width (not the axes', which the bar labels
     narrow), in lines that fit: a long parameter list would otherwise run off the figure."""
     lines = textwrap.wrap(title, FIGURE_WIDTH_INCHES * TITLE_CHARS_PER_INCH, break_on_hyphens=False)
@@ -140,7 +141,7 @@ def _draw_line(figure: Figure, spec: ChartSpec, rows: list[dict], title: str) ->
     axes.set_ylim(bottom=0)
     if len(spec.y) > 1:
         axes.legend(frameon=False)
-    _set_title(figure, title)
+    set_title(figure, title)
 
 
 def _font_family() -> list[str]:
@@ -158,20 +159,32 @@ def check_chart_path(path: str | Path) -> Path:
 def write_chart(result: QueryResult, path: str | Path, title: str, spec: ChartSpec | None = None) -> Path:
     """Draws ``result`` into the PNG ``path`` (folders created); returns the path."""
     spec = spec or infer_chart(result)
+    return save_png(path, lambda: draw_chart(result, title, spec))
+
+
+def save_png(path: str | Path, draw: Callable[[], Figure]) -> Path:
+    """The figure ``draw`` makes, drawn in the project's chart style and saved as the PNG ``path``
+    (folders created); returns the path. For charts of other things than query results."""
     path = check_chart_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({**_STYLE, "font.family": _font_family()}):
-        figure = draw_chart(result, title, spec)
+        figure = draw()
         # No timestamp or version in the file: the same result gives the same bytes.
         figure.savefig(path, format="png", metadata={"Software": None})
     return path
+
+
+def new_figure() -> Figure:
+    """An empty figure on the Agg canvas (no pyplot state), laid out as the project's charts are."""
+    figure = Figure(dpi=110, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def draw_chart(result: QueryResult, title: str, spec: ChartSpec | None = None) -> Figure:
     """The chart of ``result`` as a Matplotlib figure (Agg canvas), not yet saved."""
     spec = spec or infer_chart(result)
     rows = [dict(zip(result.columns, row)) for row in result.rows]
-    figure = Figure(dpi=110, layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure()
     (_draw_line if spec.kind == "line" else _draw_bar)(figure, spec, rows, title)
     return figure

@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "run",
     "backfill",
     "runs",
+    "profile",
+    "ui",
     "status",
     "ssh",
     "demo",

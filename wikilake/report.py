@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class Section:
     sql: str = ""  # shown folded under the table
     chart: bool = True
     chart_spec: charts.ChartSpec | None = None  # None: the chart that suits the result
+    # A chart of its own instead (path, title) -> path, e.g. a run's profile (wikilake/profile_chart.py).
+    draw: Callable[[Path, str], Path] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,10 @@ def _chart(section: Section, report_dir: Path) -> str:
     relative = f"{CHARTS_DIR}/{section.name}.png"
     try:
         title = f"{section.title} · {section.params}" if section.params else section.title
-        charts.write_chart(section.result, report_dir / relative, title, section.chart_spec)
+        if section.draw is not None:
+            section.draw(report_dir / relative, title)
+        else:
+            charts.write_chart(section.result, report_dir / relative, title, section.chart_spec)
     except WikilakeError as err:
         return f'<p class="note">No chart: {html.escape(str(err))}</p>'
     return f'<p><img src="{relative}" alt="chart of {html.escape(section.title)}"></p>'

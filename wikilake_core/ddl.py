@@ -99,8 +99,9 @@ def _description(header: list[str]) -> str:
 
 
 def _column(column_def: exp.ColumnDef) -> Column:
-    # Glue spells complex types without spaces: map<string,bigint>.
-    return Column(column_def.name.lower(), column_def.args["kind"].sql(dialect="hive").lower().replace(", ", ","))
+    # Glue spells complex types without spaces: map<string,bigint>, struct<a:bigint,b:string>.
+    kind = column_def.args["kind"].sql(dialect="hive").lower()
+    return Column(column_def.name.lower(), kind.replace(", ", ",").replace(": ", ":"))
 
 
 def parse_table(text: str, source: str = "<sql>") -> TableDef:

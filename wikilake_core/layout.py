@@ -22,6 +22,9 @@ ATHENA_RESULTS = "athena-results"
 LOGS = "logs"
 EMR_LOGS = f"{LOGS}/emr"
 EMR_SERVERLESS_LOGS = f"{LOGS}/emr-serverless"
+# Spark's event log of each run on EMR on EC2 and locally (wikilake_core/event_logs.py); EMR
+# Serverless keeps its own under EMR_SERVERLESS_LOGS (serverless_event_log_dir).
+SPARK_EVENT_LOGS = f"{LOGS}/spark-events"
 
 PARTITION_KEY = "dt"
 RUN_KEY = "run"  # the run-scoped folder under a day: run=<run_id>
@@ -84,3 +87,20 @@ def run_manifest_path(root: str, dataset: str, dt: str, run_id: str) -> str:
 
 def day_lock_path(root: str, dataset: str, dt: str) -> str:
     return _join(root, MANIFESTS, dataset, partition(dt), DAY_LOCK_NAME)
+
+
+def event_log_day_dir(root: str, dataset: str, dt: str) -> str:
+    """The day's folder of run event logs (one run=<run_id>/ subfolder per run)."""
+    return _join(root, SPARK_EVENT_LOGS, dataset, partition(dt))
+
+
+def event_log_dir(root: str, dataset: str, dt: str, run_id: str) -> str:
+    """The folder of one run's Spark event log (one file, named by Spark after the application)."""
+    return _join(event_log_day_dir(root, dataset, dt), run_folder(run_id))
+
+
+def serverless_event_log_dir(root: str, application_id: str, job_run_id: str) -> str:
+    """Where EMR Serverless puts a job run's Spark event logs under the application's S3 log URI
+    (``<logUri>/applications/<app>/jobs/<run>/sparklogs/``, EMR Serverless User Guide, "Storing
+    logs"; the service names the files itself)."""
+    return _join(root, EMR_SERVERLESS_LOGS, "applications", application_id, "jobs", job_run_id, "sparklogs")

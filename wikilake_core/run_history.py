@@ -23,7 +23,10 @@ QUALITY_FILE = "checks.json"
 
 SUCCEEDED = "SUCCEEDED"
 QUALITY_FAILED = quality.QUALITY_FAILED
+# Where a run ran (the runs table's runtime column).
 LOCAL_RUNTIME = "local"
+EC2_RUNTIME = "emr-ec2"
+SERVERLESS_RUNTIME = "emr-serverless"
 
 _MANIFEST_DT = re.compile(
     rf"(?:^|/){layout.MANIFESTS}/[^/]+/{layout.PARTITION_KEY}=(\d{{4}}-\d{{2}}-\d{{2}})/{re.escape(layout.MANIFEST_NAME)}$"
@@ -39,10 +42,14 @@ def encode_rows(rows: Iterable[Mapping]) -> str:
     return "".join(map(encode, rows))
 
 
-def run_fields(*, status: str, runtime: str, compute_id: str | None, cost: Mapping | None) -> dict:
-    """The ``runs`` columns a job cannot know: set by whoever records the run (cost None: local)."""
+def run_fields(
+    *, status: str, runtime: str, compute_id: str | None, cost: Mapping | None, profile: Mapping | None
+) -> dict:
+    """The ``runs`` columns a job cannot know: set by whoever records the run (cost None: local;
+    profile None: its Spark event log could not be read, wikilake_core/spark_profile.py)."""
     cost = cost or {}
     return {
+        "profile": profile,
         "status": status,
         "runtime": runtime,
         "compute_id": compute_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wikilake_core import datasets, job_command, layout
+from wikilake_core import datasets, event_logs, job_command, layout
 from wikilake_core.dates import parse_date
 from wikilake_core.errors import WikilakeError
 from wikilake_core.job_command import RUN_ID_OPTION
@@ -67,7 +67,8 @@ def job_arguments(
 class JobSubmit:
     """One job run's submit parameters, whatever runs it.
 
-    ``serverless_properties`` (the driver/executor sizes of the dataset) go only to EMR
+    ``cluster_properties`` (the run's event log, wikilake_core/event_logs.py) go only to EMR on
+    EC2; ``serverless_properties`` (the driver/executor sizes of the dataset) only to EMR
     Serverless, where nothing else sizes the workers: on EMR on EC2 the instance types do (EMR's
     per-instance-type defaults), and forcing these sizes there could ask for more memory than a
     default m5.xlarge node offers YARN.
@@ -77,12 +78,17 @@ class JobSubmit:
     entry_point: str
     py_files: str
     arguments: tuple[str, ...]
+    cluster_properties: tuple[tuple[str, str], ...] = ()
     serverless_properties: tuple[tuple[str, str], ...] = ()
 
     def spark_submit_argv(self) -> list[str]:
         """``spark-submit`` in cluster mode (EMR on EC2, through command-runner.jar)."""
         return job_command.spark_submit_argv(
-            self.entry_point, self.arguments, options=("--deploy-mode", "cluster"), py_files=self.py_files
+            self.entry_point,
+            self.arguments,
+            options=("--deploy-mode", "cluster"),
+            py_files=self.py_files,
+            properties=self.cluster_properties,
         )
 
     def serverless_spark_submit_parameters(self) -> str:
@@ -146,6 +152,7 @@ def job_submit(
         entry_point=scripts.entrypoint_urls[dataset],
         py_files=scripts.package_url,
         arguments=tuple(job_arguments(dataset, dt, root=root, run_id=run_id, job_options=job_options)),
+        cluster_properties=tuple(event_logs.run_settings(root, dataset, dt, run_id).items()),
         serverless_properties=size_properties(dataset, max_executors),
     )
 

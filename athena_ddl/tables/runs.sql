@@ -5,6 +5,9 @@
 -- pipeline's record function (status, runtime, cluster or job run id, cost) or `wikilake local
 -- run` (runtime local, cost null); quality_status is the outcome of the day's checks (quality).
 -- started_at/finished_at: ISO-8601 UTC text. One JSON document per line (the Hive JSON SerDe).
+-- profile: what the run's Spark did with its cores, from its event log (docs/monitoring.md);
+-- null when the log could not be read. Query its fields as profile.utilization,
+-- profile.spill_bytes, or UNNEST(profile.stages) for one row per stage.
 CREATE EXTERNAL TABLE IF NOT EXISTS runs (
   status string,
   started_at string,
@@ -23,7 +26,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS runs (
   usd double,
   spark_version string,
   job_code_version string,
-  quality_status string
+  quality_status string,
+  profile struct<application_id:string,wall_seconds:double,executors:bigint,hosts:bigint,cores:bigint,core_seconds_available:double,task_seconds:double,utilization:double,gc_seconds:double,input_bytes:bigint,shuffle_bytes:bigint,spill_bytes:bigint,settings:map<string,string>,stages:array<struct<stage:bigint,name:string,seconds:double,tasks:bigint,task_seconds:double,max_task_seconds:double,median_task_seconds:double,input_bytes:bigint,shuffle_read_bytes:bigint,spill_bytes:bigint>>,timeline:struct<step_seconds:double,busy_cores:array<double>,cores:array<double>>>
 )
 PARTITIONED BY (dataset string, dt string)
 ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'

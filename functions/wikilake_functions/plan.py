@@ -4,7 +4,8 @@ files to ingest, the job step and the cluster's name (EMR on EC2), and the same 
 Serverless job run's fields (runtime=emr-serverless). Nothing is written. A run that names a
 cluster (``cluster_id``: the interactive cluster) is refused unless it is the stack's interactive
 cluster and takes steps (wikilake_functions.interactive); its step does not end the cluster on
-failure.
+failure. On EMR on EC2 it writes one thing: the empty marker that makes the run's event-log folder
+exist (wikilake_core/event_logs.py).
 
 Event: {"input": <the execution input>, "started_at": $$.Execution.StartTime, "run_id":
 $$.Execution.Name}: the run id names the run's folders (run=<execution name>) and goes to the
@@ -22,7 +23,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from wikilake_core import datasets, day_runs, http_budget, layout, run_sizing, runs
+from wikilake_core import datasets, day_runs, event_logs, http_budget, layout, run_history, run_sizing, runs
 from wikilake_core.cluster import TRANSIENT_ACTION_ON_FAILURE, managed_scaling
 from wikilake_core.errors import WikilakeError
 from wikilake_core.submit import ACTION_ON_FAILURE, JobScripts, job_submit, spark_step
@@ -191,6 +192,7 @@ def handle(event: Mapping, env: Mapping[str, str], emr=None) -> dict:
     job = job_submit(
         run["dataset"], run["dt"], bucket=bucket, scripts=scripts, run_id=run_id, job_options=job_options
     ).serverless_job()
+    _make_event_log_folder(run, env)
     log.info("run %s dt=%s: %d files to ingest", run["dataset"], run["dt"], len(files))
     return {
         "run": run,
@@ -200,6 +202,17 @@ def handle(event: Mapping, env: Mapping[str, str], emr=None) -> dict:
         "cluster_name": f"{common.require(env, common.CLUSTER_NAME_PREFIX)}-{run['dataset']}-{run['dt']}",
         "poll_seconds": int(env.get(common.POLL_SECONDS, common.DEFAULT_POLL_SECONDS)),
     }
+
+
+def _make_event_log_folder(run: Mapping, env: Mapping[str, str], s3=None) -> None:
+    """EMR on EC2: the job's Spark writes its event log into the run's folder, which must exist
+    before Spark starts (an empty S3 prefix does not: event_logs.settings); EMR Serverless keeps
+    its own event logs."""
+    sizing = env.get(common.RUN_SIZING)
+    if sizing and run_sizing.RunBounds.from_json(sizing).runtime == run_history.SERVERLESS_RUNTIME:
+        return
+    key = event_logs.folder_marker_key(run["dataset"], run["dt"], run[day_runs.RUN_ID])
+    (s3 or common.client("s3")).put_object(Bucket=common.require(env, common.BUCKET), Key=key, Body=b"")
 
 
 def handler(event, context):

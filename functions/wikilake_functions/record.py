@@ -1,21 +1,19 @@
-"""Verify, publish and record a run (the state machine's last state but the lease release, after
-the job step completed; a run's own cluster has been told to terminate): read the run's manifest (in its
-run folder under run-manifests/), check its invariants, estimate the cluster's cost, check the
-run's data quality against the dataset's published days (wikilake_functions.quality_gate), make
-the run the day's live one (functions/wikilake_functions/publish.py: Glue partitions, then the day's
-manifest with the ``runs`` table's fields, the quality results and the run record under "run",
-then the day's ``quality`` rows), tag the day's other runs for expiry, publish the run's seconds,
-rows and USD as CloudWatch custom metrics (wikilake_core/run_metrics.py: the dashboard graphs
-them), and return the run record (the execution's output).
-
-A run whose ``fail`` checks fail is published all the same (a check must not hide data; the day
-then shows status QualityFailed in the runs table) and the execution ends QualityFailed after
-publishing; the state machine's catch releases the day's lease (docs/atomic-days.md).
-
-Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2: the run's own
-cluster), {"run": ..., "cluster_id": "j-...", "step_id": "s-..."} (a run's step on the interactive
-cluster: priced as the cluster's instances for the step's duration), or {"run": ..., "job_run":
-<the StartJobRun task's output>} (runtime=emr-serverless: the job run's billed resource
+"""Verify, publish and record a run (the state machine's last state but the lease release, after the
+job step completed; a run's own cluster has been told to terminate): read the run's manifest (in its
+run folder under run-manifests/), check its invariants, estimate the cluster's cost, add the run's
+Spark profile (wikilake_functions.run_profile), check the run's data quality against the dataset's
+published days (wikilake_functions.quality_gate), make the run the day's live one
+(functions/wikilake_functions/publish.py: Glue partitions, then the day's manifest with the ``runs``
+table's fields, the quality results and the run record under "run", then the day's ``quality``
+rows), tag the day's other runs for expiry, publish the run's seconds, rows and USD as CloudWatch
+custom metrics (wikilake_core/run_metrics.py: the dashboard graphs them), and return the run record
+(the execution's output). A run whose ``fail`` checks fail is published all the same (a check must
+not hide data; the day then shows status QualityFailed in the runs table) and the execution ends
+QualityFailed after publishing; the state machine's catch releases the day's lease (docs/atomic-
+days.md). Event: {"run": <normalized execution input>, "cluster_id": "j-..."} (EMR on EC2: the run's
+own cluster), {"run": ..., "cluster_id": "j-...", "step_id": "s-..."} (a run's step on the
+interactive cluster: priced as the cluster's instances for the step's duration), or {"run": ...,
+"job_run": <the StartJobRun task's output>} (runtime=emr-serverless: the job run's billed resource
 utilization, read with GetJobRun, priced with wikilake_core.prices).
 """
 
@@ -30,7 +28,7 @@ import botocore.exceptions
 
 from wikilake_core import datasets, day_runs, layout, prices, quality, run_history, run_metrics
 from wikilake_core.cluster import ON_DEMAND
-from wikilake_functions import common, publish, quality_gate
+from wikilake_functions import common, publish, quality_gate, run_profile
 from wikilake_functions.common import VerificationFailed
 
 log = common.logger(__name__)
@@ -174,12 +172,7 @@ def handle(
         **{k: manifest[k] for k in ("input_records", "valid_records", "rejected_records", "rows_written")},
         "cost": compute["cost"],
     }
-    fields = run_history.run_fields(
-        status=run_history.SUCCEEDED,
-        runtime=compute["runtime"],
-        compute_id=compute.get("job_run_id", compute["cluster_id"]),
-        cost=compute["cost"],
-    )
+    fields = _run_fields(compute, run_profile.read(s3, bucket, run_profile.log_prefix(run, compute)))
     # The run's own dataset and dt: the ones the checks and the quality rows are about. The
     # history read is of published days only (their day manifests under manifests/).
     recorded = quality_gate.evaluate(s3, bucket, {**manifest, "dataset": run["dataset"], "dt": run["dt"], **fields})
@@ -193,6 +186,17 @@ def handle(
     publish_metrics(env, cloudwatch, manifest, record)
     quality_gate.act(recorded, env, sns)
     return record
+
+
+def _run_fields(compute: Mapping, profile: dict | None) -> dict:
+    """The runs table's columns the record function knows: status, compute, cost, profile."""
+    return run_history.run_fields(
+        status=run_history.SUCCEEDED,
+        runtime=compute["runtime"],
+        compute_id=compute.get("job_run_id", compute["cluster_id"]),
+        cost=compute["cost"],
+        profile=profile,
+    )
 
 
 def publish_metrics(env: Mapping[str, str], cloudwatch, manifest: Mapping, record: Mapping) -> None:

@@ -20,8 +20,16 @@ def ddl_reference(path):
     body = re.search(r"\((.*?)\)\s*PARTITIONED BY\s*\((.*?)\)", text, re.S)
 
     def pairs(block: str) -> list[tuple[str, ...]]:
-        # a comma inside <...> (map<string,bigint>) separates no columns
-        return [tuple(col.split()) for col in (c.strip() for c in re.split(r",(?![^<]*>)", block)) if col]
+        # a comma inside <...> (map<string,bigint>, struct<a:x,b:array<struct<...>>>) separates no columns
+        columns, depth, current = [], 0, ""
+        for char in block + ",":
+            depth += {"<": 1, ">": -1}.get(char, 0)
+            if char == "," and depth == 0:
+                columns.append(current.strip())
+                current = ""
+            else:
+                current += char
+        return [tuple(col.split()) for col in columns if col]
 
     serde = re.search(r"ROW FORMAT SERDE\s+'([^']+)'", text)
     return {

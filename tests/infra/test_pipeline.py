@@ -453,9 +453,16 @@ def test_functions_reach_only_their_prefixes(templates):
     ingest = _policy_statements(processing, "PipelineIngestFunctionServiceRole")
     record = _policy_statements(processing, "PipelineRecordFunctionServiceRole")
     plan = _policy_statements(processing, "PipelinePlanFunctionServiceRole")
-    (listing,) = plan  # the plan function reads the dump site, and lists raw/ for datasets without one
+    # the plan function reads the dump site, lists raw/ for datasets without one, and makes the
+    # run's event-log folder exist (its marker object) for the job's Spark
+    (listing, marker) = plan
     assert listing["Action"] == "s3:ListBucket"
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*"]}}
+    assert (marker["Sid"], marker["Action"]) == ("MakeEventLogFolder", "s3:PutObject")
+    assert marker["Resource"]["Fn::Join"][1][-1] == "/logs/spark-events/*"
+    # the record function reads the run's event log (the profile), nothing else under logs/
+    (events,) = [s for s in record if s["Sid"] == "ReadEventLogs"]
+    assert (events["Action"], events["Resource"]["Fn::Join"][1][-1]) == ("s3:GetObject", "/logs/spark-events/*")
     assert [s["Resource"]["Fn::Join"][1][-1] for s in ingest if s["Sid"] == "WriteRaw"] == ["/raw/*"]
     assert [s["Resource"]["Fn::Join"][1][-1] for s in record if s["Sid"] == "ReadWriteManifests"] == ["/manifests/*"]
     (tagging,) = [s for s in record if s["Sid"] == "TagSupersededRuns"]
@@ -542,3 +549,14 @@ def test_the_record_function_repoints_partitions_of_this_database_s_tables_only(
     processed = {t for name in datasets.DATASETS for t in datasets.get(name).tables}
     assert tails == sorted([":catalog", ":database/wikilake_dev", *(f":table/wikilake_dev/{t}" for t in processed)])
     assert "*" not in json.dumps(glue["Resource"])
+
+
+def test_on_emr_serverless_the_record_function_reads_the_job_runs_event_log_and_the_plan_writes_none(templates):
+    """EMR Serverless writes each job run's event log under its log URI (logs/emr-serverless/):
+    the record function reads it there; no event-log folder to make, so the plan only lists."""
+    processing = templates("serverless", "processing")
+    record = _policy_statements(processing, "PipelineRecordFunctionServiceRole")
+    (events,) = [s for s in record if s["Sid"] == "ReadEventLogs"]
+    assert (events["Action"], events["Resource"]["Fn::Join"][1][-1]) == ("s3:GetObject", "/logs/emr-serverless/*")
+    plan = _policy_statements(processing, "PipelinePlanFunctionServiceRole")
+    assert [s["Action"] for s in plan] == ["s3:ListBucket"]

@@ -269,6 +269,16 @@ def test_instance_role_reaches_only_the_lake_prefixes_it_needs(templates):
     assert sorted(map(str, sids["WriteJobOutputs"]["Resource"])) == sorted(
         str(lake(f"/{p}/*")) for p in ("processed", "rejected", "run-manifests", "logs/emr")
     )
+    # the run's Spark event log: written as <app>.inprogress and renamed (on S3: copy + delete)
+    events = sids["WriteSparkEventLogs"]
+    assert sorted(events["Action"]) == [
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListMultipartUploadParts",
+        "s3:PutObject",
+    ]
+    assert events["Resource"] == lake("/logs/spark-events/*")
     # key names of the whole bucket, with no s3:prefix condition: a HEAD of a missing key must
     # answer 404, not 403 (stacks/job_data_access.py says why)
     listing = sids["ListLake"]

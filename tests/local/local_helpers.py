@@ -10,6 +10,48 @@ import duckdb
 from wikilake_core.ddl import load_tables
 
 # The DuckDB type each Hive type of the DDL must become, written out independently of the code.
+# The runs table's profile struct (athena_ddl/tables/runs.sql), field by field: (name, Hive, DuckDB).
+_STAGE = [
+    ("stage", "bigint", "BIGINT"),
+    ("name", "string", "VARCHAR"),
+    *((f, "double", "DOUBLE") for f in ("seconds",)),
+    ("tasks", "bigint", "BIGINT"),
+    *((f, "double", "DOUBLE") for f in ("task_seconds", "max_task_seconds", "median_task_seconds")),
+    *((f, "bigint", "BIGINT") for f in ("input_bytes", "shuffle_read_bytes", "spill_bytes")),
+]
+_TIMELINE = [
+    ("step_seconds", "double", "DOUBLE"),
+    ("busy_cores", "array<double>", "DOUBLE[]"),
+    ("cores", "array<double>", "DOUBLE[]"),
+]
+_PROFILE = [
+    ("application_id", "string", "VARCHAR"),
+    ("wall_seconds", "double", "DOUBLE"),
+    *((f, "bigint", "BIGINT") for f in ("executors", "hosts", "cores")),
+    *((f, "double", "DOUBLE") for f in ("core_seconds_available", "task_seconds", "utilization", "gc_seconds")),
+    *((f, "bigint", "BIGINT") for f in ("input_bytes", "shuffle_bytes", "spill_bytes")),
+    ("settings", "map<string,string>", "MAP(VARCHAR, VARCHAR)"),
+    ("stages", "array<struct<{}>>", "STRUCT({})[]", _STAGE),
+    ("timeline", "struct<{}>", "STRUCT({})", _TIMELINE),
+]
+
+
+_DUCKDB_QUOTES = {"name", "seconds"}  # field names DuckDB quotes when it prints a type (keywords)
+
+
+def _struct(fields) -> tuple[str, str]:
+    """(Hive, DuckDB) spellings of a struct's fields."""
+    hive, duck = [], []
+    for name, hive_type, duck_type, *inner in fields:
+        if inner:
+            inner_hive, inner_duck = _struct(inner[0])
+            hive_type, duck_type = hive_type.format(inner_hive), duck_type.format(inner_duck)
+        hive.append(f"{name}:{hive_type}")
+        duck.append(f'"{name}" {duck_type}' if name in _DUCKDB_QUOTES else f"{name} {duck_type}")
+    return ",".join(hive), ", ".join(duck)
+
+
+_PROFILE_HIVE, _PROFILE_DUCKDB = _struct(_PROFILE)
 EXPECTED_DUCKDB_TYPES = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
@@ -18,6 +60,7 @@ EXPECTED_DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
     "double": "DOUBLE",
     "map<string,bigint>": "MAP(VARCHAR, BIGINT)",
+    f"struct<{_PROFILE_HIVE}>": f"STRUCT({_PROFILE_DUCKDB})",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -8,6 +8,7 @@ import local_reference as reference
 import pytest
 from rich.console import Console
 
+from wikilake.cli import main
 from wikilake.local import demo, demo_synth
 from wikilake.local.demo_steps import Steps
 from wikilake.local.query import LocalEngine
@@ -57,13 +58,24 @@ def test_demo_end_to_end_twice_gives_the_same_answers(sample_lake, spark, tmp_pa
     images = _Images()
     images.feed(index.read_text(encoding="utf-8"))
     # cost_by_month gets no chart: local runs have no cost
-    charted = [name for name in QUERIES if name not in HISTORY_QUERIES] + ["rows_trend", "rejects_per_dt"]
+    # ... and the Spark profile of one run (the one with the most task time)
+    charted = [name for name in QUERIES if name not in HISTORY_QUERIES] + ["rows_trend", "rejects_per_dt", "profile"]
     assert sorted(images.sources) == sorted(f"charts/{name}.png" for name in charted)
     assert '<h2 id="runs-and-quality">Runs and quality</h2>' in index.read_text(encoding="utf-8")
+    assert '<h2 id="spark-profile">Spark profile</h2>' in index.read_text(encoding="utf-8")
     for source in images.sources:
         width, height = png_dimensions(index.parent / source)
         assert width > 0 and height > 0
     assert "synthetic" in index.read_text(encoding="utf-8").lower()
+    # issue 28's "done when": after the demo, the profile of its pageviews day, with a chart
+    chart = tmp_path / "profile.png"
+    assert (
+        main(
+            ["profile", "pageviews", "--date", days["pageviews"], "--local", "--lake", str(lake), "--chart", str(chart)]
+        )
+        == 0
+    )
+    assert png_dimensions(chart)[0] > 0
     assert_the_anomaly_days_raise_exactly_their_checks({a.query.name: a.result for a in answers if a.history})
 
 

@@ -24,13 +24,68 @@ MANIFEST = {
 }
 
 
+# A job's Spark event log, cut to what the profile reads: 10 s, 4 cores, 2 tasks of 3 s.
+EVENT_LOG = [
+    {"Event": "SparkListenerApplicationStart", "App ID": "application_1_0001", "Timestamp": 1_000},
+    {
+        "Event": "SparkListenerExecutorAdded",
+        "Timestamp": 1_000,
+        "Executor ID": "1",
+        "Executor Info": {"Host": "core-1", "Total Cores": 4},
+    },
+    *(
+        {"Event": "SparkListenerTaskEnd", "Stage ID": 0, "Task Info": {"Launch Time": 2_000, "Finish Time": 5_000}}
+        for _ in range(2)
+    ),
+    {"Event": "SparkListenerApplicationEnd", "Timestamp": 11_000},
+]
+
+
+def put_event_log(pipeline, run_id: str) -> None:
+    """The log where the step's --conf spark.eventLog.dir sends it (its YARN attempt's name)."""
+    key = f"logs/spark-events/pageviews/dt={DT}/run={run_id}/application_1_0001_1"
+    body = "".join(json.dumps(event) + "\n" for event in EVENT_LOG)
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=key, Body=body.encode())
+
+
 def _cluster(pipeline) -> dict:
     (summary,) = pipeline.clusters()
     return pipeline.emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
 
 
+def assert_the_job_step(pipeline, cluster: dict, run_id: str) -> None:
+    """The run's one step: the command line wikilake_core.submit builds, failing -> cluster ends;
+    its Spark event log into the run's own folder of the lake, which the plan made exist."""
+    (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
+    args = step["Config"]["Args"]
+    assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
+    # the run's Spark event log: into its own folder of the lake, which the plan made exist
+    confs = args[3 : args.index("--py-files")]
+    assert confs[0::2] == ["--conf"] * 4
+    events_folder = f"logs/spark-events/pageviews/dt={DT}/run={run_id}/"
+    assert dict(conf.split("=", 1) for conf in confs[1::2]) == {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": f"s3://{pipeline.bucket}/{events_folder}",
+        "spark.eventLog.rolling.enabled": "false",
+        "spark.eventLog.compress": "false",
+    }
+    assert pipeline.s3.head_object(Bucket=pipeline.bucket, Key=events_folder)["ContentLength"] == 0
+    assert args[args.index("--py-files") + 3 :] == [
+        "--date",
+        DT,
+        "--input",
+        f"s3://{pipeline.bucket}/raw/pageviews/dt={DT}/",
+        "--output-root",
+        f"s3://{pipeline.bucket}",
+        "--run-id",
+        run_id,
+    ]
+    assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
+
+
 def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run(pipeline):
     execution = pipeline.start(runs.execution_input("pageviews", DT))
+    put_event_log(pipeline, pipeline.describe(execution)["name"])  # what the job's Spark writes
     done = pipeline.wait(execution, job="COMPLETED", manifest=MANIFEST)
     assert done["status"] == "SUCCEEDED", done.get("cause")
 
@@ -42,20 +97,7 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
 
     # the job step: the one command line wikilake_core.submit builds, failing -> cluster ends
     cluster = _cluster(pipeline)
-    (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
-    args = step["Config"]["Args"]
-    assert args[:4] == ["spark-submit", "--deploy-mode", "cluster", "--py-files"]
-    assert args[6:] == [
-        "--date",
-        DT,
-        "--input",
-        f"s3://{pipeline.bucket}/raw/pageviews/dt={DT}/",
-        "--output-root",
-        f"s3://{pipeline.bucket}",
-        "--run-id",
-        pipeline.describe(execution)["name"],
-    ]
-    assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
+    assert_the_job_step(pipeline, cluster, pipeline.describe(execution)["name"])
     assert cluster["Status"]["State"] == "TERMINATED"
     assert cluster["Name"] == f"Wikilake-dev-pageviews-{DT}"
     tags = {t["Key"]: t["Value"] for t in cluster["Tags"]}
@@ -80,6 +122,13 @@ def test_success_ingests_runs_the_job_terminates_the_cluster_and_records_the_run
         pipeline.s3.get_object(Bucket=pipeline.bucket, Key=f"manifests/pageviews/dt={DT}/manifest.json")["Body"].read()
     )
     assert manifest["run"] == record
+    # the run's profile, read from its event log (EVENT_LOG: 2 tasks of 3 s on 4 cores for 10 s)
+    profile = manifest["profile"]
+    assert (profile["application_id"], profile["task_seconds"], profile["core_seconds_available"]) == (
+        "application_1_0001",
+        6,
+        40,
+    )
     assert record["run_id"] == manifest["run_id"] == pipeline.describe(execution)["name"]
     assert pipeline.alerts() == []
 

@@ -148,7 +148,7 @@ def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(tmp_path):
     answer = query_day(lake)[0]
     winner_country = "France" if answer["not_us"] else "United States"
     assert answer["filtered"] > 0 and answer["not_us"] in (0, answer["filtered"]), winner_country
-    assert len(local_days.run_folders(lake, "edits", EDITS_DT)) == 5  # 3 tables, rejected, manifest
+    assert len(local_days.run_folders(lake, "edits", EDITS_DT)) == 6  # 3 tables, rejected, manifest, event log
     assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
 
 

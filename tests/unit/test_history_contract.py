@@ -11,7 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from event_log_samples import CLUSTER_LOG, lines
 from moto import mock_aws
+from sqlglot import exp
 
 from spark_jobs.manifest import RunClock, build_manifest
 from spark_jobs.storage import InputFile
@@ -50,17 +52,34 @@ def job_manifest(output_root: str) -> dict:
 
 
 def _is(value, hive_type: str) -> bool:
+    return _conforms(value, exp.DataType.build(hive_type, dialect="hive"))
+
+
+def _conforms(value, data_type: exp.DataType) -> bool:
+    """``value`` (from JSON) is of the Hive type (null anywhere), nested types field by field."""
+    kind, inner = data_type.this, data_type.expressions
     if value is None:
         return True
-    if hive_type == "string":
+    if kind in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR):
         return isinstance(value, str)
-    if hive_type == "bigint":
+    if kind == exp.DataType.Type.BIGINT:
         return isinstance(value, int) and not isinstance(value, bool)
-    if hive_type == "double":
+    if kind == exp.DataType.Type.DOUBLE:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hive_type == "map<string,bigint>":
-        return isinstance(value, dict) and all(isinstance(k, str) and _is(v, "bigint") for k, v in value.items())
-    raise AssertionError(f"no check for the type {hive_type}")
+    if kind == exp.DataType.Type.MAP:
+        return isinstance(value, dict) and all(
+            _conforms(k, inner[0]) and _conforms(v, inner[1]) for k, v in value.items()
+        )
+    if kind == exp.DataType.Type.ARRAY:
+        return isinstance(value, list) and all(_conforms(item, inner[0]) for item in value)
+    if kind == exp.DataType.Type.STRUCT:  # every field of the type, and no other key
+        fields = {field.name: field.args["kind"] for field in inner}
+        return (
+            isinstance(value, dict)
+            and set(value) == set(fields)
+            and all(_conforms(value[name], field_type) for name, field_type in fields.items())
+        )
+    raise AssertionError(f"no check for the type {data_type.sql('hive')}")
 
 
 def assert_runs_row(text: str) -> dict:
@@ -147,6 +166,7 @@ def test_the_record_function_writes_the_runs_and_quality_columns(runtime, monkey
             event["cluster_id"] = "j-1"
         else:
             event["job_run"] = {"JobRunId": "run-1"}
+        put_event_log(s3, runtime)
         record.handle(event, env, s3=s3, emr=_Emr(), emr_serverless=_Serverless(), glue=glue)
 
         key = layout.manifest_path("", "pageviews", DT).lstrip("/")  # the day's, written when published
@@ -164,6 +184,25 @@ def test_the_record_function_writes_the_runs_and_quality_columns(runtime, monkey
         assert (document["compute_id"], document["vcpu_hours"]) == ("run-1", 1.5)
         assert document["usd"] == pytest.approx(round(1.5 * 0.052624 + 6 * 0.0057785, 4))
     assert len(rows) == 5  # the pageviews checks of the registry
+    # the run's profile, from its event log in S3 (event_log_samples: the sums by hand)
+    profile = document["profile"]
+    assert (profile["task_seconds"], profile["core_seconds_available"], profile["spill_bytes"]) == (80, 560, 14)
+    assert [stage["tasks"] for stage in profile["stages"]] == [3, 1]
+
+
+def put_event_log(s3, runtime: str) -> None:
+    """The run's Spark event log where each runtime leaves it: EMR on EC2, one file in the run's
+    folder under logs/spark-events/ (beside the folder marker the plan wrote); EMR Serverless, a
+    rolling log (two files and a status marker) under the job run's sparklogs/."""
+    text = [line + "\n" for line in lines(CLUSTER_LOG)]
+    if runtime == "emr-ec2":
+        folder = f"logs/spark-events/pageviews/dt={DT}/run={RUN_ID}/"
+        files = {"": "", "application_1_0001_1": "".join(text)}
+    else:
+        folder = "logs/emr-serverless/applications/app-1/jobs/run-1/sparklogs/eventlog_v2_run-1/"
+        files = {"appstatus_run-1": "", "events_1_run-1": "".join(text[:7]), "events_2_run-1": "".join(text[7:])}
+    for name, body in files.items():
+        s3.put_object(Bucket=BUCKET, Key=folder + name, Body=body.encode())
 
 
 def test_run_manifests_are_outside_the_runs_tables_location():

@@ -87,10 +87,11 @@ def write_quality_rows(lake: str | Path, recorded: dict) -> None:
 
 
 def run_folders(lake: str | Path, dataset: str, dt: str) -> list[Path]:
-    """Every run folder of the day: its tables', rejected records' and manifests'."""
+    """Every run folder of the day: its tables', rejected records', manifests' and Spark event logs'."""
     root = str(lake)
     days = [Path(layout.table_partition_dir(root, table, dt)) for table in datasets.get(dataset).tables]
     days += [Path(layout.rejected_dir(root, dataset, dt)), Path(layout.run_manifest_dir(root, dataset, dt))]
+    days += [Path(layout.event_log_day_dir(root, dataset, dt))]
     prefix = f"{layout.RUN_KEY}="
     return sorted(folder for day in days if day.is_dir() for folder in day.iterdir() if folder.name.startswith(prefix))
 

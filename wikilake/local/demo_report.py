@@ -40,9 +40,23 @@ def write_demo_report(answers: list[Answer], manifests: list[dict], days, lake: 
             for a in answers
             if not a.history
         ),
-        groups=((RUNS_AND_QUALITY, runs_and_quality([a for a in answers if a.history])),),
+        groups=(
+            (RUNS_AND_QUALITY, runs_and_quality([a for a in answers if a.history])),
+            *profile_group(manifests),
+        ),
     )
     return write_report(report, lake / REPORT_DIR)
+
+
+def profile_group(manifests: list[dict]) -> tuple:
+    """The Spark profile of the run that did the most task work (`wikilake profile`), if any has one."""
+    from wikilake.profile_view import report_section
+
+    profiled = [m for m in manifests if m.get("profile")]
+    if not profiled:
+        return ()
+    busiest = max(profiled, key=lambda m: m["profile"]["task_seconds"])
+    return (("Spark profile", (report_section(busiest),)),)
 
 
 def column(result: QueryResult, name: str) -> list:

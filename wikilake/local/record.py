@@ -39,7 +39,11 @@ def record_local(lake: str | Path, manifest: dict) -> dict:
     lake = Path(lake)
     checks = datasets.get(manifest["dataset"]).checks
     fields = run_history.run_fields(
-        status=run_history.SUCCEEDED, runtime=run_history.LOCAL_RUNTIME, compute_id=None, cost=None
+        status=run_history.SUCCEEDED,
+        runtime=run_history.LOCAL_RUNTIME,
+        compute_id=None,
+        cost=None,
+        profile=manifest.get("profile"),  # the runner's, from the run's event log (wikilake/local/spark_events.py)
     )
     history = lake_history(lake, manifest["dataset"], manifest["dt"], quality.history_needed(checks))
     recorded, results = run_history.check_run({**manifest, **fields}, history, checks)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
-from wikilake.local import day_lock
+from wikilake.local import day_lock, spark_events
 from wikilake.local import days as local_days
 from wikilake.local.record import record_local
 from wikilake_core import day_runs, job_command
@@ -103,7 +103,9 @@ def _run_job(job, args, dataset: str, date: str, spark, progress) -> dict:
     owned = session is None
     session = session or build_session("wikilake-local", master="local[*]")
     try:
-        manifest = job.run(session, args, progress or (lambda step: None))
+        with spark_events.recording(session, args.run_id) as recorded:
+            manifest = job.run(session, args, progress or (lambda step: None))
+        manifest = spark_events.with_profile(recorded, args.output_root, manifest)
     except JobError as err:
         raise WikilakeError(f"{dataset} dt={date}: {err}") from None
     except Exception as err:  # a Spark/Java failure, e.g. an unreadable (corrupt) input file
