@@ -229,7 +229,6 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
             TableOutput(TABLE_LINKS, links_table(valid), ("page_id", "target")),
             TableOutput(TABLE_CATEGORIES, categories_table(valid), ("page_id", "category")),
         ),
-        details={"input_splits": classified.rdd.getNumPartitions()},
     )
 
 
