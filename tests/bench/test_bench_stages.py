@@ -11,7 +11,7 @@ import shutil
 import pytest
 from rich.console import Console
 
-from bench import report, stages
+from bench import stages, summary, targets
 from bench.engines import engines
 from bench.harness import Bench, BenchConfig
 from bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
@@ -103,7 +103,7 @@ def test_the_floor_and_lbzip2_run_only_where_they_mean_something(tmp_path):
 
 
 def _row(name, engine, best, in_job=None, **ratios):
-    return report.SummaryRow(
+    return summary.SummaryRow(
         job="articles",
         engine=engine,
         engine_label=engine,
@@ -135,7 +135,7 @@ def test_articles_targets_fixed_cost_and_read_floor():
         _row("articles-1gb", "floor", 40.0),
         _row("articles-1gb", "zcat", 10.0),
     ]
-    found = {t.name: t for t in report.targets(rows, [], None)}
+    found = {t.name: t for t in targets.targets(rows, [], None)}
     fixed = found["articles-sample: job time without JVM start-up (s, best run)"]
     assert (fixed.measured, fixed.limit, fixed.met) == (14.0, 15.0, True)
     floor = found["articles-1gb 1x: job / its read floor"]
