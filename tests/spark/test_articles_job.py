@@ -72,6 +72,10 @@ def test_big_bzip2_file_is_split_across_tasks_with_the_same_rows(spark, articles
     manifest = run(spark, tmp_path / "lake", [ARTICLES_SAMPLE])
     assert manifest["input_splits"] >= 4
     assert written(spark, tmp_path / "lake") == written(spark, articles_run.lake)
+    # The manifest's facts are tallied per split and added up.
+    found = reference.occurrences([ARTICLES_SAMPLE])
+    assert (manifest["link_occurrences"], manifest["category_occurrences"]) == (found["link"], found["category"])
+    assert (manifest["pages"], manifest["redirects"]) == (206, 100)
 
 
 def test_rerun_is_idempotent(spark, articles_run, tmp_path):
