@@ -158,11 +158,12 @@ def _split_bounds(rows: Sequence[Row]) -> dict[int, tuple[int, int, int, int]]:
     """split -> (first id, first fingerprint, last id, last fingerprint), over its groups' rows."""
     bounds: dict[int, tuple[int, int, int, int]] = {}
     for row in rows:
-        first_id, first, last_id, last = bounds.get(row["split"], (row["_first_id"], row["_first"], -1, None))
-        if row["_first_id"] <= first_id:
-            first_id, first = row["_first_id"], row["_first"]
-        if row["_last_id"] > last_id:
-            last_id, last = row["_last_id"], row["_last"]
+        this = (row["_first_id"], row["_first"], row["_last_id"], row["_last"])
+        first_id, first, last_id, last = bounds.get(row["split"], this)
+        if this[0] < first_id:
+            first_id, first = this[:2]
+        if this[2] > last_id:
+            last_id, last = this[2:]
         bounds[row["split"]] = (first_id, first, last_id, last)
     return bounds
 
