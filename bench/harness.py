@@ -142,6 +142,7 @@ class Bench:
             peak_rss_bytes=measured.peak_rss(engine.memory_process),
             peak_rss_process=engine.memory_process or (measured.processes[0].name if measured.processes else ""),
             kernel_maxrss_bytes=measured.kernel_maxrss_bytes,
+            cpu_s=measured.cpu_s,
             load_before=load_before,
             load_after=machine.load_average(),
         )

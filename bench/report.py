@@ -23,7 +23,10 @@ def _ratio(value: float | None) -> str:
 
 
 def results_table(rows: list[SummaryRow]) -> Table:
-    table = Table(title="wikilake bench: wall time (median, best of N); ratios of the best runs within the same input")
+    table = Table(
+        title="wikilake bench: wall time (median, best of N); ratios of the best runs within the same input; "
+        "CPU: user + system seconds of the run's processes (on a shared machine, the figure load moves least)"
+    )
     for column in (
         "job",
         "engine",
@@ -31,6 +34,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
         "rows",
         "wall median",
         "best",
+        "CPU (least)",
         "rows/s",
         "vs DuckDB",
         "vs zcat",
@@ -49,6 +53,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
             f"{row.rows:,}",
             "[red]FAILED[/]" if row.wall_median_s is None else f"{row.wall_median_s:.1f} s",
             "-" if row.wall_best_s is None else f"{row.wall_best_s:.1f} s",
+            "-" if row.cpu_best_s is None else f"{row.cpu_best_s:.1f} s",
             "-" if row.rows_per_s is None else f"{row.rows_per_s:,.0f}",
             _ratio(row.ratio_to_duckdb),
             _ratio(row.ratio_to_zcat),

@@ -26,6 +26,7 @@ class RunRecord:
     # How many tasks read the input, when the job reports it (articles: splits of one big file).
     input_splits: int | None = None
     error: str | None = None  # why the run failed (exit status and the log's telling line)
+    cpu_s: float | None = None  # user + system CPU seconds of the run's process tree
     # Spark runs: each Spark job (action) with its stages, from the event log (see stages.py).
     spark_jobs: list[dict] = field(default_factory=list)
 
@@ -55,6 +56,7 @@ class SummaryRow:
     in_job_best_s: float | None = None
     ratio_to_floor: float | None = None  # articles: the job's own read floor (Spark, count)
     ratio_to_lbzip2: float | None = None  # bzip2 input: a parallel decompressor
+    cpu_best_s: float | None = None  # the least CPU seconds of a successful run (load moves it little)
 
 
 def summarize(
@@ -108,6 +110,7 @@ def summarize(
                 in_job_best_s=min(in_job) if in_job else None,
                 ratio_to_floor=ratio("floor"),
                 ratio_to_lbzip2=ratio("lbzip2"),
+                cpu_best_s=min((r.cpu_s for r in ok if r.cpu_s is not None), default=None),
             )
         )
     return rows

@@ -158,6 +158,8 @@ def test_a_tiny_articles_bench_times_the_floor_and_shows_the_stages(tmp_path):
     rows = {row["engine"]: row for row in document["table"]}
     assert {"spark", "duckdb", "zcat", "floor"} <= set(rows)
     assert rows["spark"]["ratio_to_floor"] > 0 and rows["spark"]["wall_best_s"] > 0
+    # The JVM and the Python driver it starts: their CPU seconds are counted with the run's.
+    assert rows["spark"]["cpu_best_s"] > 0 and rows["floor"]["cpu_best_s"] > 0
     spark_run = next(r for r in document["runs"] if r["engine"] == "spark")
     # The job's Spark jobs: at least the parse (counting by reason) and one write per table.
     assert len(spark_run["spark_jobs"]) >= 4 and all(j["seconds"] >= 0 for j in spark_run["spark_jobs"])
