@@ -15,18 +15,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from bench import chart, jobs_source, machine, report, scan, sizing, stages
 from bench.engines import Engine, engines, event_log_dir, lbzip2_installed, spark_env
+from bench.estimate import estimate_seconds, previous_medians
 from bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from bench.jobs_source import JobsSource
 from bench.measure import Measurement, run_measured
-from wikilake_core import datasets, layout
+from bench.run_outputs import failure_reason, in_job_seconds, read_manifest, table_rows, written_dir
+from bench.summary import RunRecord, scaling, summarize
+from bench.targets import targets
 from wikilake_core.errors import WikilakeError
-from wikilake_core.layout import manifest_path, table_partition_dir
 from wikilake_core.paths import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "bench"
@@ -35,14 +36,6 @@ BENCH_DIR = PROJECT_ROOT / "bench"
 DEFAULT_REPETITIONS = {1: 3, 2: 2, 4: 1}
 SCAN_INPUT = "pageviews-day"
 SCAN_TABLE = "pageviews_daily"
-# Seconds per run when no earlier result says better: start-up + records / throughput.
-_FIRST_GUESS = {
-    "spark": (15.0, 60_000),
-    "duckdb": (1.0, 300_000),
-    "zcat": (0.0, 2_000_000),
-    "floor": (10.0, 20_000),
-    "lbzip2": (0.0, 50_000),
-}
 
 
 @dataclass
@@ -66,93 +59,6 @@ class BenchError(WikilakeError):
     """A run failed or the engines disagree: the benchmark's numbers would mean nothing."""
 
 
-def newest_run_id(output_root: Path, dataset: str, dt: str) -> str | None:
-    """The run the benchmark just made: the job writes run-scoped folders and a run manifest
-    (spark_jobs/job.py), nothing publishes them here; None for writers of the in-place layout
-    (the DuckDB peer, jobs from before run folders)."""
-    runs = Path(layout.run_manifest_dir(str(output_root), dataset, dt)).glob(
-        f"{layout.RUN_KEY}=*/{layout.MANIFEST_NAME}"
-    )
-    newest = max(runs, key=lambda path: path.stat().st_mtime_ns, default=None)
-    return newest.parent.name.split("=", 1)[1] if newest else None
-
-
-def written_dir(output_root: Path, dataset: str, table: str, dt: str) -> Path:
-    run_id = newest_run_id(output_root, dataset, dt)
-    root = str(output_root)
-    return Path(layout.table_run_dir(root, table, dt, run_id) if run_id else table_partition_dir(root, table, dt))
-
-
-def table_rows(output_root: Path, dataset: str, dt: str) -> dict[str, int]:
-    """Rows of each table's ``dt`` partition, from the Parquet footers."""
-    rows = {}
-    with duckdb.connect() as con:
-        for table in datasets.get(dataset).tables:
-            pattern = str(written_dir(output_root, dataset, table, dt) / "*.parquet")
-            try:
-                rows[table] = con.execute(
-                    "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [pattern]
-                ).fetchone()[0]
-            except duckdb.IOException:  # no files: the table was not written
-                rows[table] = 0
-    return rows
-
-
-def failure_reason(measured: Measurement) -> str:
-    """The telling line of a failed run's log: an OutOfMemoryError, else the job's one-line
-    error, else the last line (see the log file for the rest)."""
-    lines = measured.log_tail(400).splitlines()
-    for marker in ("OutOfMemoryError", "error:"):
-        found = [line.strip() for line in lines if marker in line]
-        if found:
-            return f"{found[0][:200]} (log: {measured.log_path})"
-    return f"{lines[-1][:200] if lines else 'no output'} (log: {measured.log_path})"
-
-
-def _in_job_seconds(manifest: dict) -> float | None:
-    """The job's own duration (session up to manifest), from its manifest."""
-    seconds = manifest.get("duration_seconds")
-    return float(seconds) if isinstance(seconds, (int, float)) else None
-
-
-def read_manifest(output_root: Path, data: CachedInput) -> dict:
-    run_id = newest_run_id(output_root, data.dataset, data.dt)
-    root = str(output_root)
-    path = Path(
-        layout.run_manifest_path(root, data.dataset, data.dt, run_id)
-        if run_id
-        else manifest_path(root, data.dataset, data.dt)
-    )
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def previous_medians(results_dir: Path) -> dict[tuple[str, int, str], float]:
-    """(input, scale, engine) -> median wall seconds of the latest results file, if any."""
-    files = sorted(results_dir.glob("*.json"))
-    if not files:
-        return {}
-    try:
-        rows = json.loads(files[-1].read_text())["table"]
-        return {(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in rows}
-    except (KeyError, ValueError, TypeError):
-        return {}
-
-
-def estimate_seconds(
-    config: BenchConfig,
-    records: dict[tuple[str, int], int],
-    history: dict[tuple[str, int, str], float],
-    names: list[str],
-) -> float:
-    total = 0.0
-    for (name, scale), count in records.items():
-        for engine in names:
-            start_up, throughput = _FIRST_GUESS[engine]
-            guess = history.get((name, scale, engine)) or start_up + count / throughput
-            total += guess * (config.reps(scale) + (engine == "zcat" and 1))  # + warm-up read
-    return total
-
-
 def _console() -> Console:
     """The terminal's width, or a width that fits the results table when output is a file."""
     console = Console()
@@ -164,7 +70,7 @@ class Bench:
         self.config = config
         self.console = console or _console()
         self.engines = engines(config.spark_conf, config.jobs.jobs_dir)
-        self.runs: list[report.RunRecord] = []
+        self.runs: list[RunRecord] = []
         self.inputs: dict[tuple[str, int], CachedInput] = {}
         self.scan_result: dict | None = None
 
@@ -214,7 +120,7 @@ class Bench:
     def output_root(self, data: CachedInput, engine: Engine) -> Path:
         return self.config.cache_root / "runs" / f"{data.name}-{data.scale}x" / engine.name
 
-    def run_once(self, data: CachedInput, engine: Engine, repetition: int) -> report.RunRecord:
+    def run_once(self, data: CachedInput, engine: Engine, repetition: int) -> RunRecord:
         out = self.output_root(data, engine)
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
@@ -227,7 +133,7 @@ class Bench:
             cwd=PROJECT_ROOT,
             log_path=out.parent / f"{engine.name}.log",
         )
-        record = report.RunRecord(
+        record = RunRecord(
             input=data.name,
             scale=data.scale,
             engine=engine.name,
@@ -236,6 +142,7 @@ class Bench:
             peak_rss_bytes=measured.peak_rss(engine.memory_process),
             peak_rss_process=engine.memory_process or (measured.processes[0].name if measured.processes else ""),
             kernel_maxrss_bytes=measured.kernel_maxrss_bytes,
+            cpu_s=measured.cpu_s,
             load_before=load_before,
             load_after=machine.load_average(),
         )
@@ -252,7 +159,7 @@ class Bench:
         if engine.name == "spark":
             manifest = read_manifest(out, data)
             self._check_manifest(manifest, data)
-            record.in_job_s = _in_job_seconds(manifest)
+            record.in_job_s = in_job_seconds(manifest)
             record.input_splits = manifest.get("input_splits")
         return record
 
@@ -320,7 +227,7 @@ class Bench:
     def header(self, machine_info: dict) -> None:
         records = {key: data.records for key, data in self.inputs.items()}
         seconds = estimate_seconds(
-            self.config, records, previous_medians(self.config.results_dir), [e.name for e in self.engines]
+            self.config.reps, records, previous_medians(self.config.results_dir), [e.name for e in self.engines]
         )
         self.console.print(
             f"machine: {machine_info['cores']} cores, {machine_info['cpu_model']}, "
@@ -343,9 +250,9 @@ class Bench:
         inputs = {
             key: {"files": len(d.files), "gz_bytes": d.gz_bytes, "records": d.records} for key, d in self.inputs.items()
         }
-        rows = report.summarize(self.runs, inputs, labels, datasets)
-        growth = report.scaling(rows, "spark")
-        results = report.targets(rows, growth, self.scan_result)
+        rows = summarize(self.runs, inputs, labels, datasets)
+        growth = scaling(rows, "spark")
+        results = targets(rows, growth, self.scan_result)
         cluster = sizing.of_rows(rows, machine_info["cores"]) or None
         loads = [r.load_before for r in self.runs] + [r.load_after for r in self.runs]
         return (
@@ -409,5 +316,5 @@ class Bench:
         return document, path
 
     @property
-    def failed_runs(self) -> list[report.RunRecord]:
+    def failed_runs(self) -> list[RunRecord]:
         return [run for run in self.runs if run.error]

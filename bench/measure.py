@@ -35,6 +35,9 @@ class Measurement:
     wall_s: float
     processes: list[ProcessPeak] = field(default_factory=list)
     kernel_maxrss_bytes: int = 0  # ru_maxrss of the whole tree (largest single process)
+    # User + system CPU seconds of the tree (the command and every descendant it waited for): on a
+    # machine shared with other work it moves far less than wall time.
+    cpu_s: float = 0.0
     log_path: Path | None = None
 
     def peak_rss(self, name: str | None = None) -> int:
@@ -148,5 +151,6 @@ def run_measured(
         wall_s=wall,
         processes=sorted(sampler.peaks.values(), key=lambda p: -p.peak_rss_bytes),
         kernel_maxrss_bytes=usage.ru_maxrss * 1024,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         log_path=log_path,
     )

@@ -1,258 +1,17 @@
-"""Turns the benchmark's individual runs into the results table, the targets and the JSON file."""
+"""Prints a bench run's tables (where the seconds go, the results, scaling, scan efficiency, the
+targets, the EMR sizing) and writes its JSON document."""
 
 from __future__ import annotations
 
 import json
-import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-# The targets (issue 19). Reported, never asserted in tests (timings on a shared machine are noisy).
-# Ratios are of the best of N runs of each engine, taken in the same run of the bench.
-MAX_RATIO_TO_DUCKDB = {"pageviews-day": 2.0, "edits-100x": 4.0}
-# articles, one big file: the job against its own read floor (Spark reading and counting records).
-MAX_RATIO_TO_FLOOR = 2.0
-# articles, the shipped sample: the job's own time (its manifest: JVM start-up excluded), seconds.
-MAX_FIXED_COST_S = {"articles-sample": 15.0}
-MAX_DOUBLING_TIME_RATIO = 2.1
-MAX_PEAK_RSS_GROWTH_AT_4X = 1.3
-MAX_STORAGE_RATIO = 0.60
-MAX_SCAN_SHARE = 0.10
-
-
-@dataclass
-class RunRecord:
-    """One timed run of one engine on one input."""
-
-    input: str
-    scale: int
-    engine: str
-    repetition: int
-    wall_s: float
-    peak_rss_bytes: int
-    peak_rss_process: str
-    kernel_maxrss_bytes: int
-    load_before: float
-    load_after: float
-    rows_written: dict[str, int] = field(default_factory=dict)
-    in_job_s: float | None = None  # the job's own start-to-end time (from its manifest)
-    # How many tasks read the input, when the job reports it (articles: splits of one big file).
-    input_splits: int | None = None
-    error: str | None = None  # why the run failed (exit status and the log's telling line)
-    # Spark runs: each Spark job (action) with its stages, from the event log (see stages.py).
-    spark_jobs: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class SummaryRow:
-    job: str
-    engine: str  # "spark" | "duckdb" | "zcat"
-    engine_label: str
-    input: str
-    scale: int
-    input_files: int
-    input_gz_bytes: int
-    rows: int  # input records
-    repetitions: int
-    wall_median_s: float | None  # None: every run failed
-    wall_all_s: list[float]
-    rows_per_s: float | None
-    # Ratios of best-of-N wall times, within the same input and size.
-    ratio_to_duckdb: float | None
-    ratio_to_zcat: float | None
-    peak_rss_bytes: int  # the largest over the repetitions (a failed run's included)
-    in_job_median_s: float | None
-    rows_written: dict[str, int]
-    errors: list[str] = field(default_factory=list)
-    wall_best_s: float | None = None
-    in_job_best_s: float | None = None
-    ratio_to_floor: float | None = None  # articles: the job's own read floor (Spark, count)
-    ratio_to_lbzip2: float | None = None  # bzip2 input: a parallel decompressor
-
-
-@dataclass
-class TargetResult:
-    name: str
-    measured: float | None
-    limit: float | None  # None: reported beside a target, no limit of its own
-    met: bool | None  # None: not measured in this run (or no limit)
-
-    @staticmethod
-    def check(name: str, measured: float | None, limit: float, failed: bool = False) -> TargetResult:
-        """``failed``: a run it depends on failed, so the target is missed, not unmeasured."""
-        if failed:
-            return TargetResult(name, None, limit, False)
-        return TargetResult(name, measured, limit, None if measured is None else measured <= limit)
-
-
-def summarize(
-    runs: list[RunRecord], inputs: dict[tuple[str, int], dict], labels: dict[str, str], datasets: dict[str, str]
-) -> list[SummaryRow]:
-    """One row per (input, scale, engine): medians over repetitions, ratios within the same size."""
-    groups: dict[tuple[str, int, str], list[RunRecord]] = {}
-    for run in runs:
-        groups.setdefault((run.input, run.scale, run.engine), []).append(run)
-    medians = {
-        key: statistics.median(r.wall_s for r in ok)
-        for key, group in groups.items()
-        if (ok := [r for r in group if not r.error])
-    }
-    bests = {
-        key: min(r.wall_s for r in ok) for key, group in groups.items() if (ok := [r for r in group if not r.error])
-    }
-    rows = []
-    for (name, scale, engine), group in groups.items():
-        data = inputs[(name, scale)]
-        median = medians.get((name, scale, engine))
-        ok = [r for r in group if not r.error]
-        in_job = [r.in_job_s for r in ok if r.in_job_s is not None]
-        best = bests.get((name, scale, engine))
-
-        def ratio(peer: str, best=best, name=name, scale=scale) -> float | None:
-            other = bests.get((name, scale, peer))
-            return best / other if best and other else None
-
-        rows.append(
-            SummaryRow(
-                job=datasets[name],
-                engine=engine,
-                engine_label=labels[engine],
-                input=name,
-                scale=scale,
-                input_files=data["files"],
-                input_gz_bytes=data["gz_bytes"],
-                rows=data["records"],
-                repetitions=len(group),
-                wall_median_s=median,
-                wall_all_s=[round(r.wall_s, 3) for r in group],
-                rows_per_s=data["records"] / median if median else None,
-                ratio_to_duckdb=ratio("duckdb"),
-                ratio_to_zcat=ratio("zcat"),
-                peak_rss_bytes=max(r.peak_rss_bytes for r in group),
-                in_job_median_s=statistics.median(in_job) if in_job else None,
-                rows_written=ok[-1].rows_written if ok else {},
-                errors=[r.error for r in group if r.error],
-                wall_best_s=best,
-                in_job_best_s=min(in_job) if in_job else None,
-                ratio_to_floor=ratio("floor"),
-                ratio_to_lbzip2=ratio("lbzip2"),
-            )
-        )
-    return rows
-
-
-def _find(rows: list[SummaryRow], name: str, scale: int, engine: str) -> SummaryRow | None:
-    return next((r for r in rows if (r.input, r.scale, r.engine) == (name, scale, engine)), None)
-
-
-def scaling(rows: list[SummaryRow], engine: str) -> list[dict]:
-    """Time and peak-memory growth of ``engine`` from each size to the next, per input."""
-    found = []
-    for name in dict.fromkeys(r.input for r in rows):
-        sizes = sorted(r.scale for r in rows if r.input == name and r.engine == engine)
-        base = _find(rows, name, sizes[0], engine) if sizes else None
-        for smaller, larger in zip(sizes, sizes[1:]):
-            a, b = _find(rows, name, smaller, engine), _find(rows, name, larger, engine)
-            timed = a.wall_median_s is not None and b.wall_median_s is not None
-            found.append(
-                {
-                    "input": name,
-                    "from_scale": smaller,
-                    "to_scale": larger,
-                    "failed": not timed,
-                    "time_ratio": b.wall_median_s / a.wall_median_s if timed else None,
-                    "peak_rss_ratio": b.peak_rss_bytes / a.peak_rss_bytes,
-                    "peak_rss_ratio_to_smallest": b.peak_rss_bytes / base.peak_rss_bytes,
-                }
-            )
-    return found
-
-
-def _articles_targets(rows: list[SummaryRow]) -> list[TargetResult]:
-    results = []
-    for name, limit in MAX_FIXED_COST_S.items():
-        row = _find(rows, name, 1, "spark")
-        if row:
-            results.append(
-                TargetResult.check(
-                    f"{name}: job time without JVM start-up (s, best run)",
-                    row.in_job_best_s,
-                    limit,
-                    failed=row.wall_best_s is None,
-                )
-            )
-    for row in rows:
-        if row.engine != "spark" or row.job != "articles" or row.input in MAX_FIXED_COST_S or row.scale != 1:
-            continue
-        results.append(
-            TargetResult.check(
-                f"{row.input} 1x: job / its read floor", row.ratio_to_floor, MAX_RATIO_TO_FLOOR, row.wall_best_s is None
-            )
-        )
-        results.append(TargetResult(f"{row.input} 1x: job / bzcat (reported)", row.ratio_to_zcat, None, None))
-        results.append(TargetResult(f"{row.input} 1x: job / lbzip2 -d (reported)", row.ratio_to_lbzip2, None, None))
-        floor = _find(rows, row.input, 1, "floor")
-        zcat = _find(rows, row.input, 1, "zcat")
-        if floor and zcat and floor.wall_best_s and zcat.wall_best_s:
-            results.append(
-                TargetResult(
-                    f"{row.input} 1x: read floor / bzcat (reported)", floor.wall_best_s / zcat.wall_best_s, None, None
-                )
-            )
-    return results
-
-
-def targets(rows: list[SummaryRow], growth: list[dict], scan: dict | None) -> list[TargetResult]:
-    results = _articles_targets(rows)
-    for name, limit in MAX_RATIO_TO_DUCKDB.items():
-        row = _find(rows, name, 1, "spark")
-        if row is None:
-            continue
-        results.append(
-            TargetResult.check(
-                f"{name} 1x: spark wall / duckdb wall (best of N)",
-                row.ratio_to_duckdb if row else None,
-                limit,
-                failed=bool(row and row.wall_median_s is None),
-            )
-        )
-    for step in growth:
-        if step["to_scale"] == 2 * step["from_scale"]:
-            results.append(
-                TargetResult.check(
-                    f"{step['input']} {step['from_scale']}x -> {step['to_scale']}x: time ratio",
-                    step["time_ratio"],
-                    MAX_DOUBLING_TIME_RATIO,
-                    failed=step["failed"],
-                )
-            )
-    for name in dict.fromkeys(r.input for r in rows):
-        small, large = _find(rows, name, 1, "spark"), _find(rows, name, 4, "spark")
-        if small and large:
-            results.append(
-                TargetResult.check(
-                    f"{name} 4x vs 1x: JVM peak RSS ratio",
-                    large.peak_rss_bytes / small.peak_rss_bytes,
-                    MAX_PEAK_RSS_GROWTH_AT_4X,
-                    failed=large.wall_median_s is None or small.wall_median_s is None,
-                )
-            )
-    if scan is not None:
-        results.append(
-            TargetResult.check("pageviews_daily Parquet bytes / raw gz bytes", scan["storage_ratio"], MAX_STORAGE_RATIO)
-        )
-        results.append(
-            TargetResult.check(
-                f"top_pages on {scan['value']} ({scan['value_row_share']:.1%} of rows): "
-                "share of bytes in matching row groups",
-                scan["scan_share"],
-                MAX_SCAN_SHARE,
-            )
-        )
-    return results
+from bench.summary import RunRecord, SummaryRow
+from bench.targets import TargetResult
 
 
 def _mb(n: int) -> str:
@@ -264,7 +23,10 @@ def _ratio(value: float | None) -> str:
 
 
 def results_table(rows: list[SummaryRow]) -> Table:
-    table = Table(title="wikilake bench: wall time (median, best of N); ratios of the best runs within the same input")
+    table = Table(
+        title="wikilake bench: wall time (median, best of N); ratios of the best runs within the same input; "
+        "CPU: user + system seconds of the run's processes (on a shared machine, the figure load moves least)"
+    )
     for column in (
         "job",
         "engine",
@@ -272,6 +34,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
         "rows",
         "wall median",
         "best",
+        "CPU (least)",
         "rows/s",
         "vs DuckDB",
         "vs zcat",
@@ -290,6 +53,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
             f"{row.rows:,}",
             "[red]FAILED[/]" if row.wall_median_s is None else f"{row.wall_median_s:.1f} s",
             "-" if row.wall_best_s is None else f"{row.wall_best_s:.1f} s",
+            "-" if row.cpu_best_s is None else f"{row.cpu_best_s:.1f} s",
             "-" if row.rows_per_s is None else f"{row.rows_per_s:,.0f}",
             _ratio(row.ratio_to_duckdb),
             _ratio(row.ratio_to_zcat),

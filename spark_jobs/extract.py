@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -62,36 +62,6 @@ def with_record_ids(records: DataFrame) -> DataFrame:
     )
 
 
-def without_split_duplicates(kept: DataFrame) -> DataFrame:
-    """``kept`` without the record that a split read from the split after it, and without the
-    id columns.
-
-    Hadoop before 3.3.5 (pip pyspark 3.5 ships 3.3.4) can read the first record of the next
-    split of a bzip2 file a second time, at the end of the split before it (HADOOP-18400,
-    apache/hadoop#4732): an articles run over one 10 MB dump in two splits wrote one page twice.
-    The repeat is the last record of a split and the same text as the first record of the next
-    split of the same file: one small aggregation over the kept records finds each such pair (the
-    first run over them: it fills the cache) and the earlier copy is left out. A dump holding the
-    same page twice in a row exactly across a split boundary would lose one copy too; no real dump
-    does. On a fixed Hadoop (EMR's, Spark 4's 3.4) nothing is found and nothing is dropped."""
-    split = F.shiftright(RECORD_ID, SPLIT_ID_SHIFT).alias("split")
-    bounds = {
-        row["split"]: row
-        for row in kept.groupBy(split)
-        .agg(
-            F.min_by(FINGERPRINT, RECORD_ID).alias("first"),
-            F.max_by(FINGERPRINT, RECORD_ID).alias("last"),
-            F.max(RECORD_ID).alias("last_id"),
-        )
-        .collect()
-    }
-    repeated = [
-        row["last_id"] for s, row in bounds.items() if s + 1 in bounds and bounds[s + 1]["first"] == row["last"]
-    ]
-    deduplicated = kept.where(~F.col(RECORD_ID).isin(repeated)) if repeated else kept
-    return deduplicated.drop(RECORD_ID, FINGERPRINT)
-
-
 def non_blank(line: Column) -> Column:
     """True unless the line is empty or whitespace only. A line that starts with a visible
     character (nearly all) skips the regex: it would cost more than parsing the line."""
@@ -117,23 +87,110 @@ def count_by_reason(
     """Lines per rejection reason (None: valid), and the ``tally`` of the valid lines (its
     aggregates built for the run's ``args``), in one small aggregation: one Spark job over the
     kept lines, not one per fact."""
+    rows = _counted(classified, (), tally, args)
+    return _by_reason(rows), [row for row in rows if row["reason"] is None]
+
+
+def _counted(frame: DataFrame, keys: Sequence[Column], tally: Tally | None, args, *extra: Column) -> list[Row]:
+    """The aggregation behind the counts: grouped by ``keys``, reason and the tally's columns."""
     by, aggregates = (tally.by, tally.aggregates(args)) if tally else ((), {})
-    rows = (
-        classified.groupBy("reason", *by)
-        .agg(F.count(F.lit(1)).alias("_count"), *[column.alias(name) for name, column in aggregates.items()])
+    return (
+        frame.groupBy(*keys, "reason", *by)
+        .agg(F.count(F.lit(1)).alias("_count"), *[column.alias(name) for name, column in aggregates.items()], *extra)
         .collect()
     )
+
+
+def _by_reason(rows: Sequence[Mapping]) -> dict[str | None, int]:
     counts: dict[str | None, int] = {}
     for row in rows:
         counts[row["reason"]] = counts.get(row["reason"], 0) + row["_count"]
-    return counts, [row for row in rows if row["reason"] is None]
+    return counts
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A kept frame's records counted by reason, without the records its splits repeated."""
+
+    frame: DataFrame  # the kept records, repeats left out, without the id columns
+    counts: dict[str | None, int]
+    tallied: list[Mapping]  # the tally's rows of the valid records
+    splits: int  # splits (tasks) of the input that read records
+
+
+def counted_without_split_repeats(kept: DataFrame, tally: Tally | None, args: argparse.Namespace) -> Counted:
+    """``kept`` counted by reason and tallied, without the record that a split read from the split
+    after it, in one aggregation over the kept records (the first run over them: it fills the
+    cache), grouped by split as well.
+
+    Hadoop before 3.3.5 (pip pyspark 3.5 ships 3.3.4) can read the first record of the next
+    split of a bzip2 file a second time, at the end of the split before it (HADOOP-18400,
+    apache/hadoop#4732): an articles run over one 10 MB dump in two splits wrote one page twice.
+    The repeat is the last record of a split and the same text as the first record of the next
+    split of the same file: each split's first and last record (by id) and their fingerprints
+    come with the counts, and the earlier copy is left out. A dump holding the same page twice in
+    a row exactly across a split boundary would lose one copy too; no real dump does. On a fixed
+    Hadoop (EMR's, Spark 4's 3.4) nothing is found, and the counts are the sums over the splits
+    (the tally's aggregates are counts and sums); when a repeat is found, the deduplicated
+    records are counted again (a second, small job)."""
+    split = F.shiftright(RECORD_ID, SPLIT_ID_SHIFT).alias("split")
+    rows = _counted(
+        kept,
+        (split,),
+        tally,
+        args,
+        F.min(RECORD_ID).alias("_first_id"),
+        F.min_by(FINGERPRINT, RECORD_ID).alias("_first"),
+        F.max(RECORD_ID).alias("_last_id"),
+        F.max_by(FINGERPRINT, RECORD_ID).alias("_last"),
+    )
+    bounds = _split_bounds(rows)
+    repeated = [last_id for s, (_, _, last_id, last) in bounds.items() if s + 1 in bounds and bounds[s + 1][1] == last]
+    frame = (kept.where(~F.col(RECORD_ID).isin(repeated)) if repeated else kept).drop(RECORD_ID, FINGERPRINT)
+    if repeated:
+        counts, tallied = count_by_reason(frame, tally, args)
+        return Counted(frame, counts, tallied, len(bounds))
+    names = list(tally.aggregates(args)) if tally else []
+    return Counted(frame, _by_reason(rows), _summed_over_splits(rows, tally.by if tally else (), names), len(bounds))
+
+
+def _split_bounds(rows: Sequence[Row]) -> dict[int, tuple[int, int, int, int]]:
+    """split -> (first id, first fingerprint, last id, last fingerprint), over its groups' rows."""
+    bounds: dict[int, tuple[int, int, int, int]] = {}
+    for row in rows:
+        this = (row["_first_id"], row["_first"], row["_last_id"], row["_last"])
+        first_id, first, last_id, last = bounds.get(row["split"], this)
+        if this[0] < first_id:
+            first_id, first = this[:2]
+        if this[2] > last_id:
+            last_id, last = this[2:]
+        bounds[row["split"]] = (first_id, first, last_id, last)
+    return bounds
+
+
+def _summed_over_splits(rows: Sequence[Row], by: Sequence[str], names: Sequence[str]) -> list[dict]:
+    """The valid records' tally rows (grouped ``by``, aggregates ``names``), each group's count and
+    aggregates summed over the splits."""
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        if row["reason"] is not None:
+            continue
+        group = groups.setdefault(tuple(row[c] for c in by), {**{c: row[c] for c in by}, "_count": 0})
+        group["_count"] += row["_count"]
+        for name in names:
+            if row[name] is not None:
+                group[name] = (group.get(name) or 0) + row[name]
+            else:
+                group.setdefault(name, None)
+    return list(groups.values())
 
 
 @dataclass(frozen=True)
 class Tally:
     """Facts about the valid records for the manifest, aggregated in the same Spark job as the
     counts by reason: grouped ``by`` these columns, with these ``aggregates`` (name -> Column,
-    built for the run's arguments) beside each group's ``_count``."""
+    built for the run's arguments) beside each group's ``_count``. The aggregates are counts or
+    sums: a job whose splits can repeat records tallies per split and adds the splits up."""
 
     by: tuple[str, ...]
     aggregates: Callable[[argparse.Namespace], dict[str, Column]]

@@ -74,7 +74,8 @@ class DatasetJob:
     read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
     plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
     # Whether a split of the input can repeat a record of the next split (bzip2 on Hadoop before
-    # 3.3.5): read() then adds extract.RECORD_COLUMNS and the repeats are dropped after the parse.
+    # 3.3.5): read() then adds extract.RECORD_COLUMNS, the repeats are found with the counts and
+    # dropped, and the manifest says how many splits read the input (``input_splits``).
     splits_repeat_records: bool = False
     # Facts about the valid records aggregated with the counts by reason (one Spark job), and the
     # manifest details made from the tally's rows.
@@ -132,9 +133,13 @@ class DatasetJob:
         classified = extract.keep(self.read(spark, inputs, args))
         kept = [classified]
         try:
+            counted = {}
             if self.splits_repeat_records:
-                classified = extract.without_split_duplicates(classified)
-            counts, tallied = extract.count_by_reason(classified, self.tally, args)
+                found = extract.counted_without_split_repeats(classified, self.tally, args)
+                classified, counts, tallied = found.frame, found.counts, found.tallied
+                counted = {"input_splits": found.splits}
+            else:
+                counts, tallied = extract.count_by_reason(classified, self.tally, args)
             plan = self.plan(spark, classified, inputs, args)
             kept += plan.kept
             rows_written = {}
@@ -154,7 +159,7 @@ class DatasetJob:
         finally:
             for frame in reversed(kept):
                 frame.unpersist()
-        return counts, rows_written, {**self.tally_details(tallied), **plan.details}
+        return counts, rows_written, {**counted, **self.tally_details(tallied), **plan.details}
 
     def main(self, argv: list[str] | None = None) -> int:
         """spark-submit's entry point: exit 0 with the counts on stdout, else one line on stderr."""

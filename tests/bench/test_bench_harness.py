@@ -13,7 +13,7 @@ from rich.console import Console
 from bench import jobs_source
 from bench.harness import Bench, BenchConfig, BenchError
 from bench.inputs import EditsRecipe, PageviewsRecipe
-from bench.report import RunRecord
+from bench.summary import RunRecord
 
 TINY_EDITS = EditsRecipe(copies_per_file=1, files=2, sample_events=3000)
 # Malformed lines at a high rate so the job's and the peer's rejection rules are both exercised.

@@ -18,6 +18,8 @@ def test_peak_rss_is_found_per_process_in_the_tree(tmp_path):
     assert 300 * 2**20 <= python.peak_rss_bytes < 400 * 2**20
     assert measured.peak_rss("sh") < 50 * 2**20
     assert measured.peak_rss() == python.peak_rss_bytes
+    # touching 300 MB page by page costs the child CPU time, counted in the tree's
+    assert 0 < measured.cpu_s < measured.wall_s
 
 
 def test_exit_status_and_output_are_kept(tmp_path):

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from rich.console import Console
 
-from bench import report, stages
+from bench import stages, summary, targets
 from bench.engines import engines
 from bench.harness import Bench, BenchConfig
 from bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
@@ -103,7 +103,7 @@ def test_the_floor_and_lbzip2_run_only_where_they_mean_something(tmp_path):
 
 
 def _row(name, engine, best, in_job=None, **ratios):
-    return report.SummaryRow(
+    return summary.SummaryRow(
         job="articles",
         engine=engine,
         engine_label=engine,
@@ -135,7 +135,7 @@ def test_articles_targets_fixed_cost_and_read_floor():
         _row("articles-1gb", "floor", 40.0),
         _row("articles-1gb", "zcat", 10.0),
     ]
-    found = {t.name: t for t in report.targets(rows, [], None)}
+    found = {t.name: t for t in targets.targets(rows, [], None)}
     fixed = found["articles-sample: job time without JVM start-up (s, best run)"]
     assert (fixed.measured, fixed.limit, fixed.met) == (14.0, 15.0, True)
     floor = found["articles-1gb 1x: job / its read floor"]
@@ -158,6 +158,8 @@ def test_a_tiny_articles_bench_times_the_floor_and_shows_the_stages(tmp_path):
     rows = {row["engine"]: row for row in document["table"]}
     assert {"spark", "duckdb", "zcat", "floor"} <= set(rows)
     assert rows["spark"]["ratio_to_floor"] > 0 and rows["spark"]["wall_best_s"] > 0
+    # The JVM and the Python driver it starts: their CPU seconds are counted with the run's.
+    assert rows["spark"]["cpu_best_s"] > 0 and rows["floor"]["cpu_best_s"] > 0
     spark_run = next(r for r in document["runs"] if r["engine"] == "spark")
     # The job's Spark jobs: at least the parse (counting by reason) and one write per table.
     assert len(spark_run["spark_jobs"]) >= 4 and all(j["seconds"] >= 0 for j in spark_run["spark_jobs"])

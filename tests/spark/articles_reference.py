@@ -160,3 +160,20 @@ def tables(paths: list[Path]) -> tuple[list[dict], list[dict], list[dict], Count
                 {"wiki": wiki, "page_id": int(page_id), "category": c, "sort_key": k} for c, k in first_keys.items()
             ]
     return articles, links, categories, rejected
+
+
+def occurrences(paths: list[Path]) -> Counter:
+    """Link and category candidates (repeats included) over the valid pages of ``paths``: the
+    manifest's link_occurrences and category_occurrences."""
+    found: Counter = Counter()
+    for path in paths:
+        xml = read_xml(path)
+        header_end = xml.index("</siteinfo>") + len("</siteinfo>")
+        _, category_names, file_names = siteinfo(ET.fromstring(xml[:header_end] + "</mediawiki>"))
+        for chunk in xml[header_end:].split("</page>")[:-1]:
+            revision = _child(ET.fromstring(chunk.strip() + "</page>"), "revision")
+            text = _text(revision, "text") or ""
+            for raw, key in candidates(text):
+                if c := classify_candidate(raw, key, category_names, file_names):
+                    found[c[0]] += 1
+    return found

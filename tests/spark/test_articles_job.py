@@ -72,6 +72,10 @@ def test_big_bzip2_file_is_split_across_tasks_with_the_same_rows(spark, articles
     manifest = run(spark, tmp_path / "lake", [ARTICLES_SAMPLE])
     assert manifest["input_splits"] >= 4
     assert written(spark, tmp_path / "lake") == written(spark, articles_run.lake)
+    # The manifest's facts are tallied per split and added up.
+    found = reference.occurrences([ARTICLES_SAMPLE])
+    assert (manifest["link_occurrences"], manifest["category_occurrences"]) == (found["link"], found["category"])
+    assert (manifest["pages"], manifest["redirects"]) == (206, 100)
 
 
 def test_rerun_is_idempotent(spark, articles_run, tmp_path):
@@ -338,6 +342,27 @@ def test_line_ends_are_read_as_an_xml_parser_reads_them(spark, tmp_path):
     text_21 = "first [[A\nB]]\nsecond\n\n[[Category:C\nD|key\nx]] [[Lone\ncr]] [[Ref\rcr]]\n"
     assert by_id[21]["text_bytes"] == len(text_21.encode())
     assert (by_id[22]["title"], by_id[22]["text_bytes"]) == ("Lone\ncarriage", len(b"a\nb\nc"))
+
+
+# Unicode line and paragraph separators (U+2028, U+2029) and NEL (U+0085) are not whitespace (the
+# spec's whitespace is ASCII): a target keeps them, and the space before one at its end, and a
+# category name holds them like any other character. (Java's regex $ and . treat them as line
+# ends: the job's rules are plain string functions, so they do not.)
+SEPARATOR_PAGE = (
+    "  <page>\n    <title>Separators</title>\n    <ns>0</ns>\n    <id>31</id>\n"
+    '    <revision><id>3101</id><text xml:space="preserve">[[Ends in \u2028]] [[Para\u2029graph]]'
+    " [[Next \u0085]] [[Category:Sep:a\u2028b|key\u2028]]</text></revision>\n  </page>\n"
+)
+
+
+def test_unicode_line_separators_are_not_whitespace(spark, tmp_path):
+    path = export(tmp_path / "bgwiki-20160501-pages-articles.xml", SEPARATOR_PAGE)
+    run(spark, tmp_path / "lake", [path])
+    assert written(spark, tmp_path / "lake") == expected([path])
+    links = {r["target"] for r in rows(spark, tmp_path / "lake", "article_links")}
+    assert links == {"Ends in \u2028", "Para\u2029graph", "Next \u0085"}
+    categories = [(r["category"], r["sort_key"]) for r in rows(spark, tmp_path / "lake", "article_categories")]
+    assert categories == [("Sep:a\u2028b", "key\u2028")]
 
 
 # ---- bad input -------------------------------------------------------------------------------
