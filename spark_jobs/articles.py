@@ -35,7 +35,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import extract, outputs
@@ -205,7 +205,7 @@ def tally_aggregates(args: argparse.Namespace) -> dict[str, Column]:
     }
 
 
-def tally_details(by_namespace: list[Row]) -> dict:
+def tally_details(by_namespace: Sequence[extract.TallyRow]) -> dict:
     """The manifest's page facts from the valid pages' tally by namespace."""
     return {
         "pages": sum(r["_count"] for r in by_namespace),

@@ -54,8 +54,9 @@ def parse_siteinfo(head: bytes, name: str) -> SiteInfo:
     local = {el.tag.rsplit("}", 1)[-1]: el for el in root.iter()}
     names: dict[str, str] = {}
     for el in root.iter():
-        if el.tag.endswith("namespace") and el.get("key") is not None:
-            names[el.get("key")] = (el.text or "").strip().lower()
+        key = el.get("key")
+        if el.tag.endswith("namespace") and key is not None:
+            names[key] = (el.text or "").strip().lower()
     dbname = (local["dbname"].text or "").strip() if "dbname" in local else ""
     if not dbname:
         raise JobError(f"{name}: its siteinfo has no <dbname>; nothing was written")

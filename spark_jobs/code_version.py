@@ -17,8 +17,20 @@ DIGEST_CHARS = 12
 def job_code_version() -> str:
     digest = hashlib.sha256()
     for package in PACKAGES:
-        path = importlib.util.find_spec(package).submodule_search_locations
-        for module in sorted(info.name for info in pkgutil.iter_modules(path, f"{package}.")):
-            source = importlib.util.find_spec(module).loader.get_source(module) or ""
-            digest.update(f"{module}\n{source}\n".encode())
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError(f"{package} is not an importable package")
+        for module in sorted(
+            info.name for info in pkgutil.iter_modules(spec.submodule_search_locations, f"{package}.")
+        ):
+            digest.update(f"{module}\n{_source(module)}\n".encode())
     return digest.hexdigest()[:DIGEST_CHARS]
+
+
+def _source(module: str) -> str:
+    """A module's source, from a folder or a zip (both loaders can read it back)."""
+    spec = importlib.util.find_spec(module)
+    get_source = getattr(spec.loader, "get_source", None) if spec else None
+    if get_source is None:
+        raise ImportError(f"cannot read the source of {module}")
+    return get_source(module) or ""

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -217,7 +217,7 @@ def tally_aggregates(args: argparse.Namespace) -> dict[str, Column]:
     return {"events_outside_dt": F.count(F.when(F.to_date("event_time") != F.lit(args.date), 1))}
 
 
-def tally_details(valid: list[Row]) -> dict:
+def tally_details(valid: Sequence[extract.TallyRow]) -> dict:
     """Valid events whose time falls outside the batch's dt (one row: the tally is not grouped)."""
     return {"events_outside_dt": sum(row["events_outside_dt"] for row in valid)}
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Union
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.storage import InputFile
+
+# A row of the counts or the tally, read by column name: Spark's Row, or the sums over splits.
+TallyRow = Union[Row, Mapping[str, Any]]
 
 # Below this, splitting plain-text input finer costs more in tasks than it gains.
 MIN_SPLIT_BYTES = 1024 * 1024
@@ -101,7 +104,7 @@ def _counted(frame: DataFrame, keys: Sequence[Column], tally: Tally | None, args
     )
 
 
-def _by_reason(rows: Sequence[Mapping]) -> dict[str | None, int]:
+def _by_reason(rows: Sequence[TallyRow]) -> dict[str | None, int]:
     counts: dict[str | None, int] = {}
     for row in rows:
         counts[row["reason"]] = counts.get(row["reason"], 0) + row["_count"]
@@ -114,7 +117,7 @@ class Counted:
 
     frame: DataFrame  # the kept records, repeats left out, without the id columns
     counts: dict[str | None, int]
-    tallied: list[Mapping]  # the tally's rows of the valid records
+    tallied: Sequence[TallyRow]  # the tally's rows of the valid records
     splits: int  # splits (tasks) of the input that read records
 
 

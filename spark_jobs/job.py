@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 
 from spark_jobs import extract, manifest, outputs, runtime, storage
 from spark_jobs.arguments import parse_job_args
@@ -80,7 +80,7 @@ class DatasetJob:
     # Facts about the valid records aggregated with the counts by reason (one Spark job), and the
     # manifest details made from the tally's rows.
     tally: extract.Tally | None = None
-    tally_details: Callable[[list[Row]], dict] = lambda rows: {}
+    tally_details: Callable[[Sequence[extract.TallyRow]], dict] = lambda rows: {}
     # Refuses inputs (JobError) before anything is written; returns facts for the manifest. It may
     # read the files' heads or tails (storage.read_head/read_tail), never whole files.
     check_inputs: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], dict] = _no_input_checks

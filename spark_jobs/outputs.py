@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from spark_jobs.storage import spark_jvm
+
 REJECTED_COLUMNS = ("reason", "source_file", "line")
 # Smaller files than this would cost Athena more in per-file overhead than parallel writing saves.
 MIN_INPUT_BYTES_PER_FILE = 16 * 1024 * 1024
@@ -47,7 +49,7 @@ def rows_in(spark: SparkSession, path: str) -> int:
     """Rows of a written Parquet partition, summed from its files' footers on the driver (Hadoop's
     FileSystem, so S3 too): no Spark job, where reading the folder back cost two (the schema, then
     the count), about a second each on the articles sample."""
-    jvm = spark.sparkContext._jvm
+    jvm = spark_jvm(spark)
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     folder = jvm.org.apache.hadoop.fs.Path(path)
     fs = folder.getFileSystem(conf)

@@ -78,14 +78,14 @@ def build_session(app_name: str, *, master: str | None = None, shuffle_partition
 def scoped_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
     """SQL settings in force for the block only: the previous values (or none) come back after it,
     so a job leaves nothing behind on a session it shares (tests, the demo, a notebook)."""
-    previous = {key: spark.conf.get(key, None) for key in settings}
+    previous: dict[str, str | None] = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():
         spark.conf.set(key, value)
     try:
         yield
     finally:
-        for key, value in previous.items():
-            if value is None:
+        for key, earlier in previous.items():
+            if earlier is None:
                 spark.conf.unset(key)
             else:
-                spark.conf.set(key, value)
+                spark.conf.set(key, earlier)

@@ -20,8 +20,16 @@ class InputFile:
     size: int
 
 
+def spark_jvm(spark: SparkSession):
+    """The session's JVM (py4j's view of its classes); JobError if the session has none (stopped)."""
+    gateway = spark.sparkContext._jvm
+    if gateway is None:
+        raise JobError("the Spark session has no JVM (was it stopped?)")
+    return gateway
+
+
 def _filesystem(spark: SparkSession, path: str):
-    jvm = spark.sparkContext._jvm
+    jvm = spark_jvm(spark)
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
 
@@ -33,7 +41,7 @@ def _is_data_file(name: str) -> bool:
 
 def _matching_files(spark: SparkSession, pattern: str) -> list:
     fs, path = _filesystem(spark, pattern)
-    files = []
+    files: list = []
     for status in fs.globStatus(path) or []:
         children = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
         files.extend(s for s in children if s.isFile() and _is_data_file(s.getPath().getName()))
@@ -59,9 +67,11 @@ def read_head(spark: SparkSession, path: str, until: bytes, max_bytes: int) -> b
     """The first bytes of a file, decompressed by its Hadoop codec (.bz2, .gz) if it has one, up
     to and including ``until`` or at most ``max_bytes``: a bounded read, however big the file."""
     fs, hadoop_path = _filesystem(spark, path)
-    codec = spark.sparkContext._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
-        spark.sparkContext._jsc.hadoopConfiguration()
-    ).getCodec(hadoop_path)
+    codec = (
+        spark_jvm(spark)
+        .org.apache.hadoop.io.compress.CompressionCodecFactory(spark.sparkContext._jsc.hadoopConfiguration())
+        .getCodec(hadoop_path)
+    )
     raw = fs.open(hadoop_path)
     stream = raw if codec is None else codec.createInputStream(raw)
     head = b""
@@ -91,7 +101,7 @@ def read_tail(spark: SparkSession, path: str, size: int, count: int) -> bytes:
 def write_text(spark: SparkSession, path: str, text: str) -> None:
     """Write a small text file: to a temporary name, then renamed (atomic on HDFS/local)."""
     fs, final = _filesystem(spark, path)
-    jvm = spark.sparkContext._jvm
+    jvm = spark_jvm(spark)
     temporary = jvm.org.apache.hadoop.fs.Path(path + ".tmp")
     stream = fs.create(temporary, True)
     try:
