@@ -58,9 +58,10 @@ def assert_the_job_step(pipeline, cluster: dict, run_id: str) -> None:
     its Spark event log into the run's own folder of the lake, which the plan made exist."""
     (step,) = pipeline.emr.list_steps(ClusterId=cluster["Id"])["Steps"]
     args = step["Config"]["Args"]
-    assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
+    assert args[:4] == ["spark-submit", "--deploy-mode", "cluster", "--py-files"]
+    # then four Spark properties, the entry point and the job's arguments
+    confs, job_arguments = args[5:13], args[14:]
     # the run's Spark event log: into its own folder of the lake, which the plan made exist
-    confs = args[3 : args.index("--py-files")]
     assert confs[0::2] == ["--conf"] * 4
     events_folder = f"logs/spark-events/pageviews/dt={DT}/run={run_id}/"
     assert dict(conf.split("=", 1) for conf in confs[1::2]) == {
@@ -70,7 +71,8 @@ def assert_the_job_step(pipeline, cluster: dict, run_id: str) -> None:
         "spark.eventLog.compress": "false",
     }
     assert pipeline.s3.head_object(Bucket=pipeline.bucket, Key=events_folder)["ContentLength"] == 0
-    assert args[args.index("--py-files") + 3 :] == [
+    assert args[13].startswith("s3://") and args[13].endswith(".py")  # the deployed entry point
+    assert job_arguments == [
         "--date",
         DT,
         "--input",
