@@ -144,7 +144,10 @@ def test_articles_targets_fixed_cost_and_read_floor():
     assert found["articles-1gb 1x: job / lbzip2 -d (reported)"].limit is None
 
 
+# The bench times the working tree on the default Spark line (`make bench`): its harness is what
+# this checks, so the other lines skip it.
 @pytest.mark.spark
+@pytest.mark.default_line_only
 def test_a_tiny_articles_bench_times_the_floor_and_shows_the_stages(tmp_path):
     config = BenchConfig(
         recipes=(ArticlesRecipe(copies=1),),

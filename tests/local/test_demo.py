@@ -29,7 +29,10 @@ class _Images(HTMLParser):
             self.sources.append(dict(attrs)["src"])
 
 
+# The whole demo, twice: its jobs' output on every Spark line is what tests/spark holds, so it runs on
+# the default line only (it is the suite's longest single test after the atomic-day ones).
 @pytest.mark.spark
+@pytest.mark.default_line_only
 def test_demo_end_to_end_twice_gives_the_same_answers(sample_lake, spark, tmp_path, png_dimensions):
     # The session's sample lake is the first run; the demo reruns the jobs over a copy of it.
     lake = tmp_path / "lake"
