@@ -8,21 +8,12 @@ import sys
 from pathlib import Path
 
 import tomllib
+from product_packages import PRODUCT_PACKAGES
 
 from wikilake_core.paths import PROJECT_ROOT
 
 VULTURE = Path(sys.executable).parent / "vulture"
 WHITELIST = PROJECT_ROOT / "tools" / "vulture_whitelist.py"
-PRODUCT = (
-    "wikilake",
-    "wikilake_core",
-    "wikilake_ingest",
-    "wikilake_settings",
-    "functions/wikilake_functions",
-    "spark_jobs",
-    "stacks",
-    "bench",
-)
 
 
 def _config() -> dict:
@@ -33,7 +24,7 @@ def test_make_lint_checks_every_product_package_for_dead_code():
     dry_run = subprocess.run(["make", "-n", "lint"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert ".venv/bin/vulture" in dry_run.stdout.splitlines()
     paths = _config()["paths"]
-    assert set(paths) == {*PRODUCT, "app.py", "tools/vulture_whitelist.py"}
+    assert set(paths) == {*PRODUCT_PACKAGES, "app.py", "tools/vulture_whitelist.py"}
     assert not any(path.startswith("tests") for path in paths)  # a name only a test reads is dead
     assert _config()["min_confidence"] == 60  # vulture's lowest level: nothing it finds is hidden
 

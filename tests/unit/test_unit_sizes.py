@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from product_packages import PRODUCT_PACKAGES
 
 from wikilake_core.paths import PROJECT_ROOT
 
@@ -20,16 +21,6 @@ MAX_MODULE_LINES = 400
 TABLE_MARKER = re.compile(r"\(declarative table: \S[^)]*\)")
 WHOLE_MARKER = re.compile(r"\(stays whole: \S[^)]*\)")
 
-PACKAGES = (
-    "wikilake",
-    "wikilake_core",
-    "wikilake_ingest",
-    "wikilake_settings",
-    "functions/wikilake_functions",
-    "spark_jobs",
-    "stacks",
-    "bench",
-)
 TOP_LEVEL_GLOBS = ("tools/*.py", "app.py")
 # Generated or fetched, never read as product code (.gitignore'd).
 SKIPPED_PARTS = {"__pycache__", "cache"}
@@ -48,7 +39,7 @@ class Offender:
 
 
 def product_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    files = [path for package in PACKAGES for path in (root / package).rglob("*.py")]
+    files = [path for package in PRODUCT_PACKAGES for path in (root / package).rglob("*.py")]
     files += [path for pattern in TOP_LEVEL_GLOBS for path in root.glob(pattern)]
     return sorted(path for path in files if not SKIPPED_PARTS & set(path.relative_to(root).parts))
 
