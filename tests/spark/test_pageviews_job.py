@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 from spark_helpers import PAGEVIEWS_DT, pageviews_input, run_manifest, run_rejected_dir, run_table_dir, write_gz
-from spark_reference import pageviews_reference, read_lines
+from spark_reference import pageview_reason, pageviews_reference, read_lines
 
 from spark_jobs import pageviews
 from wikilake_core.errors import JobError
@@ -76,6 +76,49 @@ def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
     assert len(files) == 1, folder
     rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{files[0]}')").fetchall()
     assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
+
+
+# Lines that probe every check at its edges; the separators are what Java's regex `$` and Spark's
+# cast treated as line ends or skipped (a line holds them: the text reader splits at \n and \r only).
+EDGE_LINES = [
+    "en A 1 0",
+    "en A 1 ",  # the fourth field may be empty
+    "en  1 0",  # so may the title
+    " A 1 0",
+    "en A  0",
+    "en A +1 0",
+    "en A -1 0",
+    "en A 1.0 0",
+    "en A 1e3 0",
+    "en A 123456789012345678 0",  # 18 digits
+    "en A 1234567890123456789 0",  # 19
+    "en A 5\u2028 0",
+    "en A 5\u2029 0",
+    "en A 5\x85 0",
+    "en A \u0665 0",  # an Arabic-Indic digit is not a count
+    "en A 1 0 ",
+    "en\tA 1 0",
+    "en A 1",
+    "enA10",
+]
+
+
+def test_classify_agrees_with_the_reference_on_edge_lines(spark):
+    # each line in a file of its own hour, so the hour tells the rows apart
+    lines = spark.createDataFrame(
+        [(line, f"/raw/pageviews-20240315-{hour:02d}0000.gz") for hour, line in enumerate(EDGE_LINES)],
+        "value string, source_file string",
+    )
+    rows = {r["hour"]: r for r in pageviews.classify(lines).collect()}
+    assert sorted(rows) == list(range(len(EDGE_LINES)))
+    for hour, line in enumerate(EDGE_LINES):
+        row, reason = rows[hour], pageview_reason(line)
+        assert row["reason"] == reason, line
+        if reason is None:
+            code, title, views, _ = line.split(" ")
+            assert (row["domain_code"], row["page_title"], row["views"], row["line"]) == (code, title, int(views), None)
+        else:
+            assert (row["line"], row["domain_code"], row["views"]) == (line, None, None)
 
 
 def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
