@@ -157,14 +157,9 @@ def stage_table(run: RunRecord) -> Table:
 
 
 def stage_runs(runs: list[RunRecord]) -> list[RunRecord]:
-    """The runs whose stages the report prints: the best successful job run of each articles
-    input at 1x (the fixed cost and the big file)."""
+    """The runs whose stages the report prints: the best successful job run of each input at 1x."""
     best: dict[str, RunRecord] = {}
-    candidates = [
-        r
-        for r in runs
-        if r.engine == "spark" and r.scale == 1 and not r.error and r.spark_jobs and r.input.startswith("articles")
-    ]
+    candidates = [r for r in runs if r.engine == "spark" and r.scale == 1 and not r.error and r.spark_jobs]
     for run in candidates:
         if run.input not in best or run.wall_s < best[run.input].wall_s:
             best[run.input] = run
