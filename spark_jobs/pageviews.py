@@ -88,10 +88,9 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     """Raw lines (``value``) of hourly files -> hour, domain_code, page_title, views, reason (null
     when valid); ``line`` and ``source_file`` kept for rejected rows only.
 
-    Every check is a byte search (instr, locate, substring_index, btrim): Spark's ``split`` and
-    ``rlike`` decode each line to a Java string and back, most of the parse's time on a day of
-    lines. Java's ``$`` also matched before a final ``\\r``, U+0085, U+2028 or U+2029, so a count
-    like ``5\\r`` passed the old regex; the spec's count is digits only, and now so is the check.
+    Every check is on bytes (instr, locate, substring_index, btrim), not a regex: Java's ``$``
+    also matches before a final U+0085, U+2028 or U+2029, so ``^[0-9]{1,18}$`` let a count like
+    ``5`` + U+2028 through, a valid line whose views were null. The spec's count is digits only.
     """
     line = F.col("value")
     # 1-based positions of the first four spaces (0: absent); exactly 4 fields = exactly 3 spaces.
