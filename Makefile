@@ -59,8 +59,11 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # The whole suite on the default Spark line, then what runs Spark (the `spark` marker, but for the
 # `default_line_only` tests: see their docstrings) on each
-# other line; `make test-spark-<version>` runs one line alone.
-test: lint test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
+# other line; `make test-spark-<version>` runs one line alone. The other lines' venvs install
+# while the default line runs (pip mostly downloads and unpacks: it fits in the tests' waits).
+test: lint
+	$(MAKE) --no-print-directory -j2 test-default-line setup-spark-lines
+	$(MAKE) --no-print-directory $(EXTRA_SPARK_LINES:%=test-spark-%)
 
 # ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead
 # code with vulture (its paths and confidence in pyproject.toml; tools/vulture_whitelist.py names
@@ -74,12 +77,16 @@ lint: setup
 	$(VENV)/bin/mypy
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
+# Two pytest-xdist workers, one per core, each taking a whole test file at a time (its module
+# fixtures built once), the longest files first (tests/conftest.py, LONGEST_FIRST).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
+
 test-default-line: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
 
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
 test-spark-%: $(VENV)-spark-%/.installed
-	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m 'spark and not default_line_only'
+	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest $(PYTEST_PARALLEL) -m 'spark and not default_line_only'
 
 # The deploy round trip alone (real CDK CLI against a local moto server, 1-2 minutes).
 test-roundtrip: setup
