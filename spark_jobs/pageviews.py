@@ -224,8 +224,8 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
     )
 
 
-# The kept lines uncompressed, as for edits and articles: encoding 26.4M narrow rows cost more CPU
-# than the disk it saved (bench, pageviews-day: the parse job 32.5 s instead of 37.5-39.5 s).
+# The kept lines uncompressed, as for edits and articles: encoding a day of narrow rows cost more
+# CPU than the disk it saved (measured in docs/performance.md).
 JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, compressed_cache=False)
 
 if __name__ == "__main__":
