@@ -85,8 +85,9 @@ test-default-line: setup
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
 
 # The line's venv first on PATH, so whatever a test starts by name (python, spark-submit) is its own.
+# One worker: these tests keep both cores busy with Spark, and two workers were slower than one.
 test-spark-%: $(VENV)-spark-%/.installed
-	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest $(PYTEST_PARALLEL) -m 'spark and not default_line_only'
+	PATH=$(CURDIR)/$(VENV)-spark-$*/bin:$$PATH $(VENV)-spark-$*/bin/pytest -m 'spark and not default_line_only'
 
 # The deploy round trip alone (real CDK CLI against a local moto server, 1-2 minutes).
 test-roundtrip: setup
