@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 # Short names of the harness's engines (bench/engines.py) for the tables.
@@ -23,17 +23,21 @@ RATIOS = {
     "ratio_to_lbzip2": "vs lbzip2",
 }
 NONE = "-"
+# Parts of one run started one after the other on the same machine, at most this far apart.
+BACK_TO_BACK = timedelta(minutes=5)
 
 
 def newest_run(results_dir: Path) -> list[Path]:
     """The results files of the newest run: the one that finished last, and those whose runs
-    overlapped it in time (one run split in parts side by side, e.g. articles and the line datasets)."""
+    overlapped it in time or ended at most BACK_TO_BACK before it started (one run split in parts,
+    side by side or one after the other: e.g. articles and the line datasets, or one big input on
+    its own)."""
     times = {}
     for path in sorted(results_dir.glob("*.json")):
         document = json.loads(path.read_text())
         times[path] = (datetime.fromisoformat(document["started_at"]), datetime.fromisoformat(document["finished_at"]))
     last = max(times, key=lambda path: times[path][1])
-    return sorted(path for path, (_, finished) in times.items() if finished >= times[last][0])
+    return sorted(path for path, (_, finished) in times.items() if finished >= times[last][0] - BACK_TO_BACK)
 
 
 def render(paths: list[Path], root: Path) -> str:
@@ -67,9 +71,21 @@ def _conditions(paths: list[Path], documents: list[dict], root: Path) -> str:
         lines.append(
             f"- `{path.relative_to(root)}`: {_clock(document['started_at'])}-{_clock(document['finished_at'])} UTC, "
             f"1-minute load average {load['min']:.1f}-{load['max']:.1f} (median {load['median']:.1f}); "
-            f"jobs at `{jobs['commit'][:7]}` ({jobs['source']} {jobs['rev']}); runs per engine and size {sizes}."
+            f"jobs {_jobs(jobs)}; runs per engine and size {sizes}."
         )
     return "\n".join(lines) + "\n"
+
+
+def _jobs(jobs: dict) -> str:
+    """Which job code was timed, as bench/jobs_source.py recorded it."""
+    if jobs["source"] == "git revision":
+        return f"at `{jobs['commit'][:7]}` (git revision {jobs['rev']})"
+    if jobs["source"] == "working tree":
+        if jobs["head"] is None:
+            return "of a working tree outside git"
+        changed = " with uncommitted job changes" if jobs["uncommitted_job_changes"] else ""
+        return f"at `{jobs['head'][:7]}` (working tree{changed})"
+    return f"from the folder {jobs['path']}"
 
 
 def _clock(timestamp: str) -> str:

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.markdown import newest_run, render
+from bench.markdown import _jobs, newest_run, render
 from tests.doc_regions import check_region
 from wikilake_core.paths import PROJECT_ROOT
 
@@ -48,6 +48,11 @@ def test_newest_run_is_the_last_finished_file_and_those_beside_it(tmp_path):
     assert old not in newest_run(tmp_path)
     later = _results(tmp_path / "d.json", "2026-01-02T08:00:00+02:00", "2026-01-02T08:05:00+02:00")
     assert newest_run(tmp_path) == [later]
+    # a part started right after the run before it (a big input timed on its own) is the same run
+    after = _results(tmp_path / "e.json", "2026-01-02T06:09:00+00:00", "2026-01-02T06:20:00+00:00")
+    assert newest_run(tmp_path) == [later, after]
+    _results(tmp_path / "f.json", "2026-01-02T06:26:00+00:00", "2026-01-02T06:30:00+00:00")
+    assert newest_run(tmp_path) == [tmp_path / "f.json"]
 
 
 def test_rendered_figures_match_the_published_table_of_2026_12_06():
@@ -88,3 +93,17 @@ def test_readme_costs_are_the_docs_estimates():
     estimates = _dollars((PROJECT_ROOT / "docs" / "running-daily.md").read_text())
     estimates |= _dollars((PROJECT_ROOT / "docs" / "runtimes.md").read_text())
     assert figures and figures <= estimates, sorted(figures - estimates)
+
+
+def test_each_kind_of_timed_job_code_is_named():
+    """The three sources bench/jobs_source.py records (a revision, the working tree, a folder)."""
+    assert (
+        _jobs({"source": "git revision", "rev": "HEAD", "commit": "0b08e2af54bc"}) == "at `0b08e2a` (git revision HEAD)"
+    )
+    tree = {"source": "working tree", "head": "0b08e2af54bc", "uncommitted_job_changes": False}
+    assert _jobs(tree) == "at `0b08e2a` (working tree)"
+    assert (
+        _jobs({**tree, "uncommitted_job_changes": True}) == "at `0b08e2a` (working tree with uncommitted job changes)"
+    )
+    assert _jobs({**tree, "head": None}) == "of a working tree outside git"
+    assert _jobs({"source": "folder", "path": "/tmp/tuned"}) == "from the folder /tmp/tuned"
