@@ -59,11 +59,10 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # The whole suite on the default Spark line, then what runs Spark (the `spark` marker, but for the
 # `default_line_only` tests: see their docstrings) on each
-# other line; `make test-spark-<version>` runs one line alone. The lint and the other lines' venvs
-# run beside the default line (pip mostly downloads and unpacks, mypy is one process: both fit in
-# the tests' waits on JVMs, subprocesses and moto); make fails if any of the three does.
-test: setup
-	$(MAKE) --no-print-directory -j3 lint test-default-line setup-spark-lines
+# other line; `make test-spark-<version>` runs one line alone. The other lines' venvs install
+# while the default line runs (pip mostly downloads and unpacks: it fits in the tests' waits).
+test: lint
+	$(MAKE) --no-print-directory -j2 test-default-line setup-spark-lines
 	$(MAKE) --no-print-directory $(EXTRA_SPARK_LINES:%=test-spark-%)
 
 # ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead
@@ -78,9 +77,9 @@ lint: setup
 	$(VENV)/bin/mypy
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
-# Two pytest-xdist workers, one per core, each taking a whole group of tests at a time: a test file,
-# or every test of a costly session fixture; the longest files first (tests/schedule.py).
-PYTEST_PARALLEL ?= -n 2 --dist loadgroup
+# Two pytest-xdist workers, one per core, each taking a whole test file at a time (its module
+# fixtures built once), the longest files first (tests/conftest.py, LONGEST_FIRST).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 test-default-line: setup
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL)

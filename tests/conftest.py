@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.schedule import order_and_group
+from tests.schedule import LONGEST_FIRST
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +21,10 @@ def spark():
 def pytest_collection_modifyitems(items):
     """Mark every test that uses the session (directly or through a fixture such as sample_lake)
     `spark`, so `pytest -m spark`, which `make test` runs on each other Spark line, picks up new
-    ones by itself. Tests that run Spark without the session carry the mark by hand. Then order
-    and group them for `make test`'s workers (tests/schedule.py)."""
+    ones by itself. Tests that run Spark without the session carry the mark by hand. Then put the
+    LONGEST_FIRST files first (the order within a file stays)."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
-    order_and_group(items)
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

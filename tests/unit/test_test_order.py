@@ -1,4 +1,4 @@
-"""The suite's scheduling list (tests/schedule.py) names test files that exist."""
+"""The suite's own scheduling list names test files that exist."""
 
 from pathlib import Path
 
