@@ -14,6 +14,7 @@ from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emr as emr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -77,26 +78,49 @@ class ProcessingStack(Stack):
         self._cluster_security(bucket, data_key, job_code, table_names)
         self.log_uri = f"s3://{bucket.bucket_name}/{layout.EMR_LOGS}/"
         self.cluster_definition = self._cluster_definition(job_code)
-        self.pipeline = Pipeline(
-            self,
-            "Pipeline",
-            config=config,
-            bucket=bucket,
-            data_key=data_key,
-            job_code=job_code,
+        self._pipeline(
+            bucket,
+            data_key,
+            job_code,
             definition=self.cluster_definition,
             pass_roles=[
                 (self.roles.service_role, EMR_SERVICE),
                 (self.roles.instance_role, EC2_SERVICE),
             ],
-            leases=self.leases,
         )
-        self.dashboard = self._dashboard(serverless_application_id=None)
         # Opt-in: a default deploy runs no compute at all (no cluster, no instance).
         self.cluster = self._interactive_cluster(bucket, job_code) if config.interactive_cluster else None
         if config.budget_monthly_usd:
             self._budget(config.budget_monthly_usd)
         self._outputs()
+
+    def _pipeline(
+        self,
+        bucket: s3.IBucket,
+        data_key: kms.IKey | None,
+        job_code: JobCode,
+        *,
+        definition: ClusterDefinition | None = None,
+        pass_roles: list[tuple[iam.IRole, str]] | None = None,
+        serverless: ServerlessApp | None = None,
+    ) -> None:
+        """The pipeline and its dashboard, on the cluster ``definition`` (passing ``pass_roles``)
+        or on the ``serverless`` application."""
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=self.config,
+            bucket=bucket,
+            data_key=data_key,
+            job_code=job_code,
+            leases=self.leases,
+            definition=definition,
+            pass_roles=pass_roles,
+            serverless=serverless,
+        )
+        self.dashboard = self._dashboard(
+            serverless_application_id=serverless.application.attr_application_id if serverless else None
+        )
 
     def _cluster_security(
         self, bucket: s3.IBucket, data_key: kms.IKey | None, job_code: JobCode, table_names: Iterable[str]
@@ -167,17 +191,7 @@ class ProcessingStack(Stack):
             # What ran, with which command and result: audit data, like the state machine's history.
             log_group=audit_log_group(self, "ServerlessJobLogs", config=config, data_key=data_key),
         )
-        self.pipeline = Pipeline(
-            self,
-            "Pipeline",
-            config=config,
-            bucket=bucket,
-            data_key=data_key,
-            job_code=job_code,
-            serverless=self.serverless,
-            leases=self.leases,
-        )
-        self.dashboard = self._dashboard(serverless_application_id=self.serverless.application.attr_application_id)
+        self._pipeline(bucket, data_key, job_code, serverless=self.serverless)
         if config.budget_monthly_usd:
             self._budget(config.budget_monthly_usd)
         self._pipeline_outputs()
