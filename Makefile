@@ -59,11 +59,11 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # The whole suite on the default Spark line, then what runs Spark (the `spark` marker, but for the
 # `default_line_only` tests: see their docstrings) on each
-# other line; `make test-spark-<version>` runs one line alone. The other lines install and run
-# beside the default line (their outputs interleave): pip mostly downloads and unpacks, and the
-# tests on both sides wait on JVMs, subprocesses and moto more than they compute.
+# other line; `make test-spark-<version>` runs one line alone. The other lines' venvs install
+# while the default line runs (pip mostly downloads and unpacks: it fits in the tests' waits).
 test: lint
-	$(MAKE) --no-print-directory -j2 test-default-line $(EXTRA_SPARK_LINES:%=test-spark-%)
+	$(MAKE) --no-print-directory -j2 test-default-line setup-spark-lines
+	$(MAKE) --no-print-directory $(EXTRA_SPARK_LINES:%=test-spark-%)
 
 # ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead
 # code with vulture (its paths and confidence in pyproject.toml; tools/vulture_whitelist.py names
