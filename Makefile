@@ -78,7 +78,7 @@ lint: setup
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
 # Two pytest-xdist workers, one per core, each taking a whole test file at a time (its module
-# fixtures built once), the longest files first (tests/conftest.py, LONGEST_FIRST).
+# fixtures built once), the longest files first (LONGEST_FIRST in tests/schedule.py).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 test-default-line: setup
