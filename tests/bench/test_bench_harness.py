@@ -14,6 +14,7 @@ from bench import jobs_source
 from bench.harness import Bench, BenchConfig, BenchError
 from bench.inputs import EditsRecipe, PageviewsRecipe
 from bench.summary import RunRecord
+from tests.own_jvm import QUICK_START_SPARK_CONF
 
 TINY_EDITS = EditsRecipe(copies_per_file=1, files=2, sample_events=3000)
 # Malformed lines at a high rate so the job's and the peer's rejection rules are both exercised.
@@ -30,6 +31,7 @@ def bench_run(tmp_path_factory):
         repetitions={1: 1},
         cache_root=root / "cache",
         results_dir=root / "results",
+        spark_conf=QUICK_START_SPARK_CONF,
     )
     output = io.StringIO()
     bench = Bench(config, console=Console(file=output, width=220))

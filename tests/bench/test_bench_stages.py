@@ -15,6 +15,7 @@ from bench import stages, summary, targets
 from bench.engines import engines
 from bench.harness import Bench, BenchConfig
 from bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
+from tests.own_jvm import QUICK_START_SPARK_CONF
 from wikilake_core import datasets
 
 
@@ -155,6 +156,7 @@ def test_a_tiny_articles_bench_times_the_floor_and_shows_the_stages(tmp_path):
         repetitions={1: 1},
         cache_root=tmp_path / "cache",
         results_dir=tmp_path / "results",
+        spark_conf=QUICK_START_SPARK_CONF,
     )
     output = io.StringIO()
     document, _ = Bench(config, console=Console(file=output, width=220)).run()

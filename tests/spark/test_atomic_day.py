@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from spark_helpers import EDITS_DT, EDITS_SAMPLE
 
+from tests.own_jvm import own_process_env
 from wikilake.local import day_lock
 from wikilake.local import days as local_days
 from wikilake_core import day_runs, layout
@@ -43,7 +44,11 @@ KILL_TIMEOUT = 180
 def local_run(lake: Path, *options: str) -> subprocess.Popen:
     argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(EDITS_SAMPLE)]
     return subprocess.Popen(
-        [*argv, "--lake", str(lake), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*argv, "--lake", str(lake), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=own_process_env(),
     )
 
 

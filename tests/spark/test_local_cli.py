@@ -9,6 +9,7 @@ import sys
 import pytest
 from spark_helpers import PAGEVIEWS_DT, write_gz
 
+from tests.own_jvm import own_process_env
 from wikilake.cli import main
 from wikilake.local.runner import run_local
 from wikilake_core.errors import WikilakeError
@@ -118,6 +119,7 @@ def test_a_failed_run_in_its_own_process_prints_one_line(tmp_path):
         ],
         capture_output=True,
         text=True,
+        env=own_process_env(),
     )
     assert run.returncode == 1
     assert run.stderr == BROKEN_GZIP_ERROR.format(path=broken) + "\n"
