@@ -218,7 +218,13 @@ def tally_details(by_namespace: Sequence[extract.TallyRow]) -> dict:
     }
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
+def plan(
+    spark: SparkSession,
+    classified: DataFrame,
+    tallied: Sequence[extract.TallyRow],
+    inputs: Sequence[InputFile],
+    args: argparse.Namespace,
+) -> Plan:
     valid = classified.where(F.col("reason").isNull())
     files = outputs.files_for_cores(
         sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism

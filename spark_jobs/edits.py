@@ -197,7 +197,13 @@ def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namesp
     return classify(extract.read_lines(spark, inputs))
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
+def plan(
+    spark: SparkSession,
+    classified: DataFrame,
+    tallied: Sequence[extract.TallyRow],
+    inputs: Sequence[InputFile],
+    args: argparse.Namespace,
+) -> Plan:
     events = edits_table(classified)
     files = outputs.files_for_cores(
         sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism

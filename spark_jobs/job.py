@@ -72,7 +72,8 @@ class DatasetJob:
     # The input files -> one row per record: the dataset's columns plus ``reason`` (null when
     # valid), ``source_file`` and ``line`` (kept for rejected rows).
     read: Callable[[SparkSession, Sequence[InputFile], argparse.Namespace], DataFrame]
-    plan: Callable[[SparkSession, DataFrame, Sequence[InputFile], argparse.Namespace], Plan]
+    # The kept records and the tally's rows of the valid ones -> what to write.
+    plan: Callable[[SparkSession, DataFrame, Sequence[extract.TallyRow], Sequence[InputFile], argparse.Namespace], Plan]
     # Whether a split of the input can repeat a record of the next split (bzip2 on Hadoop before
     # 3.3.5): read() then adds extract.RECORD_COLUMNS, the repeats are found with the counts and
     # dropped, and the manifest says how many splits read the input (``input_splits``).
@@ -140,7 +141,7 @@ class DatasetJob:
                 counted = {"input_splits": found.splits}
             else:
                 counts, tallied = extract.count_by_reason(classified, self.tally, args)
-            plan = self.plan(spark, classified, inputs, args)
+            plan = self.plan(spark, classified, tallied, inputs, args)
             kept += plan.kept
             rows_written = {}
             for output in plan.tables:

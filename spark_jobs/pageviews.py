@@ -124,45 +124,88 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     )
 
 
-def views_by_hour_and_code(valid: DataFrame) -> DataFrame:
-    """Views and lines per (hour, domain_code): a small frame the hourly table, the list of domain
-    codes and the unknown-code counts all start from."""
-    return valid.groupBy("hour", "domain_code").agg(F.sum("views").alias("views"), F.count(F.lit(1)).alias("pages"))
+def tally_aggregates(args: argparse.Namespace) -> dict[str, Column]:
+    """Views per (hour, domain_code), taken with the counts by reason (TALLY)."""
+    return {"views": F.sum("views")}
 
 
-def code_projects(by_code: DataFrame) -> DataFrame:
-    """domain_code -> project, access_site, code_rank for the day's distinct codes (a few thousand
-    rows), so the rules run once per code instead of once per page. code_rank is the code's place
-    in (project, access_site, domain_code) order: a compact key to lay pageviews_daily out by."""
-    codes = with_project_and_access(by_code.select("domain_code").distinct())
+# Views and lines per (hour, domain_code) of the valid lines, in the counting job: the hourly
+# table, the day's codes, their slices and the unknown-code counts start from these few thousand
+# rows, not from another pass over the day's lines.
+TALLY = extract.Tally(("hour", "domain_code"), tally_aggregates)
+BY_CODE_SCHEMA = "hour int, domain_code string, views bigint, pages bigint"
+
+
+def code_projects(by_code: DataFrame, slices: int) -> DataFrame:
+    """domain_code -> project, access_site, code_rank and the code's place among ``slices``
+    slices of the day, for the day's distinct codes (a few thousand rows), so the rules run once
+    per code instead of once per page.
+
+    code_rank is the code's place in (project, access_site, domain_code) order: a compact key to
+    lay pageviews_daily out by. The slices split the day's lines into equal shares in that order:
+    a code's lines start at slice ``slice_from`` and span ``slice_span`` slices (fractions).
+    """
+    lines = by_code.groupBy("domain_code").agg(F.sum("pages").alias("lines"))
+    codes = with_project_and_access(lines)
     in_order = Window.orderBy("project", "access_site", "domain_code")
-    return codes.withColumn("code_rank", F.row_number().over(in_order))
+    before = Window.orderBy("code_rank").rowsBetween(Window.unboundedPreceding, -1)
+    slices_per_line = F.lit(float(slices)) / F.sum("lines").over(Window.partitionBy())
+    return (
+        codes.withColumn("code_rank", F.row_number().over(in_order))
+        .withColumn("slice_from", F.coalesce(F.sum("lines").over(before), F.lit(0)) * slices_per_line)
+        .withColumn("slice_span", F.col("lines") * slices_per_line)
+        .drop("lines")
+    )
 
 
-def daily_table(valid: DataFrame, projects: DataFrame, slices: int) -> DataFrame:
+def partition_keys(spark_range: DataFrame, slices: int) -> DataFrame:
+    """slice -> key, a number whose hash puts its rows in partition ``slice`` of a hash
+    partitioning into ``slices`` (Spark's is pmod(hash(key), n), the hash of F.hash), from
+    ``spark_range`` (spark.range: enough ids that every slice finds one, 64 per slice)."""
+    key = F.col("id").cast("int")
+    return (
+        spark_range.select(F.pmod(F.hash(key), F.lit(slices)).alias("slice"), key.alias("key"))
+        .groupBy("slice")
+        .agg(F.min("key").alias("key"))
+    )
+
+
+def daily_table(valid: DataFrame, projects: DataFrame, keys: DataFrame, slices: int) -> DataFrame:
     """Views per (domain_code, page_title) over the day; hours_seen = distinct hours it appears in
     (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour).
 
-    The lines are range-partitioned once, by (code_rank, hash of the title), into ``slices``
-    slices of the project order, and aggregated within them: one shuffle, no partial aggregation
-    (a page appears once per hourly file, so there is nothing to pre-aggregate), and every slice
-    holds a narrow range of projects, a big project spread over several by title.
+    Each line goes to its code's slices (code_projects), a big code's lines spread over its slices
+    by a hash of the title, and the slices are aggregated each in one partition: one shuffle, no
+    sample of the lines to find range bounds (the per-code line counts give them), no partial
+    aggregation (a page appears once per hourly file, so there is nothing to pre-aggregate), and
+    every slice holds a narrow range of projects.
     """
-    placed = valid.join(F.broadcast(projects.select("domain_code", "code_rank")), "domain_code").withColumn(
-        "title_hash", F.xxhash64("page_title")
+    title_hash = F.xxhash64("page_title")
+    # The title's hash as a fraction in [0, 1): where in its code's slices a page falls.
+    title_place = title_hash.cast("double") / 2.0**64 + 0.5
+    placed = (
+        valid.join(F.broadcast(projects.select("domain_code", "code_rank", "slice_from", "slice_span")), "domain_code")
+        .withColumn("title_hash", title_hash)
+        .withColumn(
+            "slice",
+            F.least(F.floor(F.col("slice_from") + F.col("slice_span") * title_place), F.lit(slices - 1)).cast("int"),
+        )
+        .join(F.broadcast(keys), "slice")
     )
     daily = (
-        placed.repartitionByRange(slices, "code_rank", "title_hash")
-        # code_rank and title_hash follow from domain_code and page_title: same groups, and
-        # grouping by them lets the aggregation use the range partitioning as it is.
-        .groupBy("code_rank", "title_hash", "domain_code", "page_title")
+        placed.repartition(slices, "key")
+        # key, code_rank and title_hash follow from domain_code and page_title: same groups, and
+        # grouping by key lets the aggregation use the hash partitioning as it is.
+        .groupBy("key", "code_rank", "title_hash", "domain_code", "page_title")
         .agg(
             F.sum("views").alias("views"),
             # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
             F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
         )
     )
-    return daily.join(F.broadcast(projects), "domain_code").select(*DAILY_COLUMNS)
+    return daily.join(F.broadcast(projects.select("domain_code", "project", "access_site")), "domain_code").select(
+        *DAILY_COLUMNS
+    )
 
 
 def hourly_table(by_code: DataFrame, projects: DataFrame) -> DataFrame:
@@ -198,17 +241,26 @@ def read(spark: SparkSession, inputs: Sequence[InputFile], args: argparse.Namesp
     return classify(extract.read_lines(spark, inputs))
 
 
-def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile], args: argparse.Namespace) -> Plan:
+def plan(
+    spark: SparkSession,
+    classified: DataFrame,
+    tallied: Sequence[extract.TallyRow],
+    inputs: Sequence[InputFile],
+    args: argparse.Namespace,
+) -> Plan:
     valid = classified.where(F.col("reason").isNull())
-    by_code = views_by_hour_and_code(valid).persist(StorageLevel.MEMORY_AND_DISK)
-    projects = code_projects(by_code).persist(StorageLevel.MEMORY_AND_DISK)
-    unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
+    by_code = spark.createDataFrame(
+        [(r["hour"], r["domain_code"], r["views"], r["_count"]) for r in tallied], BY_CODE_SCHEMA
+    )
     slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
+    projects = code_projects(by_code, slices).persist(StorageLevel.MEMORY_AND_DISK)
+    keys = partition_keys(spark.range(64 * slices), slices)
+    unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
     return Plan(
         tables=(
             TableOutput(
                 TABLE_DAILY,
-                daily_table(valid, projects, slices),
+                daily_table(valid, projects, keys, slices),
                 ("project", "access_site", F.desc("views"), "domain_code", "page_title"),
                 row_group_bytes=ROW_GROUP_BYTES,
             ),
@@ -220,13 +272,13 @@ def plan(spark: SparkSession, classified: DataFrame, inputs: Sequence[InputFile]
             "distinct_projects": projects.where(F.col("project") != UNKNOWN).select("project").distinct().count(),
             "unknown_domain_codes": dict(unknown[:UNKNOWN_CODES_LISTED]),
         },
-        kept=(by_code, projects),
+        kept=(projects,),
     )
 
 
 # The kept lines uncompressed, as for edits and articles: encoding a day of narrow rows cost more
 # CPU than the disk it saved (measured in docs/performance.md).
-JOB = DatasetJob(DATASET, read=read, plan=plan, check_inputs=check_inputs, compressed_cache=False)
+JOB = DatasetJob(DATASET, read=read, plan=plan, tally=TALLY, check_inputs=check_inputs, compressed_cache=False)
 
 if __name__ == "__main__":
     sys.exit(JOB.main())

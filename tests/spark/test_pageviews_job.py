@@ -6,10 +6,11 @@ import json
 
 import duckdb
 import pytest
+from pyspark.sql import functions as F
 from spark_helpers import PAGEVIEWS_DT, pageviews_input, run_manifest, run_rejected_dir, run_table_dir, write_gz
 from spark_reference import pageview_reason, pageviews_reference, read_lines
 
-from spark_jobs import pageviews
+from spark_jobs import outputs, pageviews
 from wikilake_core.errors import JobError
 
 pytestmark = pytest.mark.spark
@@ -180,7 +181,8 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
         ),
     )
     files = sorted(lake.glob("processed/pageviews_daily/dt=*/run=*/part-*.parquet"))
-    assert len(files) > 2
+    # one file per slice: each slice went to a partition of its own
+    assert len(files) == outputs.files_for(sum(p.stat().st_size for p in pageviews_run.inputs), 4_000) > 2
     ranges = []
     for path in files:
         rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{path}')").fetchall()
@@ -190,3 +192,12 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
     daily = {(r["domain_code"], r["page_title"]): r["views"] for r in table(spark, lake, "pageviews_daily").collect()}
     assert daily == {key: value[2] for key, value in reference["daily"].items()}
+
+
+def test_every_slice_count_finds_a_partition_key_for_each_slice(spark):
+    """Slice counts across outputs.files_for's range (1-200): a key for every slice, whose hash puts
+    its rows in that slice's partition when a frame is hash-partitioned into that many."""
+    for slices in (1, 2, 3, 16, 80, 199, 200):
+        keys = pageviews.partition_keys(spark.range(64 * slices), slices)
+        placed = keys.repartition(slices, "key").select("slice", F.spark_partition_id().alias("partition"))
+        assert sorted((r["slice"], r["partition"]) for r in placed.collect()) == [(s, s) for s in range(slices)]
