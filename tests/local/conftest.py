@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from pathlib import Path
 
@@ -145,13 +146,27 @@ def png_dimensions():
     return png_size
 
 
-@pytest.fixture(scope="session")
-def sample_lake(spark, tmp_path_factory) -> Path:
-    """The shipped samples through both PySpark jobs (run_local), once per test session."""
+def _build_sample_lake(spark, lake: Path) -> Path:
     from wikilake.local.demo import sample_days
     from wikilake.local.runner import run_local
 
-    lake = tmp_path_factory.mktemp("samples") / "lake"
     for day in sample_days():
         run_local(day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=spark)
     return lake
+
+
+@pytest.fixture(scope="session")
+def sample_lake(spark, tmp_path_factory, worker_id) -> Path:
+    """The shipped samples through every PySpark job (run_local), once per `make test` run: the
+    first pytest-xdist worker to ask builds it in the run's shared temporary folder while holding
+    a lock, and the other finds it built (the tests only read it). Alone, a session builds its own."""
+    if worker_id == "master":
+        return _build_sample_lake(spark, tmp_path_factory.mktemp("samples") / "lake")
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, one per worker below it
+    built = shared / "sample-lake.built"
+    with (shared / "sample-lake.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            _build_sample_lake(spark, shared / "sample-lake")
+            built.touch()
+    return shared / "sample-lake"
