@@ -55,6 +55,8 @@ DIGITS = "0123456789"
 DAILY_COLUMNS = ("domain_code", "project", "access_site", "page_title", "views", "hours_seen")
 HOURLY_COLUMNS = ("hour", "project", "access_site", "views", "pages")
 UNKNOWN_CODES_LISTED = 20
+# Candidate keys per slice for partition_keys: a slice finds none with probability about e^-64.
+KEY_CANDIDATES_PER_SLICE = 64
 
 
 def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
@@ -161,7 +163,7 @@ def code_projects(by_code: DataFrame, slices: int) -> DataFrame:
 def partition_keys(spark_range: DataFrame, slices: int) -> DataFrame:
     """slice -> key, a number whose hash puts its rows in partition ``slice`` of a hash
     partitioning into ``slices`` (Spark's is pmod(hash(key), n), the hash of F.hash), from
-    ``spark_range`` (spark.range: enough ids that every slice finds one, 64 per slice)."""
+    ``spark_range`` (spark.range of KEY_CANDIDATES_PER_SLICE ids per slice)."""
     key = F.col("id").cast("int")
     return (
         spark_range.select(F.pmod(F.hash(key), F.lit(slices)).alias("slice"), key.alias("key"))
@@ -181,7 +183,8 @@ def daily_table(valid: DataFrame, projects: DataFrame, keys: DataFrame, slices: 
     every slice holds a narrow range of projects.
     """
     title_hash = F.xxhash64("page_title")
-    # The title's hash as a fraction in [0, 1): where in its code's slices a page falls.
+    # The title's hash as a fraction of [0, 1] (1 only by rounding the largest hashes; least()
+    # below keeps the slice in range): where in its code's slices a page falls.
     title_place = title_hash.cast("double") / 2.0**64 + 0.5
     placed = (
         valid.join(F.broadcast(projects.select("domain_code", "code_rank", "slice_from", "slice_span")), "domain_code")
@@ -254,7 +257,7 @@ def plan(
     )
     slices = outputs.files_for(sum(f.size for f in inputs), SLICE_BYTES)
     projects = code_projects(by_code, slices).persist(StorageLevel.MEMORY_AND_DISK)
-    keys = partition_keys(spark.range(64 * slices), slices)
+    keys = partition_keys(spark.range(KEY_CANDIDATES_PER_SLICE * slices), slices)
     unknown = [(r["domain_code"], r["lines"]) for r in unknown_codes(by_code, projects).collect()]
     return Plan(
         tables=(

@@ -198,6 +198,6 @@ def test_every_slice_count_finds_a_partition_key_for_each_slice(spark):
     """Slice counts across outputs.files_for's range (1-200): a key for every slice, whose hash puts
     its rows in that slice's partition when a frame is hash-partitioned into that many."""
     for slices in (1, 2, 3, 16, 80, 199, 200):
-        keys = pageviews.partition_keys(spark.range(64 * slices), slices)
+        keys = pageviews.partition_keys(spark.range(pageviews.KEY_CANDIDATES_PER_SLICE * slices), slices)
         placed = keys.repartition(slices, "key").select("slice", F.spark_partition_id().alias("partition"))
         assert sorted((r["slice"], r["partition"]) for r in placed.collect()) == [(s, s) for s in range(slices)]
