@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from spark_jobs.storage import spark_jvm
 
 REJECTED_COLUMNS = ("reason", "source_file", "line")
+REJECTED_SCHEMA = ", ".join(f"{column} string" for column in REJECTED_COLUMNS)
 # Smaller files than this would cost Athena more in per-file overhead than parallel writing saves.
 MIN_INPUT_BYTES_PER_FILE = 16 * 1024 * 1024
 
@@ -43,6 +44,11 @@ def write_rejected(classified: DataFrame, path: str) -> None:
     classified.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS).coalesce(1).write.mode("overwrite").option(
         "compression", "gzip"
     ).json(path)
+
+
+def no_rejected(spark: SparkSession) -> DataFrame:
+    """No rejected records, to write an empty rejected/ as a run with rejects writes a full one."""
+    return spark.createDataFrame([], REJECTED_SCHEMA)
 
 
 def rows_in(spark: SparkSession, path: str) -> int:

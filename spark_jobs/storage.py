@@ -4,6 +4,7 @@ behave the same: resolving inputs, reading file heads and tails, writing the run
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -15,7 +16,7 @@ HEAD_CHUNK_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class InputFile:
-    path: str  # fully qualified (file:/..., s3://...), as Spark reports it in input_file_name()
+    path: str  # fully qualified (file:/..., s3://...), as Hadoop spells it (input_file_name() escapes it)
     name: str
     size: int
 
@@ -61,6 +62,15 @@ def resolve_inputs(spark: SparkSession, patterns: list[str]) -> list[InputFile]:
         for s in files:
             found[str(s.getPath())] = InputFile(str(s.getPath()), s.getPath().getName(), s.getLen())
     return sorted(found.values(), key=lambda f: f.path)
+
+
+def reported_inputs(spark: SparkSession, inputs: Sequence[InputFile], reported: list[str]) -> list[InputFile]:
+    """Those of ``inputs`` that Spark reported (their input_file_name(), an escaped URI); all of
+    them if one reported is not among them, so no file is left out."""
+    jvm = spark_jvm(spark)
+    paths = {str(jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(uri))) for uri in reported}
+    named = [f for f in inputs if f.path in paths]
+    return named if len(named) == len(paths) else list(inputs)
 
 
 def read_head(spark: SparkSession, path: str, until: bytes, max_bytes: int) -> bytes:

@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from spark_helpers import EDITS_DT, EDITS_SAMPLE, run_manifest, run_rejected_dir, run_table_dir, write_gz
 from spark_reference import EDIT_COLUMNS, edit_rows, edits_by_channel
 
-from spark_jobs import edits
+from spark_jobs import edits, extract, job, outputs, storage
+from spark_jobs.session import scoped_settings
 from wikilake_core.errors import JobError
 from wikilake_core.release_labels import RELEASES
 
@@ -181,6 +182,72 @@ def test_dirty_file_every_good_event_is_present(spark, dirty_run):
     lake, _ = dirty_run
     pages = sorted(r["page"] for r in table(spark, lake, "edits").collect())
     assert pages == sorted(json.loads(line).get("page") for line, reason in DIRTY if reason is None)
+
+
+def test_reasons_hold_when_a_plan_reads_only_the_reason(spark, dirty_run, tmp_path):
+    """A filter or a count on the reason alone lets Spark parse each JSON field on its own, where
+    a wrong type in another field no longer marks the line: the job's settings keep the parse whole
+    (this failed, four wrong types passing as valid, before they did)."""
+    lines = [line for line, _ in DIRTY]
+    raw = write_gz(tmp_path / "dirty.json.gz", lines)
+    with scoped_settings(spark, job.JOB_SQL_SETTINGS):
+        read = extract.read_lines(spark, storage.resolve_inputs(spark, [str(raw)]))
+        rejected = edits.classify(read).where(F.col("reason").isNotNull()).select("reason").collect()
+    assert Counter(r["reason"] for r in rejected) == Counter(reason for _, reason in DIRTY if reason)
+
+
+def test_rejected_records_are_found_again_in_the_files_that_had_them(spark, tmp_path):
+    """Only the files with rejects are read a second time, for rejected/; a clean run writes an
+    empty rejected/ that reads as no rows."""
+    raw = tmp_path / "raw"
+    write_gz(raw / "a clean %file.json.gz", [event(page=f"A{i}") for i in range(5)])
+    write_gz(raw / "dirty.json.gz", [event(page="B"), "garbage", event(added="1")])
+    write_gz(raw / "also clean.json.gz", [event(page="C")])
+    inputs = storage.resolve_inputs(spark, [str(raw)])
+    reported = spark.read.text(str(raw)).select(F.input_file_name()).distinct().collect()
+    dirty = [uri for (uri,) in reported if uri.endswith("dirty.json.gz")]
+    assert [f.name for f in storage.reported_inputs(spark, inputs, dirty)] == ["dirty.json.gz"]
+    assert storage.reported_inputs(spark, inputs, [uri for (uri,) in reported]) == inputs
+    assert storage.reported_inputs(spark, inputs, ["file:///elsewhere.gz"]) == inputs
+
+    lake = tmp_path / "lake"
+    manifest = edits.JOB.run(
+        spark, edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(raw), "--output-root", str(lake)])
+    )
+    assert (manifest["valid_records"], manifest["rejected_by_reason"]) == (
+        7,
+        {"invalid JSON": 1, "wrong JSON type: added": 1},
+    )
+    assert {
+        r["source_file"].rsplit("/", 1)[1] for r in spark.read.json(run_rejected_dir(lake, "edits", EDITS_DT)).collect()
+    } == {"dirty.json.gz"}
+
+    clean = edits.JOB.run(
+        spark,
+        edits.JOB.parse_args(
+            ["--date", EDITS_DT, "--input", str(raw / "also clean.json.gz"), "--output-root", str(lake)]
+        ),
+    )
+    assert (clean["valid_records"], clean["rejected_records"]) == (1, 0)
+    assert spark.read.schema(outputs.REJECTED_SCHEMA).json(run_rejected_dir(lake, "edits", EDITS_DT)).count() == 0
+
+
+def test_counts_are_taken_again_when_the_observed_ones_disagree_with_the_table(spark, tmp_path, monkeypatch):
+    """Observed metrics count a task run twice twice; the job then counts exactly, from the input."""
+
+    class Doubled(job.Observation):
+        @property
+        def get(self):
+            facts = dict(super().get)
+            return {**facts, "records": 2 * facts["records"]} if "records" in facts else facts
+
+    monkeypatch.setattr(job, "Observation", Doubled)
+    raw = write_gz(tmp_path / "e.json.gz", [event(), event(page="Old", time="2015-09-11T23:00:00Z"), "garbage"])
+    manifest = edits.JOB.run(
+        spark, edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(raw), "--output-root", str(tmp_path / "lake")])
+    )
+    assert (manifest["input_records"], manifest["valid_records"], manifest["rejected_records"]) == (3, 2, 1)
+    assert manifest["events_outside_dt"] == 1
 
 
 def test_rerun_replaces_only_its_dt(spark, tmp_path):
