@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 
@@ -210,10 +211,17 @@ def test_rejected_records_are_found_again_in_the_files_that_had_them(spark, tmp_
     assert storage.reported_inputs(spark, inputs, [uri for (uri,) in reported]) == inputs
     assert storage.reported_inputs(spark, inputs, ["file:///elsewhere.gz"]) == inputs
 
+    reads = []
+
+    def read(spark, inputs, args):
+        reads.append(sorted(f.name for f in inputs))
+        return edits.read(spark, inputs, args)
+
     lake = tmp_path / "lake"
-    manifest = edits.JOB.run(
+    manifest = dataclasses.replace(edits.JOB, read=read).run(
         spark, edits.JOB.parse_args(["--date", EDITS_DT, "--input", str(raw), "--output-root", str(lake)])
     )
+    assert reads == [sorted(f.name for f in inputs), ["dirty.json.gz"]]
     assert (manifest["valid_records"], manifest["rejected_by_reason"]) == (
         7,
         {"invalid JSON": 1, "wrong JSON type: added": 1},
