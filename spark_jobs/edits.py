@@ -207,10 +207,14 @@ BY_TIME = ("channel", "event_time")
 
 
 def main_table(spark: SparkSession, valid: DataFrame, inputs: Sequence[InputFile]) -> TableOutput:
-    files = outputs.files_for_cores(
-        sum(f.size for f in inputs), BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism
-    )
-    return TableOutput(TABLE_EDITS, edits_table(valid), BY_TIME, files)
+    """The edits table, in as many files as tasks parse the input (it is written from the parse):
+    at least one per input file while each gets MIN_INPUT_BYTES_PER_FILE, so the parse does not
+    depend on how many executors had registered when the job planned (with dynamic allocation, as
+    on EMR, Spark's default parallelism can still be 2 then)."""
+    input_bytes = sum(f.size for f in inputs)
+    by_cores = outputs.files_for_cores(input_bytes, BYTES_PER_OUTPUT_FILE, spark.sparkContext.defaultParallelism)
+    by_inputs = min(len(inputs), outputs.files_for(input_bytes, outputs.MIN_INPUT_BYTES_PER_FILE))
+    return TableOutput(TABLE_EDITS, edits_table(valid), BY_TIME, max(by_cores, by_inputs))
 
 
 def plan(

@@ -240,6 +240,23 @@ def test_rejected_records_are_found_again_in_the_files_that_had_them(spark, tmp_
     assert spark.read.schema(outputs.REJECTED_SCHEMA).json(run_rejected_dir(lake, "edits", EDITS_DT)).count() == 0
 
 
+@pytest.mark.parametrize(
+    "files, megabytes_each, expected",
+    [
+        (10, 24, 10),  # a task per input file, whatever the registered cores (2 here)
+        (40, 24, 40),
+        (10, 1, 1),  # 10 MB in all: one file, not ten tiny ones
+        (1, 1024, 4),  # one big file: one per 256 MB
+    ],
+)
+def test_edits_gets_a_file_per_input_file_it_parses(spark, files, megabytes_each, expected):
+    """edits is written from the parse, so its file count is the parse's task count."""
+    inputs = [storage.InputFile(f"file:/day/{i}.json.gz", f"{i}.json.gz", megabytes_each << 20) for i in range(files)]
+    valid = edits.classify(spark.createDataFrame([], "value string, source_file string"))
+    assert spark.sparkContext.defaultParallelism == 2
+    assert edits.main_table(spark, valid, inputs).files == expected
+
+
 def test_counts_are_taken_again_when_the_observed_ones_disagree_with_the_table(spark, tmp_path, monkeypatch):
     """Observed metrics count a task run twice twice; the job then counts exactly, from the input."""
 
