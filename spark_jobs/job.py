@@ -197,22 +197,22 @@ class DatasetJob:
         rows_written = _write_tables(spark, (main,), args)
         facts = seen.get
         valid_records = facts["records"] - facts["rejected"]
+        tallied: Sequence[extract.TallyRow]
         if valid_records == rows_written[main.table]:
-            counts: dict = {None: valid_records} if valid_records else {}
             tally_row = {"_count": valid_records, **(tallying.get if self.tally else {})}
-            tallied: Sequence[extract.TallyRow] = [tally_row] if valid_records else []
+            tallied = [tally_row] if valid_records else []
         else:
             # Observed metrics count a task that ran twice (a lost executor, a stage run again)
             # twice; the table's footers are exact, so the counts are taken again, exactly.
             progress("counting the records again")
             counts, tallied = extract.count_by_reason(self.read(spark, inputs, args), self.tally, args)
-        written = spark.read.parquet(layout.table_run_dir(args.output_root, main.table, args.date, args.run_id))
-        plan = self.plan(spark, written, tallied, inputs, args)
+            valid_records = counts.get(None, 0)
+        plan = self.plan(spark, spark.read.parquet(_table_dir(args, main.table)), tallied, inputs, args)
         rows_written |= _write_tables(spark, plan.tables, args, progress)
         progress("writing rejected")
         with_rejects = storage.reported_inputs(spark, inputs, json.loads(facts["files_with_rejects"]))
         rejected = self._write_rejected_again(spark, with_rejects, args)
-        counts = {reason: n for reason, n in counts.items() if reason is None} | rejected
+        counts = ({None: valid_records} if valid_records else {}) | rejected
         return counts, rows_written, {**self.tally_details(tallied), **plan.details}
 
     def _write_rejected_again(
@@ -244,9 +244,14 @@ def _write_tables(
     rows_written = {}
     for output in tables:
         progress(f"writing {output.table}")
-        path = layout.table_run_dir(args.output_root, output.table, args.date, args.run_id)
+        path = _table_dir(args, output.table)
         outputs.write_partition(
             output.frame, path, sort_by=output.sort_by, files=output.files, row_group_bytes=output.row_group_bytes
         )
         rows_written[output.table] = outputs.rows_in(spark, path)
     return rows_written
+
+
+def _table_dir(args: argparse.Namespace, table: str) -> str:
+    """The table's folder for the run's dt (run=<run_id>)."""
+    return layout.table_run_dir(args.output_root, table, args.date, args.run_id)

@@ -185,7 +185,7 @@ def test_dirty_file_every_good_event_is_present(spark, dirty_run):
     assert pages == sorted(json.loads(line).get("page") for line, reason in DIRTY if reason is None)
 
 
-def test_reasons_hold_when_a_plan_reads_only_the_reason(spark, dirty_run, tmp_path):
+def test_reasons_hold_when_a_plan_reads_only_the_reason(spark, tmp_path):
     """A filter or a count on the reason alone lets Spark parse each JSON field on its own, where
     a wrong type in another field no longer marks the line: the job's settings keep the parse whole
     (this failed, four wrong types passing as valid, before they did)."""
