@@ -56,35 +56,58 @@ def _cut(match: Column) -> Column:
     raw = F.substring_index(F.substring_index(F.substring(match, 3, TO_END), "|", 1), "]]", 1)
     return F.struct(
         _as_spaces(raw, WHITESPACE[1:]).alias("spaced"),
-        F.when(F.instr(match, "|") > 0, _after(match, "|")).otherwise(F.lit("")).alias("key"),
+        F.when(match.contains("|"), _after(match, "|")).otherwise(F.lit("")).alias("key"),
     )
 
 
-def _normalized(cut: Column) -> Column:
-    """Rule 3: ``colon`` (a leading : after spaces, removed) and ``target`` (cut at #, _ as a
-    space, spaces trimmed and collapsed; the regular expression only where two spaces meet)."""
-    spaced, stripped = cut["spaced"], F.ltrim(cut["spaced"])
+def _unmarked(cut: Column) -> Column:
+    """Rule 3, first half: ``colon`` (a leading : after spaces, removed) and ``unmarked`` (the
+    target cut at #, _ as a space)."""
+    stripped = F.ltrim(cut["spaced"])
     colon = stripped.startswith(":")
-    uncoloned = F.when(colon, F.substring(stripped, 2, TO_END)).otherwise(spaced)
-    unmarked = _as_spaces(F.substring_index(uncoloned, "#", 1), "_")
-    collapsed = F.when(F.instr(unmarked, "  ") > 0, F.regexp_replace(unmarked, " {2,}", " ")).otherwise(unmarked)
-    return F.struct(colon.alias("colon"), F.trim(collapsed).alias("target"), cut["key"].alias("key"))
+    uncoloned = F.when(colon, F.substring(stripped, 2, TO_END)).otherwise(cut["spaced"])
+    return F.struct(
+        colon.alias("colon"),
+        _as_spaces(F.substring_index(uncoloned, "#", 1), "_").alias("unmarked"),
+        cut["key"].alias("key"),
+    )
+
+
+def _normalized(c: Column) -> Column:
+    """Rule 3, second half: ``target``, spaces trimmed and collapsed (the regular expression only
+    where two spaces meet); ``namespaced``: the target holds a : and had no leading one."""
+    unmarked = c["unmarked"]
+    collapsed = F.when(unmarked.contains("  "), F.regexp_replace(unmarked, " {2,}", " ")).otherwise(unmarked)
+    return F.struct(
+        F.trim(collapsed).alias("target"),
+        (~c["colon"] & unmarked.contains(":")).alias("namespaced"),
+        c["key"].alias("key"),
+    )
+
+
+def _split_at_colon(c: Column) -> Column:
+    """A namespaced target's ``prefix`` (lower-cased) and ``rest`` (after its first :); null for
+    other targets."""
+    target, namespaced = c["target"], c["namespaced"]
+    return F.struct(
+        target.alias("target"),
+        F.when(namespaced, F.lower(F.trim(F.substring_index(target, ":", 1)))).alias("prefix"),
+        F.when(namespaced, F.trim(_after(target, ":"))).alias("rest"),
+        c["key"].alias("key"),
+    )
 
 
 def _kind(c: Column, category_prefixes: Column, file_prefixes: Column) -> Column:
-    """Rules 4-6: ``kind`` ('link', 'category', null for neither) beside the normalized match,
-    and ``rest`` (a category's name: the target after its first :)."""
-    target = c["target"]
-    prefix = F.lower(F.trim(F.substring_index(target, ":", 1)))
-    rest = F.trim(_after(target, ":"))
-    namespaced = ~c["colon"] & target.contains(":")
+    """Rules 4-6: ``kind`` ('link', 'category', null for neither) beside the split match; a
+    category's name is its ``rest``."""
+    prefix = c["prefix"]
     kind = (
-        F.when(target == "", F.lit(None))
-        .when(namespaced & F.array_contains(category_prefixes, prefix), F.when(rest != "", F.lit("category")))
-        .when(namespaced & F.array_contains(file_prefixes, prefix), F.lit(None))
+        F.when(c["target"] == "", F.lit(None))
+        .when(F.array_contains(category_prefixes, prefix), F.when(c["rest"] != "", F.lit("category")))
+        .when(F.array_contains(file_prefixes, prefix), F.lit(None))
         .otherwise(F.lit("link"))
     )
-    return F.struct(kind.alias("kind"), target.alias("target"), rest.alias("rest"), c["key"].alias("key"))
+    return F.struct(kind.alias("kind"), *[c[name].alias(name) for name in ("target", "rest", "key")])
 
 
 def _named(c: Column) -> Column:
@@ -105,6 +128,6 @@ def link_candidates(text: Column, category_prefixes: Column, file_prefixes: Colu
     step per transform so that no value is computed twice (an expression named twice inside a
     lambda is evaluated twice)."""
     matches = F.regexp_extract_all(without_comments_and_nowiki(text), F.lit(LINK_CANDIDATE), 0)
-    normalized = F.transform(F.transform(matches, _cut), _normalized)
-    kinds = F.transform(normalized, lambda c: _kind(c, category_prefixes, file_prefixes))
+    split = reduce(F.transform, (_cut, _unmarked, _normalized, _split_at_colon), matches)
+    kinds = F.transform(split, lambda c: _kind(c, category_prefixes, file_prefixes))
     return F.transform(F.filter(kinds, lambda c: c["kind"].isNotNull()), _named)
