@@ -75,17 +75,6 @@ def end_of_line_normalized(text: Column) -> Column:
     return F.when(~text.contains("\r"), text).otherwise(F.replace(F.replace(text, F.lit("\r\n"), lf), F.lit("\r"), lf))
 
 
-def _bytes_from(text: Column, position: Column) -> Column:
-    """``text`` from its ``position``-th byte (1-based) to its end. substr() counts characters:
-    it walks the whole text twice (its length, then the cut) where a byte offset is a copy."""
-    return text.cast("binary").substr(position, F.lit(2**31 - 1)).cast("string")
-
-
-def _bytes_to(text: Column, length: Column) -> Column:
-    """The first ``length`` bytes of ``text`` (none when ``length`` is negative): a copy."""
-    return text.cast("binary").substr(F.lit(1), length).cast("string")
-
-
 def page_records(records: DataFrame) -> DataFrame:
     """Text records split at ``</page>`` (``value``) -> ``page`` (the page's XML, ``<page>`` to
     ``</page>``) and ``outside`` (true when text lies outside a page). Records holding only a
@@ -100,7 +89,7 @@ def page_records(records: DataFrame) -> DataFrame:
         .withColumn("_outside", ~before.rlike(OUTSIDE_PAGES))
         .where(has_page | F.col("_outside"))
         .select(
-            F.when(has_page, F.concat(_bytes_from(value, F.octet_length(before) + 1), F.lit(PAGE_END)))
+            F.when(has_page, F.concat(extract.byte_slice(value, F.octet_length(before) + 1), F.lit(PAGE_END)))
             .otherwise(value)
             .alias("page"),
             F.col("_outside").alias("outside"),
@@ -159,11 +148,13 @@ def split_text(pages: DataFrame) -> DataFrame:
     after_last = F.substring_index(page, "</text>", -1)
     # Bytes before the first <text (all of them when there is none); the page up to its last </text>.
     head_bytes = F.octet_length(F.col("_head"))
-    before_end = _bytes_to(page, F.octet_length(page) - F.octet_length(F.col("_tail")) - len("</text>"))
+    before_end = extract.byte_slice(
+        page, F.lit(1), F.octet_length(page) - F.octet_length(F.col("_tail")) - len("</text>")
+    )
     # Exactly one </text> (occurrences cannot overlap): there is one, and none before it.
     one_text = (F.octet_length(F.col("_tail")) < F.octet_length(page)) & ~before.contains("</text>")
     # ' xml:space="preserve" bytes="12">content': what follows the last <text before the </text>.
-    after_first_start = _bytes_from(before, head_bytes + len("<text") + 1)
+    after_first_start = extract.byte_slice(before, head_bytes + len("<text") + 1)
     first_is_last = (head_bytes + len("<text") <= F.octet_length(before)) & ~after_first_start.contains("<text")
     after_last_start = F.when(first_is_last, after_first_start).otherwise(F.substring_index(before, "<text", -1))
     attributes = F.substring_index(element, ">", 1)
@@ -174,7 +165,8 @@ def split_text(pages: DataFrame) -> DataFrame:
         .withColumn("_element", F.when(one_text, after_last_start))
         .withColumn("_text_attributes", attributes)
         .withColumn(
-            "_content", _bytes_from(element, F.when(element.contains(">"), F.octet_length(attributes) + 2).otherwise(1))
+            "_content",
+            extract.byte_slice(element, F.when(element.contains(">"), F.octet_length(attributes) + 2).otherwise(1)),
         )
         .withColumn(
             "_markup",

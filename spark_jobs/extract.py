@@ -72,6 +72,14 @@ def non_blank(line: Column) -> Column:
     return starts_visible | line.rlike(r"\S")
 
 
+def byte_slice(text: Column, start: Column, length: Column | None = None) -> Column:
+    """``length`` bytes of ``text`` from its ``start``-th byte (1-based; to its end without a
+    length; none when ``length`` is negative): a copy. substr() counts characters: it walks the
+    text twice (its length, then the cut), and Spark's searches (instr, locate, substring_index)
+    compare at every byte they pass, so a job that knows a byte offset cuts there instead."""
+    return text.cast("binary").substr(start, F.lit(2**31 - 1) if length is None else length).cast("string")
+
+
 def keep(classified: DataFrame) -> DataFrame:
     """Counts, every table and rejected/ are computed from the classified lines: parse them once
     and keep them on the executors' local disks, instead of re-reading the input for each output.

@@ -80,44 +80,45 @@ def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
 
 
-def _space_after(line: Column, position: Column) -> Column:
-    """The 1-based position of the first space after ``position`` (0: none). pyspark's locate takes
-    a constant start only; Spark's SQL function takes a column."""
-    return F.call_function("locate", F.lit(" "), line, position + 1)
-
-
 def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     """Raw lines (``value``) of hourly files -> hour, domain_code, page_title, views, reason (null
     when valid); ``line`` and ``source_file`` kept for rejected rows only.
 
-    Every check is on bytes (instr, locate, substring_index, btrim), not a regex: Java's ``$``
-    also matches before a final U+0085, U+2028 or U+2029, so ``^[0-9]{1,18}$`` let a count like
-    ``5`` + U+2028 through, a valid line whose views were null. The spec's count is digits only.
+    Every check is on bytes, not a regex: Java's ``$`` also matches before a final U+0085, U+2028
+    or U+2029, so ``^[0-9]{1,18}$`` let a count like ``5`` + U+2028 through, a valid line whose
+    views were null. The spec's count is digits only. Spark's searches compare at every byte they
+    pass (and instr and locate count characters on the way), so the line is searched once: up to
+    its third space, whose absence substring_index shows by returning the whole line. The views and
+    the domain code are cut from that prefix's ends, the title by byte offsets, and contains(),
+    which tests one byte before it compares, looks for a fourth space.
     """
-    line = F.col("value")
-    # 1-based positions of the first four spaces (0: absent); exactly 4 fields = exactly 3 spaces.
-    first = F.instr(line, " ")
-    second = _space_after(line, first)
-    third = _space_after(line, second)
-    fourth = _space_after(line, third)
-    views_text = F.substring_index(F.substring_index(line, " ", 3), " ", -1)
+    line, first_three = F.col("value"), F.col("_first_three")
+    domain_code, views_text = F.col("_domain_code"), F.col("_views_text")
+    fewer_than_four_fields = F.octet_length(first_three) == F.octet_length(line)
+    more_than_four_fields = extract.byte_slice(line, F.octet_length(first_three) + 2).contains(" ")
     reason = (
-        F.when((first == 0) | (second == 0) | (third == 0) | (fourth != 0), F.lit(WRONG_FIELD_COUNT))
-        .when(first == 1, F.lit(EMPTY_DOMAIN_CODE))
+        F.when(fewer_than_four_fields | more_than_four_fields, F.lit(WRONG_FIELD_COUNT))
+        .when(line.startswith(" "), F.lit(EMPTY_DOMAIN_CODE))
         .when(
             (F.length(views_text) > 18) | (F.btrim(views_text, F.lit(DIGITS)) != "") | (views_text == ""),
             F.lit(BAD_COUNT_VIEWS),
         )
     )
+    # Between the first space (after the domain code) and the second (before the views).
+    title_bytes = F.octet_length(first_three) - F.octet_length(domain_code) - F.octet_length(views_text) - 2
+    page_title = extract.byte_slice(first_three, F.octet_length(domain_code) + 2, title_bytes)
     valid = F.col("reason").isNull()
     return (
         lines.where(extract.non_blank(line))
+        .withColumn("_first_three", F.substring_index(line, " ", 3))
+        .withColumn("_domain_code", F.substring_index(first_three, " ", 1))
+        .withColumn("_views_text", F.substring_index(first_three, " ", -1))
         .withColumn("reason", reason)
         .select(
             # File names were checked on the driver: HH is at a fixed place (no regex per line).
             F.substring(F.substring_index(F.col(source_file), "/", -1), HOUR_POSITION, 2).cast("int").alias("hour"),
-            F.when(valid, F.substring_index(line, " ", 1)).alias("domain_code"),
-            F.when(valid, F.substring_index(F.substring_index(line, " ", 2), " ", -1)).alias("page_title"),
+            F.when(valid, domain_code).alias("domain_code"),
+            F.when(valid, page_title).alias("page_title"),
             F.when(valid, views_text.cast("bigint")).alias("views"),
             "reason",
             F.when(~valid, F.col(source_file)).alias("source_file"),

@@ -83,6 +83,7 @@ def test_daily_files_are_sorted_for_row_group_skipping(pageviews_run):
 # cast treated as line ends or skipped (a line holds them: the text reader splits at \n and \r only).
 EDGE_LINES = [
     "en A 1 0",
+    "de Zürich_日本_𝄞 7 0",  # the title is cut by byte offsets: 2-, 3- and 4-byte characters
     "en A 1 ",  # the fourth field may be empty
     "en  1 0",  # so may the title
     " A 1 0",
@@ -98,6 +99,8 @@ EDGE_LINES = [
     "en A 5\x85 0",
     "en A \u0665 0",  # an Arabic-Indic digit is not a count
     "en A 1 0 ",
+    "en A 1 0 x",
+    "  1 0",
     "en\tA 1 0",
     "en A 1",
     "enA10",
