@@ -59,10 +59,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # The whole suite on the default Spark line, then what runs Spark (the `spark` marker, but for the
 # `default_line_only` tests: see their docstrings) on each
-# other line; `make test-spark-<version>` runs one line alone. The other lines' venvs install
-# while the default line runs (pip mostly downloads and unpacks: it fits in the tests' waits).
-test: lint
-	$(MAKE) --no-print-directory -j2 test-default-line setup-spark-lines
+# other line; `make test-spark-<version>` runs one line alone. Three at once: the venvs install
+# side by side (pip mostly downloads and unpacks), then the lint (mypy: one core for about a
+# minute from a cold cache) runs beside the default line, and the other lines' venvs install
+# while it runs (both fit in the tests' waits on JVMs, subprocesses and moto).
+test:
+	$(MAKE) --no-print-directory -j3 lint test-default-line setup-spark-lines
 	$(MAKE) --no-print-directory $(EXTRA_SPARK_LINES:%=test-spark-%)
 
 # ruff (config in pyproject.toml): lint, and the formatting check (`ruff format .` fixes it); dead

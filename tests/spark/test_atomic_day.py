@@ -1,8 +1,8 @@
 """One writer per day and atomic publishing on a local lake (issue 27), against real processes:
-`wikilake local run` subprocesses killed with SIGKILL mid-write and started twice at once, the
-day read back with `wikilake query --local`.
+`wikilake local run` subprocesses stopped and killed with SIGKILL mid-write and started twice at
+once, the day read back with `wikilake query --local`.
 
-Each subprocess starts its own JVM (~10-20 s here): the module costs about a minute and a half.
+Each subprocess starts its own JVM (~10-20 s here): the module costs about a minute.
 It runs on the default Spark line only: what it checks is the lake's publishing protocol (run
 folders, the lock file, the day manifest replaced whole), which is ours, not Spark's; the jobs'
 output on every Spark line is what tests/spark's job tests hold.
@@ -42,6 +42,7 @@ KILL_TIMEOUT = 180
 
 
 def local_run(lake: Path, *options: str) -> subprocess.Popen:
+    """The run in a process group of its own: the CLI and the JVM it starts are signalled together."""
     argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(EDITS_SAMPLE)]
     return subprocess.Popen(
         [*argv, "--lake", str(lake), *options],
@@ -49,6 +50,7 @@ def local_run(lake: Path, *options: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=own_process_env(),
+        start_new_session=True,
     )
 
 
@@ -74,19 +76,20 @@ def published(tmp_path_factory) -> tuple[Path, list[dict], dict]:
     return lake, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
 
 
-def _kill_when(process: subprocess.Popen, appeared) -> Path:
-    """SIGKILL ``process`` the moment ``appeared()`` returns a path (polled every 2 ms)."""
+def _signal_when(process: subprocess.Popen, appeared, signum: int) -> Path:
+    """Send ``signum`` to ``process``'s group the moment ``appeared()`` returns a path (polled
+    every 2 ms); after SIGKILL, wait for the process to end."""
     deadline = time.monotonic() + KILL_TIMEOUT
     while time.monotonic() < deadline:
         found = appeared()
         if found is not None:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+            os.killpg(process.pid, signum)
+            if signum == signal.SIGKILL:
+                process.wait()
             return found
-        assert process.poll() is None, f"the run ended before the moment to kill it: {process.stderr.read()}"
+        assert process.poll() is None, f"the run ended before the moment to signal it: {process.stderr.read()}"
         time.sleep(0.002)
-    process.kill()
-    raise AssertionError("the moment to kill never came")
+    raise AssertionError("the moment to signal the run never came")
 
 
 def _new_run_folder(lake: Path, relative: str, known: str):
@@ -100,18 +103,31 @@ def _new_run_folder(lake: Path, relative: str, known: str):
     return appeared
 
 
-@pytest.mark.parametrize(
-    "moment",
-    [
-        f"processed/edits/dt={EDITS_DT}",  # writing the first table
-        f"processed/edits_by_channel/dt={EDITS_DT}",  # writing the last table
-        f"rejected/edits/dt={EDITS_DT}",  # every table written, rejected records being written
-    ],
-)
-def test_a_rerun_killed_mid_write_leaves_the_previous_day(published, moment):
+def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published):
+    """One rerun, caught at three moments: as it starts writing the first table and the last, it is
+    stopped (SIGSTOP to its group, the CLI and its JVM), the day is read, and it goes on (SIGCONT);
+    once every table is written and rejected records are being written, it is killed (SIGKILL).
+    Stopped and killed leave the same files on disk at a moment: one rerun (a JVM start) serves
+    the three moments instead of one rerun killed at each."""
     lake, answer, day = published
     rerun = local_run(lake, "--country", "France")
-    killed_in = _kill_when(rerun, _new_run_folder(lake, moment, day[day_runs.RUN_ID]))
+    *stops, kill = [
+        f"processed/edits/dt={EDITS_DT}",
+        f"processed/edits_by_channel/dt={EDITS_DT}",
+        f"rejected/edits/dt={EDITS_DT}",
+    ]
+    try:
+        for moment in stops:
+            stopped_in = _signal_when(rerun, _new_run_folder(lake, moment, day[day_runs.RUN_ID]), signal.SIGSTOP)
+            assert stopped_in.exists()
+            assert query_day(lake) == answer, moment
+            assert local_days.read_day_manifest(lake, "edits", EDITS_DT) == day, moment
+            os.killpg(rerun.pid, signal.SIGCONT)
+        killed_in = _signal_when(rerun, _new_run_folder(lake, kill, day[day_runs.RUN_ID]), signal.SIGKILL)
+    finally:
+        if rerun.poll() is None:
+            os.killpg(rerun.pid, signal.SIGKILL)
+            rerun.wait()
     assert killed_in.exists()  # the killed run did write under its own folder
     assert query_day(lake) == answer
     assert local_days.read_day_manifest(lake, "edits", EDITS_DT) == day
