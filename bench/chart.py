@@ -46,7 +46,8 @@ def _wall_panel(axes, table: list[dict]) -> None:
 
 
 def _growth_panel(axes, table: list[dict]) -> None:
-    """Time and peak RSS of our jobs relative to 1x, against the ideal (time grows as the input)."""
+    """Time, peak RSS and heap after GC of our jobs relative to 1x, against the ideal (time grows
+    as the input)."""
     spark = [row for row in table if row["engine"] == "spark"]
     scales = sorted({row["scale"] for row in spark})
     axes.plot(scales, scales, linestyle=":", color="#8a8a8a", label="input size")
@@ -66,6 +67,15 @@ def _growth_panel(axes, table: list[dict]) -> None:
             linestyle="--",
             label=f"{name}: peak RSS",
         )
+        heap = [s for s in sorted(rows) if rows[s].get("peak_heap_after_gc_bytes")]
+        if base.get("peak_heap_after_gc_bytes") and len(heap) > 1:
+            axes.plot(
+                heap,
+                [rows[s]["peak_heap_after_gc_bytes"] / base["peak_heap_after_gc_bytes"] for s in heap],
+                marker="^",
+                linestyle=":",
+                label=f"{name}: heap after GC",
+            )
     axes.set_xticks(scales, [f"{s}x" for s in scales])
     axes.set_xlabel("input size")
     axes.set_ylabel("relative to 1x")

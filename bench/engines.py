@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import gc_log
 from bench.inputs import CachedInput
 from wikilake_core import event_logs, job_command
 from wikilake_core.paths import SPARK_JOBS_DIR
@@ -96,12 +97,20 @@ def event_log_dir(output_root: Path) -> Path:
     return output_root / "eventlog"
 
 
+def gc_log_path(output_root: Path) -> Path:
+    """Where a Spark run of the bench writes its JVM's GC log (its heap after each collection)."""
+    return output_root / "gc.log"
+
+
 def _local_spark_submit(entry_point: Path, arguments: list[str], output_root: Path, conf: dict[str, str]) -> list[str]:
     """spark-submit of this venv on ``LOCAL_MASTER``, through the builder every runner uses."""
     launcher = shutil.which(job_command.SPARK_SUBMIT, path=str(Path(sys.executable).parent)) or job_command.SPARK_SUBMIT
     # The event log gives the bench each Spark job's and stage's time, at the cost of a small file
-    # (the same settings as every run's: wikilake_core/event_logs.py).
-    logged = {**conf, **event_logs.settings(event_log_dir(output_root).as_uri())}
+    # (the same settings as every run's: wikilake_core/event_logs.py); the GC log, the heap each
+    # collection left (bench/gc_log.py): one line per pause.
+    logged = gc_log.with_gc_log(
+        {**conf, **event_logs.settings(event_log_dir(output_root).as_uri())}, gc_log_path(output_root)
+    )
     return job_command.spark_submit_argv(
         str(entry_point), arguments, launcher=launcher, options=("--master", LOCAL_MASTER), properties=logged.items()
     )

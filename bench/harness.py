@@ -18,8 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from bench import chart, jobs_source, machine, report, scan, sizing, stages
-from bench.engines import Engine, engines, event_log_dir, lbzip2_installed, spark_env
+from bench import chart, gc_log, jobs_source, machine, report, scan, sizing, stages
+from bench.engines import Engine, engines, event_log_dir, gc_log_path, lbzip2_installed, spark_env
 from bench.estimate import estimate_seconds, previous_medians
 from bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from bench.jobs_source import JobsSource
@@ -156,6 +156,7 @@ class Bench:
             record.rows_written = table_rows(out, data.dataset, data.dt)
         if engine.runs_spark:
             record.spark_jobs = stages.read_event_logs(event_log_dir(out))
+            record.peak_heap_after_gc_bytes = gc_log.peak_heap_after_gc(gc_log_path(out))
         if engine.name == "spark":
             manifest = read_manifest(out, data)
             self._check_manifest(manifest, data)
@@ -274,6 +275,8 @@ class Bench:
                     "peak_rss": "max over repetitions of the VmHWM of the measured process "
                     "(spark: the java process; duckdb: the peer's python process; "
                     "zcat: gzip), sampled from /proc every 50 ms",
+                    "peak_heap_after_gc": "spark runs: max over repetitions of the largest heap in use "
+                    "right after a young, mixed or full collection, from the JVM's GC log (-Xlog:gc)",
                 },
                 "inputs": [
                     {

@@ -94,8 +94,9 @@ def _clock(timestamp: str) -> str:
 
 def results_table(rows: list[dict]) -> str:
     """One row per input, size and engine; ratios are best run over best run within an input and
-    size; columns no row fills are left out."""
+    size; columns no row fills are left out (results from before a measure existed lack it)."""
     ratios = [key for key in RATIOS if any(row.get(key) is not None for row in rows)]
+    heap = any(row.get("peak_heap_after_gc_bytes") is not None for row in rows)
     columns = [
         "input",
         "engine",
@@ -105,6 +106,7 @@ def results_table(rows: list[dict]) -> str:
         *(RATIOS[key] for key in ratios),
         "in the job (best)",
         "peak RSS",
+        *(["heap after GC"] if heap else []),
     ]
     lines = ["| " + " | ".join(columns) + " |", "|---|---|" + "---:|" * (len(columns) - 2)]
     for row in rows:
@@ -118,6 +120,7 @@ def results_table(rows: list[dict]) -> str:
             *(NONE if row.get(key) is None else f"{row[key]:.2f}x" for key in ratios),
             NONE if row.get("in_job_best_s") is None else _seconds(row["in_job_best_s"]),
             f"{row['peak_rss_bytes'] / 1e9:.2f} GB",
+            *([_gigabytes(row.get("peak_heap_after_gc_bytes"))] if heap else []),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -126,6 +129,10 @@ def results_table(rows: list[dict]) -> str:
 def _input(row: dict) -> str:
     files = f"{row['input_files']} file{'s' if row['input_files'] != 1 else ''}"
     return f"{row['input']} {row['scale']}x ({files}, {row['input_gz_bytes'] / 1e6:,.0f} MB, {row['rows']:,} records)"
+
+
+def _gigabytes(value: int | None) -> str:
+    return NONE if value is None else f"{value / 1e9:.2f} GB"
 
 
 def _seconds(value: float | None) -> str:

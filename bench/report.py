@@ -41,6 +41,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
         "vs floor",
         "vs lbzip2",
         "peak RSS",
+        "heap after GC",
         "runs",
     ):
         table.add_column(column, justify="left" if column in ("job", "engine") else "right")
@@ -60,6 +61,7 @@ def results_table(rows: list[SummaryRow]) -> Table:
             _ratio(row.ratio_to_floor),
             _ratio(row.ratio_to_lbzip2),
             _mb(row.peak_rss_bytes),
+            "-" if row.peak_heap_after_gc_bytes is None else _mb(row.peak_heap_after_gc_bytes),
             f"{row.repetitions}{failed}",
         )
     return table

@@ -29,6 +29,8 @@ class RunRecord:
     cpu_s: float | None = None  # user + system CPU seconds of the run's process tree
     # Spark runs: each Spark job (action) with its stages, from the event log (see stages.py).
     spark_jobs: list[dict] = field(default_factory=list)
+    # Spark runs: the most heap a collection left in use (bench/gc_log.py); None: no collection.
+    peak_heap_after_gc_bytes: int | None = None
 
 
 @dataclass
@@ -57,6 +59,7 @@ class SummaryRow:
     ratio_to_floor: float | None = None  # articles: the job's own read floor (Spark, count)
     ratio_to_lbzip2: float | None = None  # bzip2 input: a parallel decompressor
     cpu_best_s: float | None = None  # the least CPU seconds of a successful run (load moves it little)
+    peak_heap_after_gc_bytes: int | None = None  # the largest over the repetitions (Spark runs)
 
 
 def summarize(
@@ -111,6 +114,9 @@ def summarize(
                 ratio_to_floor=ratio("floor"),
                 ratio_to_lbzip2=ratio("lbzip2"),
                 cpu_best_s=min((r.cpu_s for r in ok if r.cpu_s is not None), default=None),
+                peak_heap_after_gc_bytes=max(
+                    (r.peak_heap_after_gc_bytes for r in group if r.peak_heap_after_gc_bytes is not None), default=None
+                ),
             )
         )
     return rows

@@ -103,6 +103,15 @@ def targets(rows: list[SummaryRow], growth: list[dict], scan: dict | None) -> li
                     failed=large.wall_median_s is None or small.wall_median_s is None,
                 )
             )
+            if small.peak_heap_after_gc_bytes and large.peak_heap_after_gc_bytes:
+                results.append(
+                    TargetResult.check(
+                        f"{name} 4x vs 1x: JVM heap after GC ratio",
+                        large.peak_heap_after_gc_bytes / small.peak_heap_after_gc_bytes,
+                        MAX_PEAK_RSS_GROWTH_AT_4X,
+                        failed=large.wall_median_s is None or small.wall_median_s is None,
+                    )
+                )
     if scan is not None:
         results.append(
             TargetResult.check("pageviews_daily Parquet bytes / raw gz bytes", scan["storage_ratio"], MAX_STORAGE_RATIO)

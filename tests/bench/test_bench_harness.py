@@ -67,6 +67,8 @@ def test_spark_memory_is_the_jvms(bench_run):
     assert spark_runs and all(run["peak_rss_process"] == "java" for run in spark_runs)
     # a JVM running Spark is far larger than the 10-30 MB a bare Python driver needs
     assert all(run["peak_rss_bytes"] > 100e6 for run in spark_runs)
+    # Spark's start-up alone needs collections; what they leave is heap the JVM has touched
+    assert all(0 < run["peak_heap_after_gc_bytes"] < run["peak_rss_bytes"] for run in spark_runs)
 
 
 def test_job_and_peer_write_the_rows_the_reference_expects(bench_run):

@@ -4,6 +4,7 @@ tiny articles bench run end to end (no timing is asserted: the machine is shared
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -143,6 +144,25 @@ def test_articles_targets_fixed_cost_and_read_floor():
     assert (floor.measured, floor.limit, floor.met) == (2.5, 2.0, False)
     assert found["articles-1gb 1x: read floor / bzcat (reported)"].measured == 4.0
     assert found["articles-1gb 1x: job / lbzip2 -d (reported)"].limit is None
+
+
+def test_memory_targets_compare_4x_with_1x_by_rss_and_by_heap_after_gc():
+    def sized(scale, rss, heap):
+        return dataclasses.replace(
+            _row("articles-40x-sample", "spark", 10.0 * scale),
+            scale=scale,
+            peak_rss_bytes=rss,
+            peak_heap_after_gc_bytes=heap,
+        )
+
+    found = {t.name: t for t in targets.targets([sized(1, 1000, 400), sized(4, 1500, 440)], [], None)}
+    rss = found["articles-40x-sample 4x vs 1x: JVM peak RSS ratio"]
+    assert (rss.measured, rss.met) == (1.5, False)
+    heap = found["articles-40x-sample 4x vs 1x: JVM heap after GC ratio"]
+    assert (round(heap.measured, 6), heap.limit, heap.met) == (1.1, 1.3, True)
+    # results without a GC log (older runs, or no collection at one size) have no heap target
+    found = {t.name for t in targets.targets([sized(1, 1000, None), sized(4, 1500, 440)], [], None)}
+    assert "articles-40x-sample 4x vs 1x: JVM heap after GC ratio" not in found
 
 
 # The bench times the working tree on the default Spark line (`make bench`): its harness is what
