@@ -119,7 +119,7 @@ def results_table(rows: list[dict]) -> str:
             _seconds(row["wall_median_s"]),
             *(NONE if row.get(key) is None else f"{row[key]:.2f}x" for key in ratios),
             NONE if row.get("in_job_best_s") is None else _seconds(row["in_job_best_s"]),
-            f"{row['peak_rss_bytes'] / 1e9:.2f} GB",
+            _gigabytes(row["peak_rss_bytes"]),
             *([_gigabytes(row.get("peak_heap_after_gc_bytes"))] if heap else []),
         ]
         lines.append("| " + " | ".join(cells) + " |")
