@@ -2,7 +2,8 @@
 `wikilake local run` subprocesses stopped and killed with SIGKILL mid-write and started twice at
 once, the day read back with `wikilake query --local`.
 
-Each subprocess starts its own JVM (~10-20 s here): the module costs about a minute.
+Each subprocess starts its own JVM, which costs more than the job: the runs read the sample's first
+2,000 events (US and French human edits among them), not all 39,244.
 It runs on the default Spark line only: what it checks is the lake's publishing protocol (run
 folders, the lock file, the day manifest replaced whole), which is ours, not Spark's; the jobs'
 output on every Spark line is what tests/spark's job tests hold.
@@ -10,6 +11,8 @@ output on every Spark line is what tests/spark's job tests hold.
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
 import os
 import signal
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from spark_helpers import EDITS_DT, EDITS_SAMPLE
+from spark_helpers import EDITS_DT, EDITS_SAMPLE, write_gz
 
 from tests.own_jvm import own_process_env
 from wikilake.local import day_lock
@@ -39,11 +42,19 @@ DAY_QUERY = (
     "(SELECT sum(edits) FROM edits_by_channel) AS by_channel"
 )
 KILL_TIMEOUT = 180
+SAMPLE_EVENTS = 2000
 
 
-def local_run(lake: Path, *options: str) -> subprocess.Popen:
+@pytest.fixture(scope="module")
+def day_input(tmp_path_factory) -> Path:
+    with gzip.open(EDITS_SAMPLE, "rt", encoding="utf-8") as sample:
+        lines = [line.rstrip("\n") for line in itertools.islice(sample, SAMPLE_EVENTS)]
+    return write_gz(tmp_path_factory.mktemp("input") / "edits.json.gz", lines)
+
+
+def local_run(lake: Path, day_input: Path, *options: str) -> subprocess.Popen:
     """The run in a process group of its own: the CLI and the JVM it starts are signalled together."""
-    argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(EDITS_SAMPLE)]
+    argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(day_input)]
     return subprocess.Popen(
         [*argv, "--lake", str(lake), *options],
         stdout=subprocess.PIPE,
@@ -65,15 +76,15 @@ def query_day(lake: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> tuple[Path, list[dict], dict]:
-    """A lake with the sample day published once (United States), its answer and day manifest."""
+def published(tmp_path_factory, day_input) -> tuple[Path, Path, list[dict], dict]:
+    """A lake with the day published once (United States), its input, answer and day manifest."""
     lake = tmp_path_factory.mktemp("atomic") / "lake"
-    first = local_run(lake)
+    first = local_run(lake, day_input)
     out, err = first.communicate(timeout=KILL_TIMEOUT)
     assert first.returncode == 0, err
     answer = query_day(lake)
     assert answer[0]["edits"] > 0 and answer[0]["not_us"] == 0 and answer[0]["filtered"] > 0
-    return lake, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
+    return lake, day_input, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
 
 
 def _signal_when(process: subprocess.Popen, appeared, signum: int) -> Path:
@@ -109,8 +120,8 @@ def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published):
     once every table is written and rejected records are being written, it is killed (SIGKILL).
     Stopped and killed leave the same files on disk at a moment: one rerun (a JVM start) serves
     the three moments instead of one rerun killed at each."""
-    lake, answer, day = published
-    rerun = local_run(lake, "--country", "France")
+    lake, day_input, answer, day = published
+    rerun = local_run(lake, day_input, "--country", "France")
     *stops, kill = [
         f"processed/edits/dt={EDITS_DT}",
         f"processed/edits_by_channel/dt={EDITS_DT}",
@@ -136,8 +147,8 @@ def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published):
 
 
 def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published):
-    lake, answer, day = published
-    rerun = local_run(lake, "--country", "France")
+    lake, day_input, answer, day = published
+    rerun = local_run(lake, day_input, "--country", "France")
     _, err = rerun.communicate(timeout=KILL_TIMEOUT)
     assert rerun.returncode == 0, err
     now = query_day(lake)
@@ -148,7 +159,7 @@ def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published):
     assert kept == {layout.run_folder(live[day_runs.RUN_ID]), layout.run_folder(day[day_runs.RUN_ID])}
     assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
     # Another rerun: the run before the previous one goes (only the live run and its predecessor stay).
-    again = local_run(lake)
+    again = local_run(lake, day_input)
     _, err = again.communicate(timeout=KILL_TIMEOUT)
     assert again.returncode == 0, err
     newest = local_days.read_day_manifest(lake, "edits", EDITS_DT)
@@ -157,9 +168,9 @@ def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published):
     assert query_day(lake) == answer
 
 
-def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(tmp_path):
+def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(tmp_path, day_input):
     lake = tmp_path / "lake"
-    runs = [local_run(lake), local_run(lake, "--country", "France")]
+    runs = [local_run(lake, day_input), local_run(lake, day_input, "--country", "France")]
     results = [(run.returncode, out, err) for run in runs for out, err in [run.communicate(timeout=KILL_TIMEOUT)]]
     codes = sorted(code for code, _, _ in results)
     assert codes[0] == 0 and codes[1] != 0, results
