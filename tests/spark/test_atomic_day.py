@@ -11,8 +11,6 @@ output on every Spark line is what tests/spark's job tests hold.
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import os
 import signal
@@ -23,8 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
-from spark_helpers import EDITS_DT, EDITS_SAMPLE, write_gz
+from spark_helpers import EDITS_DT
 
+from bench.inputs import EditsRecipe
 from tests.own_jvm import own_process_env
 from wikilake.local import day_lock
 from wikilake.local import days as local_days
@@ -42,14 +41,13 @@ DAY_QUERY = (
     "(SELECT sum(edits) FROM edits_by_channel) AS by_channel"
 )
 KILL_TIMEOUT = 180
-SAMPLE_EVENTS = 2000
+DAY = EditsRecipe(copies_per_file=1, files=1, sample_events=2000)
 
 
 @pytest.fixture(scope="module")
 def day_input(tmp_path_factory) -> Path:
-    with gzip.open(EDITS_SAMPLE, "rt", encoding="utf-8") as sample:
-        lines = [line.rstrip("\n") for line in itertools.islice(sample, SAMPLE_EVENTS)]
-    return write_gz(tmp_path_factory.mktemp("input") / "edits.json.gz", lines)
+    ((path, _),) = DAY.write(tmp_path_factory.mktemp("input"), on_step=lambda: None)
+    return path
 
 
 def local_run(lake: Path, day_input: Path, *options: str) -> subprocess.Popen:
@@ -76,15 +74,15 @@ def query_day(lake: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, day_input) -> tuple[Path, Path, list[dict], dict]:
-    """A lake with the day published once (United States), its input, answer and day manifest."""
+def published(tmp_path_factory, day_input) -> tuple[Path, list[dict], dict]:
+    """A lake with the day published once (United States), its answer and day manifest."""
     lake = tmp_path_factory.mktemp("atomic") / "lake"
     first = local_run(lake, day_input)
     out, err = first.communicate(timeout=KILL_TIMEOUT)
     assert first.returncode == 0, err
     answer = query_day(lake)
     assert answer[0]["edits"] > 0 and answer[0]["not_us"] == 0 and answer[0]["filtered"] > 0
-    return lake, day_input, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
+    return lake, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
 
 
 def _signal_when(process: subprocess.Popen, appeared, signum: int) -> Path:
@@ -114,13 +112,13 @@ def _new_run_folder(lake: Path, relative: str, known: str):
     return appeared
 
 
-def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published):
+def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published, day_input):
     """One rerun, caught at three moments: as it starts writing the first table and the last, it is
     stopped (SIGSTOP to its group, the CLI and its JVM), the day is read, and it goes on (SIGCONT);
     once every table is written and rejected records are being written, it is killed (SIGKILL).
     Stopped and killed leave the same files on disk at a moment: one rerun (a JVM start) serves
     the three moments instead of one rerun killed at each."""
-    lake, day_input, answer, day = published
+    lake, answer, day = published
     rerun = local_run(lake, day_input, "--country", "France")
     *stops, kill = [
         f"processed/edits/dt={EDITS_DT}",
@@ -146,8 +144,8 @@ def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published):
     assert Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
 
 
-def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published):
-    lake, day_input, answer, day = published
+def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published, day_input):
+    lake, answer, day = published
     rerun = local_run(lake, day_input, "--country", "France")
     _, err = rerun.communicate(timeout=KILL_TIMEOUT)
     assert rerun.returncode == 0, err
