@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from tests.schedule import LONGEST_FIRST
@@ -16,6 +19,39 @@ def spark():
     session = build_session("wikilake-tests", master="local[2]", shuffle_partitions=2)
     yield session
     session.stop()
+
+
+@dataclass(frozen=True)
+class SmallRuns:
+    lake: Path
+    days: dict[str, dict]  # each dataset's day manifest, as run_local returned it
+
+
+@pytest.fixture(scope="session")
+def small_runs(spark, tmp_path_factory) -> SmallRuns:
+    """A lake with a small day of edits (the sample's first 2,000 events) and then of pageviews
+    (the sample day's first hour) through the local runner on the shared session, after a Spark job
+    of no run's (each run's event log must leave out what is not its own): what the tests of a
+    run's event log, profile and History Server need, on every Spark line, for a fraction of the
+    samples' lake."""
+    from bench.inputs import EditsRecipe
+    from wikilake.local.demo import sample_days
+    from wikilake.local.runner import run_local
+
+    root = tmp_path_factory.mktemp("small-runs")
+    (root / "input").mkdir()
+    samples = {day.dataset: day for day in sample_days()}
+    ((edits_input, _),) = EditsRecipe(copies_per_file=1, files=1, sample_events=2000).write(
+        root / "input", on_step=lambda: None
+    )
+    inputs = {"edits": edits_input, "pageviews": samples["pageviews"].inputs[0]}
+    spark.range(1000).selectExpr("sum(id)").collect()
+    lake = root / "lake"
+    days = {
+        dataset: run_local(dataset, samples[dataset].dt, [str(path)], lake=str(lake), spark=spark)
+        for dataset, path in inputs.items()
+    }
+    return SmallRuns(lake, days)
 
 
 def pytest_collection_modifyitems(items):

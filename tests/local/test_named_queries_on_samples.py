@@ -1,5 +1,9 @@
 """Every named query, run on DuckDB over the lake the PySpark jobs made from the shipped samples,
-equals the plain-Python answer computed from the raw sample files (local_reference)."""
+equals the plain-Python answer computed from the raw sample files (local_reference).
+
+On the default Spark line only: the queries are DuckDB's (Athena's on AWS) over the jobs' Parquet,
+and what another Spark line could change in that Parquet is held on every line by tests/spark: the
+rows (each job against its plain-Python reference) and the columns and types (test_contract)."""
 
 import local_reference as reference
 import pytest
@@ -12,7 +16,7 @@ from wikilake_core import datasets
 from wikilake_core.ddl import load_queries
 from wikilake_core.run_history import HISTORY_TABLES
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.default_line_only]
 
 QUERIES = load_queries()
 DAYS = {day.dataset: day for day in sample_days()}

@@ -1,4 +1,4 @@
-"""`wikilake profile --local`: after real local runs of the samples (the table of the run's stages,
+"""`wikilake profile --local`: after a real local run (the table of the run's stages,
 the advice, a PNG), and its one-line errors (no run for the day, a run without a profile)."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from wikilake.cli import main
-from wikilake.local.demo import sample_days
 from wikilake_core import layout
 
 
@@ -17,14 +16,14 @@ def profile_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_the_profile_of_a_sample_run_with_its_stages_advice_and_chart(capsys, sample_lake, tmp_path, png_dimensions):
-    day = next(d for d in sample_days() if d.dataset == "pageviews")
+def test_the_profile_of_a_local_run_with_its_stages_advice_and_chart(capsys, small_runs, tmp_path, png_dimensions):
+    dt = small_runs.days["pageviews"]["dt"]
     chart = tmp_path / "charts" / "profile.png"
     code, out, err = profile_cli(
-        capsys, "pageviews", "--date", day.dt, "--local", "--lake", str(sample_lake), "--chart", str(chart)
+        capsys, "pageviews", "--date", dt, "--local", "--lake", str(small_runs.lake), "--chart", str(chart)
     )
     assert (code, err) == (0, "")
-    manifest = json.loads(Path(layout.manifest_path(str(sample_lake), "pageviews", day.dt)).read_text())
+    manifest = json.loads(Path(layout.manifest_path(str(small_runs.lake), "pageviews", dt)).read_text())
     profile = manifest["profile"]
     assert f"run {manifest['run_id']} on local, Spark application {profile['application_id']}" in " ".join(out.split())
     assert f"utilization {profile['utilization']:.0%}" in out

@@ -1,4 +1,4 @@
-"""`wikilake ui --local`: pyspark's own Spark History Server over a sample run's event log, on
+"""`wikilake ui --local`: pyspark's own Spark History Server over a local run's event log, on
 loopback, listing the run's application; its one-line errors; the server ends with the command."""
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from pathlib import Path
 
 from wikilake.cli import main
 from wikilake.local import history_server
-from wikilake.local.demo import sample_days
 from wikilake_core import layout
 
 
-def test_the_history_server_serves_the_runs_application_and_stops_with_the_command(capsys, sample_lake, monkeypatch):
-    day = next(d for d in sample_days() if d.dataset == "edits")
-    manifest = json.loads(Path(layout.manifest_path(str(sample_lake), "edits", day.dt)).read_text())
+def test_the_history_server_serves_the_runs_application_and_stops_with_the_command(capsys, small_runs, monkeypatch):
+    manifest = small_runs.days["edits"]
     seen = {}
 
     def serve_once(server):
@@ -28,7 +26,7 @@ def test_the_history_server_serves_the_runs_application_and_stops_with_the_comma
         server.stop()
 
     monkeypatch.setattr(history_server.HistoryServer, "wait", serve_once)
-    assert main(["ui", "edits", "--date", day.dt, "--local", "--lake", str(sample_lake)]) == 0
+    assert main(["ui", "edits", "--date", manifest["dt"], "--local", "--lake", str(small_runs.lake)]) == 0
 
     application = manifest["profile"]["application_id"]
     assert [a["id"] for a in seen["applications"]] == [application]

@@ -1,5 +1,5 @@
-"""A local run's profile against the event log it leaves: `wikilake local run` of the edits sample
-writes the run's own Spark event log under the lake's logs/spark-events/ and a ``profile`` in
+"""A local run's profile against the event log it leaves: a local run of edits (the shared
+`small_runs`) writes the run's own Spark event log under the lake's logs/spark-events/ and a ``profile`` in
 the day's manifest; the profile is compared with sums taken here, independently, over the same
 file's task-end events (not through wikilake_core/spark_profile.py)."""
 
@@ -9,19 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
-from spark_helpers import EDITS_DT, EDITS_SAMPLE
+from spark_helpers import EDITS_DT
 
-from wikilake.local.runner import run_local
 from wikilake_core import layout
 
 
 @pytest.fixture(scope="module")
-def profiled_run(spark, tmp_path_factory):
-    """The edits sample run through the local runner on the shared session, after an unrelated
-    Spark job on the same session (the run's log must leave it out)."""
-    lake = tmp_path_factory.mktemp("profile") / "lake"
-    spark.range(1000).selectExpr("sum(id)").collect()
-    day = run_local("edits", EDITS_DT, [str(EDITS_SAMPLE)], lake=str(lake), spark=spark)
+def profiled_run(small_runs):
+    """The edits run of `small_runs`: after an unrelated Spark job and before a pageviews run on
+    the same session, whose jobs its log must leave out."""
+    lake, day = small_runs.lake, small_runs.days["edits"]
     folder = Path(layout.event_log_dir(str(lake), "edits", EDITS_DT, day["run_id"]))
     (log,) = folder.iterdir()
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
