@@ -80,8 +80,9 @@ lint: setup
 	node tools/lint_workflows.cjs .github/workflows/*.yml
 
 # Two pytest-xdist workers, one per core, each taking a whole test file at a time (its module
-# fixtures built once), the longest files first (LONGEST_FIRST in tests/schedule.py).
-PYTEST_PARALLEL ?= -n 2 --dist loadfile
+# fixtures built once), the files that use the shared Spark session as one unit, handed out in the
+# order tests/schedule.py gives (xdist would otherwise start the files with the most tests first).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 test-default-line: setup
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL)

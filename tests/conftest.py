@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.schedule import LONGEST_FIRST
+from tests import schedule
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +58,17 @@ def pytest_collection_modifyitems(items):
     """Mark every test that uses the session (directly or through a fixture such as sample_lake)
     `spark`, so `pytest -m spark`, which `make test` runs on each other Spark line, picks up new
     ones by itself. Tests that run Spark without the session carry the mark by hand. Then put the
-    LONGEST_FIRST files first (the order within a file stays)."""
+    files in the order tests/schedule.py starts them."""
+    schedule.check_session_files(items)
     for item in items:
-        if "spark" in getattr(item, "fixturenames", ()):
+        if schedule.uses_session(item):
             item.add_marker(pytest.mark.spark)
-    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    items.sort(key=schedule.start_order)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` as tests/schedule.py refines it: the shared session's files as one unit."""
+    if config.getvalue("dist") == "loadfile":
+        return schedule.SessionFilesTogether(config, log)
+    return None

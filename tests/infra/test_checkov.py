@@ -1,5 +1,6 @@
-"""checkov over every synthesized template (all variants, dev and prod): zero failed checks with
-the skips of .checkov.yaml, and every skip still needed (each skipped check fails somewhere without it).
+"""checkov over every synthesized template (all variants, dev and prod): zero failed checks but
+the skips of .checkov.yaml, and every skip still needed (each skipped check fails somewhere). One
+checkov run with every check serves both: the config's other settings are the run's own options.
 
 checkov runs from its own venv (.venv-checkov, `make setup`): its pins conflict with requirements.txt.
 """
@@ -18,12 +19,16 @@ CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 CONFIG = PROJECT_ROOT / ".checkov.yaml"
 
 
+# What failed_checks passes checkov itself: every setting of .checkov.yaml but its skips.
+RUN_SETTINGS = {"framework": ["cloudformation"], "skip-download": True, "compact": True, "quiet": True}
+
+
 def skipped_checks() -> list[str]:
     return yaml.safe_load(CONFIG.read_text())["skip-check"]
 
 
-def failed_checks(outdir, *args: str) -> list[tuple[str, str, str]]:
-    """(check id, template, resource) of every failed check."""
+def failed_checks(outdir) -> list[tuple[str, str, str]]:
+    """(check id, template, resource) of every failed check, none skipped."""
     assert CHECKOV.exists(), "checkov is not installed: run `make setup`"
     result = subprocess.run(
         [
@@ -37,9 +42,8 @@ def failed_checks(outdir, *args: str) -> list[tuple[str, str, str]]:
             "--compact",
             "--output",
             "json",
-            *args,
         ],
-        # cwd: checkov would read ./.checkov.yaml by itself; only an explicit --config-file counts
+        # cwd: checkov would read ./.checkov.yaml by itself (and skip what it skips)
         cwd=outdir,
         capture_output=True,
         text=True,
@@ -60,15 +64,24 @@ def test_templates_of_both_stages_are_scanned():
     assert {variant_config(v).stage for v in VARIANTS} == {"dev", "prod"}
 
 
-def test_checkov_reports_no_failed_check(synthesized):
-    assert failed_checks(synthesized.outdir, "--config-file", str(CONFIG)) == []
+@pytest.fixture(scope="module")
+def failed(synthesized) -> list[tuple[str, str, str]]:
+    return failed_checks(synthesized.outdir)
 
 
-def test_every_skipped_check_is_still_needed(synthesized):
+def test_the_config_is_the_runs_settings_and_its_skips():
+    assert yaml.safe_load(CONFIG.read_text()) == {**RUN_SETTINGS, "skip-check": skipped_checks()}
+
+
+def test_checkov_reports_no_failed_check_but_the_skipped(failed):
+    skipped = set(skipped_checks())
+    assert [check for check in failed if check[0] not in skipped] == []
+
+
+def test_every_skipped_check_is_still_needed(failed):
     skipped = skipped_checks()
     assert skipped and len(skipped) == len(set(skipped))
-    failing = {check for check, _, _ in failed_checks(synthesized.outdir, "--check", ",".join(skipped))}
-    assert sorted(set(skipped) - failing) == []
+    assert sorted(set(skipped) - {check for check, _, _ in failed}) == []
 
 
 @pytest.mark.parametrize("check", skipped_checks())

@@ -1,9 +1,11 @@
 """One writer per day and atomic publishing on a local lake (issue 27), against real processes:
-`wikilake local run` subprocesses stopped and killed with SIGKILL mid-write and started twice at
-once, the day read back with `wikilake query --local`.
+`wikilake local run` subprocesses started twice at once, stopped and killed with SIGKILL
+mid-write, the day read back with `wikilake query --local`.
 
-Each subprocess starts its own JVM, which costs more than the job: the runs read the sample's first
-2,000 events (US and French human edits among them), not all 39,244.
+Each subprocess that runs the job starts its own JVM, which costs more than the job: the runs read
+the sample's first 2,000 events (US and French human edits among them), not all 39,244, and the
+lake is published once, by the winner of the race between two runs (the refused one takes the
+day's lock before it would start a JVM, so it costs a Python start).
 It runs on the default Spark line only: what it checks is the lake's publishing protocol (run
 folders, the lock file, the day manifest replaced whole), which is ours, not Spark's; the jobs'
 output on every Spark line is what tests/spark's job tests hold.
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,14 +35,15 @@ from wikilake_core import day_runs, layout
 pytestmark = [pytest.mark.spark, pytest.mark.default_line_only]
 
 WIKILAKE = [sys.executable, "-m", "wikilake"]
-# What a reader asks of the day: every table's rows and the filtered table's country. The rerun
-# filters another country, so any file of it a reader saw would change the answer.
+# What a reader asks of the day: every table's rows and the filtered table's country. A run of the
+# other country changes the answer, so any file of it a reader saw would show.
 DAY_QUERY = (
     "SELECT (SELECT count(*) FROM edits) AS edits, "
     "(SELECT count(*) FROM edits_filtered) AS filtered, "
     "(SELECT count(*) FROM edits_filtered WHERE country_name <> 'United States') AS not_us, "
     "(SELECT sum(edits) FROM edits_by_channel) AS by_channel"
 )
+COUNTRIES = ("United States", "France")
 KILL_TIMEOUT = 180
 DAY = EditsRecipe(copies_per_file=1, files=1, sample_events=2000)
 
@@ -50,11 +54,11 @@ def day_input(tmp_path_factory) -> Path:
     return path
 
 
-def local_run(lake: Path, day_input: Path, *options: str) -> subprocess.Popen:
+def local_run(lake: Path, day_input: Path, country: str) -> subprocess.Popen:
     """The run in a process group of its own: the CLI and the JVM it starts are signalled together."""
     argv = [*WIKILAKE, "local", "run", "edits", "--date", EDITS_DT, "--input", str(day_input)]
     return subprocess.Popen(
-        [*argv, "--lake", str(lake), *options],
+        [*argv, "--lake", str(lake), "--country", country],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -73,16 +77,61 @@ def query_day(lake: Path) -> list[dict]:
     return json.loads(done.stdout)
 
 
+def filtered_country(answer: list[dict]) -> str:
+    """The country the answer's edits_filtered holds (it has rows, all of one country)."""
+    row = answer[0]
+    assert row["filtered"] > 0 and row["not_us"] in (0, row["filtered"]), row
+    return "France" if row["not_us"] else "United States"
+
+
+@dataclass(frozen=True)
+class Race:
+    """Two runs of the day started at once on a new lake, one per country, and the lake as they
+    left it: the answer, the day manifest, the run folders and whether the lock stayed."""
+
+    lake: Path
+    ended: dict[str, tuple[int, str]]  # country: (exit code, stderr)
+    answer: list[dict]
+    day: dict
+    run_folders: int
+    lock_left: bool
+
+    @property
+    def winner(self) -> str:
+        return next(country for country, (code, _) in self.ended.items() if code == 0)
+
+    @property
+    def other_country(self) -> str:
+        return next(country for country in COUNTRIES if country != self.winner)
+
+
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, day_input) -> tuple[Path, list[dict], dict]:
-    """A lake with the day published once (United States), its answer and day manifest."""
+def race(tmp_path_factory, day_input) -> Race:
     lake = tmp_path_factory.mktemp("atomic") / "lake"
-    first = local_run(lake, day_input)
-    out, err = first.communicate(timeout=KILL_TIMEOUT)
-    assert first.returncode == 0, err
-    answer = query_day(lake)
-    assert answer[0]["edits"] > 0 and answer[0]["not_us"] == 0 and answer[0]["filtered"] > 0
-    return lake, answer, local_days.read_day_manifest(lake, "edits", EDITS_DT)
+    runs = {country: local_run(lake, day_input, country) for country in COUNTRIES}
+    ended = {}
+    for country, run in runs.items():
+        _, err = run.communicate(timeout=KILL_TIMEOUT)
+        ended[country] = (run.returncode, err)
+    return Race(
+        lake,
+        ended,
+        answer=query_day(lake),
+        day=local_days.read_day_manifest(lake, "edits", EDITS_DT),
+        run_folders=len(local_days.run_folders(lake, "edits", EDITS_DT)),
+        lock_left=Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists(),
+    )
+
+
+def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(race):
+    codes = sorted(code for code, _ in race.ended.values())
+    assert codes[0] == 0 and codes[1] != 0, race.ended
+    refused = race.ended[race.other_country][1]
+    lines = refused.strip().splitlines()
+    assert len(lines) == 1 and f"edits dt={EDITS_DT} is being written by run " in lines[0], refused
+    assert race.answer[0]["edits"] > 0 and filtered_country(race.answer) == race.winner
+    assert race.run_folders == 6  # 3 tables, rejected, manifest, event log
+    assert not race.lock_left
 
 
 def _signal_when(process: subprocess.Popen, appeared, signum: int) -> Path:
@@ -112,14 +161,14 @@ def _new_run_folder(lake: Path, relative: str, known: str):
     return appeared
 
 
-def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published, day_input):
-    """One rerun, caught at three moments: as it starts writing the first table and the last, it is
-    stopped (SIGSTOP to its group, the CLI and its JVM), the day is read, and it goes on (SIGCONT);
-    once every table is written and rejected records are being written, it is killed (SIGKILL).
-    Stopped and killed leave the same files on disk at a moment: one rerun (a JVM start) serves
-    the three moments instead of one rerun killed at each."""
-    lake, answer, day = published
-    rerun = local_run(lake, day_input, "--country", "France")
+def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(race, day_input):
+    """One rerun of the other country, caught at three moments: as it starts writing the first
+    table and the last, it is stopped (SIGSTOP to its group, the CLI and its JVM), the day is read,
+    and it goes on (SIGCONT); once every table is written and rejected records are being written,
+    it is killed (SIGKILL). Stopped and killed leave the same files on disk at a moment: one rerun
+    (a JVM start) serves the three moments instead of one rerun killed at each."""
+    lake, answer, day = race.lake, race.answer, race.day
+    rerun = local_run(lake, day_input, race.other_country)
     *stops, kill = [
         f"processed/edits/dt={EDITS_DT}",
         f"processed/edits_by_channel/dt={EDITS_DT}",
@@ -144,41 +193,21 @@ def test_a_rerun_stopped_or_killed_mid_write_leaves_the_previous_day(published, 
     assert Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
 
 
-def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(published, day_input):
-    lake, answer, day = published
-    rerun = local_run(lake, day_input, "--country", "France")
+def test_after_kills_a_rerun_publishes_and_prunes_abandoned_runs(race, day_input):
+    """After the killed rerun (above), a rerun of the other country publishes; of the day's run
+    folders only its own and the run it replaced stay (a reader may still be reading that one's
+    files): the killed run's go. Superseded runs go the same way: a run keeps the day's live run
+    and its own (wikilake.local.runner._publish)."""
+    lake, answer, day = race.lake, race.answer, race.day
+    rerun = local_run(lake, day_input, race.other_country)
     _, err = rerun.communicate(timeout=KILL_TIMEOUT)
     assert rerun.returncode == 0, err
     now = query_day(lake)
-    assert now[0]["edits"] == answer[0]["edits"] and now[0]["not_us"] == now[0]["filtered"] > 0
+    assert now[0]["edits"] == answer[0]["edits"] and filtered_country(now) == race.other_country
     live = local_days.read_day_manifest(lake, "edits", EDITS_DT)
     assert live[day_runs.RUN_ID] != day[day_runs.RUN_ID] and day_runs.is_built(live)
     kept = {folder.name for folder in local_days.run_folders(lake, "edits", EDITS_DT)}
     assert kept == {layout.run_folder(live[day_runs.RUN_ID]), layout.run_folder(day[day_runs.RUN_ID])}
-    assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
-    # Another rerun: the run before the previous one goes (only the live run and its predecessor stay).
-    again = local_run(lake, day_input)
-    _, err = again.communicate(timeout=KILL_TIMEOUT)
-    assert again.returncode == 0, err
-    newest = local_days.read_day_manifest(lake, "edits", EDITS_DT)
-    kept = {folder.name for folder in local_days.run_folders(lake, "edits", EDITS_DT)}
-    assert kept == {layout.run_folder(newest[day_runs.RUN_ID]), layout.run_folder(live[day_runs.RUN_ID])}
-    assert query_day(lake) == answer
-
-
-def test_two_runs_of_one_day_at_once_one_writes_the_other_is_refused(tmp_path, day_input):
-    lake = tmp_path / "lake"
-    runs = [local_run(lake, day_input), local_run(lake, day_input, "--country", "France")]
-    results = [(run.returncode, out, err) for run in runs for out, err in [run.communicate(timeout=KILL_TIMEOUT)]]
-    codes = sorted(code for code, _, _ in results)
-    assert codes[0] == 0 and codes[1] != 0, results
-    refused = next(err for code, _, err in results if code != 0)
-    lines = refused.strip().splitlines()
-    assert len(lines) == 1 and f"edits dt={EDITS_DT} is being written by run " in lines[0], refused
-    answer = query_day(lake)[0]
-    winner_country = "France" if answer["not_us"] else "United States"
-    assert answer["filtered"] > 0 and answer["not_us"] in (0, answer["filtered"]), winner_country
-    assert len(local_days.run_folders(lake, "edits", EDITS_DT)) == 6  # 3 tables, rejected, manifest, event log
     assert not Path(layout.day_lock_path(str(lake), "edits", EDITS_DT)).exists()
 
 
