@@ -21,6 +21,17 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_function_clients():
+    """No test gets another's AWS clients from the functions' per-environment cache (one made for
+    another moto server's endpoint or region, or before moto was imported, would go astray)."""
+    from wikilake_functions import common
+
+    common.client.cache_clear()
+    yield
+    common.client.cache_clear()
+
+
 @dataclass(frozen=True)
 class SmallRuns:
     lake: Path

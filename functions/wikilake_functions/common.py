@@ -3,6 +3,7 @@ logging, and the errors the state machine catches by name."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -66,7 +67,11 @@ def require(env: Mapping[str, str], key: str) -> str:
     return value
 
 
+@functools.cache
 def client(service: str):
+    """The service's client, made once per execution environment and reused by its warm
+    invocations (AWS's Lambda advice: SDK clients outside the handler); making one costs more than
+    most of these functions' calls."""
     return boto3.client(service, config=CLIENT_CONFIG)
 
 

@@ -392,8 +392,21 @@ def poll_seconds() -> str:
     return "0"
 
 
+@pytest.fixture(scope="session")
+def boto3_session():
+    """One boto3 session for every pipeline test's clients (the functions' and the tests'): each
+    service's model is read once, not once per test (moto resets boto3's default session per
+    mock, and reading a model is most of making a first client). Made once moto is imported, so
+    its clients carry moto's request handler."""
+    import boto3
+    import moto  # noqa: F401
+
+    return boto3.session.Session()
+
+
 @pytest.fixture
-def pipeline(pipeline_template, dumps, monkeypatch, poll_seconds):
+def pipeline(pipeline_template, dumps, monkeypatch, poll_seconds, boto3_session):
+    import boto3
     from moto import mock_aws
 
     for key, value in {
@@ -410,7 +423,9 @@ def pipeline(pipeline_template, dumps, monkeypatch, poll_seconds):
     monkeypatch.setattr(error_equals, "moto_eval_body", error_equals._eval_body, raising=False)
     monkeypatch.setattr(error_equals, "_eval_body", _aws_catch_all)
     _atomic_item_writes(monkeypatch)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", boto3_session)
+    moto_config = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset_boto3_session": False}}
+    with mock_aws(config=moto_config):
         yield _deploy(pipeline_template, dumps, poll_seconds)
 
 
