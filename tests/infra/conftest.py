@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.once_per_run import built_once
 from wikilake_core.paths import PROJECT_ROOT
 
 # jsii runs `node` from PATH: use the venv's Node 24, not the machine's end-of-life Node 20.
@@ -154,17 +155,19 @@ class Synthesized:
         return sorted(self.outdir.glob(f"assembly-{self.delivery_stack_name}-*/*.template.json"))
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory) -> Synthesized:
-    """Every variant, synthesized once without cdk-nag (Template assertions need that)."""
-    outdir = tmp_path_factory.mktemp("cdk-out")
+def _synthesize(outdir: Path) -> dict:
     app, stacks = build_app(outdir, with_nag=False)
     app.synth()
-    return Synthesized(
-        outdir,
-        {(variant, role): getattr(stacks[variant], role).stack_name for variant in VARIANTS for role in ROLES},
-        stacks[DELIVERY].stack_name,
-    )
+    names = [[variant, role, getattr(stacks[variant], role).stack_name] for variant in VARIANTS for role in ROLES]
+    return {"stacks": names, "delivery": stacks[DELIVERY].stack_name}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory, worker_id) -> Synthesized:
+    """Every variant, synthesized once per `make test` run without cdk-nag (Template assertions
+    need that)."""
+    outdir, names = built_once(tmp_path_factory, worker_id, "cdk-out", _synthesize)
+    return Synthesized(outdir, {(variant, role): name for variant, role, name in names["stacks"]}, names["delivery"])
 
 
 @pytest.fixture(scope="session")

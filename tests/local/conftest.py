@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 from pathlib import Path
 
 import pytest
 from local_helpers import channel_row, png_size, write_partition, write_run_history
+
+from tests.once_per_run import built_once
 
 
 @pytest.fixture(scope="session")
@@ -146,27 +147,17 @@ def png_dimensions():
     return png_size
 
 
-def _build_sample_lake(spark, lake: Path) -> Path:
+def _build_sample_lake(spark, lake: Path) -> None:
     from wikilake.local.demo import sample_days
     from wikilake.local.runner import run_local
 
     for day in sample_days():
         run_local(day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=spark)
-    return lake
 
 
 @pytest.fixture(scope="session")
 def sample_lake(spark, tmp_path_factory, worker_id) -> Path:
-    """The shipped samples through every PySpark job (run_local), once per `make test` run: the
-    first pytest-xdist worker to ask builds it in the run's shared temporary folder while holding
-    a lock, and the other finds it built (the tests only read it). Alone, a session builds its own."""
-    if worker_id == "master":
-        return _build_sample_lake(spark, tmp_path_factory.mktemp("samples") / "lake")
-    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, one per worker below it
-    built = shared / "sample-lake.built"
-    with (shared / "sample-lake.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not built.exists():
-            _build_sample_lake(spark, shared / "sample-lake")
-            built.touch()
-    return shared / "sample-lake"
+    """The shipped samples through every PySpark job (run_local), once per `make test` run (the
+    tests only read it)."""
+    folder, _ = built_once(tmp_path_factory, worker_id, "sample-lake", lambda path: _build_sample_lake(spark, path))
+    return folder

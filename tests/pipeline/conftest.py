@@ -31,6 +31,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -43,6 +44,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.once_per_run import built_once
 from wikilake_core.paths import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
@@ -79,14 +81,15 @@ def _synth_processing(outdir: Path, **overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
-def processing_template(tmp_path_factory) -> dict:
-    return _synth_processing(tmp_path_factory.mktemp("pipeline-cdk-out"))
+def processing_template(tmp_path_factory, worker_id) -> dict:
+    return built_once(tmp_path_factory, worker_id, "pipeline-cdk-out", _synth_processing)[1]
 
 
 @pytest.fixture(scope="session")
-def interactive_processing_template(tmp_path_factory) -> dict:
+def interactive_processing_template(tmp_path_factory, worker_id) -> dict:
     """The same with the opt-in interactive cluster (interactive_cluster=true)."""
-    return _synth_processing(tmp_path_factory.mktemp("pipeline-interactive-cdk-out"), interactive_cluster=True)
+    synth = functools.partial(_synth_processing, interactive_cluster=True)
+    return built_once(tmp_path_factory, worker_id, "pipeline-interactive-cdk-out", synth)[1]
 
 
 @pytest.fixture
