@@ -25,11 +25,15 @@ EXTRA_SPARK_VENVS := $(EXTRA_SPARK_LINES:%=$(VENV)-spark-%)
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
+# --no-compile: pip byte-compiles every module it installs, most of a fresh venv's install time;
+# Python compiles the ones it imports, on first use, instead.
+PIP_INSTALL := pip install --quiet --no-compile
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
+	$(VENV)/bin/$(PIP_INSTALL) --upgrade pip
+	$(VENV)/bin/$(PIP_INSTALL) -r requirements-dev.txt
+	$(VENV)/bin/$(PIP_INSTALL) --no-deps -e .
 	touch $@
 
 # A Spark line's test venv: the dev requirements with that line's pyspark pin in place of
@@ -38,19 +42,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 $(VENV)-spark-%/.installed: requirements/spark-%.txt requirements.txt requirements-dev.txt pyproject.toml
 	rm -rf $(@D)
 	$(PYTHON) -m venv $(@D)
-	$(@D)/bin/pip install --quiet --upgrade pip
+	$(@D)/bin/$(PIP_INSTALL) --upgrade pip
 	grep -v '^pyspark==' requirements.txt > $(@D)/requirements.txt
 	cp requirements-dev.txt $(@D)/requirements-dev.txt
-	$(@D)/bin/pip install --quiet -r $(@D)/requirements-dev.txt -r $<
-	$(@D)/bin/pip install --quiet --no-deps -e .
+	$(@D)/bin/$(PIP_INSTALL) -r $(@D)/requirements-dev.txt -r $<
+	$(@D)/bin/$(PIP_INSTALL) --no-deps -e .
 	touch $@
 
 setup-spark-lines: $(EXTRA_SPARK_VENVS:%=%/.installed)
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) --upgrade pip
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
