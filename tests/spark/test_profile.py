@@ -1,7 +1,7 @@
 """A local run's profile against the event log it leaves: a local run of edits (the shared
-`small_runs`) writes the run's own Spark event log under the lake's logs/spark-events/ and a ``profile`` in
-the day's manifest; the profile is compared with sums taken here, independently, over the same
-file's task-end events (not through wikilake_core/spark_profile.py)."""
+`small_runs`) writes the run's own Spark event log under the lake's logs/spark-events/ and a
+``profile`` in the day's manifest; the profile is compared with sums taken here, independently,
+over the same file's task-end events (not through wikilake_core/spark_profile.py)."""
 
 from __future__ import annotations
 
