@@ -16,9 +16,11 @@
 - Glue: the CatalogStack's database and tables are created from athena_ddl/tables (moto's
   CloudFormation has no Glue), so the record function repoints real (moto) partitions.
 - The dump site is the loopback DumpsServer of tests/cli (127.0.0.1 only).
-- DynamoDB: AWS applies a conditional write atomically; moto evaluates the condition and then
-  writes without a lock, so two functions racing for one download slot could both win (seen as 4
-  downloads at once under load). `_atomic_item_writes` serializes moto's item writes, as AWS does.
+- DynamoDB: AWS applies each item request atomically; moto takes no lock, so two functions racing
+  for one download slot could both win a conditional write (seen as 4 downloads at once under
+  load), and a read racing a delete can leave a bare dict in moto's table that breaks every later
+  scan (get_item tests `key in items`, then indexes the defaultdict after the delete: seen in CI).
+  `_atomic_item_requests` serializes moto's item reads and writes, as AWS applies them.
 - EventBridge: moto's Step Functions emits no "Step Functions Execution Status Change" event and
   moto's EventBridge delivers to no SNS target. So `Pipeline.wait` puts the event AWS documents
   (detail: executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error,
@@ -425,18 +427,18 @@ def pipeline(pipeline_template, dumps, monkeypatch, poll_seconds, boto3_session)
     error_equals = importlib.import_module(ERROR_EQUALS).ErrorEqualsDecl
     monkeypatch.setattr(error_equals, "moto_eval_body", error_equals._eval_body, raising=False)
     monkeypatch.setattr(error_equals, "_eval_body", _aws_catch_all)
-    _atomic_item_writes(monkeypatch)
+    _atomic_item_requests(monkeypatch)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", boto3_session)
     moto_config = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset_boto3_session": False}}
     with mock_aws(config=moto_config):
         yield _deploy(pipeline_template, dumps, poll_seconds)
 
 
-def _atomic_item_writes(monkeypatch) -> None:
+def _atomic_item_requests(monkeypatch) -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
-    lock = threading.Lock()
-    for name in ("put_item", "update_item", "delete_item"):
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query", "scan"):
         unlocked = getattr(DynamoDBBackend, name)
 
         def locked(self, *args, _unlocked=unlocked, **kwargs):
