@@ -1,14 +1,16 @@
-"""Fixtures for the local query engine: tiny hand-made lakes (no Spark) and PNG inspection."""
+"""Fixtures for the local query engine: tiny hand-made lakes (no Spark), PNG inspection, and the
+samples' lake of one demo run (Spark)."""
 
 from __future__ import annotations
 
+import io
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from local_helpers import channel_row, png_size, write_partition, write_run_history
-
-from tests.once_per_run import built_once
+from rich.console import Console
 
 
 @pytest.fixture(scope="session")
@@ -147,17 +149,26 @@ def png_dimensions():
     return png_size
 
 
-def _build_sample_lake(spark, lake: Path) -> None:
-    from wikilake.local.demo import sample_days
-    from wikilake.local.runner import run_local
-
-    for day in sample_days():
-        run_local(day.dataset, day.dt, [str(p) for p in day.inputs], lake=str(lake), spark=spark)
+@dataclass(frozen=True)
+class DemoRun:
+    lake: Path
+    answers: list  # of wikilake.local.demo.Answer, as the demo printed them
+    printed: str
 
 
 @pytest.fixture(scope="session")
-def sample_lake(spark, tmp_path_factory, worker_id) -> Path:
-    """The shipped samples through every PySpark job (run_local), once per `make test` run (the
-    tests only read it)."""
-    folder, _ = built_once(tmp_path_factory, worker_id, "sample-lake", lambda path: _build_sample_lake(spark, path))
-    return folder
+def demo_run(spark, tmp_path_factory) -> DemoRun:
+    """`wikilake demo` once, without `cdk synth`, on the session's Spark: the shipped samples and
+    the generated history days through every job, every named query, the report. Its lake is the
+    samples' lake of the query tests (which only read it, at the samples' dts)."""
+    from wikilake.local import demo
+
+    lake = tmp_path_factory.mktemp("demo") / "lake"
+    console = Console(file=io.StringIO(), width=200)
+    answers = demo.run_demo(lake, skip_synth=True, console=console, spark=spark)
+    return DemoRun(lake, answers, console.file.getvalue())
+
+
+@pytest.fixture(scope="session")
+def sample_lake(demo_run) -> Path:
+    return demo_run.lake

@@ -9,6 +9,7 @@ import local_reference as reference
 import pytest
 from local_helpers import EXPECTED_DUCKDB_TYPES, view_columns
 
+from wikilake.local import demo_history
 from wikilake.local.demo import sample_days
 from wikilake.local.query import LocalEngine
 from wikilake.query_params import bind
@@ -109,9 +110,16 @@ def test_views_over_spark_output_have_the_ddl_columns(sample_lake):
         for name, table in engine.tables.items():
             expected = [(c.name, EXPECTED_DUCKDB_TYPES[c.type]) for c in table.columns + table.partition_keys]
             assert view_columns(engine, name) == expected
-            # the run history: one manifest (and quality file) per sample day
-            days = sorted(d.dt for d in DAYS.values()) if name in HISTORY_TABLES else [DAYS[dataset_of(name)].dt]
-            assert engine.partitions(name) == days
+            # the run history: one manifest (and quality file) per day of every dataset
+            dataset_days = DAYS if name in HISTORY_TABLES else [dataset_of(name)]
+            assert engine.partitions(name) == sorted(dt for dataset in dataset_days for dt in lake_days(dataset))
+
+
+def lake_days(dataset: str) -> list[str]:
+    """The dts of a dataset in the demo's lake: its sample day, and for pageviews the days the demo
+    generates after it."""
+    generated = [day.dt for day in demo_history.DAYS] if dataset == demo_history.DATASET else []
+    return [DAYS[dataset].dt, *generated]
 
 
 def dataset_of(table):
