@@ -40,7 +40,6 @@ LONGEST_FIRST = (
     "tests/pipeline/test_state_machine.py",
     "tests/bench/test_bench_harness.py",
     "tests/pipeline/test_day_writer.py",
-    "tests/bench/test_bench_stages.py",
     "tests/infra/test_roundtrip.py",
     "tests/infra/test_cdk_cli.py",
     "tests/infra/test_checkov.py",

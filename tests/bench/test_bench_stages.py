@@ -1,22 +1,16 @@
 """Where a Spark run's seconds go (the event log read by bench/stages.py), the articles
-engines (read floor, lbzip2) and issue 19's targets, on hand-made event logs and summary rows; one
-tiny articles bench run end to end (no timing is asserted: the machine is shared)."""
+engines (read floor, lbzip2) and issue 19's targets, on hand-made event logs and summary rows (a
+tiny bench run end to end, articles included, is test_bench_harness's)."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import shutil
 
-import pytest
-from rich.console import Console
-
 from bench import stages, summary, targets
 from bench.engines import engines
-from bench.harness import Bench, BenchConfig
 from bench.inputs import ArticlesRecipe, SampleRecipe, materialize, recipes_for
-from tests.own_jvm import QUICK_START_SPARK_CONF
 from wikilake_core import datasets
 
 
@@ -163,31 +157,3 @@ def test_memory_targets_compare_4x_with_1x_by_rss_and_by_heap_after_gc():
     # results without a GC log (older runs, or no collection at one size) have no heap target
     found = {t.name for t in targets.targets([sized(1, 1000, None), sized(4, 1500, 440)], [], None)}
     assert "articles-40x-sample 4x vs 1x: JVM heap after GC ratio" not in found
-
-
-# The bench times the working tree on the default Spark line (`make bench`): its harness is what
-# this checks, so the other lines skip it.
-@pytest.mark.spark
-@pytest.mark.default_line_only
-def test_a_tiny_articles_bench_times_the_floor_and_shows_the_stages(tmp_path):
-    config = BenchConfig(
-        recipes=(ArticlesRecipe(copies=1),),
-        scales=(1,),
-        repetitions={1: 1},
-        cache_root=tmp_path / "cache",
-        results_dir=tmp_path / "results",
-        spark_conf=QUICK_START_SPARK_CONF,
-    )
-    output = io.StringIO()
-    document, _ = Bench(config, console=Console(file=output, width=220)).run()
-    rows = {row["engine"]: row for row in document["table"]}
-    assert {"spark", "duckdb", "zcat", "floor"} <= set(rows)
-    assert rows["spark"]["ratio_to_floor"] > 0 and rows["spark"]["wall_best_s"] > 0
-    # The JVM and the Python driver it starts: their CPU seconds are counted with the run's.
-    assert rows["spark"]["cpu_best_s"] > 0 and rows["floor"]["cpu_best_s"] > 0
-    spark_run = next(r for r in document["runs"] if r["engine"] == "spark")
-    # The job's Spark jobs: at least the parse (counting by reason) and one write per table.
-    assert len(spark_run["spark_jobs"]) >= 4 and all(j["seconds"] >= 0 for j in spark_run["spark_jobs"])
-    assert "where the seconds go: articles-1gb 1x" in output.getvalue()
-    target = next(t for t in document["targets"] if t["name"] == "articles-1gb 1x: job / its read floor")
-    assert target["measured"] > 0
