@@ -251,6 +251,32 @@ def test_categories_of_the_rules_page(spark, rules_run):
     }
 
 
+PAGE_CANDIDATES_SCHEMA = (
+    "wiki string, page_id bigint, link_targets array<string>,"
+    " category_entries array<struct<category: string, sort_key: string>>"
+)
+
+
+def test_links_and_categories_are_counted_within_each_page(spark):
+    """The two transforms on small frames: a page's candidates in any order, repeated or not, none,
+    and two pages sharing targets (each counted on its own page)."""
+    from spark_jobs import articles
+
+    pages = spark.createDataFrame(
+        [
+            ("w", 1, ["B", "A", "B", "C", "B", "A"], [("X", "k1"), ("Y", None), ("X", "k2")]),
+            ("w", 2, ["B"], [("Y", "k3")]),
+            ("w", 3, [], []),
+            ("w", 4, ["Z", "Z", "Z"], [("X", None), ("X", "k4")]),
+        ],
+        PAGE_CANDIDATES_SCHEMA,
+    )
+    links = {(r["page_id"], r["target"]): r["occurrences"] for r in articles.links_table(pages).collect()}
+    assert links == {(1, "A"): 2, (1, "B"): 3, (1, "C"): 1, (2, "B"): 1, (4, "Z"): 3}
+    categories = {(r["page_id"], r["category"]): r["sort_key"] for r in articles.categories_table(pages).collect()}
+    assert categories == {(1, "X"): "k1", (1, "Y"): None, (2, "Y"): "k3", (4, "X"): None}
+
+
 def test_articles_rows_of_the_hand_made_pages(spark, rules_run):
     lake, _, _ = rules_run
     by_id = {r["page_id"]: r for r in rows(spark, lake, "articles")}
