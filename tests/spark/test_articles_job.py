@@ -271,10 +271,10 @@ def test_links_and_categories_are_counted_within_each_page(spark):
         ],
         PAGE_CANDIDATES_SCHEMA,
     )
-    links = {(r["page_id"], r["target"]): r["occurrences"] for r in articles.links_table(pages).collect()}
-    assert links == {(1, "A"): 2, (1, "B"): 3, (1, "C"): 1, (2, "B"): 1, (4, "Z"): 3}
-    categories = {(r["page_id"], r["category"]): r["sort_key"] for r in articles.categories_table(pages).collect()}
-    assert categories == {(1, "X"): "k1", (1, "Y"): None, (2, "Y"): "k3", (4, "X"): None}
+    links = sorted(tuple(r) for r in articles.links_table(pages).collect())
+    assert links == [("w", 1, "A", 2), ("w", 1, "B", 3), ("w", 1, "C", 1), ("w", 2, "B", 1), ("w", 4, "Z", 3)]
+    categories = sorted(tuple(r) for r in articles.categories_table(pages).collect())
+    assert categories == [("w", 1, "X", "k1"), ("w", 1, "Y", None), ("w", 2, "Y", "k3"), ("w", 4, "X", None)]
 
 
 def test_articles_rows_of_the_hand_made_pages(spark, rules_run):
