@@ -12,8 +12,9 @@ file that is not an export, or a truncated bzip2 file, stops the job naming the 
 
 Scale: the files are read by Spark's text source with ``</page>`` as the record delimiter, so a
 record is one page and a big file is split across tasks (Hadoop's bzip2 codec is splittable;
-``spark.sql.files.maxPartitionBytes`` sets the split size): memory per task is bounded by the
-largest page, not by the file. Every page is parsed with Spark's built-in string, regexp and
+``spark.sql.files.maxPartitionBytes`` sets the split size): the parse holds one page at a time,
+the sorts before the writes hold one split (the tables are made per page, with no shuffle), so
+memory per task is bounded by the split, not by the file. Every page is parsed with Spark's built-in string, regexp and
 higher-order functions (no Python on the executors).
 
 This module wires the job; the driver-side input checks are in articles_siteinfo, the page's XML
