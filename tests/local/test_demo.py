@@ -33,12 +33,11 @@ class _Images(HTMLParser):
 @pytest.mark.spark
 @pytest.mark.default_line_only
 def test_demo_end_to_end_answers_every_query_and_writes_the_report(demo_run, tmp_path, png_dimensions):
-    answers, lake = demo_run.answers, demo_run.lake
+    answers, lake, printed = demo_run.answers, demo_run.lake, demo_run.printed
     assert sorted(a.query.name for a in answers) == sorted(QUERIES)
     for answer in answers:
         assert answer.result.rows, f"{answer.query.name} answered nothing in the demo"
-        assert answer.query.name in demo_run.printed
-    printed = demo_run.printed
+        assert answer.query.name in printed
     assert "cdk synth skipped" in printed and "make deploy" in printed and "wikilake ingest" in printed
 
     index = lake / "report" / "index.html"
