@@ -1,7 +1,9 @@
 """Plain-Python answers to the named queries, computed from the RAW sample files.
 
-Independent of the jobs and of SQL: JSON lines, pageview lines and the XML dump are parsed here with the rules
-of /work/shared/specs/datasets.md (restated in the comments), then grouped with dicts.
+Independent of the jobs and of SQL: JSON lines, pageview lines and the XML dump are parsed here with
+the rules of the datasets spec (docs/jobs-and-tables.md, docs/datasets.md; restated in the
+comments), then grouped with dicts. The domain-code rules come from tests/spark/spark_reference.py,
+the suite's one plain-Python reading of them.
 """
 
 from __future__ import annotations
@@ -16,22 +18,8 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 from xml.etree import ElementTree
 
-# Project suffixes of domain codes (datasets.md, "domain_code rules").
-SUFFIXES = {
-    "b": "wikibooks",
-    "d": "wiktionary",
-    "n": "wikinews",
-    "q": "wikiquote",
-    "s": "wikisource",
-    "v": "wikiversity",
-    "voy": "wikivoyage",
-    "f": "wikimediafoundation",
-    "w": "mediawiki",
-    "wd": "wikidata",
-    "m": "wikimedia",
-}
-# Sites whose trailing `.m` is the wikimedia project suffix, not the mobile marker.
-WIKIMEDIA_SITES = {"commons", "meta", "species", "incubator", "outreach", "wikimania"}
+from tests.spark.spark_reference import project_and_access
+
 # top_pages' articles_only rule, restated from its header.
 NON_ARTICLE = re.compile(
     r"^(main_page|-)$|^(special|media|talk|user|wikipedia|project|file|image|mediawiki|template|"
@@ -101,22 +89,8 @@ def us_human_edits_top_pages(events: list[dict], top_n: int = 10) -> list[tuple]
 
 def classify(domain_code: str) -> tuple[str, str] | None:
     """(project, access_site) of a domain code, or None when the rules do not cover it."""
-    site, *rest = domain_code.split(".")
-    if not site:
-        return None
-    if site in ("www", "m") and rest in (["wd"], ["w"]):
-        return f"www.{SUFFIXES[rest[0]]}", "desktop" if site == "www" else "mobile"
-    if not rest:
-        return f"{site}.wikipedia", "desktop"
-    if rest == ["m"] and site in WIKIMEDIA_SITES:
-        return f"{site}.wikimedia", "desktop"
-    if len(rest) == 1 and rest[0] in ("m", "zero"):
-        return f"{site}.wikipedia", "mobile" if rest[0] == "m" else "zero"
-    if len(rest) == 1 and rest[0] in SUFFIXES:
-        return f"{site}.{SUFFIXES[rest[0]]}", "desktop"
-    if len(rest) == 2 and rest[0] in ("m", "zero") and rest[1] in SUFFIXES:
-        return f"{site}.{SUFFIXES[rest[1]]}", "mobile" if rest[0] == "m" else "zero"
-    return None
+    project, access_site = project_and_access(domain_code)
+    return None if project == "unknown" else (project, access_site)
 
 
 def pageview_lines(files: list[Path]):
