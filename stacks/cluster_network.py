@@ -7,14 +7,13 @@ traffic stays off the internet, and flow logs. SSH reaches the primary node only
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, Fn, Tags
+from aws_cdk import Annotations, Fn, RemovalPolicy, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from stacks.log_groups import audit_log_group
 from stacks.narrowing import required
-from wikilake_settings.config import WikilakeConfig
 
 # AmazonEMRServicePolicy_v2 acts only on subnets and security groups carrying this tag.
 EMR_MANAGED_POLICY_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
@@ -28,32 +27,46 @@ def tag_for_emr(construct: IConstruct) -> None:
 
 
 class ClusterNetwork(Construct):
+    """``vpc_id`` and ``subnet_id``: an existing VPC and subnet, else a new VPC whose flow logs
+    (encrypted with ``data_key``) go with the stack as ``removal`` says. ``cluster_groups``: the
+    security groups of an EMR on EC2 cluster (EMR Serverless brings its own); ``ssh_cidrs``: who
+    may reach the primary node on port 22 (nobody by default)."""
+
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_key: kms.IKey | None,
+        vpc_id: str | None = None,
+        subnet_id: str | None = None,
+        cluster_groups: bool = True,
+        ssh_cidrs: tuple[str, ...] = (),
+        removal: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        if config.vpc_id:
+        if vpc_id:
             # Only the id is needed (security groups): no lookup, so synth needs no AWS credentials.
-            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id, availability_zones=Fn.get_azs())
+            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=vpc_id, availability_zones=Fn.get_azs())
             Annotations.of(self.vpc).acknowledge_warning(
                 "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
                 "Only the VPC id is used (for the security groups); no construct selects its subnets.",
             )
-            self.subnet_id = required(config.subnet_id, "subnet_id", "with vpc_id")
+            self.subnet_id = required(subnet_id, "subnet_id", "with vpc_id")
         else:
-            self.vpc = self._new_vpc(config, data_key)
+            self.vpc = self._new_vpc(data_key, removal)
             self.subnet_id = self.vpc.public_subnets[0].subnet_id
             for subnet in self.vpc.public_subnets:
                 tag_for_emr(subnet)
-        if config.is_serverless:  # no cluster: the EMR Serverless application brings its own group
+        if not cluster_groups:
             return
         self.primary_security_group = self._managed_security_group("PrimarySecurityGroup", "primary node")
         self.core_security_group = self._managed_security_group("CoreSecurityGroup", "core and task nodes")
         self._declare_intra_cluster_rules()
-        self.ssh_security_group = self._ssh_security_group(config.ssh_cidrs) if config.ssh_cidrs else None
+        self.ssh_security_group = self._ssh_security_group(ssh_cidrs) if ssh_cidrs else None
 
-    def _new_vpc(self, config: WikilakeConfig, data_key: kms.IKey | None) -> ec2.Vpc:
-        flow_log_group = audit_log_group(self, "FlowLogGroup", config=config, data_key=data_key)
+    def _new_vpc(self, data_key: kms.IKey | None, removal: RemovalPolicy) -> ec2.Vpc:
+        flow_log_group = audit_log_group(self, "FlowLogGroup", data_key=data_key, removal=removal)
         return ec2.Vpc(
             self,
             "Vpc",

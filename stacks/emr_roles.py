@@ -17,9 +17,7 @@ from constructs import Construct, IConstruct
 from stacks import nag
 from stacks.job_code import JobCode
 from stacks.job_data_access import acknowledge_lake_prefixes, allow, grant_job_data, grant_spark_event_logs
-from stacks.lake_bucket import lake_bucket_nag_name
 from wikilake_core import layout
-from wikilake_settings.config import WikilakeConfig
 
 # The services that assume the cluster's roles: EMR its service role, EC2 its nodes' instance role.
 EMR_SERVICE = "elasticmapreduce.amazonaws.com"
@@ -58,17 +56,25 @@ KEY_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 
 
 class EmrRoles(Construct):
+    """The cluster's instance role (and profile) and EMR's service role for the app ``name``: the
+    lake ``bucket`` (cdk-nag spells it ``bucket_nag_name``), the Glue ``database_name`` and
+    ``table_names``, the ``job_code``, the keys; ``tls_certificates_s3_uri``: the in-transit
+    encryption certificates' zip, when the cluster uses its own."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: WikilakeConfig,
+        name: str,
         bucket: s3.IBucket,
+        bucket_nag_name: str,
         data_key: kms.IKey | None,
         disk_key: kms.IKey,
         job_code: JobCode,
+        database_name: str,
         table_names: Iterable[str],
+        tls_certificates_s3_uri: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
@@ -76,7 +82,7 @@ class EmrRoles(Construct):
             self,
             "InstanceRole",
             assumed_by=iam.ServicePrincipal(EC2_SERVICE),
-            description=f"{config.name} EMR nodes: lake prefixes, job code, Glue tables",
+            description=f"{name} EMR nodes: lake prefixes, job code, Glue tables",
         )
         # EMR wants the profile name equal to the role name.
         self.instance_profile = iam.CfnInstanceProfile(
@@ -90,23 +96,23 @@ class EmrRoles(Construct):
             bucket=bucket,
             data_key=data_key,
             log_prefix=layout.EMR_LOGS,
-            database=config.database_name,
+            database=database_name,
             table_names=table_names,
         )
-        grant_spark_event_logs(self.instance_role, bucket, lake_bucket_nag_name(config))
+        grant_spark_event_logs(self.instance_role, bucket, bucket_nag_name)
         self._grant_key_use(self.instance_role, disk_key)
         job_code.grant_cluster_read(self.instance_role)
-        if config.tls_certificates_s3_uri:
+        if tls_certificates_s3_uri:
             allow(
                 self.instance_role,
                 "ReadTlsCertificates",
                 ["s3:GetObject"],
-                [self._s3_object_arn(config.tls_certificates_s3_uri)],
+                [self._s3_object_arn(tls_certificates_s3_uri)],
             )
         self._grant_agents()
-        self._acknowledge_instance_findings(config)
+        self._acknowledge_instance_findings(bucket_nag_name)
 
-        self.service_role = self._service_role(config)
+        self.service_role = self._service_role(name)
         self._grant_key_use(self.service_role, disk_key)
         allow(
             self.service_role,
@@ -152,12 +158,12 @@ class EmrRoles(Construct):
     def _grant_key_use(self, role: iam.Role, key: kms.IKey) -> None:
         allow(role, "UseDiskKey", KEY_USER_ACTIONS, [key.key_arn])
 
-    def _service_role(self, config: WikilakeConfig) -> iam.Role:
+    def _service_role(self, name: str) -> iam.Role:
         account = self._stack.account
         role = iam.Role(
             self,
             "ServiceRole",
-            description=f"{config.name} EMR service role",
+            description=f"{name} EMR service role",
             assumed_by=iam.ServicePrincipal(
                 EMR_SERVICE,
                 conditions={
@@ -187,10 +193,10 @@ class EmrRoles(Construct):
         )
         return role
 
-    def _acknowledge_instance_findings(self, config: WikilakeConfig) -> None:
+    def _acknowledge_instance_findings(self, bucket_nag_name: str) -> None:
         acknowledge_lake_prefixes(
             self.instance_role,
-            lake_bucket_nag_name(config),
+            bucket_nag_name,
             layout.EMR_LOGS,
             "EMR pushes node, application and step logs here",
         )

@@ -20,8 +20,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from stacks.narrowing import default_child
-from stacks.storage_stack import removal_policy
-from wikilake_settings.config import WikilakeConfig
 
 AUDIT_RETENTION = logs.RetentionDays.ONE_MONTH
 # Provider logs only matter while a deploy or destroy is being debugged.
@@ -31,11 +29,16 @@ LAMBDA_FUNCTION = "AWS::Lambda::Function"
 
 
 def audit_log_group(
-    scope: Construct, construct_id: str, *, config: WikilakeConfig, data_key: kms.IKey | None
+    scope: Construct,
+    construct_id: str,
+    *,
+    data_key: kms.IKey | None,
+    removal: RemovalPolicy = RemovalPolicy.RETAIN,
 ) -> logs.LogGroup:
-    """A log group holding audit data: kept in prod (removal_policy), deleted with the stack in dev."""
+    """A log group holding audit data, kept when its stack goes unless ``removal`` says otherwise
+    (dev: stacks.storage_stack.removal_policy)."""
     group = logs.LogGroup(
-        scope, construct_id, retention=AUDIT_RETENTION, encryption_key=data_key, removal_policy=removal_policy(config)
+        scope, construct_id, retention=AUDIT_RETENTION, encryption_key=data_key, removal_policy=removal
     )
     default_child(group, logs.CfnLogGroup).add_metadata(*AUDIT_METADATA)
     return group

@@ -29,6 +29,7 @@ from stacks.pipeline_schedule import add_schedules
 from stacks.run_clusters import RunClusters
 from stacks.serverless_app import ServerlessApp
 from stacks.serverless_job import ServerlessJobStage
+from stacks.storage_stack import removal_policy
 from wikilake_core import contract, run_sizing
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_settings.config import WikilakeConfig
@@ -95,7 +96,7 @@ class Pipeline(Construct):
             ),
         )
         job = self._job_stage(alerts, clusters, definition, pass_roles or [], serverless, config.interactive_cluster)
-        history = audit_log_group(self, "ExecutionLogs", config=config, data_key=data_key)
+        history = audit_log_group(self, "ExecutionLogs", data_key=data_key, removal=removal_policy(config))
         self.state_machine = PipelineDefinition(
             self,
             DefinitionProps(

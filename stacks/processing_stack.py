@@ -61,7 +61,17 @@ class ProcessingStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         bucket = import_lake_bucket(self, config)
         self.config = config
-        self.network = ClusterNetwork(self, "Network", config=config, data_key=data_key)
+        self.network = ClusterNetwork(
+            self,
+            "Network",
+            data_key=data_key,
+            vpc_id=config.vpc_id,
+            subnet_id=config.subnet_id,
+            # EMR Serverless brings its own security group.
+            cluster_groups=not config.is_serverless,
+            ssh_cidrs=config.ssh_cidrs,
+            removal=removal_policy(config),
+        )
         # Leases shared by the pipeline's executions (its download slots).
         self.leases = LeaseTable(self, "Leases", data_key=data_key)
         if config.is_serverless:
@@ -149,12 +159,15 @@ class ProcessingStack(Stack):
         self.roles = EmrRoles(
             self,
             "Iam",
-            config=config,
+            name=config.name,
             bucket=bucket,
+            bucket_nag_name=lake_bucket_nag_name(config),
             data_key=data_key,
             disk_key=self.disk_key,
             job_code=job_code,
+            database_name=config.database_name,
             table_names=table_names,
+            tls_certificates_s3_uri=config.tls_certificates_s3_uri,
         )
         self.security_configuration = emr.CfnSecurityConfiguration(
             self,
@@ -189,7 +202,7 @@ class ProcessingStack(Stack):
             table_names=table_names,
             spark_defaults={"spark.hadoop.hive.metastore.client.factory.class": GLUE_METASTORE_FACTORY},
             # What ran, with which command and result: audit data, like the state machine's history.
-            log_group=audit_log_group(self, "ServerlessJobLogs", config=config, data_key=data_key),
+            log_group=audit_log_group(self, "ServerlessJobLogs", data_key=data_key, removal=removal_policy(config)),
         )
         self._pipeline(bucket, data_key, job_code, serverless=self.serverless)
         if config.budget_monthly_usd:

@@ -253,6 +253,7 @@ def test_dev_destroys_everything_of_the_application_with_the_stack():
     from stacks.job_code import JobCode
     from stacks.log_groups import audit_log_group
     from stacks.serverless_app import ServerlessApp
+    from stacks.storage_stack import removal_policy
     from wikilake_settings.config import WikilakeConfig
 
     from .conftest import cdk_context
@@ -277,7 +278,7 @@ def test_dev_destroys_everything_of_the_application_with_the_stack():
         database_name="wikilake_dev",
         table_names=("edits",),
         spark_defaults={},
-        log_group=audit_log_group(stack, "Logs", config=config, data_key=None),
+        log_group=audit_log_group(stack, "Logs", data_key=None, removal=removal_policy(config)),
     )
     template = Template.from_stack(stack).to_json()["Resources"]
     kept = [
