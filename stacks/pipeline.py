@@ -12,6 +12,10 @@ dead-letter queue, the execution history's log group), replacing them on the nex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -33,6 +37,40 @@ from stacks.storage_stack import removal_policy
 from wikilake_core import contract, run_sizing
 from wikilake_core.cluster import ClusterDefinition
 from wikilake_settings.config import WikilakeConfig
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What the pipeline takes from the app's configuration (pipeline_settings builds it from
+    WikilakeConfig): names, what a run may be given, who hears of failures, when it runs."""
+
+    name: str
+    database_name: str
+    bucket_nag_name: str  # the lake bucket as cdk-nag spells it in finding ids
+    run_bounds: run_sizing.RunBounds
+    app_tags: Mapping[str, str]  # its Project and Stage tags name the app's run clusters
+    schedule: tuple[tuple[str, str], ...] = ()  # (dataset, EventBridge Scheduler expression)
+    alert_email: str | None = None
+    contact: str | None = None  # for the downloads' User-Agent
+    ingest_reserved_concurrency: int | None = None
+    interactive_cluster: bool = False
+    history_removal: RemovalPolicy = RemovalPolicy.RETAIN  # the state machine's execution logs
+
+
+def pipeline_settings(config: WikilakeConfig) -> PipelineSettings:
+    return PipelineSettings(
+        name=config.name,
+        database_name=config.database_name,
+        bucket_nag_name=lake_bucket_nag_name(config),
+        run_bounds=run_bounds(config),
+        app_tags=config.tags,
+        schedule=config.schedule,
+        alert_email=config.alert_email,
+        contact=config.contact,
+        ingest_reserved_concurrency=config.ingest_reserved_concurrency,
+        interactive_cluster=config.interactive_cluster,
+        history_removal=removal_policy(config),
+    )
 
 
 def run_bounds(config: WikilakeConfig) -> run_sizing.RunBounds:
@@ -61,7 +99,7 @@ class Pipeline(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: WikilakeConfig,
+        settings: PipelineSettings,
         bucket: s3.IBucket,
         data_key: kms.IKey | None,
         job_code: JobCode,
@@ -71,44 +109,44 @@ class Pipeline(Construct):
         serverless: ServerlessApp | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        alerts = PipelineAlerts(self, name=config.name, email=config.alert_email)
+        alerts = PipelineAlerts(self, name=settings.name, email=settings.alert_email)
         self.alerts, self.failures = alerts.topic, alerts.failures
-        clusters = None if serverless else RunClusters.of(self, config.tags)
+        clusters = None if serverless else RunClusters.of(self, settings.app_tags)
         self.functions = PipelineFunctions(
             self,
             FunctionsProps(
-                name=config.name,
+                name=settings.name,
                 bucket=bucket,
-                lake_nag_name=lake_bucket_nag_name(config),
-                database_name=config.database_name,
+                lake_nag_name=settings.bucket_nag_name,
+                database_name=settings.database_name,
                 leases=leases,
                 alerts=alerts.topic,
                 dead_letters=alerts.failures.queue,
                 job_scripts=job_code.scripts,
-                run_bounds=run_bounds(config),
-                metrics_namespace=contract.metrics_namespace(config.name),
+                run_bounds=settings.run_bounds,
+                metrics_namespace=contract.metrics_namespace(settings.name),
                 clusters=clusters,
                 serverless=serverless,
                 data_key=data_key,
-                contact=config.contact,
-                ingest_reserved_concurrency=config.ingest_reserved_concurrency,
-                interactive_cluster=bool(clusters and config.interactive_cluster),
+                contact=settings.contact,
+                ingest_reserved_concurrency=settings.ingest_reserved_concurrency,
+                interactive_cluster=bool(clusters and settings.interactive_cluster),
             ),
         )
-        job = self._job_stage(alerts, clusters, definition, pass_roles or [], serverless, config.interactive_cluster)
-        history = audit_log_group(self, "ExecutionLogs", data_key=data_key, removal=removal_policy(config))
+        job = self._job_stage(alerts, clusters, definition, pass_roles or [], serverless, settings.interactive_cluster)
+        history = audit_log_group(self, "ExecutionLogs", data_key=data_key, removal=settings.history_removal)
         self.state_machine = PipelineDefinition(
             self,
             DefinitionProps(
-                name=config.name, functions=self.functions, alerts=alerts.topic, execution_logs=history, job=job
+                name=settings.name, functions=self.functions, alerts=alerts.topic, execution_logs=history, job=job
             ),
         ).state_machine
         alerts.watch_runs(self.state_machine, self.functions.reap)
         add_schedules(
             self,
-            name=config.name,
+            name=settings.name,
             state_machine=self.state_machine,
-            entries=config.schedule,
+            entries=settings.schedule,
             dead_letters=alerts.failures.queue,
         )
 

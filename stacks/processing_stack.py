@@ -29,7 +29,7 @@ from stacks.lake_bucket import import_lake_bucket, lake_bucket_nag_name
 from stacks.lease_table import LeaseTable
 from stacks.log_groups import audit_log_group
 from stacks.narrowing import required
-from stacks.pipeline import Pipeline
+from stacks.pipeline import Pipeline, pipeline_settings
 from stacks.pipeline_dashboard import DashboardProps, PipelineDashboard
 from stacks.serverless_app import ServerlessApp
 from stacks.storage_stack import removal_policy
@@ -119,7 +119,7 @@ class ProcessingStack(Stack):
         self.pipeline = Pipeline(
             self,
             "Pipeline",
-            config=self.config,
+            settings=pipeline_settings(self.config),
             bucket=bucket,
             data_key=data_key,
             job_code=job_code,
