@@ -3,7 +3,11 @@
 RSS says how much memory the JVM has touched, which grows towards its maximum heap whenever
 collecting later is cheaper; the heap left in use after a collection is what the JVM could not
 free: an upper bound of what the job holds (old-generation garbage stays counted until a mixed or
-full collection), and the figure that says whether memory grows with the input.
+full collection), and the figure that says whether memory grows with the input. A long run whose
+old generation stays far below G1's marking threshold is seldom marked, so its garbage piles up in
+the figure; `--conf "spark.driver.extraJavaOptions=-XX:InitiatingHeapOccupancyPercent=5
+-XX:-G1UseAdaptiveIHOP"` makes G1 mark early and the figure close to what the job holds, for more
+CPU (docs/performance.md, "2026-12-07, evening").
 """
 
 from __future__ import annotations
