@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 from xml.etree import ElementTree
 
-from tests.spark.spark_reference import project_and_access
+from tests.spark.spark_reference import UNKNOWN, project_and_access
 
 # top_pages' articles_only rule, restated from its header.
 NON_ARTICLE = re.compile(
@@ -89,8 +89,8 @@ def us_human_edits_top_pages(events: list[dict], top_n: int = 10) -> list[tuple]
 
 def classify(domain_code: str) -> tuple[str, str] | None:
     """(project, access_site) of a domain code, or None when the rules do not cover it."""
-    project, access_site = project_and_access(domain_code)
-    return None if project == "unknown" else (project, access_site)
+    mapped = project_and_access(domain_code)
+    return None if mapped == UNKNOWN else mapped
 
 
 def pageview_lines(files: list[Path]):

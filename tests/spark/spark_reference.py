@@ -102,6 +102,8 @@ WIKIMEDIA_SITES = {
     "spcom",
 }
 _SITE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# (project, access_site) of a domain code the rules do not cover.
+UNKNOWN = ("unknown", "unknown")
 
 
 def project_and_access(code: str) -> tuple[str, str]:
@@ -109,11 +111,11 @@ def project_and_access(code: str) -> tuple[str, str]:
     labels = code.split(".")
     site, rest = labels[0], labels[1:]
     if not _SITE.match(site):
-        return "unknown", "unknown"
+        return UNKNOWN
     if site in ("www", "m"):  # wikidata / mediawiki.org: www.wd, m.wd, www.w, m.w
         if len(rest) == 1 and rest[0] in ("wd", "w"):
             return f"www.{SUFFIX_PROJECTS[rest[0]]}", "desktop" if site == "www" else "mobile"
-        return "unknown", "unknown"
+        return UNKNOWN
     access = "desktop"
     if rest and rest[0] in ("m", "zero") and not (rest == ["m"] and site in WIKIMEDIA_SITES):
         access = "mobile" if rest[0] == "m" else "zero"
@@ -122,7 +124,7 @@ def project_and_access(code: str) -> tuple[str, str]:
         return f"{site}.wikipedia", access
     if len(rest) == 1 and rest[0] in SUFFIX_PROJECTS and rest[0] not in ("wd", "w"):
         return f"{site}.{SUFFIX_PROJECTS[rest[0]]}", access
-    return "unknown", "unknown"
+    return UNKNOWN
 
 
 def pageview_reason(line: str) -> str | None:
