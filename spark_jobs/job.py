@@ -57,6 +57,8 @@ class TableOutput:
     sort_by: tuple[Column | str, ...]
     files: int | None = None  # None: one per partition of ``frame``
     row_group_bytes: int | None = None
+    # The table's columns, when ``frame`` also carries keys it is only sorted by (None: all).
+    columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,12 @@ def _write_tables(
         progress(f"writing {output.table}")
         path = _table_dir(args, output.table)
         outputs.write_partition(
-            output.frame, path, sort_by=output.sort_by, files=output.files, row_group_bytes=output.row_group_bytes
+            output.frame,
+            path,
+            sort_by=output.sort_by,
+            files=output.files,
+            row_group_bytes=output.row_group_bytes,
+            columns=output.columns,
         )
         rows_written[output.table] = outputs.rows_in(spark, path)
     return rows_written

@@ -27,12 +27,15 @@ def write_partition(
     sort_by: Sequence[Column | str],
     files: int | None = None,
     row_group_bytes: int | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Write ``df`` as Parquet, each file sorted by ``sort_by`` (so Athena can skip row groups by
     their min/max statistics): one file per partition of ``df``, or ``files`` files (coalesced);
-    row groups of about ``row_group_bytes`` (default: parquet-mr's 128 MB)."""
+    row groups of about ``row_group_bytes`` (default: parquet-mr's 128 MB); only ``columns``, when
+    given (the others are sort keys)."""
     partitioned = df if files is None else df.coalesce(files)
-    writer = partitioned.sortWithinPartitions(*sort_by).write.mode("overwrite")
+    ordered = partitioned.sortWithinPartitions(*sort_by)
+    writer = (ordered if columns is None else ordered.select(*columns)).write.mode("overwrite")
     if row_group_bytes is not None:
         writer = writer.option("parquet.block.size", row_group_bytes)
     writer.parquet(path)

@@ -37,7 +37,10 @@ from wikilake_core.errors import JobError
 DATASET = "pageviews"
 TABLE_DAILY, TABLE_HOURLY = datasets.get(DATASET).tables
 FILE_NAME = re.compile(datasets.get(DATASET).raw_file_pattern)
-HOUR_POSITION = len("pageviews-YYYYMMDD-") + 1  # 1-based, as Spark's substring counts
+# A file's name ends in HH0000 or HH0000.gz (checked on the driver): the hour's two bytes start
+# this many bytes before the end of its path, plus the suffix's length.
+HOUR_BEFORE_END = len("HH0000") - 1
+GZ_SUFFIX = ".gz"
 # Row groups of ~4 MB, each a narrow slice of the (project, access_site) order: a query for one
 # project reads only the row groups whose min/max admit it (bench, pageviews-day: a project with
 # 4.2% of the rows is in 2 of 45 row groups, 5.9% of the bytes; at parquet-mr's default 128 MB
@@ -80,6 +83,14 @@ def check_file_names(files: Sequence[InputFile], dt: str) -> list[int]:
 # ---- transform (pure functions of DataFrames) -------------------------------------------------
 
 
+def hour_of_file(path: Column) -> Column:
+    """The HH of an hourly file's ``path``, cut by byte offsets from its end: the name was checked
+    on the driver, and taking it out with substring_index and substring searched and counted its
+    characters on every line."""
+    start = F.octet_length(path) - HOUR_BEFORE_END - F.when(path.endswith(GZ_SUFFIX), len(GZ_SUFFIX)).otherwise(0)
+    return extract.byte_slice(path, start, F.lit(2)).cast("int")
+
+
 def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
     """Raw lines (``value``) of hourly files -> hour, domain_code, page_title, views, reason (null
     when valid); ``line`` and ``source_file`` kept for rejected rows only.
@@ -115,8 +126,7 @@ def classify(lines: DataFrame, source_file: str = "source_file") -> DataFrame:
         .withColumn("_views_text", F.substring_index(first_three, " ", -1))
         .withColumn("reason", reason)
         .select(
-            # File names were checked on the driver: HH is at a fixed place (no regex per line).
-            F.substring(F.substring_index(F.col(source_file), "/", -1), HOUR_POSITION, 2).cast("int").alias("hour"),
+            hour_of_file(F.col(source_file)).alias("hour"),
             F.when(valid, domain_code).alias("domain_code"),
             F.when(valid, page_title).alias("page_title"),
             F.when(valid, views_text.cast("bigint")).alias("views"),
@@ -140,13 +150,14 @@ BY_CODE_SCHEMA = "hour int, domain_code string, views bigint, pages bigint"
 
 
 def code_projects(by_code: DataFrame, slices: int) -> DataFrame:
-    """domain_code -> project, access_site, code_rank and the code's place among ``slices``
-    slices of the day, for the day's distinct codes (a few thousand rows), so the rules run once
-    per code instead of once per page.
+    """domain_code -> project, access_site, code_rank, project_rank and the code's place among
+    ``slices`` slices of the day, for the day's distinct codes (a few thousand rows), so the rules
+    run once per code instead of once per page.
 
-    code_rank is the code's place in (project, access_site, domain_code) order: a compact key to
-    lay pageviews_daily out by. The slices split the day's lines into equal shares in that order:
-    a code's lines start at slice ``slice_from`` and span ``slice_span`` slices (fractions).
+    code_rank is the code's place in (project, access_site, domain_code) order, project_rank its
+    (project, access_site)'s: compact keys to lay pageviews_daily out by. The slices split the
+    day's lines into equal shares in that order: a code's lines start at slice ``slice_from`` and
+    span ``slice_span`` slices (fractions).
     """
     lines = by_code.groupBy("domain_code").agg(F.sum("pages").alias("lines"))
     codes = with_project_and_access(lines)
@@ -155,6 +166,7 @@ def code_projects(by_code: DataFrame, slices: int) -> DataFrame:
     slices_per_line = F.lit(float(slices)) / F.sum("lines").over(Window.partitionBy())
     return (
         codes.withColumn("code_rank", F.row_number().over(in_order))
+        .withColumn("project_rank", F.dense_rank().over(Window.orderBy("project", "access_site")))
         .withColumn("slice_from", F.coalesce(F.sum("lines").over(before), F.lit(0)) * slices_per_line)
         .withColumn("slice_span", F.col("lines") * slices_per_line)
         .drop("lines")
@@ -175,7 +187,8 @@ def partition_keys(spark_range: DataFrame, slices: int) -> DataFrame:
 
 def daily_table(valid: DataFrame, projects: DataFrame, keys: DataFrame, slices: int) -> DataFrame:
     """Views per (domain_code, page_title) over the day; hours_seen = distinct hours it appears in
-    (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour).
+    (a 24-bit mask of hours, OR-ed: exact even if a page repeats within an hour). With the ranks
+    it is sorted by (project_rank, code_rank) beside the table's columns.
 
     Each line goes to its code's slices (code_projects), a big code's lines spread over its slices
     by a hash of the title, and the slices are aggregated each in one partition: one shuffle, no
@@ -198,18 +211,18 @@ def daily_table(valid: DataFrame, projects: DataFrame, keys: DataFrame, slices: 
     )
     daily = (
         placed.repartition(slices, "key")
-        # key, code_rank and title_hash follow from domain_code and page_title: same groups, and
-        # grouping by key lets the aggregation use the hash partitioning as it is.
-        .groupBy("key", "code_rank", "title_hash", "domain_code", "page_title")
+        # code_rank stands for domain_code (the code comes back with the project); key and
+        # title_hash follow from them: the same groups, and grouping by key lets the aggregation
+        # use the hash partitioning as it is.
+        .groupBy("key", "code_rank", "title_hash", "page_title")
         .agg(
             F.sum("views").alias("views"),
             # pyspark 3.5's shiftleft takes a constant shift only, hence SQL.
             F.expr("bit_count(bit_or(shiftleft(1, hour)))").cast("int").alias("hours_seen"),
         )
     )
-    return daily.join(F.broadcast(projects.select("domain_code", "project", "access_site")), "domain_code").select(
-        *DAILY_COLUMNS
-    )
+    codes = projects.select("code_rank", "domain_code", "project", "access_site", "project_rank")
+    return daily.join(F.broadcast(codes), "code_rank").select(*DAILY_COLUMNS, "project_rank", "code_rank")
 
 
 def hourly_table(by_code: DataFrame, projects: DataFrame) -> DataFrame:
@@ -265,8 +278,11 @@ def plan(
             TableOutput(
                 TABLE_DAILY,
                 daily_table(valid, projects, keys, slices),
-                ("project", "access_site", F.desc("views"), "domain_code", "page_title"),
+                # (project, access_site, views desc, domain_code, page_title), by the codes' ranks:
+                # integers where the sort compared strings.
+                ("project_rank", F.desc("views"), "code_rank", "page_title"),
                 row_group_bytes=ROW_GROUP_BYTES,
+                columns=DAILY_COLUMNS,
             ),
             TableOutput(TABLE_HOURLY, hourly_table(by_code, projects), ("project", "access_site", "hour"), files=1),
         ),
@@ -280,9 +296,24 @@ def plan(
     )
 
 
+def settings(inputs: Sequence[InputFile]) -> dict[str, str]:
+    """The line-reading settings, and the aggregations in one hash map each: Spark's generated map
+    in front of it holds 65,536 groups, a slice of the day hundreds of thousands of pages, so
+    past that first map every page was looked up in both."""
+    return {**extract.line_settings(inputs), "spark.sql.codegen.aggregate.map.twolevel.enabled": "false"}
+
+
 # The kept lines uncompressed, as for edits and articles: encoding a day of narrow rows cost more
 # CPU than the disk it saved (measured in docs/performance.md).
-JOB = DatasetJob(DATASET, read=read, plan=plan, tally=TALLY, check_inputs=check_inputs, compressed_cache=False)
+JOB = DatasetJob(
+    DATASET,
+    read=read,
+    plan=plan,
+    tally=TALLY,
+    check_inputs=check_inputs,
+    settings=settings,
+    compressed_cache=False,
+)
 
 if __name__ == "__main__":
     sys.exit(JOB.main())

@@ -125,6 +125,19 @@ def test_classify_agrees_with_the_reference_on_edge_lines(spark):
             assert (row["line"], row["domain_code"], row["views"]) == (line, None, None)
 
 
+def test_hour_is_the_file_names_with_or_without_gz(spark):
+    lines = spark.createDataFrame(
+        [
+            ("en A 1 0", "file:///raw/pageviews-20240315-070000"),
+            ("en B 1 0", "s3://lake/raw/pageviews/dt=2024-03-15/pageviews-20240315-230000.gz"),
+            ("en C 1 0", "file:///raw/pageviews-20240315-000000.gz"),
+        ],
+        "value string, source_file string",
+    )
+    rows = sorted((r["page_title"], r["hour"]) for r in pageviews.classify(lines).collect())
+    assert rows == [("A", 7), ("B", 23), ("C", 0)]
+
+
 def test_file_of_another_date_stops_the_job_before_writing(spark, tmp_path):
     raw = tmp_path / "raw"
     pageviews_input(raw)
@@ -191,8 +204,10 @@ def test_big_days_are_range_partitioned_by_project_across_files(spark, tmp_path,
     assert len(files) == outputs.files_for(sum(p.stat().st_size for p in pageviews_run.inputs), 4_000) > 2
     ranges = []
     for path in files:
-        rows = duckdb.sql(f"SELECT project, access_site, views FROM read_parquet('{path}')").fetchall()
-        assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2]))
+        rows = duckdb.sql(
+            f"SELECT project, access_site, views, domain_code, page_title FROM read_parquet('{path}')"
+        ).fetchall()
+        assert rows == sorted(rows, key=lambda r: (r[0], r[1], -r[2], r[3], r[4]))
         ranges.append(((rows[0][0], rows[0][1]), (rows[-1][0], rows[-1][1])))
     # each file is a slice of (project, access_site): min/max statistics let readers skip files
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
