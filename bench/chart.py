@@ -1,5 +1,5 @@
 """Draws a benchmark results file as a PNG beside it: wall time per engine and size, and how our
-jobs' time and memory grow with the input.
+jobs' time and memory grow with the input (when the run had more than one size).
 
     python -m bench.chart bench/results/2026-11-26.json   # -> bench/results/2026-11-26.png
 """
@@ -83,11 +83,21 @@ def _growth_panel(axes, table: list[dict]) -> None:
     axes.legend(frameon=False, fontsize=8)
 
 
+def grows(table: list[dict]) -> bool:
+    """Whether the run timed our jobs at more than one size (else there is no growth to draw)."""
+    return len({row["scale"] for row in table if row["engine"] == "spark"}) > 1
+
+
 def write_chart(document: dict, path: Path) -> Path:
-    figure = Figure(figsize=(13, 5), layout="constrained")
-    wall, growth = figure.subplots(1, 2, width_ratios=(3, 2))
-    _wall_panel(wall, document["table"])
-    _growth_panel(growth, document["table"])
+    table = document["table"]
+    if grows(table):
+        figure = Figure(figsize=(13, 5), layout="constrained")
+        wall, growth = figure.subplots(1, 2, width_ratios=(3, 2))
+        _growth_panel(growth, table)
+    else:
+        figure = Figure(figsize=(8, 5), layout="constrained")
+        wall = figure.subplots()
+    _wall_panel(wall, table)
     machine = document["machine"]
     figure.suptitle(
         f"wikilake bench {document['date']}: {machine['cores']} cores, "
