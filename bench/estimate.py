@@ -1,11 +1,12 @@
-"""How long a bench run will take: each run's seconds from the latest results file, else a first
-guess from start-up and throughput per engine."""
+"""How long a bench run will take: each planned run's seconds from the newest results that timed
+it, else a first guess from start-up and throughput per engine."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # Seconds per run when no earlier result says better: start-up + records / throughput.
 _FIRST_GUESS = {
@@ -17,28 +18,33 @@ _FIRST_GUESS = {
 }
 
 
-def previous_medians(results_dir: Path) -> dict[tuple[str, int, str], float]:
-    """(input, scale, engine) -> median wall seconds of the latest results file, if any."""
-    files = sorted(results_dir.glob("*.json"))
-    if not files:
-        return {}
-    try:
-        rows = json.loads(files[-1].read_text())["table"]
-        return {(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in rows}
-    except (KeyError, ValueError, TypeError):
-        return {}
+@dataclass(frozen=True)
+class PlannedRun:
+    input: str  # e.g. "pageviews-day"
+    scale: int
+    engine: str
+    records: int
 
 
-def estimate_seconds(
-    reps: Callable[[int], int],
-    records: dict[tuple[str, int], int],
-    history: dict[tuple[str, int, str], float],
-    names: list[str],
-) -> float:
+def previous_medians(*results_dirs: Path) -> dict[tuple[str, int, str], float]:
+    """(input, scale, engine) -> median wall seconds in the newest results file (by its start) that
+    timed it, across ``results_dirs``: a run of one dataset or size does not hide the others'."""
+    documents = []
+    for path in {p for directory in results_dirs for p in directory.glob("*.json")}:
+        try:
+            document = json.loads(path.read_text())
+            documents.append((document["started_at"], document["table"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+    medians: dict[tuple[str, int, str], float] = {}
+    for _, rows in sorted(documents, key=lambda found: found[0]):
+        medians.update({(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in rows})
+    return medians
+
+
+def estimate_seconds(runs: Iterable[PlannedRun], history: dict[tuple[str, int, str], float]) -> float:
     total = 0.0
-    for (name, scale), count in records.items():
-        for engine in names:
-            start_up, throughput = _FIRST_GUESS[engine]
-            guess = history.get((name, scale, engine)) or start_up + count / throughput
-            total += guess * (reps(scale) + (engine == "zcat" and 1))  # + warm-up read
+    for run in runs:
+        start_up, throughput = _FIRST_GUESS[run.engine]
+        total += history.get((run.input, run.scale, run.engine)) or start_up + run.records / throughput
     return total

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from bench import chart, gc_log, jobs_source, machine, report, scan, sizing, stages
 from bench.engines import Engine, engines, event_log_dir, gc_log_path, lbzip2_installed, spark_env
-from bench.estimate import estimate_seconds, previous_medians
+from bench.estimate import PlannedRun, estimate_seconds, previous_medians
 from bench.inputs import RECIPES, CachedInput, Recipe, materialize
 from bench.jobs_source import JobsSource
 from bench.measure import Measurement, run_measured
@@ -31,6 +31,7 @@ from wikilake_core.errors import WikilakeError
 from wikilake_core.paths import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "bench"
+COMMITTED_RESULTS = BENCH_DIR / "results"
 # Repetitions per input size: the headline 1x comparison gets 3 (median quoted); the larger
 # sizes only show growth, and one 4x run of each job costs as much as four 1x runs.
 DEFAULT_REPETITIONS = {1: 3, 2: 2, 4: 1}
@@ -44,7 +45,7 @@ class BenchConfig:
     scales: tuple[int, ...] = (1, 2, 4)
     repetitions: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_REPETITIONS))
     cache_root: Path = BENCH_DIR / "cache"
-    results_dir: Path = BENCH_DIR / "results"
+    results_dir: Path = COMMITTED_RESULTS
     spark_conf: dict[str, str] = field(default_factory=dict)
     jobs: JobsSource = field(default_factory=jobs_source.working_tree)
     # Wait (up to max_wait_s) for the 1-minute load average to drop below this before timing.
@@ -182,15 +183,22 @@ class Bench:
             detail = "; ".join(f"{engine}: {rows}" for engine, rows in written.items())
             raise BenchError(f"row counts differ on {data.label}: {detail}")
 
-    def time_all(self) -> None:
-        plan = [
+    def plan(self) -> list[tuple[CachedInput, int, Engine]]:
+        """Every timed run: (input, repetition, engine), each engine on the inputs it applies to."""
+        return [
             (data, rep, engine)
             for data in self.inputs.values()
             for rep in range(1, self.config.reps(data.scale) + 1)
             for engine in self.engines
             if engine.applies(data)
         ]
-        zcat = next(e for e in self.engines if e.name == "zcat")
+
+    def _zcat(self) -> Engine:
+        return next(e for e in self.engines if e.name == "zcat")
+
+    def time_all(self) -> None:
+        plan = self.plan()
+        zcat = self._zcat()
         with self._progress() as progress:
             task = progress.add_task("timing", total=len(plan))
             warmed: set[tuple[str, int]] = set()
@@ -226,10 +234,13 @@ class Bench:
 
     # --- the whole thing ------------------------------------------------------------------
     def header(self, machine_info: dict) -> None:
-        records = {key: data.records for key, data in self.inputs.items()}
-        seconds = estimate_seconds(
-            self.config.reps, records, previous_medians(self.config.results_dir), [e.name for e in self.engines]
-        )
+        plan = self.plan()
+        # Each input is read once, untimed, before its runs (time_all).
+        warm_ups = [PlannedRun(data.name, data.scale, self._zcat().name, data.records) for data in self.inputs.values()]
+        runs = [PlannedRun(data.name, data.scale, engine.name, data.records) for data, _, engine in plan]
+        # The committed results too: a results folder of its own starts empty.
+        history = previous_medians(self.config.results_dir, COMMITTED_RESULTS)
+        seconds = estimate_seconds(warm_ups + runs, history)
         self.console.print(
             f"machine: {machine_info['cores']} cores, {machine_info['cpu_model']}, "
             f"{machine_info['memory_bytes'] / 2**30:.0f} GiB; load average "
@@ -241,7 +252,7 @@ class Bench:
                 "floor for bzip2 input in this run[/]"
             )
         self.console.print(
-            f"plan: {len(self.inputs)} inputs x {len(self.engines)} engines, repetitions per "
+            f"plan: {len(plan)} runs over {len(self.inputs)} inputs, repetitions per "
             f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min"
         )
 
