@@ -252,8 +252,9 @@ class Bench:
                 "floor for bzip2 input in this run[/]"
             )
         self.console.print(
-            f"plan: {len(plan)} runs over {len(self.inputs)} inputs, repetitions per "
-            f"size {self.config.repetitions}; expected about {seconds / 60:.0f} min"
+            f"plan: {len(plan)} runs over {len(self.inputs)} inputs, repetitions per size "
+            + ", ".join(f"{scale}x: {self.config.reps(scale)}" for scale in self.config.scales)
+            + f"; expected about {seconds / 60:.0f} min"
         )
 
     def results(self, machine_info: dict, started: datetime) -> tuple:

@@ -76,7 +76,8 @@ def test_the_read_floor_is_planned_and_estimated_for_articles_only(tmp_path, mon
         },
     )
     printed = io.StringIO()
-    bench = Bench(BenchConfig(repetitions={1: 2}, results_dir=results), console=Console(file=printed, width=200))
+    config = BenchConfig(scales=(1,), repetitions={1: 2, 4: 1}, results_dir=results)
+    bench = Bench(config, console=Console(file=printed, width=200))
     bench.inputs = {
         ("pageviews-day", 1): cached("pageviews-day", "pageviews", 26_400_000, ".gz"),
         ("articles-sample", 1): cached("articles-sample", "articles", 206, ".xml.bz2"),
@@ -95,5 +96,5 @@ def test_the_read_floor_is_planned_and_estimated_for_articles_only(tmp_path, mon
     # pageviews from the results: 2 x (100 + 40 + 5) + one warm-up read (5) = 295 s; the sample's
     # first guesses: 2 x (spark 15 + DuckDB 1 + floor 10) = 52 s. Together 5.8 min. (A floor
     # planned over the day's 26.4M records would add 2 x 22 min.)
-    assert f"plan: {len(bench.plan())} runs over 2 inputs" in printed.getvalue()
+    assert f"plan: {len(bench.plan())} runs over 2 inputs, repetitions per size 1x: 2;" in printed.getvalue()
     assert "expected about 6 min" in printed.getvalue()
