@@ -286,7 +286,7 @@ class Bench:
                     "repetitions": self.config.repetitions,
                     "peak_rss": "max over repetitions of the VmHWM of the measured process "
                     "(spark: the java process; duckdb: the peer's python process; "
-                    "zcat: gzip), sampled from /proc every 50 ms",
+                    "zcat: gzip), sampled from /proc every 50 ms (new processes found every 0.25 s)",
                     "peak_heap_after_gc": "spark runs: max over repetitions of the largest heap in use "
                     "right after a young, mixed or full collection, from the JVM's GC log (-Xlog:gc)",
                 },
