@@ -29,16 +29,17 @@ class PlannedRun:
 def previous_medians(*results_dirs: Path) -> dict[tuple[str, int, str], float]:
     """(input, scale, engine) -> median wall seconds in the newest results file (by its start) that
     timed it, across ``results_dirs``: a run of one dataset or size does not hide the others'."""
-    documents = []
+    runs = []
     for path in {p for directory in results_dirs for p in directory.glob("*.json")}:
         try:
             document = json.loads(path.read_text())
-            documents.append((document["started_at"], document["table"]))
-        except (KeyError, ValueError, TypeError):
+            rows = {(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in document["table"]}
+            runs.append((document["started_at"], rows))
+        except (KeyError, ValueError, TypeError):  # not a results file the bench wrote: no history
             continue
     medians: dict[tuple[str, int, str], float] = {}
-    for _, rows in sorted(documents, key=lambda found: found[0]):
-        medians.update({(r["input"], r["scale"], r["engine"]): r["wall_median_s"] for r in rows})
+    for _, rows in sorted(runs, key=lambda run: run[0]):
+        medians.update(rows)
     return medians
 
 

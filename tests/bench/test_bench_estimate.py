@@ -41,6 +41,12 @@ def test_each_run_takes_the_newest_median_that_timed_it_across_folders(tmp_path)
         tmp_path / "b", "2026-12-05", "2026-12-05T00:00:00+00:00", {("ed", 1, "spark"): 90.0, ("ed", 1, "zcat"): 8.0}
     )
     (tmp_path / "b" / "broken.json").write_text("{not json")
+    # newest of all, but a row without its median: the file is passed over, not the bench stopped
+    (tmp_path / "b" / "odd.json").write_text(
+        json.dumps(
+            {"started_at": "2026-12-08T00:00:00+00:00", "table": [{"input": "pv", "scale": 1, "engine": "spark"}]}
+        )
+    )
 
     assert previous_medians(tmp_path / "a", tmp_path / "b") == {
         ("pv", 1, "spark"): 100.0,
